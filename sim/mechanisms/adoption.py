@@ -1,0 +1,151 @@
+"""Adoption, churn and switching (MODEL.md mechanisms 11, 12; ODD 7.11).
+
+Users remember each provider's reflective value per minute of use, net of regret for the part
+of its use that was compulsive:
+
+    remembered <- remembered + value_memory * (R - regret_value * compulsive_share - remembered)
+
+and quit when it falls below their outside option, with hazard
+
+    quit = quit_rate * sigmoid((offline_value - remembered - switching_cost) / quit_scale)
+    switching_cost = switching_knowledge * knowledge + switching_attachment * attachment
+
+so engagement can rise while value falls and then collapse. A quitter moves to a same-kind rival
+with probability ``switch_propensity`` (a switch). Non-users adopt with probability
+
+    (marketing + word_of_mouth * endorsing_friends_share) * appeal
+
+where friends who feel manipulated do not endorse, appeal is 1 for feeds and
+2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
+companions), and former users come back only in proportion to sigmoid of their remembered
+surplus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+
+@dataclass
+class Loyalty:
+    """Spell bookkeeping for retention, churn, tenure and switching metrics (ODD 7.11)."""
+
+    starts_by_day: np.ndarray  # spells started on each day
+    early_ends_by_day: np.ndarray  # of those, spells ended within 90 days
+    ended_tenure_sum: float = 0.0
+    ended_count: int = 0
+    switches: int = 0
+    quits_today: int = 0
+    adoptions_today: int = 0
+    switches_today: int = 0
+
+    @classmethod
+    def empty(cls, days: int) -> Loyalty:
+        return cls(np.zeros(days + 1, np.int64), np.zeros(days + 1, np.int64))
+
+
+def appeal(model, column: int) -> np.ndarray | float:
+    u = model.users
+    if model.providers[column].kind == "companion":
+        return 2.0 * u.ai_openness * (0.5 + u.loneliness)
+    return 1.0
+
+
+def remember_value(model) -> None:
+    u, today, c = model.users, model.today, model.params.choice
+    P = len(model.providers)
+    used = u.minutes > 0
+    compulsive_share = np.where(used, today.compulsive / np.maximum(u.minutes, 1e-9), 0.0)
+    value = today.R[:, :P] - c.regret_value * compulsive_share
+    m = model.params.adoption.value_memory
+    u.remembered_value += np.where(used, m * (value - u.remembered_value), 0.0)
+
+
+def start_spells(model, j: int, who: np.ndarray) -> None:
+    u, day = model.users, model.day
+    u.adopted[who, j] = True
+    u.adopted_day[who, j] = day
+    # newcomers expect it to be worth a little more than their outside option
+    u.remembered_value[who, j] = u.offline_value[who] + model.params.adoption.quit_scale
+    model.loyalty.starts_by_day[day] += int(who.sum())
+    model.loyalty.adoptions_today += int(who.sum())
+
+
+def end_spells(model, j: int, who: np.ndarray) -> None:
+    u, day, loyalty = model.users, model.day, model.loyalty
+    tenure = day - u.adopted_day[who, j]
+    loyalty.ended_tenure_sum += float(tenure.sum())
+    loyalty.ended_count += int(who.sum())
+    np.add.at(loyalty.early_ends_by_day, u.adopted_day[who, j][tenure < 90], 1)
+    u.adopted[who, j] = False
+    u.subscribed[who, j] = False
+    u.quit_day[who, j] = day
+    loyalty.quits_today += int(who.sum())
+
+
+def launch(model) -> None:
+    """Initial users of providers launching today (day 0 for incumbents), before the day's choice."""
+    u, fp = model.users, model.params.feed
+    loyalty = model.loyalty
+    loyalty.quits_today = loyalty.adoptions_today = loyalty.switches_today = 0
+    for p in model.providers:
+        if p.launch_day != model.day:
+            continue
+        j = p.column
+        share = fp.initial_adoption if p.kind == "feed" else model.params.companion.initial_adoption
+        prob = np.clip(share * appeal(model, j), 0.0, 1.0)
+        who = model.streams(f"initial:{p.name}").random(u.n) < prob
+        start_spells(model, j, who)
+        if p.kind == "feed" and model.day == 0:
+            u.habit[who, j] = fp.initial_habit if model.params.mechanisms.habit else 0.0
+            u.knowledge[who, j] = fp.initial_habit if model.params.mechanisms.learning else 0.0
+
+
+def update(model) -> None:
+    """Quitting, switching and adoption for today (after use, before tomorrow's choice)."""
+    u, ap, today = model.users, model.params.adoption, model.today
+    remember_value(model)
+    if not model.params.mechanisms.adoption:
+        return
+    launched = np.array([model.day >= p.launch_day for p in model.providers])
+    switching_cost = ap.switching_knowledge * u.knowledge + ap.switching_attachment * u.attachment
+    surplus = u.remembered_value + switching_cost - u.offline_value[:, None]
+    hazard = ap.quit_rate * expit(-surplus / ap.quit_scale)
+    endorse = np.zeros(u.minutes.shape)
+    if model.params.mechanisms.network_effects:
+        endorsers = u.adopted * (1.0 - model.params.manipulation.word_of_mouth * u.perceived_manipulation)
+        endorse = model.neighbours @ endorsers / np.maximum(model.network.degree, 1)[:, None]
+    for p in model.providers:
+        j = p.column
+        if not launched[j]:
+            continue
+        draw = model.streams(f"adoption:{p.name}", model.day).random(u.n)
+        quits = u.adopted[:, j] & (draw < hazard[:, j])
+        marketing = model.params.feed.marketing if p.kind == "feed" else model.params.companion.marketing
+        prob = (marketing + ap.word_of_mouth * endorse[:, j]) * appeal(model, j)
+        former = u.quit_day[:, j] >= 0
+        prob = np.where(former, prob * expit((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale), prob)
+        joins = ~u.adopted[:, j] & (draw < prob) & (today.constraints.availability[:, j] > 0)
+        end_spells(model, j, quits)
+        start_spells(model, j, joins)
+        switch(model, p, quits, launched)
+
+
+def switch(model, provider, quitters: np.ndarray, launched: np.ndarray) -> None:
+    """Quitters move to a random same-kind rival they do not use, with switch_propensity."""
+    u = model.users
+    rivals = [q.column for q in model.providers
+              if q.kind == provider.kind and q is not provider and launched[q.column]]
+    if not rivals or not quitters.any():
+        return
+    rng = model.streams(f"switch:{provider.name}", model.day)
+    moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
+    pick = np.array(rivals)[rng.integers(len(rivals), size=u.n)]
+    for r in rivals:
+        who = moves & (pick == r) & ~u.adopted[:, r]
+        start_spells(model, r, who)
+        model.loyalty.switches += int(who.sum())
+        model.loyalty.switches_today += int(who.sum())

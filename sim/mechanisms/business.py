@@ -1,0 +1,58 @@
+"""Business models: each provider books revenue, cost and profit every day
+(MODEL.md mechanism 8; ODD 7.8).
+
+Feeds:       ads = minutes * items_per_minute * ad_load;  ad revenue = ads * cpm / 1000 * (1 - tax)
+Companions:  subscription revenue = subscribed * price / 30 per day;
+             commerce = commerce_rate * minutes * attachment
+Both:        cost = serving_cost * minutes;  profit = revenue - cost
+
+Freemium: free users get ``free_minutes`` a day. Each day a free user of a companion converts
+with probability conversion * sigmoid((wtp_eff - price) / price_scale), and a subscriber cancels
+with probability cancellation * sigmoid((price - wtp_eff) / price_scale), where
+wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+
+def book(model) -> None:
+    """Today's revenue and cost per user and provider, kept in ``model.today``."""
+    u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
+    comp = model.is_companion
+    gross_ads = u.minutes * fp.items_per_minute * np.asarray(today.levers["ad_load"])
+    u.ad_impressions = gross_ads.sum(axis=1)
+    ad_value = gross_ads * (fp.cpm / 1000.0)
+    today.ad_tax_paid = ad_value * today.constraints.ad_tax
+    today.ad_revenue = ad_value - today.ad_tax_paid
+    price = np.broadcast_to(today.levers["price"], u.minutes.shape)
+    today.subscription_revenue = u.subscribed * price / 30.0
+    today.commerce_revenue = cp.commerce_rate * u.minutes * u.attachment * comp
+    today.cost = u.minutes * np.where(comp, cp.serving_cost, fp.serving_cost)
+    today.revenue = today.ad_revenue + today.subscription_revenue + today.commerce_revenue
+
+
+def subscriptions(model) -> None:
+    """Free-to-paid conversion and cancellation for each companion."""
+    u, cp, today = model.users, model.params.companion, model.today
+    price = np.broadcast_to(today.levers["price"], u.minutes.shape)
+    for p in model.providers:
+        if p.kind != "companion":
+            continue
+        j = p.column
+        wtp = u.willingness_to_pay * (1.0 + cp.wtp_attachment * u.attachment[:, j])
+        gap = (wtp - price[:, j]) / cp.price_scale
+        draw = model.streams(f"subscribe:{p.name}", model.day).random(u.n)
+        converts = u.adopted[:, j] & ~u.subscribed[:, j] & (u.minutes[:, j] > 0) & (draw < cp.conversion * expit(gap))
+        cancels = u.subscribed[:, j] & (draw < cp.cancellation * expit(-gap))
+        u.subscribed[:, j] = (u.subscribed[:, j] | converts) & ~cancels
+
+
+def free_tier_cap(model) -> np.ndarray:
+    """(N, P) daily minutes allowed by the business model: free tier for non-subscribers."""
+    u, comp = model.users, model.is_companion
+    cap = np.full(u.minutes.shape, np.inf)
+    cap[:, comp] = np.where(u.subscribed[:, comp], np.inf, model.params.companion.free_minutes)
+    return cap

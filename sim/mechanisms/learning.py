@@ -1,0 +1,33 @@
+"""Learning about the user: each provider's knowledge grows with exposure, with diminishing
+returns (MODEL.md mechanism 4; ODD 7.4).
+
+    knowledge <- knowledge + (1 - knowledge) (1 - exp(-rate * personalisation * hours))
+    emotional <- emotional + (1 - emotional) (1 - exp(-emotional_rate * personalisation * empathy * hours))
+
+and both fade by ``forgetting`` per day without use. Knowledge raises match quality
+``fit + (1 - fit) knowledge`` (more enjoyment and more "moreish" pull, mechanism 2);
+companions' emotional knowledge makes users feel heard (mechanisms 5, 6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def update(model) -> None:
+    u, lp, today = model.users, model.params.learning, model.today
+    if not model.params.mechanisms.learning:
+        return
+    hours = u.minutes / 60.0
+    depth = np.asarray(today.levers["personalisation"])
+    u.knowledge += (1.0 - u.knowledge) * -np.expm1(-lp.rate * depth * hours)
+    comp = model.is_companion
+    if comp.any():
+        rate = lp.emotional_rate * np.broadcast_to(depth, u.minutes.shape)[:, comp] * model.companion_empathy
+        ek = u.emotional_knowledge[:, comp]
+        ek += (1.0 - ek) * -np.expm1(-rate * hours[:, comp])
+        u.emotional_knowledge[:, comp] = ek
+    idle = u.minutes == 0.0
+    forget = 1.0 - lp.forgetting
+    u.knowledge[idle] *= forget
+    u.emotional_knowledge[idle] *= forget

@@ -1,0 +1,40 @@
+"""Manipulative retention: emotional tactics when a user says goodbye to a companion
+(MODEL.md mechanism 10; ODD 7.10).
+
+At each companion session's end a tactic is used with probability ``manipulation`` (a lever).
+A tactic adds ``extra_minutes * (1 - self_control)`` minutes (taken from other offline life and
+counted as compulsive), and raises perceived manipulation, which fades at ``perception_decay``:
+
+    perceived <- perceived * (1 - perception_decay) + perception * tactic * (1 - perceived)
+
+Perceived manipulation lowers reflective value (mechanism 2), erodes attachment (5), raises
+quitting (11) and dampens word of mouth (11).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def farewells(model) -> None:
+    u, mp, today = model.users, model.params.manipulation, model.today
+    pm = u.perceived_manipulation
+    pm *= 1.0 - mp.perception_decay
+    today.tactics = 0
+    today.sessions = int((u.minutes[:, model.is_companion] > 0).sum())
+    if not model.params.mechanisms.manipulation:
+        return
+    tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
+    for p in model.providers:
+        if p.kind != "companion":
+            continue
+        j = p.column
+        in_session = u.minutes[:, j] > 0
+        tactic = in_session & (model.streams(f"farewell:{p.name}", model.day).random(u.n) < tactic_rate[:, j])
+        extra = np.where(tactic, mp.extra_minutes * (1.0 - u.self_control), 0.0)
+        extra = np.minimum(extra, u.offline_minutes)
+        u.minutes[:, j] += extra
+        u.offline_minutes -= extra
+        u.compulsive_minutes += extra
+        pm[:, j] += mp.perception * tactic * (1.0 - pm[:, j])
+        today.tactics += int(tactic.sum())

@@ -1,0 +1,71 @@
+"""Loneliness and human ties (MODEL.md mechanism 6; ODD 7.6).
+
+Socialising needs time from both sides of a tie. User i offers its planned social minutes s_i
+to its ties in proportion to their strength; a tie carries the smaller of the two offers:
+
+    t_ij = min(s_i w_ij / sum_k w_ik, s_j w_ji / sum_k w_jk)
+
+Ties strengthen with time together and decay without it:
+
+    w <- w + (1 - w)(1 - exp(-tie_growth * t / 60)) - tie_decay * w
+
+Loneliness moves toward a target set by how much social need was met today, by people
+(S, weighted by tie strength) and by companions (K, with diminishing returns in minutes and a
+novelty that wears off with days of use):
+
+    S = 1 - exp(-sum_j w_ij t_ij / need_minutes)
+    K = relief * novelty * (1 - exp(-sum_c heard_ic m_ic / companion_need_minutes))
+    target = clip(baseline * (1 + sensitivity * (reference - (1 - (1 - S)(1 - K)))), 0, 1)
+    loneliness <- loneliness + adjustment * (target - loneliness)
+
+Time a companion takes from socialising lets ties decay, so heavy use can leave people lonelier.
+Planned social minutes that no friend reciprocates go to other offline life.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def socialise(model, planned: np.ndarray) -> None:
+    """Realise today's socialising and update ties and loneliness."""
+    u, net, sp = model.users, model.network, model.params.social
+    w = net.strength
+    total = net.per_user_sum(w)
+    weights = np.where(total[net.source] > 0, w / np.maximum(total[net.source], 1e-12),
+                       1.0 / np.maximum(net.degree[net.source], 1))
+    offer = planned[net.source] * weights
+    together = np.minimum(offer, offer[net.reverse])
+    realised = net.per_user_sum(together)
+    u.offline_minutes += planned - realised
+    u.social_minutes = realised
+    contact = net.per_user_sum(w * together)
+    relief = companion_relief(model)
+    model.today.companion_relief = relief
+    if not model.params.mechanisms.social:
+        return
+    w += (1.0 - w) * -np.expm1(-sp.tie_growth * together / 60.0) - sp.tie_decay * w
+    np.clip(w, 0.0, 1.0, out=w)
+    social_met = -np.expm1(-contact / sp.need_minutes)
+    met = 1.0 - (1.0 - social_met) * (1.0 - relief)
+    target = np.clip(u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0)
+    u.loneliness += sp.adjustment * (target - u.loneliness)
+
+
+def companion_relief(model) -> np.ndarray:
+    """K: share of today's social need met by companions, before novelty wears off further."""
+    u, sp = model.users, model.params.social
+    comp = model.is_companion
+    if not comp.any():
+        return np.zeros(u.n)
+    minutes = u.minutes[:, comp]
+    heard = model.companion_empathy * (0.5 + 0.5 * u.emotional_knowledge[:, comp]) * (0.5 + 0.5 * u.attachment[:, comp])
+    novelty = sp.novelty_floor + (1.0 - sp.novelty_floor) * np.exp(-u.companion_exposure / sp.novelty_days)
+    relief = sp.companion_relief * novelty * -np.expm1(-(heard * minutes).sum(axis=1) / sp.companion_need_minutes)
+    u.companion_exposure += minutes.sum(axis=1) > 0
+    return relief
+
+
+def tie_strength(model) -> np.ndarray:
+    """Mean strength of each user's ties (N,)."""
+    return model.network.per_user_mean(model.network.strength)

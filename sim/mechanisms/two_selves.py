@@ -1,0 +1,56 @@
+"""Two selves: what the reflective self values and what the impulsive self is pulled toward
+(MODEL.md mechanism 2; ODD 7.2).
+
+For user i and option o (each provider, human socialising, other offline life):
+
+    D[i, o] = R[i, o] + impulse_weight * (1 - self_control[i]) * I[i, o] + eps[i, o]
+
+R is reflective utility (enjoyment of well-matched content, being heard, the relationship,
+friends being there, minus ad annoyance and perceived manipulation); I is the impulsive pull
+(habit, hooks, "moreish" learned content, attachment). eps is a daily taste shock from the
+stream ``taste``. With the mechanism off, or in the reflective counterfactual, I is dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def utilities(model) -> tuple[np.ndarray, np.ndarray]:
+    """Reflective utility R and impulsive pull I, shape (N, P + 2): providers, social, offline."""
+    u, prm, today = model.users, model.params, model.today
+    c = prm.choice
+    n, P = u.n, len(model.providers)
+    comp = model.is_companion
+    R = np.zeros((n, P + 2))
+    I = np.zeros((n, P + 2))
+    match = u.fit + (1.0 - u.fit) * u.knowledge
+    Rp = R[:, :P]
+    Rp += c.content_value * match
+    Rp -= c.ad_annoyance * today.levers["ad_load"]
+    Rp -= prm.manipulation.aversion * u.perceived_manipulation
+    if prm.mechanisms.network_effects:
+        Rp[:, ~comp] += c.fomo_value * today.friends_share[:, ~comp]
+    if comp.any():
+        heard = model.companion_empathy * (0.5 + 0.5 * u.emotional_knowledge[:, comp])
+        Rp[:, comp] += c.heard_value * u.loneliness[:, None] * heard
+        Rp[:, comp] += c.attachment_value * u.attachment[:, comp]
+    nudged = (np.asarray(today.levers["nudge"]) * u.adopted).max(axis=1) if P else 0.0
+    R[:, P] = c.social_value * (0.5 + u.loneliness) + c.nudge_value * nudged
+    R[:, P + 1] = u.offline_value
+    Ip = I[:, :P]
+    Ip += c.habit_pull * u.habit
+    Ip += c.hook_pull * today.levers["hooks"]
+    Ip += c.moreish_pull * u.knowledge
+    Ip += c.attachment_pull * u.attachment
+    return R, I
+
+
+def decision_values(model, R: np.ndarray, I: np.ndarray, shock: np.ndarray,
+                    impulsive: bool) -> np.ndarray:
+    """D = R + w (1 - self_control) I + taste shock; ``impulsive=False`` drops the pull."""
+    c = model.params.choice
+    D = R + shock
+    if impulsive and model.params.mechanisms.two_selves:
+        D += c.impulse_weight * (1.0 - model.users.self_control)[:, None] * I
+    return D

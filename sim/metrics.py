@@ -1,0 +1,222 @@
+"""What is measured: daily model-level series, run-level summaries and the per-user panel
+(MODEL.md "What is measured"; ODD 7.14).
+
+Money and minutes "per user-day" divide by the whole population, users or not, so markets of
+different reach compare on the same base. Summary metrics average the daily series over the
+last ``run.summary_window`` days unless their description says otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.mechanisms.social import tie_strength
+
+# name: meaning; the daily series (timeseries.parquet), in order
+DAILY = {
+    "minutes_per_user_day": "minutes on feeds and companions per user and day",
+    "feed_minutes_per_user_day": "minutes on feed platforms per user and day",
+    "companion_minutes_per_user_day": "minutes with AI companions per user and day",
+    "social_minutes_per_user_day": "minutes of realised human socialising per user and day",
+    "offline_minutes_per_user_day": "minutes of other offline life per user and day",
+    "active_share": "share of users who used any provider today",
+    "feed_active_share": "share of users who used a feed today",
+    "companion_active_share": "share of users who used a companion today",
+    "companion_minutes_per_active_user": "companion minutes per user who used one today",
+    "impulsive_share": "share of provider minutes the reflective self would not have spent",
+    "loneliness_mean": "mean loneliness (0-1)",
+    "tie_strength_mean": "mean strength of human ties (0-1)",
+    "wellbeing_mean": "mean wellbeing, model units (0-2, 1 neutral)",
+    "wellbeing_sd_units": "mean wellbeing in SD units of the day-0 population",
+    "wellbeing_p10": "10th percentile of wellbeing, model units",
+    "wellbeing_gini": "Gini coefficient of wellbeing",
+    "mean_attachment": "mean attachment to the most-attached companion, among companion users",
+    "dependent_share": "share of users with heavy companion use (7-day mean) and weak ties",
+    "feed_user_share": "share of users on at least one feed",
+    "companion_user_share": "share of users on at least one companion",
+    "subscriber_share": "share of companion users who pay for at least one companion",
+    "manipulative_farewell_share": "share of companion sessions ended with a manipulative tactic",
+    "adoptions": "spells started today",
+    "quits": "spells ended today",
+    "switches": "quitters who moved to a rival today",
+    "ad_revenue_per_user_day": "ad revenue net of ad tax, $ per user and day",
+    "ad_revenue_per_feed_user_day": "ad revenue, $ per user who used a feed today",
+    "subscription_revenue_per_user_day": "subscription revenue, $ per user and day",
+    "commerce_revenue_per_user_day": "commerce revenue, $ per user and day",
+    "revenue_per_user_day": "all provider revenue, $ per user and day",
+    "provider_cost_per_user_day": "serving cost, $ per user and day",
+    "provider_profit_per_user_day": "revenue minus cost, $ per user and day",
+    "ad_tax_per_user_day": "ad tax collected, $ per user and day",
+}
+PROVIDER_DAILY = {
+    "minutes": "minutes per user and day on this provider",
+    "market_share": "share of all provider minutes",
+    "users": "share of the population using it",
+    "revenue": "$ per user and day",
+    "profit": "$ per user and day",
+}
+# run-level metrics computed from spells rather than averaged from DAILY
+LOYALTY = {
+    "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run)",
+    "monthly_churn": "1 - (1 - daily quit rate)^30, daily quit rate = quits / user-provider spells (window)",
+    "mean_tenure_days": "mean length of spells, ended ones and those still running at the end (whole run)",
+    "switching_rate": "moves to a same-kind rival per user per 30 days (whole run)",
+}
+SUMMARY_FROM_DAILY = [
+    "minutes_per_user_day", "feed_minutes_per_user_day", "companion_minutes_per_user_day",
+    "active_share", "mean_attachment", "wellbeing_mean", "wellbeing_sd_units", "wellbeing_p10",
+    "wellbeing_gini", "loneliness_mean", "social_minutes_per_user_day", "tie_strength_mean",
+    "dependent_share", "revenue_per_user_day", "ad_revenue_per_user_day",
+    "subscription_revenue_per_user_day", "commerce_revenue_per_user_day",
+    "provider_cost_per_user_day", "provider_profit_per_user_day", "impulsive_share",
+    "companion_minutes_per_active_user", "ad_revenue_per_feed_user_day", "subscriber_share",
+    "manipulative_farewell_share", "feed_user_share", "companion_user_share",
+]
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 equal, 1 one holds all)."""
+    x = np.sort(x)
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+
+
+def _mean_where(values: np.ndarray, mask: np.ndarray) -> float:
+    k = mask.sum()
+    return float(values[mask].mean()) if k else 0.0
+
+
+class Recorder:
+    """Preallocated daily series, filled one row per day."""
+
+    def __init__(self, model):
+        days = model.params.run.days
+        self.columns = list(DAILY) + [
+            f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)
+        ]
+        self.data = {c: np.full(days, np.nan) for c in self.columns}
+        self.latest: dict[str, float] = {}
+
+    def record(self, model) -> dict[str, float]:
+        row = daily_row(model)
+        for k, v in row.items():
+            self.data[k][model.day] = v
+        self.latest = row
+        return row
+
+    def frame(self, days: int) -> pd.DataFrame:
+        df = pd.DataFrame({k: v[:days] for k, v in self.data.items()})
+        df.insert(0, "day", np.arange(days))
+        return df
+
+
+def daily_row(model) -> dict[str, float]:
+    u, today, n = model.users, model.today, model.users.n
+    comp = model.is_companion
+    feed_min = u.minutes[:, ~comp].sum(axis=1)
+    comp_min = u.minutes[:, comp].sum(axis=1)
+    provider_total = float(u.minutes.sum())
+    comp_users = u.adopted[:, comp].any(axis=1)
+    w = u.wellbeing
+    ref_mean, ref_sd = model.wellbeing_reference
+    row = {
+        "minutes_per_user_day": provider_total / n,
+        "feed_minutes_per_user_day": float(feed_min.mean()),
+        "companion_minutes_per_user_day": float(comp_min.mean()),
+        "social_minutes_per_user_day": float(u.social_minutes.mean()),
+        "offline_minutes_per_user_day": float(u.offline_minutes.mean()),
+        "active_share": float((u.minutes > 0).any(axis=1).mean()),
+        "feed_active_share": float((feed_min > 0).mean()),
+        "companion_active_share": float((comp_min > 0).mean()),
+        "companion_minutes_per_active_user": _mean_where(comp_min, comp_min > 0),
+        "impulsive_share": float(u.compulsive_minutes.sum() / provider_total) if provider_total else 0.0,
+        "loneliness_mean": float(u.loneliness.mean()),
+        "tie_strength_mean": float(model.network.strength.mean()),
+        "wellbeing_mean": float(w.mean()),
+        "wellbeing_sd_units": float((w.mean() - ref_mean) / ref_sd) if ref_sd > 0 else 0.0,
+        "wellbeing_p10": float(np.percentile(w, 10)),
+        "wellbeing_gini": gini(w),
+        "mean_attachment": _mean_where(u.attachment[:, comp].max(axis=1), comp_users) if comp.any() else 0.0,
+        "dependent_share": float(dependent(model).mean()),
+        "feed_user_share": float(u.adopted[:, ~comp].any(axis=1).mean()),
+        "companion_user_share": float(comp_users.mean()),
+        "subscriber_share": _mean_where(u.subscribed[:, comp].any(axis=1), comp_users) if comp.any() else 0.0,
+        "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
+        "adoptions": model.loyalty.adoptions_today,
+        "quits": model.loyalty.quits_today,
+        "switches": model.loyalty.switches_today,
+        "ad_revenue_per_user_day": float(today.ad_revenue.sum() / n),
+        "ad_revenue_per_feed_user_day": float(today.ad_revenue.sum() / max((feed_min > 0).sum(), 1)),
+        "subscription_revenue_per_user_day": float(today.subscription_revenue.sum() / n),
+        "commerce_revenue_per_user_day": float(today.commerce_revenue.sum() / n),
+        "revenue_per_user_day": float(today.revenue.sum() / n),
+        "provider_cost_per_user_day": float(today.cost.sum() / n),
+        "provider_profit_per_user_day": float((today.revenue.sum() - today.cost.sum()) / n),
+        "ad_tax_per_user_day": float(today.ad_tax_paid.sum() / n),
+    }
+    for p in model.providers:
+        j = p.column
+        minutes = float(u.minutes[:, j].sum())
+        row[f"{p.name}.minutes"] = minutes / n
+        row[f"{p.name}.market_share"] = minutes / provider_total if provider_total else 0.0
+        row[f"{p.name}.users"] = float(u.adopted[:, j].mean())
+        row[f"{p.name}.revenue"] = float(today.revenue[:, j].sum() / n)
+        row[f"{p.name}.profit"] = float((today.revenue[:, j] - today.cost[:, j]).sum() / n)
+        for lever, value in p.levers.items():
+            row[f"{p.name}.{lever}"] = value
+    return row
+
+
+def dependent(model) -> np.ndarray:
+    """Heavy companion use (7-day mean) together with weak human ties (N,) bool."""
+    sp = model.params.social
+    return (model.users.companion_minutes_avg >= sp.dependence_minutes) & (tie_strength(model) < sp.dependence_ties)
+
+
+def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
+    """Run-level metrics: window means of the daily series plus loyalty from spells."""
+    days = len(frame)
+    window = frame.iloc[max(0, days - model.params.run.summary_window):]
+    out = {k: float(window[k].mean()) for k in SUMMARY_FROM_DAILY}
+    loyalty, u = model.loyalty, model.users
+    last_start = days - 90
+    if last_start >= 0:
+        starts = loyalty.starts_by_day[: last_start + 1].sum()
+        early = loyalty.early_ends_by_day[: last_start + 1].sum()
+        out["retention_90d"] = float(1.0 - early / starts) if starts else float("nan")
+    else:
+        out["retention_90d"] = float("nan")
+    exposure = float(window[[f"{p.name}.users" for p in model.providers]].sum(axis=1).sum()) * u.n
+    rate = float(window["quits"].sum()) / exposure if exposure else 0.0
+    out["monthly_churn"] = 1.0 - (1.0 - rate) ** 30
+    running = model.day + 1 - u.adopted_day[u.adopted]
+    spells = loyalty.ended_count + running.size
+    out["mean_tenure_days"] = (loyalty.ended_tenure_sum + float(running.sum())) / spells if spells else 0.0
+    out["switching_rate"] = loyalty.switches / u.n / days * 30.0
+    return out
+
+
+def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
+    """Per-user state of the sampled users today (panel.parquet)."""
+    u = model.users
+    cols = {
+        "day": np.full(sample.size, model.day, np.int32),
+        "user": sample.astype(np.int64),
+        "loneliness": u.loneliness[sample],
+        "wellbeing": u.wellbeing[sample],
+        "tie_strength": tie_strength(model)[sample],
+        "social_minutes": u.social_minutes[sample],
+        "offline_minutes": u.offline_minutes[sample],
+        "compulsive_minutes": u.compulsive_minutes[sample],
+        "self_control": u.self_control[sample],
+        "loneliness_baseline": u.loneliness_baseline[sample],
+        "companion_relief": model.today.companion_relief[sample],
+    }
+    for p in model.providers:
+        j = p.column
+        for state in ("minutes", "habit", "knowledge", "attachment", "adopted", "subscribed"):
+            cols[f"{p.name}.{state}"] = getattr(u, state)[sample, j]
+    return pd.DataFrame(cols)

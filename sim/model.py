@@ -1,0 +1,230 @@
+"""The economy model: users, feed platforms, AI companions and the day's schedule (ODD 3)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim import interventions as iv
+from sim import policies
+from sim.mechanisms import (
+    adoption,
+    attachment,
+    business,
+    habit,
+    learning,
+    manipulation,
+    social,
+    time_budget,
+    two_selves,
+    wellbeing,
+)
+from sim.metrics import Recorder, panel_rows
+from sim.network import make_network
+from sim.params import ParamError, Params
+from sim.population import make_users
+from sim.providers import Companion, FeedPlatform, Provider
+from sim.rng import Streams
+from sim.scenarios import resolve
+
+
+@dataclass
+class Today:
+    """What one day's steps hand to each other; rebuilt every day."""
+
+    constraints: iv.Constraints
+    levers: dict[str, np.ndarray] = field(default_factory=dict)
+    friends_share: np.ndarray | None = None
+    R: np.ndarray | None = None  # reflective utilities (N, P + 2)
+    compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
+    companion_relief: np.ndarray | None = None
+    revenue: np.ndarray | None = None
+    ad_revenue: np.ndarray | None = None
+    ad_tax_paid: np.ndarray | None = None
+    subscription_revenue: np.ndarray | None = None
+    commerce_revenue: np.ndarray | None = None
+    cost: np.ndarray | None = None
+    tactics: int = 0
+    sessions: int = 0
+
+
+class EconomyModel(mesa.Model):
+    """Users splitting their days among feeds, companions, friends and the rest of life.
+
+    Args:
+        params: the full parameter tree; defaults to the ``mixed`` market.
+        interventions: treatments in force for some users over some days (ODD 7.13).
+        scenario, policy, users, days: shortcuts applied on top of ``params`` (as ``sim run``).
+        seed: root seed of all random streams; overrides ``params.run.seed`` when given.
+    """
+
+    def __init__(self, params: Params | None = None, interventions=(), *, scenario: str | None = None,
+                 policy: str | None = None, users: int | None = None, days: int | None = None,
+                 seed: int | None = None):
+        if params is None:
+            params, _ = resolve(scenario or "mixed", policy, users=users, days=days, seed=seed)
+        else:
+            if scenario is not None:
+                raise ParamError("give either params or scenario, not both")
+            params = copy.deepcopy(params)
+            if policy is not None:
+                params.set("market.feed_policy", policy)
+                params.set("market.companion_policy", policy)
+            for name, value in (("users", users), ("days", days), ("seed", seed)):
+                if value is not None:
+                    params.set(f"run.{name}", value)
+        super().__init__(seed=params.run.seed)
+        self.params = params
+        self.streams = Streams(params.run.seed)
+        self.day = 0
+        self.step_seconds: dict[str, float] = defaultdict(float)
+        kinds = ["feed"] * params.market.feeds + ["companion"] * params.market.companions
+        if not kinds:
+            raise ParamError("market has no providers: set market.feeds or market.companions above 0")
+        self.users = make_users(params, kinds, self.streams)
+        self.network = make_network(params, self.streams)
+        self.neighbours = self.network.adjacency()
+        self.providers: list[Provider] = []
+        for j, kind in enumerate(kinds):
+            k = j if kind == "feed" else j - params.market.feeds
+            if kind == "feed":
+                self.providers.append(FeedPlatform(
+                    self, f"feed_{chr(97 + k)}", j, params.market.feed_policy, vars(params.feed)))
+            else:
+                self.providers.append(Companion(
+                    self, f"companion_{chr(97 + k)}", j, params.market.companion_policy,
+                    vars(params.companion), launch_day=params.market.companion_launch_day))
+        self.is_companion = np.array([k == "companion" for k in kinds])
+        self.companion_empathy = params.companion.empathy
+        self.lever_names = sorted({name for p in self.providers for name in p.LEVERS})
+        names = [p.name for p in self.providers]
+        self.interventions = list(interventions)
+        self.intervention_arms = [
+            (x, iv.assign(x, self.users.n, self.streams), iv.provider_columns(x.providers, names, kinds))
+            for x in self.interventions
+        ]
+        self.loyalty = adoption.Loyalty.empty(params.run.days)
+        self.recorder = Recorder(self)
+        self.wellbeing_reference = (0.0, 0.0)
+        n_panel = min(params.run.panel_users, self.users.n)
+        self.panel_sample = np.sort(self.streams("panel").choice(self.users.n, n_panel, replace=False))
+        self.panel: list = []
+        self.record_panel = False
+        self.datacollector = mesa.DataCollector(model_reporters={
+            k: (lambda m, k=k: m.recorder.latest[k])
+            for k in ("minutes_per_user_day", "wellbeing_mean", "revenue_per_user_day", "mean_attachment")
+        })
+
+    # -- the day's schedule ----------------------------------------------------------------
+    def step(self) -> None:
+        """One day. Each line is one mechanism of MODEL.md, in the order they happen."""
+        self.day = self.steps - 1
+        self._timed("interventions", self.start_day)            # 13 who is treated today
+        self._timed("launch", adoption.launch)                   # 11 providers launching today
+        self._timed("choice", self.choose)                       # 1, 2 time budget, two selves
+        self._timed("manipulation", manipulation.farewells)      # 10 tactics at goodbye
+        self._timed("habit", habit.update)                       # 3
+        self._timed("learning", learning.update)                 # 4
+        self._timed("attachment", attachment.update)             # 5
+        self._timed("social", self.socialise)                    # 6 ties and loneliness
+        self._timed("wellbeing", wellbeing.update)               # 7
+        self._timed("business", self.do_business)                # 8 revenue, cost, subscriptions
+        self._timed("adoption", adoption.update)                 # 11, 12 churn, switching, adoption
+        self._timed("adaptation", self.adapt)                    # 9 providers' A/B tests
+        self._timed("metrics", self.measure)
+        if self.day + 1 >= self.params.run.days:
+            self.running = False
+
+    def _timed(self, name: str, fn) -> None:
+        t0 = time.perf_counter()
+        fn(self)
+        self.step_seconds[name] += time.perf_counter() - t0
+
+    # -- steps that need more than one module ------------------------------------------------
+    def start_day(self, _=None) -> None:
+        self.today = Today(constraints=iv.todays_constraints(self))
+        self.today.levers = self.lever_matrices()
+        adopted = self.users.adopted.astype(float)
+        self.today.friends_share = self.neighbours @ adopted / np.maximum(self.network.degree, 1)[:, None]
+
+    def lever_matrices(self) -> dict[str, np.ndarray]:
+        """Each lever as (P,) or, where it varies by user (tests, interventions), (N, P)."""
+        out = {}
+        for name in self.lever_names:
+            values = [p.lever(name) for p in self.providers]
+            if any(isinstance(v, np.ndarray) for v in values):
+                m = np.column_stack([np.broadcast_to(v, (self.users.n,)) for v in values])
+            else:
+                m = np.array(values, dtype=float)
+            out[name] = self.today.constraints.limit_lever(name, m)
+        for name in ("ad_load", "price", "manipulation"):
+            out.setdefault(name, np.zeros(len(self.providers)))
+        return out
+
+    def choose(self, _=None) -> None:
+        """Split each user's budget; the reflective-only split gives compulsive minutes."""
+        u, c, today = self.users, self.params.choice, self.today
+        P = len(self.providers)
+        R, I = two_selves.utilities(self)
+        available = np.ones_like(R)
+        available[:, :P] = today.constraints.availability * u.adopted
+        available[:, P] = today.constraints.social_scale
+        cap = np.minimum(today.constraints.cap, business.free_tier_cap(self))
+        shock = self.streams("taste", self.day).standard_normal(R.shape) * c.taste_noise
+        split = lambda D: time_budget.allocate(D, available, u.budget, c.temperature, c.min_session, cap)  # noqa: E731
+        minutes = split(two_selves.decision_values(self, R, I, shock, impulsive=True))
+        if self.params.mechanisms.two_selves:
+            reflective = split(two_selves.decision_values(self, R, I, shock, impulsive=False))
+            today.compulsive = np.maximum(0.0, minutes[:, :P] - reflective[:, :P])
+        else:
+            today.compulsive = np.zeros((u.n, P))
+        u.minutes[:] = minutes[:, :P]
+        self.planned_social = minutes[:, P]
+        u.offline_minutes = minutes[:, P + 1].copy()
+        u.compulsive_minutes = today.compulsive.sum(axis=1)
+        u.consumption_value = wellbeing.consumption_value(self, R, minutes)
+        today.R = R
+
+    def socialise(self, _=None) -> None:
+        social.socialise(self, self.planned_social)
+        comp_minutes = self.users.minutes[:, self.is_companion].sum(axis=1)
+        self.users.companion_minutes_avg += 0.25 * (comp_minutes - self.users.companion_minutes_avg)
+
+    def do_business(self, _=None) -> None:
+        business.book(self)
+        business.subscriptions(self)
+
+    def adapt(self, _=None) -> None:
+        policies.record(self)
+        for p in self.providers:
+            p.step()
+
+    def measure(self, _=None) -> None:
+        if self.day == 0:
+            w = self.users.wellbeing
+            self.wellbeing_reference = (float(w.mean()), float(w.std()))
+        self.recorder.record(self)
+        self.datacollector.collect(self)
+        last = self.day + 1 >= self.params.run.days
+        if self.record_panel and (self.day % self.params.run.panel_every == 0 or last):
+            self.panel.append(panel_rows(self, self.panel_sample))
+
+    def run_model(self, progress=None) -> None:
+        """Step through every day; ``progress(day)`` is called after each."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.day)
+
+    def memory_bytes(self) -> int:
+        net = self.network
+        return self.users.nbytes() + sum(a.nbytes for a in (net.source, net.target, net.reverse, net.degree, net.strength))
+
+    def describe_state(self) -> dict[str, Any]:
+        return {p.name: dict(p.levers) for p in self.providers}

@@ -1,0 +1,71 @@
+"""The social network of human ties, held as directed edge arrays (ODD 2.3, 7.6).
+
+Every undirected tie appears twice, once from each side, sorted by source user, so per-user sums
+are one ``np.add.reduceat`` (or ``bincount``) and a tie's two sides are paired by ``reverse``.
+Tie strength is kept equal on both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from sim.params import Params
+from sim.rng import Streams
+
+
+@dataclass
+class Network:
+    source: np.ndarray  # (E,) user at this end
+    target: np.ndarray  # (E,) user at the other end
+    reverse: np.ndarray  # (E,) index of the same tie seen from the other end
+    degree: np.ndarray  # (N,)
+    strength: np.ndarray  # (E,) 0-1
+
+    @property
+    def n_users(self) -> int:
+        return self.degree.shape[0]
+
+    def per_user_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum an edge quantity over each user's ties."""
+        return np.bincount(self.source, weights=values, minlength=self.n_users)
+
+    def per_user_mean(self, values: np.ndarray) -> np.ndarray:
+        return self.per_user_sum(values) / np.maximum(self.degree, 1)
+
+    def adjacency(self) -> sp.csr_matrix:
+        """Unweighted adjacency matrix (for friends' shares of a provider)."""
+        n = self.n_users
+        ones = np.ones(self.source.shape[0])
+        return sp.csr_matrix((ones, (self.source, self.target)), shape=(n, n))
+
+
+def make_network(params: Params, streams: Streams) -> Network:
+    """A Watts-Strogatz small world of mean degree ``network.mean_degree`` (ODD 5)."""
+    n = params.run.users
+    k = min(params.network.mean_degree, n - 1)
+    k -= k % 2
+    seed = int(streams("network").integers(2**31))
+    g = nx.watts_strogatz_graph(n, max(k, 2), params.network.rewiring, seed=seed)
+    edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    m = edges.shape[0]
+    mean = params.network.initial_strength
+    rng = streams("tie_strength")
+    if params.mechanisms.heterogeneity and 0.0 < mean < 1.0:
+        undirected = rng.beta(4.0 * mean, 4.0 * (1.0 - mean), m)
+    else:
+        undirected = np.full(m, mean)
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    strength = np.concatenate([undirected, undirected])
+    order = np.lexsort((dst, src))
+    src, dst, strength = src[order], dst[order], strength[order]
+    # position of (dst, src) in the sorted list gives each edge's reverse
+    rev_order = np.lexsort((src, dst))
+    reverse = np.empty(2 * m, dtype=np.int64)
+    reverse[rev_order] = np.arange(2 * m)
+    degree = np.bincount(src, minlength=n)
+    return Network(source=src, target=dst, reverse=reverse, degree=degree, strength=strength)

@@ -1,0 +1,384 @@
+"""The parameter tree: every number the model uses, with its unit, range, default and meaning.
+
+Parameters are grouped by mechanism (ODD section 7 lists them in the same order). Each leaf is
+declared with :func:`param` or :func:`choice`, so validation, ``sim params`` and the ODD table
+all read one source. Values are set, in increasing priority, by the defaults here, a market
+preset (``--scenario``), a TOML file (``--config``) and ``--set path=value`` overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ParamError(ValueError):
+    """A parameter path or value that is not allowed; the message names both."""
+
+
+def param(default, lo, hi, unit: str, doc: str):
+    """A numeric leaf with an inclusive range [lo, hi]; ints stay ints."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "unit": unit, "doc": doc})
+
+
+def choice(default: str, options: tuple[str, ...], doc: str):
+    """A text leaf restricted to ``options``."""
+    return field(default=default, metadata={"options": options, "unit": "", "doc": doc})
+
+
+def switch(doc: str, default: bool = True):
+    """An on/off leaf (mechanism switches for ablations)."""
+    return field(default=default, metadata={"unit": "on/off", "doc": doc})
+
+
+POLICIES = ("attention", "intimacy", "wellbeing")
+
+
+@dataclass
+class RunParams:
+    users: int = param(10_000, 10, 10_000_000, "users", "number of users in the population")
+    days: int = param(365, 1, 3650, "days", "simulated days")
+    seed: int = param(0, 0, 2**63 - 1, "", "root seed of every named random stream")
+    panel_every: int = param(30, 1, 3650, "days", "days between per-user panel samples")
+    panel_users: int = param(2000, 1, 10_000_000, "users", "users sampled into the panel")
+    summary_window: int = param(90, 1, 3650, "days", "last days averaged into summary metrics")
+
+
+@dataclass
+class MarketParams:
+    feeds: int = param(2, 0, 8, "providers", "feed platforms in the market")
+    companions: int = param(2, 0, 8, "providers", "AI companions in the market")
+    feed_policy: str = choice("attention", POLICIES, "objective every feed platform pursues")
+    companion_policy: str = choice("intimacy", POLICIES, "objective every companion pursues")
+    companion_launch_day: int = param(0, 0, 3650, "day", "day the companions enter the market")
+
+
+@dataclass
+class PopulationParams:
+    """Trait distributions (ODD 7.12, heterogeneity and self-selection)."""
+
+    loneliness_mean: float = param(0.30, 0.01, 0.99, "0-1", "mean baseline loneliness (Beta)")
+    self_control_mean: float = param(0.60, 0.01, 0.99, "0-1", "mean self-control (Beta)")
+    ai_openness_mean: float = param(0.40, 0.01, 0.99, "0-1", "mean openness to AI companions")
+    trait_concentration: float = param(6.0, 1.0, 100.0, "", "Beta concentration of 0-1 traits")
+    wtp_median: float = param(8.0, 0.0, 100.0, "$/month", "median willingness to pay")
+    wtp_spread: float = param(0.8, 0.0, 3.0, "log-sd", "lognormal spread of willingness to pay")
+    budget_mean: float = param(300.0, 30.0, 960.0, "min/day", "mean discretionary minutes")
+    budget_sd: float = param(90.0, 0.0, 400.0, "min/day", "sd of discretionary minutes")
+    offline_value_sd: float = param(0.3, 0.0, 3.0, "utility", "spread of the outside option")
+
+
+@dataclass
+class NetworkParams:
+    """Human ties (ODD 7.6)."""
+
+    mean_degree: int = param(10, 2, 200, "ties", "mean number of human ties per user")
+    rewiring: float = param(0.1, 0.0, 1.0, "", "Watts-Strogatz rewiring probability")
+    initial_strength: float = param(0.5, 0.0, 1.0, "0-1", "mean initial tie strength")
+
+
+@dataclass
+class ChoiceParams:
+    """Time budget and the two selves (ODD 7.1, 7.2)."""
+
+    temperature: float = param(0.5, 0.05, 5.0, "utility", "logit scale of the time allocation")
+    taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
+    min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
+    impulse_weight: float = param(1.5, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control")
+    content_value: float = param(1.0, 0.0, 5.0, "utility", "reflective value of a perfect match")
+    offline_value: float = param(1.2, -5.0, 5.0, "utility", "mean value of other offline life")
+    social_value: float = param(1.0, 0.0, 5.0, "utility", "value of socialising at full need")
+    heard_value: float = param(1.2, 0.0, 5.0, "utility", "value of a companion to a lonely user")
+    attachment_value: float = param(0.4, 0.0, 5.0, "utility", "reflective value of the relationship")
+    fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
+    ad_annoyance: float = param(2.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
+    habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
+    hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
+    moreish_pull: float = param(0.6, 0.0, 5.0, "utility", "impulsive pull of a perfect match")
+    attachment_pull: float = param(0.8, 0.0, 5.0, "utility", "impulsive pull of full attachment")
+    nudge_value: float = param(0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge")
+    regret_value: float = param(1.0, 0.0, 10.0, "utility", "reflective value lost when all of a provider's use is compulsive")
+
+
+@dataclass
+class HabitParams:
+    """Habit stock per provider (ODD 7.3)."""
+
+    formation: float = param(0.05, 0.0, 1.0, "1/day", "daily weight of today's use in the habit")
+    reference_minutes: float = param(60.0, 1.0, 600.0, "min", "use that saturates the habit")
+
+
+@dataclass
+class LearningParams:
+    """What providers learn about users (ODD 7.4)."""
+
+    rate: float = param(0.02, 0.0, 1.0, "1/hour", "learning rate at full personalisation")
+    emotional_rate: float = param(0.015, 0.0, 1.0, "1/hour", "companions' learning of emotional state")
+    forgetting: float = param(0.002, 0.0, 1.0, "1/day", "knowledge lost per day without use")
+
+
+@dataclass
+class AttachmentParams:
+    """Attachment to companions (ODD 7.5)."""
+
+    rate: float = param(0.03, 0.0, 1.0, "1/hour", "attachment growth per hour at full empathy")
+    decay: float = param(0.01, 0.0, 1.0, "1/day", "attachment lost per day")
+    manipulation_erosion: float = param(0.05, 0.0, 1.0, "1/day", "attachment lost per unit of perceived manipulation")
+
+
+@dataclass
+class SocialParams:
+    """Loneliness and human ties (ODD 7.6)."""
+
+    tie_growth: float = param(0.02, 0.0, 1.0, "1/hour", "tie strengthening per hour together")
+    tie_decay: float = param(0.004, 0.0, 1.0, "1/day", "tie weakening per day")
+    need_minutes: float = param(60.0, 1.0, 600.0, "min", "weighted social minutes meeting most need")
+    reference_fulfilment: float = param(0.6, 0.0, 1.0, "0-1", "fulfilment at which loneliness sits at baseline")
+    sensitivity: float = param(1.5, 0.0, 10.0, "", "loneliness change per unit of need unmet")
+    adjustment: float = param(0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target")
+    companion_relief: float = param(0.6, 0.0, 1.0, "0-1", "largest share of need a companion meets")
+    companion_need_minutes: float = param(30.0, 1.0, 600.0, "min", "companion minutes meeting most of that")
+    novelty_days: float = param(20.0, 1.0, 3650.0, "days", "use days over which novelty wears off")
+    novelty_floor: float = param(0.5, 0.0, 1.0, "0-1", "relief left once novelty is gone")
+    dependence_minutes: float = param(60.0, 0.0, 1440.0, "min/day", "companion use counted as heavy")
+    dependence_ties: float = param(0.3, 0.0, 1.0, "0-1", "mean tie strength counted as weak")
+
+
+@dataclass
+class WellbeingParams:
+    """Wellbeing composite (ODD 7.7); the positive and negative weights each sum to 1."""
+
+    w_loneliness: float = param(0.4, 0.0, 1.0, "", "weight of (1 - loneliness)")
+    w_ties: float = param(0.3, 0.0, 1.0, "", "weight of human tie strength")
+    w_consumption: float = param(0.3, 0.0, 1.0, "", "weight of the value of what was consumed")
+    w_regret: float = param(0.4, 0.0, 1.0, "", "weight of compulsive minutes")
+    w_ads: float = param(0.2, 0.0, 1.0, "", "weight of ad annoyance")
+    w_crowd_out: float = param(0.4, 0.0, 1.0, "", "weight of offline life crowded out")
+    offline_need: float = param(120.0, 0.0, 960.0, "min/day", "offline minutes below which life is crowded out")
+    ads_scale: float = param(40.0, 1.0, 1000.0, "ads/day", "daily ad impressions at full annoyance")
+    regret_minutes: float = param(120.0, 1.0, 1440.0, "min/day", "compulsive minutes at full regret")
+    value_minutes: float = param(120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value")
+
+
+@dataclass
+class FeedParams:
+    """Feed platforms: business model and initial levers (ODD 7.8, 7.9)."""
+
+    items_per_minute: float = param(2.0, 0.1, 20.0, "items/min", "feed items shown per minute")
+    cpm: float = param(10.0, 0.0, 100.0, "$/1000 ads", "price of a thousand ad impressions")
+    serving_cost: float = param(0.0002, 0.0, 0.1, "$/min", "cost of serving a minute of feed")
+    ad_load: float = param(0.10, 0.0, 0.5, "share", "initial share of feed items that are ads")
+    hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
+    personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
+    nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
+    marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
+    initial_adoption: float = param(0.7, 0.0, 1.0, "share", "users on each feed at day 0")
+    initial_habit: float = param(0.5, 0.0, 1.0, "0-1", "habit and knowledge of users already on a feed at day 0")
+
+
+@dataclass
+class CompanionParams:
+    """AI companions: business model and initial levers (ODD 7.8, 7.9, 7.10)."""
+
+    price: float = param(10.0, 0.0, 50.0, "$/month", "initial subscription price")
+    free_minutes: float = param(20.0, 0.0, 1440.0, "min/day", "daily minutes on the free tier")
+    conversion: float = param(0.01, 0.0, 1.0, "1/day", "daily free-to-paid conversion at full appeal")
+    cancellation: float = param(0.01, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value")
+    price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
+    wtp_attachment: float = param(1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment")
+    serving_cost: float = param(0.002, 0.0, 0.1, "$/min", "cost of serving a minute of conversation")
+    commerce_rate: float = param(0.0005, 0.0, 0.1, "$/min", "commerce revenue per minute at full attachment")
+    empathy: float = param(0.8, 0.0, 1.0, "0-1", "how well the companion responds to emotion")
+    hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
+    personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
+    manipulation: float = param(0.2, 0.0, 1.0, "0-1", "initial share of farewells met with a tactic")
+    nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
+    marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
+    initial_adoption: float = param(0.05, 0.0, 1.0, "share", "users on each companion at launch")
+
+
+@dataclass
+class ManipulationParams:
+    """Manipulative retention at farewell (ODD 7.10)."""
+
+    extra_minutes: float = param(10.0, 0.0, 240.0, "min", "session minutes added by a tactic at zero self-control")
+    perception: float = param(0.1, 0.0, 1.0, "", "perceived manipulation added by each tactic")
+    perception_decay: float = param(0.02, 0.0, 1.0, "1/day", "daily fading of perceived manipulation")
+    aversion: float = param(1.0, 0.0, 10.0, "utility", "reflective cost of full perceived manipulation")
+    word_of_mouth: float = param(1.0, 0.0, 1.0, "", "share of word of mouth lost at full perceived manipulation")
+
+
+@dataclass
+class AdoptionParams:
+    """Adoption, churn and switching (ODD 7.11)."""
+
+    word_of_mouth: float = param(0.01, 0.0, 1.0, "1/day", "daily adoption when every friend uses it")
+    quit_rate: float = param(0.05, 0.0, 1.0, "1/day", "daily quitting when value is far below the outside option")
+    quit_scale: float = param(0.2, 0.01, 5.0, "utility", "how sharply quitting turns on")
+    value_memory: float = param(0.1, 0.0, 1.0, "1/day", "weight of today in the remembered value")
+    switching_knowledge: float = param(0.3, 0.0, 5.0, "utility", "switching cost of full provider knowledge")
+    switching_attachment: float = param(0.8, 0.0, 5.0, "utility", "switching cost of full attachment")
+    switch_propensity: float = param(0.5, 0.0, 1.0, "", "chance a quitter moves to a rival of the same kind")
+
+
+@dataclass
+class AdaptationParams:
+    """Providers' A/B tests on their own users (ODD 7.9)."""
+
+    interval: int = param(14, 1, 365, "days", "length of one A/B test")
+    test_share: float = param(0.2, 0.01, 0.5, "share", "share of users in a test's treatment arm")
+    step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
+    min_z: float = param(1.0, 0.0, 10.0, "z", "evidence needed to keep a change")
+    minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
+    attachment_value: float = param(0.5, 0.0, 100.0, "$", "intimacy objective: value of full attachment")
+    retention_value: float = param(0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day")
+
+
+@dataclass
+class MechanismSwitches:
+    """Switches for ablations: each turns one mechanism of MODEL.md off (ODD 7.0)."""
+
+    two_selves: bool = switch("impulsive pull on choices (off: reflective choices only)")
+    habit: bool = switch("habit stocks build and decay (off: no habit)")
+    learning: bool = switch("providers learn about users (off: knowledge stays zero)")
+    attachment: bool = switch("attachment to companions (off: stays zero)")
+    social: bool = switch("loneliness and ties respond to time use (off: frozen)")
+    manipulation: bool = switch("manipulative farewell tactics (off: never used)")
+    adoption: bool = switch("adoption, churn and switching (off: initial users stay)")
+    network_effects: bool = switch("fear of missing out and word of mouth (off: none)")
+    adaptation: bool = switch("providers adapt their levers (off: levers fixed)")
+    heterogeneity: bool = switch("users differ in traits (off: everyone gets the mean)")
+
+
+@dataclass
+class Params:
+    run: RunParams = field(default_factory=RunParams)
+    market: MarketParams = field(default_factory=MarketParams)
+    population: PopulationParams = field(default_factory=PopulationParams)
+    network: NetworkParams = field(default_factory=NetworkParams)
+    choice: ChoiceParams = field(default_factory=ChoiceParams)
+    habit: HabitParams = field(default_factory=HabitParams)
+    learning: LearningParams = field(default_factory=LearningParams)
+    attachment: AttachmentParams = field(default_factory=AttachmentParams)
+    social: SocialParams = field(default_factory=SocialParams)
+    wellbeing: WellbeingParams = field(default_factory=WellbeingParams)
+    feed: FeedParams = field(default_factory=FeedParams)
+    companion: CompanionParams = field(default_factory=CompanionParams)
+    manipulation: ManipulationParams = field(default_factory=ManipulationParams)
+    adoption: AdoptionParams = field(default_factory=AdoptionParams)
+    adaptation: AdaptationParams = field(default_factory=AdaptationParams)
+    mechanisms: MechanismSwitches = field(default_factory=MechanismSwitches)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def flat(self) -> dict[str, Any]:
+        """``{"section.name": value}`` for every leaf."""
+        return {f"{s}.{k}": v for s, sec in self.to_dict().items() for k, v in sec.items()}
+
+    def set(self, path: str, value: Any) -> None:
+        """Set one leaf by its dotted path, validating name, type and range."""
+        section, _, name = path.partition(".")
+        sec = getattr(self, section, None) if section in _sections() else None
+        if sec is None or not name:
+            raise ParamError(
+                f"unknown parameter '{path}': sections are {', '.join(_sections())}"
+            )
+        fields = {f.name: f for f in dataclasses.fields(sec)}
+        if name not in fields:
+            raise ParamError(
+                f"unknown parameter '{path}': '{section}' has {', '.join(fields)}"
+            )
+        setattr(sec, name, _coerce(path, fields[name], value))
+
+    def update(self, tree: dict[str, Any], source: str = "") -> None:
+        """Apply a nested mapping (as read from TOML) leaf by leaf."""
+        where = f" in {source}" if source else ""
+        for section, values in tree.items():
+            if not isinstance(values, dict):
+                raise ParamError(f"'{section}'{where} must be a table of parameters")
+            for name, value in values.items():
+                try:
+                    self.set(f"{section}.{name}", value)
+                except ParamError as e:
+                    raise ParamError(f"{e}{where}") from None
+
+
+def _sections() -> list[str]:
+    return [f.name for f in dataclasses.fields(Params)]
+
+
+def _coerce(path: str, f: dataclasses.Field, value: Any) -> Any:
+    meta = f.metadata
+    kind = type(f.default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "on", "off"):
+            return value.lower() in ("true", "on")
+        raise ParamError(f"{path} must be true or false, got {value!r}")
+    if kind is str:
+        if value not in meta["options"]:
+            raise ParamError(f"{path} must be one of {', '.join(meta['options'])}, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParamError(f"{path} must be a number in [{meta['lo']}, {meta['hi']}], got {value!r}")
+    if kind is int:
+        if float(value) != int(value):
+            raise ParamError(f"{path} must be a whole number in [{meta['lo']}, {meta['hi']}], got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    if not math.isfinite(value) or not meta["lo"] <= value <= meta["hi"]:
+        raise ParamError(f"{path} must be in [{meta['lo']}, {meta['hi']}] {meta['unit']}, got {value!r}".replace("  ", " "))
+    return value
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``path=value`` as given to ``--set``; the value is read as TOML (bare text is a string)."""
+    path, sep, raw = text.partition("=")
+    path, raw = path.strip(), raw.strip()
+    if not sep or not path or not raw:
+        raise ParamError(f"--set expects PATH=VALUE (e.g. companion.empathy=0.8), got {text!r}")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return path, value
+
+
+def describe() -> list[dict[str, Any]]:
+    """One row per parameter: path, default, unit, range, meaning (``sim params`` and ODD 7)."""
+    rows = []
+    for s in dataclasses.fields(Params):
+        for f in dataclasses.fields(s.default_factory()):
+            m = f.metadata
+            if "options" in m:
+                allowed = " | ".join(m["options"])
+            elif "lo" in m:
+                allowed = f"[{m['lo']:g}, {m['hi']:g}]"
+            else:
+                allowed = "true | false"
+            rows.append(
+                {"path": f"{s.name}.{f.name}", "default": f.default, "unit": m["unit"],
+                 "allowed": allowed, "meaning": m["doc"]}
+            )
+    return rows
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into one :class:`ParamError` line."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ParamError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParamError(f"config file {path} cannot be read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ParamError(f"config file {path} is not valid TOML: {e}") from None
