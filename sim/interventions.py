@@ -25,11 +25,10 @@ KINDS: dict[str, str] = {
     "ad_tax": "the share `value` of targeted feeds' ad revenue is taxed away",
     "nudge_mandate": "targeted providers must nudge toward human contact at least `value`",
 }
-NEEDS_VALUE = {"cap_minutes", "lockdown", "ad_load_cap", "ad_tax", "nudge_mandate"}
 VALUE_RANGE = {
     "cap_minutes": (0.0, 1440.0),
     "lockdown": (0.0, 1.0),
-    "ad_load_cap": (0.0, 0.5),
+    "ad_load_cap": (0.0, 0.3),
     "ad_tax": (0.0, 1.0),
     "nudge_mandate": (0.0, 1.0),
 }

@@ -88,14 +88,15 @@ class ChoiceParams:
     temperature: float = param(0.5, 0.05, 5.0, "utility", "logit scale of the time allocation")
     taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
     min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
-    impulse_weight: float = param(1.5, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control")
+    impulse_weight: float = param(0.6, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control")
     content_value: float = param(1.0, 0.0, 5.0, "utility", "reflective value of a perfect match")
-    offline_value: float = param(1.2, -5.0, 5.0, "utility", "mean value of other offline life")
-    social_value: float = param(1.0, 0.0, 5.0, "utility", "value of socialising at full need")
-    heard_value: float = param(1.2, 0.0, 5.0, "utility", "value of a companion to a lonely user")
+    offline_value: float = param(0.6, -5.0, 5.0, "utility", "mean value per minute of other offline life (the outside option)")
+    offline_breadth: float = param(20.0, 1.0, 100.0, "activities", "equally valued activities that make up other offline life")
+    social_value: float = param(1.7, 0.0, 5.0, "utility", "value of socialising at full need")
+    heard_value: float = param(3.0, 0.0, 5.0, "utility", "value of a companion to a lonely user")
     attachment_value: float = param(0.4, 0.0, 5.0, "utility", "reflective value of the relationship")
     fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
-    ad_annoyance: float = param(2.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
+    ad_annoyance: float = param(1.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
     moreish_pull: float = param(0.6, 0.0, 5.0, "utility", "impulsive pull of a perfect match")
@@ -134,9 +135,9 @@ class AttachmentParams:
 class SocialParams:
     """Loneliness and human ties (ODD 7.6)."""
 
-    tie_growth: float = param(0.02, 0.0, 1.0, "1/hour", "tie strengthening per hour together")
+    tie_growth: float = param(0.08, 0.0, 1.0, "1/hour", "tie strengthening per hour together")
     tie_decay: float = param(0.004, 0.0, 1.0, "1/day", "tie weakening per day")
-    need_minutes: float = param(60.0, 1.0, 600.0, "min", "weighted social minutes meeting most need")
+    need_minutes: float = param(20.0, 1.0, 600.0, "min", "weighted social minutes meeting most need")
     reference_fulfilment: float = param(0.6, 0.0, 1.0, "0-1", "fulfilment at which loneliness sits at baseline")
     sensitivity: float = param(1.5, 0.0, 10.0, "", "loneliness change per unit of need unmet")
     adjustment: float = param(0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target")
@@ -171,7 +172,7 @@ class FeedParams:
     items_per_minute: float = param(2.0, 0.1, 20.0, "items/min", "feed items shown per minute")
     cpm: float = param(10.0, 0.0, 100.0, "$/1000 ads", "price of a thousand ad impressions")
     serving_cost: float = param(0.0002, 0.0, 0.1, "$/min", "cost of serving a minute of feed")
-    ad_load: float = param(0.10, 0.0, 0.5, "share", "initial share of feed items that are ads")
+    ad_load: float = param(0.10, 0.0, 0.3, "share", "initial share of feed items that are ads")
     hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
@@ -184,10 +185,10 @@ class FeedParams:
 class CompanionParams:
     """AI companions: business model and initial levers (ODD 7.8, 7.9, 7.10)."""
 
-    price: float = param(10.0, 0.0, 50.0, "$/month", "initial subscription price")
+    price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
     free_minutes: float = param(20.0, 0.0, 1440.0, "min/day", "daily minutes on the free tier")
     conversion: float = param(0.01, 0.0, 1.0, "1/day", "daily free-to-paid conversion at full appeal")
-    cancellation: float = param(0.01, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value")
+    cancellation: float = param(0.03, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value")
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
     wtp_attachment: float = param(1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment")
     serving_cost: float = param(0.002, 0.0, 0.1, "$/min", "cost of serving a minute of conversation")
@@ -217,8 +218,8 @@ class AdoptionParams:
     """Adoption, churn and switching (ODD 7.11)."""
 
     word_of_mouth: float = param(0.01, 0.0, 1.0, "1/day", "daily adoption when every friend uses it")
-    quit_rate: float = param(0.05, 0.0, 1.0, "1/day", "daily quitting when value is far below the outside option")
-    quit_scale: float = param(0.2, 0.01, 5.0, "utility", "how sharply quitting turns on")
+    quit_rate: float = param(0.01, 0.0, 1.0, "1/day", "daily quitting when value is far below the outside option")
+    quit_scale: float = param(0.1, 0.01, 5.0, "utility", "how sharply quitting turns on")
     value_memory: float = param(0.1, 0.0, 1.0, "1/day", "weight of today in the remembered value")
     switching_knowledge: float = param(0.3, 0.0, 5.0, "utility", "switching cost of full provider knowledge")
     switching_attachment: float = param(0.8, 0.0, 5.0, "utility", "switching cost of full attachment")
@@ -230,11 +231,11 @@ class AdaptationParams:
     """Providers' A/B tests on their own users (ODD 7.9)."""
 
     interval: int = param(14, 1, 365, "days", "length of one A/B test")
-    test_share: float = param(0.2, 0.01, 0.5, "share", "share of users in a test's treatment arm")
+    test_share: float = param(0.2, 0.01, 0.33, "share", "share of users in each treatment arm of a test")
     step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
     min_z: float = param(1.0, 0.0, 10.0, "z", "evidence needed to keep a change")
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
-    attachment_value: float = param(0.5, 0.0, 100.0, "$", "intimacy objective: value of full attachment")
+    attachment_value: float = param(1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment")
     retention_value: float = param(0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day")
 
 

@@ -6,15 +6,17 @@ A policy is an objective, measured per user and day for provider p:
     intimacy:   J = revenue + attachment_value * attachment + retention_value * still_a_user
     wellbeing:  J = wellbeing, subject to breaking even (profit >= 0)
 
-Providers adapt as product teams do. Every ``interval`` days each provider ends its running A/B
-test and starts a new one: it picks one lever at random, moves it by ``step`` of its range for a
-random ``test_share`` of users, and at the end compares the change in J over the test window
-against the previous window (difference in differences) between treated and control users who
-were its users when the test began (intention to treat). It keeps the change when
+Providers adapt as product teams do. Every ``interval`` days each provider ends its running
+test and starts a new one: it picks one lever at random and gives it a ``step`` of its range
+lower to a random ``test_share`` of users and a step higher to another ``test_share`` (an A/B/n
+test). At the end it compares the change in J over the test window against the previous window
+(difference in differences) between each arm and control, among users who were its users when
+the test began (intention to treat), and keeps the better arm's value when
 
-    z = (mean dJ_treated - mean dJ_control) / se > min_z
+    z = (mean dJ_arm - mean dJ_control) / se > min_z
 
-and, for the wellbeing policy, the treated arm still breaks even (or loses less than control).
+For the wellbeing policy an arm must still break even; a provider losing money in the control
+arm ranks arms by profit instead, since breaking even comes first.
 Because tests are short, providers can learn what pays in two weeks and pay for it later.
 """
 
@@ -61,39 +63,43 @@ def adapt(p: Provider, model) -> None:
 
 
 def propose(p: Provider, model, day: int) -> ABTest:
-    rng = model.streams(f"adapt:{p.name}", day)
-    names = list(p.LEVERS)
-    lever = names[rng.integers(len(names))]
+    """Test one lever, chosen at random, a step lower and a step higher than now."""
+    ap = model.params.adaptation
+    lever = list(p.LEVERS)[model.streams(f"adapt:{p.name}", day).integers(len(p.LEVERS))]
     lo, hi = p.LEVERS[lever]
-    step = model.params.adaptation.step * (hi - lo) * (1 if rng.random() < 0.5 else -1)
-    current = p.levers[lever]
-    value = float(np.clip(current + step, lo, hi))
-    if value == current:
-        value = float(np.clip(current - step, lo, hi))
-    treated = model.streams(f"abtest:{p.name}", day).random(model.users.n) < model.params.adaptation.test_share
-    return ABTest(lever=lever, value=value, treated=treated,
+    current, step = p.levers[lever], ap.step * (hi - lo)
+    draw = model.streams(f"abtest:{p.name}", day).random(model.users.n)
+    arm = np.where(draw < ap.test_share, -1, np.where(draw < 2 * ap.test_share, 1, 0)).astype(np.int8)
+    return ABTest(lever=lever, values=(max(lo, current - step), min(hi, current + step)), arm=arm,
                   cohort=model.users.adopted[:, p.column].copy(), start=day)
 
 
 def conclude(p: Provider, model) -> bool:
-    """Keep the tested lever value when the evidence says it raises the objective."""
+    """Keep the better tested value when the evidence says it raises the objective."""
     t, ap = p.test, model.params.adaptation
     p.test = None
     p.tests_run += 1
-    treated, control = t.cohort & t.treated, t.cohort & ~t.treated
-    if treated.sum() < 2 or control.sum() < 2:
+    control = t.cohort & (t.arm == 0)
+    change = p.objective_now - p.objective_before
+    best, best_z = None, ap.min_z
+    for side, value in ((-1, t.values[0]), (1, t.values[1])):
+        treated = t.cohort & (t.arm == side)
+        if treated.sum() < 2 or control.sum() < 2 or value == p.levers[t.lever]:
+            continue
+        z = z_score(change, treated, control)
+        if p.policy == "wellbeing":
+            profit_t, profit_c = p.profit_now[treated].mean(), p.profit_now[control].mean()
+            if profit_c < 0:  # losing money: breaking even comes first
+                z = z_score(p.profit_now, treated, control)
+            elif profit_t < 0:
+                continue
+        if z > best_z:
+            best, best_z = value, z
+    if best is None:
         return False
-    keep = z_score(p.objective_now - p.objective_before, treated, control) > ap.min_z
-    if p.policy == "wellbeing":
-        profit_t, profit_c = p.profit_now[treated].mean(), p.profit_now[control].mean()
-        if profit_c < 0:  # losing money: breaking even comes first
-            keep = z_score(p.profit_now, treated, control) > ap.min_z
-        else:
-            keep = keep and profit_t >= 0
-    if keep:
-        p.levers[t.lever] = t.value
-        p.tests_kept += 1
-    return bool(keep)
+    p.levers[t.lever] = best
+    p.tests_kept += 1
+    return True
 
 
 def z_score(values: np.ndarray, treated: np.ndarray, control: np.ndarray) -> float:

@@ -15,11 +15,12 @@ import numpy as np
 
 @dataclass
 class ABTest:
-    """One running experiment: ``lever`` moved to ``value`` for the ``treated`` users."""
+    """One running A/B/n test of ``lever``: arm -1 gets ``values[0]``, arm +1 ``values[1]``,
+    arm 0 (control) keeps the current value."""
 
     lever: str
-    value: float
-    treated: np.ndarray  # (N,) bool
+    values: tuple[float, float]  # (lowered, raised)
+    arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
 
@@ -47,8 +48,9 @@ class Provider(mesa.Agent):
     def lever(self, name: str) -> float | np.ndarray:
         """The lever's value, per user while it is under test, else one number."""
         base = self.levers.get(name, 0.0)
-        if self.test is not None and self.test.lever == name:
-            return np.where(self.test.treated, self.test.value, base)
+        t = self.test
+        if t is not None and t.lever == name:
+            return np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], base))
         return base
 
     def step(self) -> None:
@@ -61,7 +63,7 @@ class FeedPlatform(Provider):
     """An ad-funded feed: ranks content, carries ads, uses engagement hooks."""
 
     kind = "feed"
-    LEVERS = {"ad_load": (0.0, 0.5), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
+    LEVERS = {"ad_load": (0.0, 0.3), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
               "nudge": (0.0, 1.0)}
 
 
@@ -69,5 +71,5 @@ class Companion(Provider):
     """An AI companion: converses, remembers, responds to emotion; sells subscriptions."""
 
     kind = "companion"
-    LEVERS = {"price": (0.0, 50.0), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
+    LEVERS = {"price": (0.0, 30.0), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
               "manipulation": (0.0, 1.0), "nudge": (0.0, 1.0)}

@@ -8,7 +8,9 @@ For user i and option o (each provider, human socialising, other offline life):
 R is reflective utility (enjoyment of well-matched content, being heard, the relationship,
 friends being there, minus ad annoyance and perceived manipulation); I is the impulsive pull
 (habit, hooks, "moreish" learned content, attachment). eps is a daily taste shock from the
-stream ``taste``. With the mechanism off, or in the reflective counterfactual, I is dropped.
+stream ``taste``. Other offline life stands for ``offline_breadth`` activities of equal value,
+so its decision value gains ``temperature * ln(offline_breadth)`` (as a nest in a nested logit)
+while its value per minute, the outside option of mechanism 11, stays ``offline_value``. With the mechanism off, or in the reflective counterfactual, I is dropped.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def decision_values(model, R: np.ndarray, I: np.ndarray, shock: np.ndarray,
     """D = R + w (1 - self_control) I + taste shock; ``impulsive=False`` drops the pull."""
     c = model.params.choice
     D = R + shock
+    # other offline life is a nest of many activities: its weight in the split grows with breadth
+    D[:, -1] += c.temperature * np.log(c.offline_breadth)
     if impulsive and model.params.mechanisms.two_selves:
         D += c.impulse_weight * (1.0 - model.users.self_control)[:, None] * I
     return D
