@@ -11,5 +11,13 @@ from sim.model import EconomyModel
 from sim.params import ParamError, Params
 from sim.scenarios import SCENARIOS, resolve
 
-__all__ = ["EconomyModel", "Intervention", "ParamError", "Params", "RunResult", "SCENARIOS",
-           "resolve", "run"]
+__all__ = [
+    "EconomyModel",
+    "Intervention",
+    "ParamError",
+    "Params",
+    "RunResult",
+    "SCENARIOS",
+    "resolve",
+    "run",
+]

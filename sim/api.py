@@ -41,8 +41,13 @@ class RunResult:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
             write_json(tmp / "summary.json", self.summary)
-            write_json(tmp / "params.json", {**self.params.to_dict(),
-                                              "interventions": [x.to_dict() for x in self.interventions]})
+            write_json(
+                tmp / "params.json",
+                {
+                    **self.params.to_dict(),
+                    "interventions": [x.to_dict() for x in self.interventions],
+                },
+            )
             self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
             if self.panel is not None:
                 self.panel.to_parquet(tmp / "panel.parquet", index=False)
@@ -53,7 +58,9 @@ class RunResult:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_nan_to_none) + "\n")
+    path.write_text(
+        json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_nan_to_none) + "\n"
+    )
 
 
 def _nan_to_none(o):
@@ -81,17 +88,28 @@ def check_output_dir(out: str | Path) -> None:
     if out.is_dir():
         foreign = [p.name for p in out.iterdir() if p.name not in OUTPUT_FILES]
         if foreign:
-            raise ParamError(f"--out {out} already holds other files ({foreign[0]}); choose a new or empty folder")
+            raise ParamError(
+                f"--out {out} already holds other files ({foreign[0]}); choose a new or empty folder"
+            )
 
 
 def _clean(value: float) -> float | None:
     return None if value != value else value  # NaN -> null in JSON
 
 
-def run(scenario: str = DEFAULT_SCENARIO, policy: str | None = None, *, users: int | None = None,
-        days: int | None = None, seed: int | None = None, config: str | Path | dict | None = None,
-        set: list[str] | dict[str, Any] | None = None, interventions: list[Intervention] | None = None,
-        panel: bool = False, progress=None) -> RunResult:
+def run(
+    scenario: str = DEFAULT_SCENARIO,
+    policy: str | None = None,
+    *,
+    users: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    config: str | Path | dict | None = None,
+    set: list[str] | dict[str, Any] | None = None,
+    interventions: list[Intervention] | None = None,
+    panel: bool = False,
+    progress=None,
+) -> RunResult:
     """Run one simulation and return its results.
 
     Args:
@@ -115,13 +133,22 @@ def run(scenario: str = DEFAULT_SCENARIO, policy: str | None = None, *, users: i
     iv_dicts = [x.to_dict() for x in all_interventions]
     summary = {k: _clean(v) for k, v in summarise(model, frame).items()}
     summary.update(
-        scenario=scenario, policy=policy_label(params), seed=params.run.seed,
-        users=params.run.users, days=params.run.days, version=provenance.version(),
+        scenario=scenario,
+        policy=policy_label(params),
+        seed=params.run.seed,
+        users=params.run.users,
+        days=params.run.days,
+        version=provenance.version(),
         **provenance.git_state(),
         config_hash=provenance.config_hash(params.to_dict(), iv_dicts),
         seconds=round(time.perf_counter() - t0, 3),
     )
     panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
-    return RunResult(summary=summary, timeseries=frame, params=params,
-                     interventions=all_interventions, panel=panel_frame,
-                     step_seconds=dict(model.step_seconds))
+    return RunResult(
+        summary=summary,
+        timeseries=frame,
+        params=params,
+        interventions=all_interventions,
+        panel=panel_frame,
+        step_seconds=dict(model.step_seconds),
+    )

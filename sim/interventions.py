@@ -51,7 +51,9 @@ class Intervention:
     def validate(self, where: str = "") -> None:
         at = f" in {where}" if where else ""
         if self.kind not in KINDS:
-            raise ParamError(f"unknown intervention kind {self.kind!r}{at}: choose one of {', '.join(KINDS)}")
+            raise ParamError(
+                f"unknown intervention kind {self.kind!r}{at}: choose one of {', '.join(KINDS)}"
+            )
         if not isinstance(self.start, int) or self.start < 0:
             raise ParamError(f"intervention {self.name}.start must be a whole day >= 0{at}")
         if self.end is not None and (not isinstance(self.end, int) or self.end <= self.start):
@@ -73,7 +75,9 @@ class Intervention:
 def parse_interventions(items: Any, source: str) -> list[Intervention]:
     """Interventions from a config's ``[[interventions]]`` tables."""
     if not isinstance(items, list):
-        raise ParamError(f"'interventions' in {source} must be an array of tables ([[interventions]])")
+        raise ParamError(
+            f"'interventions' in {source} must be an array of tables ([[interventions]])"
+        )
     allowed = {f.name for f in fields(Intervention)}
     out = []
     for i, item in enumerate(items):
@@ -86,7 +90,9 @@ def parse_interventions(items: Any, source: str) -> list[Intervention]:
                 f"allowed keys are {', '.join(sorted(allowed))}"
             )
         if "kind" not in item:
-            raise ParamError(f"interventions[{i}] in {source} needs a kind: one of {', '.join(KINDS)}")
+            raise ParamError(
+                f"interventions[{i}] in {source} needs a kind: one of {', '.join(KINDS)}"
+            )
         try:
             out.append(Intervention(**item))
         except TypeError as e:
@@ -124,7 +130,9 @@ def provider_columns(target: str, names: list[str], kinds: list[str]) -> np.ndar
     if target in ("feeds", "companions"):
         return np.array([k + "s" == target for k in kinds])
     if target not in names:
-        raise ParamError(f"intervention targets unknown provider {target!r}: choose all, feeds, companions or one of {', '.join(names)}")
+        raise ParamError(
+            f"intervention targets unknown provider {target!r}: choose all, feeds, companions or one of {', '.join(names)}"
+        )
     return np.array([n == target for n in names])
 
 
@@ -139,8 +147,12 @@ def todays_constraints(model) -> Constraints:
     for j, p in enumerate(model.providers):
         if day < p.launch_day:
             availability[:, j] = 0.0
-    c = Constraints(availability=availability, cap=np.full((n, P), np.inf),
-                    social_scale=np.ones(n), ad_tax=np.zeros((n, P)))
+    c = Constraints(
+        availability=availability,
+        cap=np.full((n, P), np.inf),
+        social_scale=np.ones(n),
+        ad_tax=np.zeros((n, P)),
+    )
     for iv, users, cols in model.intervention_arms:
         if not iv.active(day):
             continue

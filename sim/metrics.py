@@ -64,14 +64,32 @@ LOYALTY = {
     "switching_rate": "moves to a same-kind rival per user per 30 days (whole run)",
 }
 SUMMARY_FROM_DAILY = [
-    "minutes_per_user_day", "feed_minutes_per_user_day", "companion_minutes_per_user_day",
-    "active_share", "mean_attachment", "wellbeing_mean", "wellbeing_sd_units", "wellbeing_p10",
-    "wellbeing_gini", "loneliness_mean", "social_minutes_per_user_day", "tie_strength_mean",
-    "dependent_share", "revenue_per_user_day", "ad_revenue_per_user_day",
-    "subscription_revenue_per_user_day", "commerce_revenue_per_user_day",
-    "provider_cost_per_user_day", "provider_profit_per_user_day", "impulsive_share",
-    "companion_minutes_per_active_user", "ad_revenue_per_feed_user_day", "subscriber_share",
-    "manipulative_farewell_share", "feed_user_share", "companion_user_share",
+    "minutes_per_user_day",
+    "feed_minutes_per_user_day",
+    "companion_minutes_per_user_day",
+    "active_share",
+    "mean_attachment",
+    "wellbeing_mean",
+    "wellbeing_sd_units",
+    "wellbeing_p10",
+    "wellbeing_gini",
+    "loneliness_mean",
+    "social_minutes_per_user_day",
+    "tie_strength_mean",
+    "dependent_share",
+    "revenue_per_user_day",
+    "ad_revenue_per_user_day",
+    "subscription_revenue_per_user_day",
+    "commerce_revenue_per_user_day",
+    "provider_cost_per_user_day",
+    "provider_profit_per_user_day",
+    "impulsive_share",
+    "companion_minutes_per_active_user",
+    "ad_revenue_per_feed_user_day",
+    "subscriber_share",
+    "manipulative_farewell_share",
+    "feed_user_share",
+    "companion_user_share",
 ]
 
 
@@ -132,24 +150,32 @@ def daily_row(model) -> dict[str, float]:
         "feed_active_share": float((feed_min > 0).mean()),
         "companion_active_share": float((comp_min > 0).mean()),
         "companion_minutes_per_active_user": _mean_where(comp_min, comp_min > 0),
-        "impulsive_share": float(u.compulsive_minutes.sum() / provider_total) if provider_total else 0.0,
+        "impulsive_share": float(u.compulsive_minutes.sum() / provider_total)
+        if provider_total
+        else 0.0,
         "loneliness_mean": float(u.loneliness.mean()),
         "tie_strength_mean": float(model.network.strength.mean()),
         "wellbeing_mean": float(w.mean()),
         "wellbeing_sd_units": float((w.mean() - ref_mean) / ref_sd) if ref_sd > 0 else 0.0,
         "wellbeing_p10": float(np.percentile(w, 10)),
         "wellbeing_gini": gini(w),
-        "mean_attachment": _mean_where(u.attachment[:, comp].max(axis=1), comp_users) if comp.any() else 0.0,
+        "mean_attachment": _mean_where(u.attachment[:, comp].max(axis=1), comp_users)
+        if comp.any()
+        else 0.0,
         "dependent_share": float(dependent(model).mean()),
         "feed_user_share": float(u.adopted[:, ~comp].any(axis=1).mean()),
         "companion_user_share": float(comp_users.mean()),
-        "subscriber_share": _mean_where(u.subscribed[:, comp].any(axis=1), comp_users) if comp.any() else 0.0,
+        "subscriber_share": _mean_where(u.subscribed[:, comp].any(axis=1), comp_users)
+        if comp.any()
+        else 0.0,
         "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
         "adoptions": model.loyalty.adoptions_today,
         "quits": model.loyalty.quits_today,
         "switches": model.loyalty.switches_today,
         "ad_revenue_per_user_day": float(today.ad_revenue.sum() / n),
-        "ad_revenue_per_feed_user_day": float(today.ad_revenue.sum() / max((feed_min > 0).sum(), 1)),
+        "ad_revenue_per_feed_user_day": float(
+            today.ad_revenue.sum() / max((feed_min > 0).sum(), 1)
+        ),
         "subscription_revenue_per_user_day": float(today.subscription_revenue.sum() / n),
         "commerce_revenue_per_user_day": float(today.commerce_revenue.sum() / n),
         "revenue_per_user_day": float(today.revenue.sum() / n),
@@ -173,13 +199,15 @@ def daily_row(model) -> dict[str, float]:
 def dependent(model) -> np.ndarray:
     """Heavy companion use (7-day mean) together with weak human ties (N,) bool."""
     sp = model.params.social
-    return (model.users.companion_minutes_avg >= sp.dependence_minutes) & (tie_strength(model) < sp.dependence_ties)
+    return (model.users.companion_minutes_avg >= sp.dependence_minutes) & (
+        tie_strength(model) < sp.dependence_ties
+    )
 
 
 def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
     """Run-level metrics: window means of the daily series plus loyalty from spells."""
     days = len(frame)
-    window = frame.iloc[max(0, days - model.params.run.summary_window):]
+    window = frame.iloc[max(0, days - model.params.run.summary_window) :]
     out = {k: float(window[k].mean()) for k in SUMMARY_FROM_DAILY}
     loyalty, u = model.loyalty, model.users
     last_start = days - 90
@@ -194,7 +222,9 @@ def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
     out["monthly_churn"] = 1.0 - (1.0 - rate) ** 30
     running = model.day + 1 - u.adopted_day[u.adopted]
     spells = loyalty.ended_count + running.size
-    out["mean_tenure_days"] = (loyalty.ended_tenure_sum + float(running.sum())) / spells if spells else 0.0
+    out["mean_tenure_days"] = (
+        (loyalty.ended_tenure_sum + float(running.sum())) / spells if spells else 0.0
+    )
     out["switching_rate"] = loyalty.switches / u.n / days * 30.0
     return out
 

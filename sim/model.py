@@ -64,9 +64,17 @@ class EconomyModel(mesa.Model):
         seed: root seed of all random streams; overrides ``params.run.seed`` when given.
     """
 
-    def __init__(self, params: Params | None = None, interventions=(), *, scenario: str | None = None,
-                 policy: str | None = None, users: int | None = None, days: int | None = None,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        params: Params | None = None,
+        interventions=(),
+        *,
+        scenario: str | None = None,
+        policy: str | None = None,
+        users: int | None = None,
+        days: int | None = None,
+        seed: int | None = None,
+    ):
         if params is None:
             params, _ = resolve(scenario or "mixed", policy, users=users, days=days, seed=seed)
         else:
@@ -86,7 +94,9 @@ class EconomyModel(mesa.Model):
         self.step_seconds: dict[str, float] = defaultdict(float)
         kinds = ["feed"] * params.market.feeds + ["companion"] * params.market.companions
         if not kinds:
-            raise ParamError("market has no providers: set market.feeds or market.companions above 0")
+            raise ParamError(
+                "market has no providers: set market.feeds or market.companions above 0"
+            )
         self.users = make_users(params, kinds, self.streams)
         self.network = make_network(params, self.streams)
         self.neighbours = self.network.adjacency()
@@ -94,49 +104,72 @@ class EconomyModel(mesa.Model):
         for j, kind in enumerate(kinds):
             k = j if kind == "feed" else j - params.market.feeds
             if kind == "feed":
-                self.providers.append(FeedPlatform(
-                    self, f"feed_{chr(97 + k)}", j, params.market.feed_policy, vars(params.feed)))
+                self.providers.append(
+                    FeedPlatform(
+                        self, f"feed_{chr(97 + k)}", j, params.market.feed_policy, vars(params.feed)
+                    )
+                )
             else:
-                self.providers.append(Companion(
-                    self, f"companion_{chr(97 + k)}", j, params.market.companion_policy,
-                    vars(params.companion), launch_day=params.market.companion_launch_day))
+                self.providers.append(
+                    Companion(
+                        self,
+                        f"companion_{chr(97 + k)}",
+                        j,
+                        params.market.companion_policy,
+                        vars(params.companion),
+                        launch_day=params.market.companion_launch_day,
+                    )
+                )
         self.is_companion = np.array([k == "companion" for k in kinds])
         self.companion_empathy = params.companion.empathy
         self.lever_names = sorted({name for p in self.providers for name in p.LEVERS})
         names = [p.name for p in self.providers]
         self.interventions = list(interventions)
         self.intervention_arms = [
-            (x, iv.assign(x, self.users.n, self.streams), iv.provider_columns(x.providers, names, kinds))
+            (
+                x,
+                iv.assign(x, self.users.n, self.streams),
+                iv.provider_columns(x.providers, names, kinds),
+            )
             for x in self.interventions
         ]
         self.loyalty = adoption.Loyalty.empty(params.run.days)
         self.recorder = Recorder(self)
         self.wellbeing_reference = (0.0, 0.0)
         n_panel = min(params.run.panel_users, self.users.n)
-        self.panel_sample = np.sort(self.streams("panel").choice(self.users.n, n_panel, replace=False))
+        self.panel_sample = np.sort(
+            self.streams("panel").choice(self.users.n, n_panel, replace=False)
+        )
         self.panel: list = []
         self.record_panel = False
-        self.datacollector = mesa.DataCollector(model_reporters={
-            k: (lambda m, k=k: m.recorder.latest[k])
-            for k in ("minutes_per_user_day", "wellbeing_mean", "revenue_per_user_day", "mean_attachment")
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                k: (lambda m, k=k: m.recorder.latest[k])
+                for k in (
+                    "minutes_per_user_day",
+                    "wellbeing_mean",
+                    "revenue_per_user_day",
+                    "mean_attachment",
+                )
+            }
+        )
 
     # -- the day's schedule ----------------------------------------------------------------
     def step(self) -> None:
         """One day. Each line is one mechanism of MODEL.md, in the order they happen."""
         self.day = self.steps - 1
-        self._timed("interventions", self.start_day)            # 13 who is treated today
-        self._timed("launch", adoption.launch)                   # 11 providers launching today
-        self._timed("choice", self.choose)                       # 1, 2 time budget, two selves
-        self._timed("manipulation", manipulation.farewells)      # 10 tactics at goodbye
-        self._timed("habit", habit.update)                       # 3
-        self._timed("learning", learning.update)                 # 4
-        self._timed("attachment", attachment.update)             # 5
-        self._timed("social", self.socialise)                    # 6 ties and loneliness
-        self._timed("wellbeing", wellbeing.update)               # 7
-        self._timed("business", self.do_business)                # 8 revenue, cost, subscriptions
-        self._timed("adoption", adoption.update)                 # 11, 12 churn, switching, adoption
-        self._timed("adaptation", self.adapt)                    # 9 providers' A/B tests
+        self._timed("interventions", self.start_day)  # 13 who is treated today
+        self._timed("launch", adoption.launch)  # 11 providers launching today
+        self._timed("choice", self.choose)  # 1, 2 time budget, two selves
+        self._timed("manipulation", manipulation.farewells)  # 10 tactics at goodbye
+        self._timed("habit", habit.update)  # 3
+        self._timed("learning", learning.update)  # 4
+        self._timed("attachment", attachment.update)  # 5
+        self._timed("social", self.socialise)  # 6 ties and loneliness
+        self._timed("wellbeing", wellbeing.update)  # 7
+        self._timed("business", self.do_business)  # 8 revenue, cost, subscriptions
+        self._timed("adoption", adoption.update)  # 11, 12 churn, switching, adoption
+        self._timed("adaptation", self.adapt)  # 9 providers' A/B tests
         self._timed("metrics", self.measure)
         if self.day + 1 >= self.params.run.days:
             self.running = False
@@ -151,7 +184,9 @@ class EconomyModel(mesa.Model):
         self.today = Today(constraints=iv.todays_constraints(self))
         self.today.levers = self.lever_matrices()
         adopted = self.users.adopted.astype(float)
-        self.today.friends_share = self.neighbours @ adopted / np.maximum(self.network.degree, 1)[:, None]
+        self.today.friends_share = (
+            self.neighbours @ adopted / np.maximum(self.network.degree, 1)[:, None]
+        )
 
     def lever_matrices(self) -> dict[str, np.ndarray]:
         """Each lever as (P,) or, where it varies by user (tests, interventions), (N, P)."""
@@ -171,16 +206,20 @@ class EconomyModel(mesa.Model):
         """Split each user's budget; the reflective-only split gives compulsive minutes."""
         u, c, today = self.users, self.params.choice, self.today
         P = len(self.providers)
-        R, I = two_selves.utilities(self)
+        R, pull = two_selves.utilities(self)
         available = np.ones_like(R)
         available[:, :P] = today.constraints.availability * u.adopted
         available[:, P] = today.constraints.social_scale
         cap = np.minimum(today.constraints.cap, business.free_tier_cap(self))
         shock = self.streams("taste", self.day).standard_normal(R.shape) * c.taste_noise
-        split = lambda D: time_budget.allocate(D, available, u.budget, c.temperature, c.min_session, cap)  # noqa: E731
-        minutes = split(two_selves.decision_values(self, R, I, shock, impulsive=True))
+
+        def split(impulsive: bool) -> np.ndarray:
+            D = two_selves.decision_values(self, R, pull, shock, impulsive)
+            return time_budget.allocate(D, available, u.budget, c.temperature, c.min_session, cap)
+
+        minutes = split(impulsive=True)
         if self.params.mechanisms.two_selves:
-            reflective = split(two_selves.decision_values(self, R, I, shock, impulsive=False))
+            reflective = split(impulsive=False)
             today.compulsive = np.maximum(0.0, minutes[:, :P] - reflective[:, :P])
         else:
             today.compulsive = np.zeros((u.n, P))
@@ -224,7 +263,9 @@ class EconomyModel(mesa.Model):
 
     def memory_bytes(self) -> int:
         net = self.network
-        return self.users.nbytes() + sum(a.nbytes for a in (net.source, net.target, net.reverse, net.degree, net.strength))
+        return self.users.nbytes() + sum(
+            a.nbytes for a in (net.source, net.target, net.reverse, net.degree, net.strength)
+        )
 
     def describe_state(self) -> dict[str, Any]:
         return {p.name: dict(p.levers) for p in self.providers}

@@ -88,21 +88,41 @@ class ChoiceParams:
     temperature: float = param(0.5, 0.05, 5.0, "utility", "logit scale of the time allocation")
     taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
     min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
-    impulse_weight: float = param(0.6, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control")
+    impulse_weight: float = param(
+        0.6, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
+    )
     content_value: float = param(1.0, 0.0, 5.0, "utility", "reflective value of a perfect match")
-    offline_value: float = param(0.6, -5.0, 5.0, "utility", "mean value per minute of other offline life (the outside option)")
-    offline_breadth: float = param(20.0, 1.0, 100.0, "activities", "equally valued activities that make up other offline life")
+    offline_value: float = param(
+        0.6,
+        -5.0,
+        5.0,
+        "utility",
+        "mean value per minute of other offline life (the outside option)",
+    )
+    offline_breadth: float = param(
+        20.0, 1.0, 100.0, "activities", "equally valued activities that make up other offline life"
+    )
     social_value: float = param(1.7, 0.0, 5.0, "utility", "value of socialising at full need")
     heard_value: float = param(3.0, 0.0, 5.0, "utility", "value of a companion to a lonely user")
-    attachment_value: float = param(0.4, 0.0, 5.0, "utility", "reflective value of the relationship")
+    attachment_value: float = param(
+        0.4, 0.0, 5.0, "utility", "reflective value of the relationship"
+    )
     fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
     ad_annoyance: float = param(1.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
     moreish_pull: float = param(0.6, 0.0, 5.0, "utility", "impulsive pull of a perfect match")
     attachment_pull: float = param(0.8, 0.0, 5.0, "utility", "impulsive pull of full attachment")
-    nudge_value: float = param(0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge")
-    regret_value: float = param(1.0, 0.0, 10.0, "utility", "reflective value lost when all of a provider's use is compulsive")
+    nudge_value: float = param(
+        0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
+    )
+    regret_value: float = param(
+        1.0,
+        0.0,
+        10.0,
+        "utility",
+        "reflective value lost when all of a provider's use is compulsive",
+    )
 
 
 @dataclass
@@ -118,7 +138,9 @@ class LearningParams:
     """What providers learn about users (ODD 7.4)."""
 
     rate: float = param(0.02, 0.0, 1.0, "1/hour", "learning rate at full personalisation")
-    emotional_rate: float = param(0.015, 0.0, 1.0, "1/hour", "companions' learning of emotional state")
+    emotional_rate: float = param(
+        0.015, 0.0, 1.0, "1/hour", "companions' learning of emotional state"
+    )
     forgetting: float = param(0.002, 0.0, 1.0, "1/day", "knowledge lost per day without use")
 
 
@@ -128,7 +150,9 @@ class AttachmentParams:
 
     rate: float = param(0.03, 0.0, 1.0, "1/hour", "attachment growth per hour at full empathy")
     decay: float = param(0.01, 0.0, 1.0, "1/day", "attachment lost per day")
-    manipulation_erosion: float = param(0.05, 0.0, 1.0, "1/day", "attachment lost per unit of perceived manipulation")
+    manipulation_erosion: float = param(
+        0.05, 0.0, 1.0, "1/day", "attachment lost per unit of perceived manipulation"
+    )
 
 
 @dataclass
@@ -137,15 +161,25 @@ class SocialParams:
 
     tie_growth: float = param(0.08, 0.0, 1.0, "1/hour", "tie strengthening per hour together")
     tie_decay: float = param(0.004, 0.0, 1.0, "1/day", "tie weakening per day")
-    need_minutes: float = param(20.0, 1.0, 600.0, "min", "weighted social minutes meeting most need")
-    reference_fulfilment: float = param(0.6, 0.0, 1.0, "0-1", "fulfilment at which loneliness sits at baseline")
+    need_minutes: float = param(
+        20.0, 1.0, 600.0, "min", "weighted social minutes meeting most need"
+    )
+    reference_fulfilment: float = param(
+        0.6, 0.0, 1.0, "0-1", "fulfilment at which loneliness sits at baseline"
+    )
     sensitivity: float = param(1.5, 0.0, 10.0, "", "loneliness change per unit of need unmet")
-    adjustment: float = param(0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target")
+    adjustment: float = param(
+        0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target"
+    )
     companion_relief: float = param(0.6, 0.0, 1.0, "0-1", "largest share of need a companion meets")
-    companion_need_minutes: float = param(30.0, 1.0, 600.0, "min", "companion minutes meeting most of that")
+    companion_need_minutes: float = param(
+        30.0, 1.0, 600.0, "min", "companion minutes meeting most of that"
+    )
     novelty_days: float = param(20.0, 1.0, 3650.0, "days", "use days over which novelty wears off")
     novelty_floor: float = param(0.5, 0.0, 1.0, "0-1", "relief left once novelty is gone")
-    dependence_minutes: float = param(60.0, 0.0, 1440.0, "min/day", "companion use counted as heavy")
+    dependence_minutes: float = param(
+        60.0, 0.0, 1440.0, "min/day", "companion use counted as heavy"
+    )
     dependence_ties: float = param(0.3, 0.0, 1.0, "0-1", "mean tie strength counted as weak")
 
 
@@ -159,10 +193,16 @@ class WellbeingParams:
     w_regret: float = param(0.4, 0.0, 1.0, "", "weight of compulsive minutes")
     w_ads: float = param(0.2, 0.0, 1.0, "", "weight of ad annoyance")
     w_crowd_out: float = param(0.4, 0.0, 1.0, "", "weight of offline life crowded out")
-    offline_need: float = param(120.0, 0.0, 960.0, "min/day", "offline minutes below which life is crowded out")
+    offline_need: float = param(
+        120.0, 0.0, 960.0, "min/day", "offline minutes below which life is crowded out"
+    )
     ads_scale: float = param(40.0, 1.0, 1000.0, "ads/day", "daily ad impressions at full annoyance")
-    regret_minutes: float = param(120.0, 1.0, 1440.0, "min/day", "compulsive minutes at full regret")
-    value_minutes: float = param(120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value")
+    regret_minutes: float = param(
+        120.0, 1.0, 1440.0, "min/day", "compulsive minutes at full regret"
+    )
+    value_minutes: float = param(
+        120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value"
+    )
 
 
 @dataclass
@@ -178,7 +218,9 @@ class FeedParams:
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
     initial_adoption: float = param(0.7, 0.0, 1.0, "share", "users on each feed at day 0")
-    initial_habit: float = param(0.5, 0.0, 1.0, "0-1", "habit and knowledge of users already on a feed at day 0")
+    initial_habit: float = param(
+        0.5, 0.0, 1.0, "0-1", "habit and knowledge of users already on a feed at day 0"
+    )
 
 
 @dataclass
@@ -187,16 +229,28 @@ class CompanionParams:
 
     price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
     free_minutes: float = param(20.0, 0.0, 1440.0, "min/day", "daily minutes on the free tier")
-    conversion: float = param(0.01, 0.0, 1.0, "1/day", "daily free-to-paid conversion at full appeal")
-    cancellation: float = param(0.03, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value")
+    conversion: float = param(
+        0.01, 0.0, 1.0, "1/day", "daily free-to-paid conversion at full appeal"
+    )
+    cancellation: float = param(
+        0.03, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
+    )
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
-    wtp_attachment: float = param(1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment")
-    serving_cost: float = param(0.002, 0.0, 0.1, "$/min", "cost of serving a minute of conversation")
-    commerce_rate: float = param(0.0005, 0.0, 0.1, "$/min", "commerce revenue per minute at full attachment")
+    wtp_attachment: float = param(
+        1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment"
+    )
+    serving_cost: float = param(
+        0.002, 0.0, 0.1, "$/min", "cost of serving a minute of conversation"
+    )
+    commerce_rate: float = param(
+        0.0005, 0.0, 0.1, "$/min", "commerce revenue per minute at full attachment"
+    )
     empathy: float = param(0.8, 0.0, 1.0, "0-1", "how well the companion responds to emotion")
     hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
-    manipulation: float = param(0.2, 0.0, 1.0, "0-1", "initial share of farewells met with a tactic")
+    manipulation: float = param(
+        0.2, 0.0, 1.0, "0-1", "initial share of farewells met with a tactic"
+    )
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
     initial_adoption: float = param(0.05, 0.0, 1.0, "share", "users on each companion at launch")
@@ -206,24 +260,42 @@ class CompanionParams:
 class ManipulationParams:
     """Manipulative retention at farewell (ODD 7.10)."""
 
-    extra_minutes: float = param(10.0, 0.0, 240.0, "min", "session minutes added by a tactic at zero self-control")
+    extra_minutes: float = param(
+        10.0, 0.0, 240.0, "min", "session minutes added by a tactic at zero self-control"
+    )
     perception: float = param(0.1, 0.0, 1.0, "", "perceived manipulation added by each tactic")
-    perception_decay: float = param(0.02, 0.0, 1.0, "1/day", "daily fading of perceived manipulation")
-    aversion: float = param(1.0, 0.0, 10.0, "utility", "reflective cost of full perceived manipulation")
-    word_of_mouth: float = param(1.0, 0.0, 1.0, "", "share of word of mouth lost at full perceived manipulation")
+    perception_decay: float = param(
+        0.02, 0.0, 1.0, "1/day", "daily fading of perceived manipulation"
+    )
+    aversion: float = param(
+        1.0, 0.0, 10.0, "utility", "reflective cost of full perceived manipulation"
+    )
+    word_of_mouth: float = param(
+        1.0, 0.0, 1.0, "", "share of word of mouth lost at full perceived manipulation"
+    )
 
 
 @dataclass
 class AdoptionParams:
     """Adoption, churn and switching (ODD 7.11)."""
 
-    word_of_mouth: float = param(0.01, 0.0, 1.0, "1/day", "daily adoption when every friend uses it")
-    quit_rate: float = param(0.01, 0.0, 1.0, "1/day", "daily quitting when value is far below the outside option")
+    word_of_mouth: float = param(
+        0.01, 0.0, 1.0, "1/day", "daily adoption when every friend uses it"
+    )
+    quit_rate: float = param(
+        0.01, 0.0, 1.0, "1/day", "daily quitting when value is far below the outside option"
+    )
     quit_scale: float = param(0.1, 0.01, 5.0, "utility", "how sharply quitting turns on")
     value_memory: float = param(0.1, 0.0, 1.0, "1/day", "weight of today in the remembered value")
-    switching_knowledge: float = param(0.3, 0.0, 5.0, "utility", "switching cost of full provider knowledge")
-    switching_attachment: float = param(0.8, 0.0, 5.0, "utility", "switching cost of full attachment")
-    switch_propensity: float = param(0.5, 0.0, 1.0, "", "chance a quitter moves to a rival of the same kind")
+    switching_knowledge: float = param(
+        0.3, 0.0, 5.0, "utility", "switching cost of full provider knowledge"
+    )
+    switching_attachment: float = param(
+        0.8, 0.0, 5.0, "utility", "switching cost of full attachment"
+    )
+    switch_propensity: float = param(
+        0.5, 0.0, 1.0, "", "chance a quitter moves to a rival of the same kind"
+    )
 
 
 @dataclass
@@ -231,12 +303,18 @@ class AdaptationParams:
     """Providers' A/B tests on their own users (ODD 7.9)."""
 
     interval: int = param(14, 1, 365, "days", "length of one A/B test")
-    test_share: float = param(0.2, 0.01, 0.33, "share", "share of users in each treatment arm of a test")
+    test_share: float = param(
+        0.2, 0.01, 0.33, "share", "share of users in each treatment arm of a test"
+    )
     step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
     min_z: float = param(1.0, 0.0, 10.0, "z", "evidence needed to keep a change")
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
-    attachment_value: float = param(1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment")
-    retention_value: float = param(0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day")
+    attachment_value: float = param(
+        1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment"
+    )
+    retention_value: float = param(
+        0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day"
+    )
 
 
 @dataclass
@@ -286,14 +364,10 @@ class Params:
         section, _, name = path.partition(".")
         sec = getattr(self, section, None) if section in _sections() else None
         if sec is None or not name:
-            raise ParamError(
-                f"unknown parameter '{path}': sections are {', '.join(_sections())}"
-            )
+            raise ParamError(f"unknown parameter '{path}': sections are {', '.join(_sections())}")
         fields = {f.name: f for f in dataclasses.fields(sec)}
         if name not in fields:
-            raise ParamError(
-                f"unknown parameter '{path}': '{section}' has {', '.join(fields)}"
-            )
+            raise ParamError(f"unknown parameter '{path}': '{section}' has {', '.join(fields)}")
         setattr(sec, name, _coerce(path, fields[name], value))
 
     def update(self, tree: dict[str, Any], source: str = "") -> None:
@@ -326,17 +400,27 @@ def _coerce(path: str, f: dataclasses.Field, value: Any) -> Any:
         if value not in meta["options"]:
             raise ParamError(f"{path} must be one of {', '.join(meta['options'])}, got {value!r}")
         return value
+    raw = value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParamError(f"{path} must be a number in [{meta['lo']}, {meta['hi']}], got {value!r}")
+        raise ParamError(f"{path} must be a number in {_range(meta)}, got {value!r}")
     if kind is int:
-        if float(value) != int(value):
-            raise ParamError(f"{path} must be a whole number in [{meta['lo']}, {meta['hi']}], got {value!r}")
+        if not math.isfinite(value) or float(value) != int(value):
+            raise ParamError(f"{path} must be a whole number in {_range(meta)}, got {value!r}")
         value = int(value)
     else:
         value = float(value)
     if not math.isfinite(value) or not meta["lo"] <= value <= meta["hi"]:
-        raise ParamError(f"{path} must be in [{meta['lo']}, {meta['hi']}] {meta['unit']}, got {value!r}".replace("  ", " "))
+        raise ParamError(f"{path} must be in {_range(meta)}, got {raw!r}")
     return value
+
+
+def _range(meta) -> str:
+    unit = f" {meta['unit']}" if meta["unit"] else ""
+    return f"[{_num(meta['lo'])}, {_num(meta['hi'])}]{unit}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -361,12 +445,17 @@ def describe() -> list[dict[str, Any]]:
             if "options" in m:
                 allowed = " | ".join(m["options"])
             elif "lo" in m:
-                allowed = f"[{m['lo']:g}, {m['hi']:g}]"
+                allowed = f"[{_num(m['lo'])}, {_num(m['hi'])}]"
             else:
                 allowed = "true | false"
             rows.append(
-                {"path": f"{s.name}.{f.name}", "default": f.default, "unit": m["unit"],
-                 "allowed": allowed, "meaning": m["doc"]}
+                {
+                    "path": f"{s.name}.{f.name}",
+                    "default": f.default,
+                    "unit": m["unit"],
+                    "allowed": allowed,
+                    "meaning": m["doc"],
+                }
             )
     return rows
 
@@ -379,6 +468,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ParamError(f"config file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ParamError(f"config file {path} is a folder, not a file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ParamError(f"config file {path} cannot be read: {e}") from None
     except tomllib.TOMLDecodeError as e:

@@ -34,8 +34,11 @@ def daily_objective(p: Provider, model) -> np.ndarray:
     if p.policy == "attention":
         return today.revenue[:, j] + ap.minute_value * u.minutes[:, j]
     if p.policy == "intimacy":
-        return (today.revenue[:, j] + ap.attachment_value * u.attachment[:, j]
-                + ap.retention_value * u.adopted[:, j])
+        return (
+            today.revenue[:, j]
+            + ap.attachment_value * u.attachment[:, j]
+            + ap.retention_value * u.adopted[:, j]
+        )
     return u.wellbeing.copy()
 
 
@@ -69,9 +72,16 @@ def propose(p: Provider, model, day: int) -> ABTest:
     lo, hi = p.LEVERS[lever]
     current, step = p.levers[lever], ap.step * (hi - lo)
     draw = model.streams(f"abtest:{p.name}", day).random(model.users.n)
-    arm = np.where(draw < ap.test_share, -1, np.where(draw < 2 * ap.test_share, 1, 0)).astype(np.int8)
-    return ABTest(lever=lever, values=(max(lo, current - step), min(hi, current + step)), arm=arm,
-                  cohort=model.users.adopted[:, p.column].copy(), start=day)
+    arm = np.where(draw < ap.test_share, -1, np.where(draw < 2 * ap.test_share, 1, 0)).astype(
+        np.int8
+    )
+    return ABTest(
+        lever=lever,
+        values=(max(lo, current - step), min(hi, current + step)),
+        arm=arm,
+        cohort=model.users.adopted[:, p.column].copy(),
+        start=day,
+    )
 
 
 def conclude(p: Provider, model) -> bool:

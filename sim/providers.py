@@ -29,8 +29,15 @@ class Provider(mesa.Agent):
     kind = "provider"
     LEVERS: dict[str, tuple[float, float]] = {}
 
-    def __init__(self, model, name: str, column: int, policy: str, levers: dict[str, float],
-                 launch_day: int = 0):
+    def __init__(
+        self,
+        model,
+        name: str,
+        column: int,
+        policy: str,
+        levers: dict[str, float],
+        launch_day: int = 0,
+    ):
         super().__init__(model)
         self.name = name
         self.column = column
@@ -63,13 +70,22 @@ class FeedPlatform(Provider):
     """An ad-funded feed: ranks content, carries ads, uses engagement hooks."""
 
     kind = "feed"
-    LEVERS = {"ad_load": (0.0, 0.3), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
-              "nudge": (0.0, 1.0)}
+    LEVERS = {
+        "ad_load": (0.0, 0.3),
+        "hooks": (0.0, 1.0),
+        "personalisation": (0.0, 1.0),
+        "nudge": (0.0, 1.0),
+    }
 
 
 class Companion(Provider):
     """An AI companion: converses, remembers, responds to emotion; sells subscriptions."""
 
     kind = "companion"
-    LEVERS = {"price": (0.0, 30.0), "hooks": (0.0, 1.0), "personalisation": (0.0, 1.0),
-              "manipulation": (0.0, 1.0), "nudge": (0.0, 1.0)}
+    LEVERS = {
+        "price": (0.0, 30.0),
+        "hooks": (0.0, 1.0),
+        "personalisation": (0.0, 1.0),
+        "manipulation": (0.0, 1.0),
+        "nudge": (0.0, 1.0),
+    }

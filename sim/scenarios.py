@@ -58,6 +58,8 @@ def resolve(
     for name, value in run.items():
         if value is not None:
             params.set(f"run.{name}", value)
+    if params.market.feeds + params.market.companions == 0:
+        raise ParamError("market has no providers: set market.feeds or market.companions above 0")
     return params, interventions
 
 

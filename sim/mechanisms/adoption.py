@@ -116,7 +116,9 @@ def update(model) -> None:
     hazard = ap.quit_rate * expit(-surplus / ap.quit_scale)
     endorse = np.zeros(u.minutes.shape)
     if model.params.mechanisms.network_effects:
-        endorsers = u.adopted * (1.0 - model.params.manipulation.word_of_mouth * u.perceived_manipulation)
+        endorsers = u.adopted * (
+            1.0 - model.params.manipulation.word_of_mouth * u.perceived_manipulation
+        )
         endorse = model.neighbours @ endorsers / np.maximum(model.network.degree, 1)[:, None]
     for p in model.providers:
         j = p.column
@@ -124,10 +126,14 @@ def update(model) -> None:
             continue
         draw = model.streams(f"adoption:{p.name}", model.day).random(u.n)
         quits = u.adopted[:, j] & (draw < hazard[:, j])
-        marketing = model.params.feed.marketing if p.kind == "feed" else model.params.companion.marketing
+        marketing = (
+            model.params.feed.marketing if p.kind == "feed" else model.params.companion.marketing
+        )
         prob = (marketing + ap.word_of_mouth * endorse[:, j]) * appeal(model, j)
         former = u.quit_day[:, j] >= 0
-        prob = np.where(former, prob * expit((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale), prob)
+        prob = np.where(
+            former, prob * expit((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale), prob
+        )
         joins = ~u.adopted[:, j] & (draw < prob) & (today.constraints.availability[:, j] > 0)
         end_spells(model, j, quits)
         start_spells(model, j, joins)
@@ -137,8 +143,11 @@ def update(model) -> None:
 def switch(model, provider, quitters: np.ndarray, launched: np.ndarray) -> None:
     """Quitters move to a random same-kind rival they do not use, with switch_propensity."""
     u = model.users
-    rivals = [q.column for q in model.providers
-              if q.kind == provider.kind and q is not provider and launched[q.column]]
+    rivals = [
+        q.column
+        for q in model.providers
+        if q.kind == provider.kind and q is not provider and launched[q.column]
+    ]
     if not rivals or not quitters.any():
         return
     rng = model.streams(f"switch:{provider.name}", model.day)

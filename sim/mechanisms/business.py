@@ -45,7 +45,12 @@ def subscriptions(model) -> None:
         wtp = u.willingness_to_pay * (1.0 + cp.wtp_attachment * u.attachment[:, j])
         gap = (wtp - price[:, j]) / cp.price_scale
         draw = model.streams(f"subscribe:{p.name}", model.day).random(u.n)
-        converts = u.adopted[:, j] & ~u.subscribed[:, j] & (u.minutes[:, j] > 0) & (draw < cp.conversion * expit(gap))
+        converts = (
+            u.adopted[:, j]
+            & ~u.subscribed[:, j]
+            & (u.minutes[:, j] > 0)
+            & (draw < cp.conversion * expit(gap))
+        )
         cancels = u.subscribed[:, j] & (draw < cp.cancellation * expit(-gap))
         u.subscribed[:, j] = (u.subscribed[:, j] | converts) & ~cancels
 

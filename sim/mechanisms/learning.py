@@ -23,7 +23,11 @@ def update(model) -> None:
     u.knowledge += (1.0 - u.knowledge) * -np.expm1(-lp.rate * depth * hours)
     comp = model.is_companion
     if comp.any():
-        rate = lp.emotional_rate * np.broadcast_to(depth, u.minutes.shape)[:, comp] * model.companion_empathy
+        rate = (
+            lp.emotional_rate
+            * np.broadcast_to(depth, u.minutes.shape)[:, comp]
+            * model.companion_empathy
+        )
         ek = u.emotional_knowledge[:, comp]
         ek += (1.0 - ek) * -np.expm1(-rate * hours[:, comp])
         u.emotional_knowledge[:, comp] = ek

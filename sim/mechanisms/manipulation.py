@@ -30,7 +30,9 @@ def farewells(model) -> None:
             continue
         j = p.column
         in_session = u.minutes[:, j] > 0
-        tactic = in_session & (model.streams(f"farewell:{p.name}", model.day).random(u.n) < tactic_rate[:, j])
+        tactic = in_session & (
+            model.streams(f"farewell:{p.name}", model.day).random(u.n) < tactic_rate[:, j]
+        )
         extra = np.where(tactic, mp.extra_minutes * (1.0 - u.self_control), 0.0)
         extra = np.minimum(extra, u.offline_minutes)
         u.minutes[:, j] += extra

@@ -32,8 +32,11 @@ def socialise(model, planned: np.ndarray) -> None:
     u, net, sp = model.users, model.network, model.params.social
     w = net.strength
     total = net.per_user_sum(w)
-    weights = np.where(total[net.source] > 0, w / np.maximum(total[net.source], 1e-12),
-                       1.0 / np.maximum(net.degree[net.source], 1))
+    weights = np.where(
+        total[net.source] > 0,
+        w / np.maximum(total[net.source], 1e-12),
+        1.0 / np.maximum(net.degree[net.source], 1),
+    )
     offer = planned[net.source] * weights
     together = np.minimum(offer, offer[net.reverse])
     realised = net.per_user_sum(together)
@@ -48,7 +51,9 @@ def socialise(model, planned: np.ndarray) -> None:
     np.clip(w, 0.0, 1.0, out=w)
     social_met = -np.expm1(-contact / sp.need_minutes)
     met = 1.0 - (1.0 - social_met) * (1.0 - relief)
-    target = np.clip(u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0)
+    target = np.clip(
+        u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0
+    )
     u.loneliness += sp.adjustment * (target - u.loneliness)
 
 
@@ -59,9 +64,19 @@ def companion_relief(model) -> np.ndarray:
     if not comp.any():
         return np.zeros(u.n)
     minutes = u.minutes[:, comp]
-    heard = model.companion_empathy * (0.5 + 0.5 * u.emotional_knowledge[:, comp]) * (0.5 + 0.5 * u.attachment[:, comp])
-    novelty = sp.novelty_floor + (1.0 - sp.novelty_floor) * np.exp(-u.companion_exposure / sp.novelty_days)
-    relief = sp.companion_relief * novelty * -np.expm1(-(heard * minutes).sum(axis=1) / sp.companion_need_minutes)
+    heard = (
+        model.companion_empathy
+        * (0.5 + 0.5 * u.emotional_knowledge[:, comp])
+        * (0.5 + 0.5 * u.attachment[:, comp])
+    )
+    novelty = sp.novelty_floor + (1.0 - sp.novelty_floor) * np.exp(
+        -u.companion_exposure / sp.novelty_days
+    )
+    relief = (
+        sp.companion_relief
+        * novelty
+        * -np.expm1(-(heard * minutes).sum(axis=1) / sp.companion_need_minutes)
+    )
     u.companion_exposure += minutes.sum(axis=1) > 0
     return relief
 

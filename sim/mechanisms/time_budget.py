@@ -15,8 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def allocate(values: np.ndarray, availability: np.ndarray, budget: np.ndarray,
-             temperature: float, min_session: float, cap: np.ndarray) -> np.ndarray:
+def allocate(
+    values: np.ndarray,
+    availability: np.ndarray,
+    budget: np.ndarray,
+    temperature: float,
+    min_session: float,
+    cap: np.ndarray,
+) -> np.ndarray:
     """Minutes per option, shape like ``values``; the last column is other offline life."""
     z = values / temperature
     z -= z.max(axis=1, keepdims=True)

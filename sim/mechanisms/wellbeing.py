@@ -22,7 +22,9 @@ def update(model) -> None:
     u, wp = model.users, model.params.wellbeing
     regret = np.minimum(1.0, u.compulsive_minutes / wp.regret_minutes)
     ads = np.minimum(1.0, u.ad_impressions / wp.ads_scale)
-    crowd_out = np.maximum(0.0, 1.0 - u.offline_minutes / wp.offline_need) if wp.offline_need > 0 else 0.0
+    crowd_out = (
+        np.maximum(0.0, 1.0 - u.offline_minutes / wp.offline_need) if wp.offline_need > 0 else 0.0
+    )
     u.wellbeing = (
         1.0
         + wp.w_loneliness * (1.0 - u.loneliness)
