@@ -17,9 +17,9 @@ import numpy as np
 from sim.params import ParamError
 
 KINDS: dict[str, str] = {
-    "deactivate": "treated users cannot use the targeted providers",
+    "deactivate": "treated users cannot use the targeted providers (their accounts, and any subscription, stay open)",
     "cap_minutes": "treated users' daily minutes per targeted provider are capped at `value`",
-    "lockdown": "offline socialising is cut by the share `value` (1 = no meeting at all)",
+    "lockdown": "socialising's weight in treated users' time split is scaled by 1 - `value` (1 = no meeting at all); applies whatever `providers` says",
     "ban_manipulation": "targeted companions may not use manipulative farewells",
     "ad_load_cap": "targeted feeds may show at most the share `value` of ads",
     "ad_tax": "the share `value` of targeted feeds' ad revenue is taxed away",

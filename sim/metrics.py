@@ -32,7 +32,7 @@ DAILY = {
     "wellbeing_p10": "10th percentile of wellbeing, model units",
     "wellbeing_gini": "Gini coefficient of wellbeing",
     "mean_attachment": "mean attachment to the most-attached companion, among companion users",
-    "dependent_share": "share of users with heavy companion use (7-day mean) and weak ties",
+    "dependent_share": "share of users with heavy companion use (moving average, about a week) and weak ties",
     "feed_user_share": "share of users on at least one feed",
     "companion_user_share": "share of users on at least one companion",
     "subscriber_share": "share of companion users who pay for at least one companion",
@@ -197,7 +197,7 @@ def daily_row(model) -> dict[str, float]:
 
 
 def dependent(model) -> np.ndarray:
-    """Heavy companion use (7-day mean) together with weak human ties (N,) bool."""
+    """Heavy companion use (moving average, about a week) together with weak human ties (N,) bool."""
     sp = model.params.social
     return (model.users.companion_minutes_avg >= sp.dependence_minutes) & (
         tie_strength(model) < sp.dependence_ties

@@ -43,6 +43,7 @@ class Today:
     friends_share: np.ndarray | None = None
     R: np.ndarray | None = None  # reflective utilities (N, P + 2)
     compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
+    cap: np.ndarray | None = None  # (N, P) minutes allowed per provider today
     companion_relief: np.ndarray | None = None
     revenue: np.ndarray | None = None
     ad_revenue: np.ndarray | None = None
@@ -158,16 +159,16 @@ class EconomyModel(mesa.Model):
     def step(self) -> None:
         """One day. Each line is one mechanism of MODEL.md, in the order they happen."""
         self.day = self.steps - 1
-        self._timed("interventions", self.start_day)  # 13 who is treated today
         self._timed("launch", adoption.launch)  # 11 providers launching today
+        self._timed("interventions", self.start_day)  # 13 who is treated today
         self._timed("choice", self.choose)  # 1, 2 time budget, two selves
         self._timed("manipulation", manipulation.farewells)  # 10 tactics at goodbye
         self._timed("habit", habit.update)  # 3
         self._timed("learning", learning.update)  # 4
         self._timed("attachment", attachment.update)  # 5
         self._timed("social", self.socialise)  # 6 ties and loneliness
-        self._timed("wellbeing", wellbeing.update)  # 7
         self._timed("business", self.do_business)  # 8 revenue, cost, subscriptions
+        self._timed("wellbeing", wellbeing.update)  # 7
         self._timed("adoption", adoption.update)  # 11, 12 churn, switching, adoption
         self._timed("adaptation", self.adapt)  # 9 providers' A/B tests
         self._timed("metrics", self.measure)
@@ -210,7 +211,7 @@ class EconomyModel(mesa.Model):
         available = np.ones_like(R)
         available[:, :P] = today.constraints.availability * u.adopted
         available[:, P] = today.constraints.social_scale
-        cap = np.minimum(today.constraints.cap, business.free_tier_cap(self))
+        cap = today.cap = np.minimum(today.constraints.cap, business.free_tier_cap(self))
         shock = self.streams("taste", self.day).standard_normal(R.shape) * c.taste_noise
 
         def split(impulsive: bool) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The parameter tree: every number the model uses, with its unit, range, default and meaning.
 
-Parameters are grouped by mechanism (ODD section 7 lists them in the same order). Each leaf is
+Parameters are grouped by mechanism (ODD section 8 lists them in the same order). Each leaf is
 declared with :func:`param` or :func:`choice`, so validation, ``sim params`` and the ODD table
 all read one source. Values are set, in increasing priority, by the defaults here, a market
 preset (``--scenario``), a TOML file (``--config``) and ``--set path=value`` overrides.
@@ -76,7 +76,13 @@ class PopulationParams:
 class NetworkParams:
     """Human ties (ODD 7.6)."""
 
-    mean_degree: int = param(10, 2, 200, "ties", "mean number of human ties per user")
+    mean_degree: int = param(
+        10,
+        2,
+        200,
+        "ties",
+        "mean number of human ties per user (rounded down to even, at most users - 1)",
+    )
     rewiring: float = param(0.1, 0.0, 1.0, "", "Watts-Strogatz rewiring probability")
     initial_strength: float = param(0.5, 0.0, 1.0, "0-1", "mean initial tie strength")
 
@@ -102,7 +108,13 @@ class ChoiceParams:
     offline_breadth: float = param(
         20.0, 1.0, 100.0, "activities", "equally valued activities that make up other offline life"
     )
-    social_value: float = param(1.7, 0.0, 5.0, "utility", "value of socialising at full need")
+    social_value: float = param(
+        1.7,
+        0.0,
+        5.0,
+        "utility",
+        "value of socialising at loneliness 0.5 (scaled by 0.5 + loneliness)",
+    )
     heard_value: float = param(3.0, 0.0, 5.0, "utility", "value of a companion to a lonely user")
     attachment_value: float = param(
         0.4, 0.0, 5.0, "utility", "reflective value of the relationship"
@@ -111,7 +123,9 @@ class ChoiceParams:
     ad_annoyance: float = param(1.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
-    moreish_pull: float = param(0.6, 0.0, 5.0, "utility", "impulsive pull of a perfect match")
+    moreish_pull: float = param(
+        0.6, 0.0, 5.0, "utility", "impulsive pull of full knowledge of the user's tastes"
+    )
     attachment_pull: float = param(0.8, 0.0, 5.0, "utility", "impulsive pull of full attachment")
     nudge_value: float = param(
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
@@ -230,7 +244,11 @@ class CompanionParams:
     price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
     free_minutes: float = param(20.0, 0.0, 1440.0, "min/day", "daily minutes on the free tier")
     conversion: float = param(
-        0.01, 0.0, 1.0, "1/day", "daily free-to-paid conversion at full appeal"
+        0.01,
+        0.0,
+        1.0,
+        "1/day",
+        "daily conversion of a free user who used it, when willingness to pay far exceeds the price",
     )
     cancellation: float = param(
         0.03, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"

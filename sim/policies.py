@@ -28,7 +28,7 @@ from sim.providers import ABTest, Provider
 
 
 def daily_objective(p: Provider, model) -> np.ndarray:
-    """J for every user today (zero for users who do not use the provider)."""
+    """J for every user today; only the users of the provider when a test began are compared."""
     u, today, ap = model.users, model.today, model.params.adaptation
     j = p.column
     if p.policy == "attention":
@@ -47,6 +47,8 @@ def record(model) -> None:
     today = model.today
     profit = today.revenue - today.cost
     for p in model.providers:
+        if model.day < p.launch_day:
+            continue
         p.objective_now += daily_objective(p, model)
         p.profit_now += profit[:, p.column]
 
@@ -55,7 +57,7 @@ def adapt(p: Provider, model) -> None:
     """At the end of each window conclude the running test and start the next one."""
     ap = model.params.adaptation
     day = model.day + 1  # the window closes at the end of today
-    if day % ap.interval or day <= p.launch_day:
+    if day <= p.launch_day or (day - p.launch_day) % ap.interval:
         return
     if p.test is not None:
         conclude(p, model)

@@ -49,7 +49,9 @@ class Users:
     consumption_value: np.ndarray  # (N,) 0-1
     ad_impressions: np.ndarray  # (N,)
     wellbeing: np.ndarray  # (N,)
-    companion_minutes_avg: np.ndarray  # (N,) 7-day moving average, for dependence
+    companion_minutes_avg: (
+        np.ndarray
+    )  # (N,) exponential average, weight 0.25 on today (about a week)
 
     @property
     def n(self) -> int:

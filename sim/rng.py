@@ -1,9 +1,9 @@
 """Named random streams for common random numbers (ENGINEERING.md; ODD 5, design concepts).
 
 Every stochastic decision draws from its own stream, keyed by (root seed, stream name, day), and
-draws one number per user (or per user and provider), so a change to one part of a scenario does
-not reshuffle the draws of another, and two scenarios that differ only from day t on are
-identical before t.
+draws a fixed-shape array indexed by user (and by provider or option where it needs one), so a
+change to one part of a scenario does not reshuffle the draws of another, and two scenarios that
+differ only from day t on are identical before t.
 """
 
 from __future__ import annotations

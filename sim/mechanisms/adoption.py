@@ -96,7 +96,8 @@ def launch(model) -> None:
             continue
         j = p.column
         share = fp.initial_adoption if p.kind == "feed" else model.params.companion.initial_adoption
-        prob = np.clip(share * appeal(model, j), 0.0, 1.0)
+        weight = appeal(model, j)
+        prob = np.clip(share * weight / np.mean(weight), 0.0, 1.0)  # launch share as given
         who = model.streams(f"initial:{p.name}").random(u.n) < prob
         start_spells(model, j, who)
         if p.kind == "feed" and model.day == 0:
@@ -120,12 +121,15 @@ def update(model) -> None:
             1.0 - model.params.manipulation.word_of_mouth * u.perceived_manipulation
         )
         endorse = model.neighbours @ endorsers / np.maximum(model.network.degree, 1)[:, None]
+    # decide every provider's quits and joins first, from the same morning state, then apply
+    quits, joins = np.zeros(u.adopted.shape, bool), np.zeros(u.adopted.shape, bool)
+    available = launched & (today.constraints.availability > 0)
     for p in model.providers:
         j = p.column
         if not launched[j]:
             continue
         draw = model.streams(f"adoption:{p.name}", model.day).random(u.n)
-        quits = u.adopted[:, j] & (draw < hazard[:, j])
+        quits[:, j] = u.adopted[:, j] & (draw < hazard[:, j])
         marketing = (
             model.params.feed.marketing if p.kind == "feed" else model.params.companion.marketing
         )
@@ -134,27 +138,25 @@ def update(model) -> None:
         prob = np.where(
             former, prob * expit((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale), prob
         )
-        joins = ~u.adopted[:, j] & (draw < prob) & (today.constraints.availability[:, j] > 0)
-        end_spells(model, j, quits)
-        start_spells(model, j, joins)
-        switch(model, p, quits, launched)
+        joins[:, j] = ~u.adopted[:, j] & (draw < prob) & available[:, j]
+    for p in model.providers:
+        end_spells(model, p.column, quits[:, p.column])
+        start_spells(model, p.column, joins[:, p.column])
+    for p in model.providers:
+        switch(model, p, quits[:, p.column], available)
 
 
-def switch(model, provider, quitters: np.ndarray, launched: np.ndarray) -> None:
-    """Quitters move to a random same-kind rival they do not use, with switch_propensity."""
+def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None:
+    """Quitters move to a random same-kind rival they do not use and may use (switch_propensity)."""
     u = model.users
-    rivals = [
-        q.column
-        for q in model.providers
-        if q.kind == provider.kind and q is not provider and launched[q.column]
-    ]
+    rivals = [q.column for q in model.providers if q.kind == provider.kind and q is not provider]
     if not rivals or not quitters.any():
         return
     rng = model.streams(f"switch:{provider.name}", model.day)
     moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
     pick = np.array(rivals)[rng.integers(len(rivals), size=u.n)]
     for r in rivals:
-        who = moves & (pick == r) & ~u.adopted[:, r]
+        who = moves & (pick == r) & ~u.adopted[:, r] & available[:, r]
         start_spells(model, r, who)
         model.loyalty.switches += int(who.sum())
         model.loyalty.switches_today += int(who.sum())

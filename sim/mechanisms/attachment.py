@@ -4,7 +4,7 @@
     attachment <- attachment * exp(-(decay + erosion * perceived_manipulation))
 
 Time builds attachment, faster with empathy and with what the companion knows of the user's
-moods; it fades without use and is eroded by perceived manipulation. Attachment makes users feel
+moods; it decays every day and is eroded by perceived manipulation. Attachment makes users feel
 heard (mechanism 6), adds reflective value and impulsive pull (mechanism 2), raises switching
 costs (mechanism 11) and willingness to pay (mechanism 8).
 """

@@ -6,7 +6,7 @@ Companions:  subscription revenue = subscribed * price / 30 per day;
              commerce = commerce_rate * minutes * attachment
 Both:        cost = serving_cost * minutes;  profit = revenue - cost
 
-Freemium: free users get ``free_minutes`` a day. Each day a free user of a companion converts
+Freemium: free users get ``free_minutes`` a day. Each day a free user who used a companion converts
 with probability conversion * sigmoid((wtp_eff - price) / price_scale), and a subscriber cancels
 with probability cancellation * sigmoid((price - wtp_eff) / price_scale), where
 wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).

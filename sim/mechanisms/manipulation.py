@@ -2,8 +2,10 @@
 (MODEL.md mechanism 10; ODD 7.10).
 
 At each companion session's end a tactic is used with probability ``manipulation`` (a lever).
-A tactic adds ``extra_minutes * (1 - self_control)`` minutes (taken from other offline life and
-counted as compulsive), and raises perceived manipulation, which fades at ``perception_decay``:
+A tactic works on the impulsive self: it adds ``extra_minutes * (1 - self_control)`` minutes
+(none with the two-selves mechanism off), taken from other offline life, never beyond the day's
+cap on that provider (free tier, interventions), and counted as compulsive. It raises perceived
+manipulation, which fades at ``perception_decay``:
 
     perceived <- perceived * (1 - perception_decay) + perception * tactic * (1 - perceived)
 
@@ -33,10 +35,14 @@ def farewells(model) -> None:
         tactic = in_session & (
             model.streams(f"farewell:{p.name}", model.day).random(u.n) < tactic_rate[:, j]
         )
-        extra = np.where(tactic, mp.extra_minutes * (1.0 - u.self_control), 0.0)
-        extra = np.minimum(extra, u.offline_minutes)
+        pull = (
+            mp.extra_minutes * (1.0 - u.self_control) if model.params.mechanisms.two_selves else 0.0
+        )
+        extra = np.where(tactic, pull, 0.0)
+        extra = np.minimum(extra, np.minimum(u.offline_minutes, today.cap[:, j] - u.minutes[:, j]))
         u.minutes[:, j] += extra
         u.offline_minutes -= extra
         u.compulsive_minutes += extra
+        today.compulsive[:, j] += extra
         pm[:, j] += mp.perception * tactic * (1.0 - pm[:, j])
         today.tactics += int(tactic.sum())

@@ -39,7 +39,7 @@ def socialise(model, planned: np.ndarray) -> None:
     )
     offer = planned[net.source] * weights
     together = np.minimum(offer, offer[net.reverse])
-    realised = net.per_user_sum(together)
+    realised = np.minimum(net.per_user_sum(together), planned)  # never above the plan by rounding
     u.offline_minutes += planned - realised
     u.social_minutes = realised
     contact = net.per_user_sum(w * together)

@@ -24,7 +24,8 @@ def allocate(
     cap: np.ndarray,
 ) -> np.ndarray:
     """Minutes per option, shape like ``values``; the last column is other offline life."""
-    z = values / temperature
+    # options a user cannot take must not set the scale (other offline life always can be taken)
+    z = np.where(availability > 0, values / temperature, -np.inf)
     z -= z.max(axis=1, keepdims=True)
     w = availability * np.exp(z)
     minutes = budget[:, None] * w / w.sum(axis=1, keepdims=True)
@@ -32,5 +33,6 @@ def allocate(
     providers = minutes[:, :P]
     providers[providers < min_session] = 0.0
     np.minimum(providers, cap, out=providers)
-    minutes[:, -1] = budget - minutes[:, :-1].sum(axis=1)
+    # the remainder, clipped at zero against rounding when offline life has almost no share
+    minutes[:, -1] = np.maximum(budget - minutes[:, :-1].sum(axis=1), 0.0)
     return minutes
