@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.mechanisms.social import tie_strength
+from sim.policies import objective
 
 # name: meaning; the daily series (timeseries.parquet), in order
 DAILY = {
@@ -48,6 +49,8 @@ DAILY = {
     "provider_cost_per_user_day": "serving cost, $ per user and day",
     "provider_profit_per_user_day": "revenue minus cost, $ per user and day",
     "ad_tax_per_user_day": "ad tax collected, $ per user and day",
+    "attention_objective_per_user_day": "the attention policy's J summed over providers, per user and day",
+    "intimacy_objective_per_user_day": "the intimacy policy's J summed over providers, per user and day",
 }
 PROVIDER_DAILY = {
     "minutes": "minutes per user and day on this provider",
@@ -90,6 +93,8 @@ SUMMARY_FROM_DAILY = [
     "manipulative_farewell_share",
     "feed_user_share",
     "companion_user_share",
+    "attention_objective_per_user_day",
+    "intimacy_objective_per_user_day",
 ]
 
 
@@ -182,6 +187,12 @@ def daily_row(model) -> dict[str, float]:
         "provider_cost_per_user_day": float(today.cost.sum() / n),
         "provider_profit_per_user_day": float((today.revenue.sum() - today.cost.sum()) / n),
         "ad_tax_per_user_day": float(today.ad_tax_paid.sum() / n),
+        **{
+            f"{policy}_objective_per_user_day": float(
+                sum(objective(policy, model, p.column).sum() for p in model.providers) / n
+            )
+            for policy in ("attention", "intimacy")
+        },
     }
     for p in model.providers:
         j = p.column

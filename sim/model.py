@@ -93,11 +93,8 @@ class EconomyModel(mesa.Model):
         self.streams = Streams(params.run.seed)
         self.day = 0
         self.step_seconds: dict[str, float] = defaultdict(float)
+        params.validate()
         kinds = ["feed"] * params.market.feeds + ["companion"] * params.market.companions
-        if not kinds:
-            raise ParamError(
-                "market has no providers: set market.feeds or market.companions above 0"
-            )
         self.users = make_users(params, kinds, self.streams)
         self.network = make_network(params, self.streams)
         self.neighbours = self.network.adjacency()

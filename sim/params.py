@@ -326,6 +326,9 @@ class AdaptationParams:
     )
     step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
     min_z: float = param(1.0, 0.0, 10.0, "z", "evidence needed to keep a change")
+    concurrent: bool = switch(
+        "test every lever at once on independent arms (off: one lever at a time)"
+    )
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
     attachment_value: float = param(
         1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment"
@@ -369,6 +372,20 @@ class Params:
     adoption: AdoptionParams = field(default_factory=AdoptionParams)
     adaptation: AdaptationParams = field(default_factory=AdaptationParams)
     mechanisms: MechanismSwitches = field(default_factory=MechanismSwitches)
+
+    def validate(self) -> None:
+        """Rules across parameters (each leaf's own range is checked when it is set)."""
+        if self.market.feeds + self.market.companions == 0:
+            raise ParamError(
+                "market has no providers: set market.feeds or market.companions above 0"
+            )
+        w = self.wellbeing
+        for side, total in (
+            ("w_loneliness + w_ties + w_consumption", w.w_loneliness + w.w_ties + w.w_consumption),
+            ("w_regret + w_ads + w_crowd_out", w.w_regret + w.w_ads + w.w_crowd_out),
+        ):
+            if total > 1.0 + 1e-9:
+                raise ParamError(f"wellbeing weights {side} must sum to at most 1, got {total:g}")
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)

@@ -7,9 +7,11 @@ A policy is an objective, measured per user and day for provider p:
     wellbeing:  J = wellbeing, subject to breaking even (profit >= 0)
 
 Providers adapt as product teams do. Every ``interval`` days each provider ends its running
-test and starts a new one: it picks one lever at random and gives it a ``step`` of its range
-lower to a random ``test_share`` of users and a step higher to another ``test_share`` (an A/B/n
-test). At the end it compares the change in J over the test window against the previous window
+tests and starts new ones. A test gives one lever a ``step`` of its range lower to a random
+``test_share`` of users and a step higher to another ``test_share`` (an A/B/n test). With
+``concurrent`` on, every lever is tested at once, each with its own independent random arms
+(overlapping experiments, as large platforms run them); off, one lever chosen at random is.
+At the end of a window the provider compares, for each test, the change in J over the test window against the previous window
 (difference in differences) between each arm and control, among users who were its users when
 the test began (intention to treat), and keeps the better arm's value when
 
@@ -17,7 +19,8 @@ the test began (intention to treat), and keeps the better arm's value when
 
 For the wellbeing policy an arm must still break even; a provider losing money in the control
 arm ranks arms by profit instead, since breaking even comes first.
-Because tests are short, providers can learn what pays in two weeks and pay for it later.
+Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
+invisible to a test: providers with short tests learn what pays now and can pay for it later.
 """
 
 from __future__ import annotations
@@ -29,11 +32,15 @@ from sim.providers import ABTest, Provider
 
 def daily_objective(p: Provider, model) -> np.ndarray:
     """J for every user today; only the users of the provider when a test began are compared."""
+    return objective(p.policy, model, p.column)
+
+
+def objective(policy: str, model, j: int) -> np.ndarray:
+    """Policy ``policy``'s J of provider column ``j`` for every user today."""
     u, today, ap = model.users, model.today, model.params.adaptation
-    j = p.column
-    if p.policy == "attention":
+    if policy == "attention":
         return today.revenue[:, j] + ap.minute_value * u.minutes[:, j]
-    if p.policy == "intimacy":
+    if policy == "intimacy":
         return (
             today.revenue[:, j]
             + ap.attachment_value * u.attachment[:, j]
@@ -59,21 +66,24 @@ def adapt(p: Provider, model) -> None:
     day = model.day + 1  # the window closes at the end of today
     if day <= p.launch_day or (day - p.launch_day) % ap.interval:
         return
-    if p.test is not None:
-        conclude(p, model)
+    for test in p.tests.values():
+        conclude(p, test, model)
+    p.tests = {}
     p.objective_before, p.objective_now = p.objective_now, np.zeros_like(p.objective_now)
     p.profit_now = np.zeros_like(p.profit_now)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
-        p.test = propose(p, model, day)
+        levers = list(p.LEVERS)
+        if not ap.concurrent:
+            levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
+        p.tests = {lever: propose(p, lever, model, day) for lever in levers}
 
 
-def propose(p: Provider, model, day: int) -> ABTest:
-    """Test one lever, chosen at random, a step lower and a step higher than now."""
+def propose(p: Provider, lever: str, model, day: int) -> ABTest:
+    """Test ``lever`` a step lower and a step higher than now, on independent random arms."""
     ap = model.params.adaptation
-    lever = list(p.LEVERS)[model.streams(f"adapt:{p.name}", day).integers(len(p.LEVERS))]
     lo, hi = p.LEVERS[lever]
     current, step = p.levers[lever], ap.step * (hi - lo)
-    draw = model.streams(f"abtest:{p.name}", day).random(model.users.n)
+    draw = model.streams(f"abtest:{p.name}:{lever}", day).random(model.users.n)
     arm = np.where(draw < ap.test_share, -1, np.where(draw < 2 * ap.test_share, 1, 0)).astype(
         np.int8
     )
@@ -86,10 +96,9 @@ def propose(p: Provider, model, day: int) -> ABTest:
     )
 
 
-def conclude(p: Provider, model) -> bool:
+def conclude(p: Provider, t: ABTest, model) -> bool:
     """Keep the better tested value when the evidence says it raises the objective."""
-    t, ap = p.test, model.params.adaptation
-    p.test = None
+    ap = model.params.adaptation
     p.tests_run += 1
     control = t.cohort & (t.arm == 0)
     change = p.objective_now - p.objective_before

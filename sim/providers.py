@@ -44,7 +44,7 @@ class Provider(mesa.Agent):
         self.policy = policy
         self.launch_day = launch_day
         self.levers = {k: float(levers[k]) for k in self.LEVERS}
-        self.test: ABTest | None = None
+        self.tests: dict[str, ABTest] = {}  # running tests by lever
         n = model.users.n
         self.objective_now = np.zeros(n)  # per-user objective summed over the current window
         self.objective_before = np.zeros(n)  # the same over the previous window
@@ -55,8 +55,8 @@ class Provider(mesa.Agent):
     def lever(self, name: str) -> float | np.ndarray:
         """The lever's value, per user while it is under test, else one number."""
         base = self.levers.get(name, 0.0)
-        t = self.test
-        if t is not None and t.lever == name:
+        t = self.tests.get(name)
+        if t is not None:
             return np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], base))
         return base
 

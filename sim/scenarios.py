@@ -58,15 +58,7 @@ def resolve(
     for name, value in run.items():
         if value is not None:
             params.set(f"run.{name}", value)
-    if params.market.feeds + params.market.companions == 0:
-        raise ParamError("market has no providers: set market.feeds or market.companions above 0")
-    w = params.wellbeing
-    for side, total in (
-        ("w_loneliness + w_ties + w_consumption", w.w_loneliness + w.w_ties + w.w_consumption),
-        ("w_regret + w_ads + w_crowd_out", w.w_regret + w.w_ads + w.w_crowd_out),
-    ):
-        if total > 1.0 + 1e-9:
-            raise ParamError(f"wellbeing weights {side} must sum to at most 1, got {total:g}")
+    params.validate()
     return params, interventions
 
 

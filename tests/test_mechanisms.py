@@ -1,0 +1,786 @@
+"""Each mechanism of MODEL.md: direction and bounds, on the real model.
+
+The tests set the parameters they rely on explicitly and assert directions, bounds and
+invariants that hold for any valid parameter values, never magnitudes of the defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import sim
+from sim.interventions import Intervention
+from sim.mechanisms import attachment, habit, learning, manipulation, social
+from sim.mechanisms.time_budget import allocate
+from sim.model import EconomyModel
+from sim.params import MechanismSwitches
+
+TOL = 1e-9
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def build(
+    scenario: str = "mixed",
+    *,
+    users: int = 300,
+    days: int = 30,
+    seed: int = 1,
+    sets: dict | None = None,
+    interventions=(),
+) -> EconomyModel:
+    params, _ = sim.resolve(scenario, users=users, days=days, seed=seed, sets=dict(sets or {}))
+    return EconomyModel(params, list(interventions))
+
+
+def advance(model: EconomyModel, days: int) -> None:
+    for _ in range(days):
+        model.step()
+
+
+def snapshot(model: EconomyModel) -> dict[str, np.ndarray]:
+    """Copies of every user array and of the tie strengths, to try a mechanism and undo it."""
+    u = model.users
+    snap = {f.name: np.copy(getattr(u, f.name)) for f in dataclasses.fields(u)}
+    snap["__strength"] = model.network.strength.copy()
+    return snap
+
+
+def restore(model: EconomyModel, snap: dict[str, np.ndarray]) -> None:
+    u = model.users
+    for f in dataclasses.fields(u):
+        getattr(u, f.name)[...] = snap[f.name]
+    model.network.strength[...] = snap["__strength"]
+
+
+def arm(model: EconomyModel, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Treated users (N,) and targeted provider columns (P,) of the k-th intervention."""
+    _, users, cols = model.intervention_arms[k]
+    return users, cols
+
+
+def lever(model: EconomyModel, name: str) -> np.ndarray:
+    """Today's lever as an (N, P) matrix."""
+    return np.broadcast_to(
+        np.asarray(model.today.levers[name], dtype=float), model.users.minutes.shape
+    )
+
+
+def assert_budget_kept(model: EconomyModel) -> None:
+    u = model.users
+    total = u.minutes.sum(axis=1) + u.social_minutes + u.offline_minutes
+    np.testing.assert_allclose(total, u.budget, rtol=0, atol=TOL)
+    assert (u.minutes >= 0).all(), u.minutes.min()
+    assert (u.social_minutes >= 0).all(), u.social_minutes.min()
+    assert (u.offline_minutes >= 0).all(), u.offline_minutes.min()
+
+
+def assert_all_finite(model: EconomyModel) -> None:
+    u = model.users
+    for f in dataclasses.fields(u):
+        a = np.asarray(getattr(u, f.name), dtype=float)
+        assert np.isfinite(a).all(), f"users.{f.name} has NaN or inf"
+    assert np.isfinite(model.network.strength).all()
+    for k, v in model.recorder.latest.items():
+        assert np.isfinite(v), f"daily series {k} is {v}"
+
+
+# -- 1 time budget -----------------------------------------------------------------------------
+def test_time_budget_parts_sum_to_budget_every_user_every_day():
+    ivs = [
+        Intervention("cap_minutes", start=3, share=0.5, providers="feeds", value=20.0),
+        Intervention("lockdown", start=10, end=20, value=0.5),
+        Intervention("deactivate", start=5, end=15, share=0.3, providers="companion_a"),
+        Intervention(
+            "cap_minutes",
+            start=0,
+            share=0.4,
+            providers="companions",
+            value=8.0,
+            name="cap_companions",
+        ),
+    ]
+    m = build(days=30, interventions=ivs)
+    for _ in range(30):
+        m.step()
+        assert_budget_kept(m)
+
+
+@pytest.mark.parametrize("scenario", ["attention_economy", "intimacy_economy"])
+def test_time_budget_kept_in_single_kind_markets(scenario):
+    m = build(scenario, days=20, sets={"choice.min_session": 0.0})
+    for _ in range(20):
+        m.step()
+        assert_budget_kept(m)
+
+
+def test_allocate_splits_whole_budget_and_respects_availability_caps_and_min_session():
+    rng = np.random.default_rng(7)
+    n, P, min_session = 2000, 4, 3.0
+    values = rng.normal(0.0, 2.0, (n, P + 2))
+    availability = (rng.random((n, P + 2)) < 0.7).astype(float)
+    availability[:, P] *= rng.random(n)  # social option scaled as by a lockdown
+    availability[:, -1] = 1.0  # other offline life is always there
+    budget = rng.uniform(30.0, 960.0, n)
+    cap = np.where(rng.random((n, P)) < 0.5, rng.uniform(0.0, 120.0, (n, P)), np.inf)
+    minutes = allocate(values, availability, budget, 0.5, min_session, cap)
+    np.testing.assert_allclose(minutes.sum(axis=1), budget, rtol=0, atol=TOL)
+    assert (minutes >= 0).all()
+    assert (minutes[:, :P] <= cap + TOL).all()
+    assert (minutes[availability == 0] == 0).all()
+    prov = minutes[:, :P]
+    assert ((prov == 0) | (prov >= np.minimum(min_session, cap) - TOL)).all()
+
+
+def test_allocate_gives_more_minutes_to_an_option_whose_value_rises():
+    rng = np.random.default_rng(3)
+    n, P = 500, 3
+    values = rng.normal(0.0, 1.0, (n, P + 2))
+    availability = np.ones_like(values)
+    budget = rng.uniform(30.0, 960.0, n)
+    cap = np.full((n, P), np.inf)
+    before = allocate(values, availability, budget, 0.7, 0.0, cap)
+    values[:, 0] += 0.5
+    after = allocate(values, availability, budget, 0.7, 0.0, cap)
+    assert (after[:, 0] > before[:, 0]).all()
+    assert (after[:, 1:] <= before[:, 1:] + TOL).all()
+
+
+def test_allocate_never_gives_negative_minutes_when_offline_life_has_almost_no_share():
+    """Other offline life is the remainder of the budget; rounding must not push it below zero."""
+    rng = np.random.default_rng(0)
+    n, P = 1000, 2
+    values = rng.normal(0.0, 1.0, (n, P + 2))
+    values[:, -1] = -100.0
+    budget = rng.uniform(30.0, 960.0, n)
+    minutes = allocate(values, np.ones_like(values), budget, 0.5, 0.0, np.full((n, P), np.inf))
+    np.testing.assert_allclose(minutes.sum(axis=1), budget, rtol=0, atol=TOL)
+    assert (minutes >= 0).all(), f"{(minutes < 0).sum()} negative entries, min {minutes.min():.3g}"
+
+
+def test_allocate_stays_finite_when_an_unavailable_option_has_an_extreme_value():
+    """A provider a user cannot use must not matter, however strong its pull (low temperature)."""
+    values = np.array([[200.0, 1.0, 0.5, 1.0], [0.0, 1.0, 0.5, 1.0]])
+    availability = np.array([[0.0, 1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 1.0]])
+    budget = np.array([300.0, 300.0])
+    minutes = allocate(values, availability, budget, 0.05, 3.0, np.full((2, 2), np.inf))
+    assert np.isfinite(minutes).all(), minutes
+    np.testing.assert_allclose(minutes[0], minutes[1], rtol=0, atol=TOL)
+
+
+def test_strong_pull_of_unadopted_provider_at_low_temperature_gives_no_nan():
+    """Same as above, through the model: hooks pull hard on users who have not adopted."""
+    m = build(
+        users=200,
+        days=5,
+        sets={
+            "choice.temperature": 0.05,
+            "choice.impulse_weight": 10.0,
+            "choice.hook_pull": 5.0,
+            "population.self_control_mean": 0.05,
+            "companion.hooks": 1.0,
+            "companion.initial_adoption": 0.05,
+        },
+    )
+    for _ in range(5):
+        m.step()
+        assert_all_finite(m)
+        assert_budget_kept(m)
+
+
+@pytest.mark.parametrize("target", ["feeds", "companions"])
+def test_cap_minutes_intervention_is_never_exceeded(target):
+    cap = 5.0
+    x = Intervention("cap_minutes", start=2, share=0.5, providers=target, value=cap)
+    m = build(
+        days=25,
+        interventions=[x],
+        sets={
+            "companion.manipulation": 0.5,
+            "manipulation.extra_minutes": 30.0,
+            "companion.free_minutes": 1440.0,
+            "choice.min_session": 1.0,
+        },
+    )
+    treated, cols = arm(m)
+    control_above = False
+    for _ in range(25):
+        m.step()
+        mins = m.users.minutes[:, cols]
+        if m.day >= 2:
+            worst = mins[treated].max()
+            assert worst <= cap + TOL, f"day {m.day}: a treated user spent {worst:.2f} > cap {cap}"
+        control_above |= bool((mins[~treated] > cap).any())
+    assert control_above, "the cap never binds, so the test shows nothing"
+
+
+def test_free_tier_is_never_exceeded_by_non_subscribers():
+    free = 10.0
+    m = build(
+        days=25,
+        sets={
+            "companion.free_minutes": free,
+            "companion.manipulation": 0.5,
+            "manipulation.extra_minutes": 30.0,
+            "choice.min_session": 1.0,
+        },
+    )
+    comp = m.is_companion
+    binds = False
+    for _ in range(25):
+        paying = m.users.subscribed[:, comp].copy()  # status when today's minutes are chosen
+        m.step()
+        free_use = np.where(paying, 0.0, m.users.minutes[:, comp])
+        assert free_use.max() <= free + TOL, (
+            f"day {m.day}: a free user spent {free_use.max():.2f} min"
+        )
+        binds |= bool((free_use >= free - TOL).any())
+    assert binds, "no free user ever reached the free tier, so the test shows nothing"
+
+
+# -- 2 two selves ------------------------------------------------------------------------------
+def test_two_selves_off_gives_no_compulsive_minutes():
+    m = build(
+        days=20,
+        sets={
+            "mechanisms.two_selves": False,
+            "mechanisms.manipulation": False,
+            "choice.impulse_weight": 3.0,
+        },
+    )
+    for _ in range(20):
+        m.step()
+        assert (m.today.compulsive == 0).all()
+        assert (m.users.compulsive_minutes == 0).all()
+        assert m.recorder.latest["impulsive_share"] == 0.0
+
+
+def test_two_selves_off_gives_no_compulsive_minutes_even_with_manipulation_on():
+    """Tactics work on the impulsive self: without it there is nothing compulsive to add."""
+    m = build(
+        days=15,
+        sets={
+            "mechanisms.two_selves": False,
+            "companion.manipulation": 0.5,
+            "companion.initial_adoption": 0.3,
+        },
+    )
+    tactics = 0
+    for _ in range(15):
+        m.step()
+        assert (m.today.compulsive == 0).all()
+        assert (m.users.compulsive_minutes == 0).all()
+        tactics += m.today.tactics
+    assert tactics > 0, "no tactic was used, so the test shows nothing"
+
+
+def test_two_selves_on_gives_compulsive_minutes_bounded_by_use():
+    m = build(
+        days=15,
+        sets={
+            "choice.impulse_weight": 3.0,
+            "population.self_control_mean": 0.3,
+            "mechanisms.manipulation": False,
+        },
+    )
+    seen = 0.0
+    for _ in range(15):
+        m.step()
+        comp = m.today.compulsive
+        assert (comp >= 0).all()
+        assert (comp <= m.users.minutes + TOL).all()
+        seen += comp.sum()
+    assert seen > 0
+
+
+# -- 3 habit -----------------------------------------------------------------------------------
+def habit_after(model: EconomyModel, minutes) -> np.ndarray:
+    snap = snapshot(model)
+    model.users.minutes[...] = minutes
+    habit.update(model)
+    out = model.users.habit.copy()
+    restore(model, snap)
+    return out
+
+
+def test_habit_rises_with_use_and_decays_without():
+    m = build(days=10, sets={"habit.formation": 0.1, "habit.reference_minutes": 60.0})
+    advance(m, 10)
+    h = m.users.habit.copy()
+    idle, light, heavy = habit_after(m, 0.0), habit_after(m, 20.0), habit_after(m, 600.0)
+    assert (idle <= h).all() and (idle[h > 0] < h[h > 0]).all()
+    assert (heavy >= h).all() and (heavy[h < 1] > h[h < 1]).all()
+    assert (idle <= light).all() and (light <= heavy).all() and light.mean() > idle.mean()
+
+
+def test_habit_stays_in_unit_interval_at_extreme_use():
+    m = build(days=5, sets={"habit.formation": 1.0, "habit.reference_minutes": 1.0})
+    advance(m, 5)
+    for minutes in (0.0, 1440.0):
+        h = habit_after(m, minutes)
+        assert (h >= 0).all() and (h <= 1).all()
+
+
+def test_habit_fades_every_day_of_a_break():
+    x = Intervention("deactivate", start=10, end=20, share=1.0, providers="feed_a")
+    m = build(days=20, interventions=[x], sets={"habit.formation": 0.05})
+    advance(m, 10)
+    prev = m.users.habit[:, 0].copy()
+    assert prev.max() > 0
+    for _ in range(10):
+        m.step()
+        now = m.users.habit[:, 0]
+        assert (now <= prev).all() and (now[prev > 0] < prev[prev > 0]).all()
+        prev = now.copy()
+
+
+# -- 4 learning --------------------------------------------------------------------------------
+def knowledge_after(model: EconomyModel, minutes, start=None) -> tuple[np.ndarray, np.ndarray]:
+    snap = snapshot(model)
+    if start is not None:
+        model.users.knowledge[...] = start
+        model.users.emotional_knowledge[...] = start
+    model.users.minutes[...] = minutes
+    learning.update(model)
+    out = model.users.knowledge.copy(), model.users.emotional_knowledge.copy()
+    restore(model, snap)
+    return out
+
+
+LEARNING_SETS = {
+    "mechanisms.adaptation": False,
+    "feed.personalisation": 0.5,
+    "companion.personalisation": 0.5,
+    "companion.empathy": 0.8,
+    "learning.rate": 0.05,
+    "learning.emotional_rate": 0.05,
+    "learning.forgetting": 0.01,
+}
+
+
+def test_knowledge_grows_with_use_and_fades_without():
+    m = build(days=8, sets=LEARNING_SETS)
+    advance(m, 8)
+    k = m.users.knowledge.copy()
+    used, _ = knowledge_after(m, 60.0)
+    idle, _ = knowledge_after(m, 0.0)
+    assert (used[k < 1] > k[k < 1]).all()
+    assert (idle <= k).all() and (idle[k > 0] < k[k > 0]).all()
+
+
+def test_knowledge_has_diminishing_returns():
+    m = build(days=3, sets=LEARNING_SETS)
+    advance(m, 3)
+    gain1 = knowledge_after(m, 60.0, start=0.2)[0] - 0.2
+    gain2 = knowledge_after(m, 120.0, start=0.2)[0] - 0.2
+    assert (gain1 > 0).all()
+    assert (gain2 < 2 * gain1).all(), "two hours should teach less than twice one hour"
+    gain_late = knowledge_after(m, 60.0, start=0.8)[0] - 0.8
+    assert (gain_late < gain1).all(), "the same hour should teach less when more is known"
+    comp = m.is_companion
+    egain1 = knowledge_after(m, 60.0, start=0.2)[1][:, comp] - 0.2
+    egain2 = knowledge_after(m, 120.0, start=0.2)[1][:, comp] - 0.2
+    assert (egain1 > 0).all() and (egain2 < 2 * egain1).all()
+
+
+def test_knowledge_never_exceeds_one():
+    m = build(
+        days=3,
+        sets={
+            **LEARNING_SETS,
+            "learning.rate": 1.0,
+            "learning.emotional_rate": 1.0,
+            "feed.personalisation": 1.0,
+            "companion.personalisation": 1.0,
+        },
+    )
+    advance(m, 3)
+    for start in (None, 0.999999):
+        k, e = knowledge_after(m, 1440.0, start=start)
+        assert (k >= 0).all() and (k <= 1).all()
+        assert (e >= 0).all() and (e <= 1).all()
+
+
+# -- 5 attachment ------------------------------------------------------------------------------
+def attachment_after(model: EconomyModel, companion_minutes) -> np.ndarray:
+    snap = snapshot(model)
+    model.users.minutes[:, model.is_companion] = companion_minutes
+    attachment.update(model)
+    out = model.users.attachment.copy()
+    restore(model, snap)
+    return out
+
+
+def test_more_companion_minutes_build_more_attachment():
+    m = build(days=10, sets={"attachment.rate": 0.05, "companion.empathy": 0.8})
+    advance(m, 10)
+    comp = m.is_companion
+    a0, a30, a120 = (attachment_after(m, x)[:, comp] for x in (0.0, 30.0, 120.0))
+    assert (a0 <= a30).all() and (a30 <= a120).all()
+    assert a0.mean() < a30.mean() < a120.mean()
+    assert (a120 > a0).all()
+    # feeds never build attachment
+    assert (attachment_after(m, 120.0)[:, ~comp] == 0).all()
+
+
+def test_attachment_fades_without_use():
+    m = build(days=15, sets={"attachment.rate": 0.1, "attachment.decay": 0.02})
+    advance(m, 15)
+    comp = m.is_companion
+    a = m.users.attachment[:, comp]
+    assert a.max() > 0
+    idle = attachment_after(m, 0.0)[:, comp]
+    assert (idle[a > 0] < a[a > 0]).all()
+
+
+def test_attachment_stays_in_unit_interval():
+    m = build(
+        days=10,
+        sets={
+            "attachment.rate": 1.0,
+            "attachment.decay": 0.0,
+            "attachment.manipulation_erosion": 0.0,
+            "companion.empathy": 1.0,
+        },
+    )
+    advance(m, 10)
+    for minutes in (0.0, 60.0, 1440.0):
+        a = attachment_after(m, minutes)
+        assert (a >= 0).all() and (a <= 1).all()
+    assert (m.users.attachment >= 0).all() and (m.users.attachment <= 1).all()
+
+
+# -- 6 loneliness and ties ---------------------------------------------------------------------
+SOCIAL_SETS = {
+    "social.tie_decay": 0.01,
+    "social.tie_growth": 0.05,
+    "social.sensitivity": 1.5,
+    "social.adjustment": 0.1,
+    "social.reference_fulfilment": 0.6,
+}
+
+
+def test_ties_decay_without_socialising():
+    days = 30
+    base = build(days=days, seed=4, sets=SOCIAL_SETS)
+    lock = build(
+        days=days,
+        seed=4,
+        sets=SOCIAL_SETS,
+        interventions=[Intervention("lockdown", start=0, value=1.0)],
+    )
+    advance(base, days)
+    prev = lock.network.strength.copy()
+    for _ in range(days):
+        lock.step()
+        assert (lock.users.social_minutes == 0).all()
+        now = lock.network.strength
+        assert (now <= prev).all() and (now[prev > 0] < prev[prev > 0]).all()
+        prev = now.copy()
+    assert lock.network.strength.mean() < base.network.strength.mean()
+
+
+def test_loneliness_rises_when_ties_go_unused():
+    """Feeds only, so nothing but people meets social need: a lockdown can only raise loneliness."""
+    days = 30
+    base = build("attention_economy", days=days, seed=5, sets=SOCIAL_SETS)
+    lock = build(
+        "attention_economy",
+        days=days,
+        seed=5,
+        sets=SOCIAL_SETS,
+        interventions=[Intervention("lockdown", start=0, value=1.0)],
+    )
+    for _ in range(days):
+        base.step()
+        lock.step()
+        assert (lock.users.loneliness >= base.users.loneliness - TOL).all()
+    assert lock.users.loneliness.mean() > base.users.loneliness.mean()
+    baseline = lock.users.loneliness_baseline
+    assert (lock.users.loneliness[baseline > 0] > baseline[baseline > 0]).all()
+
+
+def test_social_states_stay_symmetric_and_in_bounds():
+    m = build(days=25, sets={**SOCIAL_SETS, "social.tie_growth": 1.0})
+    for _ in range(25):
+        m.step()
+        w = m.network.strength
+        assert (w >= 0).all() and (w <= 1).all()
+        assert np.array_equal(w, w[m.network.reverse])
+        assert (m.users.loneliness >= 0).all() and (m.users.loneliness <= 1).all()
+
+
+def loneliness_after(
+    model: EconomyModel, companion_minutes: float
+) -> tuple[np.ndarray, np.ndarray]:
+    snap = snapshot(model)
+    model.users.minutes[:, model.is_companion] = companion_minutes
+    social.socialise(model, model.planned_social)
+    out = model.users.loneliness.copy(), model.today.companion_relief.copy()
+    restore(model, snap)
+    return out
+
+
+def test_companion_relief_lowers_loneliness():
+    m = build(
+        days=10, sets={**SOCIAL_SETS, "social.companion_relief": 0.6, "companion.empathy": 0.8}
+    )
+    advance(m, 10)
+    lonely0, relief0 = loneliness_after(m, 0.0)
+    lonely1, relief1 = loneliness_after(m, 45.0)
+    assert (relief0 == 0).all() and (relief1 > 0).all()
+    assert (lonely1 <= lonely0 + TOL).all()
+    assert lonely1.mean() < lonely0.mean()
+
+
+def test_companion_relief_has_diminishing_returns_and_a_ceiling():
+    ceiling = 0.6
+    m = build(days=10, sets={"social.companion_relief": ceiling, "companion.empathy": 1.0})
+    advance(m, 10)
+    r = {x: loneliness_after(m, x)[1] for x in (0.0, 30.0, 60.0, 1440.0)}
+    assert ((r[30.0] - r[0.0]) > (r[60.0] - r[30.0])).all()
+    assert (r[1440.0] <= ceiling + TOL).all() and (r[1440.0] >= 0).all()
+
+
+# -- 10 manipulation ---------------------------------------------------------------------------
+def farewell_outcome(model: EconomyModel, rate: float):
+    snap = snapshot(model)
+    model.today.levers["manipulation"] = np.where(model.is_companion, rate, 0.0)
+    manipulation.farewells(model)
+    u = model.users
+    out = (
+        u.minutes.copy(),
+        u.offline_minutes.copy(),
+        u.perceived_manipulation.copy(),
+        u.compulsive_minutes.copy(),
+        model.today.tactics,
+    )
+    restore(model, snap)
+    return out
+
+
+def test_manipulative_tactics_add_minutes_and_perceived_manipulation():
+    m = build(
+        days=10,
+        sets={
+            "manipulation.extra_minutes": 20.0,
+            "manipulation.perception": 0.2,
+            "companion.initial_adoption": 0.3,
+        },
+    )
+    advance(m, 10)
+    comp = m.is_companion
+    assert (m.users.minutes[:, comp] > 0).any(), "nobody in a companion session: nothing to test"
+    mins0, off0, pm0, cm0, tactics0 = farewell_outcome(m, 0.0)
+    mins1, off1, pm1, cm1, tactics1 = farewell_outcome(m, 1.0)
+    assert tactics0 == 0 and tactics1 > 0
+    assert (mins1 >= mins0).all() and mins1[:, comp].sum() > mins0[:, comp].sum()
+    assert np.array_equal(mins1[:, ~comp], mins0[:, ~comp])
+    assert (pm1 >= pm0).all() and pm1.sum() > pm0.sum()
+    assert (pm1 >= 0).all() and (pm1 <= 1).all()
+    assert (cm1 >= cm0).all()
+    # extra minutes come out of other offline life: the budget still adds up
+    np.testing.assert_allclose(mins1.sum(axis=1) + off1, mins0.sum(axis=1) + off0, rtol=0, atol=TOL)
+    assert (off1 >= 0).all()
+
+
+def test_tactics_that_take_all_offline_time_keep_every_part_of_the_day_non_negative():
+    m = build(
+        days=15,
+        sets={
+            "companion.manipulation": 1.0,
+            "manipulation.extra_minutes": 240.0,
+            "companion.initial_adoption": 0.5,
+            "population.self_control_mean": 0.05,
+        },
+    )
+    emptied = False
+    for _ in range(15):
+        m.step()
+        assert_budget_kept(m)
+        emptied |= bool((m.users.offline_minutes < 1.0).any())
+    assert emptied, "tactics never used up anyone's offline time, so the test shows nothing"
+
+
+def test_ban_manipulation_gives_zero_tactics_for_treated_users():
+    x = Intervention("ban_manipulation", start=0, share=0.5, providers="companions")
+    m = build(
+        days=25,
+        interventions=[x],
+        sets={
+            "companion.manipulation": 0.5,
+            "manipulation.perception": 0.2,
+            "companion.initial_adoption": 0.3,
+        },
+    )
+    treated, cols = arm(m)
+    comp = m.is_companion
+    for _ in range(25):
+        m.step()
+        assert (lever(m, "manipulation")[treated][:, cols] == 0).all()
+        assert (m.users.perceived_manipulation[treated] == 0).all()
+    assert (m.users.perceived_manipulation[~treated][:, comp] > 0).any()
+
+
+# -- 13 interventions that act on time and money ------------------------------------------------
+def test_deactivate_blocks_a_provider_only_while_in_force():
+    start, end, days = 5, 15, 30
+    x = Intervention("deactivate", start=start, end=end, share=0.5, providers="feed_a")
+    m = build(days=days, interventions=[x], sets={"feed.initial_adoption": 0.8})
+    treated, cols = arm(m)
+    j = int(np.flatnonzero(cols)[0])
+    before = during_control = after = False
+    for _ in range(days):
+        m.step()
+        used = m.users.minutes[:, j] > 0
+        if m.day < start:
+            before |= bool(used[treated].any())
+        elif m.day < end:
+            assert not used[treated].any(), f"day {m.day}: a deactivated user used feed_a"
+            during_control |= bool(used[~treated].any())
+        else:
+            after |= bool(used[treated].any())
+    assert before and during_control
+    assert after, "no treated user came back to feed_a after the deactivation ended"
+
+
+def test_ad_load_cap_caps_the_ad_load_treated_users_see():
+    cap = 0.05
+    x = Intervention("ad_load_cap", start=0, share=0.5, providers="feeds", value=cap)
+    m = build(days=20, interventions=[x], sets={"feed.ad_load": 0.3})
+    treated, cols = arm(m)
+    items = m.params.feed.items_per_minute
+    for _ in range(20):
+        m.step()
+        load = lever(m, "ad_load")
+        assert (load[treated][:, cols] <= cap + TOL).all()
+        assert (load[~treated][:, cols] > cap).any()
+        feed_minutes = m.users.minutes[:, cols].sum(axis=1)
+        assert (m.users.ad_impressions[treated] <= feed_minutes[treated] * items * cap + TOL).all()
+
+
+def test_ad_tax_lowers_net_ad_revenue():
+    sets = {"mechanisms.adaptation": False, "feed.ad_load": 0.2, "feed.cpm": 10.0}
+    base = sim.run("attention_economy", users=300, days=15, seed=2, set=sets).timeseries
+    taxed = sim.run(
+        "attention_economy",
+        users=300,
+        days=15,
+        seed=2,
+        set=sets,
+        interventions=[Intervention("ad_tax", value=0.4)],
+    ).timeseries
+    assert (base["ad_revenue_per_user_day"] > 0).all()
+    assert (taxed["ad_revenue_per_user_day"] < base["ad_revenue_per_user_day"]).all()
+    assert (taxed["ad_tax_per_user_day"] > 0).all() and (base["ad_tax_per_user_day"] == 0).all()
+    # the tax takes revenue, not users' time: gross ad revenue is unchanged
+    np.testing.assert_allclose(
+        taxed["ad_revenue_per_user_day"] + taxed["ad_tax_per_user_day"],
+        base["ad_revenue_per_user_day"],
+        rtol=1e-12,
+    )
+    np.testing.assert_array_equal(taxed["minutes_per_user_day"], base["minutes_per_user_day"])
+
+
+def test_nudge_mandate_sets_a_floor_on_nudges_for_treated_users():
+    floor = 0.4
+    x = Intervention("nudge_mandate", start=3, share=0.5, providers="all", value=floor)
+    m = build(days=12, interventions=[x], sets={"feed.nudge": 0.0, "companion.nudge": 0.0})
+    treated, cols = arm(m)
+    for _ in range(12):
+        m.step()
+        nudge = lever(m, "nudge")
+        if m.day >= 3:
+            assert (nudge[treated][:, cols] >= floor - TOL).all()
+        else:
+            assert (nudge[treated][:, cols] < floor).all()
+    assert (lever(m, "nudge")[~treated] < floor).any()
+
+
+def test_companions_launching_later_take_no_time_before_their_launch():
+    launch = 8
+    m = build(
+        days=20, sets={"market.companion_launch_day": launch, "companion.initial_adoption": 0.3}
+    )
+    comp = m.is_companion
+    for _ in range(20):
+        m.step()
+        u = m.users
+        if m.day < launch:
+            assert (u.minutes[:, comp] == 0).all() and not u.adopted[:, comp].any()
+            assert not u.subscribed[:, comp].any() and (u.attachment == 0).all()
+        assert_budget_kept(m)
+    assert (m.users.minutes[:, comp] > 0).any(), "nobody used the companions after their launch"
+
+
+# -- ablations and heterogeneity ---------------------------------------------------------------
+def _check_switch_off(name: str, m: EconomyModel, start: dict) -> None:
+    u = m.users
+    if name == "habit":
+        assert (u.habit == 0).all()
+    elif name == "learning":
+        assert (u.knowledge == 0).all() and (u.emotional_knowledge == 0).all()
+    elif name == "attachment":
+        assert (u.attachment == 0).all()
+    elif name == "social":
+        assert np.array_equal(u.loneliness, u.loneliness_baseline)
+        assert np.array_equal(m.network.strength, start["strength"])
+    elif name == "manipulation":
+        assert (u.perceived_manipulation == 0).all() and m.today.tactics == 0
+    elif name == "adoption":
+        assert np.array_equal(u.adopted, start["adopted"])
+    elif name == "adaptation":
+        assert m.describe_state() == start["levers"]
+    elif name == "two_selves":
+        assert (m.today.compulsive == 0).all()
+
+
+SWITCHES = [f.name for f in dataclasses.fields(MechanismSwitches)]
+
+
+@pytest.mark.parametrize("name", SWITCHES)
+def test_each_mechanism_can_be_switched_off(name):
+    days = 20
+    m = build(
+        users=200,
+        days=days,
+        seed=3,
+        sets={
+            f"mechanisms.{name}": False,
+            "adaptation.interval": 5,
+            "market.companion_launch_day": 0,
+        },
+    )
+    m.step()
+    start = {
+        "strength": m.network.strength.copy(),
+        "adopted": m.users.adopted.copy(),
+        "levers": m.describe_state(),
+    }
+    while m.running:
+        m.step()
+        assert_all_finite(m)
+        assert_budget_kept(m)
+        _check_switch_off(name, m, start)
+    assert m.steps == days
+
+
+def test_heterogeneity_off_gives_identical_traits():
+    m = build(users=200, days=2, sets={"mechanisms.heterogeneity": False})
+    u = m.users
+    for trait in (
+        "loneliness_baseline",
+        "self_control",
+        "ai_openness",
+        "willingness_to_pay",
+        "budget",
+        "offline_value",
+    ):
+        values = getattr(u, trait)
+        assert (values == values[0]).all(), trait
+    assert (u.fit == u.fit.flat[0]).all()
+    assert (m.network.strength == m.network.strength[0]).all()
+    on = build(users=200, days=2)
+    assert on.users.self_control.std() > 0 and on.users.budget.std() > 0

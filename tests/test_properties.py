@@ -1,0 +1,323 @@
+"""Properties over random valid parameters (hypothesis): the time budget is kept, states stay in
+their bounds and nothing becomes NaN or infinite, whatever the parameters, switches, policies,
+markets and interventions.
+
+Strategies are built from the parameter tree's own metadata ('lo'/'hi'/'options', booleans), so
+new leaves are covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.interventions import KINDS, VALUE_RANGE, Intervention
+from sim.mechanisms import business
+from sim.metrics import summarise
+from sim.model import EconomyModel
+from sim.params import POLICIES, MechanismSwitches, Params
+from sim.scenarios import SCENARIOS
+
+USERS = (100, 200)
+DAYS = 15
+TOL = 1e-9
+
+PROPERTY_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _leaves() -> dict[str, dataclasses.Field]:
+    """Every leaf outside run, market and mechanisms (those are drawn apart)."""
+    out = {}
+    for section in dataclasses.fields(Params):
+        if section.name in ("run", "market", "mechanisms"):
+            continue
+        for f in dataclasses.fields(section.default_factory()):
+            out[f"{section.name}.{f.name}"] = f
+    return out
+
+
+# Wellbeing weights are drawn together: each side (positive, negative) must sum to at most 1.
+WEIGHT_GROUPS = (
+    ("wellbeing.w_loneliness", "wellbeing.w_ties", "wellbeing.w_consumption"),
+    ("wellbeing.w_regret", "wellbeing.w_ads", "wellbeing.w_crowd_out"),
+)
+WEIGHTS = {path for group in WEIGHT_GROUPS for path in group}
+LEAVES = {k: v for k, v in _leaves().items() if k not in WEIGHTS}
+SWITCHES = [f.name for f in dataclasses.fields(MechanismSwitches)]
+
+
+def leaf_values(f: dataclasses.Field) -> st.SearchStrategy:
+    m = f.metadata
+    if isinstance(f.default, bool):
+        return st.booleans()
+    if "options" in m:
+        return st.sampled_from(m["options"])
+    if isinstance(f.default, int) and not isinstance(f.default, bool):
+        return st.integers(int(m["lo"]), int(m["hi"]))
+    return st.floats(float(m["lo"]), float(m["hi"]), allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def interventions(draw, i: int) -> Intervention:
+    kind = draw(st.sampled_from(sorted(KINDS)))
+    start = draw(st.integers(0, DAYS - 1))
+    end = draw(st.none() | st.integers(start + 1, DAYS + 5))
+    lo, hi = VALUE_RANGE.get(kind, (0.0, 0.0))
+    return Intervention(
+        kind=kind,
+        start=start,
+        end=end,
+        name=f"iv{i}",
+        share=draw(st.floats(0.0, 1.0)),
+        providers=draw(st.sampled_from(["all", "feeds", "companions"])),
+        value=draw(st.floats(lo, hi)),
+    )
+
+
+@st.composite
+def configs(draw):
+    """(scenario, overrides, interventions, users, seed) of one random valid run."""
+    scenario = draw(st.sampled_from(sorted(SCENARIOS)))
+    sets: dict = {}
+    for path in draw(
+        st.lists(st.sampled_from(sorted(LEAVES)), min_size=10, max_size=len(LEAVES), unique=True)
+    ):
+        sets[path] = draw(leaf_values(LEAVES[path]))
+    for group in WEIGHT_GROUPS:
+        if draw(st.booleans()):
+            raw = [draw(st.floats(0.0, 1.0)) for _ in group]
+            scale = max(1.0, sum(raw))
+            sets.update({path: min(1.0, w / scale) for path, w in zip(group, raw, strict=True)})
+    for name in SWITCHES:
+        sets[f"mechanisms.{name}"] = draw(st.booleans())
+    sets["market.feed_policy"] = draw(st.sampled_from(POLICIES))
+    sets["market.companion_policy"] = draw(st.sampled_from(POLICIES))
+    if scenario == "mixed" and draw(st.booleans()):
+        sets["market.feeds"] = draw(st.integers(1, 3))
+        sets["market.companions"] = draw(st.integers(1, 3))
+    sets["market.companion_launch_day"] = draw(st.integers(0, DAYS))
+    ivs = [draw(interventions(i)) for i in range(draw(st.integers(0, 3)))]
+    users = draw(st.integers(*USERS))
+    seed = draw(st.integers(0, 2**32))
+    return scenario, sets, ivs, users, seed
+
+
+# Corners of the parameter space that random draws reach only now and then; every property runs
+# them as explicit examples (besides its random ones), so a regression there is never missed.
+CORNERS = [
+    # low temperature and a strong pull toward providers most users have not adopted
+    (
+        "mixed",
+        {
+            "choice.temperature": 0.05,
+            "choice.impulse_weight": 10.0,
+            "choice.hook_pull": 5.0,
+            "population.self_control_mean": 0.05,
+            "companion.hooks": 1.0,
+            "companion.initial_adoption": 0.05,
+        },
+        [],
+        150,
+        1,
+    ),
+    # other offline life so unattractive that its share of the day rounds to zero
+    ("mixed", {"choice.temperature": 0.05, "choice.offline_value": -5.0}, [], 150, 2),
+    # all the wellbeing weight on the positive side, nothing on the negative
+    (
+        "mixed",
+        {
+            "wellbeing.w_loneliness": 0.5,
+            "wellbeing.w_ties": 0.25,
+            "wellbeing.w_consumption": 0.25,
+            "wellbeing.w_regret": 0.0,
+            "wellbeing.w_ads": 0.0,
+            "wellbeing.w_crowd_out": 0.0,
+            "network.initial_strength": 1.0,
+        },
+        [],
+        150,
+        3,
+    ),
+    # all of it on the negative side, with its components easily saturated
+    (
+        "mixed",
+        {
+            "wellbeing.w_regret": 0.4,
+            "wellbeing.w_ads": 0.3,
+            "wellbeing.w_crowd_out": 0.3,
+            "wellbeing.offline_need": 960.0,
+            "wellbeing.ads_scale": 1.0,
+            "wellbeing.regret_minutes": 1.0,
+            "wellbeing.w_loneliness": 0.0,
+            "wellbeing.w_ties": 0.0,
+            "wellbeing.w_consumption": 0.0,
+        },
+        [],
+        150,
+        4,
+    ),
+    # hard caps, manipulation at every farewell and a small free tier
+    (
+        "mixed",
+        {
+            "companion.manipulation": 1.0,
+            "manipulation.extra_minutes": 240.0,
+            "companion.free_minutes": 5.0,
+            "companion.initial_adoption": 0.5,
+        },
+        [Intervention("cap_minutes", share=0.5, providers="all", value=5.0)],
+        150,
+        5,
+    ),
+]
+
+
+def corners(test):
+    for cfg in reversed(CORNERS):
+        test = example(cfg)(test)
+    return test
+
+
+def simulate(cfg, check=None) -> EconomyModel:
+    """Run the configuration, calling ``check(model, paying)`` after every day, where
+    ``paying`` is who subscribed to each provider when the day's minutes were chosen."""
+    scenario, sets, ivs, users, seed = cfg
+    params, _ = sim.resolve(scenario, users=users, days=DAYS, seed=seed, sets=sets)
+    model = EconomyModel(params, ivs)
+    while model.running:
+        paying = model.users.subscribed.copy()
+        model.step()
+        if check is not None:
+            check(model, paying)
+    assert model.steps == DAYS
+    return model
+
+
+def user_arrays(model: EconomyModel) -> dict[str, np.ndarray]:
+    u = model.users
+    return {f.name: np.asarray(getattr(u, f.name), dtype=float) for f in dataclasses.fields(u)}
+
+
+# -- properties --------------------------------------------------------------------------------
+@PROPERTY_SETTINGS
+@given(configs())
+@corners
+def test_time_budget_is_kept_and_no_part_is_negative(cfg):
+    def check(m, _):
+        u = m.users
+        total = u.minutes.sum(axis=1) + u.social_minutes + u.offline_minutes
+        assert np.all(np.abs(total - u.budget) <= TOL), f"day {m.day}: budget broken"
+        assert np.all(u.minutes >= 0) and np.all(u.social_minutes >= 0), f"day {m.day}"
+        assert np.all(u.offline_minutes >= 0), f"day {m.day}: offline {u.offline_minutes.min()}"
+
+    simulate(cfg, check)
+
+
+@PROPERTY_SETTINGS
+@given(configs())
+@corners
+def test_caps_are_never_exceeded(cfg):
+    def check(m, paying):
+        cap = m.today.constraints.cap
+        free = np.where(m.is_companion & ~paying, m.params.companion.free_minutes, np.inf)
+        limit = np.minimum(cap, free)
+        over = m.users.minutes - limit
+        assert np.all(over <= TOL), f"day {m.day}: minutes exceed a cap by {over.max():.3g}"
+        assert np.all(m.users.minutes[m.today.constraints.availability == 0] == 0)
+
+    simulate(cfg, check)
+
+
+@PROPERTY_SETTINGS
+@given(configs())
+@corners
+def test_states_stay_in_bounds(cfg):
+    def check(m, _):
+        u = m.users
+        for name in (
+            "loneliness",
+            "habit",
+            "knowledge",
+            "emotional_knowledge",
+            "attachment",
+            "perceived_manipulation",
+            "consumption_value",
+        ):
+            a = getattr(u, name)
+            assert np.all((a >= 0) & (a <= 1)), f"day {m.day}: {name} outside [0, 1]"
+        w = m.network.strength
+        assert np.all((w >= 0) & (w <= 1)), f"day {m.day}: tie strength outside [0, 1]"
+        assert np.array_equal(w, w[m.network.reverse]), "tie strength no longer symmetric"
+        assert np.all(u.attachment[:, ~m.is_companion] == 0)
+
+    simulate(cfg, check)
+
+
+@PROPERTY_SETTINGS
+@given(configs())
+@corners
+def test_wellbeing_stays_in_model_units_range(cfg):
+    def check(m, _):
+        w = m.users.wellbeing
+        assert np.all((w >= 0) & (w <= 2)), (
+            f"day {m.day}: wellbeing in [{w.min():.3f}, {w.max():.3f}]"
+        )
+
+    simulate(cfg, check)
+
+
+@PROPERTY_SETTINGS
+@given(configs())
+@corners
+def test_no_nan_or_infinity_in_states_series_or_summary(cfg):
+    def check(m, _):
+        for name, a in user_arrays(m).items():
+            assert np.isfinite(a).all(), f"day {m.day}: users.{name} has NaN or inf"
+        assert np.isfinite(m.network.strength).all()
+        for k, v in m.recorder.latest.items():
+            assert math.isfinite(v), f"day {m.day}: series {k} = {v}"
+
+    model = simulate(cfg)  # run first so a failure names the first bad day below
+    frame = model.recorder.frame(DAYS)
+    bad = [c for c in frame.columns if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
+    if bad:  # re-run with daily checks to report where it started
+        simulate(cfg, check)
+    assert not bad, f"NaN or inf in the daily series: {bad}"
+    summary = summarise(model, frame)
+    for k, v in summary.items():
+        if k == "retention_90d" and DAYS < 90:
+            assert math.isnan(v), "retention_90d is undefined before 90 days"
+            continue
+        assert math.isfinite(v), f"summary {k} = {v}"
+
+
+def test_strategies_cover_the_parameter_tree():
+    """Every leaf with a range is drawn, so a new parameter cannot escape the properties."""
+    described = {row["path"] for row in sim.params.describe()}
+    drawn = set(LEAVES) | WEIGHTS | {f"mechanisms.{s}" for s in SWITCHES}
+    skipped = {p for p in described if p.split(".")[0] in ("run", "market")}
+    assert described - skipped == drawn
+    assert "choice.temperature" in drawn and "wellbeing.w_regret" in drawn
+
+
+def test_business_free_tier_matches_the_cap_used_in_properties():
+    """The properties recompute the free tier; make sure that matches the model's own rule."""
+    params, _ = sim.resolve(
+        "mixed", users=100, days=3, seed=1, sets={"companion.free_minutes": 7.0}
+    )
+    m = EconomyModel(params)
+    m.step()
+    paying = m.users.subscribed.copy()
+    expected = np.where(m.is_companion & ~paying, 7.0, np.inf)
+    np.testing.assert_array_equal(business.free_tier_cap(m), expected)
