@@ -1,10 +1,17 @@
 """Interventions: policy and experimental treatments for a share of users over a span of days
 (MODEL.md mechanism 13; ODD 7.13).
 
-An intervention is data: a kind, the users it targets (a random ``share`` drawn from its own
-named stream, so arms are reproducible and independent of every other draw), the providers it
-touches, and the days ``[start, end)`` it is in force. Each day :func:`todays_constraints`
-turns the ones in force into masks and caps that the choice and business steps read.
+An intervention is data: a kind, the users it targets, the providers it touches, and the days
+``[start, end)`` it is in force. Each day :func:`todays_constraints` turns the ones in force into
+masks, caps and lever limits that the choice and business steps read.
+
+Assignment is random and seeded, so a run is an experiment with treatment and control arms. One
+uniform draw ``u`` per unit comes from the stream ``assign:{assignment}`` (``assignment``
+defaults to the intervention's name; interventions that name the same assignment share draws).
+A unit is a user, or with ``cluster_size`` > 1 a block of that many consecutive users, which in
+the ring-lattice network are neighbours (cluster randomisation). Units fall into ``groups``
+equal groups by ``floor(u * groups)``; the intervention treats the share ``share`` of group
+``group``. So disjoint groups with their own start days give a staggered roll-out.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ KINDS: dict[str, str] = {
     "ad_load_cap": "targeted feeds may show at most the share `value` of ads",
     "ad_tax": "the share `value` of targeted feeds' ad revenue is taxed away",
     "nudge_mandate": "targeted providers must nudge toward human contact at least `value`",
+    "bonus": "treated users are paid `value` $ per hour of use they cut on the targeted providers",
+    "commitment": "treated users set limits that stop the share `value` of their compulsive use",
+    "launch": "the targeted providers reach treated users only from `start` (staggered launch)",
+    "set_lever": "treated users see the design variant `lever` = `value` on the targeted providers",
 }
 VALUE_RANGE = {
     "cap_minutes": (0.0, 1440.0),
@@ -31,6 +42,16 @@ VALUE_RANGE = {
     "ad_load_cap": (0.0, 0.3),
     "ad_tax": (0.0, 1.0),
     "nudge_mandate": (0.0, 1.0),
+    "bonus": (0.0, 100.0),
+    "commitment": (0.0, 1.0),
+}
+LEVER_RANGE = {  # design variants may set any lever within the range providers have
+    "ad_load": (0.0, 0.3),
+    "hooks": (0.0, 1.0),
+    "personalisation": (0.0, 1.0),
+    "nudge": (0.0, 1.0),
+    "price": (0.0, 30.0),
+    "manipulation": (0.0, 1.0),
 }
 
 
@@ -42,10 +63,16 @@ class Intervention:
     share: float = 1.0  # share of users treated, assigned at random
     providers: str = "all"  # all | feeds | companions | a provider's name
     value: float = 0.0
-    name: str = ""  # label and name of the assignment stream; defaults to the kind
+    name: str = ""  # label of the arm in the results; defaults to the kind
+    lever: str = ""  # set_lever only: which lever the design variant sets
+    groups: int = 1  # users split into this many equal groups ...
+    group: int = 0  # ... and this one is targeted
+    cluster_size: int = 1  # users assigned in blocks of this many neighbours
+    assignment: str = ""  # name of the assignment stream; defaults to the name
 
     def __post_init__(self):
         self.name = self.name or self.kind
+        self.assignment = self.assignment or self.name
         self.validate()
 
     def validate(self, where: str = "") -> None:
@@ -60,12 +87,31 @@ class Intervention:
             raise ParamError(f"intervention {self.name}.end must be a whole day after start{at}")
         if not 0.0 <= self.share <= 1.0:
             raise ParamError(f"intervention {self.name}.share must be in [0, 1]{at}")
-        if self.kind in VALUE_RANGE:
-            lo, hi = VALUE_RANGE[self.kind]
-            if not lo <= self.value <= hi:
-                raise ParamError(f"intervention {self.name}.value must be in [{lo:g}, {hi:g}]{at}")
+        if not isinstance(self.groups, int) or self.groups < 1:
+            raise ParamError(f"intervention {self.name}.groups must be a whole number >= 1{at}")
+        if not isinstance(self.group, int) or not 0 <= self.group < self.groups:
+            raise ParamError(
+                f"intervention {self.name}.group must be in [0, {self.groups - 1}]{at}"
+            )
+        if not isinstance(self.cluster_size, int) or self.cluster_size < 1:
+            raise ParamError(
+                f"intervention {self.name}.cluster_size must be a whole number >= 1{at}"
+            )
+        if self.kind == "set_lever" and self.lever not in LEVER_RANGE:
+            raise ParamError(
+                f"intervention {self.name}.lever must be one of {', '.join(LEVER_RANGE)}{at}"
+            )
+        lo, hi = (
+            LEVER_RANGE[self.lever]
+            if self.kind == "set_lever"
+            else VALUE_RANGE.get(self.kind, (None, None))
+        )
+        if lo is not None and not lo <= self.value <= hi:
+            raise ParamError(f"intervention {self.name}.value must be in [{lo:g}, {hi:g}]{at}")
 
     def active(self, day: int) -> bool:
+        if self.kind == "launch":  # in force (keeping the provider away) until it launches
+            return day < self.start
         return self.start <= day and (self.end is None or day < self.end)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +156,8 @@ class Constraints:
     cap: np.ndarray  # (N, P) minutes
     social_scale: np.ndarray  # (N,) share of socialising still possible
     ad_tax: np.ndarray  # (N, P) share of ad revenue taxed away
+    bonus: np.ndarray  # (N, P) $ paid per hour of use cut
+    commitment: np.ndarray  # (N, P) share of compulsive use a self-set limit stops
     lever_limits: list[tuple[np.ndarray, np.ndarray, str, str, float]] = field(default_factory=list)
 
     def limit_lever(self, lever: str, values: np.ndarray) -> np.ndarray:
@@ -119,7 +167,12 @@ class Constraints:
                 continue
             values = np.array(np.broadcast_to(values, (users.shape[0], cols.shape[0])), dtype=float)
             region = users[:, None] & cols[None, :]
-            limited = np.minimum(values, bound) if op == "max" else np.maximum(values, bound)
+            if op == "max":
+                limited = np.minimum(values, bound)
+            elif op == "min":
+                limited = np.maximum(values, bound)
+            else:  # "set": a design variant
+                limited = np.full_like(values, bound)
             values = np.where(region, limited, values)
         return values
 
@@ -137,8 +190,15 @@ def provider_columns(target: str, names: list[str], kinds: list[str]) -> np.ndar
 
 
 def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
-    """Treated users: a seeded random share, drawn once from the intervention's own stream."""
-    return streams(f"assign:{intervention.name}").random(n_users) < intervention.share
+    """Treated users (N,) bool: the share ``share`` of group ``group`` (module docstring)."""
+    x = intervention
+    units = -(-n_users // x.cluster_size)
+    u = streams(f"assign:{x.assignment}").random(units)
+    if x.cluster_size > 1:
+        u = np.repeat(u, x.cluster_size)[:n_users]
+    scaled = u * x.groups
+    in_group = np.floor(scaled) == x.group
+    return in_group & (scaled - x.group < x.share)
 
 
 def todays_constraints(model) -> Constraints:
@@ -152,12 +212,14 @@ def todays_constraints(model) -> Constraints:
         cap=np.full((n, P), np.inf),
         social_scale=np.ones(n),
         ad_tax=np.zeros((n, P)),
+        bonus=np.zeros((n, P)),
+        commitment=np.zeros((n, P)),
     )
     for iv, users, cols in model.intervention_arms:
         if not iv.active(day):
             continue
         region = users[:, None] & cols[None, :]
-        if iv.kind == "deactivate":
+        if iv.kind in ("deactivate", "launch"):
             c.availability[region] = 0.0
         elif iv.kind == "cap_minutes":
             c.cap[region] = np.minimum(c.cap[region], iv.value)
@@ -171,4 +233,19 @@ def todays_constraints(model) -> Constraints:
             c.lever_limits.append((users, cols, "nudge", "min", iv.value))
         elif iv.kind == "ad_tax":
             c.ad_tax[region] = np.maximum(c.ad_tax[region], iv.value)
+        elif iv.kind == "bonus":
+            c.bonus[region] += iv.value
+        elif iv.kind == "commitment":
+            c.commitment[region] = np.maximum(c.commitment[region], iv.value)
+        elif iv.kind == "set_lever":
+            c.lever_limits.append((users, cols, iv.lever, "set", iv.value))
     return c
+
+
+def kept_away(model, column: int) -> np.ndarray:
+    """(N,) users for whom provider ``column`` is switched off today by an intervention."""
+    away = np.zeros(model.users.n, bool)
+    for iv, users, cols in model.intervention_arms:
+        if cols[column] and iv.kind in ("deactivate", "launch") and iv.active(model.day):
+            away |= users
+    return away

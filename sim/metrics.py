@@ -59,6 +59,21 @@ PROVIDER_DAILY = {
     "revenue": "$ per user and day",
     "profit": "$ per user and day",
 }
+# per intervention with both arms: daily means over its treated and its control users, as
+# columns arm.{name}.treated.{metric} and arm.{name}.control.{metric} (ODD 7.13)
+ARM = {
+    "minutes": "minutes on all providers",
+    "feed_minutes": "minutes on feeds",
+    "companion_minutes": "minutes with companions",
+    "social_minutes": "realised socialising minutes",
+    "offline_minutes": "other offline minutes",
+    "compulsive_minutes": "minutes the reflective self would not have spent",
+    "active": "share who used a targeted provider",
+    "wellbeing": "wellbeing, model units",
+    "wellbeing_sd": "standard deviation of wellbeing within the arm",
+    "loneliness": "loneliness",
+    "tie_strength": "mean tie strength",
+}
 # run-level metrics computed from spells rather than averaged from DAILY
 LOYALTY = {
     "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run)",
@@ -117,9 +132,17 @@ class Recorder:
 
     def __init__(self, model):
         days = model.params.run.days
-        self.columns = list(DAILY) + [
-            f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)
-        ]
+        self.columns = (
+            list(DAILY)
+            + [f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)]
+            + [
+                f"arm.{x.name}.{arm}.{k}"
+                for x, users, _ in model.intervention_arms
+                if 0 < users.sum() < users.size
+                for arm in ("treated", "control")
+                for k in ARM
+            ]
+        )
         self.data = {c: np.full(days, np.nan) for c in self.columns}
         self.latest: dict[str, float] = {}
 
@@ -194,6 +217,11 @@ def daily_row(model) -> dict[str, float]:
             for policy in ("attention", "intimacy")
         },
     }
+    for x, users, cols in model.intervention_arms:
+        if 0 < users.sum() < users.size:
+            for arm, who in (("treated", users), ("control", ~users)):
+                for k, v in arm_means(model, who, cols).items():
+                    row[f"arm.{x.name}.{arm}.{k}"] = v
     for p in model.providers:
         j = p.column
         minutes = float(u.minutes[:, j].sum())
@@ -205,6 +233,25 @@ def daily_row(model) -> dict[str, float]:
         for lever, value in p.levers.items():
             row[f"{p.name}.{lever}"] = value
     return row
+
+
+def arm_means(model, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
+    """ARM metrics over the users ``who``; ``active`` counts use of the targeted providers."""
+    u, comp = model.users, model.is_companion
+    w = u.wellbeing[who]
+    return {
+        "minutes": float(u.minutes[who].sum(axis=1).mean()),
+        "feed_minutes": float(u.minutes[who][:, ~comp].sum(axis=1).mean()),
+        "companion_minutes": float(u.minutes[who][:, comp].sum(axis=1).mean()),
+        "social_minutes": float(u.social_minutes[who].mean()),
+        "offline_minutes": float(u.offline_minutes[who].mean()),
+        "compulsive_minutes": float(u.compulsive_minutes[who].mean()),
+        "active": float((u.minutes[who][:, cols] > 0).any(axis=1).mean()),
+        "wellbeing": float(w.mean()),
+        "wellbeing_sd": float(w.std()),
+        "loneliness": float(u.loneliness[who].mean()),
+        "tie_strength": float(tie_strength(model)[who].mean()),
+    }
 
 
 def dependent(model) -> np.ndarray:
@@ -256,6 +303,8 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
         "loneliness_baseline": u.loneliness_baseline[sample],
         "companion_relief": model.today.companion_relief[sample],
     }
+    for x, users, _ in model.intervention_arms:
+        cols[f"treated.{x.name}"] = users[sample]
     for p in model.providers:
         j = p.column
         for state in ("minutes", "habit", "knowledge", "attachment", "adopted", "subscribed"):

@@ -219,6 +219,11 @@ class EconomyModel(mesa.Model):
         if self.params.mechanisms.two_selves:
             reflective = split(impulsive=False)
             today.compulsive = np.maximum(0.0, minutes[:, :P] - reflective[:, :P])
+            # self-set limits (commitment devices) stop part of the compulsive use
+            cut = today.constraints.commitment * today.compulsive
+            minutes[:, :P] -= cut
+            minutes[:, -1] += cut.sum(axis=1)
+            today.compulsive -= cut
         else:
             today.compulsive = np.zeros((u.n, P))
         u.minutes[:] = minutes[:, :P]

@@ -130,6 +130,13 @@ class ChoiceParams:
     nudge_value: float = param(
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
     )
+    money_value: float = param(
+        10.0,
+        0.0,
+        1000.0,
+        "utility per $/min",
+        "reflective value of being paid a dollar a minute (bonus intervention)",
+    )
     regret_value: float = param(
         1.0,
         0.0,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.interventions import KINDS, VALUE_RANGE, Intervention
+from sim.interventions import KINDS, LEVER_RANGE, VALUE_RANGE, Intervention
 from sim.mechanisms import business
 from sim.metrics import summarise
 from sim.model import EconomyModel
@@ -73,7 +73,9 @@ def interventions(draw, i: int) -> Intervention:
     kind = draw(st.sampled_from(sorted(KINDS)))
     start = draw(st.integers(0, DAYS - 1))
     end = draw(st.none() | st.integers(start + 1, DAYS + 5))
-    lo, hi = VALUE_RANGE.get(kind, (0.0, 0.0))
+    lever = draw(st.sampled_from(sorted(LEVER_RANGE))) if kind == "set_lever" else ""
+    lo, hi = LEVER_RANGE[lever] if lever else VALUE_RANGE.get(kind, (0.0, 0.0))
+    groups = draw(st.integers(1, 4))
     return Intervention(
         kind=kind,
         start=start,
@@ -82,6 +84,10 @@ def interventions(draw, i: int) -> Intervention:
         share=draw(st.floats(0.0, 1.0)),
         providers=draw(st.sampled_from(["all", "feeds", "companions"])),
         value=draw(st.floats(lo, hi)),
+        lever=lever,
+        groups=groups,
+        group=draw(st.integers(0, groups - 1)),
+        cluster_size=draw(st.integers(1, 12)),
     )
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from sim import interventions as iv
+
 
 @dataclass
 class Loyalty:
@@ -99,6 +101,7 @@ def launch(model) -> None:
         weight = appeal(model, j)
         prob = np.clip(share * weight / np.mean(weight), 0.0, 1.0)  # launch share as given
         who = model.streams(f"initial:{p.name}").random(u.n) < prob
+        who &= ~iv.kept_away(model, j)  # staggered launches and deactivations come later
         start_spells(model, j, who)
         if p.kind == "feed" and model.day == 0:
             u.habit[who, j] = fp.initial_habit if model.params.mechanisms.habit else 0.0

@@ -6,7 +6,8 @@ For user i and option o (each provider, human socialising, other offline life):
     D[i, o] = R[i, o] + impulse_weight * (1 - self_control[i]) * pull[i, o] + eps[i, o]
 
 R is reflective utility (enjoyment of well-matched content, being heard, the relationship,
-friends being there, minus ad annoyance and perceived manipulation); pull is the impulsive pull
+friends being there, minus ad annoyance, perceived manipulation and, under a bonus for cutting
+use, the payment forgone: ``money_value * bonus / 60`` per minute); pull is the impulsive pull
 (habit, hooks, "moreish" learned content, attachment). eps is a daily taste shock from the
 stream ``taste``. Other offline life stands for ``offline_breadth`` activities of equal value,
 so its decision value gains ``temperature * ln(offline_breadth)`` (as a nest in a nested logit)
@@ -32,6 +33,7 @@ def utilities(model) -> tuple[np.ndarray, np.ndarray]:
     Rp += c.content_value * match
     Rp -= c.ad_annoyance * today.levers["ad_load"]
     Rp -= prm.manipulation.aversion * u.perceived_manipulation
+    Rp -= c.money_value * today.constraints.bonus / 60.0  # a paid cut makes each minute cost
     if prm.mechanisms.network_effects:
         Rp[:, ~comp] += c.fomo_value * today.friends_share[:, ~comp]
     if comp.any():
