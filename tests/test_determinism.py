@@ -42,9 +42,14 @@ def stable_summary(summary: dict) -> dict:
 
 
 def identical_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
-    """(days,) True where the two runs' rows are bit-identical (NaN equal to NaN)."""
-    assert list(a.columns) == list(b.columns)
-    x, y = a.to_numpy(dtype=np.float64), b.to_numpy(dtype=np.float64)
+    """(days,) True where the two runs' rows are bit-identical (NaN equal to NaN).
+
+    Columns of intervention arms (``arm.*``) exist only in the run with the intervention; every
+    other column must be present in both.
+    """
+    shared = [c for c in a.columns if not c.startswith("arm.")]
+    assert shared == [c for c in b.columns if not c.startswith("arm.")]
+    x, y = a[shared].to_numpy(dtype=np.float64), b[shared].to_numpy(dtype=np.float64)
     same = (x == y) | (np.isnan(x) & np.isnan(y))
     return same.all(axis=1)
 
