@@ -1,4 +1,5 @@
-"""The ``sim`` command line: run one simulation, list parameters and presets, compare runs.
+"""The ``sim`` command line: run one simulation, list parameters and presets, compare runs,
+run experiments (``sweep`` and ``experiments``, in :mod:`sim.cli_sweep`).
 
 Every command checks all of its input before doing any work. Bad input ends with exit code 2
 and one line on stderr, ``error: <what is wrong and what is allowed>``, and nothing is written.
@@ -24,10 +25,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import api
+from sim import api, cli_sweep
 from sim.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
+from sim.sweep import Interrupted
 
 # metrics shown after `sim run` and by `sim compare`, grouped as in MODEL.md "What is measured"
 HEADLINE: dict[str, list[str]] = {
@@ -262,6 +264,10 @@ def compare(
     stdout.print(_metrics_table(summaries, labels, title=shared, everything=all_metrics))
 
 
+app.command("sweep")(cli_sweep.sweep_command)
+app.command("experiments")(cli_sweep.experiments_command)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point: run ``app`` and exit with 0, 2 (bad input) or 130 (interrupted).
 
@@ -282,6 +288,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except ParamError as e:
         _echo_error(str(e))
         code = EXIT_BAD_INPUT
+    except Interrupted as e:  # a sweep keeps its finished runs and says so
+        _echo_error(str(e))
+        sys.exit(EXIT_INTERRUPTED)
     except (typer.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 without a word
