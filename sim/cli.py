@@ -1,5 +1,6 @@
 """The ``sim`` command line: run one simulation, list parameters and presets, compare runs,
-run experiments (``sweep`` and ``experiments``, in :mod:`sim.cli_sweep`).
+run experiments (``sweep`` and ``experiments``, in :mod:`sim.cli_sweep`) and score the model
+against published studies (``validate``, in :mod:`sim.cli_validate`).
 
 Every command checks all of its input before doing any work. Bad input ends with exit code 2
 and one line on stderr, ``error: <what is wrong and what is allowed>``, and nothing is written.
@@ -25,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import api, cli_sweep
+from sim import api, cli_sweep, cli_validate
 from sim.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
@@ -266,6 +267,7 @@ def compare(
 
 app.command("sweep")(cli_sweep.sweep_command)
 app.command("experiments")(cli_sweep.experiments_command)
+app.command("validate")(cli_validate.validate_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

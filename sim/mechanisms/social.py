@@ -49,7 +49,7 @@ def socialise(model, planned: np.ndarray) -> None:
         return
     w += (1.0 - w) * -np.expm1(-sp.tie_growth * together / 60.0) - sp.tie_decay * w
     np.clip(w, 0.0, 1.0, out=w)
-    social_met = -np.expm1(-contact / sp.need_minutes)
+    social_met = model.today.social_met = -np.expm1(-contact / sp.need_minutes)
     met = 1.0 - (1.0 - social_met) * (1.0 - relief)
     target = np.clip(
         u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0

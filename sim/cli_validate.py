@@ -1,0 +1,140 @@
+"""The ``sim validate`` command (registered on the app in :mod:`sim.cli`).
+
+Runs the in-silico studies of ``experiments/validation/`` and prints, saves and draws the
+scorecard: study, finding, target and band, simulated value with its 95% confidence interval,
+pass or miss. Bad input raises :class:`~sim.params.ParamError` (one line, exit code 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim import provenance
+from sim import validation as v
+from sim.params import ParamError
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+STATUS_STYLE = {"pass": "green", "miss": "red", "not modelled": "yellow"}
+
+
+def validate_command(
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="small populations and 2 replications (for tests and CI)"),
+    ] = False,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="where validation.json and scorecard.png go"
+        ),
+    ] = Path("results/validation"),
+    ablate: Annotated[
+        str | None,
+        typer.Option(
+            "--ablate",
+            metavar="MECHANISM",
+            help=f"re-run with one mechanism off: {', '.join(v.MECHANISMS)}",
+        ),
+    ] = None,
+    study: Annotated[
+        list[str] | None,
+        typer.Option("--study", metavar="NAME", help="run only these studies (repeatable)"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="worker processes")
+    ] = os.cpu_count() or 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
+) -> None:
+    """Run the in-silico versions of the published studies and score the model against them."""
+    if ablate is not None and ablate not in v.MECHANISMS:
+        raise ParamError(f"--ablate must be one of {', '.join(v.MECHANISMS)}, got {ablate!r}")
+    if out.exists() and not out.is_dir():
+        raise ParamError(f"--out {out} is a file, not a folder")
+    studies = v.load_studies(study)
+    total = sum((s.quick_replications if quick else s.replications)
+                * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
+                for s in studies)  # fmt: skip
+    with ProcessPoolExecutor(max_workers=workers) as pool, Progress(
+        TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+        TimeRemainingColumn(), console=stderr, disable=quiet, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("runs", total=total)
+        rows = v.run_studies(studies, quick=quick, ablate=ablate, executor=pool,
+                             progress=lambda: bar.advance(task))  # fmt: skip
+    record = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": quick, "ablate": ablate, "version": provenance.version(), **provenance.git_state(),
+        "packages": provenance.packages(), "host": provenance.host(),
+        "studies": [{"name": s.name, "citation": s.citation, "design": s.design, "file": str(s.path.name),
+                     "users": s.quick_users if quick else s.users,
+                     "replications": s.quick_replications if quick else s.replications,
+                     "seeds": [s.seed + k for k in range(s.quick_replications if quick else s.replications)]}
+                    for s in studies],
+        "scorecard": rows,
+        "passed": sum(r["status"] == "pass" for r in rows), "findings": len(rows),
+    }  # fmt: skip
+    save(out, record)
+    if not quiet:
+        stdout.print(table(rows, ablate))
+    stdout.print(f"{record['passed']} of {record['findings']} findings within their bands; "
+                 f"saved to {out}/validation.json and {out}/scorecard.png")  # fmt: skip
+
+
+def save(out: Path, record: dict) -> None:
+    """validation.json and scorecard.png, each written to a temporary file then renamed."""
+    from sim.plots import scorecard_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".json.tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh, indent=2, allow_nan=False, default=lambda o: None)
+    os.replace(tmp, out / "validation.json")
+    fig = scorecard_figure(record["scorecard"], title=_title(record))
+    fd, tmp = tempfile.mkstemp(dir=out, suffix=".png.tmp")
+    os.close(fd)
+    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    os.replace(tmp, out / "scorecard.png")
+
+
+def _title(record: dict) -> str:
+    kind = "quick" if record["quick"] else "full"
+    ablated = f", {record['ablate']} switched off" if record["ablate"] else ""
+    return f"Model against published evidence ({kind} run{ablated}): {record['passed']} of {record['findings']} within band"
+
+
+def table(rows: list[dict], ablate: str | None) -> Table:
+    t = Table(
+        title="Validation scorecard" + (f" ({ablate} off)" if ablate else ""), title_justify="left"
+    )
+    for col in ("study", "finding", "target [band]", "simulated [95% CI]", "result"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        est = (
+            "-"
+            if r["estimate"] is None
+            else f"{r['estimate']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
+        )
+        t.add_row(r["study"], r["finding"], f"{_band(r)} {r['units']}", est,
+                  f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]")  # fmt: skip
+    return t
+
+
+def _band(r: dict) -> str:
+    lo, hi = r["band_low"], r["band_high"]
+    if hi >= 1e8:
+        return f"> {lo:g}"
+    if lo <= -1e8:
+        return f"< {hi:g}"
+    return f"{r['target']:g} [{lo:g}, {hi:g}]"

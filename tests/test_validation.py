@@ -1,0 +1,97 @@
+"""sim validate: study files, estimators, the scorecard and the command."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim import validation as v
+from sim.params import ParamError
+
+# every finding of MODEL.md's evidence table, by study file
+EXPECTED_FINDINGS = {
+    "allcott2020_deactivation": 5,
+    "allcott2022_digital_addiction": 6,
+    "kleinberg2024_moreishness": 3,
+    "defreitas2024_loneliness": 5,
+    "defreitas2025_manipulation": 4,
+    "market_scale": 6,
+}
+
+
+def test_every_published_finding_has_a_line():
+    studies = {s.name: s for s in v.load_studies()}
+    assert {name: len(s.findings) for name, s in studies.items()} == EXPECTED_FINDINGS
+    for s in studies.values():
+        assert s.citation and s.design
+        for f in s.findings:
+            assert f.band[0] < f.band[1]
+
+
+def test_score_gives_mean_and_t_interval():
+    study = v.load_studies(["market_scale"])[0]
+    f = study.findings[0]
+    row = v.score(study, f, [0.10, 0.12, 0.14])
+    assert row["estimate"] == pytest.approx(0.12)
+    half = 4.302652729911275 * 0.02 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
+    assert row["ci_low"] == pytest.approx(0.12 - half)
+    assert row["status"] == "pass"
+    assert v.score(study, f, [0.5, 0.6])["status"] == "miss"
+    assert v.score(study, f, [None, None])["status"] == "not modelled"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[study]\nname='x'\nspeed=1\n", "unknown key 'speed'"),
+        ("[studyy]\n", "unknown table"),
+        ("[[findings]]\nfinding='x'\nestimator='guess'\ntarget=1\nband=[0,2]\n", "estimator"),
+        ("[[interventions]]\nkind='teleport'\n", "unknown intervention kind"),
+        ("[params.choice]\ntemperature=-1\n", "choice.temperature"),
+    ],
+)
+def test_bad_study_files_are_refused_with_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ParamError, match=message):
+        v.load_study(path)
+
+
+def test_unknown_study_and_mechanism_are_refused():
+    with pytest.raises(ParamError, match="unknown study"):
+        v.load_studies(["nope"])
+    with pytest.raises(ParamError, match="--ablate"):
+        v.run_studies([], ablate="gravity")
+
+
+def test_validate_quick_runs_every_study_and_writes_the_scorecard(tmp_path):
+    out = tmp_path / "val"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", "--quick", "--quiet", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((out / "validation.json").read_text())
+    assert record["findings"] == sum(EXPECTED_FINDINGS.values())
+    statuses = {r["status"] for r in record["scorecard"]}
+    assert statuses <= {"pass", "miss", "not modelled"}
+    assert record["passed"] == sum(r["status"] == "pass" for r in record["scorecard"])
+    for r in record["scorecard"]:
+        if r["status"] != "not modelled":
+            assert r["ci_low"] <= r["estimate"] <= r["ci_high"]
+            assert (r["status"] == "pass") == (r["band_low"] <= r["estimate"] <= r["band_high"])
+    assert (out / "scorecard.png").stat().st_size > 10_000
+    assert record["git_sha"] is None or len(record["git_sha"]) == 40
+
+
+@pytest.mark.parametrize("args", [["--ablate", "gravity"], ["--study", "nope"]])
+def test_validate_bad_input_exits_2_with_one_line(tmp_path, args):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", "--quick", "--out", str(tmp_path / "v"), *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error:")
+    assert not (tmp_path / "v").exists()
