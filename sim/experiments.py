@@ -373,7 +373,7 @@ def expand(exp: Experiment) -> list[RunSpec]:
         pt.columns.update({p: flat[p] for p in varied})
         checked.append((i, pt, params))
         for x in pt.interventions:
-            if x["start"] >= params.run.days:
+            if x["start"] >= params.run.days and x["kind"] != "launch":
                 exp.warnings.append(
                     f"intervention {x['name']} starts on day {x['start']}, after the last day "
                     f"({params.run.days - 1}): it is never in force"
@@ -421,8 +421,11 @@ def _check_targets(interventions: list[dict[str, Any]], params: Params) -> None:
     names = [f"feed_{chr(97 + k)}" for k in range(m.feeds)]
     names += [f"companion_{chr(97 + k)}" for k in range(m.companions)]
     for x in interventions:
-        provider_columns(x["providers"], names, kinds)
-        Intervention(**x)
+        try:
+            provider_columns(x["providers"], names, kinds)
+            Intervention(**x)
+        except ParamError as e:
+            raise ParamError(f"intervention {x['name']}: {e}") from None
 
 
 def estimate_seconds(spec: RunSpec) -> float:

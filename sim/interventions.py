@@ -17,6 +17,7 @@ equal groups by ``floor(u * groups)``; the intervention treats the share ``share
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -160,6 +161,14 @@ class Constraints:
     commitment: np.ndarray  # (N, P) share of compulsive use a self-set limit stops
     lever_limits: list[tuple[np.ndarray, np.ndarray, str, str, float]] = field(default_factory=list)
 
+    @cached_property
+    def any_bonus(self) -> bool:
+        return bool(self.bonus.any())
+
+    @cached_property
+    def any_commitment(self) -> bool:
+        return bool(self.commitment.any())
+
     def limit_lever(self, lever: str, values: np.ndarray) -> np.ndarray:
         """Apply bans, caps and mandates on a lever matrix of shape (N, P) or (P,)."""
         for users, cols, name, op, bound in self.lever_limits:
@@ -199,6 +208,17 @@ def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
     scaled = u * x.groups
     in_group = np.floor(scaled) == x.group
     return in_group & (scaled - x.group < x.share)
+
+
+def constraints_key(model) -> tuple:
+    """Everything :func:`todays_constraints` reads that changes from day to day: which
+    providers have launched and which interventions are in force. Days with equal keys have
+    equal constraints, so the model builds them only when the key changes."""
+    day = model.day
+    return (
+        tuple(day >= p.launch_day for p in model.providers),
+        tuple(x.active(day) for x, _, _ in model.intervention_arms),
+    )
 
 
 def todays_constraints(model) -> Constraints:

@@ -26,7 +26,7 @@ from sim.mechanisms import (
     wellbeing,
 )
 from sim.metrics import Recorder, panel_rows
-from sim.network import make_network
+from sim.network import FriendCounts, make_network
 from sim.params import ParamError, Params
 from sim.population import make_users
 from sim.providers import Companion, FeedPlatform, Provider
@@ -93,11 +93,13 @@ class EconomyModel(mesa.Model):
         self.streams = Streams(params.run.seed)
         self.day = 0
         self.step_seconds: dict[str, float] = defaultdict(float)
+        self._work: dict[str, np.ndarray] = {}
         params.validate()
         kinds = ["feed"] * params.market.feeds + ["companion"] * params.market.companions
         self.users = make_users(params, kinds, self.streams)
         self.network = make_network(params, self.streams)
         self.neighbours = self.network.adjacency()
+        self.degree_at_least_1 = np.maximum(self.network.degree, 1)
         self.providers: list[Provider] = []
         for j, kind in enumerate(kinds):
             k = j if kind == "feed" else j - params.market.feeds
@@ -131,6 +133,11 @@ class EconomyModel(mesa.Model):
             )
             for x in self.interventions
         ]
+        self.friend_counts = FriendCounts(self.network, self.users.adopted)
+        self._constraints_key: tuple | None = None
+        self._constraints: iv.Constraints | None = None
+        self._constraints_version = 0
+        self._lever_cache: dict[str, tuple] = {}
         self.loyalty = adoption.Loyalty.empty(params.run.days)
         self.recorder = Recorder(self)
         self.wellbeing_reference = (0.0, 0.0)
@@ -179,59 +186,106 @@ class EconomyModel(mesa.Model):
 
     # -- steps that need more than one module ------------------------------------------------
     def start_day(self, _=None) -> None:
-        self.today = Today(constraints=iv.todays_constraints(self))
+        self.today = Today(constraints=self.constraints())
         self.today.levers = self.lever_matrices()
-        adopted = self.users.adopted.astype(float)
-        self.today.friends_share = (
-            self.neighbours @ adopted / np.maximum(self.network.degree, 1)[:, None]
-        )
+        counts = self.friend_counts(self.users.adopted)
+        self.today.friends_share = counts / self.degree_at_least_1[:, None]
+
+    def constraints(self) -> iv.Constraints:
+        """Today's constraints, rebuilt only on days when what they depend on changes."""
+        key = iv.constraints_key(self)
+        if key != self._constraints_key:
+            self._constraints = iv.todays_constraints(self)
+            self._constraints_key = key
+            self._constraints_version += 1
+        return self._constraints
 
     def lever_matrices(self) -> dict[str, np.ndarray]:
-        """Each lever as (P,) or, where it varies by user (tests, interventions), (N, P)."""
+        """Each lever as (P,) or, where it varies by user (tests, interventions), (N, P).
+
+        A lever's matrix is rebuilt only when a provider's value, its running test or the
+        constraints change (every test window, not every day); the arrays are read-only.
+        """
         out = {}
         for name in self.lever_names:
+            key = (self._constraints_version, tuple(_lever_key(p, name) for p in self.providers))
+            cached = self._lever_cache.get(name)
+            if cached is not None and cached[0] == key:
+                out[name] = cached[1]
+                continue
             values = [p.lever(name) for p in self.providers]
             if any(isinstance(v, np.ndarray) for v in values):
                 m = np.column_stack([np.broadcast_to(v, (self.users.n,)) for v in values])
             else:
                 m = np.array(values, dtype=float)
             out[name] = self.today.constraints.limit_lever(name, m)
+            self._lever_cache[name] = (key, out[name])
         for name in ("ad_load", "price", "manipulation"):
             out.setdefault(name, np.zeros(len(self.providers)))
         return out
 
     def choose(self, _=None) -> None:
-        """Split each user's budget; the reflective-only split gives compulsive minutes."""
+        """Split each user's budget; the reflective-only split gives compulsive minutes.
+
+        Works on option-major (P + 2, N) arrays (see :func:`two_selves.utilities`).
+        """
         u, c, today = self.users, self.params.choice, self.today
-        P = len(self.providers)
+        n, P = u.n, len(self.providers)
         R, pull = two_selves.utilities(self)
-        available = np.ones_like(R)
-        available[:, :P] = today.constraints.availability * u.adopted
-        available[:, P] = today.constraints.social_scale
-        cap = today.cap = np.minimum(today.constraints.cap, business.free_tier_cap(self))
-        shock = self.streams("taste", self.day).standard_normal(R.shape) * c.taste_noise
+        available = self.work("choice.available", (P + 2, n))
+        np.multiply(today.constraints.availability.T, u.adopted.T, out=available[:P])
+        available[P] = today.constraints.social_scale
+        available[P + 1] = 1.0
+        barred = time_budget.unavailable(available, out=self.work("choice.barred", (P + 2, n)))
+        cap = self.work("choice.cap", (P, n))
+        np.minimum(today.constraints.cap.T, business.free_tier_cap(self).T, out=cap)
+        today.cap = cap.T
+        # the taste shock is drawn user-major, (N, P + 2), as the stream has always been read
+        shock = self.streams("taste", self.day).standard_normal(
+            out=self.work("choice.shock", (n, P + 2))
+        )
+        shock *= c.taste_noise
+        shock_t = self.work("choice.shock_t", (P + 2, n))
+        np.copyto(shock_t, shock.T)
 
-        def split(impulsive: bool) -> np.ndarray:
-            D = two_selves.decision_values(self, R, pull, shock, impulsive)
-            return time_budget.allocate(D, available, u.budget, c.temperature, c.min_session, cap)
+        def split(impulsive: bool, name: str) -> np.ndarray:
+            D = two_selves.decision_values(
+                self, R, pull, shock_t, impulsive, out=self.work("choice.D", (P + 2, n))
+            )
+            return time_budget.split(
+                D, barred, available, u.budget, c.temperature, c.min_session, cap,
+                out=self.work(name, (P + 2, n)),
+            )
 
-        minutes = split(impulsive=True)
+        minutes = split(True, "choice.minutes")
+        compulsive = self.work("choice.compulsive", (P, n))
         if self.params.mechanisms.two_selves:
-            reflective = split(impulsive=False)
-            today.compulsive = np.maximum(0.0, minutes[:, :P] - reflective[:, :P])
+            reflective = split(False, "choice.reflective")
+            np.subtract(minutes[:P], reflective[:P], out=compulsive)
+            np.maximum(0.0, compulsive, out=compulsive)
             # self-set limits (commitment devices) stop part of the compulsive use
-            cut = today.constraints.commitment * today.compulsive
-            minutes[:, :P] -= cut
-            minutes[:, -1] += cut.sum(axis=1)
-            today.compulsive -= cut
+            if today.constraints.any_commitment:
+                cut = today.constraints.commitment.T * compulsive
+                minutes[:P] -= cut
+                minutes[-1] += time_budget.over_options(np.add, cut)
+                compulsive -= cut
         else:
-            today.compulsive = np.zeros((u.n, P))
-        u.minutes[:] = minutes[:, :P]
-        self.planned_social = minutes[:, P]
-        u.offline_minutes = minutes[:, P + 1].copy()
-        u.compulsive_minutes = today.compulsive.sum(axis=1)
+            compulsive.fill(0.0)
+        today.compulsive = np.ascontiguousarray(compulsive.T)
+        np.copyto(u.minutes, minutes[:P].T)
+        self.planned_social = minutes[P].copy()
+        u.offline_minutes = minutes[P + 1].copy()
+        u.compulsive_minutes = time_budget.over_options(np.add, compulsive)
         u.consumption_value = wellbeing.consumption_value(self, R, minutes)
-        today.R = R
+        today.R = R.T
+
+    def work(self, name: str, shape, dtype=float) -> np.ndarray:
+        """A named work buffer, allocated once and reused every day (contents undefined)."""
+        buf = self._work.get(name)
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._work[name] = np.empty(shape, dtype)
+        return buf
 
     def socialise(self, _=None) -> None:
         social.socialise(self, self.planned_social)
@@ -272,3 +326,9 @@ class EconomyModel(mesa.Model):
 
     def describe_state(self) -> dict[str, Any]:
         return {p.name: dict(p.levers) for p in self.providers}
+
+
+def _lever_key(p: Provider, name: str) -> tuple:
+    """All that ``p.lever(name)`` depends on: its value and the test running on it."""
+    t = p.tests.get(name)
+    return (p.levers.get(name, 0.0), None if t is None else (t.start, t.values, id(t.arm)))

@@ -43,6 +43,38 @@ class Network:
         return sp.csr_matrix((ones, (self.source, self.target)), shape=(n, n))
 
 
+class FriendCounts:
+    """How many of each user's friends use each provider, ``adjacency @ adopted`` (N, P).
+
+    Kept up to date from the users whose adoption changed since the last call, so a day costs
+    in proportion to adoptions and quits, not to ties. Counts are whole numbers, so the result
+    is exactly the matrix product's.
+    """
+
+    def __init__(self, network: Network, adopted: np.ndarray):
+        self.network = network
+        self.starts = np.concatenate([[0], np.cumsum(network.degree)])
+        self.adopted = adopted.copy()
+        self.counts = network.adjacency() @ adopted.astype(float)
+
+    def __call__(self, adopted: np.ndarray) -> np.ndarray:
+        """Counts for ``adopted`` (N, P) bool; the returned array is updated in place later."""
+        changed = adopted != self.adopted
+        if changed.any():
+            users, cols = np.nonzero(changed)
+            delta = np.where(adopted[users, cols], 1.0, -1.0)
+            deg = self.network.degree[users]
+            first = np.repeat(self.starts[users] - np.cumsum(deg) + deg, deg)
+            edges = first + np.arange(first.size)
+            np.add.at(
+                self.counts,
+                (self.network.target[edges], np.repeat(cols, deg)),
+                np.repeat(delta, deg),
+            )
+            np.copyto(self.adopted, adopted)
+        return self.counts
+
+
 def make_network(params: Params, streams: Streams) -> Network:
     """A Watts-Strogatz small world of mean degree ``network.mean_degree`` (ODD 5)."""
     n = params.run.users

@@ -136,10 +136,12 @@ def dask_executor(address: str, workers: int) -> tuple[Executor, int, Callable[[
     """An executor on a Dask cluster: ``local`` starts a LocalCluster of ``workers`` processes,
     anything else is a running scheduler's address. Returns (executor, slots, close, label)."""
     import logging
+    import warnings
 
     from distributed import Client, LocalCluster
 
     if address == "local":
+        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

@@ -37,6 +37,11 @@ def update(model) -> None:
 
 
 def consumption_value(model, R: np.ndarray, minutes: np.ndarray) -> np.ndarray:
-    """0-1 value of today's provider and social minutes (columns of R but the last)."""
-    enjoyed = (minutes[:, :-1] * np.maximum(R[:, :-1], 0.0)).sum(axis=1)
+    """0-1 value of today's provider and social minutes (rows of the option-major (P + 2, N)
+    ``R`` and ``minutes`` but the last)."""
+    enjoyed = np.zeros(R.shape[1])
+    tmp = np.empty(R.shape[1])
+    for r, m in zip(R[:-1], minutes[:-1], strict=True):
+        np.maximum(r, 0.0, out=tmp)
+        enjoyed += np.multiply(m, tmp, out=tmp)
     return -np.expm1(-enjoyed / model.params.wellbeing.value_minutes)
