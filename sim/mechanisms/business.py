@@ -15,7 +15,8 @@ wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+
+from sim.mechanisms.adoption import sigmoid
 
 
 def book(model) -> None:
@@ -49,9 +50,9 @@ def subscriptions(model) -> None:
             u.adopted[:, j]
             & ~u.subscribed[:, j]
             & (u.minutes[:, j] > 0)
-            & (draw < cp.conversion * expit(gap))
+            & (draw < cp.conversion * sigmoid(gap))
         )
-        cancels = u.subscribed[:, j] & (draw < cp.cancellation * expit(-gap))
+        cancels = u.subscribed[:, j] & (draw < cp.cancellation * sigmoid(-gap))
         u.subscribed[:, j] = (u.subscribed[:, j] | converts) & ~cancels
 
 

@@ -31,7 +31,7 @@ def update(model) -> None:
         ek = u.emotional_knowledge[:, comp]
         ek += (1.0 - ek) * -np.expm1(-rate * hours[:, comp])
         u.emotional_knowledge[:, comp] = ek
-    idle = u.minutes == 0.0
-    forget = 1.0 - lp.forgetting
-    u.knowledge[idle] *= forget
-    u.emotional_knowledge[idle] *= forget
+    # knowledge fades where unused: a multiplier of 1 elsewhere (faster than masked updates)
+    forget = np.where(u.minutes == 0.0, 1.0 - lp.forgetting, 1.0)
+    u.knowledge *= forget
+    u.emotional_knowledge *= forget
