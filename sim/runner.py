@@ -23,7 +23,7 @@ from typing import Any
 from sim import api, provenance
 from sim.experiments import RunSpec
 from sim.interventions import Intervention
-from sim.store import RunOutput
+from sim.store import RunOutput, to_arrow
 
 # summary keys that describe the run rather than measure it; the row takes them from the spec
 NOT_METRICS = {"scenario", "policy", "seed", "users", "days", "version", "git_sha", "git_dirty",
@@ -35,7 +35,7 @@ def execute(spec: RunSpec) -> RunOutput:
     """Run one spec and return its row and tables; never raises for a failing run."""
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    timeseries = panel = None
+    tables: dict[str, bytes] = {}
     try:
         result = api.run(
             spec.scenario,
@@ -51,9 +51,10 @@ def execute(spec: RunSpec) -> RunOutput:
         if spec.record.timeseries:
             timeseries = _thin(result.timeseries, spec.record.every, spec.days)
             timeseries.insert(0, "run_id", spec.run_id)
+            tables["timeseries"] = to_arrow(timeseries)
         if result.panel is not None:
-            panel = result.panel
-            panel.insert(0, "run_id", spec.run_id)
+            result.panel.insert(0, "run_id", spec.run_id)
+            tables["panel"] = to_arrow(result.panel)
         del result
     except Exception as e:  # a failing run is recorded and the sweep goes on
         metrics, status, config_hash = {}, "failed", None
@@ -71,7 +72,7 @@ def execute(spec: RunSpec) -> RunOutput:
         "config_hash": config_hash,
         **metrics,
     }
-    return RunOutput(spec.run_id, row, timeseries, panel)
+    return RunOutput(spec.run_id, row, tables)
 
 
 def _thin(frame, every: int, days: int):

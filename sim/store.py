@@ -1,9 +1,10 @@
 """The results folder of a sweep (ENGINEERING.md "Results folder").
 
 While a sweep runs, each finished run is written as its own part files in ``parts/``
-(``<run_id>.timeseries.parquet`` and ``<run_id>.panel.parquet`` first, then
-``<run_id>.run.parquet``, the one-row record whose presence marks the run as finished), each
-written to a temporary name and renamed, so a killed sweep loses only the runs in flight.
+(``<run_id>.timeseries.arrow`` and ``<run_id>.panel.arrow``, Arrow IPC files the worker has
+already serialised, first; then ``<run_id>.run.json``, the run's row, whose presence marks the
+run as finished), each written to a temporary name and renamed, so a killed sweep loses only the
+runs in flight.
 :meth:`Store.consolidate` then gathers the parts, in the experiment's run order, into
 ``runs.parquet``, ``timeseries.parquet`` and ``panel.parquet``; once every run has succeeded
 the parts are removed. ``manifest.json`` is rewritten (atomically) as runs finish.
@@ -15,7 +16,7 @@ import fcntl
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,29 @@ TRASH = ".parts-removed"
 
 @dataclass
 class RunOutput:
-    """What a worker hands back: the run's row, and its thinned time series and panel."""
+    """What a worker hands back: the run's row, and its tables as Arrow IPC bytes
+    (``timeseries``, ``panel``), serialised in the worker so the parent only writes them."""
 
     run_id: str
     row: dict[str, Any]
-    timeseries: pd.DataFrame | None = None
-    panel: pd.DataFrame | None = None
+    tables: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.row.get("status") == "ok"
+
+    def frame(self, kind: str) -> pd.DataFrame | None:
+        data = self.tables.get(kind)
+        return None if data is None else pa.ipc.open_file(pa.py_buffer(data)).read_pandas()
+
+
+def to_arrow(frame: pd.DataFrame) -> bytes:
+    """A data frame as the bytes of an Arrow IPC file."""
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 class Store:
@@ -122,8 +136,8 @@ class Store:
         """Rows of the runs already recorded (succeeded or failed), by run id."""
         rows = {}
         if self.parts.is_dir():
-            for path in self.parts.glob("*.run.parquet"):
-                row = pd.read_parquet(path).iloc[0].to_dict()
+            for path in self.parts.glob("*.run.json"):
+                row = json.loads(path.read_text())
                 rows[row["run_id"]] = row
         elif (self.out / RUNS).is_file():  # a finished sweep whose parts were removed
             for row in pd.read_parquet(self.out / RUNS).to_dict("records"):
@@ -133,17 +147,13 @@ class Store:
     def write(self, output: RunOutput) -> None:
         """Store one run: its tables first, its row last (the row marks it as finished)."""
         for kind in TABLES:
-            path = self.parts / f"{output.run_id}.{kind}.parquet"
-            frame = getattr(output, kind)
-            if frame is not None:
-                write_parquet(pa.Table.from_pandas(frame, preserve_index=False), path)
+            path = self.parts / f"{output.run_id}.{kind}.arrow"
+            if kind in output.tables:
+                write_bytes(path, output.tables[kind])
             else:
                 path.unlink(missing_ok=True)  # a failed rerun leaves no stale table behind
-        row = pd.DataFrame([output.row])
-        write_parquet(pa.Table.from_pandas(row, preserve_index=False), self._row_path(output))
-
-    def _row_path(self, output: RunOutput) -> Path:
-        return self.parts / f"{output.run_id}.run.parquet"
+        text = json.dumps(output.row, default=_plain)
+        write_bytes(self.parts / f"{output.run_id}.run.json", text.encode())
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json(self.out / MANIFEST, manifest)
@@ -160,7 +170,7 @@ class Store:
             write_parquet(pa.Table.from_pandas(frame, preserve_index=False), self.out / RUNS)
             written.append(RUNS)
         for kind, name in TABLES.items():
-            parts = [p for r in run_ids if (p := self.parts / f"{r}.{kind}.parquet").is_file()]
+            parts = [p for r in run_ids if (p := self.parts / f"{r}.{kind}.arrow").is_file()]
             if parts:
                 concat_parquet(parts, self.out / name)
                 written.append(name)
@@ -180,29 +190,43 @@ def _failed_last(row: dict[str, Any]) -> bool:
     return row.get("status") != "ok"  # successful rows set the column order
 
 
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, renamed."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` atomically: a temporary file in the same folder, renamed."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table.replace_schema_metadata(None), tmp)
     os.replace(tmp, path)
 
 
 def write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, allow_nan=False, default=str) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=1, allow_nan=False, default=_plain) + "\n"
+    write_bytes(path, text.encode())
+
+
+def read_arrow(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 def concat_parquet(parts: list[Path], path: Path) -> None:
-    """Stream ``parts`` into one file, one part in memory at a time; columns missing from a
-    part (another market's providers) are filled with nulls."""
-    schema = pa.unify_schemas(
-        [pq.read_schema(p).remove_metadata() for p in parts], promote_options="permissive"
-    )
+    """Stream the Arrow ``parts`` into one Parquet file, one part in memory at a time; columns
+    missing from a part (another market's providers) are filled with nulls."""
+    schema = pa.unify_schemas([read_arrow(p).schema for p in parts], promote_options="permissive")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with pq.ParquetWriter(tmp, schema) as writer:
         for p in parts:
-            table = pq.read_table(p)
+            table = read_arrow(p)
             columns = [
                 table.column(f.name).cast(f.type)
                 if f.name in table.column_names

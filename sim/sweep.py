@@ -211,9 +211,14 @@ def _run(exp, specs, todo, done, store, manifest, executor, slots, quiet, stdout
             executor.shutdown(wait=False, cancel_futures=True)
             _finish(store, specs, manifest, entries, t0, "interrupted")
             n_ok = manifest["counts"]["ok"]
+            again = " ".join(
+                [f"sim sweep {path} --out {store.out}"]
+                + [f"--set {s}" for s in manifest["experiment"]["set"]]
+                + [f"--replications {r}" for r in [manifest["experiment"]["replications"]] if r]
+            )
             raise Interrupted(
                 f"interrupted: {n_ok} of {len(specs)} runs are saved in {store.out}; "
-                f"finish them with 'sim sweep {path} --out {store.out} --resume'"
+                f"finish them with '{again} --resume'"
             ) from None
     files = _finish(store, specs, manifest, entries, t0, None)
     counts, seconds = manifest["counts"], time.perf_counter() - t0

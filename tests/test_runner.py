@@ -137,12 +137,12 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(files, tmp_path):
            "--workers", "2", "--quiet"]  # fmt: skip
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "parts").glob("*.run.parquet"))) < 8:
+    while time.monotonic() < deadline and len(list((out / "parts").glob("*.run.json"))) < 8:
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = len(list((out / "parts").glob("*.run.parquet")))
+    finished = len(list((out / "parts").glob("*.run.json")))
     assert 8 <= finished < 40, "the sweep should be killed half-way"
     assert not (out / "runs.parquet").exists()
     assert sweep(files / "slow.toml", "--out", out, "--resume", "--workers", 1, "--quiet") == 0
