@@ -257,8 +257,9 @@ def todays_constraints(model) -> Constraints:
             c.bonus[region] += iv.value
         elif iv.kind == "commitment":
             c.commitment[region] = np.maximum(c.commitment[region], iv.value)
-        elif iv.kind == "set_lever":
-            c.lever_limits.append((users, cols, iv.lever, "set", iv.value))
+        elif iv.kind == "set_lever":  # only providers that have the lever
+            has = np.array([iv.lever in p.LEVERS for p in model.providers])
+            c.lever_limits.append((users, cols & has, iv.lever, "set", iv.value))
     return c
 
 

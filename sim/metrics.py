@@ -29,7 +29,7 @@ DAILY = {
     "loneliness_mean": "mean loneliness (0-1)",
     "tie_strength_mean": "mean strength of human ties (0-1)",
     "wellbeing_mean": "mean wellbeing, model units (0-2, 1 neutral)",
-    "wellbeing_sd_units": "mean wellbeing in SD units of the day-0 population",
+    "wellbeing_sd_units": "mean wellbeing in SD units of measured wellbeing in the day-0 population",
     "wellbeing_p10": "10th percentile of wellbeing, model units",
     "wellbeing_gini": "Gini coefficient of wellbeing",
     "mean_attachment": "mean attachment to the most-attached companion, among companion users",
@@ -73,7 +73,7 @@ ARM = {
     "adopted": "share who use a targeted provider (have not quit)",
     "perceived_manipulation": "perceived manipulation, mean over the targeted providers",
     "wellbeing": "wellbeing, model units",
-    "wellbeing_sd": "standard deviation of wellbeing within the arm",
+    "wellbeing_sd": "standard deviation of measured wellbeing within the arm (with wellbeing.measurement_sd)",
     "loneliness": "loneliness",
     "tie_strength": "mean tie strength",
 }
@@ -171,6 +171,7 @@ def daily_row(model) -> dict[str, float]:
     comp_users = u.adopted[:, comp].any(axis=1)
     w = u.wellbeing
     ref_mean, ref_sd = model.wellbeing_reference
+    ref_sd = measured_sd(model, ref_sd)
     row = {
         "minutes_per_user_day": provider_total / n,
         "feed_minutes_per_user_day": float(feed_min.mean()),
@@ -252,12 +253,20 @@ def arm_means(model, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
         "compulsive_any": float((u.compulsive_minutes[who] > 0).mean()),
         "active": float((u.minutes[who][:, cols] > 0).any(axis=1).mean()),
         "adopted": float(u.adopted[who][:, cols].any(axis=1).mean()),
-        "perceived_manipulation": float(u.perceived_manipulation[who][:, cols].mean()),
+        "perceived_manipulation": float(u.perceived_manipulation[who][:, cols].mean())
+        if cols.any()
+        else 0.0,
         "wellbeing": float(w.mean()),
-        "wellbeing_sd": float(w.std()),
+        "wellbeing_sd": measured_sd(model, float(w.std())),
         "loneliness": float(u.loneliness[who].mean()),
         "tie_strength": float(tie_strength(model)[who].mean()),
     }
+
+
+def measured_sd(model, sd: float) -> float:
+    """SD of wellbeing as a survey would measure it: the model's spread plus day-to-day mood and
+    response noise of ``wellbeing.measurement_sd``, independent of everything else (ODD 7.7)."""
+    return float(np.hypot(sd, model.params.wellbeing.measurement_sd))
 
 
 def dependent(model) -> np.ndarray:

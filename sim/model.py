@@ -44,7 +44,8 @@ class Today:
     R: np.ndarray | None = None  # reflective utilities (N, P + 2)
     compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
     cap: np.ndarray | None = None  # (N, P) minutes allowed per provider today
-    companion_relief: np.ndarray | None = None
+    companion_relief: np.ndarray | None = None  # K, share of social need met by companions
+    social_met: np.ndarray | None = None  # S, share of social need met by people
     revenue: np.ndarray | None = None
     ad_revenue: np.ndarray | None = None
     ad_tax_paid: np.ndarray | None = None

@@ -224,6 +224,13 @@ class WellbeingParams:
     value_minutes: float = param(
         120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value"
     )
+    measurement_sd: float = param(
+        0.0,
+        0.0,
+        2.0,
+        "model units",
+        "sd of mood and response noise in measured wellbeing (scales SD units only)",
+    )
 
 
 @dataclass

@@ -43,13 +43,12 @@ def socialise(model, planned: np.ndarray) -> None:
     u.offline_minutes += planned - realised
     u.social_minutes = realised
     contact = net.per_user_sum(w * together)
-    relief = companion_relief(model)
-    model.today.companion_relief = relief
+    relief = model.today.companion_relief = companion_relief(model)
+    social_met = model.today.social_met = -np.expm1(-contact / sp.need_minutes)
     if not model.params.mechanisms.social:
         return
     w += (1.0 - w) * -np.expm1(-sp.tie_growth * together / 60.0) - sp.tie_decay * w
     np.clip(w, 0.0, 1.0, out=w)
-    social_met = model.today.social_met = -np.expm1(-contact / sp.need_minutes)
     met = 1.0 - (1.0 - social_met) * (1.0 - relief)
     target = np.clip(
         u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0
