@@ -70,10 +70,15 @@ def with_values(studies: list[v.Study], values: dict[str, float]) -> list[v.Stud
 
 
 def calibrate(
-    executor: Executor, free=FREE, max_evaluations: int = 60, quick: bool = True, progress=None
+    executor: Executor,
+    free=FREE,
+    max_evaluations: int = 60,
+    quick: bool = True,
+    progress=None,
+    studies: list[str] | None = None,
 ) -> dict:
     """Fit ``free`` by bounded Powell from the current defaults; return the record."""
-    studies = v.load_studies()
+    studies = v.load_studies(studies)
     defaults = Params().flat()
     x0 = np.array([defaults[f.path] for f in free], dtype=float)
     lows, highs = np.array([f.low for f in free]), np.array([f.high for f in free])

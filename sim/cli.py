@@ -268,6 +268,7 @@ def compare(
 app.command("sweep")(cli_sweep.sweep_command)
 app.command("experiments")(cli_sweep.experiments_command)
 app.command("validate")(cli_validate.validate_command)
+app.command("calibrate")(cli_validate.calibrate_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -138,3 +138,83 @@ def _band(r: dict) -> str:
     if lo <= -1e8:
         return f"< {hi:g}"
     return f"{r['target']:g} [{lo:g}, {hi:g}]"
+
+
+def calibrate_command(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="where calibration.json and calibrated.toml go"
+        ),
+    ] = Path("results/calibration"),
+    max_evaluations: Annotated[
+        int, typer.Option("--max-evaluations", min=2, help="loss evaluations the optimiser may use")
+    ] = 60,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="score each evaluation on the full studies (slow) instead of the quick ones",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="worker processes")
+    ] = os.cpu_count() or 1,
+) -> None:
+    """Fit the free parameters to the published findings; write the fitted set and its record.
+
+    The loss, the free parameters and their bounds are in sim/calibration.py and docs/ODD.md
+    (Calibration). The fitted values go to DIR/calibrated.toml, usable as --config, and with
+    their priors, the loss before and after, and every evaluation to DIR/calibration.json.
+    """
+    from sim import calibration
+
+    if out.exists() and not out.is_dir():
+        raise ParamError(f"--out {out} is a file, not a folder")
+    with ProcessPoolExecutor(max_workers=workers) as pool, Progress(
+        TextColumn("calibrating"), BarColumn(), TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
+        console=stderr, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("fit", total=max_evaluations + 1, loss="-")
+        record = calibration.calibrate(
+            pool, max_evaluations=max_evaluations, quick=not full,
+            progress=lambda k, loss: bar.update(task, completed=k, loss=f"{loss:.3g}"),
+        )  # fmt: skip
+    record.update(version=provenance.version(), **provenance.git_state(), packages=provenance.packages(),
+                  created=datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_text(
+        out / "calibration.json",
+        json.dumps(record, indent=2, allow_nan=False, default=lambda o: None),
+    )
+    lines = ["# Parameters fitted by `sim calibrate` (see calibration.json beside this file).", ""]
+    sections: dict[str, list[str]] = {}
+    for f in record["free"]:
+        section, _, name = f["path"].partition(".")
+        sections.setdefault(section, []).append(
+            f"{name} = {f['fitted']:.6g}  # prior {f['prior']:.6g}"
+        )
+    for section, entries in sections.items():
+        lines += [f"[{section}]", *entries, ""]
+    _atomic_text(out / "calibrated.toml", "\n".join(lines))
+    t = Table(title=f"Calibration: loss {record['loss_at_prior']:.3g} -> {record['loss_fitted']:.3g} "
+                    f"over {record['targets']} targets, {record['evaluations']} evaluations", title_justify="left")  # fmt: skip
+    for col in ("parameter", "prior", "fitted", "bounds", "moves"):
+        t.add_column(col)
+    for f in record["free"]:
+        t.add_row(
+            f["path"],
+            f"{f['prior']:.4g}",
+            f"{f['fitted']:.4g}",
+            f"[{f['low']:g}, {f['high']:g}]",
+            f["why"],
+        )
+    stdout.print(t)
+    stdout.print(f"saved to {out}/calibration.json and {out}/calibrated.toml")
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
