@@ -1,0 +1,63 @@
+"""sim calibrate: the loss, the parameter copies and a tiny end-to-end fit."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from sim import calibration as cal
+from sim import validation as v
+
+
+def row(estimate, target, low, high, note=""):
+    return {
+        "estimate": estimate,
+        "target": target,
+        "band_low": low,
+        "band_high": high,
+        "note": note,
+    }
+
+
+def test_loss_counts_point_targets_in_half_band_units():
+    rows = [
+        row(1.0, 0.0, -1.0, 1.0),  # at the band's edge: 1
+        row(0.0, 0.0, -2.0, 2.0),  # on target: 0
+        row(5.0, 0.0, 1.0, 1e9),  # a sign test: left out
+        row(None, 1.0, 0.0, 2.0),  # not modelled: left out
+        row(9.0, 10.0, 4.0, 20.0, note="an input set from data"),  # an input: left out
+    ]
+    assert len(cal.targets(rows)) == 2
+    assert cal.loss(rows) == pytest.approx(0.5)
+
+
+def test_fewer_free_parameters_than_targets_and_bounds_inside_ranges():
+    from sim.params import Params, describe
+
+    ranges = {r["path"]: r["allowed"] for r in describe()}
+    defaults = Params().flat()
+    point_targets = [
+        f for s in v.load_studies() for f in s.findings
+        if f.estimator not in ("not_modelled", "parameter") and abs(f.band[0]) < 1e8 and abs(f.band[1]) < 1e8
+    ]  # fmt: skip
+    assert len(cal.FREE) < len(point_targets)
+    for f in cal.FREE:
+        assert f.path in ranges and f.low < f.high
+        assert f.low <= defaults[f.path] <= f.high, f.path
+
+
+def test_with_values_changes_copies_only():
+    studies = v.load_studies(["market_scale"])
+    changed = cal.with_values(studies, {"choice.ad_annoyance": 3.0})
+    assert changed[0].params["choice"]["ad_annoyance"] == 3.0
+    assert "choice" not in studies[0].params
+
+
+def test_a_two_evaluation_fit_returns_a_complete_record():
+    with ThreadPoolExecutor(2) as pool:
+        record = cal.calibrate(
+            pool, free=cal.FREE[:2], max_evaluations=2, studies=["defreitas2024_loneliness"]
+        )
+    assert record["evaluations"] >= 2
+    assert record["loss_fitted"] <= record["loss_at_prior"]
+    assert [f["path"] for f in record["free"]] == [f.path for f in cal.FREE[:2]]
+    assert all(f["low"] <= f["fitted"] <= f["high"] for f in record["free"])
