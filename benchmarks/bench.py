@@ -1,0 +1,289 @@
+"""Speed and memory at population scale, and the same rules in plain Mesa for comparison.
+
+    python benchmarks/bench.py                  # readable table; 10,000 and 100,000 users
+    python benchmarks/bench.py --json           # the same as JSON on stdout
+    python benchmarks/bench.py --million        # also 1,000,000 users for 365 days (minutes)
+    python benchmarks/bench.py --quick          # small sizes, to check the script works
+
+Measured on the default market (two feeds, two companions, mean degree 10, every mechanism
+on), each size in a fresh process so peak memory is that size's own:
+- throughput: simulated user-days per second of stepping (set-up reported apart);
+- peak memory per user: the process's peak resident memory over users (imports included);
+- time per step of the day, as ``sim run --profile`` shows it;
+- sweep throughput: runs per minute of a small experiment with ``sim sweep`` on 1 and 2 workers;
+- the idiomatic Mesa version of the same rules (benchmarks/mesa_reference.py), one agent per
+  user, timed in the same run at 10,000 users against the project with adaptation off on both
+  sides, and the ratio.
+
+Results go to benchmarks/results/bench.json and the scaling plot to benchmarks/results/scaling.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+t0 = time.perf_counter()
+from sim.model import EconomyModel
+from sim.scenarios import resolve
+params, _ = resolve("mixed", sets={sets!r}, users={users}, days={days}, seed={seed})
+t1 = time.perf_counter()
+model = EconomyModel(params)
+t2 = time.perf_counter()
+model.run_model()
+t3 = time.perf_counter()
+print(json.dumps({{
+    "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2,
+    "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "state_bytes": model.memory_bytes(),
+    "step_seconds": dict(model.step_seconds),
+    "wellbeing_mean": float(model.recorder.latest["wellbeing_mean"]),
+}}))
+"""
+
+MESA_CHILD = r"""
+import json, resource, sys
+sys.path.insert(0, {root!r}); sys.path.insert(0, {here!r})
+import mesa_reference
+frame, seconds = mesa_reference.run({users}, {days}, seed={seed})
+print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds,
+    "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "wellbeing_mean": float(frame["wellbeing_mean"].iloc[-1])}}))
+"""
+
+
+def child(code: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def project(users: int, days: int, sets: dict | None = None, seed: int = 1) -> dict:
+    r = child(CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {}))
+    r["user_days_per_s"] = users * days / r["run_s"]
+    r["bytes_per_user"] = r["peak_rss_bytes"] / users
+    return r
+
+
+def mesa(users: int, days: int, seed: int = 1) -> dict:
+    r = child(MESA_CHILD.format(root=str(ROOT), here=str(HERE), users=users, days=days, seed=seed))
+    r["user_days_per_s"] = users * days / r["run_s"]
+    return r
+
+
+SWEEP = """
+name = "bench"
+description = "benchmark: one policy grid, small runs"
+users = {users}
+days = {days}
+replications = {reps}
+base_seed = 1
+[grid]
+policy = ["attention", "intimacy", "wellbeing"]
+[record]
+every = 30
+panel = false
+"""
+
+
+def sweep(workers: int, users: int, days: int, reps: int) -> dict:
+    """Runs per minute of ``sim sweep`` on a small experiment (3 policies x reps seeds)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = Path(tmp) / "bench.toml"
+        exp.write_text(SWEEP.format(users=users, days=days, reps=reps))
+        cmd = [sys.executable, "-m", "sim", "sweep", str(exp), "--out", str(Path(tmp) / "out")]
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [*cmd, "--workers", str(workers), "--quiet"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
+        seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    runs = 3 * reps
+    return {
+        "workers": workers,
+        "runs": runs,
+        "users": users,
+        "days": days,
+        "seconds": seconds,
+        "runs_per_minute": runs / seconds * 60.0,
+        "method": "sim sweep",
+    }
+
+
+def machine() -> dict:
+    info = {"host": platform.node(), "python": platform.python_version(), "cpus": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().split()[1]
+        info["memory_gb"] = round(int(mem) / 2**20, 1)
+    except OSError:
+        pass
+    import numpy
+
+    info["numpy"] = numpy.__version__
+    return info
+
+
+def measure(args) -> dict:
+    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000]
+    if args.million:
+        sizes.append(1_000_000)
+    days = 30 if args.quick else args.days
+    out: dict = {"machine": machine(), "days": days, "scaling": []}
+    for n in sizes:
+        log(f"project: {n:,} users x {days} days")
+        out["scaling"].append(project(n, days))
+    mesa_users = 1_000 if args.quick else 10_000
+    mesa_days = 5 if args.quick else args.mesa_days
+    log(f"mesa reference: {mesa_users:,} users x {mesa_days} days")
+    ref = mesa(mesa_users, mesa_days)
+    same = project(mesa_users, mesa_days, {"mechanisms.adaptation": False})
+    out["mesa"] = {
+        "reference": ref,
+        "project": same,
+        "speedup": same["user_days_per_s"] / ref["user_days_per_s"],
+        "note": "same rules, adaptation off on both sides, same machine and run",
+    }
+    reps = 1 if args.quick else 2
+    sweep_users, sweep_days = (500, 30) if args.quick else (5_000, 180)
+    out["sweep"] = []
+    for workers in (1, 2):
+        log(
+            f"sweep: {3 * reps} runs of {sweep_users:,} users x {sweep_days} days, {workers} worker(s)"
+        )
+        out["sweep"].append(sweep(workers, sweep_users, sweep_days, reps))
+    return out
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def table(r: dict) -> str:
+    lines = [
+        f"Machine: {r['machine'].get('cpu', '?')}, {r['machine']['cpus']} cores, "
+        f"{r['machine'].get('memory_gb', '?')} GB; Python {r['machine']['python']}, "
+        f"numpy {r['machine']['numpy']}",
+        "",
+    ]
+    lines.append("| users | days | set-up s | run s | user-days/s | peak memory per user |")
+    lines.append("|---:|---:|---:|---:|---:|---:|")
+    for s in r["scaling"]:
+        lines.append(
+            f"| {s['users']:,} | {s['days']} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
+            f"{s['user_days_per_s']:,.0f} | {s['bytes_per_user'] / 1024:.2f} KB |"
+        )
+    m = r["mesa"]
+    lines += [
+        "",
+        "| same rules, adaptation off | users | days | user-days/s |",
+        "|---|---:|---:|---:|",
+    ]
+    lines.append(
+        f"| idiomatic Mesa (one agent per user) | {m['reference']['users']:,} | "
+        f"{m['reference']['days']} | {m['reference']['user_days_per_s']:,.0f} |"
+    )
+    lines.append(
+        f"| this project | {m['project']['users']:,} | {m['project']['days']} | "
+        f"{m['project']['user_days_per_s']:,.0f} |"
+    )
+    lines.append(f"| ratio | | | {m['speedup']:.0f}x |")
+    lines += [
+        "",
+        "| sweep | runs | users x days | workers | runs per minute |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for s in r["sweep"]:
+        lines.append(
+            f"| {s['method']} | {s['runs']} | {s['users']:,} x {s['days']} | "
+            f"{s['workers']} | {s['runs_per_minute']:.1f} |"
+        )
+    big = r["scaling"][-1]
+    total = sum(big["step_seconds"].values())
+    lines += [
+        "",
+        f"Time per step of the day at {big['users']:,} users:",
+        "",
+        "| step | seconds | share |",
+        "|---|---:|---:|",
+    ]
+    for k, v in sorted(big["step_seconds"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {k} | {v:.2f} | {100 * v / total:.0f}% |")
+    return "\n".join(lines)
+
+
+def plot(r: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [s["users"] for s in r["scaling"]]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.loglog(xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {r['days']} days")
+    m = r["mesa"]["reference"]
+    ax.loglog(
+        [m["users"]],
+        [m["run_s"] * r["days"] / m["days"]],
+        "s",
+        color="C3",
+        label=f"idiomatic Mesa, scaled to {r['days']} days",
+    )
+    ax.set_xlabel("users")
+    ax.set_ylabel("seconds of simulation")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title("Run time against population size")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="speed and memory benchmarks")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ap.add_argument("--million", action="store_true", help="also 1,000,000 users (minutes)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--mesa-days", type=int, default=10, help="days of the Mesa reference")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="JSON file (default: results/bench.json)"
+    )
+    args = ap.parse_args()
+    r = measure(args)
+    RESULTS.mkdir(exist_ok=True)
+    out = args.out or RESULTS / (
+        "quick.json" if args.quick else f"{platform.node() or 'host'}.json"
+    )
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    plot(r, out.with_name("scaling-quick.png" if args.quick else "scaling.png"))
+    print(json.dumps(r, indent=2) if args.json else table(r))
+
+
+if __name__ == "__main__":
+    main()
