@@ -278,7 +278,7 @@ def main() -> None:
     r = measure(args)
     RESULTS.mkdir(exist_ok=True)
     out = args.out or RESULTS / (
-        "quick.json" if args.quick else f"{platform.node() or 'host'}.json"
+        "quick.json" if args.quick else "bench.json"
     )
     out.write_text(json.dumps(r, indent=2) + "\n")
     plot(r, out.with_name("scaling-quick.png" if args.quick else "scaling.png"))
