@@ -36,10 +36,12 @@ class Free:
 
 FREE = (
     Free("wellbeing.measurement_sd", 0.0, 1.0, "wellbeing effects in SD units (deactivation)"),
+    Free("choice.content_value", 0.5, 2.0, "minutes on feeds (time freed by deactivation)"),
     Free("choice.impulse_weight", 0.2, 1.5, "share of use due to self-control problems"),
     Free("choice.money_value", 2.0, 60.0, "response to a bonus for cutting use"),
     Free("choice.ad_annoyance", 0.5, 6.0, "ad load and ad revenue per user"),
-    Free("social.companion_need_minutes", 3.0, 60.0, "loneliness relief of a companion session"),
+    Free("social.companion_relief", 0.3, 1.0, "loneliness relief of a companion session"),
+    Free("social.companion_need_minutes", 3.0, 60.0, "loneliness relief over a week of sessions"),
     Free("habit.formation", 0.01, 0.2, "use after a break ends"),
     Free("companion.cancellation", 0.01, 0.2, "subscription price"),
 )
