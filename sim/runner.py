@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -143,13 +145,14 @@ def dask_executor(address: str, workers: int) -> tuple[Executor, int, Callable[[
 
     if address == "local":
         warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        with _sigint_ignored():  # Ctrl-C stops the sweep here, not each worker with a traceback
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
         label = f"dask LocalCluster, {workers} worker processes"
     else:
@@ -164,6 +167,28 @@ def dask_executor(address: str, workers: int) -> tuple[Executor, int, Callable[[
             cluster.close()
 
     return client.get_executor(pure=False), slots, close, label
+
+
+@contextmanager
+def _sigint_ignored():
+    """Processes started inside inherit an ignored SIGINT (in the main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def stop(executor: Executor) -> None:
+    """Cancel what has not started and return at once (Dask's executor takes no cancel flag)."""
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except TypeError:
+        executor.shutdown(wait=False)
 
 
 # -- the loop -----------------------------------------------------------------------------------

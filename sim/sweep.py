@@ -208,7 +208,7 @@ def _run(exp, specs, todo, done, store, manifest, executor, slots, quiet, stdout
         try:
             unstarted = runner.run_all(todo, executor, slots, on_result)
         except KeyboardInterrupt:
-            executor.shutdown(wait=False, cancel_futures=True)
+            runner.stop(executor)
             _finish(store, specs, manifest, entries, t0, "interrupted")
             n_ok = manifest["counts"]["ok"]
             again = " ".join(
