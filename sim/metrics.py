@@ -8,11 +8,14 @@ last ``run.summary_window`` days unless their description says otherwise.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from sim.mechanisms.social import tie_strength
 from sim.policies import objective
+from sim.population import across
 
 # name: meaning; the daily series (timeseries.parquet), in order
 DAILY = {
@@ -116,13 +119,22 @@ SUMMARY_FROM_DAILY = [
 ]
 
 
-def gini(x: np.ndarray) -> float:
+def gini(x: np.ndarray, is_sorted: bool = False) -> float:
     """Gini coefficient of non-negative values (0 equal, 1 one holds all)."""
-    x = np.sort(x)
+    if not is_sorted:
+        x = np.sort(x)
     n, total = x.size, x.sum()
     if n == 0 or total <= 0:
         return 0.0
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
+    return float(_rank_weights(n) @ x / (n * total))
+
+
+@functools.lru_cache(maxsize=4)
+def _rank_weights(n: int) -> np.ndarray:
+    """2 i - n - 1 for ranks i = 1..n (the same every day of a run)."""
+    w = 2.0 * np.arange(1, n + 1) - n - 1
+    w.flags.writeable = False
+    return w
 
 
 def _mean_where(values: np.ndarray, mask: np.ndarray) -> float:
@@ -165,11 +177,12 @@ class Recorder:
 def daily_row(model) -> dict[str, float]:
     u, today, n = model.users, model.today, model.users.n
     comp = model.is_companion
-    feed_min = u.minutes[:, ~comp].sum(axis=1)
-    comp_min = u.minutes[:, comp].sum(axis=1)
+    feed_min = across(np.add, u.minutes, ~comp)
+    comp_min = across(np.add, u.minutes, comp)
     provider_total = float(u.minutes.sum())
-    comp_users = u.adopted[:, comp].any(axis=1)
+    comp_users = across(np.logical_or, u.adopted, comp)
     w = u.wellbeing
+    w_sorted = np.sort(w)
     ref_mean, ref_sd = model.wellbeing_reference
     ref_sd = measured_sd(model, ref_sd)
     row = {
@@ -178,7 +191,7 @@ def daily_row(model) -> dict[str, float]:
         "companion_minutes_per_user_day": float(comp_min.mean()),
         "social_minutes_per_user_day": float(u.social_minutes.mean()),
         "offline_minutes_per_user_day": float(u.offline_minutes.mean()),
-        "active_share": float((u.minutes > 0).any(axis=1).mean()),
+        "active_share": float(across(np.logical_or, u.minutes > 0).mean()),
         "feed_active_share": float((feed_min > 0).mean()),
         "companion_active_share": float((comp_min > 0).mean()),
         "companion_minutes_per_active_user": _mean_where(comp_min, comp_min > 0),
@@ -189,15 +202,15 @@ def daily_row(model) -> dict[str, float]:
         "tie_strength_mean": float(model.network.strength.mean()),
         "wellbeing_mean": float(w.mean()),
         "wellbeing_sd_units": float((w.mean() - ref_mean) / ref_sd) if ref_sd > 0 else 0.0,
-        "wellbeing_p10": float(np.percentile(w, 10)),
-        "wellbeing_gini": gini(w),
-        "mean_attachment": _mean_where(u.attachment[:, comp].max(axis=1), comp_users)
+        "wellbeing_p10": float(np.percentile(w_sorted, 10)),  # the same on sorted values
+        "wellbeing_gini": gini(w_sorted, is_sorted=True),
+        "mean_attachment": _mean_where(across(np.maximum, u.attachment, comp), comp_users)
         if comp.any()
         else 0.0,
         "dependent_share": float(dependent(model).mean()),
-        "feed_user_share": float(u.adopted[:, ~comp].any(axis=1).mean()),
+        "feed_user_share": float(across(np.logical_or, u.adopted, ~comp).mean()),
         "companion_user_share": float(comp_users.mean()),
-        "subscriber_share": _mean_where(u.subscribed[:, comp].any(axis=1), comp_users)
+        "subscriber_share": _mean_where(across(np.logical_or, u.subscribed, comp), comp_users)
         if comp.any()
         else 0.0,
         "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,

@@ -66,25 +66,29 @@ def remember_value(model) -> None:
 
 
 def start_spells(model, j: int, who: np.ndarray) -> None:
+    """Users ``who`` ((N,) bool) start using provider ``j`` today."""
     u, day = model.users, model.day
+    who = np.flatnonzero(who)  # few users a day: index them rather than mask every user
     u.adopted[who, j] = True
     u.adopted_day[who, j] = day
     # newcomers expect it to be worth a little more than their outside option
     u.remembered_value[who, j] = u.offline_value[who] + model.params.adoption.quit_scale
-    model.loyalty.starts_by_day[day] += int(who.sum())
-    model.loyalty.adoptions_today += int(who.sum())
+    model.loyalty.starts_by_day[day] += who.size
+    model.loyalty.adoptions_today += who.size
 
 
 def end_spells(model, j: int, who: np.ndarray) -> None:
+    """Users ``who`` ((N,) bool) quit provider ``j`` today."""
     u, day, loyalty = model.users, model.day, model.loyalty
+    who = np.flatnonzero(who)
     tenure = day - u.adopted_day[who, j]
     loyalty.ended_tenure_sum += float(tenure.sum())
-    loyalty.ended_count += int(who.sum())
+    loyalty.ended_count += who.size
     np.add.at(loyalty.early_ends_by_day, u.adopted_day[who, j][tenure < 90], 1)
     u.adopted[who, j] = False
     u.subscribed[who, j] = False
     u.quit_day[who, j] = day
-    loyalty.quits_today += int(who.sum())
+    loyalty.quits_today += who.size
 
 
 def launch(model) -> None:

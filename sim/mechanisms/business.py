@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms.adoption import sigmoid
+from sim.population import across
 
 
 def book(model) -> None:
@@ -24,7 +25,7 @@ def book(model) -> None:
     u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
     comp = model.is_companion
     gross_ads = u.minutes * fp.items_per_minute * np.asarray(today.levers["ad_load"])
-    u.ad_impressions = gross_ads.sum(axis=1)
+    u.ad_impressions = across(np.add, gross_ads)
     ad_value = gross_ads * (fp.cpm / 1000.0)
     today.ad_tax_paid = ad_value * today.constraints.ad_tax
     today.ad_revenue = ad_value - today.ad_tax_paid

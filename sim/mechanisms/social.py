@@ -32,22 +32,35 @@ def socialise(model, planned: np.ndarray) -> None:
     u, net, sp = model.users, model.network, model.params.social
     w = net.strength
     total = net.per_user_sum(w)
-    weights = np.where(
-        total[net.source] > 0,
-        w / np.maximum(total[net.source], 1e-12),
-        1.0 / np.maximum(net.degree[net.source], 1),
-    )
-    offer = planned[net.source] * weights
-    together = np.minimum(offer, offer[net.reverse])
+    # each side offers its planned minutes to its ties in proportion to their strength; a user
+    # whose ties all have strength 0 offers equal shares (rare: fixed up on its ties alone)
+    weights = np.take(np.maximum(total, 1e-12), net.source)
+    np.divide(w, weights, out=weights)
+    alone = np.flatnonzero((total <= 0) & (net.degree > 0))
+    if alone.size:
+        ties = np.flatnonzero(np.isin(net.source, alone))
+        weights[ties] = 1.0 / np.maximum(net.degree[net.source[ties]], 1)
+    offer = np.take(planned, net.source)
+    offer *= weights
+    together = np.minimum(offer, np.take(offer, net.reverse, out=weights), out=weights)
+    del offer
     realised = np.minimum(net.per_user_sum(together), planned)  # never above the plan by rounding
     u.offline_minutes += planned - realised
     u.social_minutes = realised
-    contact = net.per_user_sum(w * together)
+    contact_w = np.multiply(w, together)
+    contact = net.per_user_sum(contact_w)
     relief = model.today.companion_relief = companion_relief(model)
     social_met = model.today.social_met = -np.expm1(-contact / sp.need_minutes)
     if not model.params.mechanisms.social:
         return
-    w += (1.0 - w) * -np.expm1(-sp.tie_growth * together / 60.0) - sp.tie_decay * w
+    # w += (1 - w)(1 - exp(-tie_growth * together / 60)) - tie_decay * w, in place
+    grow = np.multiply(-sp.tie_growth, together, out=together)
+    grow /= 60.0
+    np.expm1(grow, out=grow)
+    np.negative(grow, out=grow)
+    grow *= np.subtract(1.0, w, out=contact_w)
+    grow -= np.multiply(sp.tie_decay, w, out=contact_w)
+    w += grow
     np.clip(w, 0.0, 1.0, out=w)
     met = 1.0 - (1.0 - social_met) * (1.0 - relief)
     target = np.clip(
