@@ -44,10 +44,13 @@ params, _ = resolve("mixed", sets={sets!r}, users={users}, days={days}, seed={se
 t1 = time.perf_counter()
 model = EconomyModel(params)
 t2 = time.perf_counter()
+c2 = time.process_time()
 model.run_model()
 t3 = time.perf_counter()
+c3 = time.process_time()
 print(json.dumps({{
-    "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2,
+    "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": c3 - c2,
+    "load_average": __import__("os").getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "state_bytes": model.memory_bytes(),
     "step_seconds": dict(model.step_seconds),
@@ -58,9 +61,16 @@ print(json.dumps({{
 MESA_CHILD = r"""
 import json, resource, sys
 sys.path.insert(0, {root!r}); sys.path.insert(0, {here!r})
+import os, time
 import mesa_reference
-frame, seconds = mesa_reference.run({users}, {days}, seed={seed})
-print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds,
+model = mesa_reference.MesaEconomy(users={users}, days={days}, seed={seed})
+t0, c0 = time.perf_counter(), time.process_time()
+while model.running:
+    model.step()
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+frame = model.datacollector.get_model_vars_dataframe()
+print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds, "run_cpu_s": cpu,
+    "load_average": os.getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "wellbeing_mean": float(frame["wellbeing_mean"].iloc[-1])}}))
 """
@@ -78,6 +88,7 @@ def child(code: str) -> dict:
 def project(users: int, days: int, sets: dict | None = None, seed: int = 1) -> dict:
     r = child(CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {}))
     r["user_days_per_s"] = users * days / r["run_s"]
+    r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     r["bytes_per_user"] = r["peak_rss_bytes"] / users
     return r
 
@@ -85,6 +96,7 @@ def project(users: int, days: int, sets: dict | None = None, seed: int = 1) -> d
 def mesa(users: int, days: int, seed: int = 1) -> dict:
     r = child(MESA_CHILD.format(root=str(ROOT), here=str(HERE), users=users, days=days, seed=seed))
     r["user_days_per_s"] = users * days / r["run_s"]
+    r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     return r
 
 
@@ -146,6 +158,7 @@ def machine() -> dict:
     import numpy
 
     info["numpy"] = numpy.__version__
+    info["load_average_at_start"] = os.getloadavg()[0]
     return info
 
 
@@ -167,6 +180,7 @@ def measure(args) -> dict:
         "reference": ref,
         "project": same,
         "speedup": same["user_days_per_s"] / ref["user_days_per_s"],
+        "speedup_cpu": same["user_days_per_cpu_s"] / ref["user_days_per_cpu_s"],
         "note": "same rules, adaptation off on both sides, same machine and run",
     }
     reps = 1 if args.quick else 2
@@ -191,28 +205,32 @@ def table(r: dict) -> str:
         f"numpy {r['machine']['numpy']}",
         "",
     ]
-    lines.append("| users | days | set-up s | run s | user-days/s | peak memory per user |")
-    lines.append("|---:|---:|---:|---:|---:|---:|")
+    lines.append(
+        "| users | days | set-up s | run s | user-days/s | user-days per CPU-s "
+        "| peak memory per user | load |"
+    )
+    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in r["scaling"]:
         lines.append(
             f"| {s['users']:,} | {s['days']} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
-            f"{s['user_days_per_s']:,.0f} | {s['bytes_per_user'] / 1024:.2f} KB |"
+            f"{s['user_days_per_s']:,.0f} | {s['user_days_per_cpu_s']:,.0f} | "
+            f"{s['bytes_per_user'] / 1024:.2f} KB | {s['load_average']:.1f} |"
         )
     m = r["mesa"]
     lines += [
         "",
-        "| same rules, adaptation off | users | days | user-days/s |",
-        "|---|---:|---:|---:|",
+        "| same rules, adaptation off | users | days | user-days/s | per CPU-s |",
+        "|---|---:|---:|---:|---:|",
     ]
-    lines.append(
-        f"| idiomatic Mesa (one agent per user) | {m['reference']['users']:,} | "
-        f"{m['reference']['days']} | {m['reference']['user_days_per_s']:,.0f} |"
-    )
-    lines.append(
-        f"| this project | {m['project']['users']:,} | {m['project']['days']} | "
-        f"{m['project']['user_days_per_s']:,.0f} |"
-    )
-    lines.append(f"| ratio | | | {m['speedup']:.0f}x |")
+    for label, x in (
+        ("idiomatic Mesa (one agent per user)", m["reference"]),
+        ("this project", m["project"]),
+    ):
+        lines.append(
+            f"| {label} | {x['users']:,} | {x['days']} | {x['user_days_per_s']:,.0f} | "
+            f"{x['user_days_per_cpu_s']:,.0f} |"
+        )
+    lines.append(f"| ratio | | | {m['speedup']:.0f}x | {m['speedup_cpu']:.0f}x |")
     lines += [
         "",
         "| sweep | runs | users x days | workers | runs per minute |",
@@ -277,9 +295,7 @@ def main() -> None:
     args = ap.parse_args()
     r = measure(args)
     RESULTS.mkdir(exist_ok=True)
-    out = args.out or RESULTS / (
-        "quick.json" if args.quick else "bench.json"
-    )
+    out = args.out or RESULTS / ("quick.json" if args.quick else "bench.json")
     out.write_text(json.dumps(r, indent=2) + "\n")
     plot(r, out.with_name("scaling-quick.png" if args.quick else "scaling.png"))
     print(json.dumps(r, indent=2) if args.json else table(r))

@@ -75,14 +75,54 @@ class FriendCounts:
         return self.counts
 
 
+# Above this many users the network is built by watts_strogatz_edges: networkx holds a graph of
+# a million users in several GB of dicts and takes minutes to build it.
+NETWORKX_MAX_USERS = 200_000
+
+
+def watts_strogatz_edges(n: int, k: int, p: float, seed: int) -> np.ndarray:
+    """Undirected edges (m, 2) of a Watts-Strogatz small world, built with arrays.
+
+    The model of ``networkx.watts_strogatz_graph``: a ring lattice joining each user to its
+    ``k / 2`` nearest neighbours on each side, then each lattice edge (u, u + j) rewired with
+    probability ``p`` to (u, w), w uniform, redrawn while it would be a self-tie or a tie that
+    already exists. networkx rewires one edge after another; here all edges are drawn at once
+    and the few that collide are redrawn together, which gives the same distribution of graphs
+    (collisions have probability about k / n) but not the same graph for a seed.
+    """
+    rng = np.random.default_rng(seed)
+    half = k // 2
+    u = np.tile(np.arange(n, dtype=np.int64), half)
+    v = (u + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    moved = np.flatnonzero(rng.random(u.size) < p)
+    v[moved] = rng.integers(n, size=moved.size)
+    todo = moved
+    while todo.size:
+        key = np.minimum(u, v) * n + np.maximum(u, v)
+        # a rewired edge collides with a self-tie or with an earlier copy of its pair; lattice
+        # edges that were not rewired sort first and are kept
+        rewired = np.zeros(u.size, bool)
+        rewired[moved] = True
+        order = np.lexsort((rewired, key))
+        dup = np.zeros(u.size, bool)
+        dup[order[1:]] = key[order[1:]] == key[order[:-1]]
+        todo = np.flatnonzero((dup | (u == v)) & rewired)
+        v[todo] = rng.integers(n, size=todo.size)
+        del key, order, dup
+    return np.column_stack([u, v])
+
+
 def make_network(params: Params, streams: Streams) -> Network:
     """A Watts-Strogatz small world of mean degree ``network.mean_degree`` (ODD 5)."""
     n = params.run.users
     k = min(params.network.mean_degree, n - 1)
     k -= k % 2
     seed = int(streams("network").integers(2**31))
-    g = nx.watts_strogatz_graph(n, max(k, 2), params.network.rewiring, seed=seed)
-    edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    if n <= NETWORKX_MAX_USERS:
+        g = nx.watts_strogatz_graph(n, max(k, 2), params.network.rewiring, seed=seed)
+        edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+    else:
+        edges = watts_strogatz_edges(n, max(k, 2), params.network.rewiring, seed)
     m = edges.shape[0]
     mean = params.network.initial_strength
     rng = streams("tie_strength")

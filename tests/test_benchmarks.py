@@ -64,3 +64,46 @@ def test_mesa_reference_is_one_agent_per_user():
     assert all(isinstance(a, mesa_reference.UserAgent) for a in model.user_agents)
     model.step()
     assert model.day == 1
+
+
+# -- the network generator used above sim.network.NETWORKX_MAX_USERS ------------------------------
+def test_array_watts_strogatz_matches_networkx_in_distribution():
+    """Large populations get their ties from watts_strogatz_edges instead of networkx; the
+    graphs differ for a seed but not in distribution: same edges, degree spread, clustering."""
+    import networkx as nx
+
+    from sim.network import watts_strogatz_edges
+
+    n, k, p = 4000, 10, 0.1
+    stats = {"arrays": [], "networkx": []}
+    for seed in range(3):
+        e = watts_strogatz_edges(n, k, p, seed)
+        assert (e[:, 0] != e[:, 1]).all(), "no tie to oneself"
+        pairs = np.sort(e, axis=1)
+        assert np.unique(pairs, axis=0).shape[0] == e.shape[0], "no tie twice"
+        g = nx.Graph()
+        g.add_nodes_from(range(n))
+        g.add_edges_from(e.tolist())
+        for name, graph in (("arrays", g), ("networkx", nx.watts_strogatz_graph(n, k, p, seed))):
+            d = np.array([x for _, x in graph.degree()])
+            stats[name].append((graph.number_of_edges(), d.var(), nx.average_clustering(graph)))
+    a, b = np.array(stats["arrays"]), np.array(stats["networkx"])
+    assert (a[:, 0] == n * k // 2).all()
+    np.testing.assert_allclose(a[:, 1].mean(), b[:, 1].mean(), rtol=0.1)  # degree variance
+    np.testing.assert_allclose(a[:, 2].mean(), b[:, 2].mean(), rtol=0.02)  # clustering
+
+
+def test_model_on_the_array_network_keeps_the_network_invariants(monkeypatch):
+    import sim.network
+
+    monkeypatch.setattr(sim.network, "NETWORKX_MAX_USERS", 100)
+    model = sim.EconomyModel(users=600, days=3, seed=2)
+    net = model.network
+    E = net.source.size
+    assert E == 600 * 10
+    assert np.array_equal(net.source[net.reverse], net.target)
+    assert np.array_equal(net.reverse[net.reverse], np.arange(E))
+    assert (np.diff(net.source) >= 0).all()
+    assert np.array_equal(net.degree, np.bincount(net.source, minlength=600))
+    model.run_model()
+    assert np.array_equal(net.strength, net.strength[net.reverse])
