@@ -509,17 +509,17 @@ def describe() -> list[dict[str, Any]]:
     return rows
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning every failure into one :class:`ParamError` line."""
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Read a TOML file, turning every failure into one :class:`ParamError` line naming it."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ParamError(f"config file {path} does not exist") from None
+        raise ParamError(f"{what} {path} does not exist") from None
     except IsADirectoryError:
-        raise ParamError(f"config file {path} is a folder, not a file") from None
+        raise ParamError(f"{what} {path} is a folder, not a file") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ParamError(f"config file {path} cannot be read: {e}") from None
+        raise ParamError(f"{what} {path} cannot be read: {e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise ParamError(f"config file {path} is not valid TOML: {e}") from None
+        raise ParamError(f"{what} {path} is not valid TOML: {e}") from None

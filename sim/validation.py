@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.params import ParamError
+from sim.params import ParamError, read_toml
 from sim.scenarios import resolve
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "experiments" / "validation"
@@ -84,10 +83,7 @@ FINDING_KEYS = {f for f in Finding.__dataclass_fields__}
 
 def load_study(path: Path) -> Study:
     """Read and check one study file; every problem is one :class:`ParamError` line."""
-    try:
-        tree = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ParamError(f"study file {path} cannot be read: {e}") from None
+    tree = read_toml(path, "study file")
     unknown = set(tree) - {"study", "params", "interventions", "findings"}
     if unknown:
         raise ParamError(
