@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import api, cli_sweep, cli_validate
+from sim import api, cli_report, cli_sweep, cli_validate
 from sim.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
@@ -269,6 +269,8 @@ app.command("sweep")(cli_sweep.sweep_command)
 app.command("experiments")(cli_sweep.experiments_command)
 app.command("validate")(cli_validate.validate_command)
 app.command("calibrate")(cli_validate.calibrate_command)
+app.command("plot")(cli_report.plot_command)
+app.command("brief")(cli_report.brief_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -1,16 +1,364 @@
-"""Figures, one consistent style, every one titled and labelled with units."""
+"""Figures, one consistent style, every one titled and labelled with units.
+
+Each function takes the DataFrames of :mod:`sim.analysis` (or a run table) and returns a
+``matplotlib.figure.Figure`` built outside pyplot, so a notebook shows it once and a script
+leaks nothing. :func:`save` writes a figure as SVG (vector, text kept as text), PNG or PDF.
+Colours follow the level they stand for, the same in every figure: policies keep their colour,
+other levels take the palette in order.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import sys
+import textwrap
+from contextlib import contextmanager
+from pathlib import Path
+
 import matplotlib
 
-matplotlib.use("Agg")  # files, never a window
+if "MPLBACKEND" not in os.environ and "ipykernel" not in sys.modules:
+    matplotlib.use("Agg")  # files, never a window (a notebook keeps its inline backend)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim import analysis as an  # noqa: E402
 
 COLOURS = {"pass": "#2a9d55", "miss": "#c8372d", "not modelled": "#9a9a9a"}
+LEVEL_COLOURS = {"attention": "#c8372d", "intimacy": "#7b4fb0", "wellbeing": "#2a9d55",
+                 "attention/intimacy": "#d9822b"}  # fmt: skip
+PALETTE = ["#1f5c99", "#d9822b", "#3a9ea5", "#b5466e", "#7a8b2e", "#6b5b95", "#8c6d31", "#4d4d4d"]
+NO_EFFECT = "#9a9a9a"
+STYLE = {
+    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
+    "axes.titlelocation": "left", "axes.labelsize": 8.5, "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#888888", "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "grid.color": "#e8e8e8", "grid.linewidth": 0.6, "axes.axisbelow": True,
+    "xtick.color": "#555555", "ytick.color": "#555555", "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
+    "legend.frameon": False, "legend.fontsize": 7.5, "figure.titlesize": 11, "figure.titleweight": "bold",
+    "lines.linewidth": 1.6, "svg.fonttype": "none", "figure.dpi": 100,
+}  # fmt: skip
 
 
+@contextmanager
+def style():
+    """The project's figure style, for figures made inside the block."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def colours(levels) -> dict:
+    """A colour per level: a policy's own, else the palette in order of first appearance."""
+    out, k = {}, 0
+    for level in dict.fromkeys(levels):
+        if str(level) in LEVEL_COLOURS:
+            out[level] = LEVEL_COLOURS[str(level)]
+        else:
+            out[level] = PALETTE[k % len(PALETTE)]
+            k += 1
+    return out
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` to ``path``; the format follows the extension (svg, png, pdf)."""
+    path = Path(path)
+    with style():
+        fig.savefig(path, format=path.suffix.lstrip(".").lower(), dpi=150, bbox_inches="tight")
+    return path
+
+
+def svg(fig: Figure) -> str:
+    """``fig`` as SVG text (vector; labels stay text)."""
+    buf = io.StringIO()
+    with style():
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def axis_label(metric: str, prefix: str = "") -> str:
+    return f"{prefix}{an.label(metric)} ({an.unit(metric)})"
+
+
+def _names(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One readable name per row from the design ``columns``."""
+    if not columns:
+        return pd.Series("all runs", index=frame.index)
+    parts = [frame[c].map(lambda v, c=c: an.level_name(c, v)) for c in columns]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + " · " + p
+    return out
+
+
+def _grid(n: int, ncols: int, width: float, height: float, **kw):
+    ncols = max(1, min(ncols, n))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kw)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def _empty(title: str, message: str) -> Figure:
+    with style():
+        fig = Figure(figsize=(7, 1.6), layout="constrained")
+        ax = fig.subplots()
+        ax.axis("off")
+        ax.set_title(title)
+        ax.text(0.5, 0.4, message, ha="center", va="center", color="#666666", transform=ax.transAxes)
+    return fig
+
+
+# -- time series --------------------------------------------------------------------------------
+def timeseries_figure(bands: pd.DataFrame, colour_by: list[str] | None = None, facet_by: str | None = None,
+                      title: str = "Daily series by scenario", row_height: float = 1.8) -> Figure:  # fmt: skip
+    """Lines of the mean across replications with their 95% confidence band, one panel per
+    metric (rows) and ``facet_by`` level (columns), one colour per ``colour_by`` combination.
+
+    Args:
+        bands: :func:`sim.analysis.bands` output.
+        colour_by: design columns told apart by colour (default: every factor but ``facet_by``).
+        facet_by: a design column drawn in separate columns of panels.
+        title: the figure's title.
+        row_height: inches per row of panels.
+    """
+    known = {"metric", "day", "n", "mean", "sd", "p10", "p90", "ci_low", "ci_high"}
+    factors = [c for c in bands.columns if c not in known]
+    colour_by = [c for c in factors if c != facet_by] if colour_by is None else colour_by
+    metrics = list(dict.fromkeys(bands["metric"]))
+    facets = list(dict.fromkeys(bands[facet_by])) if facet_by else [None]
+    frame = bands.assign(_line=_names(bands, colour_by))
+    palette = colours(frame[colour_by[0]] if len(colour_by) == 1 else frame["_line"])
+    with style():
+        fig, axes = _grid(len(metrics) * len(facets), len(facets), 7.2, row_height, sharex=True)
+        for i, metric in enumerate(metrics):
+            for j, facet in enumerate(facets):
+                ax = axes[i * len(facets) + j]
+                sub = frame[(frame["metric"] == metric) & ((frame[facet_by] == facet) if facet_by else True)]
+                for name, g in sub.groupby("_line", sort=False):
+                    key = g[colour_by[0]].iloc[0] if len(colour_by) == 1 else name
+                    ax.plot(g["day"], g["mean"], color=palette[key], label=name)
+                    if g["ci_low"].notna().any():
+                        ax.fill_between(g["day"], g["ci_low"], g["ci_high"], color=palette[key], alpha=0.2, lw=0)
+                if i == 0 or not facet_by:
+                    ax.set_title(an.level_name(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5)
+                if j == 0:
+                    ax.set_ylabel(f"{textwrap.fill(an.label(metric), 18)}\n({an.unit(metric)})", fontsize=7)
+                if i == len(metrics) - 1:
+                    ax.set_xlabel("day of the run")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
+        fig.suptitle(f"{title}\nmean of replications, shaded: 95% confidence interval", x=0.01, ha="left",
+                     fontsize=10.5)  # fmt: skip
+    return fig
+
+
+# -- paired comparisons -------------------------------------------------------------------------
+def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Figure:
+    """Dot and whisker: each level's paired difference from the baseline with its 95% CI, one
+    panel per metric (the key metric of each family by default). Hollow grey dots: the
+    interval includes 0 (no clear effect).
+
+    Args:
+        comparison: :func:`sim.analysis.compare` output.
+        title: the figure's title.
+    """
+    if comparison.empty:
+        return _empty(title or "Paired differences", "nothing to compare: the design has one level")
+    base = comparison["baseline"].iloc[0]
+    factor = comparison["factor"].iloc[0]
+    known = {"factor", "baseline", "level", "metric"}
+    within = [c for c in comparison.columns[: list(comparison.columns).index("factor")] if c not in known]
+    metrics = list(dict.fromkeys(comparison["metric"]))
+    rows = comparison.drop_duplicates([*within, "level"])[[*within, "level"]]
+    names = _names(rows.rename(columns={"level": factor}), [*within, factor]).tolist()
+    palette = colours(comparison["level"])
+    family = {m: f for f, ms in an.FAMILIES.items() for m in ms}
+    with style():
+        fig, axes = _grid(len(metrics), 2, 7.2, max(0.17 * len(names) + 0.95, 1.6), sharey=True)
+        for ax, metric in zip(axes, metrics, strict=True):
+            sub = comparison[comparison["metric"] == metric]
+            for y, (_, r) in enumerate(rows.iterrows()):
+                hit = sub[(sub["level"] == r["level"]) & np.logical_and.reduce([sub[c] == r[c] for c in within] or [True])]
+                if hit.empty:
+                    continue
+                h = hit.iloc[0]
+                clear, colour = bool(h["clear"]), palette[h["level"]]
+                yy = len(names) - 1 - y
+                ax.plot([h["ci_low"], h["ci_high"]], [yy, yy], color=colour if clear else NO_EFFECT, lw=1.8)
+                ax.plot([h["difference"]], [yy], "o", ms=5.5, mfc=colour if clear else "white",
+                        mec=colour if clear else NO_EFFECT, mew=1.4)  # fmt: skip
+            ax.axvline(0, color="#444444", lw=0.8)
+            ax.set_title(f"{family.get(metric, 'other').capitalize()}\n{an.label(metric)}", fontsize=8.5)
+            ax.set_xlabel(f"difference ({an.unit(metric)})")
+            ax.set_yticks(range(len(names)))
+            ax.set_yticklabels(list(reversed(names)))
+            ax.grid(axis="y", visible=False)
+        heading = title or f"Paired differences from {an.level_name(factor, base)}"
+        fig.suptitle(f"{heading}\nmean over paired seeds with 95% CI; hollow grey: no clear effect (CI includes 0)",
+                     x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+    return fig
+
+
+# -- trade-off ----------------------------------------------------------------------------------
+def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_user_day", y: str = "wellbeing_mean",
+                    title: str = "Wellbeing against revenue") -> Figure:  # fmt: skip
+    """Each design point's mean ``y`` against mean ``x`` (95% CIs as whiskers); the frontier
+    where neither can rise without the other falling is drawn as a line.
+
+    Args:
+        runs: one row per run.
+        by: the design columns that make a point (e.g. ``["scenario", "policy"]``).
+        x: the revenue metric (horizontal).
+        y: the wellbeing metric (vertical).
+        title: the figure's title.
+    """
+    by = by or ["_all"]
+    s = an.summarise(runs.assign(_all="all runs"), by, [x, y])
+    pts = s.set_index([*by, "metric"])[["mean", "ci_low", "ci_high"]].unstack("metric")
+    pts.columns = [f"{a}:{b}" for a, b in pts.columns]
+    pts = pts.reset_index()
+    pts["frontier"] = an.frontier(pts, f"mean:{x}", f"mean:{y}")
+    colour_col = "policy" if "policy" in by else next((c for c in by if pts[c].nunique() <= len(PALETTE)), None)
+    marker_col = next((c for c in by if c != colour_col and pts[c].nunique() <= 6), None)
+    palette = colours(pts[colour_col]) if colour_col else {}
+    markers = dict(zip(dict.fromkeys(pts[marker_col]), "osD^vP*X", strict=False)) if marker_col else {}
+    with style():
+        fig = Figure(figsize=(7.0, 3.4), layout="constrained")
+        ax = fig.subplots()
+        front = pts[pts["frontier"]].sort_values(f"mean:{x}")
+        ax.plot(front[f"mean:{x}"], front[f"mean:{y}"], color="#333333", lw=1, ls="--", zorder=1,
+                label="frontier (no point is better on both)")  # fmt: skip
+        for _, p in pts.iterrows():
+            c = palette.get(p[colour_col], PALETTE[0]) if colour_col else PALETTE[0]
+            ax.errorbar(p[f"mean:{x}"], p[f"mean:{y}"],
+                        xerr=np.nan_to_num([[p[f"mean:{x}"] - p[f"ci_low:{x}"]], [p[f"ci_high:{x}"] - p[f"mean:{x}"]]]),
+                        yerr=np.nan_to_num([[p[f"mean:{y}"] - p[f"ci_low:{y}"]], [p[f"ci_high:{y}"] - p[f"mean:{y}"]]]),
+                        fmt=markers.get(p[marker_col], "o") if marker_col else "o", color=c, ms=7,
+                        mfc=c if p["frontier"] else "white", mew=1.5, elinewidth=0.9, capsize=0, zorder=2)  # fmt: skip
+        for level, c in palette.items():
+            ax.plot([], [], "o", color=c, label=an.level_name(colour_col, level))
+        for level, m in markers.items():
+            ax.plot([], [], m, color="#666666", mfc="white", label=an.level_name(marker_col, level))
+        ax.set_xlabel(axis_label(x))
+        ax.set_ylabel(axis_label(y))
+        fig.legend(loc="outside lower center", ncols=3, fontsize=7.5)
+        ax.set_title(f"{title}\nmeans over replications with 95% CI; filled: on the frontier", fontsize=10)
+    return fig
+
+
+# -- two-dimensional sweeps ---------------------------------------------------------------------
+def heatmap_figure(runs: pd.DataFrame, x: str, y: str, metrics: list[str], title: str | None = None) -> Figure:
+    """Mean of each metric over replications on the grid of two varied parameters, one panel
+    per metric, each cell annotated with its value.
+
+    Args:
+        runs: one row per run, with columns ``x`` and ``y`` (the two grid parameters).
+        x, y: the grid's parameter columns (horizontal, vertical).
+        metrics: summary metrics, one panel each.
+        title: the figure's title.
+    """
+    with style():
+        fig, axes = _grid(len(metrics), 2, 7.2, 3.0)
+        for ax, metric in zip(axes, metrics, strict=True):
+            table = runs.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(ascending=False)
+            image = ax.imshow(table.to_numpy(float), cmap="viridis", aspect="auto")
+            ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns])
+            ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index])
+            ax.grid(False)
+            lo, hi = np.nanmin(table.to_numpy(float)), np.nanmax(table.to_numpy(float))
+            digits = int(np.clip(np.ceil(-np.log10((hi - lo) / 20)), 0, 6)) if hi > lo else 3
+            for (i, j), v in np.ndenumerate(table.to_numpy(float)):
+                dark = hi > lo and (v - lo) / (hi - lo) < 0.55
+                ax.text(j, i, f"{v:.{digits}f}", ha="center", va="center", fontsize=6.5,
+                        color="white" if dark else "#222222")  # fmt: skip
+            ax.set_xlabel(an.param_label(x))
+            ax.set_ylabel(an.param_label(y))
+            ax.set_title(an.label(metric), fontsize=8.5)
+            fig.colorbar(image, ax=ax, shrink=0.85).set_label(an.unit(metric), fontsize=7.5)
+        fig.suptitle(title or f"Outcomes over the grid of {x} and {y}\nmean over replications", x=0.01, ha="left", fontsize=10.5)
+    return fig
+
+
+# -- sensitivity --------------------------------------------------------------------------------
+def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figure:
+    """Bars of first-order (S1) and total (ST) Sobol indices, or Morris mu* and sigma, per
+    parameter with their 95% bootstrap intervals; one panel per group (e.g. policy).
+
+    Args:
+        indices: :func:`sim.analysis.sensitivity` output.
+        title: the figure's title.
+    """
+    kinds = [k for k in ("S1", "ST", "mu_star", "sigma") if k in set(indices["index"])]
+    groups = list(dict.fromkeys(indices["group"]))
+    metric = indices["metric"].iloc[0]
+    params = list(dict.fromkeys(indices["parameter"]))
+    names = {"S1": "first order (S1)", "ST": "total (ST)", "mu_star": "mean |effect| (mu*)", "sigma": "spread of effects (sigma)"}  # fmt: skip
+    with style():
+        fig, axes = _grid(len(groups), min(3, len(groups)), 7.2, 0.28 * len(params) * len(kinds) + 1.3, sharey=True)
+        for ax, group in zip(axes, groups, strict=True):
+            sub = indices[indices["group"] == group]
+            h = 0.8 / len(kinds)
+            for k, kind in enumerate(kinds):
+                s = sub[sub["index"] == kind].set_index("parameter").reindex(params)
+                ypos = np.arange(len(params))[::-1] + (len(kinds) - 1) / 2 * h - k * h
+                err = np.abs(np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]]))
+                ax.barh(ypos, s["value"], height=h, color=PALETTE[k], label=names[kind],
+                        xerr=np.nan_to_num(err), error_kw={"elinewidth": 0.8, "ecolor": "#333333"})  # fmt: skip
+            ax.set_yticks(np.arange(len(params))[::-1], params)
+            ax.axvline(0, color="#444444", lw=0.8)
+            ax.grid(axis="y", visible=False)
+            ax.set_title(an.level_name("policy", group) if group in an.POLICY_NAMES else str(group), fontsize=8.5)
+            ax.set_xlabel("Sobol index (share of variance)" if "S1" in kinds else
+                          f"change in {an.label(metric)} across a parameter's range ({an.unit(metric)})")  # fmt: skip
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(kinds))
+        fig.suptitle(title or f"Sensitivity of {an.label(metric)}\nwhiskers: 95% bootstrap intervals",
+                     x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+    return fig
+
+
+# -- distributions ------------------------------------------------------------------------------
+def distribution_figure(users: pd.DataFrame, colour_by: str | None = None, title: str | None = None) -> Figure:
+    """Box plots of wellbeing and loneliness by user type (baseline loneliness x self-control),
+    one box per ``colour_by`` level, pooled over replications.
+
+    Args:
+        users: :func:`sim.analysis.user_types` output.
+        colour_by: a design column (default: the first factor present, else none).
+        title: the figure's title.
+    """
+    types = sorted(users["user_type"].unique())
+    levels = list(dict.fromkeys(users[colour_by])) if colour_by else [None]
+    palette = colours(levels)
+    width = 0.8 / len(levels)
+    with style():
+        fig, axes = _grid(2, 1, 7.2, 2.7)
+        for ax, metric, unit in zip(axes, ("wellbeing", "loneliness"), ("model units, 0-2", "0-1"), strict=True):
+            for k, level in enumerate(levels):
+                sub = users if level is None else users[users[colour_by] == level]
+                data = [sub.loc[sub["user_type"] == t, metric].to_numpy() for t in types]
+                pos = np.arange(len(types)) - 0.4 + width * (k + 0.5)
+                box = ax.boxplot(data, positions=pos, widths=width * 0.85, patch_artist=True, showfliers=False,
+                                 medianprops={"color": "#222222"})  # fmt: skip
+                for patch in box["boxes"]:
+                    patch.set(facecolor=palette[level], alpha=0.75, edgecolor="#444444")
+                ax.plot([], [], "s", color=palette[level], label=an.level_name(colour_by, level) if colour_by else "all runs")
+            ax.set_xticks(range(len(types)), [t.replace(", ", "\n") for t in types])
+            ax.set_ylabel(f"{metric} ({unit})")
+            ax.set_title(f"{metric.capitalize()} on day {int(users['day'].iloc[0])}", fontsize=8.5)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
+        fig.suptitle(title or "Wellbeing and loneliness by user type\nusers split at the medians of baseline loneliness and "
+                     "self-control;\nboxes: middle half of users, whiskers: 1.5 x IQR", x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+    return fig
+
+
+# -- validation ---------------------------------------------------------------------------------
 def scorecard_figure(rows: list[dict], title: str = "Model against published evidence"):
     """One line per finding: its band (grey) and the simulated value with its 95% CI.
 
