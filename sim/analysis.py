@@ -143,7 +143,12 @@ class Results:
     def panel(self) -> pd.DataFrame | None:
         """The per-user panel (read on demand: it can be large), or None if not recorded."""
         path = self.path / "panel.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        panel = pd.read_parquet(path)
+        if "run_id" not in panel:  # a run folder's panel holds one run
+            panel.insert(0, "run_id", self.runs["run_id"].iloc[0])
+        return panel
 
 
 def load(path: str | Path) -> Results:
