@@ -223,21 +223,25 @@ def constraints_key(model) -> tuple:
 
 def todays_constraints(model) -> Constraints:
     n, P, day = model.users.n, len(model.providers), model.day
-    availability = np.ones((n, P))
-    for j, p in enumerate(model.providers):
-        if day < p.launch_day:
-            availability[:, j] = 0.0
+    active = [(iv, users, cols) for iv, users, cols in model.intervention_arms if iv.active(day)]
+    kinds = {iv.kind for iv, _, _ in active}
+
+    def default(row, *touched_by: str) -> np.ndarray:
+        """Every user's ``row``: a read-only broadcast of it (no memory per user) unless an
+        intervention in force writes to it."""
+        a = np.broadcast_to(np.asarray(row, dtype=float), (n, *np.shape(row)))
+        return np.array(a) if kinds.intersection(touched_by) else a
+
+    launched = [0.0 if day < p.launch_day else 1.0 for p in model.providers]
     c = Constraints(
-        availability=availability,
-        cap=np.full((n, P), np.inf),
-        social_scale=np.ones(n),
-        ad_tax=np.zeros((n, P)),
-        bonus=np.zeros((n, P)),
-        commitment=np.zeros((n, P)),
+        availability=default(launched, "deactivate", "launch"),
+        cap=default([np.inf] * P, "cap_minutes"),
+        social_scale=default(1.0, "lockdown"),
+        ad_tax=default([0.0] * P, "ad_tax"),
+        bonus=default([0.0] * P, "bonus"),
+        commitment=default([0.0] * P, "commitment"),
     )
-    for iv, users, cols in model.intervention_arms:
-        if not iv.active(day):
-            continue
+    for iv, users, cols in active:
         region = users[:, None] & cols[None, :]
         if iv.kind in ("deactivate", "launch"):
             c.availability[region] = 0.0

@@ -95,11 +95,11 @@ class EconomyModel(mesa.Model):
         self.day = 0
         self.step_seconds: dict[str, float] = defaultdict(float)
         self._work: dict[str, np.ndarray] = {}
+        self._neighbours = None
         params.validate()
         kinds = ["feed"] * params.market.feeds + ["companion"] * params.market.companions
         self.users = make_users(params, kinds, self.streams)
         self.network = make_network(params, self.streams)
-        self.neighbours = self.network.adjacency()
         self.degree_at_least_1 = np.maximum(self.network.degree, 1)
         self.providers: list[Provider] = []
         for j, kind in enumerate(kinds):
@@ -246,16 +246,16 @@ class EconomyModel(mesa.Model):
             out=self.work("choice.shock", (n, P + 2))
         )
         shock *= c.taste_noise
-        shock_t = self.work("choice.shock_t", (P + 2, n))
+        # option-major copy of the shock, kept in the buffer the reflective split fills last
+        shock_t = self.work("choice.reflective", (P + 2, n))
         np.copyto(shock_t, shock.T)
 
         def split(impulsive: bool, name: str) -> np.ndarray:
-            D = two_selves.decision_values(
-                self, R, pull, shock_t, impulsive, out=self.work("choice.D", (P + 2, n))
-            )
+            # decision values, then minutes, in the same buffer
+            out = self.work(name, (P + 2, n))
+            D = two_selves.decision_values(self, R, pull, shock_t, impulsive, out=out)
             return time_budget.split(
-                D, barred, available, u.budget, c.temperature, c.min_session, cap,
-                out=self.work(name, (P + 2, n)),
+                D, barred, available, u.budget, c.temperature, c.min_session, cap, out=out
             )
 
         minutes = split(True, "choice.minutes")
@@ -279,6 +279,13 @@ class EconomyModel(mesa.Model):
         u.compulsive_minutes = time_budget.over_options(np.add, compulsive)
         u.consumption_value = wellbeing.consumption_value(self, R, minutes)
         today.R = R.T
+
+    @property
+    def neighbours(self):
+        """The ties as a sparse adjacency matrix, built on first use (the day does not need it)."""
+        if self._neighbours is None:
+            self._neighbours = self.network.adjacency()
+        return self._neighbours
 
     def work(self, name: str, shape, dtype=float) -> np.ndarray:
         """A named work buffer, allocated once and reused every day (contents undefined)."""

@@ -36,6 +36,11 @@ class Network:
     def per_user_mean(self, values: np.ndarray) -> np.ndarray:
         return self.per_user_sum(values) / np.maximum(self.degree, 1)
 
+    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of ``x`` (N,) over each user's friends: ``adjacency() @ x`` without the matrix,
+        adding in the same order (ties sorted by source, then target), so bit for bit."""
+        return np.bincount(self.source, weights=np.take(x, self.target), minlength=self.n_users)
+
     def adjacency(self) -> sp.csr_matrix:
         """Unweighted adjacency matrix (for friends' shares of a provider)."""
         n = self.n_users
@@ -55,7 +60,9 @@ class FriendCounts:
         self.network = network
         self.starts = np.concatenate([[0], np.cumsum(network.degree)])
         self.adopted = adopted.copy()
-        self.counts = network.adjacency() @ adopted.astype(float)
+        self.counts = np.zeros(adopted.shape)
+        for j in range(adopted.shape[1]):
+            self.counts[:, j] = network.neighbour_sum(adopted[:, j].astype(float))
 
     def __call__(self, adopted: np.ndarray) -> np.ndarray:
         """Counts for ``adopted`` (N, P) bool; the returned array is updated in place later."""

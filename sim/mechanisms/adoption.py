@@ -169,9 +169,10 @@ def endorsing_share(model) -> np.ndarray:
     counts = model.friend_counts(u.adopted)
     pm = u.perceived_manipulation
     product = [j for j in range(pm.shape[1]) if wom != 0.0 and pm[:, j].any()]
-    endorsers = u.adopted[:, product] * (1.0 - wom * pm[:, product])
     endorse = counts.copy()
-    endorse[:, product] = model.neighbours @ endorsers
+    for j in product:
+        endorsers = u.adopted[:, j] * (1.0 - wom * pm[:, j])
+        endorse[:, j] = model.network.neighbour_sum(endorsers)
     endorse /= model.degree_at_least_1[:, None]
     return endorse
 
