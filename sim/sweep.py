@@ -9,13 +9,8 @@ executor, then run what is missing and store each run as it finishes. Bad input 
 from __future__ import annotations
 
 import os
-import platform
-import socket
 import time
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -27,13 +22,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sim import provenance, runner
+from sim import runner
 from sim.experiments import Experiment, RunSpec, estimate_seconds, expand, load
+from sim.manifest import Ledger
 from sim.params import ParamError
 from sim.store import RunOutput, Store
 
-MANIFEST_EVERY = 2.0  # seconds between manifest rewrites while runs finish
-EXTRA_PACKAGES = ("dask", "distributed", "SALib", "typer")
 SHIPPED = Path(__file__).resolve().parent.parent / "experiments"
 
 
@@ -127,17 +121,13 @@ def sweep(
     if not quiet:
         for w in exp.warnings:
             stderr.print(f"warning: {w}", markup=False)
-    done: dict[str, dict[str, Any]] = {}
+    old, done = None, {}
     if out is not None and resume:
-        manifest = Store.check_resumable(out, exp.hash, exp.name)
+        old = Store.check_resumable(out, exp.hash, exp.name)
         done = Store(out).finished()
     elif out is not None and not dry_run:
         Store.check_new(out)
-        manifest = None
     todo = [s for s in specs if done.get(s.run_id, {}).get("status") != "ok"]
-    if resume and not todo and not dry_run and manifest.get("status") == "complete":
-        stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
-        return 0
     if dry_run:
         for line in plan(exp, todo, n_workers):
             stdout.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -146,18 +136,37 @@ def sweep(
         return 0
     if out is None:
         raise ParamError("--out DIR is needed to run a sweep (or use --dry-run)")
+    if old is not None and not todo and old.get("status") == "complete":
+        stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
+        return 0
     executor, slots, close, label = _executor(scheduler, n_workers)
     store = Store(out)
     try:
         store.open()
-        manifest = _manifest(exp, specs, manifest, label, sets, replications)
-        return _run(exp, specs, todo, done, store, manifest, executor, slots, quiet, stdout, stderr, path)  # fmt: skip
+        ledger = Ledger.start(exp, specs, label, sets, replications, old)
+        for row in done.values():
+            ledger.record(row)
+        store.write_manifest(ledger.current())
+        t0 = time.perf_counter()
+        try:
+            ran = _run_with_progress(exp.name, todo, executor, slots, store, ledger, quiet, stderr)
+        except KeyboardInterrupt:
+            runner.stop(executor)
+            _finish(store, specs, ledger, t0, "interrupted")
+            again = ledger.resume_command(path).format(out=out)
+            raise Interrupted(
+                f"interrupted: {ledger.counts['ok']} of {len(specs)} runs are saved in {out}; "
+                f"finish them with '{again}'"
+            ) from None
+        files = _finish(store, specs, ledger, t0, None)
     finally:
         close()
         store.close()
+    return _report(ledger, specs, ran, time.perf_counter() - t0, out, files, quiet, stdout, stderr)
 
 
 def _executor(scheduler: str | None, workers: int):
+    """(executor, runs it can take at once, how to close it, a label for the manifest)."""
     if scheduler is None:
         executor = runner.local_executor(workers)
         label = "this process" if workers == 1 else f"{workers} local processes"
@@ -170,18 +179,10 @@ def _executor(scheduler: str | None, workers: int):
         ) from None
 
 
-def _run(exp, specs, todo, done, store, manifest, executor, slots, quiet, stdout, stderr, path) -> int:  # fmt: skip
-    states = {s.run_id: done.get(s.run_id) for s in specs}
-    entries = {e["run_id"]: e for e in manifest["runs"]}
-    for run_id, row in states.items():
-        if row is not None:
-            entries[run_id].update(_entry(row))
-    store.write_manifest(_counted(manifest, entries))
-    last_write = time.monotonic()
-    t0 = time.perf_counter()
-    failed = 0
+def _run_with_progress(name, todo, executor, slots, store, ledger, quiet, stderr) -> int:
+    """Run ``todo``, storing each run as it finishes, under a progress bar; return how many ran."""
     progress = Progress(
-        TextColumn(exp.name),
+        TextColumn(name),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("runs, {task.fields[failed]} failed"),
@@ -192,156 +193,54 @@ def _run(exp, specs, todo, done, store, manifest, executor, slots, quiet, stdout
         transient=True,
         disable=quiet,
     )
+    failed = 0
 
     def on_result(spec: RunSpec, output: RunOutput) -> None:
-        nonlocal failed, last_write
+        nonlocal failed
         store.write(output)
-        entries[spec.run_id].update(_entry(output.row))
+        ledger.record(output.row)
         failed += not output.ok
         progress.update(task, advance=1, failed=failed)
-        if time.monotonic() - last_write > MANIFEST_EVERY:
-            store.write_manifest(_counted(manifest, entries))
-            last_write = time.monotonic()
+        if ledger.due():
+            store.write_manifest(ledger.current())
 
     with progress:
-        task = progress.add_task("runs", total=len(todo), failed=0)
-        try:
-            unstarted = runner.run_all(todo, executor, slots, on_result)
-        except KeyboardInterrupt:
-            runner.stop(executor)
-            _finish(store, specs, manifest, entries, t0, "interrupted")
-            n_ok = manifest["counts"]["ok"]
-            again = " ".join(
-                [f"sim sweep {path} --out {store.out}"]
-                + [f"--set {s}" for s in manifest["experiment"]["set"]]
-                + [f"--replications {r}" for r in [manifest["experiment"]["replications"]] if r]
-            )
-            raise Interrupted(
-                f"interrupted: {n_ok} of {len(specs)} runs are saved in {store.out}; "
-                f"finish them with '{again} --resume'"
-            ) from None
-    files = _finish(store, specs, manifest, entries, t0, None)
-    counts, seconds = manifest["counts"], time.perf_counter() - t0
-    ran = len(todo) - unstarted
-    if not quiet:
-        rate = f" ({60 * ran / seconds:.0f} runs/min)" if seconds > 0 and ran else ""
-        stdout.print(
-            f"{ran} runs in {seconds:.1f} s{rate}; {counts['ok']} of {len(specs)} succeeded; "
-            f"saved to {store.out} ({', '.join(files)})",
-            markup=False,
-        )
-    else:
-        stdout.print(str(store.out), markup=False)
-    bad = counts["failed"] + counts["pending"]
-    if bad:
-        first = next(e for e in entries.values() if e["status"] != "ok")
-        why = first.get("error") or "not started"
-        stderr.print(
-            f"error: {counts['failed']} of {len(specs)} runs failed"
-            + (f" and {counts['pending']} did not start" if counts["pending"] else "")
-            + f" (first: {first['label']}, seed {first['seed']}: {why}); "
-            f"see the 'error' column of runs.parquet; rerun them with --resume",
-            markup=False,
-            soft_wrap=True,
-        )
-        return 1
-    return 0
+        task = progress.add_task(name, total=len(todo), failed=0)
+        unstarted = runner.run_all(todo, executor, slots, on_result)
+    return len(todo) - unstarted
 
 
-def _finish(store, specs, manifest, entries, t0, status) -> list[str]:
+def _finish(store: Store, specs: list[RunSpec], ledger: Ledger, t0: float, status) -> list[str]:
+    """Gather the tables, close the session in the manifest, drop the parts when complete."""
     files = store.consolidate([s.run_id for s in specs])
-    _counted(manifest, entries)
-    complete = manifest["counts"]["ok"] == len(specs)
-    manifest["status"] = status or ("complete" if complete else "incomplete")
-    session = manifest["sessions"][-1]
-    session["finished"] = _now()
-    session["seconds"] = round(time.perf_counter() - t0, 1)
-    manifest["files"] = files
-    store.write_manifest(manifest)
+    complete = ledger.counts["ok"] == len(specs)
+    status = status or ("complete" if complete else "incomplete")
+    store.write_manifest(ledger.close(status, time.perf_counter() - t0, files))
     if complete:
         store.remove_parts()
     return files
 
 
-def _entry(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("status", "error", "seconds", "started", "worker")
-    out = {k: row.get(k) for k in keys}
-    seconds = out["seconds"]
-    out["seconds"] = None if seconds is None or seconds != seconds else float(seconds)
-    return out
-
-
-def _counted(manifest: dict[str, Any], entries: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    statuses = [e["status"] for e in entries.values()]
-    manifest["counts"] = {k: statuses.count(k) for k in ("ok", "failed", "pending")}
-    manifest["runs"] = list(entries.values())
-    manifest["updated"] = _now()
-    return manifest
-
-
-def _manifest(exp, specs, old, executor_label, sets, replications) -> dict[str, Any]:
-    session = {
-        "started": _now(),
-        "executor": executor_label,
-        "host": socket.gethostname(),
-        "version": provenance.version(),
-        **provenance.git_state(),
-    }
-    if old is not None:  # resuming: keep the record, add this session
-        old["status"] = "running"
-        old["sessions"].append(session)
-        return old
-    packages = provenance.packages()
-    for name in EXTRA_PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = "absent"
-    manifest = {
-        "status": "running",
-        "experiment": {
-            "name": exp.name,
-            "description": exp.description,
-            "file": exp.path,
-            "hash": exp.hash,
-            "set": list(sets or []),
-            "replications": replications,
-            "definition": exp.definition(),
-        },
-        "version": provenance.version(),
-        **provenance.git_state(),
-        "seeds": exp.seeds,
-        "runs_total": len(specs),
-        "packages": packages,
-        "host": {
-            **provenance.host(),
-            "hostname": socket.gethostname(),
-            "cpus": os.cpu_count(),
-            "system": platform.system(),
-        },  # fmt: skip
-        "created": _now(),
-        "sessions": [session],
-        "runs": [
-            {
-                "run_id": s.run_id,
-                "label": s.label,
-                "replication": s.replication,
-                "seed": s.seed,
-                "status": "pending",
-                "error": None,
-                "seconds": None,
-                "started": None,
-                "worker": None,
-            }
-            for s in specs
-        ],  # fmt: skip
-    }
-    if exp.sample is not None:
-        manifest["sample"] = {"method": exp.sample.method, "n": exp.sample.n,
-                              "second_order": exp.sample.second_order,
-                              "problem": exp.sample.problem()}  # fmt: skip
-    return manifest
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _report(ledger, specs, ran, seconds, out, files, quiet, stdout, stderr) -> int:
+    counts = ledger.counts
+    if quiet:
+        stdout.print(str(out), markup=False)
+    else:
+        rate = f" ({60 * ran / seconds:.0f} runs/min)" if seconds > 0 and ran else ""
+        stdout.print(
+            f"{ran} runs in {seconds:.1f} s{rate}; {counts['ok']} of {len(specs)} succeeded; "
+            f"saved to {out} ({', '.join(files)})",
+            markup=False,
+        )
+    first = ledger.first_problem()
+    if first is None:
+        return 0
+    pending = f" and {counts['pending']} did not start" if counts["pending"] else ""
+    stderr.print(
+        f"error: {counts['failed']} of {len(specs)} runs failed{pending} (first: "
+        f"{first['label']}, seed {first['seed']}: {first.get('error') or 'not started'}); "
+        "see the 'error' column of runs.parquet; rerun them with --resume",
+        markup=False,
+        soft_wrap=True,
+    )
+    return 1
