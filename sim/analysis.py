@@ -21,90 +21,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.labels import (  # noqa: F401 - the names notebooks use as an.label, an.FAMILIES ...
+    CATEGORICAL,
+    FAMILIES,
+    KEY_METRICS,
+    LABELS,
+    POLICY_NAMES,
+    SCENARIO_NAMES,
+    is_share,
+    label,
+    level_name,
+    param_label,
+    unit,
+)
 from sim.metrics import DAILY, LOYALTY, SUMMARY_FROM_DAILY
 from sim.params import ParamError
-
-# the four metric families of MODEL.md "What is measured"; the first metric of each is its key
-FAMILIES: dict[str, list[str]] = {
-    "engagement": ["minutes_per_user_day", "feed_minutes_per_user_day", "companion_minutes_per_user_day"],
-    "loyalty": ["retention_90d", "monthly_churn", "mean_attachment"],
-    "wellbeing": ["wellbeing_mean", "loneliness_mean", "tie_strength_mean"],
-    "revenue": ["revenue_per_user_day", "ad_revenue_per_user_day", "subscription_revenue_per_user_day"],
-}  # fmt: skip
-KEY_METRICS = {family: names[0] for family, names in FAMILIES.items()}
-CATEGORICAL = ("scenario", "policy", "case")
-# short label and unit of the metrics figures and sentences name most often
-LABELS: dict[str, tuple[str, str]] = {
-    "minutes_per_user_day": ("time on feeds and companions", "min per user-day"),
-    "feed_minutes_per_user_day": ("time on feeds", "min per user-day"),
-    "companion_minutes_per_user_day": ("time with companions", "min per user-day"),
-    "social_minutes_per_user_day": ("time socialising", "min per user-day"),
-    "retention_90d": ("90-day retention", "share of spells"),
-    "monthly_churn": ("monthly churn", "share of spells"),
-    "mean_attachment": ("attachment to companions", "0-1"),
-    "mean_tenure_days": ("mean tenure", "days"),
-    "switching_rate": ("switching", "moves per user per 30 days"),
-    "wellbeing_mean": ("mean wellbeing", "model units, 0-2"),
-    "wellbeing_sd_units": ("mean wellbeing", "SD of day-0 wellbeing"),
-    "wellbeing_p10": ("wellbeing of the worst-off tenth", "model units, 0-2"),
-    "loneliness_mean": ("loneliness", "0-1"),
-    "tie_strength_mean": ("strength of human ties", "0-1"),
-    "revenue_per_user_day": ("provider revenue", "$ per user-day"),
-    "ad_revenue_per_user_day": ("ad revenue", "$ per user-day"),
-    "subscription_revenue_per_user_day": ("subscription revenue", "$ per user-day"),
-    "provider_profit_per_user_day": ("provider profit", "$ per user-day"),
-}
-POLICY_NAMES = {"attention": "attention-maximizing", "intimacy": "intimacy-maximizing",
-                "wellbeing": "wellbeing-aligned",
-                "attention/intimacy": "default objectives (feeds attention, companions intimacy)"}  # fmt: skip
-SCENARIO_NAMES = {"mixed": "mixed market", "attention_economy": "feeds-only market",
-                  "intimacy_economy": "companions-only market"}  # fmt: skip
-
-
-def label(metric: str) -> str:
-    """A metric's short name for axes and sentences."""
-    if metric in LABELS:
-        return LABELS[metric][0]
-    text = DAILY.get(metric) or LOYALTY.get(metric) or metric.replace("_", " ")
-    return text.split(",")[0].split(" (")[0]
-
-
-def unit(metric: str) -> str:
-    """A metric's unit, as shown on axes."""
-    if metric in LABELS:
-        return LABELS[metric][1]
-    if "minutes" in metric:
-        return "min per user-day"
-    if metric.endswith("_per_user_day") or "revenue" in metric:
-        return "$ per user-day"
-    if metric.endswith(("_share", "_gini")) or metric.startswith("share"):
-        return "0-1"
-    return "model units"
-
-
-def is_share(metric: str) -> bool:
-    """Whether a metric is a share, shown in percentage points in sentences."""
-    return unit(metric) in ("share of spells", "0-1") and metric not in (
-        "mean_attachment", "loneliness_mean", "tie_strength_mean", "wellbeing_gini")  # fmt: skip
-
-
-def level_name(factor: str, value: Any) -> str:
-    """Plain words for a design level: policy and market names, labels without underscores."""
-    if factor == "policy":
-        return POLICY_NAMES.get(str(value), str(value))
-    if factor == "scenario":
-        return SCENARIO_NAMES.get(str(value), str(value))
-    if factor in ("case", "label"):
-        return str(value).replace("_", " ")
-    return f"{factor} = {value:g}" if isinstance(value, float) else f"{factor} = {value}"
-
-
-def param_label(path: str) -> str:
-    """A parameter path with its unit, for axes: ``learning.rate (1/hour)``."""
-    from sim.params import describe
-
-    units = {r["path"]: r["unit"] for r in describe()}
-    return f"{path} ({units.get(path) or 'no unit'})"
+from sim.sensitivity import sensitivity  # noqa: F401
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -391,89 +323,6 @@ def frontier(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     xs, ys = points[x].to_numpy(float), points[y].to_numpy(float)
     on = [not np.any((xs >= xi) & (ys >= yi) & ((xs > xi) | (ys > yi))) for xi, yi in zip(xs, ys, strict=True)]  # fmt: skip
     return pd.Series(on, index=points.index, name="frontier")
-
-
-# -- sensitivity --------------------------------------------------------------------------------
-def sensitivity(
-    results: Results,
-    metric: str,
-    group: str | None = "policy",
-    contrast: tuple[Any, Any] | None = None,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """Sensitivity indices of a sampled design (``[sample]`` method sobol or morris), SALib.
-
-    Args:
-        results: a results folder of a sampled experiment.
-        metric: the summary metric analysed (averaged over replications at each sample point).
-        group: a column whose levels are analysed separately (``policy``); None (or a column
-            that is absent) pools all runs, labelled ``all runs``.
-        contrast: ``(level, baseline)`` of ``group``: analyse the per-point difference instead.
-        confidence: coverage of the bootstrap intervals.
-
-    Returns:
-        Long form: ``group``, ``metric``, ``parameter``, ``index`` (S1 and ST for Sobol; mu_star,
-        sigma and mu for Morris), ``value``, ``ci_low``, ``ci_high`` (NaN where SALib gives none).
-    """
-    spec = results.definition.get("sample")
-    if not spec or spec.get("method") not in ("sobol", "morris") or "sample" not in results.runs:
-        raise ParamError(f"{results.path} is not a Sobol or Morris design: its experiment has no [sample] method = sobol or morris")  # fmt: skip
-    names = list(spec["ranges"])
-    problem = {"num_vars": len(names), "names": names, "bounds": [list(spec["ranges"][k]) for k in names]}  # fmt: skip
-    x = _design_matrix(spec, problem)
-    runs = results.runs
-    if group is not None and group not in runs:
-        group = None
-    levels = list(dict.fromkeys(runs[group])) if group else ["all runs"]
-
-    def outcome(level) -> np.ndarray:
-        sub = runs if group is None else runs[runs[group] == level]
-        y = sub.groupby("sample")[metric].mean().reindex(range(len(x)))
-        if y.isna().any():
-            raise ParamError(f"{metric} is missing at {int(y.isna().sum())} of {len(x)} sample points"
-                             f"{f' for {group} = {level}' if group else ''} (failed runs or an undefined metric)")  # fmt: skip
-        return y.to_numpy(float)
-
-    if contrast is not None:
-        targets = [(f"{contrast[0]} - {contrast[1]}", outcome(contrast[0]) - outcome(contrast[1]))]
-    else:
-        targets = [(level, outcome(level)) for level in levels]
-    rows = []
-    for level, y in targets:
-        if not np.ptp(y) > 0:  # the outcome does not vary: every index is undefined
-            rows += [{"group": level, "metric": metric, "parameter": p, "index": k, "value": math.nan,
-                      "ci_low": math.nan, "ci_high": math.nan} for p in names
-                     for k in (("S1", "ST") if spec["method"] == "sobol" else ("mu_star", "sigma", "mu"))]  # fmt: skip
-            continue
-        if spec["method"] == "sobol":
-            from SALib.analyze import sobol
-
-            si = sobol.analyze(problem, y, calc_second_order=bool(spec.get("second_order")),
-                               conf_level=confidence, seed=0)  # fmt: skip
-            pairs = [("S1", "S1_conf"), ("ST", "ST_conf")]
-        else:
-            from SALib.analyze import morris
-
-            si = morris.analyze(problem, x, y, conf_level=confidence, num_levels=int(spec.get("levels", 4)), seed=0)  # fmt: skip
-            pairs = [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
-        for i, name in enumerate(names):
-            for index, conf in pairs:
-                value = float(si[index][i])
-                half = float(si[conf][i]) if conf else math.nan
-                rows.append({"group": level, "metric": metric, "parameter": name, "index": index,
-                             "value": value, "ci_low": value - half, "ci_high": value + half})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def _design_matrix(spec: dict[str, Any], problem: dict[str, Any]) -> np.ndarray:
-    """The sampler's points, unrounded, in the order the runs' ``sample`` column numbers them."""
-    if spec["method"] == "sobol":
-        from SALib.sample import sobol
-
-        return sobol.sample(problem, spec["n"], calc_second_order=bool(spec.get("second_order")), seed=spec.get("seed", 0))  # fmt: skip
-    from SALib.sample import morris
-
-    return morris.sample(problem, spec["n"], num_levels=int(spec.get("levels", 4)), seed=spec.get("seed", 0))  # fmt: skip
 
 
 # -- panel and validation -----------------------------------------------------------------------
