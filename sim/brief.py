@@ -294,9 +294,16 @@ def write(results_dir: str | Path, out: str | Path, validation: str | Path | Non
             Path(tmp).write_text(render_markdown(ctx, folder, folder.name))
         else:
             Path(tmp).write_text(render_html(ctx))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a briefing is to be shared
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
     for f in ctx["figures"]:
         f["figure"].clear()
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

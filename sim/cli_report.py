@@ -80,6 +80,7 @@ def plot_command(
             os.close(fd)
             try:
                 plots.save(f["figure"], tmp)
+                os.chmod(tmp, 0o666 & ~briefing._umask())
                 os.replace(tmp, path)
             finally:
                 Path(tmp).unlink(missing_ok=True)

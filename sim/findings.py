@@ -30,9 +30,9 @@ def _decimals(metric: str, half: float, value: float, *others: float) -> int:
     d = int(np.clip(np.ceil(-np.log10(step)), 0, 4))
     d = max(d, 2) if an.unit(metric).startswith("$") else d
     shown = [x * scale for x in (value, *others) if np.isfinite(x) and x != 0]
-    while d < 4 and any(round(x, d) == 0 for x in shown):
-        d += 1
-    return d
+    if any(round(x, d) == 0 for x in shown):
+        d += 1  # one more decimal, so a bound just below zero is not shown as a bare zero
+    return min(d, 4)
 
 
 def amount(metric: str, value: float, decimals: int, signed: bool = False) -> str:

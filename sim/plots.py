@@ -82,11 +82,16 @@ def axis_label(metric: str, prefix: str = "") -> str:
     return f"{prefix}{an.label(metric)} ({an.unit(metric)})"
 
 
+def _level(factor: str, value) -> str:
+    """A design level in words, with ``$`` escaped so user text never turns into mathtext."""
+    return an.level_name(factor, value).replace("$", r"\$")
+
+
 def _names(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     """One readable name per row from the design ``columns``."""
     if not columns:
         return pd.Series("all runs", index=frame.index)
-    parts = [frame[c].map(lambda v, c=c: an.level_name(c, v)) for c in columns]
+    parts = [frame[c].map(lambda v, c=c: _level(c, v)) for c in columns]
     out = parts[0]
     for p in parts[1:]:
         out = out + " · " + p
@@ -145,7 +150,7 @@ def timeseries_figure(bands: pd.DataFrame, colour_by: list[str] | None = None, f
                     if g["ci_low"].notna().any():
                         ax.fill_between(g["day"], g["ci_low"], g["ci_high"], color=palette[key], alpha=0.2, lw=0)
                 if i == 0 or not facet_by:
-                    ax.set_title(an.level_name(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5)
+                    ax.set_title(_level(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5)
                 if j == 0:
                     ax.set_ylabel(f"{textwrap.fill(an.label(metric), 18)}\n({an.unit(metric)})", fontsize=7)
                 if i == len(metrics) - 1:
@@ -198,7 +203,7 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(list(reversed(names)))
             ax.grid(axis="y", visible=False)
-        heading = title or f"Paired differences from {an.level_name(factor, base)}"
+        heading = title or f"Paired differences from {_level(factor, base)}"
         fig.suptitle(f"{heading}\nmean over paired seeds with 95% CI; hollow grey: no clear effect (CI includes 0)",
                      x=0.01, ha="left", fontsize=10.5)  # fmt: skip
     return fig
@@ -241,9 +246,9 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
                         fmt=markers.get(p[marker_col], "o") if marker_col else "o", color=c, ms=7,
                         mfc=c if p["frontier"] else "white", mew=1.5, elinewidth=0.9, capsize=0, zorder=2)  # fmt: skip
         for level, c in palette.items():
-            ax.plot([], [], "o", color=c, label=an.level_name(colour_col, level))
+            ax.plot([], [], "o", color=c, label=_level(colour_col, level))
         for level, m in markers.items():
-            ax.plot([], [], m, color="#666666", mfc="white", label=an.level_name(marker_col, level))
+            ax.plot([], [], m, color="#666666", mfc="white", label=_level(marker_col, level))
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
         fig.legend(loc="outside lower center", ncols=3, fontsize=7.5)
@@ -312,7 +317,7 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
             ax.set_yticks(np.arange(len(params))[::-1], params)
             ax.axvline(0, color="#444444", lw=0.8)
             ax.grid(axis="y", visible=False)
-            ax.set_title(an.level_name("policy", group) if group in an.POLICY_NAMES else str(group), fontsize=8.5)
+            ax.set_title(_level("policy", group), fontsize=8.5)
             ax.set_xlabel("Sobol index (share of variance)" if "S1" in kinds else
                           f"change in {an.label(metric)} across a parameter's range ({an.unit(metric)})")  # fmt: skip
         handles, labels = axes[0].get_legend_handles_labels()
@@ -347,7 +352,7 @@ def distribution_figure(users: pd.DataFrame, colour_by: str | None = None, title
                                  medianprops={"color": "#222222"})  # fmt: skip
                 for patch in box["boxes"]:
                     patch.set(facecolor=palette[level], alpha=0.75, edgecolor="#444444")
-                ax.plot([], [], "s", color=palette[level], label=an.level_name(colour_by, level) if colour_by else "all runs")
+                ax.plot([], [], "s", color=palette[level], label=_level(colour_by, level) if colour_by else "all runs")
             ax.set_xticks(range(len(types)), [t.replace(", ", "\n") for t in types])
             ax.set_ylabel(f"{metric} ({unit})")
             ax.set_title(f"{metric.capitalize()} on day {int(users['day'].iloc[0])}", fontsize=8.5)

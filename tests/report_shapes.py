@@ -23,7 +23,7 @@ SHAPES = {
                  'policy = ["attention", "intimacy", "wellbeing"]\n', 1, "false"),
     # cases with user-provided labels and a description that must be escaped in HTML
     "cases": ('name = "cases_tiny"\ndescription = "Rules <script>alert(1)</script> & \\"quotes\\" *stars* _under_"\n'
-              'replications = 3\n[[cases]]\nlabel = "no_rule"\n[[cases]]\nlabel = "<b>ad_tax</b>"\n'
+              'replications = 3\n[[cases]]\nlabel = "no_rule"\n[[cases]]\nlabel = "<b>ad_tax</b> $5"\n'
               'interventions = [{ kind = "ad_tax", providers = "feeds", value = 0.5, start = 5 }]\n'
               '[[cases]]\nlabel = "ban"\n'
               'interventions = [{ kind = "ban_manipulation", providers = "companions", start = 5 }]\n', 1, "true"),
