@@ -15,9 +15,11 @@ tree; fewer parameters are fitted than there are targets.
 
 from __future__ import annotations
 
+import json
 import math
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
@@ -78,8 +80,13 @@ def calibrate(
     quick: bool = True,
     progress=None,
     studies: list[str] | None = None,
+    log: Path | None = None,
 ) -> dict:
-    """Fit ``free`` by bounded Powell from the current defaults; return the record."""
+    """Fit ``free`` by bounded Powell from the current defaults; return the record.
+
+    With ``log``, every evaluation is appended to that JSON-lines file as it finishes, so an
+    interrupted calibration keeps what it learned.
+    """
     studies = v.load_studies(studies)
     defaults = Params().flat()
     x0 = np.array([defaults[f.path] for f in free], dtype=float)
@@ -93,6 +100,9 @@ def calibrate(
         history.append(
             {"values": values, "loss": value, "passed": sum(r["status"] == "pass" for r in rows)}
         )
+        if log is not None:
+            with open(log, "a") as fh:
+                fh.write(json.dumps(history[-1]) + "\n")
         if progress:
             progress(len(history), value)
         return value if math.isfinite(value) else 1e9

@@ -165,12 +165,14 @@ def calibrate_command(
 
     The loss, the free parameters and their bounds are in sim/calibration.py and docs/ODD.md
     (Calibration). The fitted values go to DIR/calibrated.toml, usable as --config, and with
-    their priors, the loss before and after, and every evaluation to DIR/calibration.json.
+    their priors, the loss before and after, and every evaluation to DIR/calibration.json;
+    DIR/evaluations.jsonl grows by one line per evaluation while it runs.
     """
     from sim import calibration
 
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=workers) as pool, Progress(
         TextColumn("calibrating"), BarColumn(), TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
         console=stderr, transient=True,
@@ -179,10 +181,10 @@ def calibrate_command(
         record = calibration.calibrate(
             pool, max_evaluations=max_evaluations, quick=not full,
             progress=lambda k, loss: bar.update(task, completed=k, loss=f"{loss:.3g}"),
+            log=out / "evaluations.jsonl",
         )  # fmt: skip
     record.update(version=provenance.version(), **provenance.git_state(), packages=provenance.packages(),
                   created=datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
     _atomic_text(
         out / "calibration.json",
         json.dumps(record, indent=2, allow_nan=False, default=lambda o: None),
