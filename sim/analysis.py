@@ -335,8 +335,12 @@ def user_types(results: Results, day: int | None = None) -> pd.DataFrame | None:
         return None
     day = int(panel["day"].max()) if day is None else day
     p = panel[panel["day"] == day]
-    lonely = np.where(p["loneliness_baseline"] >= p["loneliness_baseline"].median(), "lonely", "not lonely")
-    control = np.where(p["self_control"] >= p["self_control"].median(), "high self-control", "low self-control")
+    lonely = np.where(
+        p["loneliness_baseline"] >= p["loneliness_baseline"].median(), "lonely", "not lonely"
+    )
+    control = np.where(
+        p["self_control"] >= p["self_control"].median(), "high self-control", "low self-control"
+    )
     ids = [c for c in ["run_id", "seed", *results.factors] if c in results.runs]
     out = p[["run_id", "user", "wellbeing", "loneliness"]].assign(user_type=pd.Series(lonely, index=p.index) + ", " + control, day=day)  # fmt: skip
     return out.merge(results.runs[ids], on="run_id")

@@ -58,7 +58,9 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
     runs, factors = results.runs, results.factors
     categorical = [f for f in factors if f in an.CATEGORICAL]
     grid = [f for f in factors if f not in an.CATEGORICAL]
-    colour = [spec["factor"]] if spec and spec["factor"] in categorical else categorical[:1] or grid[:1]
+    colour = (
+        [spec["factor"]] if spec and spec["factor"] in categorical else categorical[:1] or grid[:1]
+    )
     n_seeds = runs["seed"].nunique()
     if comparison is not None and not comparison.empty:
         what = an.level_name(spec["factor"], spec["baseline"])
@@ -91,7 +93,9 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
                     "caption": f"Means over replications on the grid of {grid[0]} and {grid[1]}{pooled}."})  # fmt: skip
     if (results.definition.get("sample") or {}).get("method") in ("sobol", "morris"):
         group = "policy" if "policy" in factors else None
-        for metric in ["wellbeing_mean", "revenue_per_user_day"] if brief else list(an.KEY_METRICS.values()):
+        for metric in (
+            ["wellbeing_mean", "revenue_per_user_day"] if brief else list(an.KEY_METRICS.values())
+        ):
             try:
                 si = an.sensitivity(results, metric, group=group)
             except ParamError:
@@ -196,24 +200,38 @@ def short_citation(citation: str) -> str:
     return f"{match.group(1).strip()}{' et al.' if match.group(2) else ''} ({match.group(3)})"
 
 
-def caveats(results: an.Results, comparison: pd.DataFrame | None, card: pd.DataFrame | None) -> list[str]:
+def caveats(
+    results: an.Results, comparison: pd.DataFrame | None, card: pd.DataFrame | None
+) -> list[str]:
     """Caveats computed from the results, before the standing ones in the template."""
     out = []
     n = results.runs["seed"].nunique()
     if n < 5:
-        out.append(f"Only {n} replication{'s' * (n != 1)} per design point: intervals are wide and can miss real effects.")
+        out.append(
+            f"Only {n} replication{'s' * (n != 1)} per design point: intervals are wide and can miss real effects."
+        )
     if len(results.failed):
-        out.append(f"{len(results.failed)} of {len(results.failed) + len(results.runs)} runs failed and are left out; comparisons use the seeds that ran under both arms.")
+        out.append(
+            f"{len(results.failed)} of {len(results.failed) + len(results.runs)} runs failed and are left out; comparisons use the seeds that ran under both arms."
+        )
     if comparison is not None and not comparison.empty:
         unclear = int((~comparison["clear"]).sum())
         if unclear:
-            out.append(f"{unclear} of {len(comparison)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect.")
+            out.append(
+                f"{unclear} of {len(comparison)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect."
+            )
     if results.manifest.get("git_dirty"):
-        out.append("The results were produced from a working tree with uncommitted changes (git dirty flag set).")
+        out.append(
+            "The results were produced from a working tree with uncommitted changes (git dirty flag set)."
+        )
     if card is None:
-        out.append("No validation scorecard was found beside the results: run 'sim validate' to see how the model compares with published evidence.")
+        out.append(
+            "No validation scorecard was found beside the results: run 'sim validate' to see how the model compares with published evidence."
+        )
     elif card.attrs.get("quick"):
-        out.append("The validation scorecard comes from a quick run (small populations, two replications); a full 'sim validate' run gives tighter estimates.")
+        out.append(
+            "The validation scorecard comes from a quick run (small populations, two replications); a full 'sim validate' run gives tighter estimates."
+        )
     return out  # fmt: skip
 
 
@@ -229,16 +247,29 @@ def provenance_rows(results: an.Results, card_path: Path | None, card: pd.DataFr
     if card is not None:
         rows.append(("validation", f"{card_path} ({'quick' if card.attrs.get('quick') else 'full'} run, created {card.attrs.get('created')}, git {str(card.attrs.get('git_sha'))[:12]})"))  # fmt: skip
     git = provenance.git_state()
-    rows.append(("briefing", f"written {now.strftime('%Y-%m-%d %H:%M UTC')} by sim {provenance.version()}, git {str(git['git_sha'])[:12]}"))
+    rows.append(
+        (
+            "briefing",
+            f"written {now.strftime('%Y-%m-%d %H:%M UTC')} by sim {provenance.version()}, git {str(git['git_sha'])[:12]}",
+        )
+    )
     pk = m.get("packages") or {}
     if pk:
-        rows[2] = ("model", f"{rows[2][1]}; packages: {', '.join(f'{k} {v}' for k, v in pk.items())}")
+        rows[2] = (
+            "model",
+            f"{rows[2][1]}; packages: {', '.join(f'{k} {v}' for k, v in pk.items())}",
+        )
     return rows
 
 
 # -- rendering ----------------------------------------------------------------------------------
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("sim", "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=PackageLoader("sim", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render_html(ctx: dict[str, Any]) -> str:
@@ -257,7 +288,12 @@ def render_markdown(ctx: dict[str, Any], figure_dir: Path, link_prefix: str) -> 
     for f in ctx["figures"]:
         plots.save(f["figure"], figure_dir / f"{f['name']}.svg")
         figs.append({**f, "src": f"{link_prefix}/{f['name']}.svg"})
-    env = Environment(loader=PackageLoader("sim", "templates"), autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("sim", "templates"),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["md"] = markdown_escape
     return env.get_template("brief.md.j2").render(**{**ctx, "figures": figs})
 
@@ -277,9 +313,13 @@ def write(results_dir: str | Path, out: str | Path, validation: str | Path | Non
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in FORMATS:
-        raise ParamError(f"--out {out}: the extension must be one of {', '.join(FORMATS)} (HTML, PDF or Markdown)")
+        raise ParamError(
+            f"--out {out}: the extension must be one of {', '.join(FORMATS)} (HTML, PDF or Markdown)"
+        )
     if out.exists() and out.is_dir():
-        raise ParamError(f"--out {out} is a folder: give a file name ending in {', '.join(FORMATS)}")
+        raise ParamError(
+            f"--out {out} is a folder: give a file name ending in {', '.join(FORMATS)}"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     ctx = context(results_dir, validation, title, now)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")

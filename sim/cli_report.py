@@ -43,10 +43,18 @@ def _scorecard(folder: Path, validation: Path | None):
 def plot_command(
     folder: Folder,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="DIR", help="where the figures go (default: DIR/figures)")
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="where the figures go (default: DIR/figures)"
+        ),
     ] = None,
     formats: Annotated[
-        str, typer.Option("--format", metavar="LIST", help=f"comma-separated figure formats: {', '.join(FIGURE_FORMATS)}")
+        str,
+        typer.Option(
+            "--format",
+            metavar="LIST",
+            help=f"comma-separated figure formats: {', '.join(FIGURE_FORMATS)}",
+        ),
     ] = "svg,png",
     validation: Validation = None,
 ) -> None:
@@ -92,10 +100,16 @@ def plot_command(
 def brief_command(
     folder: Folder,
     out: Annotated[
-        Path, typer.Option("--out", "-o", metavar="FILE", help="the briefing: .html, .pdf or .md (by extension)")
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="FILE", help="the briefing: .html, .pdf or .md (by extension)"
+        ),
     ],
     validation: Validation = None,
-    title: Annotated[str | None, typer.Option("--title", help="the briefing's title (default: from the experiment)")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="the briefing's title (default: from the experiment)"),
+    ] = None,
 ) -> None:
     """Write a policy briefing: key findings with confidence intervals, figures, the table of
     policy options, methods, the validation scorecard, caveats and provenance."""

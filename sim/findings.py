@@ -25,7 +25,13 @@ def _decimals(metric: str, half: float, value: float, *others: float) -> int:
     """Decimals that resolve the interval's half-width; more if a shown number would read as
     a signed zero (``-0.0``)."""
     scale = 100.0 if an.is_share(metric) else 1.0
-    step = half * scale if np.isfinite(half) and half > 0 else abs(value * scale) / 10 if np.isfinite(value) else 1.0
+    step = (
+        half * scale
+        if np.isfinite(half) and half > 0
+        else abs(value * scale) / 10
+        if np.isfinite(value)
+        else 1.0
+    )
     step = step or 1.0
     d = int(np.clip(np.ceil(-np.log10(step)), 0, 4))
     d = max(d, 2) if an.unit(metric).startswith("$") else d
@@ -95,7 +101,9 @@ def sentence(row: pd.Series, within: list[str]) -> str:
     if not row["clear"]:
         ci = (f"95% CI {_bare(m, row['ci_low'], d)} to {_bare(m, row['ci_high'], d)}, which includes zero"
               if np.isfinite(row["ci_low"]) else "no interval: a single seed")  # fmt: skip
-        base_name = base.split(" ", 1)[1] if base.startswith(("under ", "with ", "at ", "in ")) else base
+        base_name = (
+            base.split(" ", 1)[1] if base.startswith(("under ", "with ", "at ", "in ")) else base
+        )
         text = (f"{level} there is no clear effect on {an.label(m)} relative to {base_name}: the difference is "
                 f"{amount(m, row['difference'], d, signed=True)} ({ci}; {seeds})")  # fmt: skip
         return f"{lead}{text}." if lead else f"{text[0].upper()}{text[1:]}."
@@ -114,7 +122,9 @@ def key_findings(comparison: pd.DataFrame, within: list[str], limit: int = MAX_F
     """Three to five findings: the strongest comparison of each metric family, then the next
     strongest overall, ranked by standardised size (|difference| / sd of differences); clear
     effects before those whose interval includes zero."""
-    comparison = comparison[comparison["n"] > 0]  # a metric undefined in every run (retention in a short run)
+    comparison = comparison[
+        comparison["n"] > 0
+    ]  # a metric undefined in every run (retention in a short run)
     if comparison.empty:
         return []
     c = comparison.assign(size=comparison["effect_size"].abs().fillna(0.0))
@@ -122,7 +132,9 @@ def key_findings(comparison: pd.DataFrame, within: list[str], limit: int = MAX_F
     family = {m: f for f, ms in an.FAMILIES.items() for m in ms}
     chosen = list(c.groupby(c["metric"].map(lambda m: family.get(m, m)), sort=False).head(1).index)
     for idx in c.index:
-        if len(chosen) >= max(3, min(limit, len(chosen) + 1 if c.loc[idx, "clear"] else len(chosen))):
+        if len(chosen) >= max(
+            3, min(limit, len(chosen) + 1 if c.loc[idx, "clear"] else len(chosen))
+        ):
             break
         if idx not in chosen:
             chosen.append(idx)
@@ -172,7 +184,9 @@ def sensitivity_findings(results: an.Results) -> list[dict[str, Any]]:
 
 
 # -- the policy-options table -------------------------------------------------------------------
-def options_table(results: an.Results, comparison: pd.DataFrame, spec: dict[str, Any]) -> dict[str, Any]:
+def options_table(
+    results: an.Results, comparison: pd.DataFrame, spec: dict[str, Any]
+) -> dict[str, Any]:
     """Rows of (within..., level) with each family's key metric: the baseline's level with its
     CI, then every option's paired difference with its CI."""
     metrics = [m for m in an.KEY_METRICS.values() if m in comparison["metric"].unique()]
@@ -197,8 +211,14 @@ def options_table(results: an.Results, comparison: pd.DataFrame, spec: dict[str,
             cells = []
             for m in metrics:
                 r = sub[(sub["level"] == level) & (sub["metric"] == m)].iloc[0]
-                d = _decimals(m, (r["ci_high"] - r["ci_low"]) / 2, r["difference"], r["ci_low"], r["ci_high"])
-                ci = f"{_bare(m, r['ci_low'], d)} to {_bare(m, r['ci_high'], d)}" if np.isfinite(r["ci_low"]) else ""
+                d = _decimals(
+                    m, (r["ci_high"] - r["ci_low"]) / 2, r["difference"], r["ci_low"], r["ci_high"]
+                )
+                ci = (
+                    f"{_bare(m, r['ci_low'], d)} to {_bare(m, r['ci_high'], d)}"
+                    if np.isfinite(r["ci_low"])
+                    else ""
+                )
                 cells.append({"value": f"{'+' if r['difference'] > 0 else ''}{_bare(m, r['difference'], d)}", "ci": ci,
                               "clear": bool(r["clear"]) if r["n"] > 0 else None})  # fmt: skip
             rows.append({"where": where, "option": an.level_name(factor, level), "cells": cells, "baseline": False})  # fmt: skip

@@ -9,12 +9,9 @@ other levels take the palette in order.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import textwrap
-from contextlib import contextmanager
-from pathlib import Path
 
 import matplotlib
 
@@ -26,96 +23,22 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim import analysis as an  # noqa: E402
+from sim.plot_style import (  # noqa: E402, F401 - style, colours, save and svg are part of sim.plots
+    NO_EFFECT,
+    PALETTE,
+    STYLE,
+    axis_label,
+    colours,
+    empty_figure,
+    grid,
+    level_text,
+    row_names,
+    save,
+    style,
+    svg,
+)
 
 COLOURS = {"pass": "#2a9d55", "miss": "#c8372d", "not modelled": "#9a9a9a"}
-LEVEL_COLOURS = {"attention": "#c8372d", "intimacy": "#7b4fb0", "wellbeing": "#2a9d55",
-                 "attention/intimacy": "#d9822b"}  # fmt: skip
-PALETTE = ["#1f5c99", "#d9822b", "#3a9ea5", "#b5466e", "#7a8b2e", "#6b5b95", "#8c6d31", "#4d4d4d"]
-NO_EFFECT = "#9a9a9a"
-STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
-    "axes.titlelocation": "left", "axes.labelsize": 8.5, "axes.labelcolor": "#333333",
-    "axes.edgecolor": "#888888", "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "grid.color": "#e8e8e8", "grid.linewidth": 0.6, "axes.axisbelow": True,
-    "xtick.color": "#555555", "ytick.color": "#555555", "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
-    "legend.frameon": False, "legend.fontsize": 7.5, "figure.titlesize": 11, "figure.titleweight": "bold",
-    "lines.linewidth": 1.6, "svg.fonttype": "none", "figure.dpi": 100,
-}  # fmt: skip
-
-
-@contextmanager
-def style():
-    """The project's figure style, for figures made inside the block."""
-    with matplotlib.rc_context(STYLE):
-        yield
-
-
-def colours(levels) -> dict:
-    """A colour per level: a policy's own, else the palette in order of first appearance."""
-    out, k = {}, 0
-    for level in dict.fromkeys(levels):
-        if str(level) in LEVEL_COLOURS:
-            out[level] = LEVEL_COLOURS[str(level)]
-        else:
-            out[level] = PALETTE[k % len(PALETTE)]
-            k += 1
-    return out
-
-
-def save(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` to ``path``; the format follows the extension (svg, png, pdf)."""
-    path = Path(path)
-    with style():
-        fig.savefig(path, format=path.suffix.lstrip(".").lower(), dpi=150, bbox_inches="tight")
-    return path
-
-
-def svg(fig: Figure) -> str:
-    """``fig`` as SVG text (vector; labels stay text)."""
-    buf = io.StringIO()
-    with style():
-        fig.savefig(buf, format="svg", bbox_inches="tight")
-    return buf.getvalue()
-
-
-def axis_label(metric: str, prefix: str = "") -> str:
-    return f"{prefix}{an.label(metric)} ({an.unit(metric)})"
-
-
-def _level(factor: str, value) -> str:
-    """A design level in words, with ``$`` escaped so user text never turns into mathtext."""
-    return an.level_name(factor, value).replace("$", r"\$")
-
-
-def _names(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One readable name per row from the design ``columns``."""
-    if not columns:
-        return pd.Series("all runs", index=frame.index)
-    parts = [frame[c].map(lambda v, c=c: _level(c, v)) for c in columns]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + " · " + p
-    return out
-
-
-def _grid(n: int, ncols: int, width: float, height: float, **kw):
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(width, height * nrows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kw)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes[:n]
-
-
-def _empty(title: str, message: str) -> Figure:
-    with style():
-        fig = Figure(figsize=(7, 1.6), layout="constrained")
-        ax = fig.subplots()
-        ax.axis("off")
-        ax.set_title(title)
-        ax.text(0.5, 0.4, message, ha="center", va="center", color="#666666", transform=ax.transAxes)
-    return fig
 
 
 # -- time series --------------------------------------------------------------------------------
@@ -136,23 +59,31 @@ def timeseries_figure(bands: pd.DataFrame, colour_by: list[str] | None = None, f
     colour_by = [c for c in factors if c != facet_by] if colour_by is None else colour_by
     metrics = list(dict.fromkeys(bands["metric"]))
     facets = list(dict.fromkeys(bands[facet_by])) if facet_by else [None]
-    frame = bands.assign(_line=_names(bands, colour_by))
+    frame = bands.assign(_line=row_names(bands, colour_by))
     palette = colours(frame[colour_by[0]] if len(colour_by) == 1 else frame["_line"])
     with style():
-        fig, axes = _grid(len(metrics) * len(facets), len(facets), 7.2, row_height, sharex=True)
+        fig, axes = grid(len(metrics) * len(facets), len(facets), 7.2, row_height, sharex=True)
         for i, metric in enumerate(metrics):
             for j, facet in enumerate(facets):
                 ax = axes[i * len(facets) + j]
-                sub = frame[(frame["metric"] == metric) & ((frame[facet_by] == facet) if facet_by else True)]
+                sub = frame[
+                    (frame["metric"] == metric) & ((frame[facet_by] == facet) if facet_by else True)
+                ]
                 for name, g in sub.groupby("_line", sort=False):
                     key = g[colour_by[0]].iloc[0] if len(colour_by) == 1 else name
                     ax.plot(g["day"], g["mean"], color=palette[key], label=name)
                     if g["ci_low"].notna().any():
-                        ax.fill_between(g["day"], g["ci_low"], g["ci_high"], color=palette[key], alpha=0.2, lw=0)
+                        ax.fill_between(
+                            g["day"], g["ci_low"], g["ci_high"], color=palette[key], alpha=0.2, lw=0
+                        )
                 if i == 0 or not facet_by:
-                    ax.set_title(_level(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5)
+                    ax.set_title(
+                        level_text(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5
+                    )
                 if j == 0:
-                    ax.set_ylabel(f"{textwrap.fill(an.label(metric), 18)}\n({an.unit(metric)})", fontsize=7)
+                    ax.set_ylabel(
+                        f"{textwrap.fill(an.label(metric), 18)}\n({an.unit(metric)})", fontsize=7
+                    )
                 if i == len(metrics) - 1:
                     ax.set_xlabel("day of the run")
         handles, labels = axes[0].get_legend_handles_labels()
@@ -173,37 +104,51 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
         title: the figure's title.
     """
     if comparison.empty:
-        return _empty(title or "Paired differences", "nothing to compare: the design has one level")
+        return empty_figure(
+            title or "Paired differences", "nothing to compare: the design has one level"
+        )
     base = comparison["baseline"].iloc[0]
     factor = comparison["factor"].iloc[0]
     known = {"factor", "baseline", "level", "metric"}
-    within = [c for c in comparison.columns[: list(comparison.columns).index("factor")] if c not in known]
+    within = [
+        c for c in comparison.columns[: list(comparison.columns).index("factor")] if c not in known
+    ]
     metrics = list(dict.fromkeys(comparison["metric"]))
     rows = comparison.drop_duplicates([*within, "level"])[[*within, "level"]]
-    names = _names(rows.rename(columns={"level": factor}), [*within, factor]).tolist()
+    names = row_names(rows.rename(columns={"level": factor}), [*within, factor]).tolist()
     palette = colours(comparison["level"])
     family = {m: f for f, ms in an.FAMILIES.items() for m in ms}
     with style():
-        fig, axes = _grid(len(metrics), 2, 7.2, max(0.17 * len(names) + 0.95, 1.6), sharey=True)
+        fig, axes = grid(len(metrics), 2, 7.2, max(0.17 * len(names) + 0.95, 1.6), sharey=True)
         for ax, metric in zip(axes, metrics, strict=True):
             sub = comparison[comparison["metric"] == metric]
             for y, (_, r) in enumerate(rows.iterrows()):
-                hit = sub[(sub["level"] == r["level"]) & np.logical_and.reduce([sub[c] == r[c] for c in within] or [True])]
+                hit = sub[
+                    (sub["level"] == r["level"])
+                    & np.logical_and.reduce([sub[c] == r[c] for c in within] or [True])
+                ]
                 if hit.empty:
                     continue
                 h = hit.iloc[0]
                 clear, colour = bool(h["clear"]), palette[h["level"]]
                 yy = len(names) - 1 - y
-                ax.plot([h["ci_low"], h["ci_high"]], [yy, yy], color=colour if clear else NO_EFFECT, lw=1.8)
+                ax.plot(
+                    [h["ci_low"], h["ci_high"]],
+                    [yy, yy],
+                    color=colour if clear else NO_EFFECT,
+                    lw=1.8,
+                )
                 ax.plot([h["difference"]], [yy], "o", ms=5.5, mfc=colour if clear else "white",
                         mec=colour if clear else NO_EFFECT, mew=1.4)  # fmt: skip
             ax.axvline(0, color="#444444", lw=0.8)
-            ax.set_title(f"{family.get(metric, 'other').capitalize()}\n{an.label(metric)}", fontsize=8.5)
+            ax.set_title(
+                f"{family.get(metric, 'other').capitalize()}\n{an.label(metric)}", fontsize=8.5
+            )
             ax.set_xlabel(f"difference ({an.unit(metric)})")
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(list(reversed(names)))
             ax.grid(axis="y", visible=False)
-        heading = title or f"Paired differences from {_level(factor, base)}"
+        heading = title or f"Paired differences from {level_text(factor, base)}"
         fig.suptitle(f"{heading}\nmean over paired seeds with 95% CI; hollow grey: no clear effect (CI includes 0)",
                      x=0.01, ha="left", fontsize=10.5)  # fmt: skip
     return fig
@@ -228,10 +173,16 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
     pts.columns = [f"{a}:{b}" for a, b in pts.columns]
     pts = pts.reset_index()
     pts["frontier"] = an.frontier(pts, f"mean:{x}", f"mean:{y}")
-    colour_col = "policy" if "policy" in by else next((c for c in by if pts[c].nunique() <= len(PALETTE)), None)
+    colour_col = (
+        "policy"
+        if "policy" in by
+        else next((c for c in by if pts[c].nunique() <= len(PALETTE)), None)
+    )
     marker_col = next((c for c in by if c != colour_col and pts[c].nunique() <= 6), None)
     palette = colours(pts[colour_col]) if colour_col else {}
-    markers = dict(zip(dict.fromkeys(pts[marker_col]), "osD^vP*X", strict=False)) if marker_col else {}
+    markers = (
+        dict(zip(dict.fromkeys(pts[marker_col]), "osD^vP*X", strict=False)) if marker_col else {}
+    )
     with style():
         fig = Figure(figsize=(7.0, 3.4), layout="constrained")
         ax = fig.subplots()
@@ -246,18 +197,22 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
                         fmt=markers.get(p[marker_col], "o") if marker_col else "o", color=c, ms=7,
                         mfc=c if p["frontier"] else "white", mew=1.5, elinewidth=0.9, capsize=0, zorder=2)  # fmt: skip
         for level, c in palette.items():
-            ax.plot([], [], "o", color=c, label=_level(colour_col, level))
+            ax.plot([], [], "o", color=c, label=level_text(colour_col, level))
         for level, m in markers.items():
-            ax.plot([], [], m, color="#666666", mfc="white", label=_level(marker_col, level))
+            ax.plot([], [], m, color="#666666", mfc="white", label=level_text(marker_col, level))
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
         fig.legend(loc="outside lower center", ncols=3, fontsize=7.5)
-        ax.set_title(f"{title}\nmeans over replications with 95% CI; filled: on the frontier", fontsize=10)
+        ax.set_title(
+            f"{title}\nmeans over replications with 95% CI; filled: on the frontier", fontsize=10
+        )
     return fig
 
 
 # -- two-dimensional sweeps ---------------------------------------------------------------------
-def heatmap_figure(runs: pd.DataFrame, x: str, y: str, metrics: list[str], title: str | None = None) -> Figure:
+def heatmap_figure(
+    runs: pd.DataFrame, x: str, y: str, metrics: list[str], title: str | None = None
+) -> Figure:
     """Mean of each metric over replications on the grid of two varied parameters, one panel
     per metric, each cell annotated with its value.
 
@@ -268,9 +223,11 @@ def heatmap_figure(runs: pd.DataFrame, x: str, y: str, metrics: list[str], title
         title: the figure's title.
     """
     with style():
-        fig, axes = _grid(len(metrics), 2, 7.2, 3.0)
+        fig, axes = grid(len(metrics), 2, 7.2, 3.0)
         for ax, metric in zip(axes, metrics, strict=True):
-            table = runs.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(ascending=False)
+            table = runs.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(
+                ascending=False
+            )
             image = ax.imshow(table.to_numpy(float), cmap="viridis", aspect="auto")
             ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns])
             ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index])
@@ -285,7 +242,12 @@ def heatmap_figure(runs: pd.DataFrame, x: str, y: str, metrics: list[str], title
             ax.set_ylabel(an.param_label(y))
             ax.set_title(an.label(metric), fontsize=8.5)
             fig.colorbar(image, ax=ax, shrink=0.85).set_label(an.unit(metric), fontsize=7.5)
-        fig.suptitle(title or f"Outcomes over the grid of {x} and {y}\nmean over replications", x=0.01, ha="left", fontsize=10.5)
+        fig.suptitle(
+            title or f"Outcomes over the grid of {x} and {y}\nmean over replications",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 
@@ -304,7 +266,13 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
     params = list(dict.fromkeys(indices["parameter"]))
     names = {"S1": "first order (S1)", "ST": "total (ST)", "mu_star": "mean |effect| (mu*)", "sigma": "spread of effects (sigma)"}  # fmt: skip
     with style():
-        fig, axes = _grid(len(groups), min(3, len(groups)), 7.2, 0.28 * len(params) * len(kinds) + 1.3, sharey=True)
+        fig, axes = grid(
+            len(groups),
+            min(3, len(groups)),
+            7.2,
+            0.28 * len(params) * len(kinds) + 1.3,
+            sharey=True,
+        )
         for ax, group in zip(axes, groups, strict=True):
             sub = indices[indices["group"] == group]
             h = 0.8 / len(kinds)
@@ -317,7 +285,7 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
             ax.set_yticks(np.arange(len(params))[::-1], params)
             ax.axvline(0, color="#444444", lw=0.8)
             ax.grid(axis="y", visible=False)
-            ax.set_title(_level("policy", group), fontsize=8.5)
+            ax.set_title(level_text("policy", group), fontsize=8.5)
             ax.set_xlabel("Sobol index (share of variance)" if "S1" in kinds else
                           f"change in {an.label(metric)} across a parameter's range ({an.unit(metric)})")  # fmt: skip
         handles, labels = axes[0].get_legend_handles_labels()
@@ -328,7 +296,9 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
 
 
 # -- distributions ------------------------------------------------------------------------------
-def distribution_figure(users: pd.DataFrame, colour_by: str | None = None, title: str | None = None) -> Figure:
+def distribution_figure(
+    users: pd.DataFrame, colour_by: str | None = None, title: str | None = None
+) -> Figure:
     """Box plots of wellbeing and loneliness by user type (baseline loneliness x self-control),
     one box per ``colour_by`` level, pooled over replications.
 
@@ -342,8 +312,10 @@ def distribution_figure(users: pd.DataFrame, colour_by: str | None = None, title
     palette = colours(levels)
     width = 0.8 / len(levels)
     with style():
-        fig, axes = _grid(2, 1, 7.2, 2.7)
-        for ax, metric, unit in zip(axes, ("wellbeing", "loneliness"), ("model units, 0-2", "0-1"), strict=True):
+        fig, axes = grid(2, 1, 7.2, 2.7)
+        for ax, metric, unit in zip(
+            axes, ("wellbeing", "loneliness"), ("model units, 0-2", "0-1"), strict=True
+        ):
             for k, level in enumerate(levels):
                 sub = users if level is None else users[users[colour_by] == level]
                 data = [sub.loc[sub["user_type"] == t, metric].to_numpy() for t in types]
@@ -352,7 +324,13 @@ def distribution_figure(users: pd.DataFrame, colour_by: str | None = None, title
                                  medianprops={"color": "#222222"})  # fmt: skip
                 for patch in box["boxes"]:
                     patch.set(facecolor=palette[level], alpha=0.75, edgecolor="#444444")
-                ax.plot([], [], "s", color=palette[level], label=_level(colour_by, level) if colour_by else "all runs")
+                ax.plot(
+                    [],
+                    [],
+                    "s",
+                    color=palette[level],
+                    label=level_text(colour_by, level) if colour_by else "all runs",
+                )
             ax.set_xticks(range(len(types)), [t.replace(", ", "\n") for t in types])
             ax.set_ylabel(f"{metric} ({unit})")
             ax.set_title(f"{metric.capitalize()} on day {int(users['day'].iloc[0])}", fontsize=8.5)

@@ -70,8 +70,17 @@ def _runs() -> pd.DataFrame:
     noise = {1: 0.0, 2: 1.0, 3: -1.0, 4: 2.0}
     for market, shift in (("x", 0.0), ("y", 10.0)):
         for seed, e in noise.items():
-            rows.append({"scenario": market, "policy": "A", "seed": seed, "m": 100 + shift + 5 * seed})
-            rows.append({"scenario": market, "policy": "B", "seed": seed, "m": 100 + shift + 5 * seed + 3 + e})
+            rows.append(
+                {"scenario": market, "policy": "A", "seed": seed, "m": 100 + shift + 5 * seed}
+            )
+            rows.append(
+                {
+                    "scenario": market,
+                    "policy": "B",
+                    "seed": seed,
+                    "m": 100 + shift + 5 * seed + 3 + e,
+                }
+            )
     return pd.DataFrame(rows).sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
@@ -123,7 +132,10 @@ def test_default_comparisons_and_the_headline_comparison(shapes):
     assert len(out) == 3 * 2 * 4  # markets x other policies x key metrics
     assert an.default_comparison(shapes["cases"])["baseline"] == "no_rule"
     assert an.default_comparison(shapes["grid2d"])["factor"] == "label"
-    assert an.default_comparison(shapes["single"]) is None and an.default_comparison(shapes["morris"]) is None
+    assert (
+        an.default_comparison(shapes["single"]) is None
+        and an.default_comparison(shapes["morris"]) is None
+    )
 
 
 def test_bands_give_one_row_per_group_metric_and_day(shapes):
@@ -143,8 +155,12 @@ def test_sensitivity_indices_with_intervals(shapes):
     assert set(d["group"]) == {"wellbeing - attention"}
     assert d["value"].isna().all()  # policies cannot differ before the first A/B test ends
     m = an.sensitivity(shapes["morris"], "wellbeing_mean")
-    assert set(m["index"]) == {"mu_star", "sigma", "mu"} and set(m["group"]) == {"attention/intimacy"}
-    assert set(an.sensitivity(shapes["morris"], "wellbeing_mean", group=None)["group"]) == {"all runs"}
+    assert set(m["index"]) == {"mu_star", "sigma", "mu"} and set(m["group"]) == {
+        "attention/intimacy"
+    }
+    assert set(an.sensitivity(shapes["morris"], "wellbeing_mean", group=None)["group"]) == {
+        "all runs"
+    }
     with pytest.raises(ParamError, match="not a Sobol or Morris design"):
         an.sensitivity(shapes["headline"], "wellbeing_mean")
     with pytest.raises(ParamError, match="missing"):
@@ -153,7 +169,9 @@ def test_sensitivity_indices_with_intervals(shapes):
 
 def test_user_types_and_tidy_tables(shapes):
     users = an.user_types(shapes["cases"])
-    assert users["user_type"].nunique() == 4 and {"case", "wellbeing", "loneliness"} <= set(users.columns)
+    assert users["user_type"].nunique() == 4 and {"case", "wellbeing", "loneliness"} <= set(
+        users.columns
+    )
     assert an.user_types(shapes["headline"]) is None
     long = an.tidy_runs(shapes["headline"], ["wellbeing_mean"])
     assert len(long) == 27 and set(long["metric"]) == {"wellbeing_mean"}

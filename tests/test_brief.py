@@ -60,7 +60,10 @@ def test_a_clear_difference_reads_as_an_effect_with_its_interval():
                                    baseline_mean=0.4, relative=-0.78), ["scenario"])  # fmt: skip
     assert "$0.31 per user per day (78%) lower" in lower and "(95% CI 0.29 to 0.33 lower" in lower
     share = findings.sentence(_row(metric="retention_90d", difference=0.071, ci_low=0.039, ci_high=0.103, baseline_mean=0.71), [])  # fmt: skip
-    assert share.startswith("90-day retention is 7 percentage points") and "95% CI 4 to 10 higher" in share
+    assert (
+        share.startswith("90-day retention is 7 percentage points")
+        and "95% CI 4 to 10 higher" in share
+    )
 
 
 def test_an_interval_that_crosses_zero_is_never_reported_as_an_effect():
@@ -100,14 +103,20 @@ def test_the_briefing_numbers_come_from_the_results(headline, tmp_path):
         assert f["text"].replace("'", "&#39;") in html
     for sentence in re.findall(r"<li(?: class=\"unclear\")?>(.*?)</li>", html)[: len(expected)]:
         assert ("no clear effect" in sentence) == ("includes zero" in sentence)
-    assert "02 January 2026" in html and "Provenance" in html and res.manifest["git_sha"][:12] in html
-    assert html.count("data:image/svg+xml;base64,") >= 4  # comparison, trade-off, time series, scorecard
+    assert (
+        "02 January 2026" in html and "Provenance" in html and res.manifest["git_sha"][:12] in html
+    )
+    assert (
+        html.count("data:image/svg+xml;base64,") >= 4
+    )  # comparison, trade-off, time series, scorecard
     assert "1 of 3" in html or "<strong>1</strong>" in html  # the scorecard's passes
 
 
 def test_user_text_is_escaped_in_html_and_markdown(root, tmp_path):
     folder = report_shapes.results("cases", root)
-    html = brief.write(folder, tmp_path / "b.html", title="<i>Rules</i> & more", now=NOW).read_text()
+    html = brief.write(
+        folder, tmp_path / "b.html", title="<i>Rules</i> & more", now=NOW
+    ).read_text()
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>ad" not in html and "&lt;b&gt;ad tax&lt;/b&gt;" in html
     assert "<i>Rules</i>" not in html and "&lt;i&gt;Rules&lt;/i&gt; &amp; more" in html
@@ -124,7 +133,9 @@ def test_the_pdf_renders_to_pages_that_hold_the_figures(headline, tmp_path, popp
     subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert 2 <= len(pages) <= 4
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for title in ("What each option changes", "Wellbeing against revenue", "Day by day", "The model against published evidence"):  # fmt: skip
         assert title in text  # each figure's own title, drawn as vector text from its SVG
     green = np.array([0x2A, 0x9D, 0x55])  # the wellbeing-aligned policy's colour in the figures
@@ -135,7 +146,9 @@ def test_the_pdf_renders_to_pages_that_hold_the_figures(headline, tmp_path, popp
 def test_sim_brief_command_and_bad_input(headline, tmp_path, capsys):
     folder, card = headline
     with pytest.raises(SystemExit) as e:
-        main(["brief", str(folder), "--out", str(tmp_path / "x" / "b.md"), "--validation", str(card)])
+        main(
+            ["brief", str(folder), "--out", str(tmp_path / "x" / "b.md"), "--validation", str(card)]
+        )
     assert e.value.code == 0 and (tmp_path / "x" / "b.md").is_file()
     for args, needle in ((["brief", str(folder), "--out", str(tmp_path / "b.txt")], "extension"),
                          (["brief", str(tmp_path / "none"), "--out", str(tmp_path / "b.html")], "does not exist"),

@@ -15,7 +15,11 @@ SOURCES = sorted(NOTEBOOKS.glob("*.py"))
 
 
 def test_there_are_three_paired_notebooks():
-    assert [p.stem for p in SOURCES] == ["01_single_run", "02_compare_policies", "03_sensitivity_validation"]
+    assert [p.stem for p in SOURCES] == [
+        "01_single_run",
+        "02_compare_policies",
+        "03_sensitivity_validation",
+    ]
     for source in SOURCES:
         assert source.with_suffix(".ipynb").is_file(), f"{source.name} has no paired .ipynb"
 
@@ -24,9 +28,9 @@ def test_there_are_three_paired_notebooks():
 def test_ipynb_and_py_hold_the_same_cells(source):
     py = jupytext.read(source)
     nb = jupytext.read(source.with_suffix(".ipynb"))
-    assert [(c.cell_type, c.source.strip()) for c in py.cells] == [(c.cell_type, c.source.strip()) for c in nb.cells], (
-        f"{source.name} and its .ipynb differ: run 'jupytext --sync {source}'"
-    )
+    assert [(c.cell_type, c.source.strip()) for c in py.cells] == [
+        (c.cell_type, c.source.strip()) for c in nb.cells
+    ], f"{source.name} and its .ipynb differ: run 'jupytext --sync {source}'"
 
 
 def test_notebooks_run_top_to_bottom_with_nbmake(tmp_path):

@@ -51,9 +51,17 @@ def test_every_figure_of_every_shape_is_titled_and_labelled(kind, root):
         fig = f["figure"]
         texts = " ".join(_texts(fig))
         assert _title(fig), f"{kind}/{f['name']} has no title"
-        labels = [lab for ax in fig.axes if ax.get_visible() for lab in (ax.get_xlabel(), ax.get_ylabel()) if lab]
+        labels = [
+            lab
+            for ax in fig.axes
+            if ax.get_visible()
+            for lab in (ax.get_xlabel(), ax.get_ylabel())
+            if lab
+        ]
         assert labels, f"{kind}/{f['name']} has no axis labels"
-        assert any("(" in lab for lab in labels), f"{kind}/{f['name']}: no units on the axes"  # units in brackets
+        assert any("(" in lab for lab in labels), (
+            f"{kind}/{f['name']}: no units on the axes"
+        )  # units in brackets
         assert texts and f["caption"]
         svg = plots.svg(fig)
         assert svg.lstrip().startswith("<?xml") and "<text" in svg  # vector, labels kept as text
@@ -70,7 +78,10 @@ def test_units_on_the_axes_of_the_main_figures(root):
     assert fig.axes[0].get_ylabel() == "mean wellbeing (model units, 0-2)"
     b = an.bands(res, ["wellbeing_mean"], by=["policy", "scenario"])
     fig = plots.timeseries_figure(b, colour_by=["policy"], facet_by="scenario")
-    assert "model units, 0-2" in fig.axes[0].get_ylabel() and fig.axes[0].get_xlabel() == "day of the run"
+    assert (
+        "model units, 0-2" in fig.axes[0].get_ylabel()
+        and fig.axes[0].get_xlabel() == "day of the run"
+    )
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
 
 
