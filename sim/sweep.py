@@ -139,7 +139,7 @@ def sweep(
     if old is not None and not todo and old.get("status") == "complete":
         stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
         return 0
-    executor, slots, close, label = _executor(scheduler, n_workers)
+    executor, slots, close, label = _executor(scheduler, max(1, min(n_workers, len(todo))))
     store = Store(out)
     try:
         store.open()
