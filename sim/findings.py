@@ -89,6 +89,14 @@ def arm(factor: str, level: Any) -> str:
     return f"at {name}"
 
 
+def subject(factor: str, level: Any) -> str:
+    """A level as the subject of a sentence: ``the wellbeing-aligned policy``, ``lockdown``."""
+    name = an.level_name(factor, level)
+    if factor == "policy":
+        return f"the {name}" if "(" in name else f"the {name} policy"
+    return f"the {name}" if factor == "scenario" else name
+
+
 def sentence(row: pd.Series, within: list[str]) -> str:
     """One comparison as a sentence; an interval that includes zero reads as no clear effect."""
     m, factor = row["metric"], row["factor"]
@@ -101,10 +109,8 @@ def sentence(row: pd.Series, within: list[str]) -> str:
     if not row["clear"]:
         ci = (f"95% CI {_bare(m, row['ci_low'], d)} to {_bare(m, row['ci_high'], d)}, which includes zero"
               if np.isfinite(row["ci_low"]) else "no interval: a single seed")  # fmt: skip
-        base_name = (
-            base.split(" ", 1)[1] if base.startswith(("under ", "with ", "at ", "in ")) else base
-        )
-        text = (f"{level} there is no clear effect on {an.label(m)} relative to {base_name}: the difference is "
+        text = (f"{subject(factor, row['level'])} has no clear effect on {an.label(m)} relative to "
+                f"{subject(factor, row['baseline'])}: the difference is "
                 f"{amount(m, row['difference'], d, signed=True)} ({ci}; {seeds})")  # fmt: skip
         return f"{lead}{text}." if lead else f"{text[0].upper()}{text[1:]}."
     direction = "higher" if row["difference"] > 0 else "lower"

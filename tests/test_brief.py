@@ -70,7 +70,8 @@ def test_an_interval_that_crosses_zero_is_never_reported_as_an_effect():
     row = _row(level="intimacy", difference=-3.4, ci_low=-19.0, ci_high=12.2, metric="minutes_per_user_day",
                clear=False, effect_size=-0.5)  # fmt: skip
     text = findings.sentence(row, ["scenario"])
-    assert "no clear effect on time on feeds and companions" in text
+    assert text.startswith("In the mixed market, the intimacy-maximizing policy has no clear effect on time on "
+                           "feeds and companions relative to the attention-maximizing policy: the difference is")  # fmt: skip
     assert "includes zero" in text and " higher " not in text and " lower " not in text
     assert "-3 minutes per user per day (95% CI -19 to 12" in text
 
