@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## demo: the headline experiment (three policies x three market presets, 5,000 users, a year,
 ## 10 replications), a quick validation scorecard, every figure, and the policy briefing as
-## results/demo/brief.html and brief.pdf (about five minutes on 2 cores; fewer replications
+## results/demo/brief.html and brief.pdf (three to five minutes on 2 idle cores; fewer replications
 ## with DEMO_REPLICATIONS=3)
 demo: $(STAMP)
 	rm -rf results/demo

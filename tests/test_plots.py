@@ -108,3 +108,15 @@ def test_sim_plot_writes_the_figures_and_rejects_bad_input(root, tmp_path, capsy
             main(args)
         err = capsys.readouterr().err
         assert e.value.code == 2 and needle in err and err.count("\n") == 1
+
+
+def test_a_run_folder_from_sim_run_is_a_results_shape_too(tmp_path):
+    import sim
+
+    sim.run(users=60, days=20, seed=2, panel=True).save(tmp_path / "run")
+    res = an.load(tmp_path / "run")
+    assert len(res.runs) == 1 and res.timeseries is not None and res.panel() is not None
+    figs = brief.figures(res, an.default_comparison(res), None, None, brief=False)
+    assert {"timeseries_wellbeing", "distributions"} <= {f["name"] for f in figs}
+    md = brief.write(tmp_path / "run", tmp_path / "b.md").read_text()
+    assert "Averaged over the runs, mean wellbeing is" in md and "1 run, no interval" in md
