@@ -189,13 +189,15 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
         front = pts[pts["frontier"]].sort_values(f"mean:{x}")
         ax.plot(front[f"mean:{x}"], front[f"mean:{y}"], color="#333333", lw=1, ls="--", zorder=1,
                 label="frontier (no point is better on both)")  # fmt: skip
-        for _, p in pts.iterrows():
-            c = palette.get(p[colour_col], PALETTE[0]) if colour_col else PALETTE[0]
-            ax.errorbar(p[f"mean:{x}"], p[f"mean:{y}"],
-                        xerr=np.nan_to_num([[p[f"mean:{x}"] - p[f"ci_low:{x}"]], [p[f"ci_high:{x}"] - p[f"mean:{x}"]]]),
-                        yerr=np.nan_to_num([[p[f"mean:{y}"] - p[f"ci_low:{y}"]], [p[f"ci_high:{y}"] - p[f"mean:{y}"]]]),
-                        fmt=markers.get(p[marker_col], "o") if marker_col else "o", color=c, ms=7,
-                        mfc=c if p["frontier"] else "white", mew=1.5, elinewidth=0.9, capsize=0, zorder=2)  # fmt: skip
+        pts["_colour"] = pts[colour_col].map(palette) if colour_col else PALETTE[0]
+        pts["_marker"] = pts[marker_col].map(markers) if marker_col else "o"
+        small = len(pts) > 60  # a sampled design: many points, smaller markers
+        for (c, m, on), g in pts.groupby(["_colour", "_marker", "frontier"], sort=False):
+            err = {a: np.nan_to_num(np.vstack([g[f"mean:{a}"] - g[f"ci_low:{a}"], g[f"ci_high:{a}"] - g[f"mean:{a}"]]))
+                   for a in (x, y)}  # fmt: skip
+            ax.errorbar(g[f"mean:{x}"], g[f"mean:{y}"], xerr=err[x], yerr=err[y], fmt=m, color=c,
+                        ms=4 if small else 7, mfc=c if on else "white", mew=1.2 if small else 1.5,
+                        elinewidth=0.9, capsize=0, zorder=2, ls="none")  # fmt: skip
         for level, c in palette.items():
             ax.plot([], [], "o", color=c, label=level_text(colour_col, level))
         for level, m in markers.items():
