@@ -78,14 +78,20 @@ def plan(exp: Experiment, specs: list[RunSpec], workers: int) -> list[str]:
     """The lines ``--dry-run`` prints: the experiment, its size and cost, then every run."""
     points = len({s.point for s in specs})
     seeds = exp.seeds
-    seed_text = f"seeds {seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else f"seeds {seeds}"  # fmt: skip
+    if len(seeds) == 1:
+        seed_text = f"seed {seeds[0]}"
+    elif seeds == list(range(seeds[0], seeds[-1] + 1)):
+        seed_text = f"seeds {seeds[0]}-{seeds[-1]}"
+    else:
+        seed_text = f"seeds {', '.join(map(str, seeds))}"
     sizes = sorted({(s.users, s.days) for s in specs})
     size = "; ".join(f"{u:,} users x {d:,} days" for u, d in sizes)
     rec = exp.record
     records = f"time series every {rec.every} day{'s' * (rec.every > 1)}" if rec.timeseries else "no time series"  # fmt: skip
     lines = [
         f"{exp.name} ({exp.path}): {exp.description}",
-        f"{len(specs):,} runs = {points:,} design points x {len(seeds)} replications ({seed_text}); {size}",
+        f"{len(specs):,} runs = {points:,} design points x {len(seeds)} "
+        f"replication{'s' * (len(seeds) > 1)} ({seed_text}); {size}",
         f"records: {records}; {'per-user panel' if rec.panel else 'no panel'}",
         f"estimated cost: {describe_cost(specs, workers)} (a rough guide)",
         "",

@@ -282,7 +282,7 @@ def test_sim_experiments_lists_the_shipped_files(sim):
 
 def test_a_shipped_experiment_is_found_by_name(sim):
     code, out, _ = sim("sweep", "headline", "--dry-run", "--replications", "1")
-    assert code == 0 and "9 runs = 9 design points x 1 replications" in out
+    assert code == 0 and "9 runs = 9 design points x 1 replication (seed 1)" in out
 
 
 def test_bad_value_via_experiment_errors_are_param_errors(tmp_path):
