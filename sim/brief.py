@@ -108,7 +108,8 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
                     "caption": "Wellbeing and loneliness of the panel's users on its last day, by user type."})  # fmt: skip
     if card is not None:
         records = card.astype(object).where(card.notna(), None).to_dict("records")
-        fig = plots.scorecard_figure(records, title=_card_title(card))
+        with plots.style():
+            fig = plots.scorecard_figure(records, title=_card_title(card))
         fig.set_size_inches(9, 0.155 * len(card) + 1.35)
         fig.tight_layout()
         out.append({"name": "scorecard", "figure": fig,
@@ -339,7 +340,7 @@ def write(results_dir: str | Path, out: str | Path, validation: str | Path | Non
     finally:
         Path(tmp).unlink(missing_ok=True)
     for f in ctx["figures"]:
-        f["figure"].clear()
+        release(f["figure"])
     return out
 
 
@@ -347,3 +348,11 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def release(fig) -> None:
+    """Free a figure (the scorecard's is made with pyplot, which would otherwise keep it)."""
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    fig.clear()

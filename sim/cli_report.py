@@ -93,7 +93,7 @@ def plot_command(
             finally:
                 Path(tmp).unlink(missing_ok=True)
             written.append(path.name)
-        f["figure"].clear()
+        briefing.release(f["figure"])
     stdout.print(f"{len(figs)} figures ({', '.join(f['name'] for f in figs)}) as {', '.join(kinds)} in {out}", markup=False)  # fmt: skip
 
 
