@@ -73,11 +73,12 @@ class FriendCounts:
             deg = self.network.degree[users]
             first = np.repeat(self.starts[users] - np.cumsum(deg) + deg, deg)
             edges = first + np.arange(first.size)
-            np.add.at(
-                self.counts,
-                (self.network.target[edges], np.repeat(cols, deg)),
-                np.repeat(delta, deg),
-            )
+            P = self.counts.shape[1]
+            cells = self.network.target[edges] * P + np.repeat(cols, deg)
+            # whole numbers: the order of the additions does not matter
+            self.counts += np.bincount(
+                cells, weights=np.repeat(delta, deg), minlength=self.counts.size
+            ).reshape(self.counts.shape)
             np.copyto(self.adopted, adopted)
         return self.counts
 

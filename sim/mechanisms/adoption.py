@@ -57,12 +57,21 @@ def appeal(model, column: int) -> np.ndarray | float:
 
 def remember_value(model) -> None:
     u, today, c = model.users, model.today, model.params.choice
-    P = len(model.providers)
-    used = u.minutes > 0
-    compulsive_share = np.where(used, today.compulsive / np.maximum(u.minutes, 1e-9), 0.0)
-    value = today.R[:, :P] - c.regret_value * compulsive_share
     m = model.params.adoption.value_memory
-    u.remembered_value += np.where(used, m * (value - u.remembered_value), 0.0)
+    tmp = np.empty(u.n)
+    for j in range(len(model.providers)):  # column by column: R is held option-major
+        used = u.minutes[:, j] > 0
+        # value = R - regret_value * compulsive share of today's minutes
+        np.maximum(u.minutes[:, j], 1e-9, out=tmp)
+        np.divide(today.compulsive[:, j], tmp, out=tmp)
+        np.multiply(tmp, used, out=tmp)
+        tmp *= c.regret_value
+        np.subtract(today.R[:, j], tmp, out=tmp)
+        # remembered += value_memory * (value - remembered) where used
+        tmp -= u.remembered_value[:, j]
+        tmp *= m
+        tmp *= used
+        u.remembered_value[:, j] += tmp
 
 
 def start_spells(model, j: int, who: np.ndarray) -> None:
