@@ -94,10 +94,12 @@ class ChoiceParams:
     temperature: float = param(0.5, 0.05, 5.0, "utility", "logit scale of the time allocation")
     taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
     min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
-    impulse_weight: float = param(
-        0.6, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
+    impulse_weight: float = param(  # calibrated (docs/calibration.json)
+        0.562, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
     )
-    content_value: float = param(1.0, 0.0, 5.0, "utility", "reflective value of a perfect match")
+    content_value: float = param(
+        1.087, 0.0, 5.0, "utility", "reflective value of a perfect match"
+    )  # calibrated
     offline_value: float = param(
         0.6,
         -5.0,
@@ -120,7 +122,9 @@ class ChoiceParams:
         0.4, 0.0, 5.0, "utility", "reflective value of the relationship"
     )
     fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
-    ad_annoyance: float = param(1.0, 0.0, 20.0, "utility", "disutility per unit of ad load")
+    ad_annoyance: float = param(
+        2.601, 0.0, 20.0, "utility", "disutility per unit of ad load"
+    )  # calibrated
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
     moreish_pull: float = param(
@@ -130,8 +134,8 @@ class ChoiceParams:
     nudge_value: float = param(
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
     )
-    money_value: float = param(
-        10.0,
+    money_value: float = param(  # calibrated
+        9.261,
         0.0,
         1000.0,
         "utility per $/min",
@@ -192,7 +196,9 @@ class SocialParams:
     adjustment: float = param(
         0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target"
     )
-    companion_relief: float = param(0.6, 0.0, 1.0, "0-1", "largest share of need a companion meets")
+    companion_relief: float = param(
+        0.4142, 0.0, 1.0, "0-1", "largest share of need a companion meets"
+    )  # calibrated
     companion_need_minutes: float = param(
         30.0, 1.0, 600.0, "min", "companion minutes meeting most of that"
     )
@@ -224,8 +230,8 @@ class WellbeingParams:
     value_minutes: float = param(
         120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value"
     )
-    measurement_sd: float = param(
-        0.0,
+    measurement_sd: float = param(  # calibrated
+        0.994,
         0.0,
         2.0,
         "model units",
