@@ -27,7 +27,6 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from sim.designs import (
     sample_points,
 )
 from sim.interventions import Intervention, parse_interventions, provider_columns
-from sim.params import POLICIES, ParamError, Params, parse_assignment
+from sim.params import POLICIES, ParamError, Params, parse_assignment, read_toml
 from sim.scenarios import SCENARIOS, policy_label, resolve
 
 TOP_KEYS = (
@@ -159,14 +158,7 @@ def load(
     """Read and check an experiment file, then apply ``--set`` and ``--replications``."""
     path = Path(path)
     f = str(path)
-    try:
-        tree = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ParamError(f"experiment file {f} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParamError(f"experiment file {f} cannot be read: {e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ParamError(f"{f} is not valid TOML: {e}") from None
+    tree = read_toml(path, "experiment file")
     try:
         exp = _parse(tree, f)
         _apply_overrides(exp, sets or [], replications)
