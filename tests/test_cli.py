@@ -17,19 +17,6 @@ SMALL = ["--users", "200", "--days", "30"]
 RUN_FILES = ["params.json", "summary.json", "timeseries.parquet"]
 
 
-@pytest.fixture
-def sim(capsys):
-    """Call ``sim`` in this process: ``sim(*args) -> (exit code, stdout, stderr)``."""
-
-    def call(*args):
-        with pytest.raises(SystemExit) as exit_:
-            cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return exit_.value.code, out, err
-
-    return call
-
-
 def subprocess_sim(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "sim", *map(str, args)],

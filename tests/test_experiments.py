@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
 from sim.experiments import expand, load
 from sim.params import ParamError
 
@@ -36,17 +35,6 @@ def write(tmp_path, text, name="exp.toml"):
     path = tmp_path / name
     path.write_text(textwrap.dedent(text))
     return path
-
-
-@pytest.fixture
-def sim(capsys):
-    def call(*args):
-        with pytest.raises(SystemExit) as exit_:
-            cli.main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return exit_.value.code, out, err
-
-    return call
 
 
 # -- expansion ----------------------------------------------------------------------------------
