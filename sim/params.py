@@ -353,6 +353,9 @@ class AdaptationParams:
     attachment_value: float = param(
         1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment"
     )
+    lifetime_cap: float = param(
+        365.0, 30.0, 3650.0, "days", "intimacy objective: longest expected lifetime counted"
+    )
     retention_value: float = param(
         0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day"
     )

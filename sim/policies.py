@@ -3,7 +3,13 @@
 A policy is an objective, measured per user and day for provider p:
 
     attention:  J = revenue + minute_value * minutes
-    intimacy:   J = revenue + attachment_value * attachment + retention_value * still_a_user
+    intimacy:   J = still_a_user * (revenue * lifetime / 30 + attachment_value * attachment
+                                    + retention_value)
+                lifetime = min(lifetime_cap, 1 / (quit hazard + cancellation hazard))
+
+The intimacy objective values today's revenue over the user's expected remaining lifetime in
+months (lifetime subscription value), from the provider's churn model: the model's own quit and
+cancellation hazards (ODD 7.11, 7.8), which a real provider would estimate from engagement.
     wellbeing:  J = wellbeing, subject to breaking even (profit >= 0)
 
 Providers adapt as product teams do. Every ``interval`` days each provider ends its running
@@ -27,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.mechanisms.adoption import quit_hazard
+from sim.mechanisms.business import cancel_hazard
 from sim.providers import ABTest, Provider
 
 
@@ -41,10 +49,13 @@ def objective(policy: str, model, j: int) -> np.ndarray:
     if policy == "attention":
         return today.revenue[:, j] + ap.minute_value * u.minutes[:, j]
     if policy == "intimacy":
-        return (
-            today.revenue[:, j]
+        # the provider's churn model: expected remaining lifetime from today's hazards
+        hazard = quit_hazard(model, j) + cancel_hazard(model, j)
+        lifetime = np.minimum(ap.lifetime_cap, 1.0 / np.maximum(hazard, 1e-9))
+        return u.adopted[:, j] * (
+            today.revenue[:, j] * lifetime / 30.0
             + ap.attachment_value * u.attachment[:, j]
-            + ap.retention_value * u.adopted[:, j]
+            + ap.retention_value
         )
     return u.wellbeing.copy()
 

@@ -127,9 +127,7 @@ def update(model) -> None:
     if not model.params.mechanisms.adoption:
         return
     launched = np.array([model.day >= p.launch_day for p in model.providers])
-    switching_cost = ap.switching_knowledge * u.knowledge + ap.switching_attachment * u.attachment
-    surplus = u.remembered_value + switching_cost - u.offline_value[:, None]
-    hazard = ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
+    hazard = quit_hazard(model)
     endorse = np.zeros(u.minutes.shape)
     if model.params.mechanisms.network_effects:
         endorse = endorsing_share(model)
@@ -148,7 +146,9 @@ def update(model) -> None:
         prob = (marketing + ap.word_of_mouth * endorse[:, j]) * appeal(model, j)
         former = u.quit_day[:, j] >= 0
         prob = np.where(
-            former, prob * sigmoid((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale), prob
+            former,
+            prob * sigmoid((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale),
+            prob,
         )
         joins[:, j] = ~u.adopted[:, j] & (draw < prob) & available[:, j]
     for p in model.providers:
@@ -156,6 +156,17 @@ def update(model) -> None:
         start_spells(model, p.column, joins[:, p.column])
     for p in model.providers:
         switch(model, p, quits[:, p.column], available)
+
+
+def quit_hazard(model, j: int | slice = slice(None)) -> np.ndarray:
+    """Daily quit hazard of every user for provider column(s) ``j`` (module docstring)."""
+    u, ap = model.users, model.params.adoption
+    switching_cost = (
+        ap.switching_knowledge * u.knowledge[:, j] + ap.switching_attachment * u.attachment[:, j]
+    )
+    offline = u.offline_value if isinstance(j, int) else u.offline_value[:, None]
+    surplus = u.remembered_value[:, j] + switching_cost - offline
+    return ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

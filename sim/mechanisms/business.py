@@ -36,6 +36,20 @@ def book(model) -> None:
     today.revenue = today.ad_revenue + today.subscription_revenue + today.commerce_revenue
 
 
+def price_gap(model, j: int, price: np.ndarray) -> np.ndarray:
+    """(wtp_eff - price) / price_scale for companion column ``j``, every user."""
+    u, cp = model.users, model.params.companion
+    wtp = u.willingness_to_pay * (1.0 + cp.wtp_attachment * u.attachment[:, j])
+    return (wtp - price) / cp.price_scale
+
+
+def cancel_hazard(model, j: int) -> np.ndarray:
+    """Daily cancellation hazard of companion ``j``'s subscribers (zero for everyone else)."""
+    price = np.broadcast_to(model.today.levers["price"], model.users.minutes.shape)[:, j]
+    rate = model.params.companion.cancellation * sigmoid(-price_gap(model, j, price))
+    return np.where(model.users.subscribed[:, j], rate, 0.0)
+
+
 def subscriptions(model) -> None:
     """Free-to-paid conversion and cancellation for each companion."""
     u, cp, today = model.users, model.params.companion, model.today
@@ -44,8 +58,7 @@ def subscriptions(model) -> None:
         if p.kind != "companion":
             continue
         j = p.column
-        wtp = u.willingness_to_pay * (1.0 + cp.wtp_attachment * u.attachment[:, j])
-        gap = (wtp - price[:, j]) / cp.price_scale
+        gap = price_gap(model, j, price[:, j])
         draw = model.streams(f"subscribe:{p.name}", model.day).random(u.n)
         converts = (
             u.adopted[:, j]
