@@ -296,13 +296,18 @@ def test_two_selves_on_gives_compulsive_minutes_bounded_by_use():
 
 
 # -- 3 habit -----------------------------------------------------------------------------------
-def habit_after(model: EconomyModel, minutes) -> np.ndarray:
+def state_after(model: EconomyModel, update, state: str, minutes, columns=...) -> np.ndarray:
+    """``state`` after one ``update`` with ``minutes`` on ``columns``; the model is left as it was."""
     snap = snapshot(model)
-    model.users.minutes[...] = minutes
-    habit.update(model)
-    out = model.users.habit.copy()
+    model.users.minutes[:, columns] = minutes
+    update(model)
+    out = getattr(model.users, state).copy()
     restore(model, snap)
     return out
+
+
+def habit_after(model: EconomyModel, minutes) -> np.ndarray:
+    return state_after(model, habit.update, "habit", minutes)
 
 
 def test_habit_rises_with_use_and_decays_without():
@@ -405,12 +410,9 @@ def test_knowledge_never_exceeds_one():
 
 # -- 5 attachment ------------------------------------------------------------------------------
 def attachment_after(model: EconomyModel, companion_minutes) -> np.ndarray:
-    snap = snapshot(model)
-    model.users.minutes[:, model.is_companion] = companion_minutes
-    attachment.update(model)
-    out = model.users.attachment.copy()
-    restore(model, snap)
-    return out
+    return state_after(
+        model, attachment.update, "attachment", companion_minutes, model.is_companion
+    )
 
 
 def test_more_companion_minutes_build_more_attachment():
