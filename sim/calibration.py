@@ -61,18 +61,6 @@ def loss(rows: list[dict]) -> float:
                           for r in used]))  # fmt: skip
 
 
-def with_values(studies: list[v.Study], values: dict[str, float]) -> list[v.Study]:
-    """Copies of the studies whose parameters carry ``values`` (dotted paths)."""
-    out = []
-    for s in studies:
-        params = {k: dict(t) for k, t in s.params.items()}
-        for path, value in values.items():
-            section, _, name = path.partition(".")
-            params.setdefault(section, {})[name] = value
-        out.append(v.Study(**{**s.__dict__, "params": params}))
-    return out
-
-
 def calibrate(
     executor: Executor,
     free=FREE,
@@ -95,7 +83,7 @@ def calibrate(
 
     def evaluate(x: np.ndarray) -> float:
         values = {f.path: float(val) for f, val in zip(free, x, strict=True)}
-        rows = v.run_studies(with_values(studies, values), quick=quick, executor=executor)
+        rows = v.run_studies(studies, quick=quick, executor=executor, overrides=values)
         value = loss(rows)
         history.append(
             {"values": values, "loss": value, "passed": sum(r["status"] == "pass" for r in rows)}
@@ -119,7 +107,7 @@ def calibrate(
         "evaluations": len(history),
         "targets": len(
             targets(
-                v.run_studies(with_values(studies, best["values"]), quick=quick, executor=executor)
+                v.run_studies(studies, quick=quick, executor=executor, overrides=best["values"])
             )
         ),
         "free": [

@@ -52,16 +52,37 @@ def validate_command(
         list[str] | None,
         typer.Option("--study", metavar="NAME", help="run only these studies (repeatable)"),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="parameter file applied to every study, e.g. a calibrated.toml",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="override a parameter in every study (repeatable); wins over --config",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="worker processes")
     ] = os.cpu_count() or 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
 ) -> None:
-    """Run the in-silico versions of the published studies and score the model against them."""
+    """Run the in-silico versions of the published studies and score the model against them.
+
+    By default the model is scored with its shipped parameters; --config and --set score
+    another parameter set (each study keeps its own design: size, length, seeds, treatments).
+    """
     if ablate is not None and ablate not in v.MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(v.MECHANISMS)}, got {ablate!r}")
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
+    overrides = v.read_overrides(config, set_)
     studies = v.load_studies(study)
     total = sum((s.quick_replications if quick else s.replications)
                 * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
@@ -72,10 +93,10 @@ def validate_command(
     ) as bar:  # fmt: skip
         task = bar.add_task("runs", total=total)
         rows = v.run_studies(studies, quick=quick, ablate=ablate, executor=pool,
-                             progress=lambda: bar.advance(task))  # fmt: skip
+                             progress=lambda: bar.advance(task), overrides=overrides)  # fmt: skip
     record = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": quick, "ablate": ablate, "version": provenance.version(), **provenance.git_state(),
+        "quick": quick, "ablate": ablate, "overrides": overrides, "version": provenance.version(), **provenance.git_state(),
         "packages": provenance.packages(), "host": provenance.host(),
         "studies": [{"name": s.name, "citation": s.citation, "design": s.design, "file": str(s.path.name),
                      "users": s.quick_users if quick else s.users,

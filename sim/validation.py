@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.params import ParamError, read_toml
+from sim.params import ParamError, Params, parse_assignment, read_toml
 from sim.scenarios import resolve
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "experiments" / "validation"
@@ -128,6 +128,32 @@ def load_studies(names: list[str] | None = None, directory: Path = STUDIES_DIR) 
     return studies
 
 
+def read_overrides(config: Path | None = None, sets: list[str] | None = None) -> dict[str, Any]:
+    """Parameter overrides for every study, from a parameter file and ``PATH=VALUE`` texts.
+
+    Each value is checked against the parameter tree (name, type, range). A study's design is
+    its own: ``run.*`` and interventions cannot be overridden.
+    """
+    flat: dict[str, Any] = {}
+    if config is not None:
+        tree = read_toml(config, "--config")
+        if "interventions" in tree:
+            raise ParamError(f"--config {config}: interventions are part of each study's design; "
+                             "give parameter tables only")  # fmt: skip
+        for section, values in tree.items():
+            if not isinstance(values, dict):
+                raise ParamError(f"--config {config}: '{section}' must be a table of parameters")
+            flat.update({f"{section}.{name}": value for name, value in values.items()})
+    flat.update(parse_assignment(text) for text in sets or [])
+    check = Params()
+    for path, value in flat.items():
+        if path.startswith("run."):
+            raise ParamError(f"{path}: run length, size and seeds are part of each study's "
+                             "design and cannot be overridden")  # fmt: skip
+        check.set(path, value)
+    return flat
+
+
 # -- running -------------------------------------------------------------------------------
 def _run_one(config: dict, users: int, days: int, seed: int, lab: bool) -> dict[str, Any]:
     """One replication (in a worker): the time series, summary and, for lab studies, the model."""
@@ -149,13 +175,18 @@ def run_studies(
     ablate: str | None = None,
     executor: Executor | None = None,
     progress=None,
+    overrides: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every replication (and counterfactual) of every study; return the scorecard rows."""
+    """Run every replication (and counterfactual) of every study; return the scorecard rows.
+
+    ``overrides`` (dotted paths, as from :func:`read_overrides`) apply to every study's
+    parameters; an ablation and a finding's counterfactual apply on top of them.
+    """
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
     own = executor is None
     executor = executor or ProcessPoolExecutor()
-    extra = {f"mechanisms.{ablate}": False} if ablate else {}
+    extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
     jobs = {}
     try:
         for s in studies:

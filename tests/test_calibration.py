@@ -45,13 +45,6 @@ def test_fewer_free_parameters_than_targets_and_bounds_inside_ranges():
         assert f.low <= defaults[f.path] <= f.high, f.path
 
 
-def test_with_values_changes_copies_only():
-    studies = v.load_studies(["market_scale"])
-    changed = cal.with_values(studies, {"choice.ad_annoyance": 3.0})
-    assert changed[0].params["choice"]["ad_annoyance"] == 3.0
-    assert "choice" not in studies[0].params
-
-
 def test_a_two_evaluation_fit_returns_a_complete_record():
     with ThreadPoolExecutor(2) as pool:
         record = cal.calibrate(

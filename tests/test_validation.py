@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -86,8 +87,24 @@ def test_validate_quick_runs_every_study_and_writes_the_scorecard(tmp_path):
     assert record["git_sha"] is None or len(record["git_sha"]) == 40
 
 
-@pytest.mark.parametrize("args", [["--ablate", "gravity"], ["--study", "nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--ablate", "gravity"],
+        ["--study", "nope"],
+        ["--set", "companion.empathy=2"],
+        ["--set", "companion.nope=1"],
+        ["--set", "run.days=3"],
+        ["--set", "novalue"],
+        ["--config", "missing.toml"],
+        ["--config", "INTERVENTIONS"],
+    ],
+)
 def test_validate_bad_input_exits_2_with_one_line(tmp_path, args):
+    if "INTERVENTIONS" in args:
+        config = tmp_path / "c.toml"
+        config.write_text('[[interventions]]\nkind = "lockdown"\n')
+        args = ["--config", str(config)]
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "validate", "--quick", "--out", str(tmp_path / "v"), *args],
         capture_output=True, text=True, timeout=60,
@@ -95,3 +112,22 @@ def test_validate_bad_input_exits_2_with_one_line(tmp_path, args):
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error:")
     assert not (tmp_path / "v").exists()
+
+
+def test_overrides_reach_every_study_and_are_recorded_for_provenance(tmp_path):
+    config = tmp_path / "fitted.toml"
+    config.write_text("[social]\ncompanion_relief = 1.0\n")
+    assert v.read_overrides(config, ["social.companion_need_minutes=5"]) == {
+        "social.companion_relief": 1.0,
+        "social.companion_need_minutes": 5,
+    }
+    studies = v.load_studies(["defreitas2024_loneliness"])
+    with ThreadPoolExecutor(2) as pool:
+        shipped = v.run_studies(studies, quick=True, executor=pool)
+        stronger = v.run_studies(
+            studies, quick=True, executor=pool, overrides=v.read_overrides(config)
+        )
+    session = {r["finding"]: r["estimate"] for r in shipped}
+    relief = {r["finding"]: r["estimate"] for r in stronger}
+    first = "A companion session lowers loneliness by about 20 points"
+    assert relief[first] < session[first] < 0  # more relief per session, in points
