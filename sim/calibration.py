@@ -46,6 +46,7 @@ FREE = (
     Free("social.companion_need_minutes", 3.0, 60.0, "loneliness relief over a week of sessions"),
     Free("habit.formation", 0.01, 0.2, "use after a break ends"),
     Free("companion.cancellation", 0.01, 0.2, "subscription price"),
+    Free("companion.free_minutes", 10.0, 180.0, "companion minutes per engaged user"),
 )
 
 
