@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_REPLICATIONS ?= 10
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test ablation lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ demo: $(STAMP)
 ## test: install with the dev extras and run every test
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## ablation: the quick scorecard with each mechanism switched off in turn, into results/ablation,
+## and the table of docs/ODD.md section 10 rewritten from it (a few minutes on 2 cores)
+ablation: $(STAMP)
+	$(BIN)/sim validate --quick --quiet --out results/ablation/all_on
+	for m in $$($(BIN)/python -c "from sim.validation import MECHANISMS; print(*MECHANISMS)"); do \
+		$(BIN)/sim validate --quick --quiet --ablate $$m --out results/ablation/$$m || exit 1; done
+	$(BIN)/python docs/tables.py ablation results/ablation
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks

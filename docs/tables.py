@@ -1,0 +1,79 @@
+"""Regenerate the generated tables of docs/ODD.md from the code and from stored results.
+
+    python docs/tables.py params             # section 8: every parameter (sim.params.describe)
+    python docs/tables.py ablation DIR       # section 10: DIR/all_on/validation.json and
+                                             # DIR/<mechanism>/validation.json, as written by
+                                             # `make ablation` (sim validate --ablate M --out DIR/M)
+
+Each table sits between a BEGIN and an END marker in docs/ODD.md; only that text is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from sim.params import describe
+from sim.validation import MECHANISMS
+
+ODD = Path(__file__).with_name("ODD.md")
+SHORT = {"network_effects": "network eff.", "two_selves": "two selves"}
+STATUS = {"pass": "pass", "miss": "miss", "not modelled": "n/m"}
+
+
+def replace_between(text: str, name: str, table: str) -> str:
+    begin = next(line for line in text.splitlines() if line.startswith(f"<!-- BEGIN {name}"))
+    end = f"<!-- END {name} -->"
+    i, k = text.index(begin) + len(begin) + 1, text.index(end)
+    return text[:i] + "\n" + table + "\n" + text[k:]
+
+
+def params_table() -> str:
+    def cell(value) -> str:
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    rows = ["| parameter | default | unit | allowed | meaning |", "| --- | --- | --- | --- | --- |"]
+    for r in describe():
+        cells = [f"`{r['path']}`", r["default"], r["unit"], r["allowed"], r["meaning"]]
+        rows.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def ablation_table(folder: Path) -> str:
+    def card(name: str) -> list[dict]:
+        return json.loads((folder / name / "validation.json").read_text())["scorecard"]
+
+    base = card("all_on")
+    off = {m: card(m) for m in MECHANISMS}
+    header = ["finding (study)", "all on", *(SHORT.get(m, m.replace("_", " ")) for m in MECHANISMS)]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, r in enumerate(base):
+        study = r["study"].split("_")[0]
+        cells = [f"{r['finding']} ({study})", STATUS[r["status"]]]
+        for m in MECHANISMS:
+            status = off[m][i]["status"]
+            assert off[m][i]["finding"] == r["finding"], "scorecards list different findings"
+            cells.append("·" if status == r["status"] else f"**{STATUS[status]}**")
+        rows.append("| " + " | ".join(cells) + " |")
+    passed = lambda rows: sum(x["status"] == "pass" for x in rows)  # noqa: E731
+    counts = ", ".join(
+        f"{SHORT.get(m, m.replace('_', ' '))} off {passed(off[m])}" for m in MECHANISMS
+    )
+    return "\n".join(rows) + f"\n\npassed: all on {passed(base)}; {counts}\n"
+
+
+def main(argv: list[str]) -> None:
+    text = ODD.read_text()
+    if argv[:1] == ["params"]:
+        text = replace_between(text, "PARAMETER TABLE", params_table())
+    elif argv[:1] == ["ablation"] and len(argv) == 2:
+        text = replace_between(text, "ABLATION TABLE", ablation_table(Path(argv[1])))
+    else:
+        sys.exit(__doc__)
+    ODD.write_text(text)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
