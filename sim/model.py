@@ -12,7 +12,8 @@ import mesa
 import numpy as np
 
 from sim import interventions as iv
-from sim import policies
+from sim import kernels, policies
+from sim.kernels import choice as choice_kernels
 from sim.mechanisms import (
     adoption,
     attachment,
@@ -189,8 +190,9 @@ class EconomyModel(mesa.Model):
     def start_day(self, _=None) -> None:
         self.today = Today(constraints=self.constraints())
         self.today.levers = self.lever_matrices()
-        counts = self.friend_counts(self.users.adopted)
-        self.today.friends_share = counts / self.degree_at_least_1[:, None]
+        self.counts = self.friend_counts(self.users.adopted)
+        if not kernels.enabled():  # the compiled choice divides as it goes
+            self.today.friends_share = self.counts / self.degree_at_least_1[:, None]
 
     def constraints(self) -> iv.Constraints:
         """Today's constraints, rebuilt only on days when what they depend on changes."""
@@ -230,6 +232,8 @@ class EconomyModel(mesa.Model):
 
         Works on option-major (P + 2, N) arrays (see :func:`two_selves.utilities`).
         """
+        if kernels.enabled():
+            return self._choose_compiled()
         u, c, today = self.users, self.params.choice, self.today
         n, P = u.n, len(self.providers)
         R, pull = two_selves.utilities(self)
@@ -280,6 +284,45 @@ class EconomyModel(mesa.Model):
         u.consumption_value = wellbeing.consumption_value(self, R, minutes)
         today.R = R.T
 
+    def _choose_compiled(self) -> None:
+        """:meth:`choose` with the kernels of :mod:`sim.kernels.choice`, bit for bit."""
+        u, prm, today = self.users, self.params, self.today
+        n, P = u.n, len(self.providers)
+        cons, lev = today.constraints, today.levers
+        two = prm.mechanisms.two_selves
+        shape = (n, P)
+        R = self.work("R", (n, P + 2))
+        z = self.work("choice.z", (2 if two else 1, n, P + 2))
+        cap = self.work("choice.cap", shape)
+        choice_kernels.scaled_values(
+            choice_kernels.constants(prm, self.companion_empathy), u.fit, u.knowledge, u.perceived_manipulation,
+            u.emotional_knowledge, u.attachment, u.habit, u.adopted, u.subscribed,
+            u.loneliness, u.self_control, u.offline_value,
+            np.broadcast_to(lev["ad_load"], shape), np.broadcast_to(lev["hooks"], shape),
+            np.broadcast_to(lev["nudge"], shape), np.broadcast_to(cons.bonus, shape),
+            cons.any_bonus, self.counts, self.degree_at_least_1,
+            prm.mechanisms.network_effects, np.broadcast_to(cons.availability, shape),
+            np.broadcast_to(cons.social_scale, (n,)), np.broadcast_to(cons.cap, shape),
+            prm.companion.free_minutes, self.is_companion, two,
+            self.streams("taste", self.day), R, z, cap,
+        )  # fmt: skip
+        np.exp(z, out=z)
+        compulsive = self.work("choice.compulsive", shape)
+        self.planned_social = self.work("choice.planned", n)
+        for name in ("offline_minutes", "compulsive_minutes", "consumption_value"):
+            if getattr(u, name).shape != (n,):  # pragma: no cover - set up by make_users
+                setattr(u, name, np.zeros(n))
+        choice_kernels.minutes(
+            z, np.broadcast_to(cons.availability, shape), u.adopted,
+            np.broadcast_to(cons.social_scale, (n,)), u.budget, cap,
+            np.broadcast_to(cons.commitment, shape), two and cons.any_commitment, two,
+            prm.choice.min_session, R, prm.wellbeing.value_minutes, u.minutes, compulsive,
+            self.planned_social, u.offline_minutes, u.compulsive_minutes, u.consumption_value,
+        )  # fmt: skip
+        np.expm1(u.consumption_value, out=u.consumption_value)
+        np.negative(u.consumption_value, out=u.consumption_value)
+        today.cap, today.compulsive, today.R = cap, compulsive, R
+
     @property
     def neighbours(self):
         """The ties as a sparse adjacency matrix, built on first use (the day does not need it)."""
@@ -297,7 +340,10 @@ class EconomyModel(mesa.Model):
 
     def socialise(self, _=None) -> None:
         social.socialise(self, self.planned_social)
-        comp_minutes = self.users.minutes[:, self.is_companion].sum(axis=1)
+        if kernels.enabled():  # summed by the compiled socialising, in the same order
+            comp_minutes = self.work("social.companion_minutes", self.users.n)
+        else:
+            comp_minutes = self.users.minutes[:, self.is_companion].sum(axis=1)
         self.users.companion_minutes_avg += 0.25 * (comp_minutes - self.users.companion_minutes_avg)
 
     def do_business(self, _=None) -> None:

@@ -26,6 +26,16 @@ class Network:
     strength: np.ndarray  # (E,) 0-1
 
     @property
+    def indptr(self) -> np.ndarray:
+        """(N + 1,) start of each user's ties in the edge arrays (CSR row pointers)."""
+        ptr = self.__dict__.get("_indptr")
+        if ptr is None or ptr.shape[0] != self.degree.shape[0] + 1:
+            ptr = np.zeros(self.degree.shape[0] + 1, np.int64)
+            np.cumsum(self.degree, out=ptr[1:])
+            self.__dict__["_indptr"] = ptr
+        return ptr
+
+    @property
     def n_users(self) -> int:
         return self.degree.shape[0]
 

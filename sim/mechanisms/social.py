@@ -26,9 +26,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import social as social_kernels
+
 
 def socialise(model, planned: np.ndarray) -> None:
     """Realise today's socialising and update ties and loneliness."""
+    if kernels.enabled():
+        return _socialise_compiled(model, planned)
     u, net, sp = model.users, model.network, model.params.social
     w = net.strength
     total = net.per_user_sum(w)
@@ -95,4 +100,39 @@ def companion_relief(model) -> np.ndarray:
 
 def tie_strength(model) -> np.ndarray:
     """Mean strength of each user's ties (N,)."""
+    cached = getattr(model, "tie_mean", None)
+    if cached is not None and cached[0] == model.steps and kernels.enabled():
+        return cached[1]  # filled by today's compiled socialising; ties change only there
     return model.network.per_user_mean(model.network.strength)
+
+
+def _socialise_compiled(model, planned: np.ndarray) -> None:
+    """:func:`socialise` with :mod:`sim.kernels.social`, bit for bit; also keeps each user's
+    mean tie strength for the rest of the day and the companion minutes of the day."""
+    u, net, sp, today = model.users, model.network, model.params.social, model.today
+    n, E = u.n, net.target.shape[0]
+    work = model.work
+    grow = work("social.grow", E)
+    contact, relief_e, novelty_e = (work(f"social.{k}", n) for k in ("contact", "relief", "novelty"))
+    if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
+        u.social_minutes = np.zeros(n)
+    social_kernels.meet(
+        net.indptr, net.target, net.reverse, net.degree, net.strength, planned, u.minutes,
+        u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
+        u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
+        sp.novelty_days, work("social.total", n), grow, u.offline_minutes, u.social_minutes,
+        contact, relief_e, novelty_e, work("social.companion_minutes", n),
+    )  # fmt: skip
+    np.expm1(grow, out=grow)
+    np.expm1(contact, out=contact)
+    np.expm1(relief_e, out=relief_e)
+    np.exp(novelty_e, out=novelty_e)
+    today.social_met, today.companion_relief = np.empty(n), np.empty(n)
+    tie_mean = work("social.tie_mean", n)
+    social_kernels.update(
+        net.indptr, net.strength, grow, model.params.mechanisms.social, sp.tie_decay, contact,
+        relief_e, novelty_e, sp.companion_relief, sp.novelty_floor, u.loneliness_baseline,
+        u.loneliness, sp.sensitivity, sp.reference_fulfilment, sp.adjustment, today.social_met,
+        today.companion_relief, tie_mean, net.degree,
+    )  # fmt: skip
+    model.tie_mean = (model.steps, tie_mean)

@@ -1,0 +1,204 @@
+"""Compiled time budget and two selves (:mod:`sim.mechanisms.two_selves`,
+:mod:`sim.mechanisms.time_budget`, ``EconomyModel.choose``): the same operations, per user.
+
+Two passes around one numpy ``exp``: :func:`scaled_values` computes reflective utilities,
+draws the taste shocks and writes the shifted decision values of both splits; after their
+exponentials :func:`minutes` splits each user's budget and derives compulsive minutes.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.kernels import jit
+
+
+class ChoiceConstants(NamedTuple):
+    content_value: float
+    ad_annoyance: float
+    aversion: float
+    money_value: float
+    empathy: float
+    heard_value: float
+    attachment_value: float
+    fomo_value: float
+    habit_pull: float
+    hook_pull: float
+    moreish_pull: float
+    attachment_pull: float
+    social_value: float
+    nudge_value: float
+    taste_noise: float
+    offline_nest: float  # temperature * ln(offline_breadth)
+    impulse_weight: float
+    temperature: float
+    min_session: float
+
+
+def constants(params, empathy: float) -> ChoiceConstants:
+    c = params.choice
+    return ChoiceConstants(
+        c.content_value,
+        c.ad_annoyance,
+        params.manipulation.aversion,
+        c.money_value,
+        empathy,
+        c.heard_value,
+        c.attachment_value,
+        c.fomo_value,
+        c.habit_pull,
+        c.hook_pull,
+        c.moreish_pull,
+        c.attachment_pull,
+        c.social_value,
+        c.nudge_value,
+        c.taste_noise,
+        float(c.temperature * np.log(c.offline_breadth)),
+        c.impulse_weight,
+        c.temperature,
+        c.min_session,
+    )
+
+
+@jit
+def scaled_values(
+    k, fit, knowledge, perceived, emotional, attachment, habit, adopted, subscribed,
+    loneliness, self_control, offline_value, ad_load, hooks, nudge, bonus, any_bonus,
+    friend_counts, degree, fomo, availability, social_scale, cap_iv, free_minutes, comp,
+    two_selves, rng, R, z, cap,
+):  # fmt: skip
+    """Fill R (N, P + 2), cap (N, P) and z (2, N, P + 2): decision values over temperature
+    less their maximum over available options, clipped at 0 (impulsive split in z[0],
+    reflective in z[1]), ready for ``exp``."""
+    n, P = fit.shape
+    O = P + 2
+    pull = np.empty(P)
+    shock = np.empty(O)
+    avail = np.empty(O)
+    for i in range(n):
+        nudged = 0.0
+        for j in range(P):
+            f = fit[i, j]
+            r = (1.0 - f) * knowledge[i, j]
+            r += f
+            r *= k.content_value
+            r -= k.ad_annoyance * ad_load[i, j]
+            r -= k.aversion * perceived[i, j]
+            if any_bonus:
+                r -= (k.money_value * bonus[i, j]) / 60.0
+            if comp[j]:
+                heard = 0.5 * emotional[i, j] + 0.5
+                heard *= k.empathy
+                heard *= k.heard_value * loneliness[i]
+                r += heard
+                r += k.attachment_value * attachment[i, j]
+            elif fomo:
+                r += k.fomo_value * (friend_counts[i, j] / degree[i])
+            R[i, j] = r
+            p = k.habit_pull * habit[i, j]
+            p += k.hook_pull * hooks[i, j]
+            p += k.moreish_pull * knowledge[i, j]
+            p += k.attachment_pull * attachment[i, j]
+            pull[j] = p
+            x = nudge[i, j] * (1.0 if adopted[i, j] else 0.0)
+            if x > nudged:
+                nudged = x
+            avail[j] = availability[i, j] * (1.0 if adopted[i, j] else 0.0)
+            free = free_minutes if comp[j] and not subscribed[i, j] else np.inf
+            cap[i, j] = min(cap_iv[i, j], free)
+        social = (0.5 + loneliness[i]) * k.social_value
+        social += k.nudge_value * nudged
+        R[i, P] = social
+        R[i, P + 1] = offline_value[i]
+        avail[P] = social_scale[i]
+        avail[P + 1] = 1.0
+        for o in range(O):
+            shock[o] = rng.standard_normal()  # user-major, as the stream has always been read
+        weight = k.impulse_weight * (1.0 - self_control[i])
+        for s in range(2 if two_selves else 1):
+            impulsive = s == 0 and two_selves
+            scale = -np.inf
+            for o in range(O):
+                d = R[i, o] + shock[o] * k.taste_noise
+                if o == P + 1:
+                    d += k.offline_nest
+                if impulsive and o < P:
+                    d += weight * pull[o]
+                d /= k.temperature
+                z[s, i, o] = d
+                barred = d + (0.0 if avail[o] > 0.0 else -np.inf)
+                scale = barred if o == 0 else max(scale, barred)
+            for o in range(O):
+                z[s, i, o] = min(z[s, i, o] - scale, 0.0)
+
+
+@jit
+def _split(e, avail, budget, cap, min_session, P, out):
+    """One user's minutes from exp'd scaled values ``e`` (time_budget.split)."""
+    O = P + 2
+    for o in range(O):
+        out[o] = e[o] * avail[o]
+    total = out[0]
+    for o in range(1, O):
+        total += out[o]
+    for o in range(O):
+        out[o] = (out[o] * budget) / total
+    for o in range(P):
+        m = out[o] * (1.0 if out[o] >= min_session else 0.0)
+        out[o] = min(m, cap[o])
+    rest = out[0]
+    for o in range(1, O - 1):
+        rest += out[o]
+    out[O - 1] = max(budget - rest, 0.0)
+
+
+@jit
+def minutes(
+    z, availability, adopted, social_scale, budget, cap, commitment, any_commitment,
+    two_selves, min_session, R, value_minutes, minutes_out, compulsive, planned, offline,
+    compulsive_minutes, enjoyed,
+):  # fmt: skip
+    """Split every user's budget from exp'd ``z``; ``enjoyed`` gets the argument of the
+    consumption value's expm1."""
+    n, P = minutes_out.shape
+    O = P + 2
+    avail = np.empty(O)
+    imp = np.empty(O)
+    ref = np.empty(O)
+    for i in range(n):
+        for j in range(P):
+            avail[j] = availability[i, j] * (1.0 if adopted[i, j] else 0.0)
+        avail[P] = social_scale[i]
+        avail[P + 1] = 1.0
+        _split(z[0, i], avail, budget[i], cap[i], min_session, P, imp)
+        if two_selves:
+            _split(z[1, i], avail, budget[i], cap[i], min_session, P, ref)
+            cut_total = 0.0
+            for j in range(P):
+                c = imp[j] - ref[j]
+                c = c if c > 0.0 else 0.0
+                if any_commitment:
+                    cut = commitment[i, j] * c
+                    imp[j] -= cut
+                    cut_total = cut if j == 0 else cut_total + cut
+                    c -= cut
+                compulsive[i, j] = c
+            if any_commitment:
+                imp[O - 1] += cut_total
+        else:
+            for j in range(P):
+                compulsive[i, j] = 0.0
+        total = compulsive[i, 0]
+        for j in range(1, P):
+            total += compulsive[i, j]
+        compulsive_minutes[i] = total
+        for j in range(P):
+            minutes_out[i, j] = imp[j]
+        planned[i] = imp[P]
+        offline[i] = imp[P + 1]
+        value = 0.0
+        for o in range(P + 1):
+            value += imp[o] * max(R[i, o], 0.0)
+        enjoyed[i] = -value / value_minutes
