@@ -86,6 +86,11 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
             title = f"Day by day{f' ({suffix[1:]})' if suffix else ''}"
             out.append({"name": f"timeseries{suffix}", "figure": plots.timeseries_figure(b, colour_by=colour, facet_by=facet, title=title, row_height=1.3 if brief else 1.8),
                         "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands."})  # fmt: skip
+    if len(grid) == 1 and "sample" not in runs and runs[grid[0]].nunique() >= 3:
+        metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
+        by = colour[0] if colour and colour[0] in categorical else None
+        out.append({"name": "response", "figure": plots.response_figure(runs, grid[0], metrics, colour_by=by),
+                    "caption": f"Means over {n_seeds} replications at each value of {grid[0]}, with 95% confidence bands."})  # fmt: skip
     if len(grid) >= 2 and "sample" not in runs:
         metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
         pooled = f", pooled over {' and '.join(categorical)}" if categorical else ""

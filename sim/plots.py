@@ -211,6 +211,45 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
     return fig
 
 
+# -- one varied number ---------------------------------------------------------------------------
+def response_figure(runs: pd.DataFrame, x: str, metrics: list[str], colour_by: str | None = None,
+                    title: str | None = None) -> Figure:  # fmt: skip
+    """Each metric against one varied parameter: mean over replications with its 95% CI, a line
+    per level of ``colour_by`` (e.g. the policy), one panel per metric.
+
+    Args:
+        runs: one row per run, with the numeric column ``x``.
+        x: the varied parameter (horizontal axis; its grid values are the ticks).
+        metrics: summary metrics, one panel each.
+        colour_by: a categorical design column, one line per level; None draws one line.
+        title: the figure's title.
+    """
+    by = [colour_by, x] if colour_by else [x]
+    s = an.summarise(runs, by, metrics)
+    palette = colours(s[colour_by]) if colour_by else {None: PALETTE[0]}
+    with style():
+        fig, axes = grid(len(metrics), 2, 7.2, 2.5)
+        for ax, metric in zip(axes, metrics, strict=True):
+            m = s[s["metric"] == metric]
+            for level, c in palette.items():
+                line = (m[m[colour_by] == level] if colour_by else m).sort_values(x)
+                ax.fill_between(line[x], line["ci_low"], line["ci_high"], color=c, alpha=0.18, lw=0)
+                ax.plot(line[x], line["mean"], "o-", color=c, ms=3.5, lw=1.3,
+                        label=level_text(colour_by, level) if colour_by else None)  # fmt: skip
+            ax.set_xticks(sorted(runs[x].unique()))
+            ax.set_xlabel(an.param_label(x))
+            ax.set_ylabel(an.unit(metric), fontsize=7.5)
+            ax.set_title(an.label(metric), fontsize=8.5)
+        if colour_by:
+            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+                       ncols=len(palette), fontsize=7.5)  # fmt: skip
+        fig.suptitle(
+            title or f"Outcomes against {x}\nmean over replications with 95% CI",
+            x=0.01, ha="left", fontsize=10.5,
+        )  # fmt: skip
+    return fig
+
+
 # -- two-dimensional sweeps ---------------------------------------------------------------------
 def heatmap_figure(
     runs: pd.DataFrame, x: str, y: str, metrics: list[str], title: str | None = None

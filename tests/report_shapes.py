@@ -30,6 +30,9 @@ SHAPES = {
     # a two-dimensional grid of parameters
     "grid2d": ('name = "grid_tiny"\ndescription = "Two parameters"\nreplications = 2\nscenario = "intimacy_economy"\n'
                '[grid]\n"learning.rate" = [0.01, 0.04]\n"companion.manipulation" = [0.0, 0.5]\n', 6, "false"),
+    # one varied number crossed with the policy (as test_horizon)
+    "grid1d": ('name = "grid1d_tiny"\ndescription = "One number by policy"\nreplications = 2\n'
+               '[grid]\npolicy = ["attention", "wellbeing"]\n"adaptation.interval" = [3, 7, 14]\n', 6, "false"),
     # Sobol and Morris samples (Sobol crossed with policies)
     "sobol": ('name = "sobol_tiny"\ndescription = "Sobol"\nreplications = 1\n[grid]\npolicy = ["attention", "wellbeing"]\n'
               '[sample]\nmethod = "sobol"\nn = 4\nseed = 1\n[sample.ranges]\n"choice.impulse_weight" = [0.2, 1.5]\n'

@@ -15,6 +15,7 @@ EXPECTED = {
     "headline": {"comparison", "tradeoff", "timeseries_engagement", "timeseries_loyalty", "timeseries_wellbeing", "timeseries_revenue"},
     "cases": {"comparison", "tradeoff", "timeseries_wellbeing", "distributions", "scorecard"},
     "grid2d": {"comparison", "tradeoff", "heatmap"},
+    "grid1d": {"comparison", "tradeoff", "response"},
     "sobol": {"comparison", "tradeoff", "sensitivity_wellbeing_mean", "sensitivity_revenue_per_user_day"},
     "morris": {"tradeoff", "sensitivity_wellbeing_mean"},
     "single": set(),
