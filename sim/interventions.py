@@ -5,6 +5,12 @@ An intervention is data: a kind, the users it targets, the providers it touches,
 ``[start, end)`` it is in force. Each day :func:`todays_constraints` turns the ones in force into
 masks, caps and lever limits that the choice and business steps read.
 
+Who is in the experiment: everyone (``sample = "everyone"``, the default), or, with
+``sample = "users"``, only the users of the targeted providers on the recruitment day
+``recruit`` (default: ``start``), as field studies recruit a platform's users. Users outside
+the sample are neither treated nor controls; before the recruitment day the arms' metrics
+cover every assigned user.
+
 Assignment is random and seeded, so a run is an experiment with treatment and control arms. One
 uniform draw ``u`` per unit comes from the stream ``assign:{assignment}`` (``assignment``
 defaults to the intervention's name; interventions that name the same assignment share draws).
@@ -36,6 +42,10 @@ KINDS: dict[str, str] = {
     "commitment": "treated users set limits that stop the share `value` of their compulsive use",
     "launch": "the targeted providers reach treated users only from `start` (staggered launch)",
     "set_lever": "treated users see the design variant `lever` = `value` on the targeted providers",
+}
+SAMPLES = {
+    "everyone": "every user is assigned to an arm",
+    "users": "only users of the targeted providers on the recruit day are in the experiment",
 }
 VALUE_RANGE = {
     "cap_minutes": (0.0, 1440.0),
@@ -70,6 +80,8 @@ class Intervention:
     group: int = 0  # ... and this one is targeted
     cluster_size: int = 1  # users assigned in blocks of this many neighbours
     assignment: str = ""  # name of the assignment stream; defaults to the name
+    sample: str = "everyone"  # everyone | users (of the targeted providers on the recruit day)
+    recruit: int | None = None  # day the sample is drawn; None: the start day
 
     def __post_init__(self):
         self.name = self.name or self.kind
@@ -98,6 +110,16 @@ class Intervention:
             raise ParamError(
                 f"intervention {self.name}.cluster_size must be a whole number >= 1{at}"
             )
+        if self.sample not in SAMPLES:
+            raise ParamError(
+                f"intervention {self.name}.sample must be one of {', '.join(SAMPLES)}{at}"
+            )
+        if self.recruit is not None and (
+            not isinstance(self.recruit, int) or not 0 <= self.recruit <= self.start
+        ):
+            raise ParamError(
+                f"intervention {self.name}.recruit must be a whole day in [0, start]{at}"
+            )
         if self.kind == "set_lever" and self.lever not in LEVER_RANGE:
             raise ParamError(
                 f"intervention {self.name}.lever must be one of {', '.join(LEVER_RANGE)}{at}"
@@ -109,6 +131,10 @@ class Intervention:
         )
         if lo is not None and not lo <= self.value <= hi:
             raise ParamError(f"intervention {self.name}.value must be in [{lo:g}, {hi:g}]{at}")
+
+    @property
+    def recruit_day(self) -> int:
+        return self.start if self.recruit is None else self.recruit
 
     def active(self, day: int) -> bool:
         if self.kind == "launch":  # in force (keeping the provider away) until it launches
@@ -208,6 +234,17 @@ def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
     scaled = u * x.groups
     in_group = np.floor(scaled) == x.group
     return in_group & (scaled - x.group < x.share)
+
+
+def recruit(model) -> None:
+    """On an intervention's recruitment day, keep in the experiment (``sample = "users"``) only
+    the users of its providers: the treated arm shrinks to them in place, and the sample is kept
+    in ``model.study_samples`` so that the control arm is drawn from it too."""
+    for x, users, cols in model.intervention_arms:
+        if x.sample == "users" and model.day == x.recruit_day:
+            sample = model.users.adopted[:, cols].any(axis=1)
+            users &= sample
+            model.study_samples[x.name] = sample
 
 
 def constraints_key(model) -> tuple:

@@ -64,10 +64,14 @@ def test_cluster_assignment_treats_blocks_of_neighbours_together():
         dict(kind="commitment", value=1.5),
         dict(kind="launch", groups=2, group=2),
         dict(kind="deactivate", cluster_size=0),
+        dict(kind="deactivate", sample="friends"),
+        dict(kind="deactivate", start=10, recruit=11),
     ],
 )
 def test_bad_trial_interventions_are_refused_with_the_field_named(bad):
-    with pytest.raises(ParamError, match=r"intervention \w+\.(lever|value|group|cluster_size)"):
+    with pytest.raises(
+        ParamError, match=r"intervention \w+\.(lever|value|group|cluster_size|sample|recruit)"
+    ):
         Intervention(**bad)
 
 
@@ -149,3 +153,29 @@ def test_deactivation_arm_metrics_show_zero_use_for_the_treated_during_it():
 def test_an_intervention_for_everyone_has_no_arm_columns():
     r = sim.run(**SMALL, interventions=[Intervention("lockdown", value=0.5, name="all_in")])
     assert not [c for c in r.timeseries.columns if c.startswith("arm.all_in.")]
+
+
+def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
+    iv = Intervention("deactivate", start=10, end=20, share=0.5, providers="feed_a",
+                      name="off", sample="users", recruit=5)  # fmt: skip
+    model = EconomyModel(scenario="attention_economy", users=400, days=20, seed=3,
+                         interventions=[iv])  # fmt: skip
+    assigned = model.intervention_arms[0][1].copy()
+    for _ in range(5):
+        model.step()
+    users_on_day_5 = model.users.adopted[:, 0].copy()
+    model.step()  # day 5 recruits
+    sample = model.study_samples["off"]
+    assert (sample == users_on_day_5).all() and 0 < sample.sum() < sample.size
+    treated = model.intervention_arms[0][1]
+    assert (treated == assigned & sample).all()  # only recruited users are treated
+    model.run_model()
+    ts = model.recorder.frame(20)
+    # the arms' means are over recruited users only: treated and untreated
+    feeds = ~model.is_companion
+    control = sample & ~treated
+    manual = model.users.minutes[control][:, feeds].sum(axis=1).mean()
+    assert ts["arm.off.control.feed_minutes"].iloc[-1] == pytest.approx(manual)
+    during = slice(10, 20)
+    assert (ts["arm.off.treated.feed_minutes"].iloc[during]
+            < ts["arm.off.control.feed_minutes"].iloc[during]).all()  # fmt: skip
