@@ -13,6 +13,8 @@ import functools
 import numpy as np
 import pandas as pd
 
+from sim import kernels
+from sim.kernels import metrics as metrics_kernels
 from sim.mechanisms.social import tie_strength
 from sim.policies import objective
 from sim.population import across
@@ -175,6 +177,10 @@ class Recorder:
 
 
 def daily_row(model) -> dict[str, float]:
+    if kernels.enabled():
+        row, provider, provider_total = _daily_row_compiled(model)
+        _add_arms_and_providers(model, row, provider, provider_total)
+        return row
     u, today, n = model.users, model.today, model.users.n
     comp = model.is_companion
     feed_min = across(np.add, u.minutes, ~comp)
@@ -234,24 +240,36 @@ def daily_row(model) -> dict[str, float]:
             for policy in ("attention", "intimacy")
         },
     }
+    provider = {
+        p.column: (
+            float(u.minutes[:, p.column].sum()),
+            float(u.adopted[:, p.column].mean()),
+            float(today.revenue[:, p.column].sum() / n),
+            float((today.revenue[:, p.column] - today.cost[:, p.column]).sum() / n),
+        )
+        for p in model.providers
+    }
+    _add_arms_and_providers(model, row, provider, provider_total)
+    return row
+
+
+def _add_arms_and_providers(model, row: dict, provider: dict, provider_total: float) -> None:
+    """Arm means of each intervention and, from ``provider[column]`` = (minutes summed,
+    users share, revenue and profit per user-day), each provider's columns."""
     for x, users, cols in model.intervention_arms:
         if 0 < users.sum() < users.size:
-            sample = model.study_samples.get(x.name)
-            control = ~users if sample is None else sample & ~users
-            for arm, who in (("treated", users), ("control", control)):
+            for arm, who in (("treated", users), ("control", ~users)):
                 for k, v in arm_means(model, who, cols).items():
                     row[f"arm.{x.name}.{arm}.{k}"] = v
     for p in model.providers:
-        j = p.column
-        minutes = float(u.minutes[:, j].sum())
-        row[f"{p.name}.minutes"] = minutes / n
+        minutes, users, revenue, profit = provider[p.column]
+        row[f"{p.name}.minutes"] = minutes / model.users.n
         row[f"{p.name}.market_share"] = minutes / provider_total if provider_total else 0.0
-        row[f"{p.name}.users"] = float(u.adopted[:, j].mean())
-        row[f"{p.name}.revenue"] = float(today.revenue[:, j].sum() / n)
-        row[f"{p.name}.profit"] = float((today.revenue[:, j] - today.cost[:, j]).sum() / n)
+        row[f"{p.name}.users"] = users
+        row[f"{p.name}.revenue"] = revenue
+        row[f"{p.name}.profit"] = profit
         for lever, value in p.levers.items():
             row[f"{p.name}.{lever}"] = value
-    return row
 
 
 def arm_means(model, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
@@ -340,3 +358,109 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
         for state in ("minutes", "habit", "knowledge", "attachment", "adopted", "subscribed"):
             cols[f"{p.name}.{state}"] = getattr(u, state)[sample, j]
     return pd.DataFrame(cols)
+
+
+def _daily_row_compiled(model) -> tuple[dict, dict, float]:
+    """:func:`daily_row`'s series but arms and providers, with :mod:`sim.kernels.metrics`,
+    bit for bit; also the per-provider figures and the sum of provider minutes. Objectives
+    are :func:`sim.policies.objective`'s, computed in one pass per provider."""
+    u, today, n, prm = model.users, model.today, model.users.n, model.params
+    comp, work = model.is_companion, model.work
+    ps = metrics_kernels.pairwise
+
+    def total(a):  # a.sum() in numpy's order
+        return ps(a.reshape(-1), 0, a.size, 1)
+
+    def column(a, j):  # a[:, j].sum()
+        return ps(a.reshape(-1), j, a.shape[0], a.shape[1])
+
+    feed_min, comp_min, active_comp, max_att = (
+        work(f"metrics.{k}", n) for k in ("feed", "comp", "active_comp", "max_att")
+    )
+    (active, feed_active, comp_active, dependent, feed_users, comp_users, subscribers) = (
+        metrics_kernels.users(
+            u.minutes, u.adopted, u.subscribed, u.attachment, comp, u.companion_minutes_avg,
+            tie_strength(model), prm.social.dependence_minutes, prm.social.dependence_ties,
+            feed_min, comp_min, active_comp, max_att,
+        )
+    )  # fmt: skip
+    w = u.wellbeing
+    w_sorted = work("metrics.sorted", n)
+    metrics_kernels.sort(
+        w, w_sorted, work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
+    )
+    provider_total = total(u.minutes)
+    w_mean = total(w) / n
+    ref_mean, ref_sd = model.wellbeing_reference
+    ref_sd = measured_sd(model, ref_sd)
+    ad_revenue = total(today.ad_revenue)
+    revenue, cost = total(today.revenue), total(today.cost)
+    objective_sums = {"attention": 0, "intimacy": 0}
+    provider = {}
+    ap, cp, adp = prm.adaptation, prm.companion, prm.adoption
+    args = work("metrics.objective_args", (2, n))
+    per_user = work("metrics.objective", (3, n))
+    price = kernels.per_user(today.levers["price"], n)
+    for p in model.providers:
+        j = p.column
+        metrics_kernels.objective_arguments(
+            j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
+            u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
+            adp.quit_scale, cp.wtp_attachment, cp.price_scale, args,
+        )  # fmt: skip
+        np.exp(args, out=args)
+        metrics_kernels.objectives(
+            j, args, today.revenue, today.cost, u.minutes, u.adopted, u.subscribed,
+            u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value, ap.lifetime_cap,
+            ap.attachment_value, ap.retention_value, per_user,
+        )  # fmt: skip
+        objective_sums["attention"] += total(per_user[0])
+        objective_sums["intimacy"] += total(per_user[1])
+        provider[j] = (
+            column(u.minutes, j),
+            int(u.adopted[:, j].sum()) / n,
+            column(today.revenue, j) / n,
+            total(per_user[2]) / n,
+        )
+    row = {
+        "minutes_per_user_day": provider_total / n,
+        "feed_minutes_per_user_day": total(feed_min) / n,
+        "companion_minutes_per_user_day": total(comp_min) / n,
+        "social_minutes_per_user_day": total(u.social_minutes) / n,
+        "offline_minutes_per_user_day": total(u.offline_minutes) / n,
+        "active_share": active / n,
+        "feed_active_share": feed_active / n,
+        "companion_active_share": comp_active / n,
+        "companion_minutes_per_active_user": ps(active_comp, 0, comp_active, 1) / comp_active
+        if comp_active
+        else 0.0,
+        "impulsive_share": total(u.compulsive_minutes) / provider_total if provider_total else 0.0,
+        "loneliness_mean": total(u.loneliness) / n,
+        "tie_strength_mean": float(model.network.strength.mean()),
+        "wellbeing_mean": w_mean,
+        "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
+        "wellbeing_p10": float(np.percentile(w_sorted, 10)),
+        "wellbeing_gini": gini(w_sorted, is_sorted=True),
+        "mean_attachment": ps(max_att, 0, comp_users, 1) / comp_users
+        if comp.any() and comp_users
+        else 0.0,
+        "dependent_share": dependent / n,
+        "feed_user_share": feed_users / n,
+        "companion_user_share": comp_users / n,
+        "subscriber_share": subscribers / comp_users if comp.any() and comp_users else 0.0,
+        "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
+        "adoptions": model.loyalty.adoptions_today,
+        "quits": model.loyalty.quits_today,
+        "switches": model.loyalty.switches_today,
+        "ad_revenue_per_user_day": ad_revenue / n,
+        "ad_revenue_per_feed_user_day": ad_revenue / max(feed_active, 1),
+        "subscription_revenue_per_user_day": total(today.subscription_revenue) / n,
+        "commerce_revenue_per_user_day": total(today.commerce_revenue) / n,
+        "revenue_per_user_day": revenue / n,
+        "provider_cost_per_user_day": cost / n,
+        "provider_profit_per_user_day": (revenue - cost) / n,
+        "ad_tax_per_user_day": total(today.ad_tax_paid) / n,
+        "attention_objective_per_user_day": objective_sums["attention"] / n,
+        "intimacy_objective_per_user_day": objective_sums["intimacy"] / n,
+    }
+    return row, provider, provider_total

@@ -135,7 +135,6 @@ class EconomyModel(mesa.Model):
             )
             for x in self.interventions
         ]
-        self.study_samples: dict[str, np.ndarray] = {}  # by intervention: who is in it
         self.friend_counts = FriendCounts(self.network, self.users.adopted)
         self._constraints_key: tuple | None = None
         self._constraints: iv.Constraints | None = None
@@ -189,7 +188,6 @@ class EconomyModel(mesa.Model):
 
     # -- steps that need more than one module ------------------------------------------------
     def start_day(self, _=None) -> None:
-        iv.recruit(self)  # field experiments that enrol a provider's users do it today
         self.today = Today(constraints=self.constraints())
         self.today.levers = self.lever_matrices()
         self.counts = self.friend_counts(self.users.adopted)
@@ -296,17 +294,17 @@ class EconomyModel(mesa.Model):
         R = self.work("R", (n, P + 2))
         z = self.work("choice.z", (2 if two else 1, n, P + 2))
         cap = self.work("choice.cap", shape)
+        lever = {k: kernels.per_user(lev[k], n) for k in ("ad_load", "hooks", "nudge")}
+        availability = kernels.per_user(cons.availability, n)
+        social_scale = kernels.per_user(cons.social_scale, n, 1)
         choice_kernels.scaled_values(
-            choice_kernels.constants(prm, self.companion_empathy), u.fit, u.knowledge, u.perceived_manipulation,
-            u.emotional_knowledge, u.attachment, u.habit, u.adopted, u.subscribed,
-            u.loneliness, u.self_control, u.offline_value,
-            np.broadcast_to(lev["ad_load"], shape), np.broadcast_to(lev["hooks"], shape),
-            np.broadcast_to(lev["nudge"], shape), np.broadcast_to(cons.bonus, shape),
-            cons.any_bonus, self.counts, self.degree_at_least_1,
-            prm.mechanisms.network_effects, np.broadcast_to(cons.availability, shape),
-            np.broadcast_to(cons.social_scale, (n,)), np.broadcast_to(cons.cap, shape),
-            prm.companion.free_minutes, self.is_companion, two,
-            self.streams("taste", self.day), R, z, cap,
+            choice_kernels.constants(prm, self.companion_empathy), u.fit, u.knowledge,
+            u.perceived_manipulation, u.emotional_knowledge, u.attachment, u.habit, u.adopted,
+            u.subscribed, u.loneliness, u.self_control, u.offline_value, lever["ad_load"],
+            lever["hooks"], lever["nudge"], kernels.per_user(cons.bonus, n), cons.any_bonus,
+            self.counts, self.degree_at_least_1, prm.mechanisms.network_effects, availability,
+            social_scale, kernels.per_user(cons.cap, n), prm.companion.free_minutes,
+            self.is_companion, two, self.streams("taste", self.day), R, z, cap,
         )  # fmt: skip
         np.exp(z, out=z)
         compulsive = self.work("choice.compulsive", shape)
@@ -315,9 +313,8 @@ class EconomyModel(mesa.Model):
             if getattr(u, name).shape != (n,):  # pragma: no cover - set up by make_users
                 setattr(u, name, np.zeros(n))
         choice_kernels.minutes(
-            z, np.broadcast_to(cons.availability, shape), u.adopted,
-            np.broadcast_to(cons.social_scale, (n,)), u.budget, cap,
-            np.broadcast_to(cons.commitment, shape), two and cons.any_commitment, two,
+            z, availability, u.adopted, social_scale, u.budget, cap,
+            kernels.per_user(cons.commitment, n), two and cons.any_commitment, two,
             prm.choice.min_session, R, prm.wellbeing.value_minutes, u.minutes, compulsive,
             self.planned_social, u.offline_minutes, u.compulsive_minutes, u.consumption_value,
         )  # fmt: skip

@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+import numpy as np
+
 try:
     if os.environ.get("SIM_NUMBA", "1").strip().lower() in ("0", "false", "off", "no"):
         raise ImportError("disabled by SIM_NUMBA")
@@ -37,6 +39,29 @@ def jit(fn):
         return fn
     # error_model="numpy": x / 0 gives inf or nan, as in numpy, instead of raising
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+
+
+def per_user(x, n: int, ndim: int = 2):
+    """``x`` as a C-contiguous, writable float64 array with a first axis of ``n`` (a value per
+    user) or 1 (one value for everyone: read it at row :func:`at`). Kernels see one array
+    type whatever ``x`` was (a lever per provider, a broadcast default, a per-user matrix), so
+    each is compiled once."""
+    a = np.asarray(x, dtype=float)
+    if a.ndim < ndim:
+        a = a.reshape((1,) * (ndim - a.ndim) + a.shape)
+    if a.shape[0] != 1 and a.strides[0] == 0:
+        a = a[:1]
+    if a.shape[0] not in (1, n):
+        raise ValueError(f"expected {n} or 1 rows, got {a.shape[0]}")
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        a = np.array(a, order="C")
+    return a
+
+
+@jit
+def at(a, i):
+    """Row of user ``i`` in an array from :func:`per_user`."""
+    return i if a.shape[0] > 1 else 0
 
 
 def enabled() -> bool:

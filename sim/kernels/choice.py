@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.kernels import jit
+from sim.kernels import at, jit
 
 
 class ChoiceConstants(NamedTuple):
@@ -73,7 +73,7 @@ def scaled_values(
     less their maximum over available options, clipped at 0 (impulsive split in z[0],
     reflective in z[1]), ready for ``exp``."""
     n, P = fit.shape
-    O = P + 2
+    O = P + 2  # noqa: E741
     pull = np.empty(P)
     shock = np.empty(O)
     avail = np.empty(O)
@@ -84,10 +84,10 @@ def scaled_values(
             r = (1.0 - f) * knowledge[i, j]
             r += f
             r *= k.content_value
-            r -= k.ad_annoyance * ad_load[i, j]
+            r -= k.ad_annoyance * ad_load[at(ad_load, i), j]
             r -= k.aversion * perceived[i, j]
             if any_bonus:
-                r -= (k.money_value * bonus[i, j]) / 60.0
+                r -= (k.money_value * bonus[at(bonus, i), j]) / 60.0
             if comp[j]:
                 heard = 0.5 * emotional[i, j] + 0.5
                 heard *= k.empathy
@@ -98,21 +98,21 @@ def scaled_values(
                 r += k.fomo_value * (friend_counts[i, j] / degree[i])
             R[i, j] = r
             p = k.habit_pull * habit[i, j]
-            p += k.hook_pull * hooks[i, j]
+            p += k.hook_pull * hooks[at(hooks, i), j]
             p += k.moreish_pull * knowledge[i, j]
             p += k.attachment_pull * attachment[i, j]
             pull[j] = p
-            x = nudge[i, j] * (1.0 if adopted[i, j] else 0.0)
+            x = nudge[at(nudge, i), j] * (1.0 if adopted[i, j] else 0.0)
             if x > nudged:
                 nudged = x
-            avail[j] = availability[i, j] * (1.0 if adopted[i, j] else 0.0)
+            avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
             free = free_minutes if comp[j] and not subscribed[i, j] else np.inf
-            cap[i, j] = min(cap_iv[i, j], free)
+            cap[i, j] = min(cap_iv[at(cap_iv, i), j], free)
         social = (0.5 + loneliness[i]) * k.social_value
         social += k.nudge_value * nudged
         R[i, P] = social
         R[i, P + 1] = offline_value[i]
-        avail[P] = social_scale[i]
+        avail[P] = social_scale[at(social_scale, i)]
         avail[P + 1] = 1.0
         for o in range(O):
             shock[o] = rng.standard_normal()  # user-major, as the stream has always been read
@@ -137,7 +137,7 @@ def scaled_values(
 @jit
 def _split(e, avail, budget, cap, min_session, P, out):
     """One user's minutes from exp'd scaled values ``e`` (time_budget.split)."""
-    O = P + 2
+    O = P + 2  # noqa: E741
     for o in range(O):
         out[o] = e[o] * avail[o]
     total = out[0]
@@ -163,14 +163,14 @@ def minutes(
     """Split every user's budget from exp'd ``z``; ``enjoyed`` gets the argument of the
     consumption value's expm1."""
     n, P = minutes_out.shape
-    O = P + 2
+    O = P + 2  # noqa: E741
     avail = np.empty(O)
     imp = np.empty(O)
     ref = np.empty(O)
     for i in range(n):
         for j in range(P):
-            avail[j] = availability[i, j] * (1.0 if adopted[i, j] else 0.0)
-        avail[P] = social_scale[i]
+            avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
+        avail[P] = social_scale[at(social_scale, i)]
         avail[P + 1] = 1.0
         _split(z[0, i], avail, budget[i], cap[i], min_session, P, imp)
         if two_selves:
@@ -180,7 +180,7 @@ def minutes(
                 c = imp[j] - ref[j]
                 c = c if c > 0.0 else 0.0
                 if any_commitment:
-                    cut = commitment[i, j] * c
+                    cut = commitment[at(commitment, i), j] * c
                     imp[j] -= cut
                     cut_total = cut if j == 0 else cut_total + cut
                     c -= cut

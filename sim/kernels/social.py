@@ -7,8 +7,6 @@ exponentials; after numpy has taken them, :func:`update` moves ties and loneline
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.kernels import jit
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import interventions as iv
+from sim import kernels
+from sim.kernels import adoption as adoption_kernels
 
 
 @dataclass
@@ -122,10 +124,24 @@ def launch(model) -> None:
 
 def update(model) -> None:
     """Quitting, switching and adoption for today (after use, before tomorrow's choice)."""
+    decide = _decide_compiled if kernels.enabled() else _decide
+    quits, joins, available = decide(model)
+    if quits is None:
+        return
+    for p in model.providers:
+        end_spells(model, p.column, quits[:, p.column])
+        start_spells(model, p.column, joins[:, p.column])
+    for p in model.providers:
+        switch(model, p, quits[:, p.column], available)
+
+
+def _decide(model):
+    """Today's quits and joins (N, P) and where providers are available, or None when the
+    mechanism is off; every provider's from the same morning state."""
     u, ap, today = model.users, model.params.adoption, model.today
     remember_value(model)
     if not model.params.mechanisms.adoption:
-        return
+        return None, None, None
     launched = np.array([model.day >= p.launch_day for p in model.providers])
     hazard = quit_hazard(model)
     endorse = np.zeros(u.minutes.shape)
@@ -151,11 +167,47 @@ def update(model) -> None:
             prob,
         )
         joins[:, j] = ~u.adopted[:, j] & (draw < prob) & available[:, j]
+    return quits, joins, available
+
+
+def _decide_compiled(model):
+    """:func:`_decide` with :mod:`sim.kernels.adoption`, bit for bit."""
+    u, ap, today, prm = model.users, model.params.adoption, model.today, model.params
+    c = prm.choice
+    shape = u.minutes.shape
+    e = model.work("adoption.exp", (2, *shape))
+    adoption_kernels.remember(
+        u.minutes, today.compulsive, today.R, u.remembered_value, u.knowledge, u.attachment,
+        u.offline_value, c.regret_value, ap.value_memory, ap.switching_knowledge,
+        ap.switching_attachment, ap.quit_scale, e,
+    )  # fmt: skip
+    if not prm.mechanisms.adoption:
+        return None, None, None
+    np.exp(e, out=e)
+    launched = np.array([model.day >= p.launch_day for p in model.providers])
+    available = launched & (today.constraints.availability > 0)
+    availability = kernels.per_user(today.constraints.availability, u.n)
+    quits = model.work("adoption.quits", shape, bool)
+    joins = model.work("adoption.joins", shape, bool)
+    quits.fill(False)
+    joins.fill(False)
+    wom = prm.manipulation.word_of_mouth
+    net = model.network
+    counts = model.friend_counts(u.adopted)
     for p in model.providers:
-        end_spells(model, p.column, quits[:, p.column])
-        start_spells(model, p.column, joins[:, p.column])
-    for p in model.providers:
-        switch(model, p, quits[:, p.column], available)
+        j = p.column
+        if not launched[j]:
+            continue
+        feed = p.kind == "feed"
+        adoption_kernels.decide(
+            j, model.streams(f"adoption:{p.name}", model.day), e, u.adopted, u.quit_day,
+            ap.quit_rate, prm.feed.marketing if feed else prm.companion.marketing,
+            ap.word_of_mouth, prm.mechanisms.network_effects,
+            wom != 0.0 and bool(u.perceived_manipulation[:, j].any()), wom,
+            u.perceived_manipulation, counts, net.indptr, net.target, net.degree, not feed,
+            u.ai_openness, u.loneliness, availability, quits, joins,
+        )  # fmt: skip
+    return quits, joins, available
 
 
 def quit_hazard(model, j: int | slice = slice(None)) -> np.ndarray:
@@ -205,7 +257,10 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
         return
     rng = model.streams(f"switch:{provider.name}", model.day)
     moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
-    pick = np.array(rivals)[rng.integers(len(rivals), size=u.n)]
+    if len(rivals) == 1:  # the pick's draws would be the stream's last: no need to make them
+        pick = np.full(u.n, rivals[0])
+    else:
+        pick = np.array(rivals)[rng.integers(len(rivals), size=u.n)]
     for r in rivals:
         who = moves & (pick == r) & ~u.adopted[:, r] & available[:, r]
         start_spells(model, r, who)

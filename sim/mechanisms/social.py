@@ -113,7 +113,9 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
     n, E = u.n, net.target.shape[0]
     work = model.work
     grow = work("social.grow", E)
-    contact, relief_e, novelty_e = (work(f"social.{k}", n) for k in ("contact", "relief", "novelty"))
+    contact, relief_e, novelty_e = (
+        work(f"social.{k}", n) for k in ("contact", "relief", "novelty")
+    )
     if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
         u.social_minutes = np.zeros(n)
     social_kernels.meet(
