@@ -13,11 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import stocks
+
 
 def update(model) -> None:
     u, ap = model.users, model.params.attachment
     comp = model.is_companion
     if not model.params.mechanisms.attachment or not comp.any():
+        return
+    if kernels.enabled():
+        args = model.work("stocks.args", (2, *u.minutes.shape))
+        stocks.learn_and_attachment_arguments(
+            u.minutes, args, u.knowledge, u.emotional_knowledge, False, 0.0, True, comp,
+            model.companion_empathy, ap.rate, ap.decay, ap.manipulation_erosion,
+            u.perceived_manipulation, args,
+        )  # fmt: skip
+        np.expm1(args[0], out=args[0])
+        np.exp(args[1], out=args[1])
+        stocks.attach(args, u.attachment, comp)
         return
     a = u.attachment[:, comp]
     hours = u.minutes[:, comp] / 60.0

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import stocks
 from sim.mechanisms.adoption import sigmoid
 from sim.population import across
 
@@ -24,6 +26,22 @@ def book(model) -> None:
     """Today's revenue and cost per user and provider, kept in ``model.today``."""
     u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
     comp = model.is_companion
+    if kernels.enabled():
+        n, shape = u.n, u.minutes.shape
+        for k in ("ad_tax_paid", "ad_revenue", "subscription_revenue", "commerce_revenue"):
+            setattr(today, k, model.work(f"business.{k}", shape))
+        today.cost, today.revenue = model.work("business.cost", shape), np.empty(shape)
+        if u.ad_impressions.shape != (n,):  # pragma: no cover - set up by make_users
+            u.ad_impressions = np.zeros(n)
+        stocks.book(
+            u.minutes, u.subscribed, u.attachment, comp, fp.items_per_minute,
+            kernels.per_user(today.levers["ad_load"], n), fp.cpm,
+            kernels.per_user(today.constraints.ad_tax, n),
+            kernels.per_user(today.levers["price"], n), cp.commerce_rate, fp.serving_cost,
+            cp.serving_cost, u.ad_impressions, today.ad_tax_paid, today.ad_revenue,
+            today.subscription_revenue, today.commerce_revenue, today.cost, today.revenue,
+        )  # fmt: skip
+        return
     gross_ads = u.minutes * fp.items_per_minute * np.asarray(today.levers["ad_load"])
     u.ad_impressions = across(np.add, gross_ads)
     ad_value = gross_ads * (fp.cpm / 1000.0)
@@ -53,6 +71,22 @@ def cancel_hazard(model, j: int) -> np.ndarray:
 def subscriptions(model) -> None:
     """Free-to-paid conversion and cancellation for each companion."""
     u, cp, today = model.users, model.params.companion, model.today
+    if kernels.enabled():
+        price = kernels.per_user(today.levers["price"], u.n)
+        args = model.work("business.args", (2, u.n))
+        for p in model.providers:
+            if p.kind == "companion":
+                j = p.column
+                stocks.price_gaps(
+                    j, u.willingness_to_pay, cp.wtp_attachment, u.attachment, price,
+                    cp.price_scale, args,
+                )  # fmt: skip
+                np.exp(args, out=args)
+                stocks.subscribe(
+                    j, model.streams(f"subscribe:{p.name}", model.day), args, u.adopted,
+                    u.subscribed, u.minutes, cp.conversion, cp.cancellation,
+                )  # fmt: skip
+        return
     price = np.broadcast_to(today.levers["price"], u.minutes.shape)
     for p in model.providers:
         if p.kind != "companion":

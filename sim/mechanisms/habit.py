@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import stocks
+
 
 def update(model) -> None:
     u, h = model.users, model.params.habit
     if not model.params.mechanisms.habit:
+        return
+    if kernels.enabled():
+        stocks.habit_and_learning_arguments(
+            u.minutes, u.habit, True, h.formation, h.reference_minutes, False, 0.0, 0.0,
+            kernels.per_user(0.0, u.n), 0.0, model.is_companion, u.minutes[None],
+        )  # fmt: skip
         return
     use = np.minimum(1.0, u.minutes / h.reference_minutes)
     u.habit += h.formation * (use - u.habit)

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import stocks
+
 
 def update(model) -> None:
+    if kernels.enabled():
+        return _update_compiled(model)
     u, lp, today = model.users, model.params.learning, model.today
     if not model.params.mechanisms.learning:
         return
@@ -35,3 +40,21 @@ def update(model) -> None:
     forget = np.where(u.minutes == 0.0, 1.0 - lp.forgetting, 1.0)
     u.knowledge *= forget
     u.emotional_knowledge *= forget
+
+
+def _update_compiled(model) -> None:
+    """:func:`update` with :mod:`sim.kernels.stocks`, bit for bit."""
+    u, lp, on = model.users, model.params.learning, model.params.mechanisms
+    if not on.learning:
+        return
+    args = model.work("stocks.args", (2, *u.minutes.shape))
+    stocks.habit_and_learning_arguments(
+        u.minutes, u.habit, False, 0.0, 1.0, True, lp.rate,
+        lp.emotional_rate, kernels.per_user(model.today.levers["personalisation"], u.n),
+        model.companion_empathy, model.is_companion, args,
+    )  # fmt: skip
+    np.expm1(args, out=args)
+    stocks.learn_and_attachment_arguments(
+        u.minutes, args, u.knowledge, u.emotional_knowledge, True, lp.forgetting, False,
+        model.is_companion, 0.0, 0.0, 0.0, 0.0, u.perceived_manipulation, args,
+    )  # fmt: skip

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim import kernels
+from sim.kernels import stocks
+
 
 def farewells(model) -> None:
     u, mp, today = model.users, model.params.manipulation, model.today
@@ -25,6 +28,17 @@ def farewells(model) -> None:
     today.tactics = 0
     today.sessions = int((u.minutes[:, model.is_companion] > 0).sum())
     if not model.params.mechanisms.manipulation:
+        return
+    if kernels.enabled():
+        rate = kernels.per_user(today.levers["manipulation"], u.n)
+        for p in model.providers:
+            if p.kind == "companion":
+                today.tactics += stocks.farewells(
+                    p.column, model.streams(f"farewell:{p.name}", model.day), u.minutes, rate,
+                    u.self_control, model.params.mechanisms.two_selves, mp.extra_minutes,
+                    u.offline_minutes, today.cap, u.compulsive_minutes, today.compulsive, pm,
+                    mp.perception,
+                )  # fmt: skip
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
     for p in model.providers:

@@ -1,0 +1,151 @@
+"""Compiled habit, learning, attachment, manipulation and business (:mod:`sim.mechanisms`):
+per user and provider, the numpy code's operations in its order, exponentials left to numpy.
+"""
+
+from __future__ import annotations
+
+from sim.kernels import at, jit
+
+
+@jit
+def habit_and_learning_arguments(
+    minutes, habit, habit_on, formation, reference_minutes, learning_on, rate, emotional_rate,
+    depth, empathy, comp, args,
+):  # fmt: skip
+    """Habit (habit.update), then in ``args`` (2, N, P) the arguments of expm1 in learning."""
+    n, P = minutes.shape
+    for i in range(n):
+        for j in range(P):
+            m = minutes[i, j]
+            if habit_on:
+                use = min(1.0, m / reference_minutes)
+                habit[i, j] += formation * (use - habit[i, j])
+            if learning_on:
+                hours = m / 60.0
+                d = depth[at(depth, i), j]
+                args[0, i, j] = (-rate * d) * hours
+                if comp[j]:
+                    args[1, i, j] = -((emotional_rate * d) * empathy) * hours
+                else:
+                    args[1, i, j] = 0.0
+
+
+@jit
+def learn_and_attachment_arguments(
+    minutes, e, knowledge, emotional, learning_on, forgetting, attachment_on, comp, empathy,
+    rate, decay, erosion, perceived, args,
+):  # fmt: skip
+    """Learning (learning.update) from ``e`` = expm1 of the arguments above, then in ``args``
+    (2, N, P) the arguments of expm1 and exp in attachment."""
+    n, P = minutes.shape
+    keep = 1.0 - forgetting
+    for i in range(n):
+        for j in range(P):
+            m = minutes[i, j]
+            if learning_on:
+                k = knowledge[i, j]
+                k += (1.0 - k) * -e[0, i, j]
+                ek = emotional[i, j]
+                if comp[j]:
+                    ek += (1.0 - ek) * -e[1, i, j]
+                forget = keep if m == 0.0 else 1.0
+                knowledge[i, j] = k * forget
+                emotional[i, j] = ek * forget
+            if attachment_on:
+                if comp[j]:
+                    warmth = empathy * (0.5 + 0.5 * emotional[i, j])
+                    args[0, i, j] = (-rate * warmth) * (m / 60.0)
+                    args[1, i, j] = -(decay + erosion * perceived[i, j])
+                else:
+                    args[0, i, j] = args[1, i, j] = 0.0
+
+
+@jit
+def attach(e, attachment, comp):
+    """Attachment (attachment.update) from expm1 and exp of the arguments above."""
+    n, P = attachment.shape
+    for i in range(n):
+        for j in range(P):
+            if comp[j]:
+                a = attachment[i, j]
+                a += (1.0 - a) * -e[0, i, j]
+                attachment[i, j] = a * e[1, i, j]
+
+
+@jit
+def farewells(
+    j, rng, minutes, tactic_rate, self_control, two_selves, extra_minutes, offline, cap,
+    compulsive_minutes, compulsive, perceived, perception,
+):  # fmt: skip
+    """Companion ``j``'s farewell tactics (manipulation.farewells); returns how many."""
+    n = minutes.shape[0]
+    tactics = 0
+    for i in range(n):
+        draw = rng.random()
+        m = minutes[i, j]
+        tactic = m > 0.0 and draw < tactic_rate[at(tactic_rate, i), j]
+        pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
+        extra = pull if tactic else 0.0
+        extra = min(extra, min(offline[i], cap[i, j] - m))
+        minutes[i, j] = m + extra
+        offline[i] -= extra
+        compulsive_minutes[i] += extra
+        compulsive[i, j] += extra
+        pm = perceived[i, j]
+        perceived[i, j] = pm + (perception * (1.0 if tactic else 0.0)) * (1.0 - pm)
+        tactics += tactic
+    return tactics
+
+
+@jit
+def book(
+    minutes, subscribed, attachment, comp, items_per_minute, ad_load, cpm, ad_tax, price,
+    commerce_rate, feed_serving_cost, companion_serving_cost, impressions, ad_tax_paid,
+    ad_revenue, subscription_revenue, commerce_revenue, cost, revenue,
+):  # fmt: skip
+    """Revenue and cost per user and provider (business.book)."""
+    n, P = minutes.shape
+    per_ad = cpm / 1000.0
+    for i in range(n):
+        total = 0.0
+        for j in range(P):
+            m = minutes[i, j]
+            ads = (m * items_per_minute) * ad_load[at(ad_load, i), j]
+            total = ads if j == 0 else total + ads
+            value = ads * per_ad
+            tax = value * ad_tax[at(ad_tax, i), j]
+            ad = value - tax
+            sub = ((1.0 if subscribed[i, j] else 0.0) * price[at(price, i), j]) / 30.0
+            c = comp[j]
+            commerce = ((commerce_rate * m) * attachment[i, j]) * (1.0 if c else 0.0)
+            ad_tax_paid[i, j] = tax
+            ad_revenue[i, j] = ad
+            subscription_revenue[i, j] = sub
+            commerce_revenue[i, j] = commerce
+            cost[i, j] = m * (companion_serving_cost if c else feed_serving_cost)
+            revenue[i, j] = (ad + sub) + commerce
+        impressions[i] = total
+
+
+@jit
+def price_gaps(j, willingness_to_pay, wtp_attachment, attachment, price, price_scale, args):
+    """-gap and gap of companion ``j`` (business.price_gap) into ``args`` (2, N), for exp."""
+    n = attachment.shape[0]
+    for i in range(n):
+        wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
+        gap = (wtp - price[at(price, i), j]) / price_scale
+        args[0, i] = -gap
+        args[1, i] = gap
+
+
+@jit
+def subscribe(j, rng, e, adopted, subscribed, minutes, conversion, cancellation):
+    """Conversions and cancellations of companion ``j`` (business.subscriptions)."""
+    n = adopted.shape[0]
+    for i in range(n):
+        draw = rng.random()
+        s = subscribed[i, j]
+        converts = adopted[i, j] and not s and minutes[i, j] > 0.0
+        converts = converts and draw < conversion * (1.0 / (e[0, i] + 1.0))
+        cancels = s and draw < cancellation * (1.0 / (e[1, i] + 1.0))
+        subscribed[i, j] = (s or converts) and not cancels
