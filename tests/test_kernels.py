@@ -1,0 +1,152 @@
+"""The compiled kernels (sim.kernels) against the numpy path, which is their specification.
+
+Both paths must give the same results bit for bit: every daily series, the final state of
+every user and tie, and providers' levers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.interventions import Intervention
+from sim.model import EconomyModel
+from sim.scenarios import resolve
+
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="Numba is not installed")
+
+INTERVENTIONS = [
+    Intervention("deactivate", start=5, end=20, share=0.5, providers="feeds", name="off"),
+    Intervention("bonus", start=8, end=25, share=0.3, providers="feed_a", value=3.0),
+    Intervention("commitment", start=6, share=0.4, providers="feeds", value=0.5),
+    Intervention("cap_minutes", start=3, share=0.5, providers="companions", value=15.0),
+    Intervention("lockdown", start=20, end=30, value=0.5),
+    Intervention("ban_manipulation", share=0.3, providers="companions"),
+    Intervention("ad_load_cap", start=10, share=0.5, providers="feeds", value=0.05),
+    Intervention("ad_tax", start=10, providers="feeds", value=0.2),
+    Intervention("nudge_mandate", start=12, share=0.5, value=0.3),
+    Intervention("set_lever", lever="hooks", value=1.0, share=0.5, providers="feeds"),
+]
+CASES = {
+    "mixed": ("mixed", {}, []),
+    "interventions": ("mixed", {}, INTERVENTIONS),
+    "attention": ("attention_economy", {}, []),
+    "intimacy, wellbeing policy": (
+        "intimacy_economy",
+        {"market.companion_policy": "wellbeing"},
+        [],
+    ),
+    "three each, late launch": (
+        "mixed",
+        {"market.feeds": 3, "market.companions": 3, "market.companion_launch_day": 10},
+        [Intervention("launch", start=15, groups=2, group=1, providers="companions")],
+    ),
+    "mechanisms off": (
+        "mixed",
+        {
+            "mechanisms.two_selves": False,
+            "mechanisms.network_effects": False,
+            "mechanisms.heterogeneity": False,
+            "mechanisms.habit": False,
+            "mechanisms.social": False,
+        },
+        [],
+    ),
+    "more off": (
+        "mixed",
+        {
+            "mechanisms.learning": False,
+            "mechanisms.attachment": False,
+            "mechanisms.manipulation": False,
+            "mechanisms.adoption": False,
+            "adaptation.concurrent": False,
+        },
+        [],
+    ),
+}
+
+
+def outcome(compiled: bool, scenario: str, sets: dict, ivs: list) -> dict[str, np.ndarray]:
+    params, _ = resolve(scenario, sets=sets, users=400, days=45, seed=5)
+    with kernels.use(compiled):
+        m = EconomyModel(params, ivs)
+        m.run_model()
+    out = {f"series.{k}": v for k, v in m.recorder.data.items()}
+    out |= {f"users.{f.name}": np.asarray(getattr(m.users, f.name)) for f in fields(m.users)}
+    out["ties"] = m.network.strength
+    for p in m.providers:
+        out[f"{p.name}.objective"] = p.objective_now
+        out[f"{p.name}.levers"] = np.array(list(p.levers.values()))
+    return out
+
+
+@needs_numba
+@pytest.mark.parametrize("case", list(CASES))
+def test_compiled_and_numpy_paths_agree_bit_for_bit(case):
+    numpy_path, compiled = outcome(False, *CASES[case]), outcome(True, *CASES[case])
+    assert numpy_path.keys() == compiled.keys()
+    differ = [
+        k
+        for k in numpy_path
+        if not np.array_equal(numpy_path[k], compiled[k], equal_nan=numpy_path[k].dtype.kind == "f")
+    ]
+    assert not differ, f"{case}: {differ[:10]}"
+
+
+@needs_numba
+def test_pairwise_sum_is_numpys():
+    from sim.kernels.metrics import pairwise
+
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 140), 1000, 8193, 100_003]:
+        x = rng.normal(size=(n, 3)) * 1e3 + 0.1
+        flat = x.reshape(-1)
+        assert pairwise(flat, 0, flat.size, 1) == x.sum()
+        for j in range(3):
+            assert pairwise(flat, j, n, 3) == x[:, j].sum()
+
+
+@needs_numba
+def test_radix_sort_is_numpys():
+    from sim.kernels.metrics import sort
+
+    rng = np.random.default_rng(1)
+    for x in (
+        rng.normal(1.0, 0.3, 5000),
+        rng.normal(0.0, 1e6, 777),
+        np.repeat(rng.random(50), 40),
+        np.full(300, 1.25),
+        np.array([3.0]),
+    ):
+        out = np.empty_like(x)
+        sort(x, out, np.empty(x.size, np.uint64), np.empty(x.size, np.uint64))
+        assert np.array_equal(out, np.sort(x))
+
+
+def test_per_user_gives_one_array_type():
+    n = 7
+    for x, rows in (
+        (0.5, 1),
+        ([1.0, 2.0], 1),
+        (np.broadcast_to([1.0, 2.0], (n, 2)), 1),
+        (np.ones((n, 2)), n),
+    ):
+        a = kernels.per_user(x, n)
+        assert a.ndim == 2 and a.shape[0] == rows
+        assert a.flags.c_contiguous and a.flags.writeable and a.dtype == np.float64
+    assert kernels.per_user(np.broadcast_to(1.0, (n,)), n, 1).shape == (1,)
+
+
+def test_sim_numba_0_selects_the_numpy_path():
+    code = "import sim.kernels as k; print(k.AVAILABLE, k.enabled())"
+    env = {**os.environ, "SIM_NUMBA": "0"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.split() == ["False", "False"]
