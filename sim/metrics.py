@@ -360,6 +360,39 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+POLICY_INDEX = {"attention": 0, "intimacy": 1, "wellbeing": 2}
+
+
+def objectives(model, record: bool = False) -> dict[int, tuple[float, float, float]]:
+    """Each provider's attention and intimacy objectives and profit today, summed over users
+    as numpy sums them (compiled path). With ``record`` also adds each launched provider's own
+    objective and profit to its window's sums, as :func:`sim.policies.record` does."""
+    u, today, n, prm = model.users, model.today, model.users.n, model.params
+    ap, cp, adp = prm.adaptation, prm.companion, prm.adoption
+    ps = metrics_kernels.pairwise
+    args = model.work("metrics.objective_args", (2, n))
+    per_user = model.work("metrics.objective", (3, n))
+    price = kernels.per_user(today.levers["price"], n)
+    sums = {}
+    for p in model.providers:
+        j = p.column
+        metrics_kernels.objective_arguments(
+            j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
+            u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
+            adp.quit_scale, cp.wtp_attachment, cp.price_scale, args,
+        )  # fmt: skip
+        np.exp(args, out=args)
+        own = POLICY_INDEX[p.policy] if record and model.day >= p.launch_day else -1
+        metrics_kernels.objectives(
+            j, args, today.revenue, today.cost, u.minutes, u.adopted, u.subscribed,
+            u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value, ap.lifetime_cap,
+            ap.attachment_value, ap.retention_value, per_user, own, u.wellbeing,
+            p.objective_now, p.profit_now,
+        )  # fmt: skip
+        sums[j] = tuple(ps(per_user[k], 0, n, 1) for k in range(3))
+    return sums
+
+
 def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     """:func:`daily_row`'s series but arms and providers, with :mod:`sim.kernels.metrics`,
     bit for bit; also the per-provider figures and the sum of provider minutes. Objectives
@@ -397,30 +430,18 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     revenue, cost = total(today.revenue), total(today.cost)
     objective_sums = {"attention": 0, "intimacy": 0}
     provider = {}
-    ap, cp, adp = prm.adaptation, prm.companion, prm.adoption
-    args = work("metrics.objective_args", (2, n))
-    per_user = work("metrics.objective", (3, n))
-    price = kernels.per_user(today.levers["price"], n)
+    stash = model.objectives_today
+    sums = stash[1] if stash is not None and stash[0] == model.steps else objectives(model)
     for p in model.providers:
         j = p.column
-        metrics_kernels.objective_arguments(
-            j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
-            u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
-            adp.quit_scale, cp.wtp_attachment, cp.price_scale, args,
-        )  # fmt: skip
-        np.exp(args, out=args)
-        metrics_kernels.objectives(
-            j, args, today.revenue, today.cost, u.minutes, u.adopted, u.subscribed,
-            u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value, ap.lifetime_cap,
-            ap.attachment_value, ap.retention_value, per_user,
-        )  # fmt: skip
-        objective_sums["attention"] += total(per_user[0])
-        objective_sums["intimacy"] += total(per_user[1])
+        attention, intimacy, profit = sums[j]
+        objective_sums["attention"] += attention
+        objective_sums["intimacy"] += intimacy
         provider[j] = (
             column(u.minutes, j),
             int(u.adopted[:, j].sum()) / n,
             column(today.revenue, j) / n,
-            total(per_user[2]) / n,
+            profit / n,
         )
     row = {
         "minutes_per_user_day": provider_total / n,

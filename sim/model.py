@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from sim import interventions as iv
-from sim import kernels, policies
+from sim import kernels, metrics, policies
 from sim.kernels import choice as choice_kernels
 from sim.mechanisms import (
     adoption,
@@ -142,6 +142,7 @@ class EconomyModel(mesa.Model):
         self._lever_cache: dict[str, tuple] = {}
         self.loyalty = adoption.Loyalty.empty(params.run.days)
         self.recorder = Recorder(self)
+        self.objectives_today = None  # (step, objectives summed per provider), compiled path
         self.wellbeing_reference = (0.0, 0.0)
         n_panel = min(params.run.panel_users, self.users.n)
         self.panel_sample = np.sort(
@@ -350,7 +351,10 @@ class EconomyModel(mesa.Model):
         business.subscriptions(self)
 
     def adapt(self, _=None) -> None:
-        policies.record(self)
+        if kernels.enabled():  # the objectives of the day's measurements come with them
+            self.objectives_today = (self.steps, metrics.objectives(self, record=True))
+        else:
+            policies.record(self)
         for p in self.providers:
             p.step()
 

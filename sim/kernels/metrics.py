@@ -162,10 +162,13 @@ def objective_arguments(
 @jit
 def objectives(
     j, e, revenue, cost, minutes, adopted, subscribed, attachment, quit_rate, cancellation,
-    minute_value, lifetime_cap, attachment_value, retention_value, out,
+    minute_value, lifetime_cap, attachment_value, retention_value, out, own, wellbeing,
+    objective_now, profit_now,
 ):  # fmt: skip
     """Provider ``j``'s attention and intimacy objectives (policies.objective) and profit per
-    user into ``out`` (3, N); ``e`` holds exp of :func:`objective_arguments`."""
+    user into ``out`` (3, N); ``e`` holds exp of :func:`objective_arguments`. With ``own``
+    0 (attention), 1 (intimacy) or 2 (wellbeing) also adds the provider's own objective and
+    profit to its window's sums (policies.record)."""
     n = minutes.shape[0]
     for i in range(n):
         rev = revenue[i, j]
@@ -177,3 +180,6 @@ def objectives(
         value += retention_value
         out[1, i] = (1.0 if adopted[i, j] else 0.0) * value
         out[2, i] = rev - cost[i, j]
+        if own >= 0:
+            objective_now[i] += out[own, i] if own < 2 else wellbeing[i]
+            profit_now[i] += out[2, i]
