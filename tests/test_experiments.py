@@ -9,7 +9,7 @@ from sim.experiments import expand, load
 from sim.params import ParamError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "experiments"
-NAMES = ["headline", "lockdown", "regulation", "personalisation", "sensitivity"]
+NAMES = sorted(p.stem for p in SHIPPED.glob("*.toml"))
 
 SMALL = """
 name = "small"
