@@ -293,32 +293,38 @@ class EconomyModel(mesa.Model):
         two = prm.mechanisms.two_selves
         shape = (n, P)
         R = self.work("R", (n, P + 2))
-        z = self.work("choice.z", (2 if two else 1, n, P + 2))
         cap = self.work("choice.cap", shape)
-        lever = {k: kernels.per_user(lev[k], n) for k in ("ad_load", "hooks", "nudge")}
-        availability = kernels.per_user(cons.availability, n)
-        social_scale = kernels.per_user(cons.social_scale, n, 1)
-        choice_kernels.scaled_values(
-            choice_kernels.constants(prm, self.companion_empathy), u.fit, u.knowledge,
-            u.perceived_manipulation, u.emotional_knowledge, u.attachment, u.habit, u.adopted,
-            u.subscribed, u.loneliness, u.self_control, u.offline_value, lever["ad_load"],
-            lever["hooks"], lever["nudge"], kernels.per_user(cons.bonus, n), cons.any_bonus,
-            self.counts, self.degree_at_least_1, prm.mechanisms.network_effects, availability,
-            social_scale, kernels.per_user(cons.cap, n), prm.companion.free_minutes,
-            self.is_companion, two, self.streams("taste", self.day), R, z, cap,
-        )  # fmt: skip
-        np.exp(z, out=z)
         compulsive = self.work("choice.compulsive", shape)
         self.planned_social = self.work("choice.planned", n)
         for name in ("offline_minutes", "compulsive_minutes", "consumption_value"):
             if getattr(u, name).shape != (n,):  # pragma: no cover - set up by make_users
                 setattr(u, name, np.zeros(n))
-        choice_kernels.minutes(
-            z, availability, u.adopted, social_scale, u.budget, cap,
-            kernels.per_user(cons.commitment, n), two and cons.any_commitment, two,
-            prm.choice.min_session, R, prm.wellbeing.value_minutes, u.minutes, compulsive,
-            self.planned_social, u.offline_minutes, u.compulsive_minutes, u.consumption_value,
-        )  # fmt: skip
+        lever = {k: kernels.per_user(lev[k], n) for k in ("ad_load", "hooks", "nudge")}
+        availability = kernels.per_user(cons.availability, n)
+        social_scale = kernels.per_user(cons.social_scale, n, 1)
+        bonus, cap_iv = kernels.per_user(cons.bonus, n), kernels.per_user(cons.cap, n)
+        commitment = kernels.per_user(cons.commitment, n)
+        k = choice_kernels.constants(prm, self.companion_empathy)
+        taste = self.streams("taste", self.day)
+        buf = self.work("choice.z", (min(n, kernels.BLOCK), 2 if two else 1, P + 2))
+        for start, stop in kernels.blocks(n):
+            z = buf[: stop - start]
+            choice_kernels.scaled_values(
+                start, stop, k, u.fit, u.knowledge, u.perceived_manipulation,
+                u.emotional_knowledge, u.attachment, u.habit, u.adopted, u.subscribed,
+                u.loneliness, u.self_control, u.offline_value, lever["ad_load"],
+                lever["hooks"], lever["nudge"], bonus, cons.any_bonus, self.counts,
+                self.degree_at_least_1, prm.mechanisms.network_effects, availability,
+                social_scale, cap_iv, prm.companion.free_minutes, self.is_companion, two,
+                taste, R, z, cap,
+            )  # fmt: skip
+            np.exp(z, out=z)
+            choice_kernels.minutes(
+                start, stop, z, availability, u.adopted, social_scale, u.budget, cap,
+                commitment, two and cons.any_commitment, two, prm.choice.min_session, R,
+                prm.wellbeing.value_minutes, u.minutes, compulsive, self.planned_social,
+                u.offline_minutes, u.compulsive_minutes, u.consumption_value,
+            )  # fmt: skip
         np.expm1(u.consumption_value, out=u.consumption_value)
         np.negative(u.consumption_value, out=u.consumption_value)
         today.cap, today.compulsive, today.R = cap, compulsive, R

@@ -150,3 +150,27 @@ def test_sim_numba_0_selects_the_numpy_path():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@needs_numba
+def test_blocks_of_users_change_nothing(monkeypatch):
+    """Kernels that work block by block give the same results whatever the block size."""
+    case = CASES["interventions"]
+    whole = outcome(True, *case)
+    monkeypatch.setattr(kernels, "BLOCK", 56)
+    assert len(kernels.blocks(400)) > 4
+    blocked = outcome(True, *case)
+    differ = [k for k in whole if not np.array_equal(whole[k], blocked[k], equal_nan=True)]
+    assert not differ, differ[:10]
+
+
+def test_block_sums_are_numpys(monkeypatch):
+    monkeypatch.setattr(kernels, "BLOCK", 200)
+    rng = np.random.default_rng(2)
+    for n in (1, 199, 200, 201, 1000, 4099):
+        x = rng.normal(size=n)
+        parts = [x[a:b].sum() for a, b in kernels.blocks(n)]
+        assert [b - a for a, b in kernels.blocks(n)] and sum(
+            b - a for a, b in kernels.blocks(n)
+        ) == n
+        assert kernels.tree_sum(parts, n) == x.sum()

@@ -18,6 +18,7 @@ so only the first run on a machine pays for compiling them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 import numpy as np
@@ -62,6 +63,47 @@ def per_user(x, n: int, ndim: int = 2):
 def at(a, i):
     """Row of user ``i`` in an array from :func:`per_user`."""
     return i if a.shape[0] > 1 else 0
+
+
+BLOCK = 8192  # users a kernel handles between two numpy calls: its buffers stay in cache
+
+
+def blocks(n: int) -> tuple[tuple[int, int], ...]:
+    """Ranges ``(start, stop)`` of at most :data:`BLOCK` users covering ``range(n)`` in order:
+    the subtrees of numpy's pairwise summation of ``n`` values (halves split at multiples of
+    8), so per-block sums add up to numpy's sum in :func:`tree_sum`."""
+    return _blocks(n, BLOCK)
+
+
+@functools.lru_cache(maxsize=16)
+def _blocks(n: int, size: int) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+
+    def split(start: int, count: int) -> None:
+        if count <= size:
+            out.append((start, start + count))
+            return
+        half = count // 2
+        half -= half % 8
+        split(start, half)
+        split(start + half, count - half)
+
+    split(0, n)
+    return tuple(out)
+
+
+def tree_sum(partial, n: int):
+    """numpy's sum of ``n`` values from the sums ``partial`` of its :func:`blocks`, in order."""
+    it, size = iter(partial), BLOCK
+
+    def node(count: int):
+        if count <= size:
+            return next(it)
+        half = count // 2
+        half -= half % 8
+        return node(half) + node(count - half)
+
+    return node(n)
 
 
 def enabled() -> bool:

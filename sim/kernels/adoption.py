@@ -42,11 +42,16 @@ def remember(
 def decide(
     j, rng, e, adopted, quit_day, quit_rate, marketing, word_of_mouth, network, endorse_product,
     manipulation_wom, perceived, friend_counts, indptr, target, degree, appeal_companion,
-    ai_openness, loneliness, availability, quits, joins,
+    ai_openness, loneliness, availability, quits, joins, endorser,
 ):  # fmt: skip
     """Quits and joins of provider column ``j`` from one uniform per user (adoption.update);
-    ``e`` holds the exponentials of :func:`remember`'s arguments."""
+    ``e`` holds the exponentials of :func:`remember`'s arguments, ``endorser`` (N,) is a work
+    buffer."""
     n = adopted.shape[0]
+    if network and endorse_product:  # each user's weight as a friend who endorses it
+        for f in range(n):
+            a = 1.0 if adopted[f, j] else 0.0
+            endorser[f] = a * (1.0 - manipulation_wom * perceived[f, j])
     for i in range(n):
         draw = rng.random()
         hazard = quit_rate * (1.0 / (e[0, i, j] + 1.0))
@@ -57,10 +62,7 @@ def decide(
             if endorse_product:  # friends who use it and do not feel manipulated
                 s = 0.0
                 for k in range(indptr[i], indptr[i + 1]):
-                    f = target[k]
-                    s += (1.0 if adopted[f, j] else 0.0) * (
-                        1.0 - manipulation_wom * perceived[f, j]
-                    )
+                    s += endorser[target[k]]
             else:
                 s = friend_counts[i, j]
             share = s / max(degree[i], 1)

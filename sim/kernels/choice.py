@@ -64,20 +64,21 @@ def constants(params, empathy: float) -> ChoiceConstants:
 
 @jit
 def scaled_values(
-    k, fit, knowledge, perceived, emotional, attachment, habit, adopted, subscribed,
+    start, stop, k, fit, knowledge, perceived, emotional, attachment, habit, adopted, subscribed,
     loneliness, self_control, offline_value, ad_load, hooks, nudge, bonus, any_bonus,
     friend_counts, degree, fomo, availability, social_scale, cap_iv, free_minutes, comp,
     two_selves, rng, R, z, cap,
 ):  # fmt: skip
-    """Fill R (N, P + 2), cap (N, P) and z (2, N, P + 2): decision values over temperature
-    less their maximum over available options, clipped at 0 (impulsive split in z[0],
-    reflective in z[1]), ready for ``exp``."""
-    n, P = fit.shape
+    """For users ``start`` to ``stop``, fill R (N, P + 2), cap (N, P) and z (block, 2, P + 2):
+    decision values over temperature less their maximum over available options, clipped at
+    0 (impulsive split in z[:, 0], reflective in z[:, 1]), ready for ``exp``."""
+    P = fit.shape[1]
     O = P + 2  # noqa: E741
     pull = np.empty(P)
     shock = np.empty(O)
     avail = np.empty(O)
-    for i in range(n):
+    for i in range(start, stop):
+        b = i - start
         nudged = 0.0
         for j in range(P):
             f = fit[i, j]
@@ -127,11 +128,11 @@ def scaled_values(
                 if impulsive and o < P:
                     d += weight * pull[o]
                 d /= k.temperature
-                z[s, i, o] = d
+                z[b, s, o] = d
                 barred = d + (0.0 if avail[o] > 0.0 else -np.inf)
                 scale = barred if o == 0 else max(scale, barred)
             for o in range(O):
-                z[s, i, o] = min(z[s, i, o] - scale, 0.0)
+                z[b, s, o] = min(z[b, s, o] - scale, 0.0)
 
 
 @jit
@@ -156,25 +157,25 @@ def _split(e, avail, budget, cap, min_session, P, out):
 
 @jit
 def minutes(
-    z, availability, adopted, social_scale, budget, cap, commitment, any_commitment,
+    start, stop, z, availability, adopted, social_scale, budget, cap, commitment, any_commitment,
     two_selves, min_session, R, value_minutes, minutes_out, compulsive, planned, offline,
     compulsive_minutes, enjoyed,
 ):  # fmt: skip
-    """Split every user's budget from exp'd ``z``; ``enjoyed`` gets the argument of the
-    consumption value's expm1."""
-    n, P = minutes_out.shape
+    """Split the budgets of users ``start`` to ``stop`` from exp'd ``z``; ``enjoyed`` gets the
+    argument of the consumption value's expm1."""
+    P = minutes_out.shape[1]
     O = P + 2  # noqa: E741
     avail = np.empty(O)
     imp = np.empty(O)
     ref = np.empty(O)
-    for i in range(n):
+    for i in range(start, stop):
         for j in range(P):
             avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
         avail[P] = social_scale[at(social_scale, i)]
         avail[P + 1] = 1.0
-        _split(z[0, i], avail, budget[i], cap[i], min_session, P, imp)
+        _split(z[i - start, 0], avail, budget[i], cap[i], min_session, P, imp)
         if two_selves:
-            _split(z[1, i], avail, budget[i], cap[i], min_session, P, ref)
+            _split(z[i - start, 1], avail, budget[i], cap[i], min_session, P, ref)
             cut_total = 0.0
             for j in range(P):
                 c = imp[j] - ref[j]

@@ -23,26 +23,26 @@ def _share(w_e, total, degree):
 def meet(
     indptr, target, reverse, degree, w, planned, minutes, emotional, attachment, comp,
     empathy, exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days,
-    total, grow_arg, offline, social_minutes, contact_arg, relief_arg, novelty_arg,
+    offer, grow_arg, offline, social_minutes, contact_arg, relief_arg, novelty_arg,
     companion_minutes,
 ):  # fmt: skip
     """Socialising of every user; fills the arguments of the exponentials (edge and user
-    buffers), updates offline minutes, realised social minutes and days of companion use."""
+    buffers), updates offline minutes, realised social minutes and days of companion use.
+    ``offer`` (E,) is a work buffer: what each side offers a tie, so the other side's offer
+    is one read."""
     n = degree.shape[0]
     P = minutes.shape[1]
     for i in range(n):
-        t = 0.0
+        total = 0.0
         for e in range(indptr[i], indptr[i + 1]):
-            t += w[e]
-        total[i] = t
+            total += w[e]
+        for e in range(indptr[i], indptr[i + 1]):
+            offer[e] = planned[i] * _share(w[e], total, degree[i])
     for i in range(n):
         together_sum = 0.0
         contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
-            offer = planned[i] * _share(w[e], total[i], degree[i])
-            f = target[e]
-            other = planned[f] * _share(w[reverse[e]], total[f], degree[f])
-            together = min(offer, other)
+            together = min(offer[e], offer[reverse[e]])
             together_sum += together
             contact += w[e] * together
             grow_arg[e] = (-tie_growth * together) / 60.0

@@ -206,6 +206,7 @@ def _decide_compiled(model):
             wom != 0.0 and bool(u.perceived_manipulation[:, j].any()), wom,
             u.perceived_manipulation, counts, net.indptr, net.target, net.degree, not feed,
             u.ai_openness, u.loneliness, availability, quits, joins,
+            model.work("adoption.endorser", u.n),
         )  # fmt: skip
     return quits, joins, available
 

@@ -122,7 +122,7 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
         net.indptr, net.target, net.reverse, net.degree, net.strength, planned, u.minutes,
         u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
         u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
-        sp.novelty_days, work("social.total", n), grow, u.offline_minutes, u.social_minutes,
+        sp.novelty_days, work("social.offer", E), grow, u.offline_minutes, u.social_minutes,
         contact, relief_e, novelty_e, work("social.companion_minutes", n),
     )  # fmt: skip
     np.expm1(grow, out=grow)
