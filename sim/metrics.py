@@ -370,26 +370,32 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
     u, today, n, prm = model.users, model.today, model.users.n, model.params
     ap, cp, adp = prm.adaptation, prm.companion, prm.adoption
     ps = metrics_kernels.pairwise
-    args = model.work("metrics.objective_args", (2, n))
-    per_user = model.work("metrics.objective", (3, n))
+    args = kernels.block_buffer(model, "metrics.objective_args", n, (2,))
+    per_user = kernels.block_buffer(model, "metrics.objective", n, (3,))
     price = kernels.per_user(today.levers["price"], n)
+    spans = kernels.blocks(n)
     sums = {}
     for p in model.providers:
         j = p.column
-        metrics_kernels.objective_arguments(
-            j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
-            u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
-            adp.quit_scale, cp.wtp_attachment, cp.price_scale, args,
-        )  # fmt: skip
-        np.exp(args, out=args)
         own = POLICY_INDEX[p.policy] if record and model.day >= p.launch_day else -1
-        metrics_kernels.objectives(
-            j, args, today.revenue, today.cost, u.minutes, u.adopted, u.subscribed,
-            u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value, ap.lifetime_cap,
-            ap.attachment_value, ap.retention_value, per_user, own, u.wellbeing,
-            p.objective_now, p.profit_now,
-        )  # fmt: skip
-        sums[j] = tuple(ps(per_user[k], 0, n, 1) for k in range(3))
+        partial = np.empty((3, len(spans)))
+        for k, (start, stop) in enumerate(spans):
+            e, out = args(start, stop), per_user(start, stop)
+            metrics_kernels.objective_arguments(
+                start, stop, j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
+                u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
+                adp.quit_scale, cp.wtp_attachment, cp.price_scale, e,
+            )  # fmt: skip
+            np.exp(e, out=e)
+            metrics_kernels.objectives(
+                start, stop, j, e, today.revenue, today.cost, u.minutes, u.adopted,
+                u.subscribed, u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value,
+                ap.lifetime_cap, ap.attachment_value, ap.retention_value, out, own, u.wellbeing,
+                p.objective_now, p.profit_now,
+            )  # fmt: skip
+            for q in range(3):
+                partial[q, k] = ps(out[q], 0, stop - start, 1)
+        sums[j] = tuple(float(kernels.tree_sum(partial[q], n)) for q in range(3))
     return sums
 
 

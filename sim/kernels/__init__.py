@@ -65,7 +65,9 @@ def at(a, i):
     return i if a.shape[0] > 1 else 0
 
 
-BLOCK = 8192  # users a kernel handles between two numpy calls: its buffers stay in cache
+# users a kernel handles between two numpy calls, so its buffers stay in cache; at least 128,
+# the most numpy adds in one run (blocks are then subtrees of its pairwise summation)
+BLOCK = 8192
 
 
 def blocks(n: int) -> tuple[tuple[int, int], ...]:
@@ -92,6 +94,15 @@ def _blocks(n: int, size: int) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def block_buffer(model, name: str, n: int, lead: tuple = (), tail: tuple = ()):
+    """A work buffer for the largest of :func:`blocks` of ``n`` users; ``take(start, stop)``
+    views it as a C-contiguous array of shape ``lead + (stop - start,) + tail``."""
+    size = max(b - a for a, b in blocks(n))
+    k = int(np.prod(lead + tail, dtype=np.int64))
+    flat = model.work(name, k * size)
+    return lambda start, stop: flat[: k * (stop - start)].reshape(*lead, stop - start, *tail)
+
+
 def tree_sum(partial, n: int):
     """numpy's sum of ``n`` values from the sums ``partial`` of its :func:`blocks`, in order."""
     it, size = iter(partial), BLOCK
@@ -104,6 +115,22 @@ def tree_sum(partial, n: int):
         return node(half) + node(count - half)
 
     return node(n)
+
+
+def warm_up() -> float:
+    """Compile every kernel (or load it from the disk cache) by running a small model through
+    the paths the kernels take; returns the seconds it took. Benchmarks call it first, so that
+    compiling is reported apart from running."""
+    import time
+
+    from sim.interventions import Intervention
+    from sim.model import EconomyModel
+
+    t0 = time.perf_counter()
+    if ENABLED:
+        ivs = [Intervention("commitment", share=0.5, providers="feeds", value=0.5)]
+        EconomyModel(users=300, days=16, seed=0, interventions=ivs).run_model()
+    return time.perf_counter() - t0
 
 
 def enabled() -> bool:

@@ -12,13 +12,15 @@ from sim.kernels import at, jit
 
 @jit
 def remember(
-    minutes, compulsive, R, remembered, knowledge, attachment, offline_value, regret_value,
+    start, stop, minutes, compulsive, R, remembered, knowledge, attachment, offline_value, regret_value,
     value_memory, switching_knowledge, switching_attachment, quit_scale, args,
 ):  # fmt: skip
-    """Remembered value (adoption.remember_value), then in ``args`` (2, N, P) the arguments
-    of exp in the quit hazard's sigmoid and in former users' return sigmoid."""
-    n, P = minutes.shape
-    for i in range(n):
+    """Remembered value (adoption.remember_value) of users ``start`` to ``stop``, then in
+    ``args`` (2, block, P) the arguments of exp in the quit hazard's sigmoid and in former
+    users' return sigmoid."""
+    P = minutes.shape[1]
+    for i in range(start, stop):
+        b = i - start
         off = offline_value[i]
         for j in range(P):
             m = minutes[i, j]
@@ -34,27 +36,32 @@ def remember(
             remembered[i, j] = rem
             cost = switching_knowledge * knowledge[i, j] + switching_attachment * attachment[i, j]
             surplus = (rem + cost) - off
-            args[0, i, j] = -(-surplus / quit_scale)
-            args[1, i, j] = -((rem - off) / quit_scale)
+            args[0, b, j] = -(-surplus / quit_scale)
+            args[1, b, j] = -((rem - off) / quit_scale)
+
+
+@jit
+def endorsers(j, adopted, perceived, manipulation_wom, out):
+    """Each user's weight as a friend who endorses provider ``j``: a user who does not feel
+    manipulated by it (adoption.endorsing_share)."""
+    for f in range(adopted.shape[0]):
+        a = 1.0 if adopted[f, j] else 0.0
+        out[f] = a * (1.0 - manipulation_wom * perceived[f, j])
 
 
 @jit
 def decide(
-    j, rng, e, adopted, quit_day, quit_rate, marketing, word_of_mouth, network, endorse_product,
-    manipulation_wom, perceived, friend_counts, indptr, target, degree, appeal_companion,
-    ai_openness, loneliness, availability, quits, joins, endorser,
+    start, stop, j, rng, e, adopted, quit_day, quit_rate, marketing, word_of_mouth, network, endorse_product,
+    friend_counts, indptr, target, degree, appeal_companion, ai_openness, loneliness,
+    availability, quits, joins, endorser,
 ):  # fmt: skip
     """Quits and joins of provider column ``j`` from one uniform per user (adoption.update);
-    ``e`` holds the exponentials of :func:`remember`'s arguments, ``endorser`` (N,) is a work
-    buffer."""
-    n = adopted.shape[0]
-    if network and endorse_product:  # each user's weight as a friend who endorses it
-        for f in range(n):
-            a = 1.0 if adopted[f, j] else 0.0
-            endorser[f] = a * (1.0 - manipulation_wom * perceived[f, j])
-    for i in range(n):
+    for users ``start`` to ``stop``; ``e`` holds the exponentials of :func:`remember`'s
+    arguments for the block, ``endorser`` the weights of :func:`endorsers`."""
+    for i in range(start, stop):
+        b = i - start
         draw = rng.random()
-        hazard = quit_rate * (1.0 / (e[0, i, j] + 1.0))
+        hazard = quit_rate * (1.0 / (e[0, b, j] + 1.0))
         a = adopted[i, j]
         quits[i, j] = a and draw < hazard
         share = 0.0
@@ -72,5 +79,20 @@ def decide(
         else:
             prob *= 1.0
         if quit_day[i, j] >= 0:
-            prob *= 1.0 / (e[1, i, j] + 1.0)
+            prob *= 1.0 / (e[1, b, j] + 1.0)
         joins[i, j] = (not a) and draw < prob and availability[at(availability, i), j] > 0.0
+
+
+@jit
+def switchers(rng, quitters, propensity, r, adopted, availability, launched, who):
+    """Quitters who move to the one rival ``r`` (adoption.switch): one uniform per user;
+    fills ``who`` (N,) and returns how many."""
+    n = quitters.shape[0]
+    count = 0
+    for i in range(n):
+        draw = rng.random()
+        moves = quitters[i] and draw < propensity and not adopted[i, r]
+        moves = moves and launched and availability[at(availability, i), r] > 0.0
+        who[i] = moves
+        count += moves
+    return count

@@ -145,41 +145,42 @@ def users(
 
 @jit
 def objective_arguments(
-    j, remembered, knowledge, attachment, offline_value, willingness_to_pay, price,
+    start, stop, j, remembered, knowledge, attachment, offline_value, willingness_to_pay, price,
     switching_knowledge, switching_attachment, quit_scale, wtp_attachment, price_scale, args,
 ):  # fmt: skip
     """Arguments of exp in provider ``j``'s quit and cancellation hazards (adoption.quit_hazard,
-    business.cancel_hazard) for every user, into ``args`` (2, N)."""
-    n = remembered.shape[0]
-    for i in range(n):
+    business.cancel_hazard) of users ``start`` to ``stop``, into ``args`` (2, block)."""
+    for i in range(start, stop):
+        b = i - start
         cost = switching_knowledge * knowledge[i, j] + switching_attachment * attachment[i, j]
         surplus = (remembered[i, j] + cost) - offline_value[i]
-        args[0, i] = -(-surplus / quit_scale)
+        args[0, b] = -(-surplus / quit_scale)
         wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
-        args[1, i] = (wtp - price[at(price, i), j]) / price_scale
+        args[1, b] = (wtp - price[at(price, i), j]) / price_scale
 
 
 @jit
 def objectives(
-    j, e, revenue, cost, minutes, adopted, subscribed, attachment, quit_rate, cancellation,
+    start, stop, j, e, revenue, cost, minutes, adopted, subscribed, attachment, quit_rate, cancellation,
     minute_value, lifetime_cap, attachment_value, retention_value, out, own, wellbeing,
     objective_now, profit_now,
 ):  # fmt: skip
     """Provider ``j``'s attention and intimacy objectives (policies.objective) and profit per
-    user into ``out`` (3, N); ``e`` holds exp of :func:`objective_arguments`. With ``own``
+    user into ``out`` (3, block) for users ``start`` to ``stop``; ``e`` holds exp of
+    :func:`objective_arguments`. With ``own``
     0 (attention), 1 (intimacy) or 2 (wellbeing) also adds the provider's own objective and
     profit to its window's sums (policies.record)."""
-    n = minutes.shape[0]
-    for i in range(n):
+    for i in range(start, stop):
+        b = i - start
         rev = revenue[i, j]
-        out[0, i] = rev + minute_value * minutes[i, j]
-        hazard = quit_rate * (1.0 / (e[0, i] + 1.0))
-        hazard += cancellation * (1.0 / (e[1, i] + 1.0)) if subscribed[i, j] else 0.0
+        out[0, b] = rev + minute_value * minutes[i, j]
+        hazard = quit_rate * (1.0 / (e[0, b] + 1.0))
+        hazard += cancellation * (1.0 / (e[1, b] + 1.0)) if subscribed[i, j] else 0.0
         lifetime = min(lifetime_cap, 1.0 / max(hazard, 1e-9))
         value = (rev * lifetime) / 30.0 + attachment_value * attachment[i, j]
         value += retention_value
-        out[1, i] = (1.0 if adopted[i, j] else 0.0) * value
-        out[2, i] = rev - cost[i, j]
+        out[1, b] = (1.0 if adopted[i, j] else 0.0) * value
+        out[2, b] = rev - cost[i, j]
         if own >= 0:
-            objective_now[i] += out[own, i] if own < 2 else wellbeing[i]
-            profit_now[i] += out[2, i]
+            objective_now[i] += out[own, b] if own < 2 else wellbeing[i]
+            profit_now[i] += out[2, b]

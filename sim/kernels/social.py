@@ -20,36 +20,42 @@ def _share(w_e, total, degree):
 
 
 @jit
-def meet(
-    indptr, target, reverse, degree, w, planned, minutes, emotional, attachment, comp,
-    empathy, exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days,
-    offer, grow_arg, offline, social_minutes, contact_arg, relief_arg, novelty_arg,
-    companion_minutes,
-):  # fmt: skip
-    """Socialising of every user; fills the arguments of the exponentials (edge and user
-    buffers), updates offline minutes, realised social minutes and days of companion use.
-    ``offer`` (E,) is a work buffer: what each side offers a tie, so the other side's offer
-    is one read."""
+def offers(indptr, w, planned, degree, offer):
+    """What each user offers each tie: planned minutes shared in proportion to strength."""
     n = degree.shape[0]
-    P = minutes.shape[1]
     for i in range(n):
         total = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             total += w[e]
         for e in range(indptr[i], indptr[i + 1]):
             offer[e] = planned[i] * _share(w[e], total, degree[i])
-    for i in range(n):
+
+
+@jit
+def meet(
+    start, stop, indptr, reverse, w, planned, minutes, emotional, attachment, comp, empathy,
+    exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days, offer, grow_arg,
+    offline, social_minutes, args, companion_minutes,
+):  # fmt: skip
+    """Socialising of users ``start`` to ``stop``, from everyone's :func:`offers`: fills the
+    arguments of the block's exponentials (``grow_arg`` for its ties, ``args`` (3, block) for
+    people's and companions' relief and novelty), updates offline minutes, realised social
+    minutes and days of companion use."""
+    P = minutes.shape[1]
+    first_edge = indptr[start]
+    for i in range(start, stop):
+        b = i - start
         together_sum = 0.0
         contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             together = min(offer[e], offer[reverse[e]])
             together_sum += together
             contact += w[e] * together
-            grow_arg[e] = (-tie_growth * together) / 60.0
+            grow_arg[e - first_edge] = (-tie_growth * together) / 60.0
         realised = min(together_sum, planned[i])
         offline[i] += planned[i] - realised
         social_minutes[i] = realised
-        contact_arg[i] = -contact / need_minutes
+        args[0, b] = -contact / need_minutes
         # companions: heard minutes, and days of use (novelty wears off)
         heard_minutes = 0.0
         used = 0.0
@@ -66,8 +72,8 @@ def meet(
             else:
                 heard_minutes += heard * minutes[i, j]
                 used += minutes[i, j]
-        relief_arg[i] = -heard_minutes / companion_need_minutes
-        novelty_arg[i] = -exposure[i] / novelty_days
+        args[1, b] = -heard_minutes / companion_need_minutes
+        args[2, b] = -exposure[i] / novelty_days
         if used > 0.0:
             exposure[i] += 1.0
         companion_minutes[i] = used
@@ -75,27 +81,29 @@ def meet(
 
 @jit
 def update(
-    indptr, w, grow, social_on, tie_decay, contact_e, relief_e, novelty_e, companion_relief,
-    novelty_floor, baseline, loneliness, sensitivity, reference, adjustment, social_met,
-    relief, tie_mean, degree,
+    start, stop, indptr, w, grow, social_on, tie_decay, e, companion_relief, novelty_floor,
+    baseline, loneliness, sensitivity, reference, adjustment, social_met, relief, tie_mean,
+    degree,
 ):  # fmt: skip
-    """Ties and loneliness from the exponentials (``grow`` holds expm1 of the growth argument);
-    fills today's social_met, companion relief and every user's mean tie strength."""
-    n = loneliness.shape[0]
-    for i in range(n):
-        met_people = -contact_e[i]
-        novelty = novelty_floor + (1.0 - novelty_floor) * novelty_e[i]
-        k = (companion_relief * novelty) * -relief_e[i]
+    """Ties and loneliness of users ``start`` to ``stop`` from the exponentials (``grow``:
+    expm1 of the ties' growth arguments; ``e``: expm1, expm1 and exp of :func:`meet`'s
+    ``args``); fills today's social_met, companion relief and mean tie strength."""
+    first_edge = indptr[start]
+    for i in range(start, stop):
+        b = i - start
+        met_people = -e[0, b]
+        novelty = novelty_floor + (1.0 - novelty_floor) * e[2, b]
+        k = (companion_relief * novelty) * -e[1, b]
         social_met[i] = met_people
         relief[i] = k
         s = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
+        for x in range(indptr[i], indptr[i + 1]):
             if social_on:
-                g = -grow[e] * (1.0 - w[e])
-                g -= tie_decay * w[e]
-                x = w[e] + g
-                w[e] = min(max(x, 0.0), 1.0)
-            s += w[e]
+                g = -grow[x - first_edge] * (1.0 - w[x])
+                g -= tie_decay * w[x]
+                v = w[x] + g
+                w[x] = min(max(v, 0.0), 1.0)
+            s += w[x]
         tie_mean[i] = s / max(degree[i], 1)
         if social_on:
             met = 1.0 - (1.0 - met_people) * (1.0 - k)

@@ -9,12 +9,13 @@ from sim.kernels import at, jit
 
 @jit
 def habit_and_learning_arguments(
-    minutes, habit, habit_on, formation, reference_minutes, learning_on, rate, emotional_rate,
+    start, stop, minutes, habit, habit_on, formation, reference_minutes, learning_on, rate, emotional_rate,
     depth, empathy, comp, args,
 ):  # fmt: skip
-    """Habit (habit.update), then in ``args`` (2, N, P) the arguments of expm1 in learning."""
-    n, P = minutes.shape
-    for i in range(n):
+    """Habit (habit.update), then in ``args`` (2, block, P) the arguments of expm1 in learning, for users ``start`` to ``stop``."""
+    P = minutes.shape[1]
+    for i in range(start, stop):
+        b = i - start
         for j in range(P):
             m = minutes[i, j]
             if habit_on:
@@ -23,53 +24,55 @@ def habit_and_learning_arguments(
             if learning_on:
                 hours = m / 60.0
                 d = depth[at(depth, i), j]
-                args[0, i, j] = (-rate * d) * hours
+                args[0, b, j] = (-rate * d) * hours
                 if comp[j]:
-                    args[1, i, j] = -((emotional_rate * d) * empathy) * hours
+                    args[1, b, j] = -((emotional_rate * d) * empathy) * hours
                 else:
-                    args[1, i, j] = 0.0
+                    args[1, b, j] = 0.0
 
 
 @jit
 def learn_and_attachment_arguments(
-    minutes, e, knowledge, emotional, learning_on, forgetting, attachment_on, comp, empathy,
+    start, stop, minutes, e, knowledge, emotional, learning_on, forgetting, attachment_on, comp, empathy,
     rate, decay, erosion, perceived, args,
 ):  # fmt: skip
     """Learning (learning.update) from ``e`` = expm1 of the arguments above, then in ``args``
     (2, N, P) the arguments of expm1 and exp in attachment."""
-    n, P = minutes.shape
+    P = minutes.shape[1]
     keep = 1.0 - forgetting
-    for i in range(n):
+    for i in range(start, stop):
+        b = i - start
         for j in range(P):
             m = minutes[i, j]
             if learning_on:
                 k = knowledge[i, j]
-                k += (1.0 - k) * -e[0, i, j]
+                k += (1.0 - k) * -e[0, b, j]
                 ek = emotional[i, j]
                 if comp[j]:
-                    ek += (1.0 - ek) * -e[1, i, j]
+                    ek += (1.0 - ek) * -e[1, b, j]
                 forget = keep if m == 0.0 else 1.0
                 knowledge[i, j] = k * forget
                 emotional[i, j] = ek * forget
             if attachment_on:
                 if comp[j]:
                     warmth = empathy * (0.5 + 0.5 * emotional[i, j])
-                    args[0, i, j] = (-rate * warmth) * (m / 60.0)
-                    args[1, i, j] = -(decay + erosion * perceived[i, j])
+                    args[0, b, j] = (-rate * warmth) * (m / 60.0)
+                    args[1, b, j] = -(decay + erosion * perceived[i, j])
                 else:
-                    args[0, i, j] = args[1, i, j] = 0.0
+                    args[0, b, j] = args[1, b, j] = 0.0
 
 
 @jit
-def attach(e, attachment, comp):
+def attach(start, stop, e, attachment, comp):
     """Attachment (attachment.update) from expm1 and exp of the arguments above."""
-    n, P = attachment.shape
-    for i in range(n):
+    P = attachment.shape[1]
+    for i in range(start, stop):
+        b = i - start
         for j in range(P):
             if comp[j]:
                 a = attachment[i, j]
-                a += (1.0 - a) * -e[0, i, j]
-                attachment[i, j] = a * e[1, i, j]
+                a += (1.0 - a) * -e[0, b, j]
+                attachment[i, j] = a * e[1, b, j]
 
 
 @jit

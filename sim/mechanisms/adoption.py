@@ -171,22 +171,14 @@ def _decide(model):
 
 
 def _decide_compiled(model):
-    """:func:`_decide` with :mod:`sim.kernels.adoption`, bit for bit."""
+    """:func:`_decide` with :mod:`sim.kernels.adoption`, bit for bit, block by block of users."""
     u, ap, today, prm = model.users, model.params.adoption, model.today, model.params
-    c = prm.choice
+    c, n = prm.choice, u.n
     shape = u.minutes.shape
-    e = model.work("adoption.exp", (2, *shape))
-    adoption_kernels.remember(
-        u.minutes, today.compulsive, today.R, u.remembered_value, u.knowledge, u.attachment,
-        u.offline_value, c.regret_value, ap.value_memory, ap.switching_knowledge,
-        ap.switching_attachment, ap.quit_scale, e,
-    )  # fmt: skip
-    if not prm.mechanisms.adoption:
-        return None, None, None
-    np.exp(e, out=e)
+    on = prm.mechanisms.adoption
     launched = np.array([model.day >= p.launch_day for p in model.providers])
     available = launched & (today.constraints.availability > 0)
-    availability = kernels.per_user(today.constraints.availability, u.n)
+    availability = kernels.per_user(today.constraints.availability, n)
     quits = model.work("adoption.quits", shape, bool)
     joins = model.work("adoption.joins", shape, bool)
     quits.fill(False)
@@ -194,20 +186,38 @@ def _decide_compiled(model):
     wom = prm.manipulation.word_of_mouth
     net = model.network
     counts = model.friend_counts(u.adopted)
+    deciding = []  # (provider, its stream, whether friends' endorsements need the product)
     for p in model.providers:
-        j = p.column
-        if not launched[j]:
-            continue
-        feed = p.kind == "feed"
-        adoption_kernels.decide(
-            j, model.streams(f"adoption:{p.name}", model.day), e, u.adopted, u.quit_day,
-            ap.quit_rate, prm.feed.marketing if feed else prm.companion.marketing,
-            ap.word_of_mouth, prm.mechanisms.network_effects,
-            wom != 0.0 and bool(u.perceived_manipulation[:, j].any()), wom,
-            u.perceived_manipulation, counts, net.indptr, net.target, net.degree, not feed,
-            u.ai_openness, u.loneliness, availability, quits, joins,
-            model.work("adoption.endorser", u.n),
+        if on and launched[p.column]:
+            j = p.column
+            product = prm.mechanisms.network_effects and wom != 0.0
+            product = product and bool(u.perceived_manipulation[:, j].any())
+            endorser = model.work(f"adoption.endorser.{j}", n if product else 1)
+            if product:
+                adoption_kernels.endorsers(j, u.adopted, u.perceived_manipulation, wom, endorser)
+            deciding.append((p, model.streams(f"adoption:{p.name}", model.day), product, endorser))
+    args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
+    for start, stop in kernels.blocks(n):
+        e = args(start, stop)
+        adoption_kernels.remember(
+            start, stop, u.minutes, today.compulsive, today.R, u.remembered_value, u.knowledge,
+            u.attachment, u.offline_value, c.regret_value, ap.value_memory,
+            ap.switching_knowledge, ap.switching_attachment, ap.quit_scale, e,
         )  # fmt: skip
+        if not on:
+            continue
+        np.exp(e, out=e)
+        for p, rng, product, endorser in deciding:
+            feed = p.kind == "feed"
+            adoption_kernels.decide(
+                start, stop, p.column, rng, e, u.adopted, u.quit_day, ap.quit_rate,
+                prm.feed.marketing if feed else prm.companion.marketing, ap.word_of_mouth,
+                prm.mechanisms.network_effects, product, counts, net.indptr, net.target,
+                net.degree, not feed, u.ai_openness, u.loneliness, availability, quits, joins,
+                endorser,
+            )  # fmt: skip
+    if not on:
+        return None, None, None
     return quits, joins, available
 
 
@@ -257,6 +267,19 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
     if not rivals or not quitters.any():
         return
     rng = model.streams(f"switch:{provider.name}", model.day)
+    if kernels.enabled() and len(rivals) == 1:
+        r = rivals[0]
+        who = model.work("adoption.switchers", u.n, bool)
+        moved = adoption_kernels.switchers(
+            rng, np.ascontiguousarray(quitters), model.params.adoption.switch_propensity, r,
+            u.adopted, kernels.per_user(model.today.constraints.availability, u.n),
+            bool(model.day >= model.providers[r].launch_day), who,
+        )  # fmt: skip
+        if moved:
+            start_spells(model, r, who)
+        model.loyalty.switches += moved
+        model.loyalty.switches_today += moved
+        return
     moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
     if len(rivals) == 1:  # the pick's draws would be the stream's last: no need to make them
         pick = np.full(u.n, rivals[0])

@@ -23,15 +23,17 @@ def update(model) -> None:
     if not model.params.mechanisms.attachment or not comp.any():
         return
     if kernels.enabled():
-        args = model.work("stocks.args", (2, *u.minutes.shape))
-        stocks.learn_and_attachment_arguments(
-            u.minutes, args, u.knowledge, u.emotional_knowledge, False, 0.0, True, comp,
-            model.companion_empathy, ap.rate, ap.decay, ap.manipulation_erosion,
-            u.perceived_manipulation, args,
-        )  # fmt: skip
-        np.expm1(args[0], out=args[0])
-        np.exp(args[1], out=args[1])
-        stocks.attach(args, u.attachment, comp)
+        args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
+        for start, stop in kernels.blocks(u.n):
+            e = args(start, stop)
+            stocks.learn_and_attachment_arguments(
+                start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, False, 0.0, True,
+                comp, model.companion_empathy, ap.rate, ap.decay, ap.manipulation_erosion,
+                u.perceived_manipulation, e,
+            )  # fmt: skip
+            np.expm1(e[0], out=e[0])
+            np.exp(e[1], out=e[1])
+            stocks.attach(start, stop, e, u.attachment, comp)
         return
     a = u.attachment[:, comp]
     hours = u.minutes[:, comp] / 60.0

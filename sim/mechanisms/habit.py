@@ -21,7 +21,7 @@ def update(model) -> None:
         return
     if kernels.enabled():
         stocks.habit_and_learning_arguments(
-            u.minutes, u.habit, True, h.formation, h.reference_minutes, False, 0.0, 0.0,
+            0, u.n, u.minutes, u.habit, True, h.formation, h.reference_minutes, False, 0.0, 0.0,
             kernels.per_user(0.0, u.n), 0.0, model.is_companion, u.minutes[None],
         )  # fmt: skip
         return

@@ -47,14 +47,16 @@ def _update_compiled(model) -> None:
     u, lp, on = model.users, model.params.learning, model.params.mechanisms
     if not on.learning:
         return
-    args = model.work("stocks.args", (2, *u.minutes.shape))
-    stocks.habit_and_learning_arguments(
-        u.minutes, u.habit, False, 0.0, 1.0, True, lp.rate,
-        lp.emotional_rate, kernels.per_user(model.today.levers["personalisation"], u.n),
-        model.companion_empathy, model.is_companion, args,
-    )  # fmt: skip
-    np.expm1(args, out=args)
-    stocks.learn_and_attachment_arguments(
-        u.minutes, args, u.knowledge, u.emotional_knowledge, True, lp.forgetting, False,
-        model.is_companion, 0.0, 0.0, 0.0, 0.0, u.perceived_manipulation, args,
-    )  # fmt: skip
+    args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
+    depth = kernels.per_user(model.today.levers["personalisation"], u.n)
+    for start, stop in kernels.blocks(u.n):
+        e = args(start, stop)
+        stocks.habit_and_learning_arguments(
+            start, stop, u.minutes, u.habit, False, 0.0, 1.0, True, lp.rate, lp.emotional_rate,
+            depth, model.companion_empathy, model.is_companion, e,
+        )  # fmt: skip
+        np.expm1(e, out=e)
+        stocks.learn_and_attachment_arguments(
+            start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, True, lp.forgetting,
+            False, model.is_companion, 0.0, 0.0, 0.0, 0.0, u.perceived_manipulation, e,
+        )  # fmt: skip

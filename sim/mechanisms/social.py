@@ -107,34 +107,37 @@ def tie_strength(model) -> np.ndarray:
 
 
 def _socialise_compiled(model, planned: np.ndarray) -> None:
-    """:func:`socialise` with :mod:`sim.kernels.social`, bit for bit; also keeps each user's
-    mean tie strength for the rest of the day and the companion minutes of the day."""
+    """:func:`socialise` with :mod:`sim.kernels.social`, bit for bit, block by block of users;
+    also keeps each user's mean tie strength for the rest of the day and the companion
+    minutes of the day."""
     u, net, sp, today = model.users, model.network, model.params.social, model.today
     n, E = u.n, net.target.shape[0]
-    work = model.work
-    grow = work("social.grow", E)
-    contact, relief_e, novelty_e = (
-        work(f"social.{k}", n) for k in ("contact", "relief", "novelty")
-    )
+    work, ptr = model.work, net.indptr
     if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
         u.social_minutes = np.zeros(n)
-    social_kernels.meet(
-        net.indptr, net.target, net.reverse, net.degree, net.strength, planned, u.minutes,
-        u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
-        u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
-        sp.novelty_days, work("social.offer", E), grow, u.offline_minutes, u.social_minutes,
-        contact, relief_e, novelty_e, work("social.companion_minutes", n),
-    )  # fmt: skip
-    np.expm1(grow, out=grow)
-    np.expm1(contact, out=contact)
-    np.expm1(relief_e, out=relief_e)
-    np.exp(novelty_e, out=novelty_e)
+    offer = work("social.offer", E)
+    social_kernels.offers(ptr, net.strength, planned, net.degree, offer)
+    spans = kernels.blocks(n)
+    grow = work("social.grow", max(int(ptr[b] - ptr[a]) for a, b in spans))
+    args = kernels.block_buffer(model, "social.args", n, (3,))
     today.social_met, today.companion_relief = np.empty(n), np.empty(n)
     tie_mean = work("social.tie_mean", n)
-    social_kernels.update(
-        net.indptr, net.strength, grow, model.params.mechanisms.social, sp.tie_decay, contact,
-        relief_e, novelty_e, sp.companion_relief, sp.novelty_floor, u.loneliness_baseline,
-        u.loneliness, sp.sensitivity, sp.reference_fulfilment, sp.adjustment, today.social_met,
-        today.companion_relief, tie_mean, net.degree,
-    )  # fmt: skip
+    for start, stop in spans:
+        g, e = grow[: ptr[stop] - ptr[start]], args(start, stop)
+        social_kernels.meet(
+            start, stop, ptr, net.reverse, net.strength, planned, u.minutes,
+            u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
+            u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
+            sp.novelty_days, offer, g, u.offline_minutes, u.social_minutes, e,
+            work("social.companion_minutes", n),
+        )  # fmt: skip
+        np.expm1(g, out=g)
+        np.expm1(e[:2], out=e[:2])
+        np.exp(e[2], out=e[2])
+        social_kernels.update(
+            start, stop, ptr, net.strength, g, model.params.mechanisms.social, sp.tie_decay, e,
+            sp.companion_relief, sp.novelty_floor, u.loneliness_baseline, u.loneliness,
+            sp.sensitivity, sp.reference_fulfilment, sp.adjustment, today.social_met,
+            today.companion_relief, tie_mean, net.degree,
+        )  # fmt: skip
     model.tie_mean = (model.steps, tie_mean)
