@@ -4,10 +4,12 @@
     python benchmarks/bench.py --json           # the same as JSON on stdout
     python benchmarks/bench.py --million        # also 1,000,000 users for 365 days (minutes)
     python benchmarks/bench.py --quick          # small sizes, to check the script works
+    python benchmarks/bench.py --numpy          # also the numpy path (SIM_NUMBA=0) per size
 
 Measured on the default market (two feeds, two companions, mean degree 10, every mechanism
 on), each size in a fresh process so peak memory is that size's own:
-- throughput: simulated user-days per second of stepping (set-up reported apart);
+- throughput: simulated user-days per second of stepping (set-up and compiling reported
+  apart: each child first compiles the Numba kernels, or loads them from the disk cache);
 - peak memory per user: the process's peak resident memory over users (imports included);
 - time per step of the day, as ``sim run --profile`` shows it;
 - sweep throughput: runs per minute of a small experiment with ``sim sweep`` on 1 and 2 workers;
@@ -38,8 +40,10 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 t0 = time.perf_counter()
+from sim import kernels
 from sim.model import EconomyModel
 from sim.scenarios import resolve
+compile_s = kernels.warm_up()
 params, _ = resolve("mixed", sets={sets!r}, users={users}, days={days}, seed={seed})
 t1 = time.perf_counter()
 model = EconomyModel(params)
@@ -50,6 +54,7 @@ t3 = time.perf_counter()
 c3 = time.process_time()
 print(json.dumps({{
     "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": c3 - c2,
+    "compile_s": compile_s, "engine": "numba" if kernels.enabled() else "numpy",
     "load_average": __import__("os").getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "state_bytes": model.memory_bytes(),
@@ -76,17 +81,21 @@ print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds, "run_cpu_
 """
 
 
-def child(code: str) -> dict:
+def child(code: str, numpy_only: bool = False) -> dict:
+    env = {**os.environ, "SIM_NUMBA": "0"} if numpy_only else None
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT, env=env
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def project(users: int, days: int, sets: dict | None = None, seed: int = 1) -> dict:
-    r = child(CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {}))
+def project(
+    users: int, days: int, sets: dict | None = None, seed: int = 1, numpy_only: bool = False
+) -> dict:
+    code = CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {})
+    r = child(code, numpy_only)
     r["user_days_per_s"] = users * days / r["run_s"]
     r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     r["bytes_per_user"] = r["peak_rss_bytes"] / users
@@ -158,6 +167,12 @@ def machine() -> dict:
     import numpy
 
     info["numpy"] = numpy.__version__
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+    except ImportError:
+        info["numba"] = None
     info["load_average_at_start"] = os.getloadavg()[0]
     return info
 
@@ -171,6 +186,11 @@ def measure(args) -> dict:
     for n in sizes:
         log(f"project: {n:,} users x {days} days")
         out["scaling"].append(project(n, days))
+    if args.numpy:
+        out["numpy_path"] = []
+        for n in sizes[:2]:
+            log(f"project, numpy path (SIM_NUMBA=0): {n:,} users x {days} days")
+            out["numpy_path"].append(project(n, days, numpy_only=True))
     mesa_users = 1_000 if args.quick else 10_000
     mesa_days = 5 if args.quick else args.mesa_days
     log(f"mesa reference: {mesa_users:,} users x {mesa_days} days")
@@ -206,13 +226,14 @@ def table(r: dict) -> str:
         "",
     ]
     lines.append(
-        "| users | days | set-up s | run s | user-days/s | user-days per CPU-s "
-        "| peak memory per user | load |"
+        "| path | users | days | compile s | set-up s | run s | user-days/s "
+        "| user-days per CPU-s | peak memory per user | load |"
     )
-    lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for s in r["scaling"]:
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for s in r["scaling"] + r.get("numpy_path", []):
         lines.append(
-            f"| {s['users']:,} | {s['days']} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
+            f"| {s.get('engine', 'numpy')} | {s['users']:,} | {s['days']} | "
+            f"{s.get('compile_s', 0.0):.1f} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
             f"{s['user_days_per_s']:,.0f} | {s['user_days_per_cpu_s']:,.0f} | "
             f"{s['bytes_per_user'] / 1024:.2f} KB | {s['load_average']:.1f} |"
         )
@@ -287,6 +308,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 users (minutes)")
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
+    ap.add_argument("--numpy", action="store_true", help="also the numpy path (SIM_NUMBA=0)")
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--mesa-days", type=int, default=10, help="days of the Mesa reference")
     ap.add_argument(

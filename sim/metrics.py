@@ -432,7 +432,7 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     w_mean = total(w) / n
     ref_mean, ref_sd = model.wellbeing_reference
     ref_sd = measured_sd(model, ref_sd)
-    ad_revenue = total(today.ad_revenue)
+    ad_revenue = today.totals["ad_revenue"]
     revenue, cost = total(today.revenue), total(today.cost)
     objective_sums = {"attention": 0, "intimacy": 0}
     provider = {}
@@ -481,12 +481,12 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
         "switches": model.loyalty.switches_today,
         "ad_revenue_per_user_day": ad_revenue / n,
         "ad_revenue_per_feed_user_day": ad_revenue / max(feed_active, 1),
-        "subscription_revenue_per_user_day": total(today.subscription_revenue) / n,
-        "commerce_revenue_per_user_day": total(today.commerce_revenue) / n,
+        "subscription_revenue_per_user_day": today.totals["subscription_revenue"] / n,
+        "commerce_revenue_per_user_day": today.totals["commerce_revenue"] / n,
         "revenue_per_user_day": revenue / n,
         "provider_cost_per_user_day": cost / n,
         "provider_profit_per_user_day": (revenue - cost) / n,
-        "ad_tax_per_user_day": total(today.ad_tax_paid) / n,
+        "ad_tax_per_user_day": today.totals["ad_tax_paid"] / n,
         "attention_objective_per_user_day": objective_sums["attention"] / n,
         "intimacy_objective_per_user_day": objective_sums["intimacy"] / n,
     }

@@ -53,6 +53,7 @@ class Today:
     subscription_revenue: np.ndarray | None = None
     commerce_revenue: np.ndarray | None = None
     cost: np.ndarray | None = None
+    totals: dict[str, float] = field(default_factory=dict)  # sums of (N, P) arrays not kept
     tactics: int = 0
     sessions: int = 0
 
@@ -293,7 +294,7 @@ class EconomyModel(mesa.Model):
         two = prm.mechanisms.two_selves
         shape = (n, P)
         R = self.work("R", (n, P + 2))
-        cap = self.work("choice.cap", shape)
+        caps = kernels.block_buffer(self, "choice.cap", n, (), (P,))
         compulsive = self.work("choice.compulsive", shape)
         self.planned_social = self.work("choice.planned", n)
         for name in ("offline_minutes", "compulsive_minutes", "consumption_value"):
@@ -308,7 +309,7 @@ class EconomyModel(mesa.Model):
         taste = self.streams("taste", self.day)
         buf = self.work("choice.z", (min(n, kernels.BLOCK), 2 if two else 1, P + 2))
         for start, stop in kernels.blocks(n):
-            z = buf[: stop - start]
+            z, cap = buf[: stop - start], caps(start, stop)
             choice_kernels.scaled_values(
                 start, stop, k, u.fit, u.knowledge, u.perceived_manipulation,
                 u.emotional_knowledge, u.attachment, u.habit, u.adopted, u.subscribed,
@@ -327,7 +328,8 @@ class EconomyModel(mesa.Model):
             )  # fmt: skip
         np.expm1(u.consumption_value, out=u.consumption_value)
         np.negative(u.consumption_value, out=u.consumption_value)
-        today.cap, today.compulsive, today.R = cap, compulsive, R
+        # today's caps are not kept: the compiled farewells work them out again
+        today.cap, today.compulsive, today.R = None, compulsive, R
 
     @property
     def neighbours(self):
@@ -382,10 +384,7 @@ class EconomyModel(mesa.Model):
                 progress(self.day)
 
     def memory_bytes(self) -> int:
-        net = self.network
-        return self.users.nbytes() + sum(
-            a.nbytes for a in (net.source, net.target, net.reverse, net.degree, net.strength)
-        )
+        return self.users.nbytes() + self.network.nbytes()
 
     def describe_state(self) -> dict[str, Any]:
         return {p.name: dict(p.levers) for p in self.providers}

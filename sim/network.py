@@ -21,11 +21,26 @@ from sim.rng import Streams
 
 @dataclass
 class Network:
-    source: np.ndarray  # (E,) user at this end
     target: np.ndarray  # (E,) user at the other end
     reverse: np.ndarray  # (E,) index of the same tie seen from the other end
     degree: np.ndarray  # (N,)
     strength: np.ndarray  # (E,) 0-1
+
+    @property
+    def source(self) -> np.ndarray:
+        """(E,) user at this end of each tie: each user repeated ``degree`` times. Built on
+        first use (the compiled kernels read the ties by :attr:`indptr` instead)."""
+        src = self.__dict__.get("_source")
+        if src is None:
+            src = np.repeat(np.arange(self.degree.shape[0], dtype=self.target.dtype), self.degree)
+            self.__dict__["_source"] = src
+        return src
+
+    def nbytes(self) -> int:
+        """Memory held by the network's arrays, including any built on first use."""
+        kept = (self.target, self.reverse, self.degree, self.strength)
+        lazy = [v for k, v in self.__dict__.items() if k in ("_source", "_indptr")]
+        return sum(a.nbytes for a in (*kept, *lazy))
 
     @property
     def indptr(self) -> np.ndarray:
@@ -169,7 +184,6 @@ def make_network(params: Params, streams: Streams) -> Network:
     # the memory of the edge arrays, and less to read every day
     index = np.int32 if 2 * m < 2**31 else np.int64
     return Network(
-        source=src.astype(index),
         target=dst.astype(index),
         reverse=reverse.astype(index),
         degree=degree,

@@ -70,11 +70,11 @@ def at(a, i):
 BLOCK = 8192
 
 
-def blocks(n: int) -> tuple[tuple[int, int], ...]:
-    """Ranges ``(start, stop)`` of at most :data:`BLOCK` users covering ``range(n)`` in order:
-    the subtrees of numpy's pairwise summation of ``n`` values (halves split at multiples of
-    8), so per-block sums add up to numpy's sum in :func:`tree_sum`."""
-    return _blocks(n, BLOCK)
+def blocks(n: int, size: int | None = None) -> tuple[tuple[int, int], ...]:
+    """Ranges ``(start, stop)`` of at most ``size`` (:data:`BLOCK`) values covering
+    ``range(n)`` in order: the subtrees of numpy's pairwise summation of ``n`` values (halves
+    split at multiples of 8), so per-block sums add up to numpy's sum in :func:`tree_sum`."""
+    return _blocks(n, size or BLOCK)
 
 
 @functools.lru_cache(maxsize=16)
@@ -103,9 +103,9 @@ def block_buffer(model, name: str, n: int, lead: tuple = (), tail: tuple = ()):
     return lambda start, stop: flat[: k * (stop - start)].reshape(*lead, stop - start, *tail)
 
 
-def tree_sum(partial, n: int):
+def tree_sum(partial, n: int, size: int | None = None):
     """numpy's sum of ``n`` values from the sums ``partial`` of its :func:`blocks`, in order."""
-    it, size = iter(partial), BLOCK
+    it, size = iter(partial), size or BLOCK
 
     def node(count: int):
         if count <= size:

@@ -69,7 +69,7 @@ def scaled_values(
     friend_counts, degree, fomo, availability, social_scale, cap_iv, free_minutes, comp,
     two_selves, rng, R, z, cap,
 ):  # fmt: skip
-    """For users ``start`` to ``stop``, fill R (N, P + 2), cap (N, P) and z (block, 2, P + 2):
+    """For users ``start`` to ``stop``, fill R (N, P + 2), cap (block, P) and z (block, 2, P + 2):
     decision values over temperature less their maximum over available options, clipped at
     0 (impulsive split in z[:, 0], reflective in z[:, 1]), ready for ``exp``."""
     P = fit.shape[1]
@@ -108,7 +108,7 @@ def scaled_values(
                 nudged = x
             avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
             free = free_minutes if comp[j] and not subscribed[i, j] else np.inf
-            cap[i, j] = min(cap_iv[at(cap_iv, i), j], free)
+            cap[b, j] = min(cap_iv[at(cap_iv, i), j], free)
         social = (0.5 + loneliness[i]) * k.social_value
         social += k.nudge_value * nudged
         R[i, P] = social
@@ -173,9 +173,9 @@ def minutes(
             avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
         avail[P] = social_scale[at(social_scale, i)]
         avail[P + 1] = 1.0
-        _split(z[i - start, 0], avail, budget[i], cap[i], min_session, P, imp)
+        _split(z[i - start, 0], avail, budget[i], cap[i - start], min_session, P, imp)
         if two_selves:
-            _split(z[i - start, 1], avail, budget[i], cap[i], min_session, P, ref)
+            _split(z[i - start, 1], avail, budget[i], cap[i - start], min_session, P, ref)
             cut_total = 0.0
             for j in range(P):
                 c = imp[j] - ref[j]

@@ -4,6 +4,8 @@ per user and provider, the numpy code's operations in its order, exponentials le
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.kernels import at, jit
 
 
@@ -77,10 +79,11 @@ def attach(start, stop, e, attachment, comp):
 
 @jit
 def farewells(
-    j, rng, minutes, tactic_rate, self_control, two_selves, extra_minutes, offline, cap,
-    compulsive_minutes, compulsive, perceived, perception,
+    j, rng, minutes, tactic_rate, self_control, two_selves, extra_minutes, offline, cap_iv,
+    subscribed, free_minutes, compulsive_minutes, compulsive, perceived, perception,
 ):  # fmt: skip
-    """Companion ``j``'s farewell tactics (manipulation.farewells); returns how many."""
+    """Companion ``j``'s farewell tactics (manipulation.farewells); returns how many. The
+    day's cap is the choice's: the intervention's, and the free tier for non-subscribers."""
     n = minutes.shape[0]
     tactics = 0
     for i in range(n):
@@ -89,7 +92,8 @@ def farewells(
         tactic = m > 0.0 and draw < tactic_rate[at(tactic_rate, i), j]
         pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
         extra = pull if tactic else 0.0
-        extra = min(extra, min(offline[i], cap[i, j] - m))
+        cap = min(cap_iv[at(cap_iv, i), j], free_minutes if not subscribed[i, j] else np.inf)
+        extra = min(extra, min(offline[i], cap - m))
         minutes[i, j] = m + extra
         offline[i] -= extra
         compulsive_minutes[i] += extra
@@ -102,14 +106,16 @@ def farewells(
 
 @jit
 def book(
-    minutes, subscribed, attachment, comp, items_per_minute, ad_load, cpm, ad_tax, price,
-    commerce_rate, feed_serving_cost, companion_serving_cost, impressions, ad_tax_paid,
-    ad_revenue, subscription_revenue, commerce_revenue, cost, revenue,
+    start, stop, minutes, subscribed, attachment, comp, items_per_minute, ad_load, cpm, ad_tax,
+    price, commerce_rate, feed_serving_cost, companion_serving_cost, impressions, cost,
+    revenue, parts,
 ):  # fmt: skip
-    """Revenue and cost per user and provider (business.book)."""
-    n, P = minutes.shape
+    """Revenue and cost per user and provider (business.book) of users ``start`` to ``stop``;
+    ``parts`` (4, block, P) gets ad tax, ad revenue, subscription and commerce revenue."""
+    P = minutes.shape[1]
     per_ad = cpm / 1000.0
-    for i in range(n):
+    for i in range(start, stop):
+        b = i - start
         total = 0.0
         for j in range(P):
             m = minutes[i, j]
@@ -121,10 +127,10 @@ def book(
             sub = ((1.0 if subscribed[i, j] else 0.0) * price[at(price, i), j]) / 30.0
             c = comp[j]
             commerce = ((commerce_rate * m) * attachment[i, j]) * (1.0 if c else 0.0)
-            ad_tax_paid[i, j] = tax
-            ad_revenue[i, j] = ad
-            subscription_revenue[i, j] = sub
-            commerce_revenue[i, j] = commerce
+            parts[0, b, j] = tax
+            parts[1, b, j] = ad
+            parts[2, b, j] = sub
+            parts[3, b, j] = commerce
             cost[i, j] = m * (companion_serving_cost if c else feed_serving_cost)
             revenue[i, j] = (ad + sub) + commerce
         impressions[i] = total

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import kernels
+from sim.kernels import metrics as metrics_kernels
 from sim.kernels import stocks
 from sim.mechanisms.adoption import sigmoid
 from sim.population import across
@@ -27,21 +28,7 @@ def book(model) -> None:
     u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
     comp = model.is_companion
     if kernels.enabled():
-        n, shape = u.n, u.minutes.shape
-        for k in ("ad_tax_paid", "ad_revenue", "subscription_revenue", "commerce_revenue"):
-            setattr(today, k, model.work(f"business.{k}", shape))
-        today.cost, today.revenue = model.work("business.cost", shape), np.empty(shape)
-        if u.ad_impressions.shape != (n,):  # pragma: no cover - set up by make_users
-            u.ad_impressions = np.zeros(n)
-        stocks.book(
-            u.minutes, u.subscribed, u.attachment, comp, fp.items_per_minute,
-            kernels.per_user(today.levers["ad_load"], n), fp.cpm,
-            kernels.per_user(today.constraints.ad_tax, n),
-            kernels.per_user(today.levers["price"], n), cp.commerce_rate, fp.serving_cost,
-            cp.serving_cost, u.ad_impressions, today.ad_tax_paid, today.ad_revenue,
-            today.subscription_revenue, today.commerce_revenue, today.cost, today.revenue,
-        )  # fmt: skip
-        return
+        return _book_compiled(model)
     gross_ads = u.minutes * fp.items_per_minute * np.asarray(today.levers["ad_load"])
     u.ad_impressions = across(np.add, gross_ads)
     ad_value = gross_ads * (fp.cpm / 1000.0)
@@ -52,6 +39,49 @@ def book(model) -> None:
     today.commerce_revenue = cp.commerce_rate * u.minutes * u.attachment * comp
     today.cost = u.minutes * np.where(comp, cp.serving_cost, fp.serving_cost)
     today.revenue = today.ad_revenue + today.subscription_revenue + today.commerce_revenue
+
+
+PARTS = ("ad_tax_paid", "ad_revenue", "subscription_revenue", "commerce_revenue")
+
+
+def _book_compiled(model) -> None:
+    """:func:`book` with :mod:`sim.kernels.stocks`, bit for bit. Ad tax, ad revenue,
+    subscription and commerce revenue are only summed (into ``today.totals``, as numpy sums
+    the (N, P) arrays): when the number of providers divides 8, blocks of users are subtrees
+    of that sum and the arrays are never built; otherwise they are."""
+    u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
+    n, P = u.minutes.shape
+    today.cost, today.revenue = model.work("business.cost", (n, P)), np.empty((n, P))
+    if u.ad_impressions.shape != (n,):  # pragma: no cover - set up by make_users
+        u.ad_impressions = np.zeros(n)
+    aligned = 8 % P == 0
+    size = P * kernels.BLOCK
+    spans = kernels.blocks(n * P, size) if aligned else ((0, n * P),)
+    parts = (
+        kernels.block_buffer(model, "business.parts", n, (4,), (P,))
+        if aligned
+        else lambda a, b: model.work("business.parts", (4, n, P))
+    )
+    ad_load = kernels.per_user(model.today.levers["ad_load"], n)
+    ad_tax = kernels.per_user(today.constraints.ad_tax, n)
+    price = kernels.per_user(today.levers["price"], n)
+    partial = np.empty((4, len(spans)))
+    for k, (a, b) in enumerate(spans):
+        start, stop = a // P, b // P
+        out = parts(start, stop)
+        stocks.book(
+            start, stop, u.minutes, u.subscribed, u.attachment, model.is_companion,
+            fp.items_per_minute, ad_load, fp.cpm, ad_tax, price, cp.commerce_rate,
+            fp.serving_cost, cp.serving_cost, u.ad_impressions, today.cost, today.revenue, out,
+        )  # fmt: skip
+        for q in range(4):
+            partial[q, k] = metrics_kernels.pairwise(out[q].reshape(-1), 0, b - a, 1)
+    today.totals = {
+        name: float(kernels.tree_sum(partial[q], n * P, size) if aligned else partial[q, 0])
+        for q, name in enumerate(PARTS)
+    }
+    for q, name in enumerate(PARTS):
+        setattr(today, name, out[q] if not aligned else None)
 
 
 def price_gap(model, j: int, price: np.ndarray) -> np.ndarray:

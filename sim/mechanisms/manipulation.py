@@ -36,8 +36,9 @@ def farewells(model) -> None:
                 today.tactics += stocks.farewells(
                     p.column, model.streams(f"farewell:{p.name}", model.day), u.minutes, rate,
                     u.self_control, model.params.mechanisms.two_selves, mp.extra_minutes,
-                    u.offline_minutes, today.cap, u.compulsive_minutes, today.compulsive, pm,
-                    mp.perception,
+                    u.offline_minutes, kernels.per_user(today.constraints.cap, u.n),
+                    u.subscribed, model.params.companion.free_minutes, u.compulsive_minutes,
+                    today.compulsive, pm, mp.perception,
                 )  # fmt: skip
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
