@@ -372,7 +372,7 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
     ps = metrics_kernels.pairwise
     args = kernels.block_buffer(model, "metrics.objective_args", n, (2,))
     per_user = kernels.block_buffer(model, "metrics.objective", n, (3,))
-    price = kernels.per_user(today.levers["price"], n)
+    price = today.levers.tables["price"]
     spans = kernels.blocks(n)
     sums = {}
     for p in model.providers:

@@ -210,7 +210,10 @@ class EconomyModel(mesa.Model):
 
         A lever's matrix is rebuilt only when a provider's value, its running test or the
         constraints change (every test window, not every day); the arrays are read-only.
+        The compiled path keeps each lever as codes into a palette (:class:`kernels.LeverTables`).
         """
+        if kernels.enabled():
+            return self._lever_tables()
         out = {}
         for name in self.lever_names:
             key = (self._constraints_version, tuple(_lever_key(p, name) for p in self.providers))
@@ -228,6 +231,27 @@ class EconomyModel(mesa.Model):
         for name in ("ad_load", "price", "manipulation"):
             out.setdefault(name, np.zeros(len(self.providers)))
         return out
+
+    def _lever_tables(self) -> kernels.LeverTables:
+        n, P = self.users.n, len(self.providers)
+        tables = {}
+        for name in self.lever_names:
+            key = (self._constraints_version, tuple(_lever_key(p, name) for p in self.providers))
+            cached = self._lever_cache.get(name)
+            if cached is None or cached[0] != key:
+                limits = self.today.constraints.lever_limits
+                table = kernels.lever_table(self.providers, name, n, limits)
+                if table is None:  # too many distinct values: codes into the matrix itself
+                    values = [p.lever(name) for p in self.providers]
+                    m = np.column_stack([np.broadcast_to(v, (n,)) for v in values])
+                    m = np.broadcast_to(self.today.constraints.limit_lever(name, m), (n, P))
+                    rows = np.repeat(np.arange(n, dtype=np.int64)[:, None], P, axis=1)
+                    table = (rows, np.ascontiguousarray(m))
+                self._lever_cache[name] = cached = (key, table)
+            tables[name] = cached[1]
+        for name in ("ad_load", "price", "manipulation"):
+            tables.setdefault(name, (np.zeros((1, P), np.int8), np.zeros((1, P))))
+        return kernels.LeverTables(tables, n)
 
     def choose(self, _=None) -> None:
         """Split each user's budget; the reflective-only split gives compulsive minutes.
@@ -300,7 +324,7 @@ class EconomyModel(mesa.Model):
         for name in ("offline_minutes", "compulsive_minutes", "consumption_value"):
             if getattr(u, name).shape != (n,):  # pragma: no cover - set up by make_users
                 setattr(u, name, np.zeros(n))
-        lever = {k: kernels.per_user(lev[k], n) for k in ("ad_load", "hooks", "nudge")}
+        lever = lev.tables
         availability = kernels.per_user(cons.availability, n)
         social_scale = kernels.per_user(cons.social_scale, n, 1)
         bonus, cap_iv = kernels.per_user(cons.bonus, n), kernels.per_user(cons.cap, n)

@@ -87,7 +87,7 @@ class FriendCounts:
         self.network = network
         self.starts = np.concatenate([[0], np.cumsum(network.degree)])
         self.adopted = adopted.copy()
-        self.counts = np.zeros(adopted.shape)
+        self.counts = np.zeros(adopted.shape, np.int32)  # whole numbers
         for j in range(adopted.shape[1]):
             self.counts[:, j] = network.neighbour_sum(adopted[:, j].astype(float))
 
@@ -108,9 +108,11 @@ class FriendCounts:
             P = self.counts.shape[1]
             cells = self.network.target[edges] * P + np.repeat(cols, deg)
             # whole numbers: the order of the additions does not matter
-            self.counts += np.bincount(
-                cells, weights=np.repeat(delta, deg), minlength=self.counts.size
-            ).reshape(self.counts.shape)
+            self.counts += (
+                np.bincount(cells, weights=np.repeat(delta, deg), minlength=self.counts.size)
+                .reshape(self.counts.shape)
+                .astype(self.counts.dtype)
+            )
             np.copyto(self.adopted, adopted)
         return self.counts
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.kernels import at, jit
+from sim.kernels import at, jit, lever
 
 
 class ChoiceConstants(NamedTuple):
@@ -85,7 +85,7 @@ def scaled_values(
             r = (1.0 - f) * knowledge[i, j]
             r += f
             r *= k.content_value
-            r -= k.ad_annoyance * ad_load[at(ad_load, i), j]
+            r -= k.ad_annoyance * lever(ad_load, i, j)
             r -= k.aversion * perceived[i, j]
             if any_bonus:
                 r -= (k.money_value * bonus[at(bonus, i), j]) / 60.0
@@ -99,11 +99,11 @@ def scaled_values(
                 r += k.fomo_value * (friend_counts[i, j] / degree[i])
             R[i, j] = r
             p = k.habit_pull * habit[i, j]
-            p += k.hook_pull * hooks[at(hooks, i), j]
+            p += k.hook_pull * lever(hooks, i, j)
             p += k.moreish_pull * knowledge[i, j]
             p += k.attachment_pull * attachment[i, j]
             pull[j] = p
-            x = nudge[at(nudge, i), j] * (1.0 if adopted[i, j] else 0.0)
+            x = lever(nudge, i, j) * (1.0 if adopted[i, j] else 0.0)
             if x > nudged:
                 nudged = x
             avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import at, jit
+from sim.kernels import jit, lever
 
 
 @jit
@@ -156,7 +156,7 @@ def objective_arguments(
         surplus = (remembered[i, j] + cost) - offline_value[i]
         args[0, b] = -(-surplus / quit_scale)
         wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
-        args[1, b] = (wtp - price[at(price, i), j]) / price_scale
+        args[1, b] = (wtp - lever(price, i, j)) / price_scale
 
 
 @jit

@@ -15,7 +15,7 @@ def update_counts(indptr, target, adopted, before, counts):
         for j in range(P):
             a = adopted[i, j]
             if a != before[i, j]:
-                delta = 1.0 if a else -1.0
+                delta = 1 if a else -1
                 for e in range(indptr[i], indptr[i + 1]):
                     counts[target[e], j] += delta
                 before[i, j] = a

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import at, jit
+from sim.kernels import at, jit, lever
 
 
 @jit
@@ -25,7 +25,7 @@ def habit_and_learning_arguments(
                 habit[i, j] += formation * (use - habit[i, j])
             if learning_on:
                 hours = m / 60.0
-                d = depth[at(depth, i), j]
+                d = lever(depth, i, j)
                 args[0, b, j] = (-rate * d) * hours
                 if comp[j]:
                     args[1, b, j] = -((emotional_rate * d) * empathy) * hours
@@ -89,7 +89,7 @@ def farewells(
     for i in range(n):
         draw = rng.random()
         m = minutes[i, j]
-        tactic = m > 0.0 and draw < tactic_rate[at(tactic_rate, i), j]
+        tactic = m > 0.0 and draw < lever(tactic_rate, i, j)
         pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
         extra = pull if tactic else 0.0
         cap = min(cap_iv[at(cap_iv, i), j], free_minutes if not subscribed[i, j] else np.inf)
@@ -119,12 +119,12 @@ def book(
         total = 0.0
         for j in range(P):
             m = minutes[i, j]
-            ads = (m * items_per_minute) * ad_load[at(ad_load, i), j]
+            ads = (m * items_per_minute) * lever(ad_load, i, j)
             total = ads if j == 0 else total + ads
             value = ads * per_ad
             tax = value * ad_tax[at(ad_tax, i), j]
             ad = value - tax
-            sub = ((1.0 if subscribed[i, j] else 0.0) * price[at(price, i), j]) / 30.0
+            sub = ((1.0 if subscribed[i, j] else 0.0) * lever(price, i, j)) / 30.0
             c = comp[j]
             commerce = ((commerce_rate * m) * attachment[i, j]) * (1.0 if c else 0.0)
             parts[0, b, j] = tax
@@ -137,24 +137,47 @@ def book(
 
 
 @jit
-def price_gaps(j, willingness_to_pay, wtp_attachment, attachment, price, price_scale, args):
-    """-gap and gap of companion ``j`` (business.price_gap) into ``args`` (2, N), for exp."""
-    n = attachment.shape[0]
-    for i in range(n):
+def price_gaps(
+    start, stop, j, willingness_to_pay, wtp_attachment, attachment, price, price_scale, args
+):
+    """-gap and gap of companion ``j`` (business.price_gap) for users ``start`` to ``stop``
+    into ``args`` (2, block), for exp."""
+    for i in range(start, stop):
+        b = i - start
         wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
-        gap = (wtp - price[at(price, i), j]) / price_scale
-        args[0, i] = -gap
-        args[1, i] = gap
+        gap = (wtp - lever(price, i, j)) / price_scale
+        args[0, b] = -gap
+        args[1, b] = gap
 
 
 @jit
-def subscribe(j, rng, e, adopted, subscribed, minutes, conversion, cancellation):
-    """Conversions and cancellations of companion ``j`` (business.subscriptions)."""
-    n = adopted.shape[0]
-    for i in range(n):
+def subscribe(start, stop, j, rng, e, adopted, subscribed, minutes, conversion, cancellation):
+    """Conversions and cancellations of companion ``j`` (business.subscriptions) for users
+    ``start`` to ``stop``."""
+    for i in range(start, stop):
+        b = i - start
         draw = rng.random()
         s = subscribed[i, j]
         converts = adopted[i, j] and not s and minutes[i, j] > 0.0
-        converts = converts and draw < conversion * (1.0 / (e[0, i] + 1.0))
-        cancels = s and draw < cancellation * (1.0 / (e[1, i] + 1.0))
+        converts = converts and draw < conversion * (1.0 / (e[0, b] + 1.0))
+        cancels = s and draw < cancellation * (1.0 / (e[1, b] + 1.0))
         subscribed[i, j] = (s or converts) and not cancels
+
+
+@jit
+def wellbeing(
+    loneliness, ties, consumption, compulsive, impressions, offline, w_loneliness, w_ties,
+    w_consumption, w_regret, w_ads, w_crowd_out, regret_minutes, ads_scale, offline_need, out,
+):  # fmt: skip
+    """Wellbeing of every user (wellbeing.update)."""
+    for i in range(out.shape[0]):
+        regret = min(1.0, compulsive[i] / regret_minutes)
+        ads = min(1.0, impressions[i] / ads_scale)
+        crowd_out = max(0.0, 1.0 - offline[i] / offline_need) if offline_need > 0 else 0.0
+        w = 1.0 + w_loneliness * (1.0 - loneliness[i])
+        w += w_ties * ties[i]
+        w += w_consumption * consumption[i]
+        w -= w_regret * regret
+        w -= w_ads * ads
+        w -= w_crowd_out * crowd_out
+        out[i] = w

@@ -252,7 +252,7 @@ def endorsing_share(model) -> np.ndarray:
     counts = model.friend_counts(u.adopted)
     pm = u.perceived_manipulation
     product = [j for j in range(pm.shape[1]) if wom != 0.0 and pm[:, j].any()]
-    endorse = counts.copy()
+    endorse = counts.astype(float)
     for j in product:
         endorsers = u.adopted[:, j] * (1.0 - wom * pm[:, j])
         endorse[:, j] = model.network.neighbour_sum(endorsers)

@@ -62,9 +62,9 @@ def _book_compiled(model) -> None:
         if aligned
         else lambda a, b: model.work("business.parts", (4, n, P))
     )
-    ad_load = kernels.per_user(model.today.levers["ad_load"], n)
+    ad_load = today.levers.tables["ad_load"]
     ad_tax = kernels.per_user(today.constraints.ad_tax, n)
-    price = kernels.per_user(today.levers["price"], n)
+    price = today.levers.tables["price"]
     partial = np.empty((4, len(spans)))
     for k, (a, b) in enumerate(spans):
         start, stop = a // P, b // P
@@ -102,20 +102,22 @@ def subscriptions(model) -> None:
     """Free-to-paid conversion and cancellation for each companion."""
     u, cp, today = model.users, model.params.companion, model.today
     if kernels.enabled():
-        price = kernels.per_user(today.levers["price"], u.n)
-        args = model.work("business.args", (2, u.n))
+        price = today.levers.tables["price"]
+        args = kernels.block_buffer(model, "business.args", u.n, (2,))
         for p in model.providers:
             if p.kind == "companion":
-                j = p.column
-                stocks.price_gaps(
-                    j, u.willingness_to_pay, cp.wtp_attachment, u.attachment, price,
-                    cp.price_scale, args,
-                )  # fmt: skip
-                np.exp(args, out=args)
-                stocks.subscribe(
-                    j, model.streams(f"subscribe:{p.name}", model.day), args, u.adopted,
-                    u.subscribed, u.minutes, cp.conversion, cp.cancellation,
-                )  # fmt: skip
+                j, rng = p.column, model.streams(f"subscribe:{p.name}", model.day)
+                for start, stop in kernels.blocks(u.n):
+                    e = args(start, stop)
+                    stocks.price_gaps(
+                        start, stop, j, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
+                        price, cp.price_scale, e,
+                    )  # fmt: skip
+                    np.exp(e, out=e)
+                    stocks.subscribe(
+                        start, stop, j, rng, e, u.adopted, u.subscribed, u.minutes,
+                        cp.conversion, cp.cancellation,
+                    )  # fmt: skip
         return
     price = np.broadcast_to(today.levers["price"], u.minutes.shape)
     for p in model.providers:

@@ -14,6 +14,8 @@ import numpy as np
 from sim import kernels
 from sim.kernels import stocks
 
+NO_LEVER = (np.zeros((1, 1), np.int8), np.zeros((1, 1)))
+
 
 def update(model) -> None:
     u, h = model.users, model.params.habit
@@ -22,7 +24,7 @@ def update(model) -> None:
     if kernels.enabled():
         stocks.habit_and_learning_arguments(
             0, u.n, u.minutes, u.habit, True, h.formation, h.reference_minutes, False, 0.0, 0.0,
-            kernels.per_user(0.0, u.n), 0.0, model.is_companion, u.minutes[None],
+            NO_LEVER, 0.0, model.is_companion, u.minutes[None],
         )  # fmt: skip
         return
     use = np.minimum(1.0, u.minutes / h.reference_minutes)

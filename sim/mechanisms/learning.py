@@ -48,7 +48,7 @@ def _update_compiled(model) -> None:
     if not on.learning:
         return
     args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
-    depth = kernels.per_user(model.today.levers["personalisation"], u.n)
+    depth = model.today.levers.tables["personalisation"]
     for start, stop in kernels.blocks(u.n):
         e = args(start, stop)
         stocks.habit_and_learning_arguments(

@@ -30,7 +30,7 @@ def farewells(model) -> None:
     if not model.params.mechanisms.manipulation:
         return
     if kernels.enabled():
-        rate = kernels.per_user(today.levers["manipulation"], u.n)
+        rate = today.levers.tables["manipulation"]
         for p in model.providers:
             if p.kind == "companion":
                 today.tactics += stocks.farewells(
