@@ -106,15 +106,13 @@ def scaled_values(
             x = lever(nudge, i, j) * (1.0 if adopted[i, j] else 0.0)
             if x > nudged:
                 nudged = x
-            avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
             free = free_minutes if comp[j] and not subscribed[i, j] else np.inf
             cap[b, j] = min(cap_iv[at(cap_iv, i), j], free)
         social = (0.5 + loneliness[i]) * k.social_value
         social += k.nudge_value * nudged
         R[i, P] = social
         R[i, P + 1] = offline_value[i]
-        avail[P] = social_scale[at(social_scale, i)]
-        avail[P + 1] = 1.0
+        _available(availability, adopted, social_scale, i, avail)
         for o in range(O):
             shock[o] = rng.standard_normal()  # user-major, as the stream has always been read
         weight = k.impulse_weight * (1.0 - self_control[i])
@@ -133,6 +131,17 @@ def scaled_values(
                 scale = barred if o == 0 else max(scale, barred)
             for o in range(O):
                 z[b, s, o] = min(z[b, s, o] - scale, 0.0)
+
+
+@jit
+def _available(availability, adopted, social_scale, i, avail):
+    """User ``i``'s weight on each option: providers adopted and allowed, socialising as
+    lockdowns leave it, other offline life always."""
+    P = adopted.shape[1]
+    for j in range(P):
+        avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
+    avail[P] = social_scale[at(social_scale, i)]
+    avail[P + 1] = 1.0
 
 
 @jit
@@ -169,10 +178,7 @@ def minutes(
     imp = np.empty(O)
     ref = np.empty(O)
     for i in range(start, stop):
-        for j in range(P):
-            avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
-        avail[P] = social_scale[at(social_scale, i)]
-        avail[P + 1] = 1.0
+        _available(availability, adopted, social_scale, i, avail)
         _split(z[i - start, 0], avail, budget[i], cap[i - start], min_session, P, imp)
         if two_selves:
             _split(z[i - start, 1], avail, budget[i], cap[i - start], min_session, P, ref)
