@@ -13,6 +13,7 @@ on), each size in a fresh process so peak memory is that size's own:
 - peak memory per user: the process's peak resident memory over users (imports included);
 - time per step of the day, as ``sim run --profile`` shows it;
 - sweep throughput: runs per minute of a small experiment with ``sim sweep`` on 1 and 2 workers;
+- one BLAS thread per process (OMP_NUM_THREADS=1), as in a sweep's workers;
 - the idiomatic Mesa version of the same rules (benchmarks/mesa_reference.py), one agent per
   user, timed in the same run at 10,000 users against the project with adaptation off on both
   sides, and the ratio.
@@ -82,7 +83,11 @@ print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds, "run_cpu_
 
 
 def child(code: str, numpy_only: bool = False) -> dict:
-    env = {**os.environ, "SIM_NUMBA": "0"} if numpy_only else None
+    # one BLAS thread, as the model runs in a sweep's worker: on a busy machine a second
+    # thread only waits for a core (the daily Gini's dot product spends milliseconds so)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if numpy_only:
+        env["SIM_NUMBA"] = "0"
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT, env=env
     )
