@@ -22,9 +22,8 @@ from sim.rng import Streams
 @dataclass
 class Network:
     target: np.ndarray  # (E,) user at the other end
-    reverse: np.ndarray  # (E,) index of the same tie seen from the other end
     degree: np.ndarray  # (N,)
-    strength: np.ndarray  # (E,) 0-1
+    strength: np.ndarray  # (E,) 0-1, the same at both ends of a tie
 
     @property
     def source(self) -> np.ndarray:
@@ -36,10 +35,23 @@ class Network:
             self.__dict__["_source"] = src
         return src
 
+    @property
+    def reverse(self) -> np.ndarray:
+        """(E,) index of the same tie seen from the other end. Built on first use (the
+        compiled kernels need none: a tie's strength is the same at both ends)."""
+        rev = self.__dict__.get("_reverse")
+        if rev is None:
+            # position of (target, source) in the list sorted by (source, target)
+            order = np.lexsort((self.source, self.target))
+            rev = np.empty(order.size, dtype=self.target.dtype)
+            rev[order] = np.arange(order.size, dtype=self.target.dtype)
+            self.__dict__["_reverse"] = rev
+        return rev
+
     def nbytes(self) -> int:
         """Memory held by the network's arrays, including any built on first use."""
-        kept = (self.target, self.reverse, self.degree, self.strength)
-        lazy = [v for k, v in self.__dict__.items() if k in ("_source", "_indptr")]
+        kept = (self.target, self.degree, self.strength)
+        lazy = [v for k, v in self.__dict__.items() if k in ("_source", "_indptr", "_reverse")]
         return sum(a.nbytes for a in (*kept, *lazy))
 
     @property
@@ -177,17 +189,12 @@ def make_network(params: Params, streams: Streams) -> Network:
     strength = np.concatenate([undirected, undirected])
     order = np.lexsort((dst, src))
     src, dst, strength = src[order], dst[order], strength[order]
-    # position of (dst, src) in the sorted list gives each edge's reverse
-    rev_order = np.lexsort((src, dst))
-    reverse = np.empty(2 * m, dtype=np.int64)
-    reverse[rev_order] = np.arange(2 * m)
     degree = np.bincount(src, minlength=n)
     # user and edge numbers in 32 bits while the directed ties number fewer than 2**31: half
     # the memory of the edge arrays, and less to read every day
     index = np.int32 if 2 * m < 2**31 else np.int64
     return Network(
         target=dst.astype(index),
-        reverse=reverse.astype(index),
         degree=degree,
         strength=strength,
     )

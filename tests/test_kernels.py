@@ -174,3 +174,11 @@ def test_block_sums_are_numpys(monkeypatch):
             b - a for a, b in kernels.blocks(n)
         ) == n
         assert kernels.tree_sum(parts, n) == x.sum()
+
+
+def test_tie_strength_stays_the_same_at_both_ends():
+    """The compiled socialising reads a friend's side of a tie from this end's strength."""
+    m = EconomyModel(users=500, days=30, seed=3)
+    m.run_model()
+    net = m.network
+    assert np.array_equal(net.strength, net.strength[net.reverse])

@@ -41,19 +41,21 @@ def remember(
 
 
 @jit
-def endorsers(j, adopted, perceived, manipulation_wom, out):
+def endorsers(j, adopted, perceived, manipulation_wom, out, users):
     """Each user's weight as a friend who endorses provider ``j``: a user who does not feel
-    manipulated by it (adoption.endorsing_share)."""
+    manipulated by it (adoption.endorsing_share); ``users`` (N,) uint8 marks its users, the
+    only ones whose weight is not 0."""
     for f in range(adopted.shape[0]):
         a = 1.0 if adopted[f, j] else 0.0
         out[f] = a * (1.0 - manipulation_wom * perceived[f, j])
+        users[f] = adopted[f, j]
 
 
 @jit
 def decide(
     start, stop, j, rng, e, adopted, quit_day, quit_rate, marketing, word_of_mouth, network, endorse_product,
     friend_counts, indptr, target, degree, appeal_companion, ai_openness, loneliness,
-    availability, quits, joins, endorser,
+    availability, quits, joins, endorser, endorser_users,
 ):  # fmt: skip
     """Quits and joins of provider column ``j`` from one uniform per user (adoption.update);
     for users ``start`` to ``stop``; ``e`` holds the exponentials of :func:`remember`'s
@@ -69,7 +71,9 @@ def decide(
             if endorse_product:  # friends who use it and do not feel manipulated
                 s = 0.0
                 for k in range(indptr[i], indptr[i + 1]):
-                    s += endorser[target[k]]
+                    f = target[k]
+                    if endorser_users[f]:  # others add exactly 0: skip reading their weight
+                        s += endorser[f]
             else:
                 s = friend_counts[i, j]
             share = s / max(degree[i], 1)

@@ -20,40 +20,48 @@ def _share(w_e, total, degree):
 
 
 @jit
-def offers(indptr, w, planned, degree, offer):
-    """What each user offers each tie: planned minutes shared in proportion to strength."""
+def own_offers(indptr, w, planned, degree, own):
+    """Each user's planned minutes, total tie strength and degree into ``own`` (N, 3): all a
+    friend needs to work out the user's offer to their tie."""
     n = degree.shape[0]
     for i in range(n):
         total = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             total += w[e]
-        for e in range(indptr[i], indptr[i + 1]):
-            offer[e] = planned[i] * _share(w[e], total, degree[i])
+        own[i, 0] = planned[i]
+        own[i, 1] = total
+        own[i, 2] = degree[i]
 
 
 @jit
 def meet(
-    start, stop, indptr, reverse, w, planned, minutes, emotional, attachment, comp, empathy,
-    exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days, offer, grow_arg,
+    start, stop, indptr, target, w, own, minutes, emotional, attachment, comp, empathy,
+    exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days, grow_arg,
     offline, social_minutes, args, companion_minutes,
 ):  # fmt: skip
-    """Socialising of users ``start`` to ``stop``, from everyone's :func:`offers`: fills the
-    arguments of the block's exponentials (``grow_arg`` for its ties, ``args`` (3, block) for
-    people's and companions' relief and novelty), updates offline minutes, realised social
-    minutes and days of companion use."""
+    """Socialising of users ``start`` to ``stop``: fills the arguments of the block's
+    exponentials (``grow_arg`` for its ties, ``args`` (3, block) for people's and companions'
+    relief and novelty), updates offline minutes, realised social minutes and days of
+    companion use. A tie's strength is the same seen from both ends, so the friend's offer
+    needs only the friend's row of :func:`own_offers` (one read from a small array)."""
     P = minutes.shape[1]
     first_edge = indptr[start]
     for i in range(start, stop):
         b = i - start
+        planned, total, degree = own[i, 0], own[i, 1], own[i, 2]
         together_sum = 0.0
         contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
-            together = min(offer[e], offer[reverse[e]])
+            we = w[e]
+            f = target[e]
+            offer = planned * _share(we, total, degree)
+            other = own[f, 0] * _share(we, own[f, 1], own[f, 2])
+            together = min(offer, other)
             together_sum += together
-            contact += w[e] * together
+            contact += we * together
             grow_arg[e - first_edge] = (-tie_growth * together) / 60.0
-        realised = min(together_sum, planned[i])
-        offline[i] += planned[i] - realised
+        realised = min(together_sum, planned)
+        offline[i] += planned - realised
         social_minutes[i] = realised
         args[0, b] = -contact / need_minutes
         # companions: heard minutes, and days of use (novelty wears off)

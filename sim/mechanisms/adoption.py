@@ -193,9 +193,13 @@ def _decide_compiled(model):
             product = prm.mechanisms.network_effects and wom != 0.0
             product = product and bool(u.perceived_manipulation[:, j].any())
             endorser = model.work(f"adoption.endorser.{j}", n if product else 1)
+            users = model.work(f"adoption.endorser_users.{j}", n if product else 1, np.uint8)
             if product:
-                adoption_kernels.endorsers(j, u.adopted, u.perceived_manipulation, wom, endorser)
-            deciding.append((p, model.streams(f"adoption:{p.name}", model.day), product, endorser))
+                adoption_kernels.endorsers(
+                    j, u.adopted, u.perceived_manipulation, wom, endorser, users
+                )
+            stream = model.streams(f"adoption:{p.name}", model.day)
+            deciding.append((p, stream, product, endorser, users))
     args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
     for start, stop in kernels.blocks(n):
         e = args(start, stop)
@@ -207,14 +211,14 @@ def _decide_compiled(model):
         if not on:
             continue
         np.exp(e, out=e)
-        for p, rng, product, endorser in deciding:
+        for p, rng, product, endorser, users in deciding:
             feed = p.kind == "feed"
             adoption_kernels.decide(
                 start, stop, p.column, rng, e, u.adopted, u.quit_day, ap.quit_rate,
                 prm.feed.marketing if feed else prm.companion.marketing, ap.word_of_mouth,
                 prm.mechanisms.network_effects, product, counts, net.indptr, net.target,
                 net.degree, not feed, u.ai_openness, u.loneliness, availability, quits, joins,
-                endorser,
+                endorser, users,
             )  # fmt: skip
     if not on:
         return None, None, None

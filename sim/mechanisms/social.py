@@ -111,12 +111,12 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
     also keeps each user's mean tie strength for the rest of the day and the companion
     minutes of the day."""
     u, net, sp, today = model.users, model.network, model.params.social, model.today
-    n, E = u.n, net.target.shape[0]
+    n = u.n
     work, ptr = model.work, net.indptr
     if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
         u.social_minutes = np.zeros(n)
-    offer = work("social.offer", E)
-    social_kernels.offers(ptr, net.strength, planned, net.degree, offer)
+    own = work("social.own", (n, 3))
+    social_kernels.own_offers(ptr, net.strength, planned, net.degree, own)
     spans = kernels.blocks(n)
     grow = work("social.grow", max(int(ptr[b] - ptr[a]) for a, b in spans))
     args = kernels.block_buffer(model, "social.args", n, (3,))
@@ -125,10 +125,10 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
     for start, stop in spans:
         g, e = grow[: ptr[stop] - ptr[start]], args(start, stop)
         social_kernels.meet(
-            start, stop, ptr, net.reverse, net.strength, planned, u.minutes,
+            start, stop, ptr, net.target, net.strength, own, u.minutes,
             u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
             u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
-            sp.novelty_days, offer, g, u.offline_minutes, u.social_minutes, e,
+            sp.novelty_days, g, u.offline_minutes, u.social_minutes, e,
             work("social.companion_minutes", n),
         )  # fmt: skip
         np.expm1(g, out=g)
