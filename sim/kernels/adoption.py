@@ -53,38 +53,44 @@ def endorsers(j, adopted, perceived, manipulation_wom, out, users):
 
 @jit
 def decide(
-    start, stop, j, rng, e, adopted, quit_day, quit_rate, marketing, word_of_mouth, network, endorse_product,
-    friend_counts, indptr, target, degree, appeal_companion, ai_openness, loneliness,
-    availability, quits, joins, endorser, endorser_users,
+    start, stop, columns, draws, e, adopted, quit_day, quit_rate, marketing, word_of_mouth,
+    network, endorse_row, friend_counts, indptr, target, degree, companion, ai_openness,
+    loneliness, availability, quits, joins, endorser, endorser_users,
 ):  # fmt: skip
-    """Quits and joins of provider column ``j`` from one uniform per user (adoption.update);
-    for users ``start`` to ``stop``; ``e`` holds the exponentials of :func:`remember`'s
-    arguments for the block, ``endorser`` the weights of :func:`endorsers`."""
+    """Quits and joins of users ``start`` to ``stop`` (adoption.update) for the providers in
+    ``columns`` (K,), from their uniforms ``draws`` (K, block); ``e`` holds the exponentials
+    of :func:`remember`'s arguments for the block. Where ``endorse_row[k]`` >= 0, friends'
+    endorsements come from that row of :func:`endorsers`' weights, else from friends' counts.
+    ``marketing`` and ``companion`` are per provider in ``columns``."""
     for i in range(start, stop):
         b = i - start
-        draw = rng.random()
-        hazard = quit_rate * (1.0 / (e[0, b, j] + 1.0))
-        a = adopted[i, j]
-        quits[i, j] = a and draw < hazard
-        share = 0.0
-        if network:
-            if endorse_product:  # friends who use it and do not feel manipulated
-                s = 0.0
-                for k in range(indptr[i], indptr[i + 1]):
-                    f = target[k]
-                    if endorser_users[f]:  # others add exactly 0: skip reading their weight
-                        s += endorser[f]
+        for k in range(columns.shape[0]):
+            j = columns[k]
+            draw = draws[k, b]
+            hazard = quit_rate * (1.0 / (e[0, b, j] + 1.0))
+            a = adopted[i, j]
+            quits[i, j] = a and draw < hazard
+            share = 0.0
+            if network:
+                r = endorse_row[k]
+                if r >= 0:  # friends who use it and do not feel manipulated
+                    s = 0.0
+                    for x in range(indptr[i], indptr[i + 1]):
+                        f = target[x]
+                        if endorser_users[r, f]:  # others add exactly 0: skip their weight
+                            s += endorser[r, f]
+                else:
+                    s = friend_counts[i, j]
+                share = s / max(degree[i], 1)
+            prob = marketing[k] + word_of_mouth * share
+            if companion[k]:
+                prob *= (2.0 * ai_openness[i]) * (0.5 + loneliness[i])
             else:
-                s = friend_counts[i, j]
-            share = s / max(degree[i], 1)
-        prob = marketing + word_of_mouth * share
-        if appeal_companion:
-            prob *= (2.0 * ai_openness[i]) * (0.5 + loneliness[i])
-        else:
-            prob *= 1.0
-        if quit_day[i, j] >= 0:
-            prob *= 1.0 / (e[1, b, j] + 1.0)
-        joins[i, j] = (not a) and draw < prob and availability[at(availability, i), j] > 0.0
+                prob *= 1.0
+            if quit_day[i, j] >= 0:
+                prob *= 1.0 / (e[1, b, j] + 1.0)
+            available = availability[at(availability, i), j] > 0.0
+            joins[i, j] = (not a) and draw < prob and available
 
 
 @jit

@@ -186,21 +186,32 @@ def _decide_compiled(model):
     wom = prm.manipulation.word_of_mouth
     net = model.network
     counts = model.friend_counts(u.adopted)
-    deciding = []  # (provider, its stream, whether friends' endorsements need the product)
-    for p in model.providers:
-        if on and launched[p.column]:
-            j = p.column
-            product = prm.mechanisms.network_effects and wom != 0.0
-            product = product and bool(u.perceived_manipulation[:, j].any())
-            endorser = model.work(f"adoption.endorser.{j}", n if product else 1)
-            users = model.work(f"adoption.endorser_users.{j}", n if product else 1, np.uint8)
-            if product:
-                adoption_kernels.endorsers(
-                    j, u.adopted, u.perceived_manipulation, wom, endorser, users
-                )
-            stream = model.streams(f"adoption:{p.name}", model.day)
-            deciding.append((p, stream, product, endorser, users))
+    deciding = [p for p in model.providers if on and launched[p.column]]
+    columns = np.array([p.column for p in deciding], np.int64)
+    streams = [model.streams(f"adoption:{p.name}", model.day) for p in deciding]
+    # friends' endorsements need the product where someone feels manipulated by the provider
+    product = [
+        prm.mechanisms.network_effects
+        and wom != 0.0
+        and bool(u.perceived_manipulation[:, p.column].any())
+        for p in deciding
+    ]
+    rows = np.cumsum(product) - 1
+    endorse_row = np.where(product, rows, -1).astype(np.int64)
+    R = int(sum(product))
+    endorser = model.work("adoption.endorser", (max(R, 1), n if R else 1))
+    users = model.work("adoption.endorser_users", (max(R, 1), n if R else 1), np.uint8)
+    for p, r in zip(deciding, endorse_row, strict=True):
+        if r >= 0:
+            adoption_kernels.endorsers(
+                p.column, u.adopted, u.perceived_manipulation, wom, endorser[r], users[r]
+            )
+    marketing = np.array(
+        [prm.feed.marketing if p.kind == "feed" else prm.companion.marketing for p in deciding]
+    )
+    companion = np.array([p.kind != "feed" for p in deciding], bool)
     args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
+    draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(deciding), 1),))
     for start, stop in kernels.blocks(n):
         e = args(start, stop)
         adoption_kernels.remember(
@@ -208,18 +219,18 @@ def _decide_compiled(model):
             u.attachment, u.offline_value, c.regret_value, ap.value_memory,
             ap.switching_knowledge, ap.switching_attachment, ap.quit_scale, e,
         )  # fmt: skip
-        if not on:
+        if not deciding:
             continue
         np.exp(e, out=e)
-        for p, rng, product, endorser, users in deciding:
-            feed = p.kind == "feed"
-            adoption_kernels.decide(
-                start, stop, p.column, rng, e, u.adopted, u.quit_day, ap.quit_rate,
-                prm.feed.marketing if feed else prm.companion.marketing, ap.word_of_mouth,
-                prm.mechanisms.network_effects, product, counts, net.indptr, net.target,
-                net.degree, not feed, u.ai_openness, u.loneliness, availability, quits, joins,
-                endorser, users,
-            )  # fmt: skip
+        d = draws(start, stop)
+        for k, rng in enumerate(streams):  # each provider's uniforms, user after user
+            rng.random(out=d[k])
+        adoption_kernels.decide(
+            start, stop, columns, d, e, u.adopted, u.quit_day, ap.quit_rate, marketing,
+            ap.word_of_mouth, prm.mechanisms.network_effects, endorse_row, counts, net.indptr,
+            net.target, net.degree, companion, u.ai_openness, u.loneliness, availability,
+            quits, joins, endorser, users,
+        )  # fmt: skip
     if not on:
         return None, None, None
     return quits, joins, available
