@@ -79,28 +79,32 @@ def attach(start, stop, e, attachment, comp):
 
 @jit
 def farewells(
-    j, rng, minutes, tactic_rate, self_control, two_selves, extra_minutes, offline, cap_iv,
-    subscribed, free_minutes, compulsive_minutes, compulsive, perceived, perception,
+    start, stop, columns, draws, minutes, tactic_rate, self_control, two_selves,
+    extra_minutes, offline, cap_iv, subscribed, free_minutes, compulsive_minutes, compulsive,
+    perceived, perception,
 ):  # fmt: skip
-    """Companion ``j``'s farewell tactics (manipulation.farewells); returns how many. The
+    """Farewell tactics of the companions ``columns`` (manipulation.farewells) for users
+    ``start`` to ``stop``, from their uniforms ``draws`` (K, block); returns how many. The
     day's cap is the choice's: the intervention's, and the free tier for non-subscribers."""
-    n = minutes.shape[0]
     tactics = 0
-    for i in range(n):
-        draw = rng.random()
-        m = minutes[i, j]
-        tactic = m > 0.0 and draw < lever(tactic_rate, i, j)
-        pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
-        extra = pull if tactic else 0.0
-        cap = min(cap_iv[at(cap_iv, i), j], free_minutes if not subscribed[i, j] else np.inf)
-        extra = min(extra, min(offline[i], cap - m))
-        minutes[i, j] = m + extra
-        offline[i] -= extra
-        compulsive_minutes[i] += extra
-        compulsive[i, j] += extra
-        pm = perceived[i, j]
-        perceived[i, j] = pm + (perception * (1.0 if tactic else 0.0)) * (1.0 - pm)
-        tactics += tactic
+    for i in range(start, stop):
+        b = i - start
+        for k in range(columns.shape[0]):
+            j = columns[k]
+            m = minutes[i, j]
+            tactic = m > 0.0 and draws[k, b] < lever(tactic_rate, i, j)
+            pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
+            extra = pull if tactic else 0.0
+            free = free_minutes if not subscribed[i, j] else np.inf
+            cap = min(cap_iv[at(cap_iv, i), j], free)
+            extra = min(extra, min(offline[i], cap - m))
+            minutes[i, j] = m + extra
+            offline[i] -= extra
+            compulsive_minutes[i] += extra
+            compulsive[i, j] += extra
+            pm = perceived[i, j]
+            perceived[i, j] = pm + (perception * (1.0 if tactic else 0.0)) * (1.0 - pm)
+            tactics += tactic
     return tactics
 
 
@@ -138,30 +142,37 @@ def book(
 
 @jit
 def price_gaps(
-    start, stop, j, willingness_to_pay, wtp_attachment, attachment, price, price_scale, args
-):
-    """-gap and gap of companion ``j`` (business.price_gap) for users ``start`` to ``stop``
-    into ``args`` (2, block), for exp."""
+    start, stop, columns, willingness_to_pay, wtp_attachment, attachment, price, price_scale,
+    args,
+):  # fmt: skip
+    """-gap and gap of the companions ``columns`` (business.price_gap) for users ``start`` to
+    ``stop`` into ``args`` (2, K, block), for exp."""
     for i in range(start, stop):
         b = i - start
-        wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
-        gap = (wtp - lever(price, i, j)) / price_scale
-        args[0, b] = -gap
-        args[1, b] = gap
+        for k in range(columns.shape[0]):
+            j = columns[k]
+            wtp = willingness_to_pay[i] * (1.0 + wtp_attachment * attachment[i, j])
+            gap = (wtp - lever(price, i, j)) / price_scale
+            args[0, k, b] = -gap
+            args[1, k, b] = gap
 
 
 @jit
-def subscribe(start, stop, j, rng, e, adopted, subscribed, minutes, conversion, cancellation):
-    """Conversions and cancellations of companion ``j`` (business.subscriptions) for users
-    ``start`` to ``stop``."""
+def subscribe(
+    start, stop, columns, draws, e, adopted, subscribed, minutes, conversion, cancellation
+):
+    """Conversions and cancellations of the companions ``columns`` (business.subscriptions)
+    for users ``start`` to ``stop``, from their uniforms ``draws`` (K, block)."""
     for i in range(start, stop):
         b = i - start
-        draw = rng.random()
-        s = subscribed[i, j]
-        converts = adopted[i, j] and not s and minutes[i, j] > 0.0
-        converts = converts and draw < conversion * (1.0 / (e[0, b] + 1.0))
-        cancels = s and draw < cancellation * (1.0 / (e[1, b] + 1.0))
-        subscribed[i, j] = (s or converts) and not cancels
+        for k in range(columns.shape[0]):
+            j = columns[k]
+            draw = draws[k, b]
+            s = subscribed[i, j]
+            converts = adopted[i, j] and not s and minutes[i, j] > 0.0
+            converts = converts and draw < conversion * (1.0 / (e[0, k, b] + 1.0))
+            cancels = s and draw < cancellation * (1.0 / (e[1, k, b] + 1.0))
+            subscribed[i, j] = (s or converts) and not cancels
 
 
 @jit

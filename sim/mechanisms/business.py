@@ -103,21 +103,25 @@ def subscriptions(model) -> None:
     u, cp, today = model.users, model.params.companion, model.today
     if kernels.enabled():
         price = today.levers.tables["price"]
-        args = kernels.block_buffer(model, "business.args", u.n, (2,))
-        for p in model.providers:
-            if p.kind == "companion":
-                j, rng = p.column, model.streams(f"subscribe:{p.name}", model.day)
-                for start, stop in kernels.blocks(u.n):
-                    e = args(start, stop)
-                    stocks.price_gaps(
-                        start, stop, j, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
-                        price, cp.price_scale, e,
-                    )  # fmt: skip
-                    np.exp(e, out=e)
-                    stocks.subscribe(
-                        start, stop, j, rng, e, u.adopted, u.subscribed, u.minutes,
-                        cp.conversion, cp.cancellation,
-                    )  # fmt: skip
+        companions = [p for p in model.providers if p.kind == "companion"]
+        columns = np.array([p.column for p in companions], np.int64)
+        streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]
+        K = max(len(companions), 1)
+        args = kernels.block_buffer(model, "business.args", u.n, (2, K))
+        draws = kernels.block_buffer(model, "business.draws", u.n, (K,))
+        for start, stop in kernels.blocks(u.n) if companions else ():
+            e, d = args(start, stop), draws(start, stop)
+            stocks.price_gaps(
+                start, stop, columns, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
+                price, cp.price_scale, e,
+            )  # fmt: skip
+            np.exp(e, out=e)
+            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
+                rng.random(out=d[k])
+            stocks.subscribe(
+                start, stop, columns, d, e, u.adopted, u.subscribed, u.minutes, cp.conversion,
+                cp.cancellation,
+            )  # fmt: skip
         return
     price = np.broadcast_to(today.levers["price"], u.minutes.shape)
     for p in model.providers:

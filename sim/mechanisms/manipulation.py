@@ -30,16 +30,21 @@ def farewells(model) -> None:
     if not model.params.mechanisms.manipulation:
         return
     if kernels.enabled():
-        rate = today.levers.tables["manipulation"]
-        for p in model.providers:
-            if p.kind == "companion":
-                today.tactics += stocks.farewells(
-                    p.column, model.streams(f"farewell:{p.name}", model.day), u.minutes, rate,
-                    u.self_control, model.params.mechanisms.two_selves, mp.extra_minutes,
-                    u.offline_minutes, kernels.per_user(today.constraints.cap, u.n),
-                    u.subscribed, model.params.companion.free_minutes, u.compulsive_minutes,
-                    today.compulsive, pm, mp.perception,
-                )  # fmt: skip
+        companions = [p for p in model.providers if p.kind == "companion"]
+        columns = np.array([p.column for p in companions], np.int64)
+        streams = [model.streams(f"farewell:{p.name}", model.day) for p in companions]
+        draws = kernels.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
+        cap_iv = kernels.per_user(today.constraints.cap, u.n)
+        for start, stop in kernels.blocks(u.n) if companions else ():
+            d = draws(start, stop)
+            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
+                rng.random(out=d[k])
+            today.tactics += stocks.farewells(
+                start, stop, columns, d, u.minutes, today.levers.tables["manipulation"],
+                u.self_control, model.params.mechanisms.two_selves, mp.extra_minutes,
+                u.offline_minutes, cap_iv, u.subscribed, model.params.companion.free_minutes,
+                u.compulsive_minutes, today.compulsive, pm, mp.perception,
+            )  # fmt: skip
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
     for p in model.providers:
