@@ -95,10 +95,10 @@ class ChoiceParams:
     taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
     min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
     impulse_weight: float = param(  # calibrated (docs/calibration.json)
-        0.562, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
+        1.018, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
     )
     content_value: float = param(
-        1.087, 0.0, 5.0, "utility", "reflective value of a perfect match"
+        1.423, 0.0, 5.0, "utility", "reflective value of a perfect match"
     )  # calibrated
     offline_value: float = param(
         0.6,
@@ -123,7 +123,7 @@ class ChoiceParams:
     )
     fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
     ad_annoyance: float = param(
-        2.601, 0.0, 20.0, "utility", "disutility per unit of ad load"
+        3.908, 0.0, 20.0, "utility", "disutility per unit of ad load"
     )  # calibrated
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
@@ -135,7 +135,7 @@ class ChoiceParams:
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
     )
     money_value: float = param(  # calibrated
-        9.261,
+        19.03,
         0.0,
         1000.0,
         "utility per $/min",
@@ -154,7 +154,9 @@ class ChoiceParams:
 class HabitParams:
     """Habit stock per provider (ODD 7.3)."""
 
-    formation: float = param(0.05, 0.0, 1.0, "1/day", "daily weight of today's use in the habit")
+    formation: float = param(
+        0.05485, 0.0, 1.0, "1/day", "daily weight of today's use in the habit"
+    )  # calibrated
     reference_minutes: float = param(60.0, 1.0, 600.0, "min", "use that saturates the habit")
 
 
@@ -197,10 +199,10 @@ class SocialParams:
         0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target"
     )
     companion_relief: float = param(
-        0.4142, 0.0, 1.0, "0-1", "largest share of need a companion meets"
+        0.4808, 0.0, 1.0, "0-1", "largest share of need a companion meets"
     )  # calibrated
-    companion_need_minutes: float = param(
-        30.0, 1.0, 600.0, "min", "companion minutes meeting most of that"
+    companion_need_minutes: float = param(  # calibrated
+        24.74, 1.0, 600.0, "min", "companion minutes meeting most of that"
     )
     novelty_days: float = param(20.0, 1.0, 3650.0, "days", "use days over which novelty wears off")
     novelty_floor: float = param(0.5, 0.0, 1.0, "0-1", "relief left once novelty is gone")
@@ -231,7 +233,7 @@ class WellbeingParams:
         120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value"
     )
     measurement_sd: float = param(  # calibrated
-        0.994,
+        0.9959,
         0.0,
         2.0,
         "model units",
@@ -262,7 +264,9 @@ class CompanionParams:
     """AI companions: business model and initial levers (ODD 7.8, 7.9, 7.10)."""
 
     price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
-    free_minutes: float = param(20.0, 0.0, 1440.0, "min/day", "daily minutes on the free tier")
+    free_minutes: float = param(
+        101.5, 0.0, 1440.0, "min/day", "daily minutes on the free tier"
+    )  # calibrated
     conversion: float = param(
         0.01,
         0.0,
@@ -270,8 +274,8 @@ class CompanionParams:
         "1/day",
         "daily conversion of a free user who used it, when willingness to pay far exceeds the price",
     )
-    cancellation: float = param(
-        0.03, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
+    cancellation: float = param(  # calibrated
+        0.05485, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
     )
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
     wtp_attachment: float = param(

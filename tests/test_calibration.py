@@ -1,11 +1,14 @@
-"""sim calibrate: the loss, the parameter copies and a tiny end-to-end fit."""
+"""sim calibrate: the loss, a tiny end-to-end fit, and the shipped defaults being the fit."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from sim import calibration as cal
 from sim import validation as v
+from sim.params import Params
 
 
 def row(estimate, target, low, high, note=""):
@@ -54,3 +57,13 @@ def test_a_two_evaluation_fit_returns_a_complete_record():
     assert record["loss_fitted"] <= record["loss_at_prior"]
     assert [f["path"] for f in record["free"]] == [f.path for f in cal.FREE[:2]]
     assert all(f["low"] <= f["fitted"] <= f["high"] for f in record["free"])
+
+
+def test_the_shipped_defaults_are_the_fitted_set_on_record():
+    record = json.loads((Path(__file__).resolve().parents[1] / "docs/calibration.json").read_text())
+    defaults = Params().flat()
+    assert [f["path"] for f in record["free"]] == [f.path for f in cal.FREE]
+    for f in record["free"]:
+        assert defaults[f["path"]] == pytest.approx(f["fitted"], rel=1e-3), f["path"]
+        assert f["low"] <= f["fitted"] <= f["high"]
+    assert record["loss_fitted"] <= record["loss_at_prior"]
