@@ -1,6 +1,8 @@
 """Regenerate the generated tables of docs/ODD.md from the code and from stored results.
 
     python docs/tables.py params             # section 8: every parameter (sim.params.describe)
+    python docs/tables.py calibration        # section 10: the fit behind the shipped defaults
+                                             # (docs/calibration.json)
     python docs/tables.py ablation DIR       # section 10: DIR/all_on/validation.json and
                                              # DIR/<mechanism>/validation.json, as written by
                                              # `make ablation` (sim validate --ablate M --out DIR/M)
@@ -14,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from sim.calibration import FREE
 from sim.params import describe
 from sim.validation import MECHANISMS
 
@@ -38,6 +41,18 @@ def params_table() -> str:
     for r in describe():
         cells = [f"`{r['path']}`", r["default"], r["unit"], r["allowed"], r["meaning"]]
         rows.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def calibration_table(record: dict) -> str:
+    """The fit on record, with each parameter's literature value (``sim.calibration.FREE``)."""
+    literature = {f.path: f.literature for f in FREE}
+    rows = ["| parameter | literature value | start of this fit | bounds | fitted (shipped) | moved from the literature | findings it mainly moves |",
+            "|---|---:|---:|---|---:|---:|---|"]  # fmt: skip
+    for f in record["free"]:
+        lit = literature[f["path"]]
+        rows.append(f"| `{f['path']}` | {lit:.4g} | {f['prior']:.4g} | [{f['low']:g}, {f['high']:g}] | "
+                    f"{f['fitted']:.4g} | {f['fitted'] - lit:+.3g} | {f['why']} |")  # fmt: skip
     return "\n".join(rows) + "\n"
 
 
@@ -68,6 +83,9 @@ def main(argv: list[str]) -> None:
     text = ODD.read_text()
     if argv[:1] == ["params"]:
         text = replace_between(text, "PARAMETER TABLE", params_table())
+    elif argv[:1] == ["calibration"]:
+        record = json.loads(ODD.with_name("calibration.json").read_text())
+        text = replace_between(text, "CALIBRATION TABLE", calibration_table(record))
     elif argv[:1] == ["ablation"] and len(argv) == 2:
         text = replace_between(text, "ABLATION TABLE", ablation_table(Path(argv[1])))
     else:

@@ -34,19 +34,20 @@ class Free:
     low: float
     high: float
     why: str  # the findings it mainly moves
+    literature: float  # the value set by hand from the literature, before any fit
 
 
 FREE = (
-    Free("wellbeing.measurement_sd", 0.0, 1.0, "wellbeing effects in SD units (deactivation)"),
-    Free("choice.content_value", 0.5, 2.0, "minutes on feeds (time freed by deactivation)"),
-    Free("choice.impulse_weight", 0.2, 1.5, "share of use due to self-control problems"),
-    Free("choice.money_value", 2.0, 60.0, "response to a bonus for cutting use"),
-    Free("choice.ad_annoyance", 0.5, 6.0, "ad load and ad revenue per user"),
-    Free("social.companion_relief", 0.3, 1.0, "loneliness relief of a companion session"),
-    Free("social.companion_need_minutes", 3.0, 60.0, "loneliness relief over a week of sessions"),
-    Free("habit.formation", 0.01, 0.2, "use after a break ends"),
-    Free("companion.cancellation", 0.01, 0.2, "subscription price"),
-    Free("companion.free_minutes", 10.0, 180.0, "companion minutes per engaged user"),
+    Free("wellbeing.measurement_sd", 0.0, 1.0, "wellbeing effects in SD units (deactivation)", 0.0),
+    Free("choice.content_value", 0.5, 2.0, "minutes on feeds (time freed by deactivation)", 1.0),
+    Free("choice.impulse_weight", 0.2, 1.5, "share of use due to self-control problems", 0.6),
+    Free("choice.money_value", 2.0, 60.0, "response to a bonus for cutting use", 10.0),
+    Free("choice.ad_annoyance", 0.5, 6.0, "ad load and ad revenue per user", 1.0),
+    Free("social.companion_relief", 0.3, 1.0, "loneliness relief of a companion session", 0.6),
+    Free("social.companion_need_minutes", 3.0, 60.0, "loneliness relief over a week", 30.0),
+    Free("habit.formation", 0.01, 0.2, "use after a break ends", 0.05),
+    Free("companion.cancellation", 0.01, 0.2, "subscription price", 0.03),
+    Free("companion.free_minutes", 10.0, 180.0, "companion minutes per engaged user", 20.0),
 )
 
 
@@ -119,6 +120,7 @@ def calibrate(
                 "high": f.high,
                 "fitted": best["values"][f.path],
                 "moved_by": best["values"][f.path] - float(x0[i]),
+                "literature": f.literature,
                 "why": f.why,
             }
             for i, f in enumerate(free)

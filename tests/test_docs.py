@@ -37,3 +37,11 @@ def test_the_ablation_table_marks_what_changes_when_a_mechanism_is_off(tmp_path)
     assert first[habit].strip() == "**miss**"
     assert {c.strip() for i, c in enumerate(first[2:], 2) if i != habit} == {"·"}
     assert "passed: all on 1; two selves off 1, habit off 0" in table
+
+
+def test_the_calibration_table_of_the_odd_is_the_record():
+    text = (ROOT / "docs" / "ODD.md").read_text()
+    record = json.loads((ROOT / "docs" / "calibration.json").read_text())
+    assert (
+        tables.replace_between(text, "CALIBRATION TABLE", tables.calibration_table(record)) == text
+    )
