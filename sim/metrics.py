@@ -258,7 +258,9 @@ def _add_arms_and_providers(model, row: dict, provider: dict, provider_total: fl
     users share, revenue and profit per user-day), each provider's columns."""
     for x, users, cols in model.intervention_arms:
         if 0 < users.sum() < users.size:
-            for arm, who in (("treated", users), ("control", ~users)):
+            sample = model.study_samples.get(x.name)
+            control = ~users if sample is None else sample & ~users
+            for arm, who in (("treated", users), ("control", control)):
                 for k, v in arm_means(model, who, cols).items():
                     row[f"arm.{x.name}.{arm}.{k}"] = v
     for p in model.providers:
