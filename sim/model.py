@@ -136,6 +136,7 @@ class EconomyModel(mesa.Model):
             )
             for x in self.interventions
         ]
+        self.study_samples: dict[str, np.ndarray] = {}  # by intervention: who is in it
         self.friend_counts = FriendCounts(self.network, self.users.adopted)
         self._constraints_key: tuple | None = None
         self._constraints: iv.Constraints | None = None
@@ -190,6 +191,7 @@ class EconomyModel(mesa.Model):
 
     # -- steps that need more than one module ------------------------------------------------
     def start_day(self, _=None) -> None:
+        iv.recruit(self)  # field experiments that enrol a provider's users do it today
         self.today = Today(constraints=self.constraints())
         self.today.levers = self.lever_matrices()
         self.counts = self.friend_counts(self.users.adopted)
