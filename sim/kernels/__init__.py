@@ -10,6 +10,13 @@ results bit for bit (tests/test_kernels.py runs them side by side). Two rules ke
 - random draws go through the same ``numpy.random.Generator`` (Numba implements its
   distributions with numpy's algorithms), in the same order, so every stream is read as before.
 
+What the compiled path keeps differently, to save memory (the values are the same):
+``model.today.levers`` is a :class:`LeverTables` (int8 codes into a palette per lever; indexing
+it builds the numpy path's array); ``today.cap`` and ``today.friends_share`` are not kept;
+ad tax, ad revenue, subscription and commerce revenue are kept only as sums in
+``today.totals`` (as arrays too when the number of providers does not divide 8); state arrays
+such as ``users.offline_minutes`` and ``users.wellbeing`` are updated in place.
+
 ``SIM_NUMBA=0`` in the environment selects the numpy path at import; :func:`use` switches
 between the paths at run time (for tests). Compiled kernels are cached on disk (``cache=True``),
 so only the first run on a machine pays for compiling them.
