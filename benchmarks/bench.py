@@ -289,7 +289,19 @@ def plot(r: dict, path: Path) -> None:
 
     xs = [s["users"] for s in r["scaling"]]
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.loglog(xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {r['days']} days")
+    engine = r["scaling"][0].get("engine", "numpy")
+    label = "compiled kernels" if engine == "numba" else "numpy path"
+    ax.loglog(xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {label}")
+    if r.get("numpy_path"):
+        np_runs = r["numpy_path"]
+        ax.loglog(
+            [s["users"] for s in np_runs],
+            [s["run_s"] for s in np_runs],
+            "o--",
+            color="C0",
+            alpha=0.5,
+            label="this project, numpy path",
+        )
     m = r["mesa"]["reference"]
     ax.loglog(
         [m["users"]],
@@ -302,7 +314,7 @@ def plot(r: dict, path: Path) -> None:
     ax.set_ylabel("seconds of simulation")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
-    ax.set_title("Run time against population size")
+    ax.set_title(f"Run time of {r['days']} days against population size")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
