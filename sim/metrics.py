@@ -388,7 +388,7 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
                 u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
                 adp.quit_scale, cp.wtp_attachment, cp.price_scale, e,
             )  # fmt: skip
-            np.exp(e, out=e)
+            kernels.exp(e)
             metrics_kernels.objectives(
                 start, stop, j, e, today.revenue, today.cost, u.minutes, u.adopted,
                 u.subscribed, u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value,

@@ -49,6 +49,14 @@ def jit(fn):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
 
 
+def exp(buffer: np.ndarray) -> None:
+    """``buffer = exp(buffer)`` in place, with numpy's exp (see the module docstring). The
+    arguments are logistic ones; exp of a large one is inf, which makes the logistic exactly 0
+    or 1 as it should, so overflow is not reported."""
+    with np.errstate(over="ignore"):
+        np.exp(buffer, out=buffer)
+
+
 def per_user(x, n: int, ndim: int = 2):
     """``x`` as a C-contiguous, writable float64 array with a first axis of ``n`` (a value per
     user) or 1 (one value for everyone: read it at row :func:`at`). Kernels see one array

@@ -221,7 +221,7 @@ def _decide_compiled(model):
         )  # fmt: skip
         if not deciding:
             continue
-        np.exp(e, out=e)
+        kernels.exp(e)
         d = draws(start, stop)
         for k, rng in enumerate(streams):  # each provider's uniforms, user after user
             rng.random(out=d[k])
@@ -251,7 +251,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), as ``scipy.special.expit`` but several times faster (numpy's
     vectorised exp); the two differ at most in the last bit."""
     out = np.negative(x)
-    np.exp(out, out=out)
+    with np.errstate(over="ignore"):  # exp(large) = inf: the sigmoid is exactly 0, as it should be
+        np.exp(out, out=out)
     out += 1.0
     return np.reciprocal(out, out=out)
 

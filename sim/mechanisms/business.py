@@ -115,7 +115,7 @@ def subscriptions(model) -> None:
                 start, stop, columns, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
                 price, cp.price_scale, e,
             )  # fmt: skip
-            np.exp(e, out=e)
+            kernels.exp(e)
             for k, rng in enumerate(streams):  # each companion's uniforms, user after user
                 rng.random(out=d[k])
             stocks.subscribe(
