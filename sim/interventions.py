@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "cap_minutes": "treated users' daily minutes per targeted provider are capped at `value`",
     "lockdown": "socialising's weight in treated users' time split is scaled by 1 - `value` (1 = no meeting at all); applies whatever `providers` says",
     "ban_manipulation": "targeted companions may not use manipulative farewells",
+    "manipulation_cap": "targeted companions may meet at most the share `value` of farewells with a manipulative tactic",
     "ad_load_cap": "targeted feeds may show at most the share `value` of ads",
     "ad_tax": "the share `value` of targeted feeds' ad revenue is taxed away",
     "nudge_mandate": "targeted providers must nudge toward human contact at least `value`",
@@ -50,6 +51,7 @@ SAMPLES = {
 VALUE_RANGE = {
     "cap_minutes": (0.0, 1440.0),
     "lockdown": (0.0, 1.0),
+    "manipulation_cap": (0.0, 1.0),
     "ad_load_cap": (0.0, 0.3),
     "ad_tax": (0.0, 1.0),
     "nudge_mandate": (0.0, 1.0),
@@ -288,6 +290,8 @@ def todays_constraints(model) -> Constraints:
             c.social_scale[users] *= 1.0 - iv.value
         elif iv.kind == "ban_manipulation":
             c.lever_limits.append((users, cols, "manipulation", "max", 0.0))
+        elif iv.kind == "manipulation_cap":
+            c.lever_limits.append((users, cols, "manipulation", "max", iv.value))
         elif iv.kind == "ad_load_cap":
             c.lever_limits.append((users, cols, "ad_load", "max", iv.value))
         elif iv.kind == "nudge_mandate":

@@ -28,6 +28,7 @@ INTERVENTIONS = [
     Intervention("cap_minutes", start=3, share=0.5, providers="companions", value=15.0),
     Intervention("lockdown", start=20, end=30, value=0.5),
     Intervention("ban_manipulation", share=0.3, providers="companions"),
+    Intervention("manipulation_cap", start=4, share=0.5, providers="companions", value=0.1),
     Intervention("ad_load_cap", start=10, share=0.5, providers="feeds", value=0.05),
     Intervention("ad_tax", start=10, providers="feeds", value=0.2),
     Intervention("nudge_mandate", start=12, share=0.5, value=0.3),

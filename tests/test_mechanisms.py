@@ -663,6 +663,18 @@ def test_ad_load_cap_caps_the_ad_load_treated_users_see():
         assert (m.users.ad_impressions[treated] <= feed_minutes[treated] * items * cap + TOL).all()
 
 
+def test_manipulation_cap_caps_the_tactics_treated_users_meet():
+    cap = 0.1
+    x = Intervention("manipulation_cap", start=0, share=0.5, providers="companions", value=cap)
+    m = build(days=15, interventions=[x], sets={"companion.manipulation": 0.6})
+    treated, cols = arm(m)
+    for _ in range(15):
+        m.step()
+        rate = lever(m, "manipulation")
+        assert (rate[treated][:, cols] <= cap + TOL).all()
+        assert (rate[~treated][:, cols] > cap).any()
+
+
 def test_ad_tax_lowers_net_ad_revenue():
     sets = {"mechanisms.adaptation": False, "feed.ad_load": 0.2, "feed.cpm": 10.0}
     base = sim.run("attention_economy", users=300, days=15, seed=2, set=sets).timeseries
