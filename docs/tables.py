@@ -60,22 +60,24 @@ def ablation_table(folder: Path) -> str:
     def card(name: str) -> list[dict]:
         return json.loads((folder / name / "validation.json").read_text())["scorecard"]
 
+    def passed(rows: list[dict]) -> int:
+        return sum(r["status"] == "pass" for r in rows)
+
     base = card("all_on")
     off = {m: card(m) for m in MECHANISMS}
-    header = ["finding (study)", "all on", *(SHORT.get(m, m.replace("_", " ")) for m in MECHANISMS)]
+    for m, rows in off.items():
+        if [r["finding"] for r in rows] != [r["finding"] for r in base]:
+            raise SystemExit(f"{folder / m} scores other findings than {folder / 'all_on'}")
+    names = {m: SHORT.get(m, m.replace("_", " ")) for m in MECHANISMS}
+    header = ["finding (study)", "all on", *names.values()]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for i, r in enumerate(base):
-        study = r["study"].split("_")[0]
-        cells = [f"{r['finding']} ({study})", STATUS[r["status"]]]
+        cells = [f"{r['finding']} ({r['study'].split('_')[0]})", STATUS[r["status"]]]
         for m in MECHANISMS:
             status = off[m][i]["status"]
-            assert off[m][i]["finding"] == r["finding"], "scorecards list different findings"
             cells.append("·" if status == r["status"] else f"**{STATUS[status]}**")
         rows.append("| " + " | ".join(cells) + " |")
-    passed = lambda rows: sum(x["status"] == "pass" for x in rows)  # noqa: E731
-    counts = ", ".join(
-        f"{SHORT.get(m, m.replace('_', ' '))} off {passed(off[m])}" for m in MECHANISMS
-    )
+    counts = ", ".join(f"{names[m]} off {passed(off[m])}" for m in MECHANISMS)
     return "\n".join(rows) + f"\n\npassed: all on {passed(base)}; {counts}\n"
 
 

@@ -68,6 +68,7 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
                     "caption": f"Paired differences from {what} in the key metric of each family: mean over {n_seeds} paired seeds "
                                "(dots) with 95% confidence intervals (whiskers). Hollow grey: the interval includes zero, no clear effect."})  # fmt: skip
     by = [*categorical, *grid] if "sample" not in runs else [*categorical, "sample"]
+    key_metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
     if by and runs.groupby(by).ngroups > 1:
         pts = an.summarise(runs, by, ["revenue_per_user_day", "wellbeing_mean"]).pivot_table(index=by, columns="metric", values="mean")  # fmt: skip
         front = pts[an.frontier(pts, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
@@ -87,14 +88,12 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
             out.append({"name": f"timeseries{suffix}", "figure": plots.timeseries_figure(b, colour_by=colour, facet_by=facet, title=title, row_height=1.3 if brief else 1.8),
                         "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands."})  # fmt: skip
     if len(grid) == 1 and "sample" not in runs and runs[grid[0]].nunique() >= 3:
-        metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
         by = colour[0] if colour and colour[0] in categorical else None
-        out.append({"name": "response", "figure": plots.response_figure(runs, grid[0], metrics, colour_by=by),
+        out.append({"name": "response", "figure": plots.response_figure(runs, grid[0], key_metrics, colour_by=by),
                     "caption": f"Means over {n_seeds} replications at each value of {grid[0]}, with 95% confidence bands."})  # fmt: skip
     if len(grid) >= 2 and "sample" not in runs:
-        metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
         pooled = f", pooled over {' and '.join(categorical)}" if categorical else ""
-        out.append({"name": "heatmap", "figure": plots.heatmap_figure(runs, grid[0], grid[1], metrics),
+        out.append({"name": "heatmap", "figure": plots.heatmap_figure(runs, grid[0], grid[1], key_metrics),
                     "caption": f"Means over replications on the grid of {grid[0]} and {grid[1]}{pooled}."})  # fmt: skip
     if (results.definition.get("sample") or {}).get("method") in ("sobol", "morris"):
         group = "policy" if "policy" in factors else None

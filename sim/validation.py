@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.params import ParamError, Params, parse_assignment, read_toml
+from sim.designs import flatten, overrides
+from sim.params import ParamError, parse_assignment, read_toml
 from sim.scenarios import resolve
 
 STUDIES_DIR = Path(__file__).resolve().parent.parent / "experiments" / "validation"
@@ -129,29 +130,21 @@ def load_studies(names: list[str] | None = None, directory: Path = STUDIES_DIR) 
 
 
 def read_overrides(config: Path | None = None, sets: list[str] | None = None) -> dict[str, Any]:
-    """Parameter overrides for every study, from a parameter file and ``PATH=VALUE`` texts.
+    """Parameter overrides for every study, from a parameter file and ``PATH=VALUE`` texts
+    (``--set`` wins), each value checked against the parameter tree (name, type, range).
 
-    Each value is checked against the parameter tree (name, type, range). A study's design is
-    its own: ``run.*`` and interventions cannot be overridden.
+    A study's design is its own: ``run.*`` and interventions cannot be overridden.
     """
-    flat: dict[str, Any] = {}
-    if config is not None:
-        tree = read_toml(config, "--config")
-        if "interventions" in tree:
-            raise ParamError(f"--config {config}: interventions are part of each study's design; "
-                             "give parameter tables only")  # fmt: skip
-        for section, values in tree.items():
-            if not isinstance(values, dict):
-                raise ParamError(f"--config {config}: '{section}' must be a table of parameters")
-            flat.update({f"{section}.{name}": value for name, value in values.items()})
-    flat.update(parse_assignment(text) for text in sets or [])
-    check = Params()
-    for path, value in flat.items():
+    tree = read_toml(config, "--config") if config is not None else {}
+    if "interventions" in tree:
+        raise ParamError(f"--config {config}: interventions are part of each study's design; "
+                         "give parameter tables only")  # fmt: skip
+    assigned = dict(parse_assignment(text) for text in sets or [])
+    for path in [*flatten(tree), *assigned]:
         if path.startswith("run."):
             raise ParamError(f"{path}: run length, size and seeds are part of each study's "
                              "design and cannot be overridden")  # fmt: skip
-        check.set(path, value)
-    return flat
+    return {**overrides(tree, f"--config {config}"), **overrides(assigned, "--set")}
 
 
 # -- running -------------------------------------------------------------------------------
