@@ -122,13 +122,16 @@ SUMMARY_FROM_DAILY = [
 
 
 def gini(x: np.ndarray, is_sorted: bool = False) -> float:
-    """Gini coefficient of non-negative values (0 equal, 1 one holds all)."""
+    """Gini coefficient of non-negative values (0 equal, 1 one holds all).
+
+    The rank-weighted sum is numpy's pairwise sum rather than a BLAS dot product: its result
+    does not depend on the machine's BLAS or its threads, and no BLAS threads are woken."""
     if not is_sorted:
         x = np.sort(x)
     n, total = x.size, x.sum()
     if n == 0 or total <= 0:
         return 0.0
-    return float(_rank_weights(n) @ x / (n * total))
+    return float(np.multiply(_rank_weights(n), x).sum() / (n * total))
 
 
 @functools.lru_cache(maxsize=4)
@@ -376,13 +379,15 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
     per_user = kernels.block_buffer(model, "metrics.objective", n, (3,))
     price = today.levers.tables["price"]
     spans = kernels.blocks(n)
-    sums = {}
-    for p in model.providers:
-        j = p.column
-        own = POLICY_INDEX[p.policy] if record and model.day >= p.launch_day else -1
-        partial = np.empty((3, len(spans)))
-        for k, (start, stop) in enumerate(spans):
-            e, out = args(start, stop), per_user(start, stop)
+    providers = [
+        (p.column, POLICY_INDEX[p.policy] if record and model.day >= p.launch_day else -1, p)
+        for p in model.providers
+    ]
+    partial = np.empty((len(providers), 3, len(spans)))
+
+    def measure(k, start, stop):
+        e, out = args(start, stop), per_user(start, stop)
+        for j, own, p in providers:
             metrics_kernels.objective_arguments(
                 start, stop, j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
                 u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
@@ -396,9 +401,13 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
                 p.objective_now, p.profit_now,
             )  # fmt: skip
             for q in range(3):
-                partial[q, k] = ps(out[q], 0, stop - start, 1)
-        sums[j] = tuple(float(kernels.tree_sum(partial[q], n)) for q in range(3))
-    return sums
+                partial[j, q, k] = ps(out[q], 0, stop - start, 1)
+
+    kernels.each_block(spans, measure)
+    return {
+        j: tuple(float(kernels.tree_sum(partial[j, q], n)) for q in range(3))
+        for j, _, _ in providers
+    }
 
 
 def _daily_row_compiled(model) -> tuple[dict, dict, float]:

@@ -333,9 +333,14 @@ class EconomyModel(mesa.Model):
         commitment = kernels.per_user(cons.commitment, n)
         k = choice_kernels.constants(prm, self.companion_empathy)
         taste = self.streams("taste", self.day)
-        buf = self.work("choice.z", (min(n, kernels.BLOCK), 2 if two else 1, P + 2))
-        for start, stop in kernels.blocks(n):
-            z, cap = buf[: stop - start], caps(start, stop)
+        shocks = kernels.block_buffer(self, "choice.shock", n, (), (P + 2,))
+        values = kernels.block_buffer(self, "choice.z", n, (), (2 if two else 1, P + 2))
+
+        def draw(_, start, stop):  # taste shocks user-major, as the stream has always been read
+            taste.standard_normal(out=shocks(start, stop))
+
+        def choose(_, start, stop):
+            z, cap, shock = values(start, stop), caps(start, stop), shocks(start, stop)
             choice_kernels.scaled_values(
                 start, stop, k, u.fit, u.knowledge, u.perceived_manipulation,
                 u.emotional_knowledge, u.attachment, u.habit, u.adopted, u.subscribed,
@@ -343,7 +348,7 @@ class EconomyModel(mesa.Model):
                 lever["hooks"], lever["nudge"], bonus, cons.any_bonus, self.counts,
                 self.degree_at_least_1, prm.mechanisms.network_effects, availability,
                 social_scale, cap_iv, prm.companion.free_minutes, self.is_companion, two,
-                taste, R, z, cap,
+                shock, R, z, cap,
             )  # fmt: skip
             np.exp(z, out=z)
             choice_kernels.minutes(
@@ -352,6 +357,8 @@ class EconomyModel(mesa.Model):
                 prm.wellbeing.value_minutes, u.minutes, compulsive, self.planned_social,
                 u.offline_minutes, u.compulsive_minutes, u.consumption_value,
             )  # fmt: skip
+
+        kernels.each_block(kernels.blocks(n), choose, draw)
         np.expm1(u.consumption_value, out=u.consumption_value)
         np.negative(u.consumption_value, out=u.consumption_value)
         # today's caps are not kept: the compiled farewells work them out again

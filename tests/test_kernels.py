@@ -153,16 +153,61 @@ def test_sim_numba_0_selects_the_numpy_path():
     assert out.stdout.split() == ["False", "False"]
 
 
+@pytest.fixture
+def threads():
+    """Set the team's threads for a test; back to SIM_THREADS after it."""
+    yield kernels.set_threads
+    kernels.set_threads(None)
+
+
 @needs_numba
-def test_blocks_of_users_change_nothing(monkeypatch):
-    """Kernels that work block by block give the same results whatever the block size."""
+@pytest.mark.parametrize("team", [1, 3])
+def test_blocks_and_threads_change_nothing(monkeypatch, threads, team):
+    """Kernels that work block by block give the same results whatever the block size and
+    however many threads share the blocks."""
     case = CASES["interventions"]
+    threads(1)
     whole = outcome(True, *case)
     monkeypatch.setattr(kernels, "BLOCK", 128)  # the least: numpy sums 128 values in one go
     assert len(kernels.blocks(400)) == 4
+    threads(team)
     blocked = outcome(True, *case)
     differ = [k for k in whole if not np.array_equal(whole[k], blocked[k], equal_nan=True)]
     assert not differ, differ[:10]
+
+
+@needs_numba
+def test_each_block_draws_in_order_and_reports_errors(threads):
+    threads(2)
+    spans = kernels.blocks(1000, 128)
+    order, seen = [], []
+
+    def body(k, start, stop):
+        seen.append(kernels.slot())
+        return stop - start
+
+    assert sum(kernels.each_block(spans, body, lambda k, a, b: order.append(k))) == 1000
+    assert order == list(range(len(spans))) and set(seen) <= {0, 1}
+
+    def broken(k, start, stop):
+        if k == 3:
+            raise RuntimeError("block 3")
+
+    with pytest.raises(RuntimeError, match="block 3"):
+        kernels.each_block(spans, broken, lambda k, a, b: None)
+    assert kernels.each_block(spans, body) == [b - a for a, b in spans]  # the team still works
+
+
+def test_sim_threads_must_be_a_whole_number(monkeypatch, threads):
+    from sim.params import ParamError
+
+    monkeypatch.setenv("SIM_THREADS", "two")
+    threads(None)
+    with pytest.raises(ParamError, match="SIM_THREADS must be a whole number"):
+        kernels.threads()
+    monkeypatch.setenv("SIM_THREADS", "2")
+    threads(None)
+    assert kernels.threads() == (2 if kernels.enabled() else 1)
 
 
 def test_block_sums_are_numpys(monkeypatch):

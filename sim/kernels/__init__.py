@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
+import queue
+import threading
 
 import numpy as np
 
@@ -110,12 +113,155 @@ def _blocks(n: int, size: int) -> tuple[tuple[int, int], ...]:
 
 
 def block_buffer(model, name: str, n: int, lead: tuple = (), tail: tuple = ()):
-    """A work buffer for the largest of :func:`blocks` of ``n`` users; ``take(start, stop)``
-    views it as a C-contiguous array of shape ``lead + (stop - start,) + tail``."""
+    """A work buffer for the largest of :func:`blocks` of ``n`` users, one per thread of the
+    team; ``take(start, stop)`` views the calling thread's as a C-contiguous array of shape
+    ``lead + (stop - start,) + tail``."""
     size = max(b - a for a, b in blocks(n))
     k = int(np.prod(lead + tail, dtype=np.int64))
-    flat = model.work(name, k * size)
-    return lambda start, stop: flat[: k * (stop - start)].reshape(*lead, stop - start, *tail)
+
+    def take(start: int, stop: int) -> np.ndarray:
+        flat = model.work(f"{name}#{slot()}", k * size)
+        return flat[: k * (stop - start)].reshape(*lead, stop - start, *tail)
+
+    return take
+
+
+# -- threads ---------------------------------------------------------------------------------
+# Blocks of users are independent within a step, so a team of threads runs them side by side:
+# the kernels release the GIL (nogil), and so do numpy's ufuncs and bulk random draws. Random
+# streams are still read block after block in user order (each block's draws wait for the
+# previous block's), so results do not depend on the number of threads.
+
+_local = threading.local()
+
+
+THREADS: int | None = None  # read from SIM_THREADS on first use
+
+
+def set_threads(n: int | None) -> None:
+    """Threads the model's steps use in this process; None reads ``SIM_THREADS`` again.
+    A sweep's worker processes use one each."""
+    global THREADS, _team
+    THREADS = None if n is None else max(1, int(n))
+    if _team is not None:
+        _team.stop()
+    _team = None
+
+
+def threads() -> int:
+    """Threads a model run uses here: ``SIM_THREADS``, by default the CPUs this process may
+    use; 1 on the numpy path and when called from any thread but the main one.
+
+    Raises:
+        ParamError: ``SIM_THREADS`` is not a whole number of at least 1.
+    """
+    global THREADS
+    if THREADS is None:
+        raw = os.environ.get("SIM_THREADS", "").strip()
+        if not raw:
+            THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        elif raw.isdigit() and int(raw) >= 1:
+            THREADS = int(raw)
+        else:
+            from sim.params import ParamError
+
+            raise ParamError(f"SIM_THREADS must be a whole number of at least 1, got {raw!r}")
+    if not ENABLED or threading.current_thread() is not threading.main_thread():
+        return 1
+    return THREADS
+
+
+def slot() -> int:
+    """The calling thread's place in the team (0 for the main thread): whose work buffers."""
+    return getattr(_local, "slot", 0)
+
+
+class _Team:
+    """``size - 1`` helper threads that, with the calling thread, run one job at a time."""
+
+    def __init__(self, size: int):
+        self.size, self.pid = size, os.getpid()
+        self.jobs = [queue.SimpleQueue() for _ in range(size)]
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        for s in range(1, size):
+            threading.Thread(target=self._serve, args=(s,), daemon=True).start()
+
+    def _serve(self, s: int) -> None:
+        _local.slot = s
+        while True:
+            job = self.jobs[s].get()
+            if job is None:
+                return
+            try:
+                job()
+                self.done.put(None)
+            except BaseException as e:  # noqa: B036 - handed to the caller
+                self.done.put(e)
+
+    def stop(self) -> None:
+        for s in range(1, self.size):
+            self.jobs[s].put(None)
+
+    def run(self, job) -> None:
+        for s in range(1, self.size):
+            self.jobs[s].put(job)
+        error = None
+        try:
+            job()
+        except BaseException as e:  # noqa: B036 - raised once the helpers are done
+            error = e
+        for _ in range(1, self.size):
+            error = error or self.done.get()
+        if error is not None:
+            raise error
+
+
+_team: _Team | None = None
+
+
+def each_block(spans, body, draw=None) -> list:
+    """``body(k, start, stop)`` for every span ``k`` of users (from :func:`blocks`), on the
+    team's threads; returns the results in span order. ``draw(k, start, stop)``, when given,
+    runs first for each span, in span order whatever thread runs it: random streams are read
+    user after user as in one thread."""
+    global _team
+    results = [None] * len(spans)
+    size = threads()
+    if size <= 1 or len(spans) <= 1:
+        for k, (start, stop) in enumerate(spans):
+            if draw is not None:
+                draw(k, start, stop)
+            results[k] = body(k, start, stop)
+        return results
+    if _team is None or _team.pid != os.getpid():  # a forked child has none of the threads
+        _team = _Team(size)
+    drawn = [threading.Event() for _ in spans]
+    failed = threading.Event()
+    claim = itertools.count()
+
+    def job() -> None:
+        try:
+            while not failed.is_set():
+                k = next(claim)  # atomic under the GIL: each span is claimed once, in order
+                if k >= len(spans):
+                    return
+                start, stop = spans[k]
+                if draw is not None:
+                    if k:
+                        drawn[k - 1].wait()
+                    if failed.is_set():
+                        return
+                    draw(k, start, stop)
+                drawn[k].set()
+                results[k] = body(k, start, stop)
+        except BaseException:
+            failed.set()
+            for e in drawn:  # nobody waits for draws that will not come
+                e.set()
+            raise
+
+    _team.run(job)
+    return results
 
 
 def tree_sum(partial, n: int, size: int | None = None):

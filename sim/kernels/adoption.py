@@ -70,6 +70,13 @@ def decide(
             hazard = quit_rate * (1.0 / (e[0, b, j] + 1.0))
             a = adopted[i, j]
             quits[i, j] = a and draw < hazard
+            available = availability[at(availability, i), j] > 0.0
+            appeal = (2.0 * ai_openness[i]) * (0.5 + loneliness[i]) if companion[k] else 1.0
+            if a or not available or draw >= (marketing[k] + word_of_mouth) * appeal:
+                # no join, whatever friends do: a share is at most 1 and the return factor
+                # at most 1, so the probability below cannot reach this bound
+                joins[i, j] = False
+                continue
             share = 0.0
             if network:
                 r = endorse_row[k]
@@ -84,13 +91,12 @@ def decide(
                 share = s / max(degree[i], 1)
             prob = marketing[k] + word_of_mouth * share
             if companion[k]:
-                prob *= (2.0 * ai_openness[i]) * (0.5 + loneliness[i])
+                prob *= appeal
             else:
                 prob *= 1.0
             if quit_day[i, j] >= 0:
                 prob *= 1.0 / (e[1, b, j] + 1.0)
-            available = availability[at(availability, i), j] > 0.0
-            joins[i, j] = (not a) and draw < prob and available
+            joins[i, j] = draw < prob
 
 
 @jit

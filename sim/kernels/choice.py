@@ -2,7 +2,8 @@
 :mod:`sim.mechanisms.time_budget`, ``EconomyModel.choose``): the same operations, per user.
 
 Two passes around one numpy ``exp``: :func:`scaled_values` computes reflective utilities,
-draws the taste shocks and writes the shifted decision values of both splits; after their
+adds the taste shocks (drawn by numpy just before) and writes the shifted decision values of
+both splits; after their
 exponentials :func:`minutes` splits each user's budget and derives compulsive minutes.
 """
 
@@ -67,15 +68,15 @@ def scaled_values(
     start, stop, k, fit, knowledge, perceived, emotional, attachment, habit, adopted, subscribed,
     loneliness, self_control, offline_value, ad_load, hooks, nudge, bonus, any_bonus,
     friend_counts, degree, fomo, availability, social_scale, cap_iv, free_minutes, comp,
-    two_selves, rng, R, z, cap,
+    two_selves, shock, R, z, cap,
 ):  # fmt: skip
     """For users ``start`` to ``stop``, fill R (N, P + 2), cap (block, P) and z (block, 2, P + 2):
     decision values over temperature less their maximum over available options, clipped at
-    0 (impulsive split in z[:, 0], reflective in z[:, 1]), ready for ``exp``."""
+    0 (impulsive split in z[:, 0], reflective in z[:, 1]), ready for ``exp``. ``shock``
+    (block, P + 2) holds the users' standard normal taste draws."""
     P = fit.shape[1]
     O = P + 2  # noqa: E741
     pull = np.empty(P)
-    shock = np.empty(O)
     avail = np.empty(O)
     for i in range(start, stop):
         b = i - start
@@ -113,14 +114,12 @@ def scaled_values(
         R[i, P] = social
         R[i, P + 1] = offline_value[i]
         _available(availability, adopted, social_scale, i, avail)
-        for o in range(O):
-            shock[o] = rng.standard_normal()  # user-major, as the stream has always been read
         weight = k.impulse_weight * (1.0 - self_control[i])
         for s in range(2 if two_selves else 1):
             impulsive = s == 0 and two_selves
             scale = -np.inf
             for o in range(O):
-                d = R[i, o] + shock[o] * k.taste_noise
+                d = R[i, o] + shock[b, o] * k.taste_noise
                 if o == P + 1:
                     d += k.offline_nest
                 if impulsive and o < P:

@@ -212,7 +212,13 @@ def _decide_compiled(model):
     companion = np.array([p.kind != "feed" for p in deciding], bool)
     args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
     draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(deciding), 1),))
-    for start, stop in kernels.blocks(n):
+
+    def draw(_, start, stop):
+        d = draws(start, stop)
+        for k, rng in enumerate(streams):  # each provider's uniforms, user after user
+            rng.random(out=d[k])
+
+    def decide(_, start, stop):
         e = args(start, stop)
         adoption_kernels.remember(
             start, stop, u.minutes, today.compulsive, today.R, u.remembered_value, u.knowledge,
@@ -220,17 +226,16 @@ def _decide_compiled(model):
             ap.switching_knowledge, ap.switching_attachment, ap.quit_scale, e,
         )  # fmt: skip
         if not deciding:
-            continue
+            return
         kernels.exp(e)
-        d = draws(start, stop)
-        for k, rng in enumerate(streams):  # each provider's uniforms, user after user
-            rng.random(out=d[k])
         adoption_kernels.decide(
-            start, stop, columns, d, e, u.adopted, u.quit_day, ap.quit_rate, marketing,
-            ap.word_of_mouth, prm.mechanisms.network_effects, endorse_row, counts, net.indptr,
-            net.target, net.degree, companion, u.ai_openness, u.loneliness, availability,
-            quits, joins, endorser, users,
+            start, stop, columns, draws(start, stop), e, u.adopted, u.quit_day, ap.quit_rate,
+            marketing, ap.word_of_mouth, prm.mechanisms.network_effects, endorse_row, counts,
+            net.indptr, net.target, net.degree, companion, u.ai_openness, u.loneliness,
+            availability, quits, joins, endorser, users,
         )  # fmt: skip
+
+    kernels.each_block(kernels.blocks(n), decide, draw if deciding else None)
     if not on:
         return None, None, None
     return quits, joins, available

@@ -24,7 +24,8 @@ def update(model) -> None:
         return
     if kernels.enabled():
         args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
-        for start, stop in kernels.blocks(u.n):
+
+        def attach(_, start, stop):
             e = args(start, stop)
             stocks.learn_and_attachment_arguments(
                 start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, False, 0.0, True,
@@ -34,6 +35,8 @@ def update(model) -> None:
             np.expm1(e[0], out=e[0])
             np.exp(e[1], out=e[1])
             stocks.attach(start, stop, e, u.attachment, comp)
+
+        kernels.each_block(kernels.blocks(u.n), attach)
         return
     a = u.attachment[:, comp]
     hours = u.minutes[:, comp] / 60.0

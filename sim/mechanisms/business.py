@@ -66,7 +66,8 @@ def _book_compiled(model) -> None:
     ad_tax = kernels.per_user(today.constraints.ad_tax, n)
     price = today.levers.tables["price"]
     partial = np.empty((4, len(spans)))
-    for k, (a, b) in enumerate(spans):
+
+    def book(k, a, b):
         start, stop = a // P, b // P
         out = parts(start, stop)
         stocks.book(
@@ -76,6 +77,9 @@ def _book_compiled(model) -> None:
         )  # fmt: skip
         for q in range(4):
             partial[q, k] = metrics_kernels.pairwise(out[q].reshape(-1), 0, b - a, 1)
+        return out
+
+    out = kernels.each_block(spans, book)[-1]
     today.totals = {
         name: float(kernels.tree_sum(partial[q], n * P, size) if aligned else partial[q, 0])
         for q, name in enumerate(PARTS)
@@ -109,19 +113,26 @@ def subscriptions(model) -> None:
         K = max(len(companions), 1)
         args = kernels.block_buffer(model, "business.args", u.n, (2, K))
         draws = kernels.block_buffer(model, "business.draws", u.n, (K,))
-        for start, stop in kernels.blocks(u.n) if companions else ():
-            e, d = args(start, stop), draws(start, stop)
+
+        def draw(_, start, stop):
+            d = draws(start, stop)
+            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
+                rng.random(out=d[k])
+
+        def subscribe(_, start, stop):
+            e = args(start, stop)
             stocks.price_gaps(
                 start, stop, columns, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
                 price, cp.price_scale, e,
             )  # fmt: skip
             kernels.exp(e)
-            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
-                rng.random(out=d[k])
             stocks.subscribe(
-                start, stop, columns, d, e, u.adopted, u.subscribed, u.minutes, cp.conversion,
-                cp.cancellation,
+                start, stop, columns, draws(start, stop), e, u.adopted, u.subscribed, u.minutes,
+                cp.conversion, cp.cancellation,
             )  # fmt: skip
+
+        if companions:
+            kernels.each_block(kernels.blocks(u.n), subscribe, draw)
         return
     price = np.broadcast_to(today.levers["price"], u.minutes.shape)
     for p in model.providers:

@@ -49,7 +49,8 @@ def _update_compiled(model) -> None:
         return
     args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
     depth = model.today.levers.tables["personalisation"]
-    for start, stop in kernels.blocks(u.n):
+
+    def learn(_, start, stop):
         e = args(start, stop)
         stocks.habit_and_learning_arguments(
             start, stop, u.minutes, u.habit, False, 0.0, 1.0, True, lp.rate, lp.emotional_rate,
@@ -60,3 +61,5 @@ def _update_compiled(model) -> None:
             start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, True, lp.forgetting,
             False, model.is_companion, 0.0, 0.0, 0.0, 0.0, u.perceived_manipulation, e,
         )  # fmt: skip
+
+    kernels.each_block(kernels.blocks(u.n), learn)

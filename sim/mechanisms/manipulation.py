@@ -35,16 +35,23 @@ def farewells(model) -> None:
         streams = [model.streams(f"farewell:{p.name}", model.day) for p in companions]
         draws = kernels.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
         cap_iv = kernels.per_user(today.constraints.cap, u.n)
-        for start, stop in kernels.blocks(u.n) if companions else ():
+
+        def draw(_, start, stop):
             d = draws(start, stop)
             for k, rng in enumerate(streams):  # each companion's uniforms, user after user
                 rng.random(out=d[k])
-            today.tactics += stocks.farewells(
-                start, stop, columns, d, u.minutes, today.levers.tables["manipulation"],
-                u.self_control, model.params.mechanisms.two_selves, mp.extra_minutes,
-                u.offline_minutes, cap_iv, u.subscribed, model.params.companion.free_minutes,
-                u.compulsive_minutes, today.compulsive, pm, mp.perception,
+
+        def say_goodbye(_, start, stop):
+            return stocks.farewells(
+                start, stop, columns, draws(start, stop), u.minutes,
+                today.levers.tables["manipulation"], u.self_control,
+                model.params.mechanisms.two_selves, mp.extra_minutes, u.offline_minutes, cap_iv,
+                u.subscribed, model.params.companion.free_minutes, u.compulsive_minutes,
+                today.compulsive, pm, mp.perception,
             )  # fmt: skip
+
+        if companions:
+            today.tactics = sum(kernels.each_block(kernels.blocks(u.n), say_goodbye, draw))
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
     for p in model.providers:

@@ -118,18 +118,20 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
     own = work("social.own", (n, 3))
     social_kernels.own_offers(ptr, net.strength, planned, net.degree, own)
     spans = kernels.blocks(n)
-    grow = work("social.grow", max(int(ptr[b] - ptr[a]) for a, b in spans))
+    grow_size = max(int(ptr[b] - ptr[a]) for a, b in spans)
     args = kernels.block_buffer(model, "social.args", n, (3,))
     today.social_met, today.companion_relief = np.empty(n), np.empty(n)
     tie_mean = work("social.tie_mean", n)
-    for start, stop in spans:
-        g, e = grow[: ptr[stop] - ptr[start]], args(start, stop)
+    companion_minutes = work("social.companion_minutes", n)
+
+    def socialise(_, start, stop):
+        g = work(f"social.grow#{kernels.slot()}", grow_size)[: ptr[stop] - ptr[start]]
+        e = args(start, stop)
         social_kernels.meet(
             start, stop, ptr, net.target, net.strength, own, u.minutes,
             u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
             u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
-            sp.novelty_days, g, u.offline_minutes, u.social_minutes, e,
-            work("social.companion_minutes", n),
+            sp.novelty_days, g, u.offline_minutes, u.social_minutes, e, companion_minutes,
         )  # fmt: skip
         np.expm1(g, out=g)
         np.expm1(e[:2], out=e[:2])
@@ -140,4 +142,6 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
             sp.sensitivity, sp.reference_fulfilment, sp.adjustment, today.social_met,
             today.companion_relief, tie_mean, net.degree,
         )  # fmt: skip
+
+    kernels.each_block(spans, socialise)
     model.tie_mean = (model.steps, tie_mean)
