@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import api, cli_report, cli_sweep, cli_validate
+from sim import api, cli_report, cli_sweep, cli_validate, kernels
 from sim.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """
     code: Any = 0
     try:
+        kernels.threads()  # a bad SIM_THREADS is bad input before any work starts
         code = app(args=argv, prog_name="sim" if argv is not None else None, standalone_mode=False)
     except typer.TyperException as e:  # click's errors: usage, bad option value, no arguments
         ctx = getattr(e, "ctx", None)

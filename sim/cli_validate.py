@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import provenance
+from sim import kernels, provenance
 from sim import validation as v
 from sim.params import ParamError
 
@@ -87,7 +87,9 @@ def validate_command(
     total = sum((s.quick_replications if quick else s.replications)
                 * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
                 for s in studies)  # fmt: skip
-    with ProcessPoolExecutor(max_workers=workers) as pool, Progress(
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=kernels.set_threads, initargs=(kernels.per_worker(workers),)
+    ) as pool, Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
         TimeRemainingColumn(), console=stderr, disable=quiet, transient=True,
     ) as bar:  # fmt: skip
@@ -194,7 +196,9 @@ def calibrate_command(
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(max_workers=workers) as pool, Progress(
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=kernels.set_threads, initargs=(kernels.per_worker(workers),)
+    ) as pool, Progress(
         TextColumn("calibrating"), BarColumn(), TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
         console=stderr, transient=True,
     ) as bar:  # fmt: skip

@@ -107,7 +107,8 @@ class FriendCounts:
         """Counts for ``adopted`` (N, P) bool; the returned array is updated in place later."""
         if kernels.enabled():
             network_kernels.update_counts(
-                self.network.indptr, self.network.target, adopted, self.adopted, self.counts
+                self.network.indptr, self.network.target, _bytes(adopted), _bytes(self.adopted),
+                self.counts,
             )
             return self.counts
         changed = adopted != self.adopted
@@ -127,6 +128,11 @@ class FriendCounts:
             )
             np.copyto(self.adopted, adopted)
         return self.counts
+
+
+def _bytes(flags: np.ndarray) -> np.ndarray:
+    """(N, P) bool flags as a flat uint8 view (no copy)."""
+    return np.ascontiguousarray(flags).reshape(-1).view(np.uint8)
 
 
 # Above this many users the network is built by watts_strogatz_edges: networkx holds a graph of

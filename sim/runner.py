@@ -128,10 +128,14 @@ def local_executor(workers: int) -> Executor:
         return InProcessExecutor()
     import multiprocessing
 
+    from sim import kernels
+
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=TASKS_PER_CHILD,
+        initializer=kernels.set_threads,  # the workers share the CPUs
+        initargs=(kernels.per_worker(workers),),
     )
 
 

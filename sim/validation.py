@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from sim import kernels
 from sim.designs import flatten, overrides
 from sim.params import ParamError, parse_assignment, read_toml
 from sim.scenarios import resolve
@@ -178,7 +179,7 @@ def run_studies(
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
     own = executor is None
-    executor = executor or ProcessPoolExecutor()
+    executor = executor or ProcessPoolExecutor(initializer=kernels.set_threads, initargs=(1,))
     extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
     jobs = {}
     try:

@@ -138,6 +138,16 @@ _local = threading.local()
 THREADS: int | None = None  # read from SIM_THREADS on first use
 
 
+def cpus() -> int:
+    """CPUs this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def per_worker(workers: int) -> int:
+    """Threads for each of ``workers`` processes sharing this machine's CPUs."""
+    return max(1, cpus() // max(1, workers))
+
+
 def set_threads(n: int | None) -> None:
     """Threads the model's steps use in this process; None reads ``SIM_THREADS`` again.
     A sweep's worker processes use one each."""
@@ -159,13 +169,15 @@ def threads() -> int:
     if THREADS is None:
         raw = os.environ.get("SIM_THREADS", "").strip()
         if not raw:
-            THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+            THREADS = cpus()
         elif raw.isdigit() and int(raw) >= 1:
             THREADS = int(raw)
         else:
             from sim.params import ParamError
 
-            raise ParamError(f"SIM_THREADS must be a whole number of at least 1, got {raw!r}")
+            raise ParamError(
+                f"environment variable SIM_THREADS must be a whole number of at least 1, got {raw!r}"
+            )
     if not ENABLED or threading.current_thread() is not threading.main_thread():
         return 1
     return THREADS
@@ -235,29 +247,24 @@ def each_block(spans, body, draw=None) -> list:
         return results
     if _team is None or _team.pid != os.getpid():  # a forked child has none of the threads
         _team = _Team(size)
-    drawn = [threading.Event() for _ in spans]
-    failed = threading.Event()
+    turn = threading.Lock()  # claiming a span and drawing for it happen under it, in order
     claim = itertools.count()
+    failed = False
 
     def job() -> None:
+        nonlocal failed
         try:
-            while not failed.is_set():
-                k = next(claim)  # atomic under the GIL: each span is claimed once, in order
-                if k >= len(spans):
-                    return
-                start, stop = spans[k]
-                if draw is not None:
-                    if k:
-                        drawn[k - 1].wait()
-                    if failed.is_set():
+            while not failed:
+                with turn:
+                    k = next(claim)
+                    if k >= len(spans):
                         return
-                    draw(k, start, stop)
-                drawn[k].set()
+                    start, stop = spans[k]
+                    if draw is not None:
+                        draw(k, start, stop)
                 results[k] = body(k, start, stop)
         except BaseException:
-            failed.set()
-            for e in drawn:  # nobody waits for draws that will not come
-                e.set()
+            failed = True
             raise
 
     _team.run(job)

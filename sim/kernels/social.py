@@ -20,11 +20,10 @@ def _share(w_e, total, degree):
 
 
 @jit
-def own_offers(indptr, w, planned, degree, own):
-    """Each user's planned minutes, total tie strength and degree into ``own`` (N, 3): all a
-    friend needs to work out the user's offer to their tie."""
-    n = degree.shape[0]
-    for i in range(n):
+def own_offers(start, stop, indptr, w, planned, degree, own):
+    """Planned minutes, total tie strength and degree of users ``start`` to ``stop`` into
+    ``own`` (N, 3): all a friend needs to work out the user's offer to their tie."""
+    for i in range(start, stop):
         total = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             total += w[e]

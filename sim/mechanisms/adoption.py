@@ -291,11 +291,28 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
     if kernels.enabled() and len(rivals) == 1:
         r = rivals[0]
         who = model.work("adoption.switchers", u.n, bool)
-        moved = adoption_kernels.switchers(
-            rng, np.ascontiguousarray(quitters), model.params.adoption.switch_propensity, r,
-            u.adopted, kernels.per_user(model.today.constraints.availability, u.n),
-            bool(model.day >= model.providers[r].launch_day), who,
-        )  # fmt: skip
+        draws = kernels.block_buffer(model, "adoption.switch_draws", u.n)
+        quitters = np.ascontiguousarray(quitters)
+        availability = kernels.per_user(model.today.constraints.availability, u.n)
+        launched = bool(model.day >= model.providers[r].launch_day)
+        moved = sum(
+            kernels.each_block(
+                kernels.blocks(u.n),
+                lambda _, a, b: adoption_kernels.switchers(
+                    a,
+                    b,
+                    draws(a, b),
+                    quitters,
+                    model.params.adoption.switch_propensity,
+                    r,
+                    u.adopted,
+                    availability,
+                    launched,
+                    who,
+                ),  # fmt: skip
+                lambda _, a, b: rng.random(out=draws(a, b)),  # one uniform per user, in order
+            )
+        )
         if moved:
             start_spells(model, r, who)
         model.loyalty.switches += moved

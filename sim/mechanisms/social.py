@@ -116,8 +116,13 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
     if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
         u.social_minutes = np.zeros(n)
     own = work("social.own", (n, 3))
-    social_kernels.own_offers(ptr, net.strength, planned, net.degree, own)
     spans = kernels.blocks(n)
+    kernels.each_block(
+        spans,
+        lambda _, a, b: social_kernels.own_offers(
+            a, b, ptr, net.strength, planned, net.degree, own
+        ),
+    )
     grow_size = max(int(ptr[b] - ptr[a]) for a, b in spans)
     args = kernels.block_buffer(model, "social.args", n, (3,))
     today.social_met, today.companion_relief = np.empty(n), np.empty(n)
