@@ -9,11 +9,13 @@
 Measured on the default market (two feeds, two companions, mean degree 10, every mechanism
 on), each size in a fresh process so peak memory is that size's own:
 - throughput: simulated user-days per second of stepping (set-up and compiling reported
-  apart: each child first compiles the Numba kernels, or loads them from the disk cache);
+  apart: each child first compiles the Numba kernels, or loads them from the disk cache),
+  with the default team of threads (one per CPU; ``SIM_THREADS``) and, up to 100,000 users,
+  with one thread;
 - peak memory per user: the process's peak resident memory over users (imports included);
 - time per step of the day, as ``sim run --profile`` shows it;
 - sweep throughput: runs per minute of a small experiment with ``sim sweep`` on 1 and 2 workers;
-- one BLAS thread per process (OMP_NUM_THREADS=1), as in a sweep's workers;
+- one BLAS thread per process (OMP_NUM_THREADS=1; the day makes no BLAS call);
 - the idiomatic Mesa version of the same rules (benchmarks/mesa_reference.py), one agent per
   user, timed in the same run at 10,000 users against the project with adaptation off on both
   sides, and the ratio.
@@ -56,6 +58,7 @@ c3 = time.process_time()
 print(json.dumps({{
     "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": c3 - c2,
     "compile_s": compile_s, "engine": "numba" if kernels.enabled() else "numpy",
+    "threads": kernels.threads(),
     "load_average": __import__("os").getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "state_bytes": model.memory_bytes(),
@@ -82,12 +85,14 @@ print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds, "run_cpu_
 """
 
 
-def child(code: str, numpy_only: bool = False) -> dict:
-    # one BLAS thread, as the model runs in a sweep's worker: on a busy machine a second
-    # thread only waits for a core (the daily Gini's dot product spends milliseconds so)
+def child(code: str, numpy_only: bool = False, threads: int | None = None) -> dict:
+    # one BLAS thread: the day makes no BLAS call, and idle BLAS threads that spin would
+    # take a core from the model's own threads
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     if numpy_only:
         env["SIM_NUMBA"] = "0"
+    if threads is not None:
+        env["SIM_THREADS"] = str(threads)
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT, env=env
     )
@@ -97,10 +102,15 @@ def child(code: str, numpy_only: bool = False) -> dict:
 
 
 def project(
-    users: int, days: int, sets: dict | None = None, seed: int = 1, numpy_only: bool = False
+    users: int,
+    days: int,
+    sets: dict | None = None,
+    seed: int = 1,
+    numpy_only: bool = False,
+    threads: int | None = None,
 ) -> dict:
     code = CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {})
-    r = child(code, numpy_only)
+    r = child(code, numpy_only, threads)
     r["user_days_per_s"] = users * days / r["run_s"]
     r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     r["bytes_per_user"] = r["peak_rss_bytes"] / users
@@ -191,6 +201,10 @@ def measure(args) -> dict:
     for n in sizes:
         log(f"project: {n:,} users x {days} days")
         out["scaling"].append(project(n, days))
+    out["one_thread"] = []
+    for n in sizes[:2]:
+        log(f"project, one thread (SIM_THREADS=1): {n:,} users x {days} days")
+        out["one_thread"].append(project(n, days, threads=1))
     if args.numpy:
         out["numpy_path"] = []
         for n in sizes[:2]:
@@ -231,13 +245,13 @@ def table(r: dict) -> str:
         "",
     ]
     lines.append(
-        "| path | users | days | compile s | set-up s | run s | user-days/s "
+        "| path | threads | users | days | compile s | set-up s | run s | user-days/s "
         "| user-days per CPU-s | peak memory per user | load |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for s in r["scaling"] + r.get("numpy_path", []):
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for s in r["scaling"] + r.get("one_thread", []) + r.get("numpy_path", []):
         lines.append(
-            f"| {s.get('engine', 'numpy')} | {s['users']:,} | {s['days']} | "
+            f"| {s.get('engine', 'numpy')} | {s.get('threads', 1)} | {s['users']:,} | {s['days']} | "
             f"{s.get('compile_s', 0.0):.1f} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
             f"{s['user_days_per_s']:,.0f} | {s['user_days_per_cpu_s']:,.0f} | "
             f"{s['bytes_per_user'] / 1024:.2f} KB | {s['load_average']:.1f} |"
@@ -291,7 +305,19 @@ def plot(r: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     engine = r["scaling"][0].get("engine", "numpy")
     label = "compiled kernels" if engine == "numba" else "numpy path"
-    ax.loglog(xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {label}")
+    team = r["scaling"][0].get("threads", 1)
+    ax.loglog(
+        xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {label}, {team} threads"
+    )
+    if r.get("one_thread"):
+        one = r["one_thread"]
+        ax.loglog(
+            [s["users"] for s in one],
+            [s["run_s"] for s in one],
+            "o:",
+            color="C2",
+            label=f"this project, {label}, 1 thread",
+        )
     if r.get("numpy_path"):
         np_runs = r["numpy_path"]
         ax.loglog(
