@@ -77,6 +77,11 @@ EXIT_INTERRUPTED = 130
 app = typer.Typer(
     name="sim",
     help="Agent-based model of the attention and intimacy economies.",
+    epilog=(
+        "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
+        "sweep's worker processes share the CPUs), with the same results for any N. "
+        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled kernels."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

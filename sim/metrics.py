@@ -424,6 +424,10 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     def column(a, j):  # a[:, j].sum()
         return ps(a.reshape(-1), j, a.shape[0], a.shape[1])
 
+    w = u.wellbeing
+    w_sorted = work("metrics.sorted", n)
+    keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
+    sorted_ = kernels.alongside(lambda: metrics_kernels.sort(w, w_sorted, keys, spare))
     feed_min, comp_min, active_comp, max_att = (
         work(f"metrics.{k}", n) for k in ("feed", "comp", "active_comp", "max_att")
     )
@@ -434,11 +438,6 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
             feed_min, comp_min, active_comp, max_att,
         )
     )  # fmt: skip
-    w = u.wellbeing
-    w_sorted = work("metrics.sorted", n)
-    metrics_kernels.sort(
-        w, w_sorted, work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
-    )
     provider_total = total(u.minutes)
     w_mean = total(w) / n
     ref_mean, ref_sd = model.wellbeing_reference
@@ -460,6 +459,7 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
             column(today.revenue, j) / n,
             profit / n,
         )
+    sorted_()  # wellbeing sorted, for its tenth percentile and Gini
     row = {
         "minutes_per_user_day": provider_total / n,
         "feed_minutes_per_user_day": total(feed_min) / n,

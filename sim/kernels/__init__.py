@@ -24,6 +24,7 @@ so only the first run on a machine pays for compiling them.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import functools
 import itertools
@@ -269,6 +270,22 @@ def each_block(spans, body, draw=None) -> list:
 
     _team.run(job)
     return results
+
+
+_helper: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
+
+
+def alongside(fn):
+    """Start ``fn()`` on a helper thread, when runs have more than one thread, while the caller
+    goes on (``fn`` should release the GIL: a kernel); returns a function that waits for it and
+    gives its result."""
+    global _helper
+    if threads() <= 1:
+        result = fn()
+        return lambda: result
+    if _helper is None or _helper[0] != os.getpid():
+        _helper = (os.getpid(), concurrent.futures.ThreadPoolExecutor(1))
+    return _helper[1].submit(fn).result
 
 
 def tree_sum(partial, n: int, size: int | None = None):
