@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.kernels import at, jit, lever
+from sim.kernels import at, jit
 
 
 class ChoiceConstants(NamedTuple):
@@ -78,15 +78,25 @@ def scaled_values(
     O = P + 2  # noqa: E741
     pull = np.empty(P)
     avail = np.empty(O)
+    ad_codes, ad_palette = ad_load
+    hook_codes, hook_palette = hooks
+    nudge_codes, nudge_palette = nudge
+    per_user_ad, per_user_hooks = ad_codes.shape[0] > 1, hook_codes.shape[0] > 1
+    per_user_nudge = nudge_codes.shape[0] > 1
     for i in range(start, stop):
         b = i - start
         nudged = 0.0
+        ia = i if per_user_ad else 0
+        ih = i if per_user_hooks else 0
+        inu = i if per_user_nudge else 0
+        ic = at(cap_iv, i)
+        ab = at(availability, i)
         for j in range(P):
             f = fit[i, j]
             r = (1.0 - f) * knowledge[i, j]
             r += f
             r *= k.content_value
-            r -= k.ad_annoyance * lever(ad_load, i, j)
+            r -= k.ad_annoyance * ad_palette[ad_codes[ia, j], j]
             r -= k.aversion * perceived[i, j]
             if any_bonus:
                 r -= (k.money_value * bonus[at(bonus, i), j]) / 60.0
@@ -100,20 +110,23 @@ def scaled_values(
                 r += k.fomo_value * (friend_counts[i, j] / degree[i])
             R[i, j] = r
             p = k.habit_pull * habit[i, j]
-            p += k.hook_pull * lever(hooks, i, j)
+            p += k.hook_pull * hook_palette[hook_codes[ih, j], j]
             p += k.moreish_pull * knowledge[i, j]
             p += k.attachment_pull * attachment[i, j]
             pull[j] = p
-            x = lever(nudge, i, j) * (1.0 if adopted[i, j] else 0.0)
+            x = nudge_palette[nudge_codes[inu, j], j] * (1.0 if adopted[i, j] else 0.0)
             if x > nudged:
                 nudged = x
             free = free_minutes if comp[j] and not subscribed[i, j] else np.inf
-            cap[b, j] = min(cap_iv[at(cap_iv, i), j], free)
+            cap[b, j] = min(cap_iv[ic, j], free)
         social = (0.5 + loneliness[i]) * k.social_value
         social += k.nudge_value * nudged
         R[i, P] = social
         R[i, P + 1] = offline_value[i]
-        _available(availability, adopted, social_scale, i, avail)
+        for j in range(P):
+            avail[j] = availability[ab, j] * (1.0 if adopted[i, j] else 0.0)
+        avail[P] = social_scale[at(social_scale, i)]
+        avail[P + 1] = 1.0
         weight = k.impulse_weight * (1.0 - self_control[i])
         for s in range(2 if two_selves else 1):
             impulsive = s == 0 and two_selves
@@ -133,54 +146,47 @@ def scaled_values(
 
 
 @jit
-def _available(availability, adopted, social_scale, i, avail):
-    """User ``i``'s weight on each option: providers adopted and allowed, socialising as
-    lockdowns leave it, other offline life always."""
-    P = adopted.shape[1]
-    for j in range(P):
-        avail[j] = availability[at(availability, i), j] * (1.0 if adopted[i, j] else 0.0)
-    avail[P] = social_scale[at(social_scale, i)]
-    avail[P + 1] = 1.0
-
-
-@jit
-def _split(e, avail, budget, cap, min_session, P, out):
-    """One user's minutes from exp'd scaled values ``e`` (time_budget.split)."""
-    O = P + 2  # noqa: E741
-    for o in range(O):
-        out[o] = e[o] * avail[o]
-    total = out[0]
-    for o in range(1, O):
-        total += out[o]
-    for o in range(O):
-        out[o] = (out[o] * budget) / total
-    for o in range(P):
-        m = out[o] * (1.0 if out[o] >= min_session else 0.0)
-        out[o] = min(m, cap[o])
-    rest = out[0]
-    for o in range(1, O - 1):
-        rest += out[o]
-    out[O - 1] = max(budget - rest, 0.0)
-
-
-@jit
 def minutes(
     start, stop, z, availability, adopted, social_scale, budget, cap, commitment, any_commitment,
     two_selves, min_session, R, value_minutes, minutes_out, compulsive, planned, offline,
     compulsive_minutes, enjoyed,
 ):  # fmt: skip
     """Split the budgets of users ``start`` to ``stop`` from exp'd ``z``; ``enjoyed`` gets the
-    argument of the consumption value's expm1."""
+    argument of the consumption value's expm1. Each split is time_budget.split's: shares of
+    the budget in proportion to exp'd values of available options, sessions under the
+    minimum dropped, caps applied, and what is left to the rest of offline life."""
     P = minutes_out.shape[1]
     O = P + 2  # noqa: E741
     avail = np.empty(O)
     imp = np.empty(O)
     ref = np.empty(O)
+    S = 2 if two_selves else 1
     for i in range(start, stop):
-        _available(availability, adopted, social_scale, i, avail)
-        _split(z[i - start, 0], avail, budget[i], cap[i - start], min_session, P, imp)
+        b = i - start
+        ai = at(availability, i)
+        for j in range(P):
+            avail[j] = availability[ai, j] * (1.0 if adopted[i, j] else 0.0)
+        avail[P] = social_scale[at(social_scale, i)]
+        avail[P + 1] = 1.0
+        bud = budget[i]
+        for s in range(S):  # impulsive split, then reflective
+            out = imp if s == 0 else ref
+            total = 0.0
+            for o in range(O):
+                x = z[b, s, o] * avail[o]
+                out[o] = x
+                total = x if o == 0 else total + x
+            rest = 0.0
+            for o in range(O):
+                x = (out[o] * bud) / total
+                if o < P:
+                    m = x * (1.0 if x >= min_session else 0.0)
+                    x = min(m, cap[b, o])
+                if o < O - 1:
+                    rest = x if o == 0 else rest + x
+                out[o] = x
+            out[O - 1] = max(bud - rest, 0.0)
         if two_selves:
-            _split(z[i - start, 1], avail, budget[i], cap[i - start], min_session, P, ref)
             cut_total = 0.0
             for j in range(P):
                 c = imp[j] - ref[j]
