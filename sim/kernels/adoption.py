@@ -67,12 +67,14 @@ def decide(
         for k in range(columns.shape[0]):
             j = columns[k]
             draw = draws[k, b]
-            hazard = quit_rate * (1.0 / (e[0, b, j] + 1.0))
-            a = adopted[i, j]
-            quits[i, j] = a and draw < hazard
+            if adopted[i, j]:  # users may quit; they cannot join
+                quits[i, j] = draw < quit_rate * (1.0 / (e[0, b, j] + 1.0))
+                joins[i, j] = False
+                continue
+            quits[i, j] = False
             available = availability[at(availability, i), j] > 0.0
             appeal = (2.0 * ai_openness[i]) * (0.5 + loneliness[i]) if companion[k] else 1.0
-            if a or not available or draw >= (marketing[k] + word_of_mouth) * appeal:
+            if not available or draw >= (marketing[k] + word_of_mouth) * appeal:
                 # no join, whatever friends do: a share is at most 1 and the return factor
                 # at most 1, so the probability below cannot reach this bound
                 joins[i, j] = False
