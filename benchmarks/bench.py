@@ -5,6 +5,7 @@
     python benchmarks/bench.py --million        # also 1,000,000 users for 365 days (minutes)
     python benchmarks/bench.py --quick          # small sizes, to check the script works
     python benchmarks/bench.py --numpy          # also the numpy path (SIM_NUMBA=0) per size
+    python benchmarks/bench.py --readme         # README's tables and the plot from results/bench.json
 
 Measured on the default market (two feeds, two companions, mean degree 10, every mechanism
 on), each size in a fresh process so peak memory is that size's own:
@@ -237,25 +238,34 @@ def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
+def _label(s: dict) -> str:
+    engine = "compiled" if s.get("engine") == "numba" else "numpy"
+    threads = s.get("threads", 1)
+    return f"{engine}, {threads} thread{'s' if threads > 1 else ''}"
+
+
 def table(r: dict) -> str:
     lines = [
         f"Machine: {r['machine'].get('cpu', '?')}, {r['machine']['cpus']} cores, "
         f"{r['machine'].get('memory_gb', '?')} GB; Python {r['machine']['python']}, "
-        f"numpy {r['machine']['numpy']}",
+        f"numpy {r['machine']['numpy']}, Numba {r['machine'].get('numba')}",
         "",
     ]
     lines.append(
-        "| path | threads | users | days | compile s | set-up s | run s | user-days/s "
+        "| path | users | days | compile s | set-up s | run s | run CPU s | user-days/s "
         "| user-days per CPU-s | peak memory per user | load |"
     )
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for s in r["scaling"] + r.get("one_thread", []) + r.get("numpy_path", []):
+    runs = r["scaling"] + r.get("one_thread", []) + r.get("numpy_path", [])
+    for s in runs:
         lines.append(
-            f"| {s.get('engine', 'numpy')} | {s.get('threads', 1)} | {s['users']:,} | {s['days']} | "
+            f"| {_label(s)} | {s['users']:,} | {s['days']} | "
             f"{s.get('compile_s', 0.0):.1f} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
-            f"{s['user_days_per_s']:,.0f} | {s['user_days_per_cpu_s']:,.0f} | "
-            f"{s['bytes_per_user'] / 1024:.2f} KB | {s['load_average']:.1f} |"
+            f"{s['run_cpu_s']:.1f} | {s['user_days_per_s']:,.0f} | "
+            f"{s['user_days_per_cpu_s']:,.0f} | {s['bytes_per_user'] / 1024:.2f} KB | "
+            f"{s['load_average']:.1f} |"
         )
+    lines += ["", *targets(r)]
     m = r["mesa"]
     lines += [
         "",
@@ -264,7 +274,7 @@ def table(r: dict) -> str:
     ]
     for label, x in (
         ("idiomatic Mesa (one agent per user)", m["reference"]),
-        ("this project", m["project"]),
+        (f"this project ({_label(m['project'])})", m["project"]),
     ):
         lines.append(
             f"| {label} | {x['users']:,} | {x['days']} | {x['user_days_per_s']:,.0f} | "
@@ -281,18 +291,70 @@ def table(r: dict) -> str:
             f"| {s['method']} | {s['runs']} | {s['users']:,} x {s['days']} | "
             f"{s['workers']} | {s['runs_per_minute']:.1f} |"
         )
-    big = r["scaling"][-1]
-    total = sum(big["step_seconds"].values())
+    big = [s for s in runs if s["users"] >= 100_000]
+    steps = sorted(big[0]["step_seconds"], key=lambda k: -big[0]["step_seconds"][k])
     lines += [
         "",
-        f"Time per step of the day at {big['users']:,} users:",
+        f"Seconds per step of the day over {r['days']} days (wall clock, as `sim run --profile` "
+        "shows it):",
         "",
-        "| step | seconds | share |",
-        "|---|---:|---:|",
+        "| step | " + " | ".join(f"{_label(s)}, {s['users']:,} users" for s in big) + " |",
+        "|---|" + "---:|" * len(big),
     ]
-    for k, v in sorted(big["step_seconds"].items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {k} | {v:.2f} | {100 * v / total:.0f}% |")
+    for k in [*steps, "all"]:
+        cells = [
+            sum(s["step_seconds"].values()) if k == "all" else s["step_seconds"].get(k, 0.0)
+            for s in big
+        ]
+        lines.append(f"| {k} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
     return "\n".join(lines)
+
+
+def targets(r: dict) -> list[str]:
+    """The project's speed targets against the run ``r`` (rows for the sizes it measured)."""
+    rows = ["| target | measured | met? |", "|---|---|---|"]
+
+    def at(runs, users):
+        return next((s for s in runs if s["users"] == users), None)
+
+    def yes(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    team, one = at(r["scaling"], 100_000), at(r.get("one_thread", []), 100_000)
+    if team:
+        also = f"; {one['user_days_per_s'] / 1e6:.2f} million on one thread" if one else ""
+        rows.append(
+            "| 100,000 users at 5 million user-days per second or more | "
+            f"{team['user_days_per_s'] / 1e6:.2f} million ({_label(team)}){also} | "
+            f"{yes(team['user_days_per_s'] >= 5e6)} |"
+        )
+    big = at(r["scaling"], 1_000_000)
+    if big:
+        year = big["run_s"] * 365 / big["days"]
+        rows.append(
+            f"| a year of 1,000,000 users in under 3 minutes | {year:.0f} s | {yes(year < 180)} |"
+        )
+        kb = big["bytes_per_user"] / 1024
+        rows.append(
+            f"| peak memory under 1.5 KB per user at 1,000,000 users | {kb:.2f} KB | "
+            f"{yes(kb < 1.5)} |"
+        )
+    m = r["mesa"]
+    rows.append(
+        f"| 50 times the idiomatic Mesa version at {m['reference']['users']:,} users | "
+        f"{m['speedup']:.0f} times ({m['speedup_cpu']:.0f} per CPU-second) | "
+        f"{yes(m['speedup'] >= 50)} |"
+    )
+    return rows
+
+
+def write_readme(r: dict, readme: Path = ROOT / "README.md") -> None:
+    """Put :func:`table` of ``r`` between the README's bench markers."""
+    text = readme.read_text()
+    begin, end = "<!-- BEGIN bench", "<!-- END bench -->"
+    i = text.index("\n", text.index(begin)) + 1
+    k = text.index(end)
+    readme.write_text(text[:i] + "\n" + table(r) + "\n\n" + text[k:])
 
 
 def plot(r: dict, path: Path) -> None:
@@ -336,10 +398,22 @@ def plot(r: dict, path: Path) -> None:
         color="C3",
         label=f"idiomatic Mesa, scaled to {r['days']} days",
     )
+    days = r["days"]
+    ax.loglog(
+        xs,
+        [n * days / 5e6 for n in xs],
+        color="0.6",
+        lw=1,
+        ls="--",
+        label="target: 5 million user-days per second",
+    )
+    ax.plot(
+        [1e6], [180.0 * days / 365], "v", color="0.4", label="target: a year of a million in 3 min"
+    )
     ax.set_xlabel("users")
     ax.set_ylabel("seconds of simulation")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"Run time of {r['days']} days against population size")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -357,7 +431,17 @@ def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=None, help="JSON file (default: results/bench.json)"
     )
+    ap.add_argument(
+        "--readme",
+        action="store_true",
+        help="measure nothing: README.md's tables and the plot from results/bench.json",
+    )
     args = ap.parse_args()
+    if args.readme:
+        stored = json.loads((RESULTS / "bench.json").read_text())
+        write_readme(stored)
+        plot(stored, RESULTS / "scaling.png")
+        return
     r = measure(args)
     RESULTS.mkdir(exist_ok=True)
     out = args.out or RESULTS / ("quick.json" if args.quick else "bench.json")

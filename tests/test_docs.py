@@ -1,4 +1,4 @@
-"""docs/ODD.md: its generated tables match the code (docs/tables.py)."""
+"""docs/ODD.md and README.md: their generated tables match the code and the stored results."""
 
 import importlib.util
 import json
@@ -45,3 +45,18 @@ def test_the_calibration_table_of_the_odd_is_the_record():
     assert (
         tables.replace_between(text, "CALIBRATION TABLE", tables.calibration_table(record)) == text
     )
+
+
+def test_the_readme_performance_tables_are_the_stored_benchmark(tmp_path):
+    """README's benchmark tables are benchmarks/bench.py's table of results/bench.json."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    bench.write_readme(json.loads((ROOT / "benchmarks" / "results" / "bench.json").read_text()), readme)
+    assert readme.read_text() == (ROOT / "README.md").read_text()
