@@ -368,28 +368,16 @@ def plot(r: dict, path: Path) -> None:
     engine = r["scaling"][0].get("engine", "numpy")
     label = "compiled kernels" if engine == "numba" else "numpy path"
     team = r["scaling"][0].get("threads", 1)
-    ax.loglog(
-        xs, [s["run_s"] for s in r["scaling"]], "o-", label=f"this project, {label}, {team} threads"
+    series = (
+        (r["scaling"], "o-", {}, f"this project, {label}, {team} threads"),
+        (r.get("one_thread", []), "o:", {"color": "C2"}, f"this project, {label}, 1 thread"),
+        (r.get("numpy_path", []), "o--", {"color": "C0", "alpha": 0.5}, "this project, numpy path"),
     )
-    if r.get("one_thread"):
-        one = r["one_thread"]
-        ax.loglog(
-            [s["users"] for s in one],
-            [s["run_s"] for s in one],
-            "o:",
-            color="C2",
-            label=f"this project, {label}, 1 thread",
-        )
-    if r.get("numpy_path"):
-        np_runs = r["numpy_path"]
-        ax.loglog(
-            [s["users"] for s in np_runs],
-            [s["run_s"] for s in np_runs],
-            "o--",
-            color="C0",
-            alpha=0.5,
-            label="this project, numpy path",
-        )
+    for runs, style, look, name in series:
+        if runs:
+            ax.loglog(
+                [s["users"] for s in runs], [s["run_s"] for s in runs], style, label=name, **look
+            )
     m = r["mesa"]["reference"]
     ax.loglog(
         [m["users"]],

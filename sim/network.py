@@ -107,7 +107,10 @@ class FriendCounts:
         """Counts for ``adopted`` (N, P) bool; the returned array is updated in place later."""
         if kernels.enabled():
             network_kernels.update_counts(
-                self.network.indptr, self.network.target, _bytes(adopted), _bytes(self.adopted),
+                self.network.indptr,
+                self.network.target,
+                _bytes(adopted),
+                _bytes(self.adopted),
                 self.counts,
             )
             return self.counts

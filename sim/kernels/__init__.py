@@ -272,6 +272,18 @@ def each_block(spans, body, draw=None) -> list:
     return results
 
 
+def uniforms(streams, take):
+    """A ``draw`` for :func:`each_block`: each stream's uniforms for a block's users, user
+    after user, into row k of ``take(start, stop)`` for the k-th stream."""
+
+    def draw(_, start: int, stop: int) -> None:
+        rows = take(start, stop)
+        for k, rng in enumerate(streams):
+            rng.random(out=rows[k])
+
+    return draw
+
+
 _helper: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
 
 

@@ -213,11 +213,6 @@ def _decide_compiled(model):
     args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
     draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(deciding), 1),))
 
-    def draw(_, start, stop):
-        d = draws(start, stop)
-        for k, rng in enumerate(streams):  # each provider's uniforms, user after user
-            rng.random(out=d[k])
-
     def decide(_, start, stop):
         e = args(start, stop)
         adoption_kernels.remember(
@@ -235,7 +230,9 @@ def _decide_compiled(model):
             availability, quits, joins, endorser, users,
         )  # fmt: skip
 
-    kernels.each_block(kernels.blocks(n), decide, draw if deciding else None)
+    kernels.each_block(
+        kernels.blocks(n), decide, kernels.uniforms(streams, draws) if deciding else None
+    )
     if not on:
         return None, None, None
     return quits, joins, available

@@ -114,11 +114,6 @@ def subscriptions(model) -> None:
         args = kernels.block_buffer(model, "business.args", u.n, (2, K))
         draws = kernels.block_buffer(model, "business.draws", u.n, (K,))
 
-        def draw(_, start, stop):
-            d = draws(start, stop)
-            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
-                rng.random(out=d[k])
-
         def subscribe(_, start, stop):
             e = args(start, stop)
             stocks.price_gaps(
@@ -132,7 +127,7 @@ def subscriptions(model) -> None:
             )  # fmt: skip
 
         if companions:
-            kernels.each_block(kernels.blocks(u.n), subscribe, draw)
+            kernels.each_block(kernels.blocks(u.n), subscribe, kernels.uniforms(streams, draws))
         return
     price = np.broadcast_to(today.levers["price"], u.minutes.shape)
     for p in model.providers:

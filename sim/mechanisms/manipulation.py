@@ -36,11 +36,6 @@ def farewells(model) -> None:
         draws = kernels.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
         cap_iv = kernels.per_user(today.constraints.cap, u.n)
 
-        def draw(_, start, stop):
-            d = draws(start, stop)
-            for k, rng in enumerate(streams):  # each companion's uniforms, user after user
-                rng.random(out=d[k])
-
         def say_goodbye(_, start, stop):
             return stocks.farewells(
                 start, stop, columns, draws(start, stop), u.minutes,
@@ -51,7 +46,11 @@ def farewells(model) -> None:
             )  # fmt: skip
 
         if companions:
-            today.tactics = sum(kernels.each_block(kernels.blocks(u.n), say_goodbye, draw))
+            today.tactics = sum(
+                kernels.each_block(
+                    kernels.blocks(u.n), say_goodbye, kernels.uniforms(streams, draws)
+                )
+            )
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
     for p in model.providers:
