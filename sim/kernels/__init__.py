@@ -17,6 +17,10 @@ ad tax, ad revenue, subscription and commerce revenue are kept only as sums in
 ``today.totals`` (as arrays too when the number of providers does not divide 8); state arrays
 such as ``users.offline_minutes`` and ``users.wellbeing`` are updated in place.
 
+Blocks of users run on a team of threads (:func:`each_block`, ``SIM_THREADS``; one per CPU by
+default) with each block's random draws made in block order, so the number of threads does not
+change results either.
+
 ``SIM_NUMBA=0`` in the environment selects the numpy path at import; :func:`use` switches
 between the paths at run time (for tests). Compiled kernels are cached on disk (``cache=True``),
 so only the first run on a machine pays for compiling them.
@@ -130,8 +134,8 @@ def block_buffer(model, name: str, n: int, lead: tuple = (), tail: tuple = ()):
 # -- threads ---------------------------------------------------------------------------------
 # Blocks of users are independent within a step, so a team of threads runs them side by side:
 # the kernels release the GIL (nogil), and so do numpy's ufuncs and bulk random draws. Random
-# streams are still read block after block in user order (each block's draws wait for the
-# previous block's), so results do not depend on the number of threads.
+# streams are still read block after block in user order (a thread claims the next block and
+# makes its draws under one lock), so results do not depend on the number of threads.
 
 _local = threading.local()
 
@@ -296,7 +300,9 @@ def alongside(fn):
         result = fn()
         return lambda: result
     if _helper is None or _helper[0] != os.getpid():
-        _helper = (os.getpid(), concurrent.futures.ThreadPoolExecutor(1))
+        # a slot of its own, so that block buffers it might take are not the team's
+        own_slot = functools.partial(setattr, _local, "slot", "alongside")
+        _helper = (os.getpid(), concurrent.futures.ThreadPoolExecutor(1, initializer=own_slot))
     return _helper[1].submit(fn).result
 
 

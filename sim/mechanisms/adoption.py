@@ -288,28 +288,19 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
     if kernels.enabled() and len(rivals) == 1:
         r = rivals[0]
         who = model.work("adoption.switchers", u.n, bool)
-        draws = kernels.block_buffer(model, "adoption.switch_draws", u.n)
+        draws = kernels.block_buffer(model, "adoption.switch_draws", u.n, (1,))
         quitters = np.ascontiguousarray(quitters)
         availability = kernels.per_user(model.today.constraints.availability, u.n)
         launched = bool(model.day >= model.providers[r].launch_day)
-        moved = sum(
-            kernels.each_block(
-                kernels.blocks(u.n),
-                lambda _, a, b: adoption_kernels.switchers(
-                    a,
-                    b,
-                    draws(a, b),
-                    quitters,
-                    model.params.adoption.switch_propensity,
-                    r,
-                    u.adopted,
-                    availability,
-                    launched,
-                    who,
-                ),  # fmt: skip
-                lambda _, a, b: rng.random(out=draws(a, b)),  # one uniform per user, in order
-            )
-        )
+        propensity = model.params.adoption.switch_propensity
+
+        def move(_, start, stop):  # one uniform per user, in order
+            return adoption_kernels.switchers(
+                start, stop, draws(start, stop)[0], quitters, propensity, r, u.adopted,
+                availability, launched, who,
+            )  # fmt: skip
+
+        moved = sum(kernels.each_block(kernels.blocks(u.n), move, kernels.uniforms([rng], draws)))
         if moved:
             start_spells(model, r, who)
         model.loyalty.switches += moved
