@@ -198,7 +198,14 @@ def measure(args) -> dict:
     if args.million:
         sizes.append(1_000_000)
     days = 30 if args.quick else args.days
-    out: dict = {"machine": machine(), "days": days, "scaling": []}
+    from sim import provenance
+
+    out: dict = {
+        "provenance": {"version": provenance.version(), **provenance.git_state()},
+        "machine": machine(),
+        "days": days,
+        "scaling": [],
+    }
     for n in sizes:
         log(f"project: {n:,} users x {days} days")
         out["scaling"].append(project(n, days))
@@ -251,6 +258,10 @@ def table(r: dict) -> str:
         f"numpy {r['machine']['numpy']}, Numba {r['machine'].get('numba')}",
         "",
     ]
+    code = r.get("provenance", {})
+    if code.get("git_sha"):
+        dirty = " with uncommitted changes" if code.get("git_dirty") else ""
+        lines[0] += f"; code at commit {code['git_sha'][:10]}{dirty}"
     lines.append(
         "| path | users | days | compile s | set-up s | run s | run CPU s | user-days/s "
         "| user-days per CPU-s | peak memory per user | load |"
