@@ -102,13 +102,14 @@ def decide(
 
 
 @jit
-def switchers(start, stop, draws, quitters, propensity, r, adopted, availability, launched, who):
-    """Quitters among users ``start`` to ``stop`` who move to the one rival ``r``
-    (adoption.switch), from their uniforms ``draws`` (block,); fills ``who`` (N,) and returns
-    how many."""
+def switchers(rng, quitters, propensity, r, adopted, availability, launched, who):
+    """Quitters who move to the one rival ``r`` (adoption.switch): one uniform per user;
+    fills ``who`` (N,) and returns how many."""
+    n = quitters.shape[0]
     count = 0
-    for i in range(start, stop):
-        moves = quitters[i] and draws[i - start] < propensity and not adopted[i, r]
+    for i in range(n):
+        draw = rng.random()
+        moves = quitters[i] and draw < propensity and not adopted[i, r]
         moves = moves and launched and availability[at(availability, i), r] > 0.0
         who[i] = moves
         count += moves

@@ -288,19 +288,12 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
     if kernels.enabled() and len(rivals) == 1:
         r = rivals[0]
         who = model.work("adoption.switchers", u.n, bool)
-        draws = kernels.block_buffer(model, "adoption.switch_draws", u.n, (1,))
-        quitters = np.ascontiguousarray(quitters)
-        availability = kernels.per_user(model.today.constraints.availability, u.n)
-        launched = bool(model.day >= model.providers[r].launch_day)
-        propensity = model.params.adoption.switch_propensity
-
-        def move(_, start, stop):  # one uniform per user, in order
-            return adoption_kernels.switchers(
-                start, stop, draws(start, stop)[0], quitters, propensity, r, u.adopted,
-                availability, launched, who,
-            )  # fmt: skip
-
-        moved = sum(kernels.each_block(kernels.blocks(u.n), move, kernels.uniforms([rng], draws)))
+        # one uniform per user, in order: one pass, as a few users a day quit
+        moved = adoption_kernels.switchers(
+            rng, np.ascontiguousarray(quitters), model.params.adoption.switch_propensity, r,
+            u.adopted, kernels.per_user(model.today.constraints.availability, u.n),
+            bool(model.day >= model.providers[r].launch_day), who,
+        )  # fmt: skip
         if moved:
             start_spells(model, r, who)
         model.loyalty.switches += moved
