@@ -87,9 +87,7 @@ def validate_command(
     total = sum((s.quick_replications if quick else s.replications)
                 * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
                 for s in studies)  # fmt: skip
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=kernels.set_threads, initargs=(kernels.per_worker(workers),)
-    ) as pool, Progress(
+    with ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool, Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
         TimeRemainingColumn(), console=stderr, disable=quiet, transient=True,
     ) as bar:  # fmt: skip
@@ -196,9 +194,7 @@ def calibrate_command(
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=kernels.set_threads, initargs=(kernels.per_worker(workers),)
-    ) as pool, Progress(
+    with ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool, Progress(
         TextColumn("calibrating"), BarColumn(), TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
         console=stderr, transient=True,
     ) as bar:  # fmt: skip

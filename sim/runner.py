@@ -134,8 +134,7 @@ def local_executor(workers: int) -> Executor:
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=TASKS_PER_CHILD,
-        initializer=kernels.set_threads,  # the workers share the CPUs
-        initargs=(kernels.per_worker(workers),),
+        **kernels.sharing(workers),
     )
 
 

@@ -179,7 +179,7 @@ def run_studies(
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
     own = executor is None
-    executor = executor or ProcessPoolExecutor(initializer=kernels.set_threads, initargs=(1,))
+    executor = executor or ProcessPoolExecutor(**kernels.sharing(kernels.cpus()))
     extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
     jobs = {}
     try:

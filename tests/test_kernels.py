@@ -228,3 +228,9 @@ def test_tie_strength_stays_the_same_at_both_ends():
     m.run_model()
     net = m.network
     assert np.array_equal(net.strength, net.strength[net.reverse])
+
+
+def test_worker_processes_share_the_cpus():
+    one = kernels.sharing(1)
+    assert one["initializer"] is kernels.set_threads and one["initargs"] == (kernels.cpus(),)
+    assert kernels.sharing(2 * kernels.cpus())["initargs"] == (1,)  # never fewer than one

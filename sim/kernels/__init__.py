@@ -7,8 +7,9 @@ results bit for bit (tests/test_kernels.py runs them side by side). Two rules ke
 
 - transcendental functions (exp, expm1) are left to numpy on whole buffers: numpy's SIMD exp
   and the C library's, which compiled code calls, differ in the last bit for some inputs;
-- random draws go through the same ``numpy.random.Generator`` (Numba implements its
-  distributions with numpy's algorithms), in the same order, so every stream is read as before.
+- random draws go through the same ``numpy.random.Generator``, in the same order: numpy fills
+  each block's draws before its kernels run, and a kernel that draws as it goes uses Numba's
+  copies of numpy's algorithms, so every stream is read as before.
 
 What the compiled path keeps differently, to save memory (the values are the same):
 ``model.today.levers`` is a :class:`LeverTables` (int8 codes into a palette per lever; indexing
@@ -148,9 +149,10 @@ def cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def per_worker(workers: int) -> int:
-    """Threads for each of ``workers`` processes sharing this machine's CPUs."""
-    return max(1, cpus() // max(1, workers))
+def sharing(workers: int) -> dict:
+    """Options for a ``ProcessPoolExecutor`` of ``workers`` processes that share this machine's
+    CPUs: each process runs models on its share of them (at least one thread)."""
+    return {"initializer": set_threads, "initargs": (max(1, cpus() // max(1, workers)),)}
 
 
 def set_threads(n: int | None) -> None:
