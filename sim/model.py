@@ -337,7 +337,7 @@ class EconomyModel(mesa.Model):
         values = kernels.block_buffer(self, "choice.z", n, (), (2 if two else 1, P + 2))
 
         def draw(_, start, stop):  # taste shocks user-major, as the stream has always been read
-            taste.standard_normal(out=shocks(start, stop))
+            kernels.normals(taste, shocks(start, stop).reshape(-1))
 
         def choose(_, start, stop):
             z, cap, shock = values(start, stop), caps(start, stop), shocks(start, stop)

