@@ -2,7 +2,8 @@
 quit hazards and today's quits and joins per provider, with the numpy code's operations.
 
 :func:`remember` updates remembered value and writes the sigmoids' exponential arguments;
-after numpy's ``exp``, :func:`decide` draws each provider's uniforms and marks quits and joins.
+after numpy's ``exp``, :func:`decide` marks quits, joins and switches from each provider's
+uniforms.
 """
 
 from __future__ import annotations
@@ -55,13 +56,21 @@ def endorsers(j, adopted, perceived, manipulation_wom, out, users):
 def decide(
     start, stop, columns, draws, e, adopted, quit_day, quit_rate, marketing, word_of_mouth,
     network, endorse_row, friend_counts, indptr, target, degree, companion, ai_openness,
-    loneliness, availability, quits, joins, endorser, endorser_users,
+    loneliness, availability, quits, joins, endorser, endorser_users, switch_row, rival,
+    propensity, launched, moved,
 ):  # fmt: skip
     """Quits and joins of users ``start`` to ``stop`` (adoption.update) for the providers in
-    ``columns`` (K,), from their uniforms ``draws`` (K, block); ``e`` holds the exponentials
-    of :func:`remember`'s arguments for the block. Where ``endorse_row[k]`` >= 0, friends'
-    endorsements come from that row of :func:`endorsers`' weights, else from friends' counts.
-    ``marketing`` and ``companion`` are per provider in ``columns``."""
+    ``columns`` (K,), from their uniforms ``draws`` (K + S, block); ``e`` holds the
+    exponentials of :func:`remember`'s arguments for the block. Where ``endorse_row[k]`` >= 0,
+    friends' endorsements come from that row of :func:`endorsers`' weights, else from friends'
+    counts. ``marketing`` and ``companion`` are per provider in ``columns``.
+
+    Then switching (adoption.switch) for markets where a provider has at most one rival
+    (``rival[j]``, -1 for none): provider by provider, a quitter of ``j`` moves to its rival
+    if its uniform (row ``switch_row[j]`` of ``draws``) is below ``propensity`` and it does not
+    use the rival after today's quits, joins and earlier moves, which may take it. ``moved``
+    (N, P) marks who moved into each provider. With ``switch_row`` all -1 nobody moves."""
+    P = adopted.shape[1]
     for i in range(start, stop):
         b = i - start
         for k in range(columns.shape[0]):
@@ -99,18 +108,14 @@ def decide(
             if quit_day[i, j] >= 0:
                 prob *= 1.0 / (e[1, b, j] + 1.0)
             joins[i, j] = draw < prob
-
-
-@jit
-def switchers(rng, quitters, propensity, r, adopted, availability, launched, who):
-    """Quitters who move to the one rival ``r`` (adoption.switch): one uniform per user;
-    fills ``who`` (N,) and returns how many."""
-    n = quitters.shape[0]
-    count = 0
-    for i in range(n):
-        draw = rng.random()
-        moves = quitters[i] and draw < propensity and not adopted[i, r]
-        moves = moves and launched and availability[at(availability, i), r] > 0.0
-        who[i] = moves
-        count += moves
-    return count
+        for j in range(P):
+            moved[i, j] = False
+        for j in range(P):
+            row = switch_row[j]
+            if row < 0 or not quits[i, j]:
+                continue
+            r = rival[j]
+            uses = (adopted[i, r] and not quits[i, r]) or joins[i, r] or moved[i, r]
+            moves = draws[row, i - start] < propensity and not uses
+            if moves and launched[r] and availability[at(availability, i), r] > 0.0:
+                moved[i, r] = True

@@ -81,17 +81,23 @@ def attach(start, stop, e, attachment, comp):
 def farewells(
     start, stop, columns, draws, minutes, tactic_rate, self_control, two_selves,
     extra_minutes, offline, cap_iv, subscribed, free_minutes, compulsive_minutes, compulsive,
-    perceived, perception,
+    perceived, keep, perception,
 ):  # fmt: skip
     """Farewell tactics of the companions ``columns`` (manipulation.farewells) for users
-    ``start`` to ``stop``, from their uniforms ``draws`` (K, block); returns how many. The
-    day's cap is the choice's: the intervention's, and the free tier for non-subscribers."""
-    tactics = 0
+    ``start`` to ``stop``, from their uniforms ``draws`` (K, block); returns how many tactics
+    and how many sessions there were. First every provider's perceived manipulation fades
+    (times ``keep``). The day's cap is the choice's: the intervention's, and the free tier
+    for non-subscribers."""
+    tactics = sessions = 0
+    P = minutes.shape[1]
     for i in range(start, stop):
         b = i - start
+        for j in range(P):
+            perceived[i, j] *= keep
         for k in range(columns.shape[0]):
             j = columns[k]
             m = minutes[i, j]
+            sessions += m > 0.0
             tactic = m > 0.0 and draws[k, b] < lever(tactic_rate, i, j)
             pull = extra_minutes * (1.0 - self_control[i]) if two_selves else 0.0
             extra = pull if tactic else 0.0
@@ -105,7 +111,7 @@ def farewells(
             pm = perceived[i, j]
             perceived[i, j] = pm + (perception * (1.0 if tactic else 0.0)) * (1.0 - pm)
             tactics += tactic
-    return tactics
+    return tactics, sessions
 
 
 @jit

@@ -76,8 +76,8 @@ def remember_value(model) -> None:
         u.remembered_value[:, j] += tmp
 
 
-def start_spells(model, j: int, who: np.ndarray) -> None:
-    """Users ``who`` ((N,) bool) start using provider ``j`` today."""
+def start_spells(model, j: int, who: np.ndarray) -> int:
+    """Users ``who`` ((N,) bool) start using provider ``j`` today; returns how many."""
     u, day = model.users, model.day
     who = np.flatnonzero(who)  # few users a day: index them rather than mask every user
     u.adopted[who, j] = True
@@ -86,6 +86,7 @@ def start_spells(model, j: int, who: np.ndarray) -> None:
     u.remembered_value[who, j] = u.offline_value[who] + model.params.adoption.quit_scale
     model.loyalty.starts_by_day[day] += who.size
     model.loyalty.adoptions_today += who.size
+    return who.size
 
 
 def end_spells(model, j: int, who: np.ndarray) -> None:
@@ -125,12 +126,18 @@ def launch(model) -> None:
 def update(model) -> None:
     """Quitting, switching and adoption for today (after use, before tomorrow's choice)."""
     decide = _decide_compiled if kernels.enabled() else _decide
-    quits, joins, available = decide(model)
+    quits, joins, available, moved = decide(model)
     if quits is None:
         return
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])
+    if moved is not None:  # the compiled decisions have made the switches too
+        for p in model.providers:
+            switched = start_spells(model, p.column, moved[:, p.column])
+            model.loyalty.switches += switched
+            model.loyalty.switches_today += switched
+        return
     for p in model.providers:
         switch(model, p, quits[:, p.column], available)
 
@@ -141,7 +148,7 @@ def _decide(model):
     u, ap, today = model.users, model.params.adoption, model.today
     remember_value(model)
     if not model.params.mechanisms.adoption:
-        return None, None, None
+        return None, None, None, None
     launched = np.array([model.day >= p.launch_day for p in model.providers])
     hazard = quit_hazard(model)
     endorse = np.zeros(u.minutes.shape)
@@ -167,7 +174,7 @@ def _decide(model):
             prob,
         )
         joins[:, j] = ~u.adopted[:, j] & (draw < prob) & available[:, j]
-    return quits, joins, available
+    return quits, joins, available, None
 
 
 def _decide_compiled(model):
@@ -210,8 +217,21 @@ def _decide_compiled(model):
         [prm.feed.marketing if p.kind == "feed" else prm.companion.marketing for p in deciding]
     )
     companion = np.array([p.kind != "feed" for p in deciding], bool)
+    # switching in the same pass where each provider has at most one rival
+    rivals = [
+        [q.column for q in model.providers if q.kind == p.kind and q is not p]
+        for p in model.providers
+    ]
+    in_pass = all(len(r) <= 1 for r in rivals)
+    rival = np.array([r[0] if r else -1 for r in rivals], np.int64)
+    switch_row = np.full(shape[1], -1, np.int64)
+    for p in deciding if in_pass else ():
+        if rival[p.column] >= 0:
+            switch_row[p.column] = len(streams)
+            streams.append(model.streams(f"switch:{p.name}", model.day))
+    moved = model.work("adoption.moved", shape, bool)
     args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
-    draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(deciding), 1),))
+    draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(streams), 1),))
 
     def decide(_, start, stop):
         e = args(start, stop)
@@ -227,15 +247,16 @@ def _decide_compiled(model):
             start, stop, columns, draws(start, stop), e, u.adopted, u.quit_day, ap.quit_rate,
             marketing, ap.word_of_mouth, prm.mechanisms.network_effects, endorse_row, counts,
             net.indptr, net.target, net.degree, companion, u.ai_openness, u.loneliness,
-            availability, quits, joins, endorser, users,
+            availability, quits, joins, endorser, users, switch_row, rival,
+            ap.switch_propensity, launched, moved,
         )  # fmt: skip
 
     kernels.each_block(
         kernels.blocks(n), decide, kernels.uniforms(streams, draws) if deciding else None
     )
     if not on:
-        return None, None, None
-    return quits, joins, available
+        return None, None, None, None
+    return quits, joins, available, moved if in_pass and deciding else None
 
 
 def quit_hazard(model, j: int | slice = slice(None)) -> np.ndarray:
@@ -285,20 +306,6 @@ def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None
     if not rivals or not quitters.any():
         return
     rng = model.streams(f"switch:{provider.name}", model.day)
-    if kernels.enabled() and len(rivals) == 1:
-        r = rivals[0]
-        who = model.work("adoption.switchers", u.n, bool)
-        # one uniform per user, in order: one pass, as a few users a day quit
-        moved = adoption_kernels.switchers(
-            rng, np.ascontiguousarray(quitters), model.params.adoption.switch_propensity, r,
-            u.adopted, kernels.per_user(model.today.constraints.availability, u.n),
-            bool(model.day >= model.providers[r].launch_day), who,
-        )  # fmt: skip
-        if moved:
-            start_spells(model, r, who)
-        model.loyalty.switches += moved
-        model.loyalty.switches_today += moved
-        return
     moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
     if len(rivals) == 1:  # the pick's draws would be the stream's last: no need to make them
         pick = np.full(u.n, rivals[0])

@@ -22,9 +22,12 @@ def update(model) -> None:
     if not model.params.mechanisms.habit:
         return
     if kernels.enabled():
-        stocks.habit_and_learning_arguments(
-            0, u.n, u.minutes, u.habit, True, h.formation, h.reference_minutes, False, 0.0, 0.0,
-            NO_LEVER, 0.0, model.is_companion, u.minutes[None],
+        kernels.each_block(
+            kernels.blocks(u.n),
+            lambda _, start, stop: stocks.habit_and_learning_arguments(
+                start, stop, u.minutes, u.habit, True, h.formation, h.reference_minutes, False,
+                0.0, 0.0, NO_LEVER, 0.0, model.is_companion, u.minutes[None],
+            ),
         )  # fmt: skip
         return
     use = np.minimum(1.0, u.minutes / h.reference_minutes)

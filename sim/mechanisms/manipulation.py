@@ -24,16 +24,14 @@ from sim.kernels import stocks
 def farewells(model) -> None:
     u, mp, today = model.users, model.params.manipulation, model.today
     pm = u.perceived_manipulation
-    pm *= 1.0 - mp.perception_decay
     today.tactics = 0
-    today.sessions = int((u.minutes[:, model.is_companion] > 0).sum())
-    if not model.params.mechanisms.manipulation:
-        return
-    if kernels.enabled():
+    on = model.params.mechanisms.manipulation
+    if kernels.enabled() and on and model.is_companion.any():
+        # the kernel also fades perceived manipulation and counts sessions, user by user
         companions = [p for p in model.providers if p.kind == "companion"]
         columns = np.array([p.column for p in companions], np.int64)
         streams = [model.streams(f"farewell:{p.name}", model.day) for p in companions]
-        draws = kernels.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
+        draws = kernels.block_buffer(model, "manipulation.draws", u.n, (len(streams),))
         cap_iv = kernels.per_user(today.constraints.cap, u.n)
 
         def say_goodbye(_, start, stop):
@@ -42,15 +40,18 @@ def farewells(model) -> None:
                 today.levers.tables["manipulation"], u.self_control,
                 model.params.mechanisms.two_selves, mp.extra_minutes, u.offline_minutes, cap_iv,
                 u.subscribed, model.params.companion.free_minutes, u.compulsive_minutes,
-                today.compulsive, pm, mp.perception,
+                today.compulsive, pm, 1.0 - mp.perception_decay, mp.perception,
             )  # fmt: skip
 
-        if companions:
-            today.tactics = sum(
-                kernels.each_block(
-                    kernels.blocks(u.n), say_goodbye, kernels.uniforms(streams, draws)
-                )
-            )
+        counts = kernels.each_block(
+            kernels.blocks(u.n), say_goodbye, kernels.uniforms(streams, draws)
+        )
+        today.tactics = sum(c[0] for c in counts)
+        today.sessions = sum(c[1] for c in counts)
+        return
+    pm *= 1.0 - mp.perception_decay
+    today.sessions = int((u.minutes[:, model.is_companion] > 0).sum())
+    if not on or kernels.enabled():  # the compiled path has no companions to work on here
         return
     tactic_rate = np.broadcast_to(today.levers["manipulation"], u.minutes.shape)
     for p in model.providers:
