@@ -410,6 +410,40 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
     }
 
 
+def sort_wellbeing(model):
+    """Start sorting today's wellbeing beside the model's next steps (compiled path; see
+    :func:`kernels.alongside`); returns a function that waits for the sorted values."""
+    n, work = model.users.n, model.work
+    w_sorted = work("metrics.sorted", n)
+    keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
+    w = model.users.wellbeing
+    done = kernels.alongside(lambda: metrics_kernels.sort(w, w_sorted, keys, spare))
+    return lambda: (done(), w_sorted)[1]
+
+
+def block_sums(arrays, n: int, size: int) -> list[float]:
+    """numpy's sums of flat float arrays of ``n`` values each, their :func:`kernels.blocks`
+    of ``size`` summed on the team and added up in numpy's order."""
+    spans = kernels.blocks(n, size)
+    partial = np.empty((len(arrays), len(spans)))
+
+    def add(k, start, stop):
+        for q, a in enumerate(arrays):
+            partial[q, k] = metrics_kernels.pairwise(a, start, stop - start, 1)
+
+    kernels.each_block(spans, add)
+    return [float(kernels.tree_sum(row, n, size)) for row in partial]
+
+
+def _compact(values: np.ndarray, spans, counts: np.ndarray) -> np.ndarray:
+    """The first ``counts[k]`` values from the start of every span ``k``, one after another."""
+    at = 0
+    for (start, _), c in zip(spans, counts, strict=True):
+        values[at : at + c] = values[start : start + c]
+        at += c
+    return values[:at]
+
+
 def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     """:func:`daily_row`'s series but arms and providers, with :mod:`sim.kernels.metrics`,
     bit for bit; also the per-provider figures and the sum of provider minutes. Objectives
@@ -418,32 +452,53 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
     comp, work = model.is_companion, model.work
     ps = metrics_kernels.pairwise
 
-    def total(a):  # a.sum() in numpy's order
-        return ps(a.reshape(-1), 0, a.size, 1)
-
-    def column(a, j):  # a[:, j].sum()
-        return ps(a.reshape(-1), j, a.shape[0], a.shape[1])
-
     w = u.wellbeing
-    w_sorted = work("metrics.sorted", n)
-    keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
-    sorted_ = kernels.alongside(lambda: metrics_kernels.sort(w, w_sorted, keys, spare))
+    stash = model.wellbeing_sorting
+    sorted_ = stash[1] if stash is not None and stash[0] == model.steps else sort_wellbeing(model)
     feed_min, comp_min, active_comp, max_att = (
         work(f"metrics.{k}", n) for k in ("feed", "comp", "active_comp", "max_att")
     )
-    (active, feed_active, comp_active, dependent, feed_users, comp_users, subscribers) = (
+    # one pass over blocks of users on the team: counts, compacted companion figures (each
+    # block's from its own start) and the blocks' sums, added up in numpy's order after
+    P = u.minutes.shape[1]
+    spans = kernels.blocks(n)
+    per_user = (feed_min, comp_min, u.social_minutes, u.offline_minutes, u.compulsive_minutes)
+    per_user += (u.loneliness, w)
+    counts = np.zeros((len(spans), 7 + P), np.int64)
+    partial = np.empty((len(per_user) + 2 * P, len(spans)))
+    ties = tie_strength(model)
+    minutes, revenue_flat = u.minutes.reshape(-1), today.revenue.reshape(-1)
+
+    def measure(k, start, stop):
         metrics_kernels.users(
-            u.minutes, u.adopted, u.subscribed, u.attachment, comp, u.companion_minutes_avg,
-            tie_strength(model), prm.social.dependence_minutes, prm.social.dependence_ties,
-            feed_min, comp_min, active_comp, max_att,
-        )
-    )  # fmt: skip
-    provider_total = total(u.minutes)
-    w_mean = total(w) / n
+            start, stop, u.minutes, u.adopted, u.subscribed, u.attachment, comp,
+            u.companion_minutes_avg, ties, prm.social.dependence_minutes,
+            prm.social.dependence_ties, feed_min, comp_min, active_comp, max_att, counts[k],
+        )  # fmt: skip
+        for q, a in enumerate(per_user):
+            partial[q, k] = ps(a, start, stop - start, 1)
+        for j in range(P):  # a[:, j].sum() of minutes and revenue
+            partial[len(per_user) + j, k] = ps(minutes, start * P + j, stop - start, P)
+            partial[len(per_user) + P + j, k] = ps(revenue_flat, start * P + j, stop - start, P)
+
+    kernels.each_block(spans, measure)
+    feed_total, comp_total, social, offline, compulsive, loneliness, w_total, *by_provider = (
+        kernels.tree_sum(row, n) for row in partial
+    )
+    active, feed_active, comp_active, dependent, feed_users, comp_users, subscribers, *users = (
+        int(c) for c in counts.sum(axis=0)
+    )
+    active_comp = _compact(active_comp, spans, counts[:, 2])
+    max_att = _compact(max_att, spans, counts[:, 5])
+    provider_total, revenue, cost = block_sums(
+        (minutes, revenue_flat, today.cost.reshape(-1)), n * P, kernels.BLOCK * P
+    )
+    strength = model.network.strength
+    (tie_strength_total,) = block_sums((strength,), strength.size, 16 * kernels.BLOCK)
+    w_mean = w_total / n
     ref_mean, ref_sd = model.wellbeing_reference
     ref_sd = measured_sd(model, ref_sd)
     ad_revenue = today.totals["ad_revenue"]
-    revenue, cost = total(today.revenue), total(today.cost)
     objective_sums = {"attention": 0, "intimacy": 0}
     provider = {}
     stash = model.objectives_today
@@ -453,28 +508,23 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
         attention, intimacy, profit = sums[j]
         objective_sums["attention"] += attention
         objective_sums["intimacy"] += intimacy
-        provider[j] = (
-            column(u.minutes, j),
-            int(u.adopted[:, j].sum()) / n,
-            column(today.revenue, j) / n,
-            profit / n,
-        )
-    sorted_()  # wellbeing sorted, for its tenth percentile and Gini
+        provider[j] = (by_provider[j], users[j] / n, by_provider[P + j] / n, profit / n)
+    w_sorted = sorted_()  # wellbeing sorted, for its tenth percentile and Gini
     row = {
         "minutes_per_user_day": provider_total / n,
-        "feed_minutes_per_user_day": total(feed_min) / n,
-        "companion_minutes_per_user_day": total(comp_min) / n,
-        "social_minutes_per_user_day": total(u.social_minutes) / n,
-        "offline_minutes_per_user_day": total(u.offline_minutes) / n,
+        "feed_minutes_per_user_day": feed_total / n,
+        "companion_minutes_per_user_day": comp_total / n,
+        "social_minutes_per_user_day": social / n,
+        "offline_minutes_per_user_day": offline / n,
         "active_share": active / n,
         "feed_active_share": feed_active / n,
         "companion_active_share": comp_active / n,
         "companion_minutes_per_active_user": ps(active_comp, 0, comp_active, 1) / comp_active
         if comp_active
         else 0.0,
-        "impulsive_share": total(u.compulsive_minutes) / provider_total if provider_total else 0.0,
-        "loneliness_mean": total(u.loneliness) / n,
-        "tie_strength_mean": float(model.network.strength.mean()),
+        "impulsive_share": compulsive / provider_total if provider_total else 0.0,
+        "loneliness_mean": loneliness / n,
+        "tie_strength_mean": tie_strength_total / strength.size,
         "wellbeing_mean": w_mean,
         "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
         "wellbeing_p10": float(np.percentile(w_sorted, 10)),

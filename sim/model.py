@@ -145,6 +145,7 @@ class EconomyModel(mesa.Model):
         self.loyalty = adoption.Loyalty.empty(params.run.days)
         self.recorder = Recorder(self)
         self.objectives_today = None  # (step, objectives summed per provider), compiled path
+        self.wellbeing_sorting = None  # (step, waits for wellbeing sorted), compiled path
         self.wellbeing_reference = (0.0, 0.0)
         n_panel = min(params.run.panel_users, self.users.n)
         self.panel_sample = np.sort(
@@ -177,7 +178,7 @@ class EconomyModel(mesa.Model):
         self._timed("attachment", attachment.update)  # 5
         self._timed("social", self.socialise)  # 6 ties and loneliness
         self._timed("business", self.do_business)  # 8 revenue, cost, subscriptions
-        self._timed("wellbeing", wellbeing.update)  # 7
+        self._timed("wellbeing", self.feel)  # 7
         self._timed("adoption", adoption.update)  # 11, 12 churn, switching, adoption
         self._timed("adaptation", self.adapt)  # 9 providers' A/B tests
         self._timed("metrics", self.measure)
@@ -390,6 +391,11 @@ class EconomyModel(mesa.Model):
     def do_business(self, _=None) -> None:
         business.book(self)
         business.subscriptions(self)
+
+    def feel(self, _=None) -> None:
+        wellbeing.update(self)
+        if kernels.enabled():  # today's measurements sort wellbeing beside the next steps
+            self.wellbeing_sorting = (self.steps, metrics.sort_wellbeing(self))
 
     def adapt(self, _=None) -> None:
         if kernels.enabled():  # the objectives of the day's measurements come with them

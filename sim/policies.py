@@ -95,9 +95,9 @@ def propose(p: Provider, lever: str, model, day: int) -> ABTest:
     lo, hi = p.LEVERS[lever]
     current, step = p.levers[lever], ap.step * (hi - lo)
     draw = model.streams(f"abtest:{p.name}:{lever}", day).random(model.users.n)
-    arm = np.where(draw < ap.test_share, -1, np.where(draw < 2 * ap.test_share, 1, 0)).astype(
-        np.int8
-    )
+    # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
+    lowered, tested = draw < ap.test_share, draw < 2 * ap.test_share
+    arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
     return ABTest(
         lever=lever,
         values=(max(lo, current - step), min(hi, current + step)),

@@ -96,16 +96,17 @@ def sort(x, out, keys, spare):
 
 @jit
 def users(
-    minutes, adopted, subscribed, attachment, comp, average_companion, tie_mean,
-    dependence_minutes, dependence_ties, feed_min, comp_min, active_comp, max_attachment,
+    start, stop, minutes, adopted, subscribed, attachment, comp, average_companion, tie_mean,
+    dependence_minutes, dependence_ties, feed_min, comp_min, active_comp, max_attachment, counts,
 ):  # fmt: skip
-    """One pass over users: feed and companion minutes (filled), companion minutes of users
-    who used one and largest attachment of companion users (compacted, with their counts),
-    and the counts behind the daily shares."""
-    n, P = minutes.shape
+    """One pass over users ``start`` to ``stop``: feed and companion minutes (filled),
+    companion minutes of users who used one and largest attachment of companion users
+    (compacted from ``start``), and into ``counts`` (7 + P,) the counts behind the daily
+    shares, then each provider's users."""
+    P = minutes.shape[1]
     active = feed_active = comp_active = dependent = feed_users = comp_users = subscribers = 0
-    k_active = k_users = 0
-    for i in range(n):
+    k_active = k_users = start
+    for i in range(start, stop):
         f = c = 0.0
         nf = nc = 0
         any_minutes = feed_user = comp_user = sub = False
@@ -113,6 +114,7 @@ def users(
         for j in range(P):
             m = minutes[i, j]
             any_minutes |= m > 0.0
+            counts[7 + j] += adopted[i, j]
             if comp[j]:
                 c = m if nc == 0 else c + m
                 amax = attachment[i, j] if nc == 0 else max(amax, attachment[i, j])
@@ -138,9 +140,13 @@ def users(
             max_attachment[k_users] = amax
             k_users += 1
         dependent += average_companion[i] >= dependence_minutes and tie_mean[i] < dependence_ties
-    return (
-        active, feed_active, comp_active, dependent, feed_users, comp_users, subscribers,
-    )  # fmt: skip
+    counts[0] += active
+    counts[1] += feed_active
+    counts[2] += comp_active
+    counts[3] += dependent
+    counts[4] += feed_users
+    counts[5] += comp_users
+    counts[6] += subscribers
 
 
 @jit
