@@ -58,5 +58,7 @@ def test_the_readme_performance_tables_are_the_stored_benchmark(tmp_path):
         sys.path.remove(str(ROOT / "benchmarks"))
     readme = tmp_path / "README.md"
     readme.write_text((ROOT / "README.md").read_text())
-    bench.write_readme(json.loads((ROOT / "benchmarks" / "results" / "bench.json").read_text()), readme)
+    bench.write_readme(
+        json.loads((ROOT / "benchmarks" / "results" / "bench.json").read_text()), readme
+    )
     assert readme.read_text() == (ROOT / "README.md").read_text()

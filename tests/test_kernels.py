@@ -114,6 +114,28 @@ def test_pairwise_sum_is_numpys():
 
 
 @needs_numba
+def test_normals_are_numpys():
+    """The compiled taste shocks are the numbers numpy's own method draws from the stream."""
+    ours, theirs = np.random.default_rng(11), np.random.default_rng(11)
+    x = np.empty(10_001)
+    kernels.normals(ours, x)
+    assert np.array_equal(x, theirs.standard_normal(x.size))
+    kernels.normals(ours, x[:7])  # the stream goes on where it was
+    assert np.array_equal(x[:7], theirs.standard_normal(7))
+
+
+@needs_numba
+def test_switching_in_the_adoption_pass_is_the_numpy_paths():
+    """Switches made in the compiled adoption pass (one rival per provider) are the numpy
+    path's, on days with many of them."""
+    sets = {"adoption.quit_rate": 0.05, "adoption.switch_propensity": 0.8}
+    numpy_path, compiled = (outcome(c, "mixed", sets, []) for c in (False, True))
+    assert compiled["series.switches"].sum() > 100
+    for k in ("series.switches", "series.adoptions", "users.adopted", "users.adopted_day"):
+        assert np.array_equal(numpy_path[k], compiled[k]), k
+
+
+@needs_numba
 def test_radix_sort_is_numpys():
     from sim.kernels.metrics import sort
 

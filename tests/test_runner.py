@@ -236,6 +236,7 @@ def test_memory_stays_flat_across_many_runs_in_one_worker(files):
     specs = expand(
         load(files / "tiny.toml", sets=["run.users=100", "run.days=10"], replications=25)
     )
+
     def live_models():
         gc.collect()
         return sum(isinstance(o, EconomyModel) for o in gc.get_objects())
