@@ -5,6 +5,7 @@
     python benchmarks/bench.py --million        # also 1,000,000 users for 365 days (minutes)
     python benchmarks/bench.py --quick          # small sizes, to check the script works
     python benchmarks/bench.py --numpy          # also the numpy path (SIM_NUMBA=0) per size
+    python benchmarks/bench.py --repeat 1       # one run per row instead of the best of 3
     python benchmarks/bench.py --readme         # README's tables and the plot from results/bench.json
 
 Measured on the default market (two feeds, two companions, mean degree 10, every mechanism
@@ -12,7 +13,10 @@ on), each size in a fresh process so peak memory is that size's own:
 - throughput: simulated user-days per second of stepping (set-up and compiling reported
   apart: each child first compiles the Numba kernels, or loads them from the disk cache),
   with the default team of threads (one per CPU; ``SIM_THREADS``) and, up to 100,000 users,
-  with one thread;
+  with one thread. Up to 100,000 users each row is the fastest of ``--repeat`` runs (3), with
+  the spread between its slowest and fastest: shared machines drift;
+- the machine's own speed at the start and end: a fixed reference workload (numpy sorting
+  4 million numbers on one core), so that drift during the run shows;
 - peak memory per user: the process's peak resident memory over users (imports included);
 - time per step of the day, as ``sim run --profile`` shows it;
 - sweep throughput: runs per minute of a small experiment with ``sim sweep`` on 1 and 2 workers;
@@ -68,6 +72,18 @@ print(json.dumps({{
 }}))
 """
 
+REFERENCE_CHILD = r"""
+import json, time
+import numpy as np
+x = np.random.default_rng(0).random(4_000_000)
+times = []
+for _ in range(5):
+    t0 = time.perf_counter()
+    np.sort(x)
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"seconds": min(times)}))
+"""
+
 MESA_CHILD = r"""
 import json, resource, sys
 sys.path.insert(0, {root!r}); sys.path.insert(0, {here!r})
@@ -109,17 +125,24 @@ def project(
     seed: int = 1,
     numpy_only: bool = False,
     threads: int | None = None,
+    repeat: int = 1,
 ) -> dict:
+    """The fastest of ``repeat`` runs, each in a fresh process; ``run_s_all`` has them all."""
     code = CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {})
-    r = child(code, numpy_only, threads)
+    runs = [child(code, numpy_only, threads) for _ in range(repeat)]
+    r = min(runs, key=lambda x: x["run_s"])
+    r["run_s_all"] = [x["run_s"] for x in runs]
     r["user_days_per_s"] = users * days / r["run_s"]
     r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     r["bytes_per_user"] = r["peak_rss_bytes"] / users
     return r
 
 
-def mesa(users: int, days: int, seed: int = 1) -> dict:
-    r = child(MESA_CHILD.format(root=str(ROOT), here=str(HERE), users=users, days=days, seed=seed))
+def mesa(users: int, days: int, seed: int = 1, repeat: int = 1) -> dict:
+    code = MESA_CHILD.format(root=str(ROOT), here=str(HERE), users=users, days=days, seed=seed)
+    runs = [child(code) for _ in range(repeat)]
+    r = min(runs, key=lambda x: x["run_s"])
+    r["run_s_all"] = [x["run_s"] for x in runs]
     r["user_days_per_s"] = users * days / r["run_s"]
     r["user_days_per_cpu_s"] = users * days / r["run_cpu_s"]
     return r
@@ -204,25 +227,31 @@ def measure(args) -> dict:
         "provenance": {"version": provenance.version(), **provenance.git_state()},
         "machine": machine(),
         "days": days,
+        "repeat": args.repeat,
+        "reference_s": {"start": reference()},
         "scaling": [],
     }
+
+    def repeat(n: int) -> int:  # a million users is measured once (minutes a run)
+        return args.repeat if n <= 100_000 else 1
+
     for n in sizes:
-        log(f"project: {n:,} users x {days} days")
-        out["scaling"].append(project(n, days))
+        log(f"project: {n:,} users x {days} days, {repeat(n)} run(s)")
+        out["scaling"].append(project(n, days, repeat=repeat(n)))
     out["one_thread"] = []
     for n in sizes[:2]:
         log(f"project, one thread (SIM_THREADS=1): {n:,} users x {days} days")
-        out["one_thread"].append(project(n, days, threads=1))
+        out["one_thread"].append(project(n, days, threads=1, repeat=repeat(n)))
     if args.numpy:
         out["numpy_path"] = []
         for n in sizes[:2]:
             log(f"project, numpy path (SIM_NUMBA=0): {n:,} users x {days} days")
-            out["numpy_path"].append(project(n, days, numpy_only=True))
+            out["numpy_path"].append(project(n, days, numpy_only=True, repeat=repeat(n)))
     mesa_users = 1_000 if args.quick else 10_000
     mesa_days = 5 if args.quick else args.mesa_days
     log(f"mesa reference: {mesa_users:,} users x {mesa_days} days")
-    ref = mesa(mesa_users, mesa_days)
-    same = project(mesa_users, mesa_days, {"mechanisms.adaptation": False})
+    ref = mesa(mesa_users, mesa_days, repeat=args.repeat)
+    same = project(mesa_users, mesa_days, {"mechanisms.adaptation": False}, repeat=args.repeat)
     out["mesa"] = {
         "reference": ref,
         "project": same,
@@ -238,7 +267,13 @@ def measure(args) -> dict:
             f"sweep: {3 * reps} runs of {sweep_users:,} users x {sweep_days} days, {workers} worker(s)"
         )
         out["sweep"].append(sweep(workers, sweep_users, sweep_days, reps))
+    out["reference_s"]["end"] = reference()
     return out
+
+
+def reference() -> float:
+    """Seconds of the fixed reference workload (:data:`REFERENCE_CHILD`) in a fresh process."""
+    return child(REFERENCE_CHILD)["seconds"]
 
 
 def log(msg: str) -> None:
@@ -249,6 +284,14 @@ def _label(s: dict) -> str:
     engine = "compiled" if s.get("engine") == "numba" else "numpy"
     threads = s.get("threads", 1)
     return f"{engine}, {threads} thread{'s' if threads > 1 else ''}"
+
+
+def _runs(s: dict) -> str:
+    """Cells 'runs | spread': how many runs the row is the fastest of, and how much slower
+    the slowest was."""
+    times = s.get("run_s_all", [s["run_s"]])
+    spread = f"{max(times) / min(times) - 1:.0%}" if len(times) > 1 else ""
+    return f"{len(times)} | {spread}"
 
 
 def table(r: dict) -> str:
@@ -262,11 +305,18 @@ def table(r: dict) -> str:
     if code.get("git_sha"):
         dirty = " with uncommitted changes" if code.get("git_dirty") else ""
         lines[0] += f"; code at commit {code['git_sha'][:10]}{dirty}"
+    probe = r.get("reference_s")
+    if probe:
+        lines[1:1] = [
+            "",
+            "Reference workload (numpy sorting 4 million numbers, one core): "
+            f"{probe['start']:.3f} s at the start of the run, {probe['end']:.3f} s at the end.",
+        ]
     lines.append(
         "| path | users | days | compile s | set-up s | run s | run CPU s | user-days/s "
-        "| user-days per CPU-s | peak memory per user | load |"
+        "| user-days per CPU-s | peak memory per user | runs | spread | load |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     runs = r["scaling"] + r.get("one_thread", []) + r.get("numpy_path", [])
     for s in runs:
         lines.append(
@@ -274,7 +324,7 @@ def table(r: dict) -> str:
             f"{s.get('compile_s', 0.0):.1f} | {s['setup_s']:.1f} | {s['run_s']:.1f} | "
             f"{s['run_cpu_s']:.1f} | {s['user_days_per_s']:,.0f} | "
             f"{s['user_days_per_cpu_s']:,.0f} | {s['bytes_per_user'] / 1024:.2f} KB | "
-            f"{s['load_average']:.1f} |"
+            f"{_runs(s)} | {s['load_average']:.1f} |"
         )
     lines += ["", *targets(r)]
     m = r["mesa"]
@@ -302,7 +352,8 @@ def table(r: dict) -> str:
             f"| {s['method']} | {s['runs']} | {s['users']:,} x {s['days']} | "
             f"{s['workers']} | {s['runs_per_minute']:.1f} |"
         )
-    big = [s for s in runs if s["users"] >= 100_000]
+    largest = max(s["users"] for s in runs)  # --quick has no 100,000
+    big = [s for s in runs if s["users"] >= min(100_000, largest)]
     steps = sorted(big[0]["step_seconds"], key=lambda k: -big[0]["step_seconds"][k])
     lines += [
         "",
@@ -426,6 +477,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
     ap.add_argument("--numpy", action="store_true", help="also the numpy path (SIM_NUMBA=0)")
     ap.add_argument("--days", type=int, default=365)
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per row up to 100,000 users, fastest kept"
+    )
     ap.add_argument("--mesa-days", type=int, default=10, help="days of the Mesa reference")
     ap.add_argument(
         "--out", type=Path, default=None, help="JSON file (default: results/bench.json)"
@@ -436,6 +490,8 @@ def main() -> None:
         help="measure nothing: README.md's tables and the plot from results/bench.json",
     )
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat must be a whole number of at least 1, got {args.repeat}")
     if args.readme:
         stored = json.loads((RESULTS / "bench.json").read_text())
         write_readme(stored)
