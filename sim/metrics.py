@@ -418,7 +418,12 @@ def sort_wellbeing(model):
     keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
     w = model.users.wellbeing
     done = kernels.alongside(lambda: metrics_kernels.sort(w, w_sorted, keys, spare))
-    return lambda: (done(), w_sorted)[1]
+
+    def wait() -> np.ndarray:
+        done()
+        return w_sorted
+
+    return wait
 
 
 def block_sums(arrays, n: int, size: int) -> list[float]:
@@ -494,6 +499,8 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
         (minutes, revenue_flat, today.cost.reshape(-1)), n * P, kernels.BLOCK * P
     )
     strength = model.network.strength
+    # any block size gives numpy's sum; ties outnumber users about tenfold, so larger blocks
+    # keep the spans few
     (tie_strength_total,) = block_sums((strength,), strength.size, 16 * kernels.BLOCK)
     w_mean = w_total / n
     ref_mean, ref_sd = model.wellbeing_reference

@@ -7,9 +7,9 @@ results bit for bit (tests/test_kernels.py runs them side by side). Two rules ke
 
 - transcendental functions (exp, expm1) are left to numpy on whole buffers: numpy's SIMD exp
   and the C library's, which compiled code calls, differ in the last bit for some inputs;
-- random draws go through the same ``numpy.random.Generator``, in the same order: numpy fills
-  each block's draws before its kernels run, and a kernel that draws as it goes uses Numba's
-  copies of numpy's algorithms, so every stream is read as before.
+- random draws go through the same ``numpy.random.Generator``, in the same order: each block's
+  draws are made before its kernels run (uniforms by numpy, normals by :func:`normals`, Numba's
+  copy of numpy's algorithm), so every stream is read as before.
 
 What the compiled path keeps differently, to save memory (the values are the same):
 ``model.today.levers`` is a :class:`LeverTables` (int8 codes into a palette per lever; indexing
