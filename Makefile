@@ -40,7 +40,7 @@ test: $(STAMP)
 ## and the table of docs/ODD.md section 10 rewritten from it (a few minutes on 2 cores)
 ablation: $(STAMP)
 	$(BIN)/sim validate --quick --quiet --out results/ablation/all_on
-	for m in $$($(BIN)/python -c "from sim.validation import MECHANISMS; print(*MECHANISMS)"); do \
+	for m in $$($(BIN)/python -c "from sim.evidence.validation import MECHANISMS; print(*MECHANISMS)"); do \
 		$(BIN)/sim validate --quick --quiet --ablate $$m --out results/ablation/$$m || exit 1; done
 	$(BIN)/python docs/tables.py ablation results/ablation
 

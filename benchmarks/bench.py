@@ -48,9 +48,9 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 t0 = time.perf_counter()
-from sim import kernels
+from sim.model import kernels
 from sim.model import EconomyModel
-from sim.scenarios import resolve
+from sim.model.scenarios import resolve
 compile_s = kernels.warm_up()
 params, _ = resolve("mixed", sets={sets!r}, users={users}, days={days}, seed={seed})
 t1 = time.perf_counter()
@@ -221,8 +221,7 @@ def measure(args) -> dict:
     if args.million:
         sizes.append(1_000_000)
     days = 30 if args.quick else args.days
-    from sim import provenance
-
+    from sim.sweeps import provenance
     out: dict = {
         "provenance": {"version": provenance.version(), **provenance.git_state()},
         "machine": machine(),

@@ -2,7 +2,7 @@
 
 One ``mesa.Agent`` per user whose ``step`` methods do the user's day with Python numbers, ties
 as small objects shared by the two friends, providers as agents. The equations and parameter
-values are those of ``sim`` (docs/ODD.md section 7; values read from ``sim.params``), but
+values are those of ``sim`` (docs/ODD.md section 7; values read from ``sim.model.params``), but
 nothing here calls the project's vectorised mechanisms: this is how the same model would look
 written one agent at a time, the way Mesa's examples are.
 
@@ -25,7 +25,7 @@ import networkx as nx
 import numpy as np
 from mesa.agent import AgentSet
 
-from sim.scenarios import resolve
+from sim.model.scenarios import resolve
 
 
 def sigmoid(x: float) -> float:

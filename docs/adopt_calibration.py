@@ -2,7 +2,7 @@
 
     python docs/adopt_calibration.py results/calibration/calibration.json
 
-Copies the record to docs/calibration.json and rewrites, in sim/params.py, the default of each
+Copies the record to docs/calibration.json and rewrites, in sim/model/params.py, the default of each
 fitted parameter to its fitted value rounded to four significant digits (the first number of
 its ``param(...)``), marking it ``# calibrated``. Regenerate the ODD's parameter table after
 (``python docs/tables.py params``); a test checks that defaults and record agree.
@@ -16,7 +16,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from sim.params import Params
+from sim.model.params import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "sim" / "params.py"

@@ -1,6 +1,6 @@
 """Regenerate the generated tables of docs/ODD.md from the code and from stored results.
 
-    python docs/tables.py params             # section 8: every parameter (sim.params.describe)
+    python docs/tables.py params             # section 8: every parameter (sim.model.params.describe)
     python docs/tables.py calibration        # section 10: the fit behind the shipped defaults
                                              # (docs/calibration.json)
     python docs/tables.py ablation DIR       # section 10: DIR/all_on/validation.json and
@@ -16,9 +16,9 @@ import json
 import sys
 from pathlib import Path
 
-from sim.calibration import FREE
-from sim.params import describe
-from sim.validation import MECHANISMS
+from sim.evidence.calibration import FREE
+from sim.evidence.validation import MECHANISMS
+from sim.model.params import describe
 
 ODD = Path(__file__).with_name("ODD.md")
 SHORT = {"network_effects": "network eff.", "two_selves": "two selves"}
@@ -45,7 +45,7 @@ def params_table() -> str:
 
 
 def calibration_table(record: dict) -> str:
-    """The fit on record, with each parameter's literature value (``sim.calibration.FREE``)."""
+    """The fit on record, with each parameter's literature value (``sim.evidence.calibration.FREE``)."""
     literature = {f.path: f.literature for f in FREE}
     rows = ["| parameter | literature value | start of this fit | bounds | fitted (shipped) | moved from the literature | findings it mainly moves |",
             "|---|---:|---:|---|---:|---:|---|"]  # fmt: skip

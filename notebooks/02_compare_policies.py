@@ -28,8 +28,8 @@ import tempfile
 from pathlib import Path
 
 from sim import analysis as an
-from sim import findings, plots
-from sim.sweep import sweep
+from sim.report import findings, plots
+from sim.sweeps.sweep import sweep
 
 RESULTS = None  # e.g. "results/demo"
 
@@ -92,7 +92,7 @@ plots.timeseries_figure(bands, colour_by=res.factors, title="Wellbeing and reven
 # `sim brief DIR --out brief.pdf` writes the same analysis as a briefing; from Python:
 
 # %%
-from sim import brief  # noqa: E402
+from sim.report import brief  # noqa: E402
 
 html = brief.write(RESULTS, Path(tempfile.mkdtemp()) / "brief.html")
 print(html, html.stat().st_size, "bytes")

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.evidence import validation as v
 from sim import analysis as an
 from sim import plots
-from sim import validation as v
-from sim.runner import InProcessExecutor
-from sim.sweep import sweep
+from sim.sweeps.runner import InProcessExecutor
+from sim.sweeps.sweep import sweep
 
 SENSITIVITY = None  # e.g. "results/sensitivity"
 SCORECARD = None  # e.g. "results/validation/validation.json"

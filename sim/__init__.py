@@ -5,11 +5,11 @@ the rest of life; providers pursue attention-, intimacy- or wellbeing-aligned ob
 their levers by A/B tests. See docs/ODD.md for the model and README.md for how to run it.
 """
 
-from sim.api import RunResult, run
-from sim.interventions import Intervention
 from sim.model import EconomyModel
-from sim.params import ParamError, Params
-from sim.scenarios import SCENARIOS, resolve
+from sim.model.interventions import Intervention
+from sim.model.params import ParamError, Params
+from sim.model.scenarios import SCENARIOS, resolve
+from sim.sweeps.single import RunResult, run
 
 __all__ = [
     "EconomyModel",

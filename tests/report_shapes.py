@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from sim import sweep
+from sim.sweeps import sweep
 
 TOP = "users = 60\ndays = 24\nbase_seed = 1\n"
 RECORD = "[record]\nevery = {every}\npanel = {panel}\n"

@@ -1,4 +1,4 @@
-"""sim.analysis: statistics against answers computed by hand, loading every results shape."""
+"""sim.report.analysis: statistics against answers computed by hand, loading every results shape."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import report_shapes
 
-from sim import analysis as an
-from sim.params import ParamError
+from sim.model.params import ParamError
+from sim.report import analysis as an
 
 T_975 = {2: 4.302652729749464, 3: 3.182446305284263, 9: 2.2621571628540993}  # Student t tables
 

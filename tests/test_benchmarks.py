@@ -66,13 +66,13 @@ def test_mesa_reference_is_one_agent_per_user():
     assert model.day == 1
 
 
-# -- the network generator used above sim.network.NETWORKX_MAX_USERS ------------------------------
+# -- the network generator used above sim.model.network.NETWORKX_MAX_USERS ------------------------------
 def test_array_watts_strogatz_matches_networkx_in_distribution():
     """Large populations get their ties from watts_strogatz_edges instead of networkx; the
     graphs differ for a seed but not in distribution: same edges, degree spread, clustering."""
     import networkx as nx
 
-    from sim.network import watts_strogatz_edges
+    from sim.model.network import watts_strogatz_edges
 
     n, k, p = 4000, 10, 0.1
     stats = {"arrays": [], "networkx": []}
@@ -94,9 +94,9 @@ def test_array_watts_strogatz_matches_networkx_in_distribution():
 
 
 def test_model_on_the_array_network_keeps_the_network_invariants(monkeypatch):
-    import sim.network
+    import sim.model.network
 
-    monkeypatch.setattr(sim.network, "NETWORKX_MAX_USERS", 100)
+    monkeypatch.setattr(sim.model.network, "NETWORKX_MAX_USERS", 100)
     model = sim.EconomyModel(users=600, days=3, seed=2)
     net = model.network
     E = net.source.size

@@ -1,4 +1,4 @@
-"""sim.brief and ``sim brief``: findings worded from the numbers, escaping, and the PDF rendered
+"""sim.report.brief and ``sim brief``: findings worded from the numbers, escaping, and the PDF rendered
 to pages that hold the figures (pdftoppm from poppler-utils, installed here when missing)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 import report_shapes
 from PIL import Image
 
-from sim import analysis as an
-from sim import brief, findings
 from sim.cli import main
+from sim.report import analysis as an
+from sim.report import brief, findings
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import calibration as cal
-from sim import validation as v
-from sim.params import Params
+from sim.evidence import calibration as cal
+from sim.evidence import validation as v
+from sim.model.params import Params
 
 
 def row(estimate, target, low, high, note=""):
@@ -34,7 +34,7 @@ def test_loss_counts_point_targets_in_half_band_units():
 
 
 def test_fewer_free_parameters_than_targets_and_bounds_inside_ranges():
-    from sim.params import Params, describe
+    from sim.model.params import Params, describe
 
     ranges = {r["path"]: r["allowed"] for r in describe()}
     defaults = Params().flat()

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.metrics import LOYALTY, SUMMARY_FROM_DAILY
-from sim.params import describe
-from sim.scenarios import SCENARIOS
+from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
+from sim.model.params import describe
+from sim.model.scenarios import SCENARIOS
 
 SMALL = ["--users", "200", "--days", "30"]
 RUN_FILES = ["params.json", "summary.json", "timeseries.parquet"]
@@ -289,8 +289,7 @@ def test_compare_needs_a_folder(sim):
 
 
 def test_bad_sim_threads_exits_2_with_one_line(sim, tmp_path, monkeypatch):
-    from sim import kernels
-
+    from sim.model import kernels
     monkeypatch.setenv("SIM_THREADS", "two")
     kernels.set_threads(None)
     try:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.interventions import Intervention
+from sim.model.interventions import Intervention
 
 VOLATILE = {"seconds", "git_sha", "git_dirty"}  # wall time and checkout state, not results
 RUN = {"scenario": "mixed", "users": 250, "days": 30}

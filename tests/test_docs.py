@@ -4,7 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from sim.validation import MECHANISMS
+from sim.evidence.validation import MECHANISMS
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("tables", ROOT / "docs" / "tables.py")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.experiments import expand, load
-from sim.params import ParamError
+from sim.model.params import ParamError
+from sim.sweeps.experiments import expand, load
 
 SHIPPED = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = sorted(p.stem for p in SHIPPED.glob("*.toml"))

@@ -5,9 +5,9 @@ import pytest
 
 import sim
 from sim import Intervention, ParamError
-from sim.interventions import assign
 from sim.model import EconomyModel
-from sim.rng import Streams
+from sim.model.interventions import assign
+from sim.model.rng import Streams
 
 SMALL = dict(users=600, days=30, seed=4)
 FEEDS_ONLY = {"market.companions": 0, "market.feeds": 1, "mechanisms.adaptation": False}

@@ -1,4 +1,4 @@
-"""The compiled kernels (sim.kernels) against the numpy path, which is their specification.
+"""The compiled kernels (sim.model.kernels) against the numpy path, which is their specification.
 
 Both paths must give the same results bit for bit: every daily series, the final state of
 every user and tie, and providers' levers.
@@ -14,10 +14,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from sim import kernels
-from sim.interventions import Intervention
-from sim.model import EconomyModel
-from sim.scenarios import resolve
+from sim.model import EconomyModel, kernels
+from sim.model.interventions import Intervention
+from sim.model.scenarios import resolve
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="Numba is not installed")
 
@@ -102,7 +101,7 @@ def test_compiled_and_numpy_paths_agree_bit_for_bit(case):
 
 @needs_numba
 def test_pairwise_sum_is_numpys():
-    from sim.kernels.metrics import pairwise
+    from sim.model.kernels.metrics import pairwise
 
     rng = np.random.default_rng(0)
     for n in [*range(1, 140), 1000, 8193, 100_003]:
@@ -137,7 +136,7 @@ def test_switching_in_the_adoption_pass_is_the_numpy_paths():
 
 @needs_numba
 def test_radix_sort_is_numpys():
-    from sim.kernels.metrics import sort
+    from sim.model.kernels.metrics import sort
 
     rng = np.random.default_rng(1)
     for x in (
@@ -167,7 +166,7 @@ def test_per_user_gives_one_array_type():
 
 
 def test_sim_numba_0_selects_the_numpy_path():
-    code = "import sim.kernels as k; print(k.AVAILABLE, k.enabled())"
+    code = "import sim.model.kernels as k; print(k.AVAILABLE, k.enabled())"
     env = {**os.environ, "SIM_NUMBA": "0"}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -221,7 +220,7 @@ def test_each_block_draws_in_order_and_reports_errors(threads):
 
 
 def test_sim_threads_must_be_a_whole_number(monkeypatch, threads):
-    from sim.params import ParamError
+    from sim.model.params import ParamError
 
     monkeypatch.setenv("SIM_THREADS", "two")
     threads(None)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim.interventions import Intervention
-from sim.mechanisms import attachment, habit, learning, manipulation, social
-from sim.mechanisms.time_budget import allocate
 from sim.model import EconomyModel
-from sim.params import MechanismSwitches
+from sim.model.interventions import Intervention
+from sim.model.mechanisms import attachment, habit, learning, manipulation, social
+from sim.model.mechanisms.time_budget import allocate
+from sim.model.params import MechanismSwitches
 
 TOL = 1e-9
 

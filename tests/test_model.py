@@ -8,8 +8,8 @@ import pytest
 
 import sim
 from sim.model import EconomyModel
-from sim.params import ParamError, Params
-from sim.providers import Companion, FeedPlatform
+from sim.model.params import ParamError, Params
+from sim.model.providers import Companion, FeedPlatform
 
 REPORTERS = ("minutes_per_user_day", "wellbeing_mean", "revenue_per_user_day", "mean_attachment")
 

@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from sim.params import ParamError, Params, describe, parse_assignment, read_toml
-from sim.scenarios import SCENARIOS, policy_label, resolve
+from sim.model.params import ParamError, Params, describe, parse_assignment, read_toml
+from sim.model.scenarios import SCENARIOS, policy_label, resolve
 
 
 def leaves():

@@ -1,4 +1,4 @@
-"""sim.plots and ``sim plot``: every figure for every results shape, titled and labelled."""
+"""sim.report.plots and ``sim plot``: every figure for every results shape, titled and labelled."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 import report_shapes
 from matplotlib.figure import Figure
 
-from sim import analysis as an
-from sim import brief, plots
 from sim.cli import main
+from sim.report import analysis as an
+from sim.report import brief, plots
 
 EXPECTED = {
     "headline": {"comparison", "tradeoff", "timeseries_engagement", "timeseries_loyalty", "timeseries_wellbeing", "timeseries_revenue"},

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.interventions import KINDS, LEVER_RANGE, VALUE_RANGE, Intervention
-from sim.mechanisms import business
-from sim.metrics import summarise
 from sim.model import EconomyModel
-from sim.params import POLICIES, MechanismSwitches, Params
-from sim.scenarios import SCENARIOS
+from sim.model.interventions import KINDS, LEVER_RANGE, VALUE_RANGE, Intervention
+from sim.model.mechanisms import business
+from sim.model.metrics import summarise
+from sim.model.params import POLICIES, MechanismSwitches, Params
+from sim.model.scenarios import SCENARIOS
 
 USERS = (100, 200)
 DAYS = 15
@@ -310,7 +310,7 @@ def test_no_nan_or_infinity_in_states_series_or_summary(cfg):
 
 def test_strategies_cover_the_parameter_tree():
     """Every leaf with a range is drawn, so a new parameter cannot escape the properties."""
-    described = {row["path"] for row in sim.params.describe()}
+    described = {row["path"] for row in sim.model.params.describe()}
     drawn = set(LEAVES) | WEIGHTS | {f"mechanisms.{s}" for s in SWITCHES}
     skipped = {p for p in described if p.split(".")[0] in ("run", "market")}
     assert described - skipped == drawn

@@ -14,9 +14,10 @@ import mesa
 import pandas as pd
 import pytest
 
-from sim import cli, runner
-from sim.experiments import expand, load
+from sim import cli
 from sim.model import EconomyModel
+from sim.sweeps import runner
+from sim.sweeps.experiments import expand, load
 
 TIMING = ["seconds", "started", "worker"]
 

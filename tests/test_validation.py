@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from sim import validation as v
-from sim.params import ParamError
+from sim.evidence import validation as v
+from sim.model.params import ParamError
 
 # every finding of MODEL.md's evidence table, by study file
 EXPECTED_FINDINGS = {

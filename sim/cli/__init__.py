@@ -1,0 +1,461 @@
+"""The ``sim`` command line: run one simulation, list parameters and presets, compare runs,
+run experiments (``sweep`` and ``experiments``, in :mod:`sim.cli.sweep`) and score the model
+against published studies (``validate``, in :mod:`sim.cli.validate`).
+
+Every command checks all of its input before doing any work. Bad input ends with exit code 2
+and one line on stderr, ``error: <what is wrong and what is allowed>``, and nothing is written.
+:func:`main` is the console entry point; it turns click's own usage errors into that same line
+(``app`` is the bare typer application, for ``typer.testing.CliRunner`` and embedding).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.cli import report as cli_report
+from sim.cli import sweep as cli_sweep
+from sim.cli import validate as cli_validate
+from sim.model import kernels
+from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
+from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
+from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
+from sim.sweeps import single as api
+from sim.sweeps.sweep import Interrupted
+
+# metrics shown after `sim run` and by `sim compare`, grouped as in MODEL.md "What is measured"
+HEADLINE: dict[str, list[str]] = {
+    "engagement": [
+        "minutes_per_user_day",
+        "feed_minutes_per_user_day",
+        "companion_minutes_per_user_day",
+        "active_share",
+    ],
+    "loyalty": ["retention_90d", "monthly_churn", "mean_attachment"],
+    "wellbeing": ["wellbeing_mean", "wellbeing_sd_units", "loneliness_mean", "dependent_share"],
+    "revenue": [
+        "revenue_per_user_day",
+        "ad_revenue_per_user_day",
+        "subscription_revenue_per_user_day",
+        "provider_profit_per_user_day",
+    ],
+}
+# the rest of the summary, shown by `sim compare --all`; anything unlisted lands in "other"
+MORE: dict[str, list[str]] = {
+    "engagement": [
+        "impulsive_share",
+        "companion_minutes_per_active_user",
+        "feed_user_share",
+        "companion_user_share",
+    ],
+    "loyalty": ["mean_tenure_days", "switching_rate", "subscriber_share"],
+    "wellbeing": [
+        "wellbeing_p10",
+        "wellbeing_gini",
+        "social_minutes_per_user_day",
+        "tie_strength_mean",
+    ],
+    "revenue": [
+        "commerce_revenue_per_user_day",
+        "provider_cost_per_user_day",
+        "ad_revenue_per_feed_user_day",
+    ],
+}
+PROGRESS_MIN_USER_DAYS = 2_000_000  # smaller runs finish too fast to need a progress bar
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="sim",
+    help="Agent-based model of the attention and intimacy economies.",
+    epilog=(
+        "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
+        "sweep's worker processes share the CPUs), with the same results for any N. "
+        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled kernels."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console(highlight=False)  # both resolve sys.stdout / sys.stderr when printing
+stderr = Console(stderr=True, highlight=False)
+
+
+def _run_help(name: str, text: str) -> str:
+    meta = {f.name: f.metadata for f in dataclasses.fields(RunParams)}[name]
+    default = getattr(RunParams, name)
+    return f"{text}, {meta['lo']:,} to {meta['hi']:,} (run.{name}; default {default:,})"
+
+
+@app.command()
+def run(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="folder to write the run into; created if missing, an earlier run there is replaced",
+        ),
+    ],
+    scenario: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME", help=f"market preset: {', '.join(SCENARIOS)} (see 'sim scenarios')"
+        ),
+    ] = DEFAULT_SCENARIO,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            metavar="POLICY",
+            help=f"objective of every provider: {', '.join(POLICIES)}; "
+            "default: feeds pursue attention, companions intimacy",
+        ),
+    ] = None,
+    users: Annotated[int | None, typer.Option(help=_run_help("users", "number of users"))] = None,
+    days: Annotated[int | None, typer.Option(help=_run_help("days", "simulated days"))] = None,
+    seed: Annotated[int | None, typer.Option(help=_run_help("seed", "root random seed"))] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="TOML file of parameters, one table per section of 'sim params' "
+            "(e.g. a companion table holding empathy = 0.6), and interventions",
+        ),
+    ] = None,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="override one parameter, e.g. companion.empathy=0.6; repeatable; "
+            "wins over --scenario, --policy and --config",
+        ),
+    ] = None,
+    panel: Annotated[
+        bool,
+        typer.Option(
+            "--panel",
+            help="also write panel.parquet: the states of run.panel_users sampled users "
+            "every run.panel_every days",
+        ),
+    ] = False,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile", help="print seconds spent in each mechanism of the day's schedule"
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="no progress bar and no metrics table; print only the output folder",
+        ),
+    ] = False,
+) -> None:
+    """Run one simulation and save summary.json, params.json and timeseries.parquet in DIR.
+
+    Parameters are resolved from the defaults, then --scenario, --policy, --config, --set and
+    finally --users, --days and --seed. Everything is checked before the run starts: bad input
+    exits with code 2 and writes nothing.
+    """
+    with _bad_input():
+        for name, value in (("users", users), ("days", days), ("seed", seed)):
+            _check_run_option(name, value)
+        params, _ = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
+        _check_out(out)
+    show_bar = not quiet and params.run.users * params.run.days > PROGRESS_MIN_USER_DAYS
+    with _bad_input(), _progress(params.run.days, show_bar) as tick:
+        result = api.run(
+            scenario,
+            policy,
+            users=users,
+            days=days,
+            seed=seed,
+            config=config,
+            set=sets,
+            panel=panel,
+            progress=tick,
+        )
+    try:
+        result.save(out)
+    except OSError as e:
+        _fail(f"could not write {out}: {e.strerror or e}", code=1)
+    if not quiet:
+        s, window = result.summary, min(params.run.summary_window, params.run.days)
+        table = _metrics_table([s], ["value"], title=_run_labels([s])[1])
+        table.caption = f"{s['users']:,} users x {s['days']:,} days; last {window} days averaged"
+        if s.get("retention_90d") is None:
+            table.caption += "; retention_90d needs 90+ days"
+        stdout.print(table)
+    if profile:
+        stdout.print(_profile_table(result.step_seconds, params.run.days))
+    files = ", ".join(p.name for p in sorted(out.iterdir()))
+    typer.echo(str(out) if quiet else f"saved to {out} ({files})")
+
+
+@app.command("params")
+def params_command(
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="print a Markdown table (the one in docs/ODD.md) instead"),
+    ] = False,
+) -> None:
+    """List every parameter: path, default, unit, allowed values and meaning."""
+    rows = [
+        [
+            f"`{r['path']}`" if markdown else r["path"],
+            _fmt_default(r["default"]),
+            r["unit"],
+            r["allowed"],
+            r["meaning"],
+        ]
+        for r in describe()
+    ]
+    header = ["parameter", "default", "unit", "allowed", "meaning"]
+    if markdown:
+        cell = lambda text: str(text).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        lines = [header, ["---"] * len(header), *rows]
+        typer.echo("\n".join("| " + " | ".join(cell(c) for c in line) + " |" for line in lines))
+        return
+    table = Table(
+        *header,
+        title="Parameters (set with --set PATH=VALUE or a --config file)",
+        box=box.SIMPLE_HEAD,
+    )
+    table.columns[0].no_wrap = True
+    for row in rows:
+        table.add_row(*map(escape, row))
+    stdout.print(table)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the market presets accepted by 'sim run --scenario'."""
+    table = Table("scenario", "description", "sets", title="Market presets")
+    for name, (description, overrides) in SCENARIOS.items():
+        sets = ", ".join(f"{s}.{k}={v}" for s, kv in overrides.items() for k, v in kv.items())
+        label = name + (" (default)" if name == DEFAULT_SCENARIO else "")
+        table.add_row(label, escape(description), escape(sets))
+    stdout.print(table)
+    stdout.print(f"Provider objectives for --policy: {', '.join(POLICIES)}.")
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[Path], typer.Argument(metavar="DIR", help="run folders written by 'sim run'")
+    ],
+    all_metrics: Annotated[
+        bool, typer.Option("--all", help="show every summary metric, not only the headline ones")
+    ] = False,
+) -> None:
+    """Show the summary metrics of several runs side by side, one column per run."""
+    with _bad_input():
+        summaries = [_read_summary(d) for d in runs]
+    labels, shared = _run_labels(summaries)
+    if "" in labels or len(set(labels)) < len(labels):  # alike in policy, scenario and seed
+        labels = [d.name or str(d) for d in runs]
+    stdout.print(_metrics_table(summaries, labels, title=shared, everything=all_metrics))
+
+
+app.command("sweep")(cli_sweep.sweep_command)
+app.command("experiments")(cli_sweep.experiments_command)
+app.command("validate")(cli_validate.validate_command)
+app.command("calibrate")(cli_validate.calibrate_command)
+app.command("plot")(cli_report.plot_command)
+app.command("brief")(cli_report.brief_command)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console entry point: run ``app`` and exit with 0, 2 (bad input) or 130 (interrupted).
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` when None.
+    """
+    code: Any = 0
+    try:
+        kernels.threads()  # a bad SIM_THREADS is bad input before any work starts
+        code = app(args=argv, prog_name="sim" if argv is not None else None, standalone_mode=False)
+    except typer.TyperException as e:  # click's errors: usage, bad option value, no arguments
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError":  # bare `sim`: show the help
+            typer.echo(e.format_message())
+        else:
+            where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+            _echo_error(e.format_message().rstrip(".") + where)
+            code = EXIT_BAD_INPUT
+    except ParamError as e:
+        _echo_error(str(e))
+        code = EXIT_BAD_INPUT
+    except Interrupted as e:  # a sweep keeps its finished runs and says so
+        _echo_error(str(e))
+        sys.exit(EXIT_INTERRUPTED)
+    except (typer.Abort, KeyboardInterrupt):
+        code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 without a word
+        _echo_error("interrupted; nothing was saved")
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+# -- checks -------------------------------------------------------------------------------------
+def _echo_error(message: str) -> None:
+    text = " ".join(str(message).split())
+    typer.echo(f"error: {text[:1].lower()}{text[1:]}", err=True)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    _echo_error(message)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """Turn a :class:`ParamError` into the one-line error and exit code 2."""
+    try:
+        yield
+    except ParamError as e:
+        _fail(str(e))
+
+
+def _check_run_option(name: str, value: int | None) -> None:
+    """Validate ``--users``-style shortcuts, naming the option rather than ``run.users``."""
+    if value is None:
+        return
+    try:
+        Params().set(f"run.{name}", value)
+    except ParamError as e:
+        raise ParamError(str(e).replace(f"run.{name}", f"--{name}", 1)) from None
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be (re)written, before any work is done."""
+    api.check_output_dir(out)
+    for folder in out.absolute().parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise ParamError(f"--out {out} cannot be created: {folder} is a file")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise ParamError(f"--out {out} cannot be created: {folder} is not writable")
+            return
+
+
+def _read_summary(folder: Path) -> dict[str, Any]:
+    path = folder / "summary.json"
+    if not folder.is_dir():
+        raise ParamError(f"run folder {folder} does not exist")
+    try:
+        summary = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParamError(f"{folder} is not a run folder: it has no summary.json") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ParamError(f"{path} cannot be read: {e}") from None
+    if not isinstance(summary, dict):
+        raise ParamError(f"{path} is not a run summary (expected a JSON object)")
+    return summary
+
+
+# -- output -------------------------------------------------------------------------------------
+@contextmanager
+def _progress(days: int, show: bool):
+    """Yield a ``progress(day)`` callback drawing a bar on stderr, or None when not shown."""
+    if not show:
+        yield None
+        return
+    columns = (
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task("simulating", total=days)
+        yield lambda day: bar.update(task, completed=day + 1)
+
+
+def _run_labels(summaries: list[dict[str, Any]]) -> tuple[list[str], str]:
+    """Column labels from what differs between runs, and a title from what they share."""
+    parts = [
+        {
+            "policy": str(s.get("policy", "?")),
+            "scenario": str(s.get("scenario", "?")),
+            "seed": f"seed {s.get('seed', '?')}",
+        }
+        for s in summaries
+    ]
+    differ = {k for k in parts[0] if len({p[k] for p in parts}) > 1}
+    labels = ["\n".join(v for k, v in p.items() if k in differ) for p in parts]
+    shared = {"policy": "{} policy", "scenario": "{} market", "seed": "{}"}
+    return labels, ", ".join(shared[k].format(parts[0][k]) for k in shared if k not in differ)
+
+
+def _metrics_table(
+    summaries: list[dict[str, Any]],
+    columns: list[str],
+    *,
+    title: str | None = None,
+    everything: bool = False,
+) -> Table:
+    """Metrics as rows, grouped as in :data:`HEADLINE`, one value column per summary."""
+    groups = {g: names + MORE[g] if everything else names for g, names in HEADLINE.items()}
+    if everything:
+        shown = {m for names in groups.values() for m in names}
+        groups["other"] = [m for m in [*SUMMARY_FROM_DAILY, *LOYALTY] if m not in shown]
+    table = Table("metric", *map(escape, columns), title=title and escape(title))
+    table.columns[0].no_wrap = True
+    table.columns[0].min_width = 2 + max(len(m) for names in groups.values() for m in names)
+    for c in table.columns[1:]:
+        c.justify, c.overflow = "right", "fold"
+    for group, names in groups.items():
+        table.add_row(f"[bold]{group}[/]")
+        for i, name in enumerate(names):
+            table.add_row(
+                f"  {name}",
+                *(_fmt(s.get(name)) for s in summaries),
+                end_section=i == len(names) - 1,
+            )
+    return table
+
+
+def _profile_table(step_seconds: dict[str, float], days: int) -> Table:
+    total = sum(step_seconds.values()) or 1.0
+    table = Table(
+        "mechanism", "seconds", "ms/day", "share", title="Time per mechanism, in schedule order"
+    )
+    for c in table.columns[1:]:
+        c.justify = "right"
+    for name, sec in step_seconds.items():
+        table.add_row(name, f"{sec:.3f}", f"{1000 * sec / days:.2f}", f"{sec / total:.1%}")
+    table.add_section()
+    table.add_row("total", f"{total:.3f}", f"{1000 * total / days:.2f}", "100.0%")
+    return table
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if value == 0 or 0.001 <= abs(value) < 1e6:
+        return f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:.3e}"
+
+
+def _fmt_default(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

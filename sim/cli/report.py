@@ -1,0 +1,120 @@
+"""The ``sim plot`` and ``sim brief`` commands (registered on the app in :mod:`sim.cli`).
+
+Both read a results folder (``sim sweep``) or a run folder (``sim run``) and, when found or
+given, the validation scorecard (``validation.json`` from ``sim validate``). Bad input raises
+:class:`~sim.model.params.ParamError` (one line, exit code 2) before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sim.model.params import ParamError
+
+stdout = Console(highlight=False)
+FIGURE_FORMATS = ("svg", "png", "pdf")
+BRIEF_FORMATS = (".html", ".htm", ".pdf", ".md")  # sim.report.brief.FORMATS, without importing it
+# sim.report.analysis, sim.report.brief and sim.report.plots (pandas, matplotlib, jinja2) are imported inside the
+# commands, so other commands start without them
+
+Folder = Annotated[Path, typer.Argument(metavar="DIR", help="results folder (sim sweep) or run folder (sim run)")]  # fmt: skip
+Validation = Annotated[
+    Path | None,
+    typer.Option("--validation", metavar="FILE",
+                 help="validation.json from 'sim validate' (default: DIR/validation.json or DIR/validation/validation.json)"),
+]  # fmt: skip
+
+
+def _scorecard(folder: Path, validation: Path | None):
+    from sim.report import analysis as an
+    if validation is not None and not validation.is_file():
+        raise ParamError(f"--validation {validation} does not exist: give the validation.json written by 'sim validate'")  # fmt: skip
+    path = validation or an.find_scorecard(folder)
+    return (an.scorecard(path), path) if path else (None, None)
+
+
+def plot_command(
+    folder: Folder,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="where the figures go (default: DIR/figures)"
+        ),
+    ] = None,
+    formats: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="LIST",
+            help=f"comma-separated figure formats: {', '.join(FIGURE_FORMATS)}",
+        ),
+    ] = "svg,png",
+    validation: Validation = None,
+) -> None:
+    """Write every figure that fits a results folder: paired comparisons, time series with
+    confidence bands, the wellbeing-revenue trade-off, heatmaps, sensitivity indices, user-type
+    distributions and the validation scorecard."""
+    kinds = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [k for k in kinds if k not in FIGURE_FORMATS]
+    if bad or not kinds:
+        raise ParamError(f"--format must list figure formats from {', '.join(FIGURE_FORMATS)}, got {formats!r}")  # fmt: skip
+    from sim.report import analysis as an
+    from sim.report import brief as briefing
+    from sim.report import plots
+    results = an.load(folder)
+    if results.runs.empty:
+        raise ParamError(f"{folder}: no run succeeded, so there is nothing to plot")
+    out = out or results.path / "figures"
+    if out.exists() and not out.is_dir():
+        raise ParamError(f"--out {out} is a file, not a folder")
+    card, _ = _scorecard(results.path, validation)
+    spec = an.default_comparison(results)
+    comparison = an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"]) if spec else None  # fmt: skip
+    figs = briefing.figures(results, spec, comparison, card, brief=False)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for f in figs:
+        for kind in kinds:
+            path = out / f"{f['name']}.{kind}"
+            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{path.name}.", suffix=f".{kind}")
+            os.close(fd)
+            try:
+                plots.save(f["figure"], tmp)
+                os.chmod(tmp, 0o666 & ~briefing._umask())
+                os.replace(tmp, path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            written.append(path.name)
+        briefing.release(f["figure"])
+    stdout.print(f"{len(figs)} figures ({', '.join(f['name'] for f in figs)}) as {', '.join(kinds)} in {out}", markup=False)  # fmt: skip
+
+
+def brief_command(
+    folder: Folder,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", metavar="FILE", help="the briefing: .html, .pdf or .md (by extension)"
+        ),
+    ],
+    validation: Validation = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", help="the briefing's title (default: from the experiment)"),
+    ] = None,
+) -> None:
+    """Write a policy briefing: key findings with confidence intervals, figures, the table of
+    policy options, methods, the validation scorecard, caveats and provenance."""
+    if out.suffix.lower() not in BRIEF_FORMATS:
+        raise ParamError(f"--out {out}: the extension must be one of {', '.join(BRIEF_FORMATS)} (HTML, PDF or Markdown)")  # fmt: skip
+    if validation is not None and not validation.is_file():
+        raise ParamError(f"--validation {validation} does not exist: give the validation.json written by 'sim validate'")  # fmt: skip
+    from sim.report import brief as briefing
+    path = briefing.write(folder, out, validation=validation, title=title)
+    stdout.print(f"briefing written to {path}", markup=False)

@@ -1,0 +1,377 @@
+"""In-silico versions of published studies, scored against their findings (``sim validate``).
+
+Each study is a TOML file in ``experiments/validation/``: a ``[study]`` table (name, citation,
+design, days, users, replications and their ``quick_`` versions), a ``[params]`` table of
+parameter overrides as in ``--config``, optional ``[[interventions]]`` (the study's arms) and
+``[[findings]]``. A finding names an estimator, what it reads, and the published target with a
+band. Replication k of a study runs with seed ``seed + k``; counterfactual runs (the same study
+with some parameters changed, such as the impulsive pull switched off) reuse the replication's
+seed, so they differ from the factual run only through the change (common random numbers).
+
+An estimate is the mean over replications with a 95% confidence interval from Student's t. A
+finding **passes** when the estimate lies inside its band; a finding whose quantity the model
+cannot produce is reported as ``not modelled`` and counts as a miss.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sim.model import kernels
+from sim.model.params import ParamError, parse_assignment, read_toml
+from sim.model.scenarios import resolve
+from sim.sweeps.designs import flatten, overrides
+
+STUDIES_DIR = Path(__file__).resolve().parents[2] / "experiments" / "validation"
+MECHANISMS = (
+    "two_selves", "habit", "learning", "attachment", "social", "manipulation", "adoption",
+    "network_effects", "adaptation", "heterogeneity",
+)  # fmt: skip
+
+
+@dataclass
+class Finding:
+    finding: str
+    estimator: str
+    target: float
+    band: tuple[float, float]
+    units: str = ""
+    arm: str = ""
+    other_arm: str = ""
+    metric: str = ""
+    days: tuple[int, int] = (0, 0)
+    reference_days: tuple[int, int] = (0, 0)
+    counterfactual: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass
+class Study:
+    name: str
+    citation: str
+    design: str
+    path: Path
+    days: int
+    users: int
+    replications: int
+    quick_users: int
+    quick_replications: int
+    seed: int
+    params: dict[str, Any]
+    interventions: list[dict[str, Any]]
+    findings: list[Finding]
+
+    def config(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The study as a ``sim.run`` config mapping, with dotted ``overrides`` applied."""
+        tree = copy.deepcopy(self.params)
+        for path, value in (overrides or {}).items():
+            section, _, name = path.partition(".")
+            tree.setdefault(section, {})[name] = value
+        return {**tree, "interventions": copy.deepcopy(self.interventions)}
+
+
+STUDY_KEYS = {"name", "citation", "design", "days", "users", "replications", "quick_users",
+              "quick_replications", "seed"}  # fmt: skip
+FINDING_KEYS = {f for f in Finding.__dataclass_fields__}
+
+
+def load_study(path: Path) -> Study:
+    """Read and check one study file; every problem is one :class:`ParamError` line."""
+    tree = read_toml(path, "study file")
+    unknown = set(tree) - {"study", "params", "interventions", "findings"}
+    if unknown:
+        raise ParamError(
+            f"unknown table {sorted(unknown)[0]!r} in {path}: allowed are study, params, interventions, findings"
+        )
+    head = tree.get("study", {})
+    if set(head) - STUDY_KEYS:
+        raise ParamError(f"unknown key {sorted(set(head) - STUDY_KEYS)[0]!r} in [study] of {path}")
+    findings = []
+    for i, item in enumerate(tree.get("findings", [])):
+        if set(item) - FINDING_KEYS:
+            raise ParamError(
+                f"unknown key {sorted(set(item) - FINDING_KEYS)[0]!r} in findings[{i}] of {path}"
+            )
+        if item.get("estimator") not in ESTIMATORS:
+            raise ParamError(
+                f"findings[{i}].estimator in {path} must be one of {', '.join(ESTIMATORS)}"
+            )
+        item = {**item, "band": tuple(item["band"]), "days": tuple(item.get("days", (0, 0))),
+                "reference_days": tuple(item.get("reference_days", (0, 0)))}  # fmt: skip
+        findings.append(Finding(**item))
+    study = Study(
+        name=head.get("name", Path(path).stem), citation=head.get("citation", ""),
+        design=head.get("design", ""), path=Path(path), days=head.get("days", 365),
+        users=head.get("users", 10_000), replications=head.get("replications", 8),
+        quick_users=head.get("quick_users", 1000), quick_replications=head.get("quick_replications", 2),
+        seed=head.get("seed", 1), params=tree.get("params", {}),
+        interventions=tree.get("interventions", []), findings=findings,
+    )  # fmt: skip
+    resolve(config=study.config(), days=study.days, users=study.quick_users)  # fails fast
+    return study
+
+
+def load_studies(names: list[str] | None = None, directory: Path = STUDIES_DIR) -> list[Study]:
+    studies = [load_study(p) for p in sorted(directory.glob("*.toml"))]
+    if names:
+        known = {s.name for s in studies}
+        for n in names:
+            if n not in known:
+                raise ParamError(f"unknown study {n!r}: choose from {', '.join(sorted(known))}")
+        studies = [s for s in studies if s.name in names]
+    return studies
+
+
+def read_overrides(config: Path | None = None, sets: list[str] | None = None) -> dict[str, Any]:
+    """Parameter overrides for every study, from a parameter file and ``PATH=VALUE`` texts
+    (``--set`` wins), each value checked against the parameter tree (name, type, range).
+
+    A study's design is its own: ``run.*`` and interventions cannot be overridden.
+    """
+    tree = read_toml(config, "--config") if config is not None else {}
+    if "interventions" in tree:
+        raise ParamError(f"--config {config}: interventions are part of each study's design; "
+                         "give parameter tables only")  # fmt: skip
+    assigned = dict(parse_assignment(text) for text in sets or [])
+    for path in [*flatten(tree), *assigned]:
+        if path.startswith("run."):
+            raise ParamError(f"{path}: run length, size and seeds are part of each study's "
+                             "design and cannot be overridden")  # fmt: skip
+    return {**overrides(tree, f"--config {config}"), **overrides(assigned, "--set")}
+
+
+# -- running -------------------------------------------------------------------------------
+def _run_one(config: dict, users: int, days: int, seed: int, lab: bool) -> dict[str, Any]:
+    """One replication (in a worker): the time series, summary and, for lab studies, the model."""
+    from sim.sweeps.single import run
+
+    if lab:
+        return {"lab": lab_session(config, users, seed)}
+    result = run(config=config, users=users, days=days, seed=seed)
+    return {
+        "timeseries": result.timeseries,
+        "summary": result.summary,
+        "params": result.params.flat(),
+    }
+
+
+def run_studies(
+    studies: list[Study],
+    quick: bool = False,
+    ablate: str | None = None,
+    executor: Executor | None = None,
+    progress=None,
+    overrides: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every replication (and counterfactual) of every study; return the scorecard rows.
+
+    ``overrides`` (dotted paths, as from :func:`read_overrides`) apply to every study's
+    parameters; an ablation and a finding's counterfactual apply on top of them.
+    """
+    if ablate is not None and ablate not in MECHANISMS:
+        raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
+    own = executor is None
+    executor = executor or ProcessPoolExecutor(**kernels.sharing(kernels.cpus()))
+    extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
+    jobs = {}
+    try:
+        for s in studies:
+            users = s.quick_users if quick else s.users
+            reps = s.quick_replications if quick else s.replications
+            lab = any(f.estimator.startswith("lab_") for f in s.findings)
+            variants = {"": {}} | {
+                _key(f.counterfactual): f.counterfactual for f in s.findings if f.counterfactual
+            }
+            for k in range(reps):
+                for key, change in variants.items():
+                    jobs[(s.name, k, key)] = executor.submit(
+                        _run_one, s.config({**extra, **change}), users, s.days, s.seed + k, lab
+                    )
+        results = {}
+        for key, fut in jobs.items():
+            results[key] = fut.result()
+            if progress:
+                progress()
+    finally:
+        if own:
+            executor.shutdown()
+    rows = []
+    for s in studies:
+        reps = s.quick_replications if quick else s.replications
+        for f in s.findings:
+            values = [ESTIMATORS[f.estimator](f, results[(s.name, k, "")], results.get((s.name, k, _key(f.counterfactual))))
+                      for k in range(reps)]  # fmt: skip
+            rows.append(score(s, f, values))
+    return rows
+
+
+def _key(change: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(change.items()))
+
+
+def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any]:
+    row = {"study": study.name, "citation": study.citation, "finding": f.finding,
+           "target": f.target, "band_low": f.band[0], "band_high": f.band[1], "units": f.units,
+           "note": f.note}  # fmt: skip
+    if any(v is None for v in values):
+        return {**row, "estimate": None, "ci_low": None, "ci_high": None, "n": len(values),
+                "status": "not modelled"}  # fmt: skip
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    half = (
+        float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+        if x.size > 1
+        else float("nan")
+    )
+    status = "pass" if f.band[0] <= mean <= f.band[1] else "miss"
+    return {**row, "estimate": mean, "ci_low": mean - half, "ci_high": mean + half, "n": int(x.size),
+            "status": status}  # fmt: skip
+
+
+# -- estimators: each turns one replication into one number (None: not modelled) ------------
+def _window(ts, column: str, days: tuple[int, int]) -> float:
+    return float(ts[column].iloc[days[0] : days[1]].mean())
+
+
+def arm_effect(f: Finding, r: dict, _=None) -> float:
+    """Treated minus control mean of ``metric`` over ``days``, in model units."""
+    ts = r["timeseries"]
+    return _window(ts, f"arm.{f.arm}.treated.{f.metric}", f.days) - _window(
+        ts, f"arm.{f.arm}.control.{f.metric}", f.days
+    )
+
+
+def arm_level(f: Finding, r: dict, _=None) -> float:
+    """Treated mean of ``metric`` over ``days``."""
+    return _window(r["timeseries"], f"arm.{f.arm}.treated.{f.metric}", f.days)
+
+
+def arm_effect_sd(f: Finding, r: dict, _=None) -> float:
+    """arm_effect divided by the control arm's standard deviation of ``metric``."""
+    sd = _window(r["timeseries"], f"arm.{f.arm}.control.{f.metric}_sd", f.days)
+    return arm_effect(f, r) / sd
+
+
+def arm_relative(f: Finding, r: dict, _=None) -> float:
+    """arm_effect as a share of the control mean."""
+    return arm_effect(f, r) / _window(r["timeseries"], f"arm.{f.arm}.control.{f.metric}", f.days)
+
+
+def arm_did_relative(f: Finding, r: dict, _=None) -> float:
+    """Change of ``metric`` in the treated arm relative to control, against ``reference_days``."""
+    ts = r["timeseries"]
+    t = _window(ts, f"arm.{f.arm}.treated.{f.metric}", f.days) / _window(
+        ts, f"arm.{f.arm}.treated.{f.metric}", f.reference_days
+    )
+    c = _window(ts, f"arm.{f.arm}.control.{f.metric}", f.days) / _window(
+        ts, f"arm.{f.arm}.control.{f.metric}", f.reference_days
+    )
+    return t / c - 1.0
+
+
+def arms_difference(f: Finding, r: dict, _=None) -> float:
+    """Treated mean of ``arm`` minus treated mean of ``other_arm`` (design variants)."""
+    ts = r["timeseries"]
+    return _window(ts, f"arm.{f.arm}.treated.{f.metric}", f.days) - _window(
+        ts, f"arm.{f.other_arm}.treated.{f.metric}", f.days
+    )
+
+
+def series_mean(f: Finding, r: dict, _=None) -> float:
+    """Mean of a model-level daily series over ``days``."""
+    return _window(r["timeseries"], f.metric, f.days)
+
+
+def lever_mean(f: Finding, r: dict, _=None) -> float:
+    """Mean over providers and ``days`` of the lever ``metric`` (e.g. ad_load)."""
+    ts = r["timeseries"]
+    cols = [c for c in ts.columns if c.endswith(f".{f.metric}") and not c.startswith("arm.")]
+    return float(ts[cols].iloc[f.days[0] : f.days[1]].to_numpy().mean())
+
+
+def counterfactual_share(f: Finding, r: dict, cf: dict) -> float:
+    """Share of ``metric`` over ``days`` that vanishes in the counterfactual run."""
+    factual = _window(r["timeseries"], f.metric, f.days)
+    return 1.0 - _window(cf["timeseries"], f.metric, f.days) / factual
+
+
+def parameter(f: Finding, r: dict, _=None) -> float:
+    """A parameter's value (for figures the model takes as input rather than produces)."""
+    return float(r["params"][f.metric])
+
+
+def not_modelled(f: Finding, r: dict, _=None) -> None:
+    return None
+
+
+def lab_relief(f: Finding, r: dict, _=None) -> float:
+    """Momentary change in loneliness (0-100 points) from one session; ``metric`` names it."""
+    return r["lab"][f.metric]
+
+
+ESTIMATORS = {
+    "arm_effect": arm_effect, "arm_level": arm_level, "arm_effect_sd": arm_effect_sd, "arm_relative": arm_relative,
+    "arm_did_relative": arm_did_relative, "arms_difference": arms_difference,
+    "series_mean": series_mean, "lever_mean": lever_mean,
+    "counterfactual_share": counterfactual_share, "lab_relief": lab_relief, "parameter": parameter,
+    "not_modelled": not_modelled,
+}  # fmt: skip
+
+
+def lab_session(
+    config: dict, users: int, seed: int, warmup: int = 30, minutes: float = 15.0
+) -> dict[str, float]:
+    """A laboratory study on the model's users (De Freitas et al. 2024).
+
+    After ``warmup`` days of ordinary life (companions not yet launched), each user's momentary
+    loneliness is read as ``100 * L * (1 - fulfilment)``: the share of today's social need one
+    session meets. A first ``minutes`` session with a companion meets K (ODD 7.6) for a new user
+    (no emotional knowledge, no attachment, full novelty); talking to one's strongest tie for the
+    same time meets ``1 - exp(-w * minutes / need_minutes)``; a feed meets none. Over a week of
+    daily sessions, loneliness follows the model's daily update with K wearing off by novelty
+    and S the user's own social fulfilment on the last ordinary day.
+    """
+    from sim.model import EconomyModel
+
+    params, ivs = resolve(config=config, users=users, days=warmup + 1, seed=seed)
+    params.market.companion_launch_day = warmup + 1
+    model = EconomyModel(params, ivs)
+    for _ in range(warmup):
+        model.step()
+    u, sp, net = model.users, params.social, model.network
+    L = u.loneliness
+    heard = params.companion.empathy * 0.5 * 0.5
+
+    def relief(exposure: np.ndarray) -> np.ndarray:
+        novelty = sp.novelty_floor + (1 - sp.novelty_floor) * np.exp(-exposure / sp.novelty_days)
+        return (
+            sp.companion_relief * novelty * -np.expm1(-heard * minutes / sp.companion_need_minutes)
+        )
+
+    strongest = np.zeros(u.n)
+    np.maximum.at(strongest, net.source, net.strength)
+    human = -np.expm1(-strongest * minutes / sp.need_minutes)
+    week = L.copy()
+    for day in range(7):
+        met = 1 - (1 - model.today.social_met) * (1 - relief(np.full(u.n, float(day))))
+        target = np.clip(
+            u.loneliness_baseline * (1 + sp.sensitivity * (sp.reference_fulfilment - met)), 0, 1
+        )
+        week = week + sp.adjustment * (target - week)
+    return {
+        "companion_session": float(-100 * (L * relief(np.zeros(u.n))).mean()),
+        "human_session": float(-100 * (L * human).mean()),
+        "feed_session": 0.0,
+        "first_minus_seventh_session": float(
+            -100 * (L * (relief(np.zeros(u.n)) - relief(np.full(u.n, 6.0)))).mean()
+        ),
+        "week_of_sessions": float(100 * (week - L).mean()),
+    }

@@ -1,0 +1,317 @@
+"""Interventions: policy and experimental treatments for a share of users over a span of days
+(MODEL.md mechanism 13; ODD 7.13).
+
+An intervention is data: a kind, the users it targets, the providers it touches, and the days
+``[start, end)`` it is in force. Each day :func:`todays_constraints` turns the ones in force into
+masks, caps and lever limits that the choice and business steps read.
+
+Who is in the experiment: everyone (``sample = "everyone"``, the default), or, with
+``sample = "users"``, only the users of the targeted providers on the recruitment day
+``recruit`` (default: ``start``), as field studies recruit a platform's users. Users outside
+the sample are neither treated nor controls; before the recruitment day the arms' metrics
+cover every assigned user.
+
+Assignment is random and seeded, so a run is an experiment with treatment and control arms. One
+uniform draw ``u`` per unit comes from the stream ``assign:{assignment}`` (``assignment``
+defaults to the intervention's name; interventions that name the same assignment share draws).
+A unit is a user, or with ``cluster_size`` > 1 a block of that many consecutive users, which in
+the ring-lattice network are neighbours (cluster randomisation). Units fall into ``groups``
+equal groups by ``floor(u * groups)``; the intervention treats the share ``share`` of group
+``group``. So disjoint groups with their own start days give a staggered roll-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from sim.model.params import ParamError
+
+KINDS: dict[str, str] = {
+    "deactivate": "treated users cannot use the targeted providers (their accounts, and any subscription, stay open)",
+    "cap_minutes": "treated users' daily minutes per targeted provider are capped at `value`",
+    "lockdown": "socialising's weight in treated users' time split is scaled by 1 - `value` (1 = no meeting at all); applies whatever `providers` says",
+    "ban_manipulation": "targeted companions may not use manipulative farewells",
+    "manipulation_cap": "targeted companions may meet at most the share `value` of farewells with a manipulative tactic",
+    "ad_load_cap": "targeted feeds may show at most the share `value` of ads",
+    "ad_tax": "the share `value` of targeted feeds' ad revenue is taxed away",
+    "nudge_mandate": "targeted providers must nudge toward human contact at least `value`",
+    "bonus": "treated users are paid `value` $ per hour of use they cut on the targeted providers",
+    "commitment": "treated users set limits that stop the share `value` of their compulsive use",
+    "launch": "the targeted providers reach treated users only from `start` (staggered launch)",
+    "set_lever": "treated users see the design variant `lever` = `value` on the targeted providers",
+}
+SAMPLES = {
+    "everyone": "every user is assigned to an arm",
+    "users": "only users of the targeted providers on the recruit day are in the experiment",
+}
+VALUE_RANGE = {
+    "cap_minutes": (0.0, 1440.0),
+    "lockdown": (0.0, 1.0),
+    "manipulation_cap": (0.0, 1.0),
+    "ad_load_cap": (0.0, 0.3),
+    "ad_tax": (0.0, 1.0),
+    "nudge_mandate": (0.0, 1.0),
+    "bonus": (0.0, 100.0),
+    "commitment": (0.0, 1.0),
+}
+LEVER_RANGE = {  # design variants may set any lever within the range providers have
+    "ad_load": (0.0, 0.3),
+    "hooks": (0.0, 1.0),
+    "personalisation": (0.0, 1.0),
+    "nudge": (0.0, 1.0),
+    "price": (0.0, 30.0),
+    "manipulation": (0.0, 1.0),
+}
+
+
+@dataclass
+class Intervention:
+    kind: str
+    start: int = 0
+    end: int | None = None  # first day no longer in force; None: to the end of the run
+    share: float = 1.0  # share of users treated, assigned at random
+    providers: str = "all"  # all | feeds | companions | a provider's name
+    value: float = 0.0
+    name: str = ""  # label of the arm in the results; defaults to the kind
+    lever: str = ""  # set_lever only: which lever the design variant sets
+    groups: int = 1  # users split into this many equal groups ...
+    group: int = 0  # ... and this one is targeted
+    cluster_size: int = 1  # users assigned in blocks of this many neighbours
+    assignment: str = ""  # name of the assignment stream; defaults to the name
+    sample: str = "everyone"  # everyone | users (of the targeted providers on the recruit day)
+    recruit: int | None = None  # day the sample is drawn; None: the start day
+
+    def __post_init__(self):
+        self.name = self.name or self.kind
+        self.assignment = self.assignment or self.name
+        self.validate()
+
+    def validate(self, where: str = "") -> None:
+        at = f" in {where}" if where else ""
+        if self.kind not in KINDS:
+            raise ParamError(
+                f"unknown intervention kind {self.kind!r}{at}: choose one of {', '.join(KINDS)}"
+            )
+        if not isinstance(self.start, int) or self.start < 0:
+            raise ParamError(f"intervention {self.name}.start must be a whole day >= 0{at}")
+        if self.end is not None and (not isinstance(self.end, int) or self.end <= self.start):
+            raise ParamError(f"intervention {self.name}.end must be a whole day after start{at}")
+        if not 0.0 <= self.share <= 1.0:
+            raise ParamError(f"intervention {self.name}.share must be in [0, 1]{at}")
+        if not isinstance(self.groups, int) or self.groups < 1:
+            raise ParamError(f"intervention {self.name}.groups must be a whole number >= 1{at}")
+        if not isinstance(self.group, int) or not 0 <= self.group < self.groups:
+            raise ParamError(
+                f"intervention {self.name}.group must be in [0, {self.groups - 1}]{at}"
+            )
+        if not isinstance(self.cluster_size, int) or self.cluster_size < 1:
+            raise ParamError(
+                f"intervention {self.name}.cluster_size must be a whole number >= 1{at}"
+            )
+        if self.sample not in SAMPLES:
+            raise ParamError(
+                f"intervention {self.name}.sample must be one of {', '.join(SAMPLES)}{at}"
+            )
+        if self.recruit is not None and (
+            not isinstance(self.recruit, int) or not 0 <= self.recruit <= self.start
+        ):
+            raise ParamError(
+                f"intervention {self.name}.recruit must be a whole day in [0, start]{at}"
+            )
+        if self.kind == "set_lever" and self.lever not in LEVER_RANGE:
+            raise ParamError(
+                f"intervention {self.name}.lever must be one of {', '.join(LEVER_RANGE)}{at}"
+            )
+        lo, hi = (
+            LEVER_RANGE[self.lever]
+            if self.kind == "set_lever"
+            else VALUE_RANGE.get(self.kind, (None, None))
+        )
+        if lo is not None and not lo <= self.value <= hi:
+            raise ParamError(f"intervention {self.name}.value must be in [{lo:g}, {hi:g}]{at}")
+
+    @property
+    def recruit_day(self) -> int:
+        return self.start if self.recruit is None else self.recruit
+
+    def active(self, day: int) -> bool:
+        if self.kind == "launch":  # in force (keeping the provider away) until it launches
+            return day < self.start
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def parse_interventions(items: Any, source: str) -> list[Intervention]:
+    """Interventions from a config's ``[[interventions]]`` tables."""
+    if not isinstance(items, list):
+        raise ParamError(
+            f"'interventions' in {source} must be an array of tables ([[interventions]])"
+        )
+    allowed = {f.name for f in fields(Intervention)}
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ParamError(f"interventions[{i}] in {source} must be a table")
+        unknown = set(item) - allowed
+        if unknown:
+            raise ParamError(
+                f"unknown key {sorted(unknown)[0]!r} in interventions[{i}] of {source}: "
+                f"allowed keys are {', '.join(sorted(allowed))}"
+            )
+        if "kind" not in item:
+            raise ParamError(
+                f"interventions[{i}] in {source} needs a kind: one of {', '.join(KINDS)}"
+            )
+        try:
+            out.append(Intervention(**item))
+        except TypeError as e:
+            raise ParamError(f"interventions[{i}] in {source}: {e}") from None
+        except ParamError as e:
+            raise ParamError(f"{e} (interventions[{i}] in {source})") from None
+    return out
+
+
+@dataclass
+class Constraints:
+    """What the interventions in force allow today (all-permissive when none are)."""
+
+    availability: np.ndarray  # (N, P) 0-1 weight on each provider in the time allocation
+    cap: np.ndarray  # (N, P) minutes
+    social_scale: np.ndarray  # (N,) share of socialising still possible
+    ad_tax: np.ndarray  # (N, P) share of ad revenue taxed away
+    bonus: np.ndarray  # (N, P) $ paid per hour of use cut
+    commitment: np.ndarray  # (N, P) share of compulsive use a self-set limit stops
+    lever_limits: list[tuple[np.ndarray, np.ndarray, str, str, float]] = field(default_factory=list)
+
+    @cached_property
+    def any_bonus(self) -> bool:
+        return bool(self.bonus.any())
+
+    @cached_property
+    def any_commitment(self) -> bool:
+        return bool(self.commitment.any())
+
+    def limit_lever(self, lever: str, values: np.ndarray) -> np.ndarray:
+        """Apply bans, caps and mandates on a lever matrix of shape (N, P) or (P,)."""
+        for users, cols, name, op, bound in self.lever_limits:
+            if name != lever:
+                continue
+            values = np.array(np.broadcast_to(values, (users.shape[0], cols.shape[0])), dtype=float)
+            region = users[:, None] & cols[None, :]
+            if op == "max":
+                limited = np.minimum(values, bound)
+            elif op == "min":
+                limited = np.maximum(values, bound)
+            else:  # "set": a design variant
+                limited = np.full_like(values, bound)
+            values = np.where(region, limited, values)
+        return values
+
+
+def provider_columns(target: str, names: list[str], kinds: list[str]) -> np.ndarray:
+    if target == "all":
+        return np.ones(len(names), bool)
+    if target in ("feeds", "companions"):
+        return np.array([k + "s" == target for k in kinds])
+    if target not in names:
+        raise ParamError(
+            f"intervention targets unknown provider {target!r}: choose all, feeds, companions or one of {', '.join(names)}"
+        )
+    return np.array([n == target for n in names])
+
+
+def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
+    """Treated users (N,) bool: the share ``share`` of group ``group`` (module docstring)."""
+    x = intervention
+    units = -(-n_users // x.cluster_size)
+    u = streams(f"assign:{x.assignment}").random(units)
+    if x.cluster_size > 1:
+        u = np.repeat(u, x.cluster_size)[:n_users]
+    scaled = u * x.groups
+    in_group = np.floor(scaled) == x.group
+    return in_group & (scaled - x.group < x.share)
+
+
+def recruit(model) -> None:
+    """On an intervention's recruitment day, keep in the experiment (``sample = "users"``) only
+    the users of its providers: the treated arm shrinks to them in place, and the sample is kept
+    in ``model.study_samples`` so that the control arm is drawn from it too."""
+    for x, users, cols in model.intervention_arms:
+        if x.sample == "users" and model.day == x.recruit_day:
+            sample = model.users.adopted[:, cols].any(axis=1)
+            users &= sample
+            model.study_samples[x.name] = sample
+
+
+def constraints_key(model) -> tuple:
+    """Everything :func:`todays_constraints` reads that changes from day to day: which
+    providers have launched and which interventions are in force. Days with equal keys have
+    equal constraints, so the model builds them only when the key changes."""
+    day = model.day
+    return (
+        tuple(day >= p.launch_day for p in model.providers),
+        tuple(x.active(day) for x, _, _ in model.intervention_arms),
+    )
+
+
+def todays_constraints(model) -> Constraints:
+    n, P, day = model.users.n, len(model.providers), model.day
+    active = [(iv, users, cols) for iv, users, cols in model.intervention_arms if iv.active(day)]
+    kinds = {iv.kind for iv, _, _ in active}
+
+    def default(row, *touched_by: str) -> np.ndarray:
+        """Every user's ``row``: a read-only broadcast of it (no memory per user) unless an
+        intervention in force writes to it."""
+        a = np.broadcast_to(np.asarray(row, dtype=float), (n, *np.shape(row)))
+        return np.array(a) if kinds.intersection(touched_by) else a
+
+    launched = [0.0 if day < p.launch_day else 1.0 for p in model.providers]
+    c = Constraints(
+        availability=default(launched, "deactivate", "launch"),
+        cap=default([np.inf] * P, "cap_minutes"),
+        social_scale=default(1.0, "lockdown"),
+        ad_tax=default([0.0] * P, "ad_tax"),
+        bonus=default([0.0] * P, "bonus"),
+        commitment=default([0.0] * P, "commitment"),
+    )
+    for iv, users, cols in active:
+        region = users[:, None] & cols[None, :]
+        if iv.kind in ("deactivate", "launch"):
+            c.availability[region] = 0.0
+        elif iv.kind == "cap_minutes":
+            c.cap[region] = np.minimum(c.cap[region], iv.value)
+        elif iv.kind == "lockdown":
+            c.social_scale[users] *= 1.0 - iv.value
+        elif iv.kind == "ban_manipulation":
+            c.lever_limits.append((users, cols, "manipulation", "max", 0.0))
+        elif iv.kind == "manipulation_cap":
+            c.lever_limits.append((users, cols, "manipulation", "max", iv.value))
+        elif iv.kind == "ad_load_cap":
+            c.lever_limits.append((users, cols, "ad_load", "max", iv.value))
+        elif iv.kind == "nudge_mandate":
+            c.lever_limits.append((users, cols, "nudge", "min", iv.value))
+        elif iv.kind == "ad_tax":
+            c.ad_tax[region] = np.maximum(c.ad_tax[region], iv.value)
+        elif iv.kind == "bonus":
+            c.bonus[region] += iv.value
+        elif iv.kind == "commitment":
+            c.commitment[region] = np.maximum(c.commitment[region], iv.value)
+        elif iv.kind == "set_lever":  # only providers that have the lever
+            has = np.array([iv.lever in p.LEVERS for p in model.providers])
+            c.lever_limits.append((users, cols & has, iv.lever, "set", iv.value))
+    return c
+
+
+def kept_away(model, column: int) -> np.ndarray:
+    """(N,) users for whom provider ``column`` is switched off today by an intervention."""
+    away = np.zeros(model.users.n, bool)
+    for iv, users, cols in model.intervention_arms:
+        if cols[column] and iv.kind in ("deactivate", "launch") and iv.active(model.day):
+            away |= users
+    return away

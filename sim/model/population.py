@@ -1,0 +1,128 @@
+"""The user population: traits and state as arrays indexed by user (ODD 2, 4).
+
+There is no Python object per user. Per-user arrays have shape ``(N,)``; per user and provider
+``(N, P)``, with one column per provider in the order of ``model.providers``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.model.params import Params
+from sim.model.rng import Streams
+
+
+def beta_trait(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    """A 0-1 trait drawn from Beta(mean * c, (1 - mean) * c)."""
+    return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
+
+
+@dataclass
+class Users:
+    # traits (ODD 2.1), fixed for the run
+    loneliness_baseline: np.ndarray
+    self_control: np.ndarray
+    ai_openness: np.ndarray
+    willingness_to_pay: np.ndarray  # $/month
+    budget: np.ndarray  # discretionary minutes/day
+    offline_value: np.ndarray  # utility of the outside option
+    fit: np.ndarray  # (N, P) how well each provider's content suits the user before learning
+    # state (ODD 2.2)
+    loneliness: np.ndarray
+    habit: np.ndarray  # (N, P)
+    knowledge: np.ndarray  # (N, P) what each provider knows about the user's tastes
+    emotional_knowledge: np.ndarray  # (N, P) what companions know of the user's moods
+    attachment: np.ndarray  # (N, P), zero for feeds
+    perceived_manipulation: np.ndarray  # (N, P)
+    remembered_value: np.ndarray  # (N, P) reflective value per minute, as remembered
+    companion_exposure: np.ndarray  # (N,) days with companion use (novelty wears off)
+    adopted: np.ndarray  # (N, P) bool
+    adopted_day: np.ndarray  # (N, P) int32, start of the current spell
+    quit_day: np.ndarray  # (N, P) int32, last day the user quit, -1 if never
+    subscribed: np.ndarray  # (N, P) bool
+    minutes: np.ndarray  # (N, P) today's minutes per provider
+    social_minutes: np.ndarray  # (N,) today's realised human socialising
+    offline_minutes: np.ndarray  # (N,)
+    compulsive_minutes: np.ndarray  # (N,) today's minutes the reflective self would not spend
+    consumption_value: np.ndarray  # (N,) 0-1
+    ad_impressions: np.ndarray  # (N,)
+    wellbeing: np.ndarray  # (N,)
+    companion_minutes_avg: (
+        np.ndarray
+    )  # (N,) exponential average, weight 0.25 on today (about a week)
+
+    @property
+    def n(self) -> int:
+        return self.budget.shape[0]
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
+    """Draw traits (ODD 5, initialisation). With heterogeneity off every user gets the means."""
+    pp, n, P = params.population, params.run.users, len(kinds)
+    c = pp.trait_concentration
+    rng = streams("traits")
+    if params.mechanisms.heterogeneity:
+        loneliness = beta_trait(rng, pp.loneliness_mean, c, n)
+        self_control = beta_trait(rng, pp.self_control_mean, c, n)
+        openness = beta_trait(rng, pp.ai_openness_mean, c, n)
+        wtp = pp.wtp_median * np.exp(pp.wtp_spread * rng.standard_normal(n))
+        budget = np.clip(pp.budget_mean + pp.budget_sd * rng.standard_normal(n), 30.0, 960.0)
+        offline = params.choice.offline_value + pp.offline_value_sd * rng.standard_normal(n)
+        fit = rng.beta(2.0, 2.0, (n, P))
+    else:
+        loneliness = np.full(n, pp.loneliness_mean)
+        self_control = np.full(n, pp.self_control_mean)
+        openness = np.full(n, pp.ai_openness_mean)
+        wtp = np.full(n, pp.wtp_median)
+        budget = np.full(n, pp.budget_mean)
+        offline = np.full(n, params.choice.offline_value)
+        fit = np.full((n, P), 0.5)
+    zeros = lambda: np.zeros((n, P))  # noqa: E731
+    return Users(
+        loneliness_baseline=loneliness,
+        self_control=self_control,
+        ai_openness=openness,
+        willingness_to_pay=wtp,
+        budget=budget,
+        offline_value=offline,
+        fit=fit,
+        loneliness=loneliness.copy(),
+        habit=zeros(),
+        knowledge=zeros(),
+        emotional_knowledge=zeros(),
+        attachment=zeros(),
+        perceived_manipulation=zeros(),
+        remembered_value=zeros(),
+        companion_exposure=np.zeros(n),
+        adopted=np.zeros((n, P), bool),
+        adopted_day=np.zeros((n, P), np.int32),
+        quit_day=np.full((n, P), -1, np.int32),
+        subscribed=np.zeros((n, P), bool),
+        minutes=zeros(),
+        social_minutes=np.zeros(n),
+        offline_minutes=budget.copy(),
+        compulsive_minutes=np.zeros(n),
+        consumption_value=np.zeros(n),
+        ad_impressions=np.zeros(n),
+        wellbeing=np.zeros(n),
+        companion_minutes_avg=np.zeros(n),
+    )
+
+
+def across(op, a: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+    """Reduce (N, P) over the provider columns ``cols`` (all by default) one column at a time,
+    in column order as ``op.reduce(axis=1)`` does, so with the same result bit for bit:
+    numpy's reductions over a short last axis are several times slower than a few
+    whole-column operations."""
+    js = range(a.shape[1]) if cols is None else np.flatnonzero(cols)
+    if len(js) == 0:
+        return op.reduce(a[:, :0], axis=1)
+    acc = a[:, js[0]].copy()
+    for j in js[1:]:
+        op(acc, a[:, j], out=acc)
+    return acc

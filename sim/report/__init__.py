@@ -1,0 +1,1 @@
+"""Reading stored results: analysis tables, plots, findings and policy briefings."""

@@ -1,0 +1,368 @@
+"""Analysis of stored results: tidy tables, paired comparisons, bands and sensitivity indices.
+
+Everything here reads a results folder written by ``sim sweep`` (or a run folder written by
+``sim run``) and returns pandas DataFrames a notebook can show. Runs of different design points
+with the same seed are paired (common random numbers, ENGINEERING.md), so a policy comparison
+is the mean of per-seed differences with a Student-t interval on n - 1 degrees of freedom.
+
+    >>> res = load("results/headline")
+    >>> compare(res.runs, "policy", "attention", within=["scenario"])      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.model.metrics import DAILY, LOYALTY, SUMMARY_FROM_DAILY
+from sim.model.params import ParamError
+from sim.report.labels import (  # noqa: F401 - the names notebooks use as an.label, an.FAMILIES ...
+    CATEGORICAL,
+    FAMILIES,
+    KEY_METRICS,
+    LABELS,
+    POLICY_NAMES,
+    SCENARIO_NAMES,
+    is_share,
+    label,
+    level_name,
+    param_label,
+    unit,
+)
+from sim.report.sensitivity import sensitivity  # noqa: F401
+
+
+# -- loading ------------------------------------------------------------------------------------
+@dataclass
+class Results:
+    """A results folder in memory.
+
+    Attributes:
+        path: the folder.
+        manifest: ``manifest.json`` (for a run folder, a manifest made from ``summary.json``).
+        runs: one row per succeeded run: identifiers, design columns, seed, summary metrics.
+        failed: rows of runs that failed (empty when none did).
+        timeseries: run x day, with ``run_id``; None when the sweep recorded none.
+        factors: design columns that vary between runs (scenario, policy, case, grid parameters).
+        sampled: parameters of a sampled design (``[sample]``), empty otherwise.
+        metrics: summary metric columns of ``runs``.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+    failed: pd.DataFrame
+    timeseries: pd.DataFrame | None
+    factors: list[str]
+    sampled: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("experiment", {}).get("name", self.path.name))
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self.manifest.get("experiment", {}).get("definition", {})
+
+    def panel(self) -> pd.DataFrame | None:
+        """The per-user panel (read on demand: it can be large), or None if not recorded."""
+        path = self.path / "panel.parquet"
+        if not path.is_file():
+            return None
+        panel = pd.read_parquet(path)
+        if "run_id" not in panel:  # a run folder's panel holds one run
+            panel.insert(0, "run_id", self.runs["run_id"].iloc[0])
+        return panel
+
+
+def load(path: str | Path) -> Results:
+    """Read a results folder (``sim sweep``) or a run folder (``sim run``).
+
+    Raises:
+        ParamError: the folder does not exist or holds neither kind of results.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ParamError(f"results folder {path} does not exist")
+    if (path / "summary.json").is_file() and not (path / "runs.parquet").is_file():
+        return _load_run_folder(path)
+    if not (path / "runs.parquet").is_file():
+        hint = " (the sweep has not finished: consolidate it with --resume)" if (path / "parts").is_dir() else ""  # fmt: skip
+        raise ParamError(f"{path} is not a results folder: it has no runs.parquet{hint}")
+    manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").is_file() else {}  # fmt: skip
+    runs = pd.read_parquet(path / "runs.parquet")
+    ok = runs["status"] == "ok" if "status" in runs else pd.Series(True, index=runs.index)
+    ts_path = path / "timeseries.parquet"
+    timeseries = pd.read_parquet(ts_path) if ts_path.is_file() else None
+    if timeseries is not None:
+        timeseries = timeseries[timeseries["run_id"].isin(runs.loc[ok, "run_id"])]
+    return _results(path, manifest, runs[ok].reset_index(drop=True), runs[~ok].reset_index(drop=True), timeseries)  # fmt: skip
+
+
+def _load_run_folder(path: Path) -> Results:
+    summary = json.loads((path / "summary.json").read_text())
+    row = {"run_id": path.name, "label": path.name, "point": 0, "replication": 0, "status": "ok", **summary}  # fmt: skip
+    runs = pd.DataFrame([row])
+    ts = pd.read_parquet(path / "timeseries.parquet") if (path / "timeseries.parquet").is_file() else None  # fmt: skip
+    if ts is not None:
+        ts.insert(0, "run_id", path.name)
+    manifest = {"experiment": {"name": path.name, "description": f"a single run ({summary.get('scenario')}, {summary.get('policy')} policy)"},
+                "version": summary.get("version"), "git_sha": summary.get("git_sha"),
+                "git_dirty": summary.get("git_dirty"), "seeds": [summary.get("seed")], "runs_total": 1}  # fmt: skip
+    return _results(path, manifest, runs, runs.iloc[:0], ts)
+
+
+def _results(path, manifest, runs, failed, timeseries) -> Results:
+    definition = manifest.get("experiment", {}).get("definition") or {}
+    grid = [k for k in (definition.get("grid") or {}) if k not in ("scenario", "policy")]
+    grid += [p for c in definition.get("cases") or [] for p in c.get("set", {}) if p not in grid]
+    sampled = list((definition.get("sample") or {}).get("ranges") or {})
+    candidates = [*CATEGORICAL, *grid]
+    factors = [c for c in candidates if c in runs and runs[c].nunique(dropna=False) > 1]
+    metrics = [m for m in [*SUMMARY_FROM_DAILY, *LOYALTY] if m in runs]
+    return Results(path, manifest, runs, failed, timeseries, factors, sampled, metrics)
+
+
+def tidy_runs(results: Results, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Run summaries in long form: identifiers and design columns, then ``metric``, ``value``."""
+    metrics = metrics or results.metrics
+    ids = [c for c in ["run_id", "label", "point", "replication", "seed", *results.factors, *results.sampled, "sample"]
+           if c in results.runs]  # fmt: skip
+    return results.runs.melt(id_vars=list(dict.fromkeys(ids)), value_vars=metrics, var_name="metric", value_name="value")  # fmt: skip
+
+
+def tidy_timeseries(results: Results, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Daily series in long form, with each run's design columns: ``day``, ``metric``, ``value``."""
+    if results.timeseries is None:
+        raise ParamError(f"{results.path} holds no time series (the experiment's [record] timeseries = false)")  # fmt: skip
+    metrics = metrics or [m for m in DAILY if m in results.timeseries]
+    ids = [c for c in ["run_id", "seed", *results.factors, "sample"] if c in results.runs]
+    frame = results.timeseries[["run_id", "day", *metrics]].merge(results.runs[ids], on="run_id")
+    return frame.melt(id_vars=[*ids, "day"], value_vars=metrics, var_name="metric", value_name="value")  # fmt: skip
+
+
+# -- statistics ---------------------------------------------------------------------------------
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its Student-t interval (n - 1 degrees of freedom); NaN when n < 2."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    return mean, mean - half, mean + half
+
+
+def paired_difference(baseline, treatment, confidence: float = 0.95) -> dict[str, float | bool]:
+    """Treatment minus baseline, paired element by element (the same seed in both).
+
+    Args:
+        baseline: one value per seed under the baseline.
+        treatment: the values of the same seeds, in the same order, under the treatment.
+        confidence: the interval's coverage.
+
+    Returns:
+        ``n`` (pairs with both values finite), the two means, ``difference`` (mean of the
+        per-seed differences), ``sd`` (their standard deviation, ddof 1), ``se``, ``ci_low``,
+        ``ci_high`` (Student t, n - 1 df), ``t``, ``p_value`` (two-sided), ``effect_size``
+        (difference / sd, Cohen's d_z), ``relative`` (difference / baseline mean) with its
+        interval, and ``clear`` (the interval excludes 0).
+    """
+    b, t = np.asarray(baseline, dtype=float), np.asarray(treatment, dtype=float)
+    if b.shape != t.shape:
+        raise ValueError(f"baseline has {b.size} values and treatment {t.size}: they must pair")
+    keep = np.isfinite(b) & np.isfinite(t)
+    b, t = b[keep], t[keep]
+    d = t - b
+    n = int(d.size)
+    mean, lo, hi = t_interval(d, confidence)
+    sd = float(d.std(ddof=1)) if n > 1 else math.nan
+    se = sd / math.sqrt(n) if n > 1 else math.nan
+    if n > 1 and sd > 0:
+        tstat = mean / se
+        p = float(2 * stats.t.sf(abs(tstat), n - 1))
+        size = mean / sd
+    elif n > 1:  # identical differences: no spread, the interval is a point
+        tstat = math.copysign(math.inf, mean) if mean else 0.0
+        p = 0.0 if mean else 1.0
+        size = math.copysign(math.inf, mean) if mean else 0.0
+    else:
+        tstat = p = size = math.nan
+    base_mean = float(b.mean()) if n else math.nan
+    rel = lambda x: x / base_mean if base_mean else math.nan  # noqa: E731
+    clear = bool(n > 1 and (lo > 0 or hi < 0))
+    return {"n": n, "baseline_mean": base_mean, "treatment_mean": float(t.mean()) if n else math.nan,
+            "difference": mean, "sd": sd, "se": se, "ci_low": lo, "ci_high": hi, "t": tstat,
+            "p_value": p, "effect_size": size, "relative": rel(mean), "relative_ci_low": rel(lo),
+            "relative_ci_high": rel(hi), "clear": clear}  # fmt: skip
+
+
+def compare(
+    runs: pd.DataFrame,
+    factor: str,
+    baseline: Any,
+    metrics: list[str] | None = None,
+    *,
+    within: list[str] | None = None,
+    pair_on: list[str] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Every level of ``factor`` against ``baseline``, as paired differences across seeds.
+
+    Args:
+        runs: one row per run (``Results.runs``).
+        factor: the column whose levels are compared (``policy``, ``case``, ``scenario`` ...).
+        baseline: the level the others are compared with.
+        metrics: summary metrics; the key metric of each family by default.
+        within: columns to compare within (one set of rows per combination, e.g. ``scenario``).
+        pair_on: columns that pair a treatment run with its baseline run: ``seed``, and
+            ``sample`` in a sampled design (differences are then averaged over the sample).
+        confidence: the intervals' coverage.
+
+    Returns:
+        One row per (within..., level, metric): the columns of :func:`paired_difference`,
+        plus ``factor``, ``baseline`` and ``level``.
+
+    Raises:
+        ParamError: no run has the baseline level, or runs do not pair one to one.
+    """
+    within = list(within or [])
+    metrics = metrics or [m for m in KEY_METRICS.values() if m in runs]
+    pair_on = list(pair_on or ["seed", *(["sample"] if "sample" in runs else [])])
+    keys = [*within, *pair_on]
+    if factor not in runs:
+        raise ParamError(f"no column {factor!r} to compare: columns are {', '.join(runs.columns)}")
+    levels = list(dict.fromkeys(runs[factor]))
+    if baseline not in levels:
+        raise ParamError(f"no runs with {factor} = {baseline!r}: levels are {', '.join(map(str, levels))}")  # fmt: skip
+    for level in levels:
+        sub = runs[runs[factor] == level]
+        if sub.duplicated(keys).any():
+            other = [c for c in [*CATEGORICAL, "label"] if c in runs and c not in (factor, *keys)
+                     and sub.groupby(keys)[c].nunique().gt(1).any()]  # fmt: skip
+            hint = f"; add {other[0]!r} to within" if other else ""
+            raise ParamError(f"runs with {factor} = {level!r} do not pair one to one on {', '.join(keys)}{hint}")  # fmt: skip
+    base = runs[runs[factor] == baseline]
+    rows = []
+    for level in levels:
+        if level == baseline:
+            continue
+        merged = runs[runs[factor] == level].merge(base, on=keys, suffixes=("", "@base"))
+        groups = merged.groupby(within, sort=False, dropna=False) if within else [((), merged)]
+        for values, g in groups:
+            values = values if isinstance(values, tuple) else (values,)
+            for m in metrics:
+                stats_ = paired_difference(g[f"{m}@base"], g[m], confidence)
+                rows.append({**dict(zip(within, values, strict=True)), "factor": factor,
+                             "baseline": baseline, "level": level, "metric": m, **stats_})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def default_comparison(results: Results) -> dict[str, Any] | None:
+    """The natural comparison of a design, or None when it has nothing to compare.
+
+    Cases against the first case; else policies against ``attention`` (the essay's status quo);
+    else markets against the first; else every grid point against the first. Other categorical
+    factors become ``within``.
+    """
+    runs, factors = results.runs, results.factors
+    grid = [f for f in factors if f not in CATEGORICAL]
+    for factor in ("case", "policy", "scenario"):
+        if factor in factors:
+            levels = list(dict.fromkeys(runs[factor]))
+            base = "attention" if factor == "policy" and "attention" in levels else levels[0]
+            within = [f for f in factors if f != factor]
+            return {"factor": factor, "baseline": base, "within": within}
+    if grid:
+        return {"factor": "label", "baseline": runs.sort_values("point")["label"].iloc[0], "within": []}  # fmt: skip
+    return None
+
+
+def summarise(runs: pd.DataFrame, by: list[str], metrics: list[str], confidence: float = 0.95) -> pd.DataFrame:  # fmt: skip
+    """Mean of each metric over replications, per group, with its t interval (long form)."""
+    rows = []
+    groups = runs.groupby(by, sort=False, dropna=False) if by else [((), runs)]
+    for values, g in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        for m in metrics:
+            mean, lo, hi = t_interval(g[m], confidence)
+            rows.append({**dict(zip(by, values, strict=True)), "metric": m, "n": int(g[m].notna().sum()),
+                         "mean": mean, "sd": float(g[m].std(ddof=1)) if len(g) > 1 else math.nan,
+                         "ci_low": lo, "ci_high": hi})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def bands(results: Results, metrics: list[str], by: list[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:  # fmt: skip
+    """Daily series summarised across replications: per group and day, the mean with its t
+    interval (``ci_low``, ``ci_high``) and the 10th and 90th percentiles of the runs."""
+    by = results.factors if by is None else by
+    long = tidy_timeseries(results, metrics)
+    g = long.groupby([*by, "metric", "day"], sort=False, dropna=False)["value"]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["p10"] = g.quantile(0.1).to_numpy()
+    out["p90"] = g.quantile(0.9).to_numpy()
+    mult = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["n"] - 1, 1))
+    half = np.where(out["n"] > 1, mult * out["sd"] / np.sqrt(out["n"]), np.nan)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def frontier(points: pd.DataFrame, x: str, y: str) -> pd.Series:
+    """Whether each point is on the frontier where neither ``x`` nor ``y`` can rise without the
+    other falling (Pareto, both maximised)."""
+    xs, ys = points[x].to_numpy(float), points[y].to_numpy(float)
+    on = [not np.any((xs >= xi) & (ys >= yi) & ((xs > xi) | (ys > yi))) for xi, yi in zip(xs, ys, strict=True)]  # fmt: skip
+    return pd.Series(on, index=points.index, name="frontier")
+
+
+# -- panel and validation -----------------------------------------------------------------------
+def user_types(results: Results, day: int | None = None) -> pd.DataFrame | None:
+    """Per-user wellbeing and loneliness on one panel day (the last by default), each user typed
+    by baseline loneliness and self-control (above or below the panel's median of each trait).
+    None when the sweep recorded no panel."""
+    panel = results.panel()
+    if panel is None:
+        return None
+    day = int(panel["day"].max()) if day is None else day
+    p = panel[panel["day"] == day]
+    lonely = np.where(
+        p["loneliness_baseline"] >= p["loneliness_baseline"].median(), "lonely", "not lonely"
+    )
+    control = np.where(
+        p["self_control"] >= p["self_control"].median(), "high self-control", "low self-control"
+    )
+    ids = [c for c in ["run_id", "seed", *results.factors] if c in results.runs]
+    out = p[["run_id", "user", "wellbeing", "loneliness"]].assign(user_type=pd.Series(lonely, index=p.index) + ", " + control, day=day)  # fmt: skip
+    return out.merge(results.runs[ids], on="run_id")
+
+
+def find_scorecard(results_dir: str | Path) -> Path | None:
+    """``validation.json`` in a results folder, in its ``validation/`` subfolder, or None."""
+    for candidate in (Path(results_dir) / "validation.json", Path(results_dir) / "validation" / "validation.json"):  # fmt: skip
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def scorecard(path: str | Path) -> pd.DataFrame:
+    """The validation scorecard (``sim validate``'s validation.json) as a DataFrame; the record's
+    other fields (quick, ablate, passed, findings, created, git_sha) are in ``.attrs``."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+        rows = record["scorecard"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ParamError(f"{path} is not a validation record (sim validate's validation.json): {e}") from None  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame.attrs.update({k: record.get(k) for k in ("quick", "ablate", "passed", "findings", "created", "git_sha", "version")})  # fmt: skip
+    return frame

@@ -1,0 +1,154 @@
+"""One run from Python, with nothing written to disk: ``sim.run(...)`` for notebooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.model import EconomyModel
+from sim.model.interventions import Intervention
+from sim.model.metrics import summarise
+from sim.model.params import Params
+from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve
+from sim.sweeps import provenance
+
+OUTPUT_FILES = ("summary.json", "params.json", "timeseries.parquet", "panel.parquet")
+
+
+@dataclass
+class RunResult:
+    """A finished run: run-level ``summary``, daily ``timeseries``, resolved ``params``."""
+
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    params: Params
+    interventions: list[Intervention] = field(default_factory=list)
+    panel: pd.DataFrame | None = None
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+    def save(self, out: str | Path) -> Path:
+        """Write the run's files into ``out`` atomically: all of them or none."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            write_json(tmp / "summary.json", self.summary)
+            write_json(
+                tmp / "params.json",
+                {
+                    **self.params.to_dict(),
+                    "interventions": [x.to_dict() for x in self.interventions],
+                },
+            )
+            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+            if self.panel is not None:
+                self.panel.to_parquet(tmp / "panel.parquet", index=False)
+            replace_dir(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(
+        json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_nan_to_none) + "\n"
+    )
+
+
+def _nan_to_none(o):
+    raise TypeError(f"not JSON serialisable: {o!r}")
+
+
+def replace_dir(new: Path, out: Path) -> None:
+    """Put folder ``new`` where ``out`` is, swapping out an earlier run's folder."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(out)
+
+
+def check_output_dir(out: str | Path) -> None:
+    """Refuse a folder that holds anything but an earlier run's files."""
+    from sim.model.params import ParamError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParamError(f"--out {out} is a file, not a folder")
+    if out.is_dir():
+        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUT_FILES]
+        if foreign:
+            raise ParamError(
+                f"--out {out} already holds other files ({foreign[0]}); choose a new or empty folder"
+            )
+
+
+def _clean(value: float) -> float | None:
+    return None if value != value else value  # NaN -> null in JSON
+
+
+def run(
+    scenario: str = DEFAULT_SCENARIO,
+    policy: str | None = None,
+    *,
+    users: int | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    config: str | Path | dict | None = None,
+    set: list[str] | dict[str, Any] | None = None,
+    interventions: list[Intervention] | None = None,
+    panel: bool = False,
+    progress=None,
+) -> RunResult:
+    """Run one simulation and return its results.
+
+    Args:
+        scenario: market preset (``mixed``, ``attention_economy``, ``intimacy_economy``).
+        policy: objective of every provider (``attention``, ``intimacy``, ``wellbeing``); by
+            default feeds pursue attention and companions intimacy.
+        users, days, seed: shortcuts for ``run.users``, ``run.days``, ``run.seed``.
+        config: a TOML file or a nested mapping of parameters (and ``interventions``).
+        set: overrides as ``["companion.empathy=0.8"]`` or ``{"companion.empathy": 0.8}``.
+        interventions: treatments in addition to those in ``config``.
+        panel: also keep per-user states on sampled days.
+        progress: called with the day number after each day.
+    """
+    params, from_config = resolve(scenario, policy, config, set, users=users, days=days, seed=seed)
+    all_interventions = from_config + list(interventions or [])
+    t0 = time.perf_counter()
+    model = EconomyModel(params, all_interventions)
+    model.record_panel = panel
+    model.run_model(progress)
+    frame = model.recorder.frame(params.run.days)
+    iv_dicts = [x.to_dict() for x in all_interventions]
+    summary = {k: _clean(v) for k, v in summarise(model, frame).items()}
+    summary.update(
+        scenario=scenario,
+        policy=policy_label(params),
+        seed=params.run.seed,
+        users=params.run.users,
+        days=params.run.days,
+        version=provenance.version(),
+        **provenance.git_state(),
+        config_hash=provenance.config_hash(params.to_dict(), iv_dicts),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+    panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
+    return RunResult(
+        summary=summary,
+        timeseries=frame,
+        params=params,
+        interventions=all_interventions,
+        panel=panel_frame,
+        step_seconds=dict(model.step_seconds),
+    )
