@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_REPLICATIONS ?= 10
+LINTED := sim tests benchmarks docs notebooks
 
 .PHONY: demo test ablation lint bench clean
 
@@ -44,8 +45,10 @@ ablation: $(STAMP)
 		$(BIN)/sim validate --quick --quiet --ablate $$m --out results/ablation/$$m || exit 1; done
 	$(BIN)/python docs/tables.py ablation results/ablation
 
+## lint: ruff's checks and its formatter, as CI runs them (the formatter sets the layout)
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 clean:
 	rm -rf $(VENV) results/demo .pytest_cache

@@ -222,6 +222,7 @@ def measure(args) -> dict:
         sizes.append(1_000_000)
     days = 30 if args.quick else args.days
     from sim.sweeps import provenance
+
     out: dict = {
         "provenance": {"version": provenance.version(), **provenance.git_state()},
         "machine": machine(),

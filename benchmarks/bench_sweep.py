@@ -32,7 +32,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.toml"
-        path.write_text(textwrap.dedent(f"""
+        path.write_text(
+            textwrap.dedent(f"""
             name = "bench"
             description = "{args.runs} small runs"
             users = {args.users}
@@ -40,13 +41,24 @@ def main() -> None:
             replications = {args.runs // 2}
             [grid]
             policy = ["attention", "wellbeing"]
-            """))  # fmt: skip
+            """)
+        )
         print(f"{args.runs} runs of {args.users} users x {args.days} days, mixed market")
         for workers in args.workers:
             out = Path(tmp) / f"w{workers}"
             t0, cpu0 = time.perf_counter(), _children_cpu()
-            cmd = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out),
-                   "--workers", str(workers), "--quiet"]  # fmt: skip
+            cmd = [
+                sys.executable,
+                "-m",
+                "sim",
+                "sweep",
+                str(path),
+                "--out",
+                str(out),
+                "--workers",
+                str(workers),
+                "--quiet",
+            ]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
             runs = pd.read_parquet(out / "runs.parquet")

@@ -47,12 +47,16 @@ def params_table() -> str:
 def calibration_table(record: dict) -> str:
     """The fit on record, with each parameter's literature value (``sim.evidence.calibration.FREE``)."""
     literature = {f.path: f.literature for f in FREE}
-    rows = ["| parameter | literature value | start of this fit | bounds | fitted (shipped) | moved from the literature | findings it mainly moves |",
-            "|---|---:|---:|---|---:|---:|---|"]  # fmt: skip
+    rows = [
+        "| parameter | literature value | start of this fit | bounds | fitted (shipped) | moved from the literature | findings it mainly moves |",
+        "|---|---:|---:|---|---:|---:|---|",
+    ]
     for f in record["free"]:
         lit = literature[f["path"]]
-        rows.append(f"| `{f['path']}` | {lit:.4g} | {f['prior']:.4g} | [{f['low']:g}, {f['high']:g}] | "
-                    f"{f['fitted']:.4g} | {f['fitted'] - lit:+.3g} | {f['why']} |")  # fmt: skip
+        rows.append(
+            f"| `{f['path']}` | {lit:.4g} | {f['prior']:.4g} | [{f['low']:g}, {f['high']:g}] | "
+            f"{f['fitted']:.4g} | {f['fitted'] - lit:+.3g} | {f['why']} |"
+        )
     return "\n".join(rows) + "\n"
 
 

@@ -49,8 +49,17 @@ run.runs[["scenario", "policy", "seed", "users", "days"]]
 
 # %%
 summary = pd.DataFrame(
-    [{"family": family, "metric": m, "meaning": an.label(m), "unit": an.unit(m), "value": run.runs[m].iloc[0]}
-     for family, metrics in an.FAMILIES.items() for m in metrics]
+    [
+        {
+            "family": family,
+            "metric": m,
+            "meaning": an.label(m),
+            "unit": an.unit(m),
+            "value": run.runs[m].iloc[0],
+        }
+        for family, metrics in an.FAMILIES.items()
+        for m in metrics
+    ]
 )
 summary
 
@@ -61,10 +70,14 @@ summary
 
 # %%
 bands = an.bands(run, ["minutes_per_user_day", "wellbeing_mean", "revenue_per_user_day"], by=[])
-plots.timeseries_figure(bands, colour_by=[], title=f"A single run, {an.level_name('policy', POLICY)} providers")
+plots.timeseries_figure(
+    bands, colour_by=[], title=f"A single run, {an.level_name('policy', POLICY)} providers"
+)
 
 # %%
-run.timeseries[["day", "feed_minutes_per_user_day", "companion_minutes_per_user_day", "loneliness_mean"]].tail()
+run.timeseries[
+    ["day", "feed_minutes_per_user_day", "companion_minutes_per_user_day", "loneliness_mean"]
+].tail()
 
 # %% [markdown]
 # ## Who is doing well?

@@ -64,7 +64,20 @@ levels.pivot_table(index=res.factors, columns="metric", values="mean").round(3)
 # %%
 spec = an.default_comparison(res)
 comparison = an.compare(res.runs, spec["factor"], spec["baseline"], within=spec["within"])
-comparison[[*spec["within"], "level", "metric", "n", "difference", "ci_low", "ci_high", "effect_size", "relative", "clear"]].round(4)
+comparison[
+    [
+        *spec["within"],
+        "level",
+        "metric",
+        "n",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "effect_size",
+        "relative",
+        "clear",
+    ]
+].round(4)
 
 # %%
 plots.comparison_figure(comparison)

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.evidence import validation as v
 from sim import analysis as an
 from sim import plots
+from sim.evidence import validation as v
 from sim.sweeps.runner import InProcessExecutor
 from sim.sweeps.sweep import sweep
 
@@ -62,7 +62,9 @@ print(f"{len(res.runs)} runs over {res.sampled}")
 
 # %%
 indices = an.sensitivity(res, "wellbeing_mean", group="policy")
-indices.pivot_table(index=["group", "parameter"], columns="index", values=["value", "ci_low", "ci_high"]).round(3)
+indices.pivot_table(
+    index=["group", "parameter"], columns="index", values=["value", "ci_low", "ci_high"]
+).round(3)
 
 # %%
 plots.sensitivity_figure(indices)
@@ -73,7 +75,9 @@ plots.sensitivity_figure(indices)
 # The same for the *difference* the policy makes:
 
 # %%
-contrast = an.sensitivity(res, "wellbeing_mean", group="policy", contrast=("wellbeing", "attention"))
+contrast = an.sensitivity(
+    res, "wellbeing_mean", group="policy", contrast=("wellbeing", "attention")
+)
 contrast.round(3)
 
 # %% [markdown]
@@ -84,11 +88,25 @@ contrast.round(3)
 
 # %%
 if SCORECARD is None:
-    rows = v.run_studies(v.load_studies(["defreitas2024_loneliness"]), quick=True, executor=InProcessExecutor())
+    rows = v.run_studies(
+        v.load_studies(["defreitas2024_loneliness"]), quick=True, executor=InProcessExecutor()
+    )
     card = pd.DataFrame(rows)
 else:
     card = an.scorecard(SCORECARD)
-card[["study", "finding", "target", "band_low", "band_high", "estimate", "ci_low", "ci_high", "status"]]
+card[
+    [
+        "study",
+        "finding",
+        "target",
+        "band_low",
+        "band_high",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "status",
+    ]
+]
 
 # %%
 plots.scorecard_figure(card.astype(object).where(card.notna(), None).to_dict("records"))

@@ -117,7 +117,10 @@ def test_every_shape_loads_with_its_factors(shapes):
     assert shapes["headline"].factors == ["scenario", "policy"]
     assert shapes["cases"].factors == ["case"]
     assert shapes["grid2d"].factors == ["learning.rate", "companion.manipulation"]
-    assert shapes["sobol"].factors == ["policy"] and shapes["sobol"].sampled == ["choice.impulse_weight", "habit.formation"]  # fmt: skip
+    assert shapes["sobol"].factors == ["policy"] and shapes["sobol"].sampled == [
+        "choice.impulse_weight",
+        "habit.formation",
+    ]
     assert shapes["single"].timeseries is None and len(shapes["single"].runs) == 1
     for res in shapes.values():
         assert set(an.KEY_METRICS.values()) <= set(res.metrics)

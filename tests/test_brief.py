@@ -35,8 +35,10 @@ def poppler():
         except OSError:
             pass
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        pytest.fail("pdftoppm and pdftotext (Debian package poppler-utils) are needed to check the PDF "
-                    "briefing and could not be installed: run 'apt-get install -y poppler-utils' as root")  # fmt: skip
+        pytest.fail(
+            "pdftoppm and pdftotext (Debian package poppler-utils) are needed to check the PDF "
+            "briefing and could not be installed: run 'apt-get install -y poppler-utils' as root"
+        )
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +47,54 @@ def root(tmp_path_factory):
 
 
 def _row(**kw) -> pd.Series:
-    base = {"scenario": "mixed", "factor": "policy", "baseline": "attention", "level": "wellbeing",
-            "metric": "wellbeing_mean", "n": 10, "baseline_mean": 1.3, "treatment_mean": 1.51,
-            "difference": 0.21, "sd": 0.03, "ci_low": 0.19, "ci_high": 0.23, "effect_size": 7.0,
-            "relative": 0.21 / 1.3, "clear": True}  # fmt: skip
+    base = {
+        "scenario": "mixed",
+        "factor": "policy",
+        "baseline": "attention",
+        "level": "wellbeing",
+        "metric": "wellbeing_mean",
+        "n": 10,
+        "baseline_mean": 1.3,
+        "treatment_mean": 1.51,
+        "difference": 0.21,
+        "sd": 0.03,
+        "ci_low": 0.19,
+        "ci_high": 0.23,
+        "effect_size": 7.0,
+        "relative": 0.21 / 1.3,
+        "clear": True,
+    }
     return pd.Series({**base, **kw})
 
 
 def test_a_clear_difference_reads_as_an_effect_with_its_interval():
     text = findings.sentence(_row(), ["scenario"])
-    assert text == ("In the mixed market, mean wellbeing is 0.21 model units (16%) higher under the wellbeing-aligned "
-                    "policy than under the attention-maximizing policy (95% CI 0.19 to 0.23 higher; 10 paired seeds).")  # fmt: skip
-    lower = findings.sentence(_row(metric="revenue_per_user_day", difference=-0.31, ci_low=-0.33, ci_high=-0.29,
-                                   baseline_mean=0.4, relative=-0.78), ["scenario"])  # fmt: skip
+    assert text == (
+        "In the mixed market, mean wellbeing is 0.21 model units (16%) higher under the wellbeing-aligned "
+        "policy than under the attention-maximizing policy (95% CI 0.19 to 0.23 higher; 10 paired seeds)."
+    )
+    lower = findings.sentence(
+        _row(
+            metric="revenue_per_user_day",
+            difference=-0.31,
+            ci_low=-0.33,
+            ci_high=-0.29,
+            baseline_mean=0.4,
+            relative=-0.78,
+        ),
+        ["scenario"],
+    )
     assert "$0.31 per user per day (78%) lower" in lower and "(95% CI 0.29 to 0.33 lower" in lower
-    share = findings.sentence(_row(metric="retention_90d", difference=0.071, ci_low=0.039, ci_high=0.103, baseline_mean=0.71), [])  # fmt: skip
+    share = findings.sentence(
+        _row(
+            metric="retention_90d",
+            difference=0.071,
+            ci_low=0.039,
+            ci_high=0.103,
+            baseline_mean=0.71,
+        ),
+        [],
+    )
     assert (
         share.startswith("90-day retention is 7 percentage points")
         and "95% CI 4 to 10 higher" in share
@@ -67,22 +102,53 @@ def test_a_clear_difference_reads_as_an_effect_with_its_interval():
 
 
 def test_an_interval_that_crosses_zero_is_never_reported_as_an_effect():
-    row = _row(level="intimacy", difference=-3.4, ci_low=-19.0, ci_high=12.2, metric="minutes_per_user_day",
-               clear=False, effect_size=-0.5)  # fmt: skip
+    row = _row(
+        level="intimacy",
+        difference=-3.4,
+        ci_low=-19.0,
+        ci_high=12.2,
+        metric="minutes_per_user_day",
+        clear=False,
+        effect_size=-0.5,
+    )
     text = findings.sentence(row, ["scenario"])
-    assert text.startswith("In the mixed market, the intimacy-maximizing policy has no clear effect on time on "
-                           "feeds and companions relative to the attention-maximizing policy: the difference is")  # fmt: skip
+    assert text.startswith(
+        "In the mixed market, the intimacy-maximizing policy has no clear effect on time on "
+        "feeds and companions relative to the attention-maximizing policy: the difference is"
+    )
     assert "includes zero" in text and " higher " not in text and " lower " not in text
     assert "-3 minutes per user per day (95% CI -19 to 12" in text
 
 
 def test_findings_are_ranked_by_standardised_size_and_cover_the_families():
-    rows = [_row(metric="wellbeing_mean", effect_size=3.0), _row(metric="revenue_per_user_day", effect_size=-9.0,
-            difference=-0.3, ci_low=-0.33, ci_high=-0.27, baseline_mean=0.4),
-            _row(metric="minutes_per_user_day", effect_size=0.4, clear=False, difference=2.0, ci_low=-1.0, ci_high=5.0, baseline_mean=70),
-            _row(metric="wellbeing_mean", scenario="feeds", effect_size=2.0)]  # fmt: skip
+    rows = [
+        _row(metric="wellbeing_mean", effect_size=3.0),
+        _row(
+            metric="revenue_per_user_day",
+            effect_size=-9.0,
+            difference=-0.3,
+            ci_low=-0.33,
+            ci_high=-0.27,
+            baseline_mean=0.4,
+        ),
+        _row(
+            metric="minutes_per_user_day",
+            effect_size=0.4,
+            clear=False,
+            difference=2.0,
+            ci_low=-1.0,
+            ci_high=5.0,
+            baseline_mean=70,
+        ),
+        _row(metric="wellbeing_mean", scenario="feeds", effect_size=2.0),
+    ]
     out = findings.key_findings(pd.DataFrame(rows), ["scenario"])
-    assert [f["metric"] for f in out] == ["revenue_per_user_day", "wellbeing_mean", "wellbeing_mean", "minutes_per_user_day"]  # fmt: skip
+    assert [f["metric"] for f in out] == [
+        "revenue_per_user_day",
+        "wellbeing_mean",
+        "wellbeing_mean",
+        "minutes_per_user_day",
+    ]
     assert [f["clear"] for f in out] == [True, True, True, False]
 
 
@@ -137,10 +203,18 @@ def test_the_pdf_renders_to_pages_that_hold_the_figures(headline, tmp_path, popp
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    for title in ("What each option changes", "Wellbeing against revenue", "Day by day", "The model against published evidence"):  # fmt: skip
+    for title in (
+        "What each option changes",
+        "Wellbeing against revenue",
+        "Day by day",
+        "The model against published evidence",
+    ):
         assert title in text  # each figure's own title, drawn as vector text from its SVG
     green = np.array([0x2A, 0x9D, 0x55])  # the wellbeing-aligned policy's colour in the figures
-    coloured = [int((np.abs(np.asarray(Image.open(p).convert("RGB"), int) - green).sum(axis=2) < 60).sum()) for p in pages]  # fmt: skip
+    coloured = [
+        int((np.abs(np.asarray(Image.open(p).convert("RGB"), int) - green).sum(axis=2) < 60).sum())
+        for p in pages
+    ]
     assert sum(c > 50 for c in coloured) >= 2, f"figure colours per page: {coloured}"
 
 
@@ -151,9 +225,21 @@ def test_sim_brief_command_and_bad_input(headline, tmp_path, capsys):
             ["brief", str(folder), "--out", str(tmp_path / "x" / "b.md"), "--validation", str(card)]
         )
     assert e.value.code == 0 and (tmp_path / "x" / "b.md").is_file()
-    for args, needle in ((["brief", str(folder), "--out", str(tmp_path / "b.txt")], "extension"),
-                         (["brief", str(tmp_path / "none"), "--out", str(tmp_path / "b.html")], "does not exist"),
-                         (["brief", str(folder), "--out", str(tmp_path / "b.html"), "--validation", str(tmp_path / "v.json")], "--validation")):  # fmt: skip
+    for args, needle in (
+        (["brief", str(folder), "--out", str(tmp_path / "b.txt")], "extension"),
+        (["brief", str(tmp_path / "none"), "--out", str(tmp_path / "b.html")], "does not exist"),
+        (
+            [
+                "brief",
+                str(folder),
+                "--out",
+                str(tmp_path / "b.html"),
+                "--validation",
+                str(tmp_path / "v.json"),
+            ],
+            "--validation",
+        ),
+    ):
         with pytest.raises(SystemExit) as e:
             main(args)
         err = capsys.readouterr().err

@@ -39,9 +39,13 @@ def test_fewer_free_parameters_than_targets_and_bounds_inside_ranges():
     ranges = {r["path"]: r["allowed"] for r in describe()}
     defaults = Params().flat()
     point_targets = [
-        f for s in v.load_studies() for f in s.findings
-        if f.estimator not in ("not_modelled", "parameter") and abs(f.band[0]) < 1e8 and abs(f.band[1]) < 1e8
-    ]  # fmt: skip
+        f
+        for s in v.load_studies()
+        for f in s.findings
+        if f.estimator not in ("not_modelled", "parameter")
+        and abs(f.band[0]) < 1e8
+        and abs(f.band[1]) < 1e8
+    ]
     assert len(cal.FREE) < len(point_targets)
     for f in cal.FREE:
         assert f.path in ranges and f.low < f.high

@@ -290,6 +290,7 @@ def test_compare_needs_a_folder(sim):
 
 def test_bad_sim_threads_exits_2_with_one_line(sim, tmp_path, monkeypatch):
     from sim.model import kernels
+
     monkeypatch.setenv("SIM_THREADS", "two")
     kernels.set_threads(None)
     try:

@@ -19,8 +19,10 @@ def test_the_parameter_table_of_the_odd_is_the_parameter_tree():
 
 def test_the_ablation_table_marks_what_changes_when_a_mechanism_is_off(tmp_path):
     def write(name, statuses):
-        rows = [{"study": f"study{i}_x", "finding": f"finding {i}", "status": s}
-                for i, s in enumerate(statuses)]  # fmt: skip
+        rows = [
+            {"study": f"study{i}_x", "finding": f"finding {i}", "status": s}
+            for i, s in enumerate(statuses)
+        ]
         (tmp_path / name).mkdir()
         (tmp_path / name / "validation.json").write_text(json.dumps({"scorecard": rows}))
 

@@ -149,9 +149,18 @@ def test_sampled_designs_are_seeded_and_inside_their_ranges(tmp_path, method, ex
 
 # -- bad files: one line, exit code 2, the file and the key named, nothing written -------------
 BAD = {
-    "unknown key": ('name = "x"\ndescription = "d"\nreplicates = 3\n', ["'replicates'", "allowed keys"]),
-    "wrong type": ('name = "x"\ndescription = "d"\ndays = "ten"\n', ["'days'", "must be a number in [1, 3650]"]),
-    "empty grid": ('name = "x"\ndescription = "d"\n[grid]\n"feed.cpm" = []\n', ["[grid] 'feed.cpm'", "empty"]),
+    "unknown key": (
+        'name = "x"\ndescription = "d"\nreplicates = 3\n',
+        ["'replicates'", "allowed keys"],
+    ),
+    "wrong type": (
+        'name = "x"\ndescription = "d"\ndays = "ten"\n',
+        ["'days'", "must be a number in [1, 3650]"],
+    ),
+    "empty grid": (
+        'name = "x"\ndescription = "d"\n[grid]\n"feed.cpm" = []\n',
+        ["[grid] 'feed.cpm'", "empty"],
+    ),
     "low above high": (
         'name = "x"\ndescription = "d"\n[sample]\nmethod = "latin"\nn = 4\n[sample.ranges]\n"feed.cpm" = [9.0, 2.0]\n',
         ["'feed.cpm'", "low 9 must be below high 2"],
@@ -164,7 +173,10 @@ BAD = {
         'name = "x"\ndescription = "d"\n[grid]\n"companion.empathy" = [0.5, 1.5]\n',
         ["[grid] 'companion.empathy'", "[0, 1]"],
     ),
-    "unknown parameter": ('name = "x"\ndescription = "d"\n[base]\n"feed.cmp" = 3\n', ["[base] 'feed.cmp'", "feed"]),
+    "unknown parameter": (
+        'name = "x"\ndescription = "d"\n[base]\n"feed.cmp" = 3\n',
+        ["[base] 'feed.cmp'", "feed"],
+    ),
     "unknown sampler": (
         'name = "x"\ndescription = "d"\n[sample]\nmethod = "fast"\nn = 4\n[sample.ranges]\n"feed.cpm" = [1, 2]\n',
         ["[sample] 'method'", "sobol"],
@@ -175,18 +187,24 @@ BAD = {
     ),
     "missing description": ('name = "x"\n', ["'description'"]),
     "not TOML": ('name = "x\n', ["not valid TOML"]),
-    "seeds and replications": ('name = "x"\ndescription = "d"\nseeds = [1]\nreplications = 2\n', ["'seeds'", "'replications'"]),
+    "seeds and replications": (
+        'name = "x"\ndescription = "d"\nseeds = [1]\nreplications = 2\n',
+        ["'seeds'", "'replications'"],
+    ),
     "unknown provider": (
         'name = "x"\ndescription = "d"\nscenario = "attention_economy"\n'
         '[[interventions]]\nkind = "ban_manipulation"\nproviders = "companion_a"\n',
         ["'companion_a'", "feed_a"],
     ),
-    "unknown record key": ('name = "x"\ndescription = "d"\n[record]\npanels = true\n', ["[record] 'panels'"]),
+    "unknown record key": (
+        'name = "x"\ndescription = "d"\n[record]\npanels = true\n',
+        ["[record] 'panels'"],
+    ),
     "scenario in grid and cases": (
         'name = "x"\ndescription = "d"\n[grid]\nscenario = ["mixed"]\n[[cases]]\nlabel = "a"\nscenario = "mixed"\n',
         ["'scenario'", "both"],
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", list(BAD))
@@ -253,8 +271,14 @@ def test_shipped_experiments_load_and_expand(name):
 
 def test_shipped_regulation_and_lockdown_have_a_control(tmp_path):
     labels = {s.columns["case"] for s in expand(load(SHIPPED / "regulation.toml"))}
-    assert labels == {"no_regulation", "ban_manipulation", "ad_load_cap", "ad_tax",
-                      "nudge_mandate", "usage_cap"}  # fmt: skip
+    assert labels == {
+        "no_regulation",
+        "ban_manipulation",
+        "ad_load_cap",
+        "ad_tax",
+        "nudge_mandate",
+        "usage_cap",
+    }
     lockdown = expand(load(SHIPPED / "lockdown.toml"))
     assert {s.policy for s in lockdown} == {"attention", "intimacy", "wellbeing"}
     assert {s.columns["case"] for s in lockdown} == {"no_lockdown", "lockdown"}

@@ -156,10 +156,19 @@ def test_an_intervention_for_everyone_has_no_arm_columns():
 
 
 def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
-    iv = Intervention("deactivate", start=10, end=20, share=0.5, providers="feed_a",
-                      name="off", sample="users", recruit=5)  # fmt: skip
-    model = EconomyModel(scenario="attention_economy", users=400, days=20, seed=3,
-                         interventions=[iv])  # fmt: skip
+    iv = Intervention(
+        "deactivate",
+        start=10,
+        end=20,
+        share=0.5,
+        providers="feed_a",
+        name="off",
+        sample="users",
+        recruit=5,
+    )
+    model = EconomyModel(
+        scenario="attention_economy", users=400, days=20, seed=3, interventions=[iv]
+    )
     assigned = model.intervention_arms[0][1].copy()
     for _ in range(5):
         model.step()
@@ -177,5 +186,7 @@ def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
     manual = model.users.minutes[control][:, feeds].sum(axis=1).mean()
     assert ts["arm.off.control.feed_minutes"].iloc[-1] == pytest.approx(manual)
     during = slice(10, 20)
-    assert (ts["arm.off.treated.feed_minutes"].iloc[during]
-            < ts["arm.off.control.feed_minutes"].iloc[during]).all()  # fmt: skip
+    assert (
+        ts["arm.off.treated.feed_minutes"].iloc[during]
+        < ts["arm.off.control.feed_minutes"].iloc[during]
+    ).all()

@@ -36,9 +36,23 @@ def test_ipynb_and_py_hold_the_same_cells(source):
 def test_notebooks_run_top_to_bottom_with_nbmake(tmp_path):
     notebooks = [str(p.with_suffix(".ipynb")) for p in SOURCES]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbmake", "--nbmake-timeout=300", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(tmp_path), *notebooks],
-        capture_output=True, text=True, cwd=tmp_path, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbmake",
+            "--nbmake-timeout=300",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            *notebooks,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert f"{len(notebooks)} passed" in done.stdout

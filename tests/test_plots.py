@@ -12,14 +12,26 @@ from sim.report import analysis as an
 from sim.report import brief, plots
 
 EXPECTED = {
-    "headline": {"comparison", "tradeoff", "timeseries_engagement", "timeseries_loyalty", "timeseries_wellbeing", "timeseries_revenue"},
+    "headline": {
+        "comparison",
+        "tradeoff",
+        "timeseries_engagement",
+        "timeseries_loyalty",
+        "timeseries_wellbeing",
+        "timeseries_revenue",
+    },
     "cases": {"comparison", "tradeoff", "timeseries_wellbeing", "distributions", "scorecard"},
     "grid2d": {"comparison", "tradeoff", "heatmap"},
     "grid1d": {"comparison", "tradeoff", "response"},
-    "sobol": {"comparison", "tradeoff", "sensitivity_wellbeing_mean", "sensitivity_revenue_per_user_day"},
+    "sobol": {
+        "comparison",
+        "tradeoff",
+        "sensitivity_wellbeing_mean",
+        "sensitivity_revenue_per_user_day",
+    },
     "morris": {"tradeoff", "sensitivity_wellbeing_mean"},
     "single": set(),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +55,11 @@ def test_every_figure_of_every_shape_is_titled_and_labelled(kind, root):
         report_shapes.scorecard(folder / "validation.json")
     res = an.load(folder)
     spec = an.default_comparison(res)
-    comparison = an.compare(res.runs, spec["factor"], spec["baseline"], within=spec["within"]) if spec else None  # fmt: skip
+    comparison = (
+        an.compare(res.runs, spec["factor"], spec["baseline"], within=spec["within"])
+        if spec
+        else None
+    )
     card = an.scorecard(an.find_scorecard(folder)) if an.find_scorecard(folder) else None
     figs = brief.figures(res, spec, comparison, card, brief=False)
     names = {f["name"] for f in figs}
@@ -101,10 +117,12 @@ def test_sim_plot_writes_the_figures_and_rejects_bad_input(root, tmp_path, capsy
     written = {p.name for p in (tmp_path / "figs").iterdir()}
     assert {"heatmap.svg", "heatmap.png", "comparison.svg", "tradeoff.png"} <= written
     assert not [n for n in written if n.startswith(".")]  # no temporary files left behind
-    for args, needle in ((["plot", str(folder), "--format", "gif"], "--format"),
-                         (["plot", str(tmp_path / "none")], "does not exist"),
-                         (["plot", str(tmp_path)], "not a results folder"),
-                         (["plot", str(folder), "--validation", str(tmp_path / "v.json")], "--validation")):  # fmt: skip
+    for args, needle in (
+        (["plot", str(folder), "--format", "gif"], "--format"),
+        (["plot", str(tmp_path / "none")], "does not exist"),
+        (["plot", str(tmp_path)], "not a results folder"),
+        (["plot", str(folder), "--validation", str(tmp_path / "v.json")], "--validation"),
+    ):
         with pytest.raises(SystemExit) as e:
             main(args)
         err = capsys.readouterr().err

@@ -85,14 +85,31 @@ def test_results_folder_holds_the_tables_and_a_manifest(reference):
     assert names == ["manifest.json", "panel.parquet", "runs.parquet", "timeseries.parquet"]
     runs = pd.read_parquet(reference / "runs.parquet")
     assert len(runs) == 12 and set(runs["status"]) == {"ok"}
-    for column in ["run_id", "label", "scenario", "policy", "seed", "replication", "status",
-                   "seconds", "wellbeing_mean", "retention_90d", "ad_revenue_per_user_day"]:  # fmt: skip
+    for column in [
+        "run_id",
+        "label",
+        "scenario",
+        "policy",
+        "seed",
+        "replication",
+        "status",
+        "seconds",
+        "wellbeing_mean",
+        "retention_90d",
+        "ad_revenue_per_user_day",
+    ]:
         assert column in runs.columns, column
     ts = pd.read_parquet(reference / "timeseries.parquet")
     assert sorted(ts["day"].unique()) == [0, 5, 10, 15, 19]  # every 5 days and the last
     assert set(ts["run_id"]) == set(runs["run_id"])
-    assert ts.loc[ts["run_id"].isin(runs.query("scenario == 'intimacy_economy'")["run_id"]),
-                  "feed_a.minutes"].isna().all()  # fmt: skip
+    assert (
+        ts.loc[
+            ts["run_id"].isin(runs.query("scenario == 'intimacy_economy'")["run_id"]),
+            "feed_a.minutes",
+        ]
+        .isna()
+        .all()
+    )
     panel = pd.read_parquet(reference / "panel.parquet")
     assert set(panel["run_id"]) == set(runs["run_id"]) and "user" in panel.columns
     manifest = json.loads((reference / "manifest.json").read_text())
@@ -134,9 +151,21 @@ def test_same_rows_on_a_dask_local_cluster(files, reference, tmp_path):
 
 def test_sigkill_then_resume_equals_an_uninterrupted_sweep(files, tmp_path):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "sim", "sweep", str(files / "slow.toml"), "--out", str(out),
-           "--workers", "2", "--quiet"]  # fmt: skip
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        str(files / "slow.toml"),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((out / "parts").glob("*.run.json"))) < 8:
         assert proc.poll() is None, proc.stderr.read()
@@ -180,7 +209,9 @@ def test_resuming_a_finished_sweep_does_nothing(files, reference, capsys):
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_a_failing_run_is_recorded_and_the_sweep_goes_on(files, reference, tmp_path, monkeypatch, capsys):  # fmt: skip
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
+    files, reference, tmp_path, monkeypatch, capsys
+):
     real = runner.api.run
 
     def flaky(*args, **kwargs):
@@ -209,7 +240,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(files, reference, tmp_p
 
 def test_scenarios_differing_from_day_t_are_identical_before_it(tmp_path):
     path = tmp_path / "crn.toml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         name = "crn"
         description = "a lockdown from day 10 against none"
         users = 200
@@ -219,7 +251,8 @@ def test_scenarios_differing_from_day_t_are_identical_before_it(tmp_path):
         [[cases]]
         label = "lockdown"
         interventions = [{ kind = "lockdown", value = 0.8, start = 10 }]
-        """))  # fmt: skip
+        """)
+    )
     out = tmp_path / "out"
     assert sweep(path, "--out", out, "--workers", 1, "--quiet") == 0
     ts = pd.read_parquet(out / "timeseries.parquet")

@@ -71,8 +71,10 @@ def test_validate_quick_runs_every_study_and_writes_the_scorecard(tmp_path):
     out = tmp_path / "val"
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "validate", "--quick", "--quiet", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     record = json.loads((out / "validation.json").read_text())
     assert record["findings"] == sum(EXPECTED_FINDINGS.values())
@@ -107,8 +109,10 @@ def test_validate_bad_input_exits_2_with_one_line(tmp_path, args):
         args = ["--config", str(config)]
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "validate", "--quick", "--out", str(tmp_path / "v"), *args],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error:")
     assert not (tmp_path / "v").exists()

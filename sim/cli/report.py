@@ -23,18 +23,26 @@ BRIEF_FORMATS = (".html", ".htm", ".pdf", ".md")  # sim.report.brief.FORMATS, wi
 # sim.report.analysis, sim.report.brief and sim.report.plots (pandas, matplotlib, jinja2) are imported inside the
 # commands, so other commands start without them
 
-Folder = Annotated[Path, typer.Argument(metavar="DIR", help="results folder (sim sweep) or run folder (sim run)")]  # fmt: skip
+Folder = Annotated[
+    Path, typer.Argument(metavar="DIR", help="results folder (sim sweep) or run folder (sim run)")
+]
 Validation = Annotated[
     Path | None,
-    typer.Option("--validation", metavar="FILE",
-                 help="validation.json from 'sim validate' (default: DIR/validation.json or DIR/validation/validation.json)"),
-]  # fmt: skip
+    typer.Option(
+        "--validation",
+        metavar="FILE",
+        help="validation.json from 'sim validate' (default: DIR/validation.json or DIR/validation/validation.json)",
+    ),
+]
 
 
 def _scorecard(folder: Path, validation: Path | None):
     from sim.report import analysis as an
+
     if validation is not None and not validation.is_file():
-        raise ParamError(f"--validation {validation} does not exist: give the validation.json written by 'sim validate'")  # fmt: skip
+        raise ParamError(
+            f"--validation {validation} does not exist: give the validation.json written by 'sim validate'"
+        )
     path = validation or an.find_scorecard(folder)
     return (an.scorecard(path), path) if path else (None, None)
 
@@ -63,10 +71,13 @@ def plot_command(
     kinds = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [k for k in kinds if k not in FIGURE_FORMATS]
     if bad or not kinds:
-        raise ParamError(f"--format must list figure formats from {', '.join(FIGURE_FORMATS)}, got {formats!r}")  # fmt: skip
+        raise ParamError(
+            f"--format must list figure formats from {', '.join(FIGURE_FORMATS)}, got {formats!r}"
+        )
     from sim.report import analysis as an
     from sim.report import brief as briefing
     from sim.report import plots
+
     results = an.load(folder)
     if results.runs.empty:
         raise ParamError(f"{folder}: no run succeeded, so there is nothing to plot")
@@ -75,7 +86,11 @@ def plot_command(
         raise ParamError(f"--out {out} is a file, not a folder")
     card, _ = _scorecard(results.path, validation)
     spec = an.default_comparison(results)
-    comparison = an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"]) if spec else None  # fmt: skip
+    comparison = (
+        an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"])
+        if spec
+        else None
+    )
     figs = briefing.figures(results, spec, comparison, card, brief=False)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -92,7 +107,10 @@ def plot_command(
                 Path(tmp).unlink(missing_ok=True)
             written.append(path.name)
         briefing.release(f["figure"])
-    stdout.print(f"{len(figs)} figures ({', '.join(f['name'] for f in figs)}) as {', '.join(kinds)} in {out}", markup=False)  # fmt: skip
+    stdout.print(
+        f"{len(figs)} figures ({', '.join(f['name'] for f in figs)}) as {', '.join(kinds)} in {out}",
+        markup=False,
+    )
 
 
 def brief_command(
@@ -112,9 +130,14 @@ def brief_command(
     """Write a policy briefing: key findings with confidence intervals, figures, the table of
     policy options, methods, the validation scorecard, caveats and provenance."""
     if out.suffix.lower() not in BRIEF_FORMATS:
-        raise ParamError(f"--out {out}: the extension must be one of {', '.join(BRIEF_FORMATS)} (HTML, PDF or Markdown)")  # fmt: skip
+        raise ParamError(
+            f"--out {out}: the extension must be one of {', '.join(BRIEF_FORMATS)} (HTML, PDF or Markdown)"
+        )
     if validation is not None and not validation.is_file():
-        raise ParamError(f"--validation {validation} does not exist: give the validation.json written by 'sim validate'")  # fmt: skip
+        raise ParamError(
+            f"--validation {validation} does not exist: give the validation.json written by 'sim validate'"
+        )
     from sim.report import brief as briefing
+
     path = briefing.write(folder, out, validation=validation, title=title)
     stdout.print(f"briefing written to {path}", markup=False)

@@ -85,33 +85,66 @@ def validate_command(
         raise ParamError(f"--out {out} is a file, not a folder")
     overrides = v.read_overrides(config, set_)
     studies = v.load_studies(study)
-    total = sum((s.quick_replications if quick else s.replications)
-                * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
-                for s in studies)  # fmt: skip
-    with ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool, Progress(
-        TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
-        TimeRemainingColumn(), console=stderr, disable=quiet, transient=True,
-    ) as bar:  # fmt: skip
+    total = sum(
+        (s.quick_replications if quick else s.replications)
+        * (1 + len({v._key(f.counterfactual) for f in s.findings if f.counterfactual}))
+        for s in studies
+    )
+    with (
+        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        Progress(
+            TextColumn("validating"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} runs"),
+            TimeRemainingColumn(),
+            console=stderr,
+            disable=quiet,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("runs", total=total)
-        rows = v.run_studies(studies, quick=quick, ablate=ablate, executor=pool,
-                             progress=lambda: bar.advance(task), overrides=overrides)  # fmt: skip
+        rows = v.run_studies(
+            studies,
+            quick=quick,
+            ablate=ablate,
+            executor=pool,
+            progress=lambda: bar.advance(task),
+            overrides=overrides,
+        )
     record = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "quick": quick, "ablate": ablate, "overrides": overrides, "version": provenance.version(), **provenance.git_state(),
-        "packages": provenance.packages(), "host": provenance.host(),
-        "studies": [{"name": s.name, "citation": s.citation, "design": s.design, "file": str(s.path.name),
-                     "users": s.quick_users if quick else s.users,
-                     "replications": s.quick_replications if quick else s.replications,
-                     "seeds": [s.seed + k for k in range(s.quick_replications if quick else s.replications)]}
-                    for s in studies],
+        "quick": quick,
+        "ablate": ablate,
+        "overrides": overrides,
+        "version": provenance.version(),
+        **provenance.git_state(),
+        "packages": provenance.packages(),
+        "host": provenance.host(),
+        "studies": [
+            {
+                "name": s.name,
+                "citation": s.citation,
+                "design": s.design,
+                "file": str(s.path.name),
+                "users": s.quick_users if quick else s.users,
+                "replications": s.quick_replications if quick else s.replications,
+                "seeds": [
+                    s.seed + k for k in range(s.quick_replications if quick else s.replications)
+                ],
+            }
+            for s in studies
+        ],
         "scorecard": rows,
-        "passed": sum(r["status"] == "pass" for r in rows), "findings": len(rows),
-    }  # fmt: skip
+        "passed": sum(r["status"] == "pass" for r in rows),
+        "findings": len(rows),
+    }
     save(out, record)
     if not quiet:
         stdout.print(table(rows, ablate))
-    stdout.print(f"{record['passed']} of {record['findings']} findings within their bands; "
-                 f"saved to {out}/validation.json and {out}/scorecard.png")  # fmt: skip
+    stdout.print(
+        f"{record['passed']} of {record['findings']} findings within their bands; "
+        f"saved to {out}/validation.json and {out}/scorecard.png"
+    )
 
 
 def save(out: Path, record: dict) -> None:
@@ -148,8 +181,13 @@ def table(rows: list[dict], ablate: str | None) -> Table:
             if r["estimate"] is None
             else f"{r['estimate']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]"
         )
-        t.add_row(r["study"], r["finding"], f"{_band(r)} {r['units']}", est,
-                  f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]")  # fmt: skip
+        t.add_row(
+            r["study"],
+            r["finding"],
+            f"{_band(r)} {r['units']}",
+            est,
+            f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]",
+        )
     return t
 
 
@@ -191,21 +229,34 @@ def calibrate_command(
     DIR/evaluations.jsonl grows by one line per evaluation while it runs.
     """
     from sim.evidence import calibration
+
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool, Progress(
-        TextColumn("calibrating"), BarColumn(), TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
-        console=stderr, transient=True,
-    ) as bar:  # fmt: skip
+    with (
+        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        Progress(
+            TextColumn("calibrating"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} evaluations, loss {task.fields[loss]}"),
+            console=stderr,
+            transient=True,
+        ) as bar,
+    ):
         task = bar.add_task("fit", total=max_evaluations + 1, loss="-")
         record = calibration.calibrate(
-            pool, max_evaluations=max_evaluations, quick=not full,
+            pool,
+            max_evaluations=max_evaluations,
+            quick=not full,
             progress=lambda k, loss: bar.update(task, completed=k, loss=f"{loss:.3g}"),
             log=out / "evaluations.jsonl",
-        )  # fmt: skip
-    record.update(version=provenance.version(), **provenance.git_state(), packages=provenance.packages(),
-                  created=datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
+        )
+    record.update(
+        version=provenance.version(),
+        **provenance.git_state(),
+        packages=provenance.packages(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     _atomic_text(
         out / "calibration.json",
         json.dumps(record, indent=2, allow_nan=False, default=lambda o: None),
@@ -220,8 +271,11 @@ def calibrate_command(
     for section, entries in sections.items():
         lines += [f"[{section}]", *entries, ""]
     _atomic_text(out / "calibrated.toml", "\n".join(lines))
-    t = Table(title=f"Calibration: loss {record['loss_at_prior']:.3g} -> {record['loss_fitted']:.3g} "
-                    f"over {record['targets']} targets, {record['evaluations']} evaluations", title_justify="left")  # fmt: skip
+    t = Table(
+        title=f"Calibration: loss {record['loss_at_prior']:.3g} -> {record['loss_fitted']:.3g} "
+        f"over {record['targets']} targets, {record['evaluations']} evaluations",
+        title_justify="left",
+    )
     for col in ("parameter", "prior", "fitted", "bounds", "moves"):
         t.add_column(col)
     for f in record["free"]:

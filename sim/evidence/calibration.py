@@ -53,14 +53,26 @@ FREE = (
 
 def targets(rows: list[dict]) -> list[dict]:
     """Scorecard rows that carry a point target (finite band, a simulated value)."""
-    return [r for r in rows if r["estimate"] is not None and abs(r["band_high"]) < 1e8
-            and abs(r["band_low"]) < 1e8 and "input" not in r["note"]]  # fmt: skip
+    return [
+        r
+        for r in rows
+        if r["estimate"] is not None
+        and abs(r["band_high"]) < 1e8
+        and abs(r["band_low"]) < 1e8
+        and "input" not in r["note"]
+    ]
 
 
 def loss(rows: list[dict]) -> float:
     used = targets(rows)
-    return float(np.mean([((r["estimate"] - r["target"]) / ((r["band_high"] - r["band_low"]) / 2)) ** 2
-                          for r in used]))  # fmt: skip
+    return float(
+        np.mean(
+            [
+                ((r["estimate"] - r["target"]) / ((r["band_high"] - r["band_low"]) / 2)) ** 2
+                for r in used
+            ]
+        )
+    )
 
 
 def calibrate(
@@ -98,9 +110,13 @@ def calibrate(
         return value if math.isfinite(value) else 1e9
 
     start = evaluate(x0)
-    result = minimize(evaluate, np.clip(x0, lows, highs), method="Powell",
-                      bounds=list(zip(lows, highs, strict=True)),
-                      options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-3})  # fmt: skip
+    result = minimize(
+        evaluate,
+        np.clip(x0, lows, highs),
+        method="Powell",
+        bounds=list(zip(lows, highs, strict=True)),
+        options={"maxfev": max_evaluations, "xtol": 1e-2, "ftol": 1e-3},
+    )
     best = min(history, key=lambda h: h["loss"])
     return {
         "loss_definition": "mean over point targets of ((estimate - target) / half band width)^2",
@@ -124,7 +140,7 @@ def calibrate(
                 "why": f.why,
             }
             for i, f in enumerate(free)
-        ],  # fmt: skip
+        ],
         "loss_at_prior": start,
         "loss_fitted": best["loss"],
         "converged": bool(result.success),

@@ -32,9 +32,17 @@ from sim.sweeps.designs import flatten, overrides
 
 STUDIES_DIR = Path(__file__).resolve().parents[2] / "experiments" / "validation"
 MECHANISMS = (
-    "two_selves", "habit", "learning", "attachment", "social", "manipulation", "adoption",
-    "network_effects", "adaptation", "heterogeneity",
-)  # fmt: skip
+    "two_selves",
+    "habit",
+    "learning",
+    "attachment",
+    "social",
+    "manipulation",
+    "adoption",
+    "network_effects",
+    "adaptation",
+    "heterogeneity",
+)
 
 
 @dataclass
@@ -78,8 +86,17 @@ class Study:
         return {**tree, "interventions": copy.deepcopy(self.interventions)}
 
 
-STUDY_KEYS = {"name", "citation", "design", "days", "users", "replications", "quick_users",
-              "quick_replications", "seed"}  # fmt: skip
+STUDY_KEYS = {
+    "name",
+    "citation",
+    "design",
+    "days",
+    "users",
+    "replications",
+    "quick_users",
+    "quick_replications",
+    "seed",
+}
 FINDING_KEYS = {f for f in Finding.__dataclass_fields__}
 
 
@@ -104,17 +121,28 @@ def load_study(path: Path) -> Study:
             raise ParamError(
                 f"findings[{i}].estimator in {path} must be one of {', '.join(ESTIMATORS)}"
             )
-        item = {**item, "band": tuple(item["band"]), "days": tuple(item.get("days", (0, 0))),
-                "reference_days": tuple(item.get("reference_days", (0, 0)))}  # fmt: skip
+        item = {
+            **item,
+            "band": tuple(item["band"]),
+            "days": tuple(item.get("days", (0, 0))),
+            "reference_days": tuple(item.get("reference_days", (0, 0))),
+        }
         findings.append(Finding(**item))
     study = Study(
-        name=head.get("name", Path(path).stem), citation=head.get("citation", ""),
-        design=head.get("design", ""), path=Path(path), days=head.get("days", 365),
-        users=head.get("users", 10_000), replications=head.get("replications", 8),
-        quick_users=head.get("quick_users", 1000), quick_replications=head.get("quick_replications", 2),
-        seed=head.get("seed", 1), params=tree.get("params", {}),
-        interventions=tree.get("interventions", []), findings=findings,
-    )  # fmt: skip
+        name=head.get("name", Path(path).stem),
+        citation=head.get("citation", ""),
+        design=head.get("design", ""),
+        path=Path(path),
+        days=head.get("days", 365),
+        users=head.get("users", 10_000),
+        replications=head.get("replications", 8),
+        quick_users=head.get("quick_users", 1000),
+        quick_replications=head.get("quick_replications", 2),
+        seed=head.get("seed", 1),
+        params=tree.get("params", {}),
+        interventions=tree.get("interventions", []),
+        findings=findings,
+    )
     resolve(config=study.config(), days=study.days, users=study.quick_users)  # fails fast
     return study
 
@@ -138,13 +166,17 @@ def read_overrides(config: Path | None = None, sets: list[str] | None = None) ->
     """
     tree = read_toml(config, "--config") if config is not None else {}
     if "interventions" in tree:
-        raise ParamError(f"--config {config}: interventions are part of each study's design; "
-                         "give parameter tables only")  # fmt: skip
+        raise ParamError(
+            f"--config {config}: interventions are part of each study's design; "
+            "give parameter tables only"
+        )
     assigned = dict(parse_assignment(text) for text in sets or [])
     for path in [*flatten(tree), *assigned]:
         if path.startswith("run."):
-            raise ParamError(f"{path}: run length, size and seeds are part of each study's "
-                             "design and cannot be overridden")  # fmt: skip
+            raise ParamError(
+                f"{path}: run length, size and seeds are part of each study's "
+                "design and cannot be overridden"
+            )
     return {**overrides(tree, f"--config {config}"), **overrides(assigned, "--set")}
 
 
@@ -207,8 +239,12 @@ def run_studies(
     for s in studies:
         reps = s.quick_replications if quick else s.replications
         for f in s.findings:
-            values = [ESTIMATORS[f.estimator](f, results[(s.name, k, "")], results.get((s.name, k, _key(f.counterfactual))))
-                      for k in range(reps)]  # fmt: skip
+            values = [
+                ESTIMATORS[f.estimator](
+                    f, results[(s.name, k, "")], results.get((s.name, k, _key(f.counterfactual)))
+                )
+                for k in range(reps)
+            ]
             rows.append(score(s, f, values))
     return rows
 
@@ -218,12 +254,25 @@ def _key(change: dict[str, Any]) -> str:
 
 
 def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any]:
-    row = {"study": study.name, "citation": study.citation, "finding": f.finding,
-           "target": f.target, "band_low": f.band[0], "band_high": f.band[1], "units": f.units,
-           "note": f.note}  # fmt: skip
+    row = {
+        "study": study.name,
+        "citation": study.citation,
+        "finding": f.finding,
+        "target": f.target,
+        "band_low": f.band[0],
+        "band_high": f.band[1],
+        "units": f.units,
+        "note": f.note,
+    }
     if any(v is None for v in values):
-        return {**row, "estimate": None, "ci_low": None, "ci_high": None, "n": len(values),
-                "status": "not modelled"}  # fmt: skip
+        return {
+            **row,
+            "estimate": None,
+            "ci_low": None,
+            "ci_high": None,
+            "n": len(values),
+            "status": "not modelled",
+        }
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())
     half = (
@@ -232,8 +281,14 @@ def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any
         else float("nan")
     )
     status = "pass" if f.band[0] <= mean <= f.band[1] else "miss"
-    return {**row, "estimate": mean, "ci_low": mean - half, "ci_high": mean + half, "n": int(x.size),
-            "status": status}  # fmt: skip
+    return {
+        **row,
+        "estimate": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "n": int(x.size),
+        "status": status,
+    }
 
 
 # -- estimators: each turns one replication into one number (None: not modelled) ------------
@@ -318,12 +373,19 @@ def lab_relief(f: Finding, r: dict, _=None) -> float:
 
 
 ESTIMATORS = {
-    "arm_effect": arm_effect, "arm_level": arm_level, "arm_effect_sd": arm_effect_sd, "arm_relative": arm_relative,
-    "arm_did_relative": arm_did_relative, "arms_difference": arms_difference,
-    "series_mean": series_mean, "lever_mean": lever_mean,
-    "counterfactual_share": counterfactual_share, "lab_relief": lab_relief, "parameter": parameter,
+    "arm_effect": arm_effect,
+    "arm_level": arm_level,
+    "arm_effect_sd": arm_effect_sd,
+    "arm_relative": arm_relative,
+    "arm_did_relative": arm_did_relative,
+    "arms_difference": arms_difference,
+    "series_mean": series_mean,
+    "lever_mean": lever_mean,
+    "counterfactual_share": counterfactual_share,
+    "lab_relief": lab_relief,
+    "parameter": parameter,
     "not_modelled": not_modelled,
-}  # fmt: skip
+}
 
 
 def lab_session(

@@ -389,17 +389,46 @@ def objectives(model, record: bool = False) -> dict[int, tuple[float, float, flo
         e, out = args(start, stop), per_user(start, stop)
         for j, own, p in providers:
             metrics_kernels.objective_arguments(
-                start, stop, j, u.remembered_value, u.knowledge, u.attachment, u.offline_value,
-                u.willingness_to_pay, price, adp.switching_knowledge, adp.switching_attachment,
-                adp.quit_scale, cp.wtp_attachment, cp.price_scale, e,
-            )  # fmt: skip
+                start,
+                stop,
+                j,
+                u.remembered_value,
+                u.knowledge,
+                u.attachment,
+                u.offline_value,
+                u.willingness_to_pay,
+                price,
+                adp.switching_knowledge,
+                adp.switching_attachment,
+                adp.quit_scale,
+                cp.wtp_attachment,
+                cp.price_scale,
+                e,
+            )
             kernels.exp(e)
             metrics_kernels.objectives(
-                start, stop, j, e, today.revenue, today.cost, u.minutes, u.adopted,
-                u.subscribed, u.attachment, adp.quit_rate, cp.cancellation, ap.minute_value,
-                ap.lifetime_cap, ap.attachment_value, ap.retention_value, out, own, u.wellbeing,
-                p.objective_now, p.profit_now,
-            )  # fmt: skip
+                start,
+                stop,
+                j,
+                e,
+                today.revenue,
+                today.cost,
+                u.minutes,
+                u.adopted,
+                u.subscribed,
+                u.attachment,
+                adp.quit_rate,
+                cp.cancellation,
+                ap.minute_value,
+                ap.lifetime_cap,
+                ap.attachment_value,
+                ap.retention_value,
+                out,
+                own,
+                u.wellbeing,
+                p.objective_now,
+                p.profit_now,
+            )
             for q in range(3):
                 partial[j, q, k] = ps(out[q], 0, stop - start, 1)
 
@@ -476,10 +505,23 @@ def _daily_row_compiled(model) -> tuple[dict, dict, float]:
 
     def measure(k, start, stop):
         metrics_kernels.users(
-            start, stop, u.minutes, u.adopted, u.subscribed, u.attachment, comp,
-            u.companion_minutes_avg, ties, prm.social.dependence_minutes,
-            prm.social.dependence_ties, feed_min, comp_min, active_comp, max_att, counts[k],
-        )  # fmt: skip
+            start,
+            stop,
+            u.minutes,
+            u.adopted,
+            u.subscribed,
+            u.attachment,
+            comp,
+            u.companion_minutes_avg,
+            ties,
+            prm.social.dependence_minutes,
+            prm.social.dependence_ties,
+            feed_min,
+            comp_min,
+            active_comp,
+            max_att,
+            counts[k],
+        )
         for q, a in enumerate(per_user):
             partial[q, k] = ps(a, start, stop - start, 1)
         for j in range(P):  # a[:, j].sum() of minutes and revenue

@@ -95,28 +95,61 @@ def load(path: str | Path) -> Results:
     if (path / "summary.json").is_file() and not (path / "runs.parquet").is_file():
         return _load_run_folder(path)
     if not (path / "runs.parquet").is_file():
-        hint = " (the sweep has not finished: consolidate it with --resume)" if (path / "parts").is_dir() else ""  # fmt: skip
+        hint = (
+            " (the sweep has not finished: consolidate it with --resume)"
+            if (path / "parts").is_dir()
+            else ""
+        )
         raise ParamError(f"{path} is not a results folder: it has no runs.parquet{hint}")
-    manifest = json.loads((path / "manifest.json").read_text()) if (path / "manifest.json").is_file() else {}  # fmt: skip
+    manifest = (
+        json.loads((path / "manifest.json").read_text())
+        if (path / "manifest.json").is_file()
+        else {}
+    )
     runs = pd.read_parquet(path / "runs.parquet")
     ok = runs["status"] == "ok" if "status" in runs else pd.Series(True, index=runs.index)
     ts_path = path / "timeseries.parquet"
     timeseries = pd.read_parquet(ts_path) if ts_path.is_file() else None
     if timeseries is not None:
         timeseries = timeseries[timeseries["run_id"].isin(runs.loc[ok, "run_id"])]
-    return _results(path, manifest, runs[ok].reset_index(drop=True), runs[~ok].reset_index(drop=True), timeseries)  # fmt: skip
+    return _results(
+        path,
+        manifest,
+        runs[ok].reset_index(drop=True),
+        runs[~ok].reset_index(drop=True),
+        timeseries,
+    )
 
 
 def _load_run_folder(path: Path) -> Results:
     summary = json.loads((path / "summary.json").read_text())
-    row = {"run_id": path.name, "label": path.name, "point": 0, "replication": 0, "status": "ok", **summary}  # fmt: skip
+    row = {
+        "run_id": path.name,
+        "label": path.name,
+        "point": 0,
+        "replication": 0,
+        "status": "ok",
+        **summary,
+    }
     runs = pd.DataFrame([row])
-    ts = pd.read_parquet(path / "timeseries.parquet") if (path / "timeseries.parquet").is_file() else None  # fmt: skip
+    ts = (
+        pd.read_parquet(path / "timeseries.parquet")
+        if (path / "timeseries.parquet").is_file()
+        else None
+    )
     if ts is not None:
         ts.insert(0, "run_id", path.name)
-    manifest = {"experiment": {"name": path.name, "description": f"a single run ({summary.get('scenario')}, {summary.get('policy')} policy)"},
-                "version": summary.get("version"), "git_sha": summary.get("git_sha"),
-                "git_dirty": summary.get("git_dirty"), "seeds": [summary.get("seed")], "runs_total": 1}  # fmt: skip
+    manifest = {
+        "experiment": {
+            "name": path.name,
+            "description": f"a single run ({summary.get('scenario')}, {summary.get('policy')} policy)",
+        },
+        "version": summary.get("version"),
+        "git_sha": summary.get("git_sha"),
+        "git_dirty": summary.get("git_dirty"),
+        "seeds": [summary.get("seed")],
+        "runs_total": 1,
+    }
     return _results(path, manifest, runs, runs.iloc[:0], ts)
 
 
@@ -134,19 +167,37 @@ def _results(path, manifest, runs, failed, timeseries) -> Results:
 def tidy_runs(results: Results, metrics: list[str] | None = None) -> pd.DataFrame:
     """Run summaries in long form: identifiers and design columns, then ``metric``, ``value``."""
     metrics = metrics or results.metrics
-    ids = [c for c in ["run_id", "label", "point", "replication", "seed", *results.factors, *results.sampled, "sample"]
-           if c in results.runs]  # fmt: skip
-    return results.runs.melt(id_vars=list(dict.fromkeys(ids)), value_vars=metrics, var_name="metric", value_name="value")  # fmt: skip
+    ids = [
+        c
+        for c in [
+            "run_id",
+            "label",
+            "point",
+            "replication",
+            "seed",
+            *results.factors,
+            *results.sampled,
+            "sample",
+        ]
+        if c in results.runs
+    ]
+    return results.runs.melt(
+        id_vars=list(dict.fromkeys(ids)), value_vars=metrics, var_name="metric", value_name="value"
+    )
 
 
 def tidy_timeseries(results: Results, metrics: list[str] | None = None) -> pd.DataFrame:
     """Daily series in long form, with each run's design columns: ``day``, ``metric``, ``value``."""
     if results.timeseries is None:
-        raise ParamError(f"{results.path} holds no time series (the experiment's [record] timeseries = false)")  # fmt: skip
+        raise ParamError(
+            f"{results.path} holds no time series (the experiment's [record] timeseries = false)"
+        )
     metrics = metrics or [m for m in DAILY if m in results.timeseries]
     ids = [c for c in ["run_id", "seed", *results.factors, "sample"] if c in results.runs]
     frame = results.timeseries[["run_id", "day", *metrics]].merge(results.runs[ids], on="run_id")
-    return frame.melt(id_vars=[*ids, "day"], value_vars=metrics, var_name="metric", value_name="value")  # fmt: skip
+    return frame.melt(
+        id_vars=[*ids, "day"], value_vars=metrics, var_name="metric", value_name="value"
+    )
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -201,10 +252,23 @@ def paired_difference(baseline, treatment, confidence: float = 0.95) -> dict[str
     base_mean = float(b.mean()) if n else math.nan
     rel = lambda x: x / base_mean if base_mean else math.nan  # noqa: E731
     clear = bool(n > 1 and (lo > 0 or hi < 0))
-    return {"n": n, "baseline_mean": base_mean, "treatment_mean": float(t.mean()) if n else math.nan,
-            "difference": mean, "sd": sd, "se": se, "ci_low": lo, "ci_high": hi, "t": tstat,
-            "p_value": p, "effect_size": size, "relative": rel(mean), "relative_ci_low": rel(lo),
-            "relative_ci_high": rel(hi), "clear": clear}  # fmt: skip
+    return {
+        "n": n,
+        "baseline_mean": base_mean,
+        "treatment_mean": float(t.mean()) if n else math.nan,
+        "difference": mean,
+        "sd": sd,
+        "se": se,
+        "ci_low": lo,
+        "ci_high": hi,
+        "t": tstat,
+        "p_value": p,
+        "effect_size": size,
+        "relative": rel(mean),
+        "relative_ci_low": rel(lo),
+        "relative_ci_high": rel(hi),
+        "clear": clear,
+    }
 
 
 def compare(
@@ -244,14 +308,23 @@ def compare(
         raise ParamError(f"no column {factor!r} to compare: columns are {', '.join(runs.columns)}")
     levels = list(dict.fromkeys(runs[factor]))
     if baseline not in levels:
-        raise ParamError(f"no runs with {factor} = {baseline!r}: levels are {', '.join(map(str, levels))}")  # fmt: skip
+        raise ParamError(
+            f"no runs with {factor} = {baseline!r}: levels are {', '.join(map(str, levels))}"
+        )
     for level in levels:
         sub = runs[runs[factor] == level]
         if sub.duplicated(keys).any():
-            other = [c for c in [*CATEGORICAL, "label"] if c in runs and c not in (factor, *keys)
-                     and sub.groupby(keys)[c].nunique().gt(1).any()]  # fmt: skip
+            other = [
+                c
+                for c in [*CATEGORICAL, "label"]
+                if c in runs
+                and c not in (factor, *keys)
+                and sub.groupby(keys)[c].nunique().gt(1).any()
+            ]
             hint = f"; add {other[0]!r} to within" if other else ""
-            raise ParamError(f"runs with {factor} = {level!r} do not pair one to one on {', '.join(keys)}{hint}")  # fmt: skip
+            raise ParamError(
+                f"runs with {factor} = {level!r} do not pair one to one on {', '.join(keys)}{hint}"
+            )
     base = runs[runs[factor] == baseline]
     rows = []
     for level in levels:
@@ -263,8 +336,16 @@ def compare(
             values = values if isinstance(values, tuple) else (values,)
             for m in metrics:
                 stats_ = paired_difference(g[f"{m}@base"], g[m], confidence)
-                rows.append({**dict(zip(within, values, strict=True)), "factor": factor,
-                             "baseline": baseline, "level": level, "metric": m, **stats_})  # fmt: skip
+                rows.append(
+                    {
+                        **dict(zip(within, values, strict=True)),
+                        "factor": factor,
+                        "baseline": baseline,
+                        "level": level,
+                        "metric": m,
+                        **stats_,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -284,11 +365,17 @@ def default_comparison(results: Results) -> dict[str, Any] | None:
             within = [f for f in factors if f != factor]
             return {"factor": factor, "baseline": base, "within": within}
     if grid:
-        return {"factor": "label", "baseline": runs.sort_values("point")["label"].iloc[0], "within": []}  # fmt: skip
+        return {
+            "factor": "label",
+            "baseline": runs.sort_values("point")["label"].iloc[0],
+            "within": [],
+        }
     return None
 
 
-def summarise(runs: pd.DataFrame, by: list[str], metrics: list[str], confidence: float = 0.95) -> pd.DataFrame:  # fmt: skip
+def summarise(
+    runs: pd.DataFrame, by: list[str], metrics: list[str], confidence: float = 0.95
+) -> pd.DataFrame:
     """Mean of each metric over replications, per group, with its t interval (long form)."""
     rows = []
     groups = runs.groupby(by, sort=False, dropna=False) if by else [((), runs)]
@@ -296,13 +383,23 @@ def summarise(runs: pd.DataFrame, by: list[str], metrics: list[str], confidence:
         values = values if isinstance(values, tuple) else (values,)
         for m in metrics:
             mean, lo, hi = t_interval(g[m], confidence)
-            rows.append({**dict(zip(by, values, strict=True)), "metric": m, "n": int(g[m].notna().sum()),
-                         "mean": mean, "sd": float(g[m].std(ddof=1)) if len(g) > 1 else math.nan,
-                         "ci_low": lo, "ci_high": hi})  # fmt: skip
+            rows.append(
+                {
+                    **dict(zip(by, values, strict=True)),
+                    "metric": m,
+                    "n": int(g[m].notna().sum()),
+                    "mean": mean,
+                    "sd": float(g[m].std(ddof=1)) if len(g) > 1 else math.nan,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def bands(results: Results, metrics: list[str], by: list[str] | None = None, confidence: float = 0.95) -> pd.DataFrame:  # fmt: skip
+def bands(
+    results: Results, metrics: list[str], by: list[str] | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
     """Daily series summarised across replications: per group and day, the mean with its t
     interval (``ci_low``, ``ci_high``) and the 10th and 90th percentiles of the runs."""
     by = results.factors if by is None else by
@@ -321,7 +418,10 @@ def frontier(points: pd.DataFrame, x: str, y: str) -> pd.Series:
     """Whether each point is on the frontier where neither ``x`` nor ``y`` can rise without the
     other falling (Pareto, both maximised)."""
     xs, ys = points[x].to_numpy(float), points[y].to_numpy(float)
-    on = [not np.any((xs >= xi) & (ys >= yi) & ((xs > xi) | (ys > yi))) for xi, yi in zip(xs, ys, strict=True)]  # fmt: skip
+    on = [
+        not np.any((xs >= xi) & (ys >= yi) & ((xs > xi) | (ys > yi)))
+        for xi, yi in zip(xs, ys, strict=True)
+    ]
     return pd.Series(on, index=points.index, name="frontier")
 
 
@@ -342,13 +442,18 @@ def user_types(results: Results, day: int | None = None) -> pd.DataFrame | None:
         p["self_control"] >= p["self_control"].median(), "high self-control", "low self-control"
     )
     ids = [c for c in ["run_id", "seed", *results.factors] if c in results.runs]
-    out = p[["run_id", "user", "wellbeing", "loneliness"]].assign(user_type=pd.Series(lonely, index=p.index) + ", " + control, day=day)  # fmt: skip
+    out = p[["run_id", "user", "wellbeing", "loneliness"]].assign(
+        user_type=pd.Series(lonely, index=p.index) + ", " + control, day=day
+    )
     return out.merge(results.runs[ids], on="run_id")
 
 
 def find_scorecard(results_dir: str | Path) -> Path | None:
     """``validation.json`` in a results folder, in its ``validation/`` subfolder, or None."""
-    for candidate in (Path(results_dir) / "validation.json", Path(results_dir) / "validation" / "validation.json"):  # fmt: skip
+    for candidate in (
+        Path(results_dir) / "validation.json",
+        Path(results_dir) / "validation" / "validation.json",
+    ):
         if candidate.is_file():
             return candidate
     return None
@@ -362,7 +467,14 @@ def scorecard(path: str | Path) -> pd.DataFrame:
         record = json.loads(path.read_text())
         rows = record["scorecard"]
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ParamError(f"{path} is not a validation record (sim validate's validation.json): {e}") from None  # fmt: skip
+        raise ParamError(
+            f"{path} is not a validation record (sim validate's validation.json): {e}"
+        ) from None
     frame = pd.DataFrame(rows)
-    frame.attrs.update({k: record.get(k) for k in ("quick", "ablate", "passed", "findings", "created", "git_sha", "version")})  # fmt: skip
+    frame.attrs.update(
+        {
+            k: record.get(k)
+            for k in ("quick", "ablate", "passed", "findings", "created", "git_sha", "version")
+        }
+    )
     return frame

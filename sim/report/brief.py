@@ -39,16 +39,29 @@ FORMATS = (".html", ".htm", ".pdf", ".md")
 
 # -- figures ------------------------------------------------------------------------------------
 TIMESERIES = {
-    "engagement": ["minutes_per_user_day", "feed_minutes_per_user_day", "companion_minutes_per_user_day"],
+    "engagement": [
+        "minutes_per_user_day",
+        "feed_minutes_per_user_day",
+        "companion_minutes_per_user_day",
+    ],
     "loyalty": ["feed_user_share", "companion_user_share", "mean_attachment"],
     "wellbeing": ["wellbeing_mean", "loneliness_mean", "tie_strength_mean"],
-    "revenue": ["revenue_per_user_day", "ad_revenue_per_user_day", "subscription_revenue_per_user_day"],
-}  # fmt: skip
+    "revenue": [
+        "revenue_per_user_day",
+        "ad_revenue_per_user_day",
+        "subscription_revenue_per_user_day",
+    ],
+}
 BRIEF_TIMESERIES = ["minutes_per_user_day", "wellbeing_mean", "revenue_per_user_day"]
 
 
-def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.DataFrame | None,
-            card: pd.DataFrame | None, brief: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+def figures(
+    results: an.Results,
+    spec: dict[str, Any] | None,
+    comparison: pd.DataFrame | None,
+    card: pd.DataFrame | None,
+    brief: bool = True,
+) -> list[dict[str, Any]]:
     """The figures that fit the results' shape, each ``{"name", "figure", "caption"}``.
 
     Brief: the fewest that support the findings; otherwise (``sim plot``) every kind that
@@ -65,18 +78,40 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
     n_seeds = runs["seed"].nunique()
     if comparison is not None and not comparison.empty:
         what = an.level_name(spec["factor"], spec["baseline"])
-        out.append({"name": "comparison", "figure": plots.comparison_figure(comparison, f"What each option changes, against {what}"),
-                    "caption": f"Paired differences from {what} in the key metric of each family: mean over {n_seeds} paired seeds "
-                               "(dots) with 95% confidence intervals (whiskers). Hollow grey: the interval includes zero, no clear effect."})  # fmt: skip
+        out.append(
+            {
+                "name": "comparison",
+                "figure": plots.comparison_figure(
+                    comparison, f"What each option changes, against {what}"
+                ),
+                "caption": f"Paired differences from {what} in the key metric of each family: mean over {n_seeds} paired seeds "
+                "(dots) with 95% confidence intervals (whiskers). Hollow grey: the interval includes zero, no clear effect.",
+            }
+        )
     by = [*categorical, *grid] if "sample" not in runs else [*categorical, "sample"]
     key_metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
     if by and runs.groupby(by).ngroups > 1:
-        pts = an.summarise(runs, by, ["revenue_per_user_day", "wellbeing_mean"]).pivot_table(index=by, columns="metric", values="mean")  # fmt: skip
+        pts = an.summarise(runs, by, ["revenue_per_user_day", "wellbeing_mean"]).pivot_table(
+            index=by, columns="metric", values="mean"
+        )
         front = pts[an.frontier(pts, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
-        names = "; ".join(" · ".join(an.level_name(c, v) for c, v in zip(by, i if isinstance(i, tuple) else (i,), strict=True)) for i in front.index[:4])  # fmt: skip
-        out.append({"name": "tradeoff", "figure": plots.tradeoff_figure(runs, by, title="Wellbeing against revenue across the design"),
-                    "caption": f"Each design point's mean wellbeing against provider revenue. The dashed frontier joins the {len(front)} "
-                               f"point{'s' * (len(front) != 1)} that no other point beats on both ({names}{'; ...' if len(front) > 4 else ''})."})  # fmt: skip
+        names = "; ".join(
+            " · ".join(
+                an.level_name(c, v)
+                for c, v in zip(by, i if isinstance(i, tuple) else (i,), strict=True)
+            )
+            for i in front.index[:4]
+        )
+        out.append(
+            {
+                "name": "tradeoff",
+                "figure": plots.tradeoff_figure(
+                    runs, by, title="Wellbeing against revenue across the design"
+                ),
+                "caption": f"Each design point's mean wellbeing against provider revenue. The dashed frontier joins the {len(front)} "
+                f"point{'s' * (len(front) != 1)} that no other point beats on both ({names}{'; ...' if len(front) > 4 else ''}).",
+            }
+        )
     if results.timeseries is not None:
         facet = next((c for c in categorical if c not in colour), None)
         lines = [*colour, *([facet] if facet else [])]
@@ -86,16 +121,37 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
             metrics = [m for m in metrics if m in results.timeseries]
             b = an.bands(results, metrics, by=lines)
             title = f"Day by day{f' ({suffix[1:]})' if suffix else ''}"
-            out.append({"name": f"timeseries{suffix}", "figure": plots.timeseries_figure(b, colour_by=colour, facet_by=facet, title=title, row_height=1.3 if brief else 1.8),
-                        "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands."})  # fmt: skip
+            out.append(
+                {
+                    "name": f"timeseries{suffix}",
+                    "figure": plots.timeseries_figure(
+                        b,
+                        colour_by=colour,
+                        facet_by=facet,
+                        title=title,
+                        row_height=1.3 if brief else 1.8,
+                    ),
+                    "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands.",
+                }
+            )
     if len(grid) == 1 and "sample" not in runs and runs[grid[0]].nunique() >= 3:
         by = colour[0] if colour and colour[0] in categorical else None
-        out.append({"name": "response", "figure": plots.response_figure(runs, grid[0], key_metrics, colour_by=by),
-                    "caption": f"Means over {n_seeds} replications at each value of {grid[0]}, with 95% confidence bands."})  # fmt: skip
+        out.append(
+            {
+                "name": "response",
+                "figure": plots.response_figure(runs, grid[0], key_metrics, colour_by=by),
+                "caption": f"Means over {n_seeds} replications at each value of {grid[0]}, with 95% confidence bands.",
+            }
+        )
     if len(grid) >= 2 and "sample" not in runs:
         pooled = f", pooled over {' and '.join(categorical)}" if categorical else ""
-        out.append({"name": "heatmap", "figure": plots.heatmap_figure(runs, grid[0], grid[1], key_metrics),
-                    "caption": f"Means over replications on the grid of {grid[0]} and {grid[1]}{pooled}."})  # fmt: skip
+        out.append(
+            {
+                "name": "heatmap",
+                "figure": plots.heatmap_figure(runs, grid[0], grid[1], key_metrics),
+                "caption": f"Means over replications on the grid of {grid[0]} and {grid[1]}{pooled}.",
+            }
+        )
     if (results.definition.get("sample") or {}).get("method") in ("sobol", "morris"):
         group = "policy" if "policy" in factors else None
         for metric in (
@@ -105,31 +161,52 @@ def figures(results: an.Results, spec: dict[str, Any] | None, comparison: pd.Dat
                 si = an.sensitivity(results, metric, group=group)
             except ParamError:
                 continue  # e.g. retention undefined in runs shorter than 90 days
-            out.append({"name": f"sensitivity_{metric}", "figure": plots.sensitivity_figure(si),
-                        "caption": f"Sensitivity of {an.label(metric)} to the sampled parameters, with 95% bootstrap intervals."})  # fmt: skip
+            out.append(
+                {
+                    "name": f"sensitivity_{metric}",
+                    "figure": plots.sensitivity_figure(si),
+                    "caption": f"Sensitivity of {an.label(metric)} to the sampled parameters, with 95% bootstrap intervals.",
+                }
+            )
     users = None if brief else an.user_types(results)
     if users is not None:
-        out.append({"name": "distributions", "figure": plots.distribution_figure(users, colour[0] if colour and colour[0] in categorical else None),
-                    "caption": "Wellbeing and loneliness of the panel's users on its last day, by user type."})  # fmt: skip
+        out.append(
+            {
+                "name": "distributions",
+                "figure": plots.distribution_figure(
+                    users, colour[0] if colour and colour[0] in categorical else None
+                ),
+                "caption": "Wellbeing and loneliness of the panel's users on its last day, by user type.",
+            }
+        )
     if card is not None:
         records = card.astype(object).where(card.notna(), None).to_dict("records")
         with plots.style():
             fig = plots.scorecard_figure(records, title=_card_title(card))
         fig.set_size_inches(9, 0.155 * len(card) + 1.35)
         fig.tight_layout()
-        out.append({"name": "scorecard", "figure": fig,
-                    "caption": "Each published finding's band (grey, on its own scale) and the model's estimate with its 95% CI."})  # fmt: skip
+        out.append(
+            {
+                "name": "scorecard",
+                "figure": fig,
+                "caption": "Each published finding's band (grey, on its own scale) and the model's estimate with its 95% CI.",
+            }
+        )
     return out
 
 
 def _card_title(card: pd.DataFrame) -> str:
     kind = "quick run: small populations" if card.attrs.get("quick") else "full run"
-    return f"The model against published evidence\n{kind}: {card.attrs.get('passed')} of {card.attrs.get('findings')} findings within band"  # fmt: skip
+    return f"The model against published evidence\n{kind}: {card.attrs.get('passed')} of {card.attrs.get('findings')} findings within band"
 
 
 # -- the briefing -------------------------------------------------------------------------------
-def context(results_dir: str | Path, validation: str | Path | None = None, title: str | None = None,
-            now: datetime | None = None) -> dict[str, Any]:  # fmt: skip
+def context(
+    results_dir: str | Path,
+    validation: str | Path | None = None,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Everything a briefing shows, computed from the results folder (and the scorecard).
 
     Args:
@@ -143,7 +220,11 @@ def context(results_dir: str | Path, validation: str | Path | None = None, title
         raise ParamError(f"{results.path}: no run succeeded, so there is nothing to brief")
     now = now or datetime.now(UTC)
     spec = an.default_comparison(results)
-    comparison = an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"]) if spec else None  # fmt: skip
+    comparison = (
+        an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"])
+        if spec
+        else None
+    )
     card_path = Path(validation) if validation else an.find_scorecard(results.path)
     card = an.scorecard(card_path) if card_path else None
     found = key_findings(comparison, spec["within"]) if comparison is not None else []
@@ -156,17 +237,22 @@ def context(results_dir: str | Path, validation: str | Path | None = None, title
     m = results.manifest
     exp = m.get("experiment", {})
     return {
-        "title": title or f"{exp.get('name', results.name).replace('_', ' ').capitalize()}: what the simulations show",
+        "title": title
+        or f"{exp.get('name', results.name).replace('_', ' ').capitalize()}: what the simulations show",
         "date": now.strftime("%d %B %Y"),
-        "experiment": exp, "description": exp.get("description", ""),
-        "findings": found[:MAX_FINDINGS], "ranked": ranked,
+        "experiment": exp,
+        "description": exp.get("description", ""),
+        "findings": found[:MAX_FINDINGS],
+        "ranked": ranked,
         "figures": figs,
-        "table": options_table(results, comparison, spec) if comparison is not None and not comparison.empty else None,
+        "table": options_table(results, comparison, spec)
+        if comparison is not None and not comparison.empty
+        else None,
         "methods": methods(results, spec),
         "validation": validation_summary(card, card_path) if card is not None else None,
         "caveats": caveats(results, comparison, card),
         "provenance": provenance_rows(results, card_path, card, now),
-    }  # fmt: skip
+    }
 
 
 def methods(results: an.Results, spec: dict[str, Any] | None) -> dict[str, Any]:
@@ -177,25 +263,49 @@ def methods(results: an.Results, spec: dict[str, Any] | None) -> dict[str, Any]:
     days = sorted(runs["days"].unique()) if "days" in runs else []
     users = sorted(runs["users"].unique()) if "users" in runs else []
     return {
-        "runs": len(runs), "failed": len(results.failed), "points": runs["point"].nunique(),
+        "runs": len(runs),
+        "failed": len(results.failed),
+        "points": runs["point"].nunique(),
         "seeds": sorted(int(s) for s in runs["seed"].unique()),
-        "users": ", ".join(f"{u:,}" for u in users), "days": ", ".join(f"{x:,}" for x in days),
+        "users": ", ".join(f"{u:,}" for u in users),
+        "days": ", ".join(f"{x:,}" for x in days),
         "window": min(window, min(days)) if days else window,
-        "factors": [an.level_name(f, "").split(" =")[0] if f not in an.CATEGORICAL else f for f in results.factors],
-        "sampled": results.sampled, "sample": d.get("sample"),
-        "comparison": spec and {"factor": spec["factor"], "baseline": an.level_name(spec["factor"], spec["baseline"]),
-                                "within": spec["within"]},
-    }  # fmt: skip
+        "factors": [
+            an.level_name(f, "").split(" =")[0] if f not in an.CATEGORICAL else f
+            for f in results.factors
+        ],
+        "sampled": results.sampled,
+        "sample": d.get("sample"),
+        "comparison": spec
+        and {
+            "factor": spec["factor"],
+            "baseline": an.level_name(spec["factor"], spec["baseline"]),
+            "within": spec["within"],
+        },
+    }
 
 
 def validation_summary(card: pd.DataFrame, path: Path) -> dict[str, Any]:
     """Counts of findings within band per study, and the misses by name."""
-    by_study = [{"study": study, "citation": short_citation(g["citation"].iloc[0]) or study, "passed": int((g["status"] == "pass").sum()),
-                 "findings": len(g), "misses": [f for f, s in zip(g["finding"], g["status"], strict=True) if s != "pass"]}
-                for study, g in card.groupby("study", sort=False)]  # fmt: skip
-    return {"passed": int((card["status"] == "pass").sum()), "findings": len(card),
-            "not_modelled": int((card["status"] == "not modelled").sum()), "studies": by_study,
-            "quick": bool(card.attrs.get("quick")), "created": card.attrs.get("created"), "path": str(path)}  # fmt: skip
+    by_study = [
+        {
+            "study": study,
+            "citation": short_citation(g["citation"].iloc[0]) or study,
+            "passed": int((g["status"] == "pass").sum()),
+            "findings": len(g),
+            "misses": [f for f, s in zip(g["finding"], g["status"], strict=True) if s != "pass"],
+        }
+        for study, g in card.groupby("study", sort=False)
+    ]
+    return {
+        "passed": int((card["status"] == "pass").sum()),
+        "findings": len(card),
+        "not_modelled": int((card["status"] == "not modelled").sum()),
+        "studies": by_study,
+        "quick": bool(card.attrs.get("quick")),
+        "created": card.attrs.get("created"),
+        "path": str(path),
+    }
 
 
 def short_citation(citation: str) -> str:
@@ -238,20 +348,47 @@ def caveats(
         out.append(
             "The validation scorecard comes from a quick run (small populations, two replications); a full 'sim validate' run gives tighter estimates."
         )
-    return out  # fmt: skip
+    return out
 
 
-def provenance_rows(results: an.Results, card_path: Path | None, card: pd.DataFrame | None, now: datetime) -> list[tuple[str, str]]:  # fmt: skip
+def provenance_rows(
+    results: an.Results, card_path: Path | None, card: pd.DataFrame | None, now: datetime
+) -> list[tuple[str, str]]:
     m, exp = results.manifest, results.manifest.get("experiment", {})
     sha = m.get("git_sha") or "unknown"
     seeds = m.get("seeds") or sorted(results.runs["seed"].unique().tolist())
-    seed_text = f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 1 else ", ".join(map(str, seeds))  # fmt: skip
-    overrides = " ".join([*(f"--set {s}" for s in exp.get("set") or []), *([f"--replications {exp['replications']}"] if exp.get("replications") else [])])  # fmt: skip
-    rows = [("experiment", f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); overrides: {overrides or 'none'}"),
-            ("runs and seeds", f"{len(results.runs)} succeeded, {len(results.failed)} failed; seeds {seed_text}"),
-            ("model", f"version {m.get('version', 'unknown')}, git {sha[:12]}{' (uncommitted changes)' if m.get('git_dirty') else ''}; results in {results.path} (created {m.get('created', 'unknown')})")]  # fmt: skip
+    seed_text = (
+        f"{seeds[0]}-{seeds[-1]}"
+        if seeds == list(range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 1
+        else ", ".join(map(str, seeds))
+    )
+    overrides = " ".join(
+        [
+            *(f"--set {s}" for s in exp.get("set") or []),
+            *([f"--replications {exp['replications']}"] if exp.get("replications") else []),
+        ]
+    )
+    rows = [
+        (
+            "experiment",
+            f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); overrides: {overrides or 'none'}",
+        ),
+        (
+            "runs and seeds",
+            f"{len(results.runs)} succeeded, {len(results.failed)} failed; seeds {seed_text}",
+        ),
+        (
+            "model",
+            f"version {m.get('version', 'unknown')}, git {sha[:12]}{' (uncommitted changes)' if m.get('git_dirty') else ''}; results in {results.path} (created {m.get('created', 'unknown')})",
+        ),
+    ]
     if card is not None:
-        rows.append(("validation", f"{card_path} ({'quick' if card.attrs.get('quick') else 'full'} run, created {card.attrs.get('created')}, git {str(card.attrs.get('git_sha'))[:12]})"))  # fmt: skip
+        rows.append(
+            (
+                "validation",
+                f"{card_path} ({'quick' if card.attrs.get('quick') else 'full'} run, created {card.attrs.get('created')}, git {str(card.attrs.get('git_sha'))[:12]})",
+            )
+        )
     git = provenance.git_state()
     rows.append(
         (
@@ -282,8 +419,14 @@ def render_html(ctx: dict[str, Any]) -> str:
     """The briefing as one HTML page, figures inlined as SVG data URIs."""
     env = _env()
     css = env.loader.get_source(env, "brief.css")[0]
-    figs = [{**f, "src": "data:image/svg+xml;base64," + base64.b64encode(plots.svg(f["figure"]).encode()).decode()}
-            for f in ctx["figures"]]  # fmt: skip
+    figs = [
+        {
+            **f,
+            "src": "data:image/svg+xml;base64,"
+            + base64.b64encode(plots.svg(f["figure"]).encode()).decode(),
+        }
+        for f in ctx["figures"]
+    ]
     return env.get_template("brief.html.j2").render(**{**ctx, "figures": figs}, css=css)
 
 
@@ -313,8 +456,13 @@ def markdown_escape(text: Any) -> str:
     return out
 
 
-def write(results_dir: str | Path, out: str | Path, validation: str | Path | None = None,
-          title: str | None = None, now: datetime | None = None) -> Path:  # fmt: skip
+def write(
+    results_dir: str | Path,
+    out: str | Path,
+    validation: str | Path | None = None,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> Path:
     """Write the briefing to ``out``: .html, .pdf or .md by its extension (atomically)."""
     out = Path(out)
     ext = out.suffix.lower()

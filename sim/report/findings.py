@@ -107,11 +107,16 @@ def sentence(row: pd.Series, within: list[str]) -> str:
     seeds = f"{int(row['n'])} paired seed{'s' * (row['n'] != 1)}"
     level, base = arm(factor, row["level"]), arm(factor, row["baseline"])
     if not row["clear"]:
-        ci = (f"95% CI {_bare(m, row['ci_low'], d)} to {_bare(m, row['ci_high'], d)}, which includes zero"
-              if np.isfinite(row["ci_low"]) else "no interval: a single seed")  # fmt: skip
-        text = (f"{subject(factor, row['level'])} has no clear effect on {an.label(m)} relative to "
-                f"{subject(factor, row['baseline'])}: the difference is "
-                f"{amount(m, row['difference'], d, signed=True)} ({ci}; {seeds})")  # fmt: skip
+        ci = (
+            f"95% CI {_bare(m, row['ci_low'], d)} to {_bare(m, row['ci_high'], d)}, which includes zero"
+            if np.isfinite(row["ci_low"])
+            else "no interval: a single seed"
+        )
+        text = (
+            f"{subject(factor, row['level'])} has no clear effect on {an.label(m)} relative to "
+            f"{subject(factor, row['baseline'])}: the difference is "
+            f"{amount(m, row['difference'], d, signed=True)} ({ci}; {seeds})"
+        )
         return f"{lead}{text}." if lead else f"{text[0].upper()}{text[1:]}."
     direction = "higher" if row["difference"] > 0 else "lower"
     rel = ""
@@ -119,12 +124,16 @@ def sentence(row: pd.Series, within: list[str]) -> str:
         pct = abs(row["relative"]) * 100
         rel = f" ({pct:.0f}%)" if pct >= 10 else f" ({pct:.1f}%)" if pct >= 1 else f" ({pct:.2g}%)"
     lo, hi = sorted([abs(row["ci_low"]), abs(row["ci_high"])])
-    text = (f"{an.label(m)} is {amount(m, abs(row['difference']), d)}{rel} {direction} {level} than {base} "
-            f"(95% CI {_bare(m, lo, d)} to {_bare(m, hi, d)} {direction}; {seeds})")  # fmt: skip
+    text = (
+        f"{an.label(m)} is {amount(m, abs(row['difference']), d)}{rel} {direction} {level} than {base} "
+        f"(95% CI {_bare(m, lo, d)} to {_bare(m, hi, d)} {direction}; {seeds})"
+    )
     return f"{lead}{text}." if lead else f"{text[0].upper()}{text[1:]}."
 
 
-def key_findings(comparison: pd.DataFrame, within: list[str], limit: int = MAX_FINDINGS) -> list[dict[str, Any]]:  # fmt: skip
+def key_findings(
+    comparison: pd.DataFrame, within: list[str], limit: int = MAX_FINDINGS
+) -> list[dict[str, Any]]:
     """Three to five findings: the strongest comparison of each metric family, then the next
     strongest overall, ranked by standardised size (|difference| / sd of differences); clear
     effects before those whose interval includes zero."""
@@ -145,8 +154,15 @@ def key_findings(comparison: pd.DataFrame, within: list[str], limit: int = MAX_F
         if idx not in chosen:
             chosen.append(idx)
     picked = c.loc[chosen].sort_values(["clear", "size"], ascending=[False, False]).head(limit)
-    return [{"text": sentence(r, within), "clear": bool(r["clear"]), "metric": r["metric"],
-             "effect_size": float(r["effect_size"])} for _, r in picked.iterrows()]  # fmt: skip
+    return [
+        {
+            "text": sentence(r, within),
+            "clear": bool(r["clear"]),
+            "metric": r["metric"],
+            "effect_size": float(r["effect_size"]),
+        }
+        for _, r in picked.iterrows()
+    ]
 
 
 def level_findings(results: an.Results) -> list[dict[str, Any]]:
@@ -161,8 +177,19 @@ def level_findings(results: an.Results) -> list[dict[str, Any]]:
         d = _decimals(metric, (hi - lo) / 2 if np.isfinite(lo) else math.nan, mean)
         share = an.is_share(metric)
         value = f"{mean * 100:.{d}f}%" if share else amount(metric, mean, d)
-        ci = f" (95% CI {_bare(metric, lo, d)} to {_bare(metric, hi, d)}{'%' if share else ''}; {results.runs[metric].notna().sum()} runs)" if np.isfinite(lo) else f" ({len(results.runs)} run, no interval)"  # fmt: skip
-        out.append({"text": f"Averaged over the runs, {an.label(metric)} is {value}{ci}.", "clear": True, "metric": metric, "effect_size": math.nan})  # fmt: skip
+        ci = (
+            f" (95% CI {_bare(metric, lo, d)} to {_bare(metric, hi, d)}{'%' if share else ''}; {results.runs[metric].notna().sum()} runs)"
+            if np.isfinite(lo)
+            else f" ({len(results.runs)} run, no interval)"
+        )
+        out.append(
+            {
+                "text": f"Averaged over the runs, {an.label(metric)} is {value}{ci}.",
+                "clear": True,
+                "metric": metric,
+                "effect_size": math.nan,
+            }
+        )
     return out
 
 
@@ -182,10 +209,18 @@ def sensitivity_findings(results: an.Results) -> list[dict[str, Any]]:
             continue  # the outcome did not vary over the sample
         top = rows.groupby("parameter")["value"].mean().idxmax()
         what = "total-order Sobol index" if kind == "ST" else "Morris mu*"
-        parts = [f"{r['value']:.2g}{f' under {an.level_name(group, r.group)}' if group else ''} (95% CI {r['ci_low']:.2g} to {r['ci_high']:.2g})"
-                 for _, r in rows[rows["parameter"] == top].iterrows()]  # fmt: skip
-        out.append({"text": f"Of the sampled parameters, {an.label(metric)} depends most on {top}: {what} {'; '.join(parts)}.",
-                    "clear": True, "metric": metric, "effect_size": math.nan})  # fmt: skip
+        parts = [
+            f"{r['value']:.2g}{f' under {an.level_name(group, r.group)}' if group else ''} (95% CI {r['ci_low']:.2g} to {r['ci_high']:.2g})"
+            for _, r in rows[rows["parameter"] == top].iterrows()
+        ]
+        out.append(
+            {
+                "text": f"Of the sampled parameters, {an.label(metric)} depends most on {top}: {what} {'; '.join(parts)}.",
+                "clear": True,
+                "metric": metric,
+                "effect_size": math.nan,
+            }
+        )
     return out
 
 
@@ -201,15 +236,32 @@ def options_table(
     strata = comparison.drop_duplicates(within)[within] if within else pd.DataFrame([{}])
     runs = results.runs
     for _, s in strata.iterrows():
-        mask = np.logical_and.reduce([runs[c] == s[c] for c in within]) if within else np.full(len(runs), True)  # fmt: skip
+        mask = (
+            np.logical_and.reduce([runs[c] == s[c] for c in within])
+            if within
+            else np.full(len(runs), True)
+        )
         where = _where(s, within)
         base_runs = runs[mask & (runs[factor] == base)]
         cells = []
         for m in metrics:
             mean, lo, hi = an.t_interval(base_runs[m])
             d = _decimals(m, (hi - lo) / 2 if np.isfinite(lo) else math.nan, mean)
-            cells.append({"value": _level(m, mean, d), "ci": f"{_level(m, lo, d)} to {_level(m, hi, d)}" if np.isfinite(lo) else "", "clear": None})  # fmt: skip
-        rows.append({"where": where, "option": f"{an.level_name(factor, base)} (baseline)", "cells": cells, "baseline": True})  # fmt: skip
+            cells.append(
+                {
+                    "value": _level(m, mean, d),
+                    "ci": f"{_level(m, lo, d)} to {_level(m, hi, d)}" if np.isfinite(lo) else "",
+                    "clear": None,
+                }
+            )
+        rows.append(
+            {
+                "where": where,
+                "option": f"{an.level_name(factor, base)} (baseline)",
+                "cells": cells,
+                "baseline": True,
+            }
+        )
         sub = comparison
         for c in within:
             sub = sub[sub[c] == s[c]]
@@ -225,11 +277,30 @@ def options_table(
                     if np.isfinite(r["ci_low"])
                     else ""
                 )
-                cells.append({"value": f"{'+' if r['difference'] > 0 else ''}{_bare(m, r['difference'], d)}", "ci": ci,
-                              "clear": bool(r["clear"]) if r["n"] > 0 else None})  # fmt: skip
-            rows.append({"where": where, "option": an.level_name(factor, level), "cells": cells, "baseline": False})  # fmt: skip
-    heads = [{"family": f.capitalize(), "label": an.label(m), "unit": "percentage points" if an.is_share(m) else an.unit(m)}
-             for f, m in an.KEY_METRICS.items() if m in metrics]  # fmt: skip
+                cells.append(
+                    {
+                        "value": f"{'+' if r['difference'] > 0 else ''}{_bare(m, r['difference'], d)}",
+                        "ci": ci,
+                        "clear": bool(r["clear"]) if r["n"] > 0 else None,
+                    }
+                )
+            rows.append(
+                {
+                    "where": where,
+                    "option": an.level_name(factor, level),
+                    "cells": cells,
+                    "baseline": False,
+                }
+            )
+    heads = [
+        {
+            "family": f.capitalize(),
+            "label": an.label(m),
+            "unit": "percentage points" if an.is_share(m) else an.unit(m),
+        }
+        for f, m in an.KEY_METRICS.items()
+        if m in metrics
+    ]
     return {"heads": heads, "rows": rows, "factor": factor, "baseline": an.level_name(factor, base)}
 
 

@@ -13,11 +13,19 @@ from sim.model.metrics import DAILY, LOYALTY
 
 # the four metric families of MODEL.md "What is measured"; the first metric of each is its key
 FAMILIES: dict[str, list[str]] = {
-    "engagement": ["minutes_per_user_day", "feed_minutes_per_user_day", "companion_minutes_per_user_day"],
+    "engagement": [
+        "minutes_per_user_day",
+        "feed_minutes_per_user_day",
+        "companion_minutes_per_user_day",
+    ],
     "loyalty": ["retention_90d", "monthly_churn", "mean_attachment"],
     "wellbeing": ["wellbeing_mean", "loneliness_mean", "tie_strength_mean"],
-    "revenue": ["revenue_per_user_day", "ad_revenue_per_user_day", "subscription_revenue_per_user_day"],
-}  # fmt: skip
+    "revenue": [
+        "revenue_per_user_day",
+        "ad_revenue_per_user_day",
+        "subscription_revenue_per_user_day",
+    ],
+}
 KEY_METRICS = {family: names[0] for family, names in FAMILIES.items()}
 CATEGORICAL = ("scenario", "policy", "case")
 # short label and unit of the metrics figures and sentences name most often
@@ -41,11 +49,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "subscription_revenue_per_user_day": ("subscription revenue", "$ per user-day"),
     "provider_profit_per_user_day": ("provider profit", "$ per user-day"),
 }
-POLICY_NAMES = {"attention": "attention-maximizing", "intimacy": "intimacy-maximizing",
-                "wellbeing": "wellbeing-aligned",
-                "attention/intimacy": "default objectives (feeds attention, companions intimacy)"}  # fmt: skip
-SCENARIO_NAMES = {"mixed": "mixed market", "attention_economy": "feeds-only market",
-                  "intimacy_economy": "companions-only market"}  # fmt: skip
+POLICY_NAMES = {
+    "attention": "attention-maximizing",
+    "intimacy": "intimacy-maximizing",
+    "wellbeing": "wellbeing-aligned",
+    "attention/intimacy": "default objectives (feeds attention, companions intimacy)",
+}
+SCENARIO_NAMES = {
+    "mixed": "mixed market",
+    "attention_economy": "feeds-only market",
+    "intimacy_economy": "companions-only market",
+}
 
 
 def label(metric: str) -> str:
@@ -72,7 +86,11 @@ def unit(metric: str) -> str:
 def is_share(metric: str) -> bool:
     """Whether a metric is a share, shown in percentage points in sentences."""
     return unit(metric) in ("share of spells", "0-1") and metric not in (
-        "mean_attachment", "loneliness_mean", "tie_strength_mean", "wellbeing_gini")  # fmt: skip
+        "mean_attachment",
+        "loneliness_mean",
+        "tie_strength_mean",
+        "wellbeing_gini",
+    )
 
 
 def level_name(factor: str, value: Any) -> str:

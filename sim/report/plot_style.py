@@ -17,19 +17,41 @@ from matplotlib.figure import Figure
 
 from sim.report import analysis as an
 
-LEVEL_COLOURS = {"attention": "#c8372d", "intimacy": "#7b4fb0", "wellbeing": "#2a9d55",
-                 "attention/intimacy": "#d9822b"}  # fmt: skip
+LEVEL_COLOURS = {
+    "attention": "#c8372d",
+    "intimacy": "#7b4fb0",
+    "wellbeing": "#2a9d55",
+    "attention/intimacy": "#d9822b",
+}
 PALETTE = ["#1f5c99", "#d9822b", "#3a9ea5", "#b5466e", "#7a8b2e", "#6b5b95", "#8c6d31", "#4d4d4d"]
 NO_EFFECT = "#9a9a9a"
 STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.titleweight": "bold",
-    "axes.titlelocation": "left", "axes.labelsize": 8.5, "axes.labelcolor": "#333333",
-    "axes.edgecolor": "#888888", "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "grid.color": "#e8e8e8", "grid.linewidth": 0.6, "axes.axisbelow": True,
-    "xtick.color": "#555555", "ytick.color": "#555555", "xtick.labelsize": 7.5, "ytick.labelsize": 7.5,
-    "legend.frameon": False, "legend.fontsize": 7.5, "figure.titlesize": 11, "figure.titleweight": "bold",
-    "lines.linewidth": 1.6, "svg.fonttype": "none", "figure.dpi": 100,
-}  # fmt: skip
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8.5,
+    "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#888888",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e8e8e8",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "xtick.color": "#555555",
+    "ytick.color": "#555555",
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "legend.frameon": False,
+    "legend.fontsize": 7.5,
+    "figure.titlesize": 11,
+    "figure.titleweight": "bold",
+    "lines.linewidth": 1.6,
+    "svg.fonttype": "none",
+    "figure.dpi": 100,
+}
 
 
 @contextmanager

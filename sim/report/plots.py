@@ -42,8 +42,13 @@ COLOURS = {"pass": "#2a9d55", "miss": "#c8372d", "not modelled": "#9a9a9a"}
 
 
 # -- time series --------------------------------------------------------------------------------
-def timeseries_figure(bands: pd.DataFrame, colour_by: list[str] | None = None, facet_by: str | None = None,
-                      title: str = "Daily series by scenario", row_height: float = 1.8) -> Figure:  # fmt: skip
+def timeseries_figure(
+    bands: pd.DataFrame,
+    colour_by: list[str] | None = None,
+    facet_by: str | None = None,
+    title: str = "Daily series by scenario",
+    row_height: float = 1.8,
+) -> Figure:
     """Lines of the mean across replications with their 95% confidence band, one panel per
     metric (rows) and ``facet_by`` level (columns), one colour per ``colour_by`` combination.
 
@@ -88,8 +93,12 @@ def timeseries_figure(bands: pd.DataFrame, colour_by: list[str] | None = None, f
                     ax.set_xlabel("day of the run")
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
-        fig.suptitle(f"{title}\nmean of replications, shaded: 95% confidence interval", x=0.01, ha="left",
-                     fontsize=10.5)  # fmt: skip
+        fig.suptitle(
+            f"{title}\nmean of replications, shaded: 95% confidence interval",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 
@@ -138,8 +147,15 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
                     color=colour if clear else NO_EFFECT,
                     lw=1.8,
                 )
-                ax.plot([h["difference"]], [yy], "o", ms=5.5, mfc=colour if clear else "white",
-                        mec=colour if clear else NO_EFFECT, mew=1.4)  # fmt: skip
+                ax.plot(
+                    [h["difference"]],
+                    [yy],
+                    "o",
+                    ms=5.5,
+                    mfc=colour if clear else "white",
+                    mec=colour if clear else NO_EFFECT,
+                    mew=1.4,
+                )
             ax.axvline(0, color="#444444", lw=0.8)
             ax.set_title(
                 f"{family.get(metric, 'other').capitalize()}\n{an.label(metric)}", fontsize=8.5
@@ -149,14 +165,23 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
             ax.set_yticklabels(list(reversed(names)))
             ax.grid(axis="y", visible=False)
         heading = title or f"Paired differences from {level_text(factor, base)}"
-        fig.suptitle(f"{heading}\nmean over paired seeds with 95% CI; hollow grey: no clear effect (CI includes 0)",
-                     x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+        fig.suptitle(
+            f"{heading}\nmean over paired seeds with 95% CI; hollow grey: no clear effect (CI includes 0)",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 
 # -- trade-off ----------------------------------------------------------------------------------
-def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_user_day", y: str = "wellbeing_mean",
-                    title: str = "Wellbeing against revenue") -> Figure:  # fmt: skip
+def tradeoff_figure(
+    runs: pd.DataFrame,
+    by: list[str],
+    x: str = "revenue_per_user_day",
+    y: str = "wellbeing_mean",
+    title: str = "Wellbeing against revenue",
+) -> Figure:
     """Each design point's mean ``y`` against mean ``x`` (95% CIs as whiskers); the frontier
     where neither can rise without the other falling is drawn as a line.
 
@@ -187,17 +212,42 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
         fig = Figure(figsize=(7.0, 3.4), layout="constrained")
         ax = fig.subplots()
         front = pts[pts["frontier"]].sort_values(f"mean:{x}")
-        ax.plot(front[f"mean:{x}"], front[f"mean:{y}"], color="#333333", lw=1, ls="--", zorder=1,
-                label="frontier (no point is better on both)")  # fmt: skip
+        ax.plot(
+            front[f"mean:{x}"],
+            front[f"mean:{y}"],
+            color="#333333",
+            lw=1,
+            ls="--",
+            zorder=1,
+            label="frontier (no point is better on both)",
+        )
         pts["_colour"] = pts[colour_col].map(palette) if colour_col else PALETTE[0]
         pts["_marker"] = pts[marker_col].map(markers) if marker_col else "o"
         small = len(pts) > 60  # a sampled design: many points, smaller markers
         for (c, m, on), g in pts.groupby(["_colour", "_marker", "frontier"], sort=False):
-            err = {a: np.nan_to_num(np.vstack([g[f"mean:{a}"] - g[f"ci_low:{a}"], g[f"ci_high:{a}"] - g[f"mean:{a}"]]))
-                   for a in (x, y)}  # fmt: skip
-            ax.errorbar(g[f"mean:{x}"], g[f"mean:{y}"], xerr=err[x], yerr=err[y], fmt=m, color=c,
-                        ms=4 if small else 7, mfc=c if on else "white", mew=1.2 if small else 1.5,
-                        elinewidth=0.9, capsize=0, zorder=2, ls="none")  # fmt: skip
+            err = {
+                a: np.nan_to_num(
+                    np.vstack(
+                        [g[f"mean:{a}"] - g[f"ci_low:{a}"], g[f"ci_high:{a}"] - g[f"mean:{a}"]]
+                    )
+                )
+                for a in (x, y)
+            }
+            ax.errorbar(
+                g[f"mean:{x}"],
+                g[f"mean:{y}"],
+                xerr=err[x],
+                yerr=err[y],
+                fmt=m,
+                color=c,
+                ms=4 if small else 7,
+                mfc=c if on else "white",
+                mew=1.2 if small else 1.5,
+                elinewidth=0.9,
+                capsize=0,
+                zorder=2,
+                ls="none",
+            )
         for level, c in palette.items():
             ax.plot([], [], "o", color=c, label=level_text(colour_col, level))
         for level, m in markers.items():
@@ -212,8 +262,13 @@ def tradeoff_figure(runs: pd.DataFrame, by: list[str], x: str = "revenue_per_use
 
 
 # -- one varied number ---------------------------------------------------------------------------
-def response_figure(runs: pd.DataFrame, x: str, metrics: list[str], colour_by: str | None = None,
-                    title: str | None = None) -> Figure:  # fmt: skip
+def response_figure(
+    runs: pd.DataFrame,
+    x: str,
+    metrics: list[str],
+    colour_by: str | None = None,
+    title: str | None = None,
+) -> Figure:
     """Each metric against one varied parameter: mean over replications with its 95% CI, a line
     per level of ``colour_by`` (e.g. the policy), one panel per metric.
 
@@ -234,19 +289,32 @@ def response_figure(runs: pd.DataFrame, x: str, metrics: list[str], colour_by: s
             for level, c in palette.items():
                 line = (m[m[colour_by] == level] if colour_by else m).sort_values(x)
                 ax.fill_between(line[x], line["ci_low"], line["ci_high"], color=c, alpha=0.18, lw=0)
-                ax.plot(line[x], line["mean"], "o-", color=c, ms=3.5, lw=1.3,
-                        label=level_text(colour_by, level) if colour_by else None)  # fmt: skip
+                ax.plot(
+                    line[x],
+                    line["mean"],
+                    "o-",
+                    color=c,
+                    ms=3.5,
+                    lw=1.3,
+                    label=level_text(colour_by, level) if colour_by else None,
+                )
             ax.set_xticks(sorted(runs[x].unique()))
             ax.set_xlabel(an.param_label(x))
             ax.set_ylabel(an.unit(metric), fontsize=7.5)
             ax.set_title(an.label(metric), fontsize=8.5)
         if colour_by:
-            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                       ncols=len(palette), fontsize=7.5)  # fmt: skip
+            fig.legend(
+                *axes[0].get_legend_handles_labels(),
+                loc="outside lower center",
+                ncols=len(palette),
+                fontsize=7.5,
+            )
         fig.suptitle(
             title or f"Outcomes against {x}\nmean over replications with 95% CI",
-            x=0.01, ha="left", fontsize=10.5,
-        )  # fmt: skip
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 
@@ -277,8 +345,15 @@ def heatmap_figure(
             digits = int(np.clip(np.ceil(-np.log10((hi - lo) / 20)), 0, 6)) if hi > lo else 3
             for (i, j), v in np.ndenumerate(table.to_numpy(float)):
                 dark = hi > lo and (v - lo) / (hi - lo) < 0.55
-                ax.text(j, i, f"{v:.{digits}f}", ha="center", va="center", fontsize=6.5,
-                        color="white" if dark else "#222222")  # fmt: skip
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.{digits}f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if dark else "#222222",
+                )
             ax.set_xlabel(an.param_label(x))
             ax.set_ylabel(an.param_label(y))
             ax.set_title(an.label(metric), fontsize=8.5)
@@ -305,7 +380,12 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
     groups = list(dict.fromkeys(indices["group"]))
     metric = indices["metric"].iloc[0]
     params = list(dict.fromkeys(indices["parameter"]))
-    names = {"S1": "first order (S1)", "ST": "total (ST)", "mu_star": "mean |effect| (mu*)", "sigma": "spread of effects (sigma)"}  # fmt: skip
+    names = {
+        "S1": "first order (S1)",
+        "ST": "total (ST)",
+        "mu_star": "mean |effect| (mu*)",
+        "sigma": "spread of effects (sigma)",
+    }
     with style():
         fig, axes = grid(
             len(groups),
@@ -321,18 +401,32 @@ def sensitivity_figure(indices: pd.DataFrame, title: str | None = None) -> Figur
                 s = sub[sub["index"] == kind].set_index("parameter").reindex(params)
                 ypos = np.arange(len(params))[::-1] + (len(kinds) - 1) / 2 * h - k * h
                 err = np.abs(np.vstack([s["value"] - s["ci_low"], s["ci_high"] - s["value"]]))
-                ax.barh(ypos, s["value"], height=h, color=PALETTE[k], label=names[kind],
-                        xerr=np.nan_to_num(err), error_kw={"elinewidth": 0.8, "ecolor": "#333333"})  # fmt: skip
+                ax.barh(
+                    ypos,
+                    s["value"],
+                    height=h,
+                    color=PALETTE[k],
+                    label=names[kind],
+                    xerr=np.nan_to_num(err),
+                    error_kw={"elinewidth": 0.8, "ecolor": "#333333"},
+                )
             ax.set_yticks(np.arange(len(params))[::-1], params)
             ax.axvline(0, color="#444444", lw=0.8)
             ax.grid(axis="y", visible=False)
             ax.set_title(level_text("policy", group), fontsize=8.5)
-            ax.set_xlabel("Sobol index (share of variance)" if "S1" in kinds else
-                          f"change in {an.label(metric)} across a parameter's range ({an.unit(metric)})")  # fmt: skip
+            ax.set_xlabel(
+                "Sobol index (share of variance)"
+                if "S1" in kinds
+                else f"change in {an.label(metric)} across a parameter's range ({an.unit(metric)})"
+            )
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(kinds))
-        fig.suptitle(title or f"Sensitivity of {an.label(metric)}\nwhiskers: 95% bootstrap intervals",
-                     x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+        fig.suptitle(
+            title or f"Sensitivity of {an.label(metric)}\nwhiskers: 95% bootstrap intervals",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 
@@ -361,8 +455,14 @@ def distribution_figure(
                 sub = users if level is None else users[users[colour_by] == level]
                 data = [sub.loc[sub["user_type"] == t, metric].to_numpy() for t in types]
                 pos = np.arange(len(types)) - 0.4 + width * (k + 0.5)
-                box = ax.boxplot(data, positions=pos, widths=width * 0.85, patch_artist=True, showfliers=False,
-                                 medianprops={"color": "#222222"})  # fmt: skip
+                box = ax.boxplot(
+                    data,
+                    positions=pos,
+                    widths=width * 0.85,
+                    patch_artist=True,
+                    showfliers=False,
+                    medianprops={"color": "#222222"},
+                )
                 for patch in box["boxes"]:
                     patch.set(facecolor=palette[level], alpha=0.75, edgecolor="#444444")
                 ax.plot(
@@ -377,8 +477,14 @@ def distribution_figure(
             ax.set_title(f"{metric.capitalize()} on day {int(users['day'].iloc[0])}", fontsize=8.5)
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
-        fig.suptitle(title or "Wellbeing and loneliness by user type\nusers split at the medians of baseline loneliness and "
-                     "self-control;\nboxes: middle half of users, whiskers: 1.5 x IQR", x=0.01, ha="left", fontsize=10.5)  # fmt: skip
+        fig.suptitle(
+            title
+            or "Wellbeing and loneliness by user type\nusers split at the medians of baseline loneliness and "
+            "self-control;\nboxes: middle half of users, whiskers: 1.5 x IQR",
+            x=0.01,
+            ha="left",
+            fontsize=10.5,
+        )
     return fig
 
 

@@ -31,8 +31,14 @@ SET_BY_EXPERIMENT = {
     "run.users": "set the top-level 'users' instead",
     "run.days": "set the top-level 'days' instead",
 }
-_KIND = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-         dict: "a table", list: "an array"}  # fmt: skip
+_KIND = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    dict: "a table",
+    list: "an array",
+}
 
 
 @dataclass
@@ -49,7 +55,11 @@ class Sample:
     def problem(self) -> dict[str, Any]:
         """The SALib problem, for ``SALib.analyze.sobol.analyze(problem, Y)`` and the like."""
         names = list(self.ranges)
-        return {"num_vars": len(names), "names": names, "bounds": [list(self.ranges[k]) for k in names]}  # fmt: skip
+        return {
+            "num_vars": len(names),
+            "names": names,
+            "bounds": [list(self.ranges[k]) for k in names],
+        }
 
 
 # -- checking one value -------------------------------------------------------------------------
@@ -194,8 +204,12 @@ def _range(path: str, bounds: Any) -> tuple[float, float]:
 
 def _leaf_type(path: str, where: str) -> type:
     section, _, name = path.partition(".")
-    fields = {f.name: f for s in dataclasses.fields(Params) if s.name == section
-              for f in dataclasses.fields(s.default_factory())}  # fmt: skip
+    fields = {
+        f.name: f
+        for s in dataclasses.fields(Params)
+        if s.name == section
+        for f in dataclasses.fields(s.default_factory())
+    }
     if name not in fields:
         check_value(path, 0, "[sample.ranges]")  # raises the unknown-parameter message
         raise ParamError(f"{where}: unknown parameter")
@@ -220,6 +234,12 @@ def sample_points(s: Sample) -> list[tuple[int, dict[str, Any]]]:
         x = qmc.scale(unit, *np.array(problem["bounds"]).T)
     kinds = [_leaf_type(p, "") for p in s.ranges]
     return [
-        (i, {p: int(round(v)) if k is int else float(v) for p, v, k in zip(s.ranges, row, kinds, strict=True)})
+        (
+            i,
+            {
+                p: int(round(v)) if k is int else float(v)
+                for p, v, k in zip(s.ranges, row, kinds, strict=True)
+            },
+        )
         for i, row in enumerate(x)
-    ]  # fmt: skip
+    ]

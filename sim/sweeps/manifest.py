@@ -137,7 +137,7 @@ def new_manifest(
                 **dict.fromkeys(ENTRY_KEYS[1:]),
             }
             for s in specs
-        ],  # fmt: skip
+        ],
     }
     if exp.sample is not None:
         manifest["sample"] = {

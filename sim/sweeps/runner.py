@@ -29,8 +29,18 @@ from sim.sweeps.experiments import RunSpec
 from sim.sweeps.store import RunOutput, to_arrow
 
 # summary keys that describe the run rather than measure it; the row takes them from the spec
-NOT_METRICS = {"scenario", "policy", "seed", "users", "days", "version", "git_sha", "git_dirty",
-               "seconds", "config_hash"}  # fmt: skip
+NOT_METRICS = {
+    "scenario",
+    "policy",
+    "seed",
+    "users",
+    "days",
+    "version",
+    "git_sha",
+    "git_dirty",
+    "seconds",
+    "config_hash",
+}
 TASKS_PER_CHILD = 500  # a fresh worker process now and then, against leaks we do not know of
 
 
@@ -130,6 +140,7 @@ def local_executor(workers: int) -> Executor:
     import multiprocessing
 
     from sim.model import kernels
+
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

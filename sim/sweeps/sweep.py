@@ -87,7 +87,11 @@ def plan(exp: Experiment, specs: list[RunSpec], workers: int) -> list[str]:
     sizes = sorted({(s.users, s.days) for s in specs})
     size = "; ".join(f"{u:,} users x {d:,} days" for u, d in sizes)
     rec = exp.record
-    records = f"time series every {rec.every} day{'s' * (rec.every > 1)}" if rec.timeseries else "no time series"  # fmt: skip
+    records = (
+        f"time series every {rec.every} day{'s' * (rec.every > 1)}"
+        if rec.timeseries
+        else "no time series"
+    )
     lines = [
         f"{exp.name} ({exp.path}): {exp.description}",
         f"{len(specs):,} runs = {points:,} design points x {len(seeds)} "

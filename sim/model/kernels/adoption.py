@@ -13,9 +13,22 @@ from sim.model.kernels import at, jit
 
 @jit
 def remember(
-    start, stop, minutes, compulsive, R, remembered, knowledge, attachment, offline_value, regret_value,
-    value_memory, switching_knowledge, switching_attachment, quit_scale, args,
-):  # fmt: skip
+    start,
+    stop,
+    minutes,
+    compulsive,
+    R,
+    remembered,
+    knowledge,
+    attachment,
+    offline_value,
+    regret_value,
+    value_memory,
+    switching_knowledge,
+    switching_attachment,
+    quit_scale,
+    args,
+):
     """Remembered value (adoption.remember_value) of users ``start`` to ``stop``, then in
     ``args`` (2, block, P) the arguments of exp in the quit hazard's sigmoid and in former
     users' return sigmoid."""
@@ -54,11 +67,36 @@ def endorsers(j, adopted, perceived, manipulation_wom, out, users):
 
 @jit
 def decide(
-    start, stop, columns, draws, e, adopted, quit_day, quit_rate, marketing, word_of_mouth,
-    network, endorse_row, friend_counts, indptr, target, degree, companion, ai_openness,
-    loneliness, availability, quits, joins, endorser, endorser_users, switch_row, rival,
-    propensity, launched, moved,
-):  # fmt: skip
+    start,
+    stop,
+    columns,
+    draws,
+    e,
+    adopted,
+    quit_day,
+    quit_rate,
+    marketing,
+    word_of_mouth,
+    network,
+    endorse_row,
+    friend_counts,
+    indptr,
+    target,
+    degree,
+    companion,
+    ai_openness,
+    loneliness,
+    availability,
+    quits,
+    joins,
+    endorser,
+    endorser_users,
+    switch_row,
+    rival,
+    propensity,
+    launched,
+    moved,
+):
     """Quits and joins of users ``start`` to ``stop`` (adoption.update) for the providers in
     ``columns`` (K,), from their uniforms ``draws`` (K + S, block); ``e`` holds the
     exponentials of :func:`remember`'s arguments for the block. Where ``endorse_row[k]`` >= 0,

@@ -65,11 +65,39 @@ def constants(params, empathy: float) -> ChoiceConstants:
 
 @jit
 def scaled_values(
-    start, stop, k, fit, knowledge, perceived, emotional, attachment, habit, adopted, subscribed,
-    loneliness, self_control, offline_value, ad_load, hooks, nudge, bonus, any_bonus,
-    friend_counts, degree, fomo, availability, social_scale, cap_iv, free_minutes, comp,
-    two_selves, shock, R, z, cap,
-):  # fmt: skip
+    start,
+    stop,
+    k,
+    fit,
+    knowledge,
+    perceived,
+    emotional,
+    attachment,
+    habit,
+    adopted,
+    subscribed,
+    loneliness,
+    self_control,
+    offline_value,
+    ad_load,
+    hooks,
+    nudge,
+    bonus,
+    any_bonus,
+    friend_counts,
+    degree,
+    fomo,
+    availability,
+    social_scale,
+    cap_iv,
+    free_minutes,
+    comp,
+    two_selves,
+    shock,
+    R,
+    z,
+    cap,
+):
     """For users ``start`` to ``stop``, fill R (N, P + 2), cap (block, P) and z (block, 2, P + 2):
     decision values over temperature less their maximum over available options, clipped at
     0 (impulsive split in z[:, 0], reflective in z[:, 1]), ready for ``exp``. ``shock``
@@ -147,10 +175,27 @@ def scaled_values(
 
 @jit
 def minutes(
-    start, stop, z, availability, adopted, social_scale, budget, cap, commitment, any_commitment,
-    two_selves, min_session, R, value_minutes, minutes_out, compulsive, planned, offline,
-    compulsive_minutes, enjoyed,
-):  # fmt: skip
+    start,
+    stop,
+    z,
+    availability,
+    adopted,
+    social_scale,
+    budget,
+    cap,
+    commitment,
+    any_commitment,
+    two_selves,
+    min_session,
+    R,
+    value_minutes,
+    minutes_out,
+    compulsive,
+    planned,
+    offline,
+    compulsive_minutes,
+    enjoyed,
+):
     """Split the budgets of users ``start`` to ``stop`` from exp'd ``z``; ``enjoyed`` gets the
     argument of the consumption value's expm1. Each split is time_budget.split's: shares of
     the budget in proportion to exp'd values of available options, sessions under the

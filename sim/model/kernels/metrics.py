@@ -96,9 +96,23 @@ def sort(x, out, keys, spare):
 
 @jit
 def users(
-    start, stop, minutes, adopted, subscribed, attachment, comp, average_companion, tie_mean,
-    dependence_minutes, dependence_ties, feed_min, comp_min, active_comp, max_attachment, counts,
-):  # fmt: skip
+    start,
+    stop,
+    minutes,
+    adopted,
+    subscribed,
+    attachment,
+    comp,
+    average_companion,
+    tie_mean,
+    dependence_minutes,
+    dependence_ties,
+    feed_min,
+    comp_min,
+    active_comp,
+    max_attachment,
+    counts,
+):
     """One pass over users ``start`` to ``stop``: feed and companion minutes (filled),
     companion minutes of users who used one and largest attachment of companion users
     (compacted from ``start``), and into ``counts`` (7 + P,) the counts behind the daily
@@ -151,9 +165,22 @@ def users(
 
 @jit
 def objective_arguments(
-    start, stop, j, remembered, knowledge, attachment, offline_value, willingness_to_pay, price,
-    switching_knowledge, switching_attachment, quit_scale, wtp_attachment, price_scale, args,
-):  # fmt: skip
+    start,
+    stop,
+    j,
+    remembered,
+    knowledge,
+    attachment,
+    offline_value,
+    willingness_to_pay,
+    price,
+    switching_knowledge,
+    switching_attachment,
+    quit_scale,
+    wtp_attachment,
+    price_scale,
+    args,
+):
     """Arguments of exp in provider ``j``'s quit and cancellation hazards (adoption.quit_hazard,
     business.cancel_hazard) of users ``start`` to ``stop``, into ``args`` (2, block)."""
     for i in range(start, stop):
@@ -167,10 +194,28 @@ def objective_arguments(
 
 @jit
 def objectives(
-    start, stop, j, e, revenue, cost, minutes, adopted, subscribed, attachment, quit_rate, cancellation,
-    minute_value, lifetime_cap, attachment_value, retention_value, out, own, wellbeing,
-    objective_now, profit_now,
-):  # fmt: skip
+    start,
+    stop,
+    j,
+    e,
+    revenue,
+    cost,
+    minutes,
+    adopted,
+    subscribed,
+    attachment,
+    quit_rate,
+    cancellation,
+    minute_value,
+    lifetime_cap,
+    attachment_value,
+    retention_value,
+    out,
+    own,
+    wellbeing,
+    objective_now,
+    profit_now,
+):
     """Provider ``j``'s attention and intimacy objectives (policies.objective) and profit per
     user into ``out`` (3, block) for users ``start`` to ``stop``; ``e`` holds exp of
     :func:`objective_arguments`. With ``own``

@@ -34,10 +34,28 @@ def own_offers(start, stop, indptr, w, planned, degree, own):
 
 @jit
 def meet(
-    start, stop, indptr, target, w, own, minutes, emotional, attachment, comp, empathy,
-    exposure, tie_growth, need_minutes, companion_need_minutes, novelty_days, grow_arg,
-    offline, social_minutes, args, companion_minutes,
-):  # fmt: skip
+    start,
+    stop,
+    indptr,
+    target,
+    w,
+    own,
+    minutes,
+    emotional,
+    attachment,
+    comp,
+    empathy,
+    exposure,
+    tie_growth,
+    need_minutes,
+    companion_need_minutes,
+    novelty_days,
+    grow_arg,
+    offline,
+    social_minutes,
+    args,
+    companion_minutes,
+):
     """Socialising of users ``start`` to ``stop``: fills the arguments of the block's
     exponentials (``grow_arg`` for its ties, ``args`` (3, block) for people's and companions'
     relief and novelty), updates offline minutes, realised social minutes and days of
@@ -88,10 +106,26 @@ def meet(
 
 @jit
 def update(
-    start, stop, indptr, w, grow, social_on, tie_decay, e, companion_relief, novelty_floor,
-    baseline, loneliness, sensitivity, reference, adjustment, social_met, relief, tie_mean,
+    start,
+    stop,
+    indptr,
+    w,
+    grow,
+    social_on,
+    tie_decay,
+    e,
+    companion_relief,
+    novelty_floor,
+    baseline,
+    loneliness,
+    sensitivity,
+    reference,
+    adjustment,
+    social_met,
+    relief,
+    tie_mean,
     degree,
-):  # fmt: skip
+):
     """Ties and loneliness of users ``start`` to ``stop`` from the exponentials (``grow``:
     expm1 of the ties' growth arguments; ``e``: expm1, expm1 and exp of :func:`meet`'s
     ``args``); fills today's social_met, companion relief and mean tie strength."""

@@ -11,9 +11,21 @@ from sim.model.kernels import at, jit, lever
 
 @jit
 def habit_and_learning_arguments(
-    start, stop, minutes, habit, habit_on, formation, reference_minutes, learning_on, rate, emotional_rate,
-    depth, empathy, comp, args,
-):  # fmt: skip
+    start,
+    stop,
+    minutes,
+    habit,
+    habit_on,
+    formation,
+    reference_minutes,
+    learning_on,
+    rate,
+    emotional_rate,
+    depth,
+    empathy,
+    comp,
+    args,
+):
     """Habit (habit.update), then in ``args`` (2, block, P) the arguments of expm1 in learning, for users ``start`` to ``stop``."""
     P = minutes.shape[1]
     for i in range(start, stop):
@@ -35,9 +47,23 @@ def habit_and_learning_arguments(
 
 @jit
 def learn_and_attachment_arguments(
-    start, stop, minutes, e, knowledge, emotional, learning_on, forgetting, attachment_on, comp, empathy,
-    rate, decay, erosion, perceived, args,
-):  # fmt: skip
+    start,
+    stop,
+    minutes,
+    e,
+    knowledge,
+    emotional,
+    learning_on,
+    forgetting,
+    attachment_on,
+    comp,
+    empathy,
+    rate,
+    decay,
+    erosion,
+    perceived,
+    args,
+):
     """Learning (learning.update) from ``e`` = expm1 of the arguments above, then in ``args``
     (2, N, P) the arguments of expm1 and exp in attachment."""
     P = minutes.shape[1]
@@ -79,10 +105,25 @@ def attach(start, stop, e, attachment, comp):
 
 @jit
 def farewells(
-    start, stop, columns, draws, minutes, tactic_rate, self_control, two_selves,
-    extra_minutes, offline, cap_iv, subscribed, free_minutes, compulsive_minutes, compulsive,
-    perceived, keep, perception,
-):  # fmt: skip
+    start,
+    stop,
+    columns,
+    draws,
+    minutes,
+    tactic_rate,
+    self_control,
+    two_selves,
+    extra_minutes,
+    offline,
+    cap_iv,
+    subscribed,
+    free_minutes,
+    compulsive_minutes,
+    compulsive,
+    perceived,
+    keep,
+    perception,
+):
     """Farewell tactics of the companions ``columns`` (manipulation.farewells) for users
     ``start`` to ``stop``, from their uniforms ``draws`` (K, block); returns how many tactics
     and how many sessions there were. First every provider's perceived manipulation fades
@@ -116,10 +157,25 @@ def farewells(
 
 @jit
 def book(
-    start, stop, minutes, subscribed, attachment, comp, items_per_minute, ad_load, cpm, ad_tax,
-    price, commerce_rate, feed_serving_cost, companion_serving_cost, impressions, cost,
-    revenue, parts,
-):  # fmt: skip
+    start,
+    stop,
+    minutes,
+    subscribed,
+    attachment,
+    comp,
+    items_per_minute,
+    ad_load,
+    cpm,
+    ad_tax,
+    price,
+    commerce_rate,
+    feed_serving_cost,
+    companion_serving_cost,
+    impressions,
+    cost,
+    revenue,
+    parts,
+):
     """Revenue and cost per user and provider (business.book) of users ``start`` to ``stop``;
     ``parts`` (4, block, P) gets ad tax, ad revenue, subscription and commerce revenue."""
     P = minutes.shape[1]
@@ -148,9 +204,16 @@ def book(
 
 @jit
 def price_gaps(
-    start, stop, columns, willingness_to_pay, wtp_attachment, attachment, price, price_scale,
+    start,
+    stop,
+    columns,
+    willingness_to_pay,
+    wtp_attachment,
+    attachment,
+    price,
+    price_scale,
     args,
-):  # fmt: skip
+):
     """-gap and gap of the companions ``columns`` (business.price_gap) for users ``start`` to
     ``stop`` into ``args`` (2, K, block), for exp."""
     for i in range(start, stop):
@@ -183,9 +246,23 @@ def subscribe(
 
 @jit
 def wellbeing(
-    loneliness, ties, consumption, compulsive, impressions, offline, w_loneliness, w_ties,
-    w_consumption, w_regret, w_ads, w_crowd_out, regret_minutes, ads_scale, offline_need, out,
-):  # fmt: skip
+    loneliness,
+    ties,
+    consumption,
+    compulsive,
+    impressions,
+    offline,
+    w_loneliness,
+    w_ties,
+    w_consumption,
+    w_regret,
+    w_ads,
+    w_crowd_out,
+    regret_minutes,
+    ads_scale,
+    offline_need,
+    out,
+):
     """Wellbeing of every user (wellbeing.update)."""
     for i in range(out.shape[0]):
         regret = min(1.0, compulsive[i] / regret_minutes)

@@ -236,20 +236,56 @@ def _decide_compiled(model):
     def decide(_, start, stop):
         e = args(start, stop)
         adoption_kernels.remember(
-            start, stop, u.minutes, today.compulsive, today.R, u.remembered_value, u.knowledge,
-            u.attachment, u.offline_value, c.regret_value, ap.value_memory,
-            ap.switching_knowledge, ap.switching_attachment, ap.quit_scale, e,
-        )  # fmt: skip
+            start,
+            stop,
+            u.minutes,
+            today.compulsive,
+            today.R,
+            u.remembered_value,
+            u.knowledge,
+            u.attachment,
+            u.offline_value,
+            c.regret_value,
+            ap.value_memory,
+            ap.switching_knowledge,
+            ap.switching_attachment,
+            ap.quit_scale,
+            e,
+        )
         if not deciding:
             return
         kernels.exp(e)
         adoption_kernels.decide(
-            start, stop, columns, draws(start, stop), e, u.adopted, u.quit_day, ap.quit_rate,
-            marketing, ap.word_of_mouth, prm.mechanisms.network_effects, endorse_row, counts,
-            net.indptr, net.target, net.degree, companion, u.ai_openness, u.loneliness,
-            availability, quits, joins, endorser, users, switch_row, rival,
-            ap.switch_propensity, launched, moved,
-        )  # fmt: skip
+            start,
+            stop,
+            columns,
+            draws(start, stop),
+            e,
+            u.adopted,
+            u.quit_day,
+            ap.quit_rate,
+            marketing,
+            ap.word_of_mouth,
+            prm.mechanisms.network_effects,
+            endorse_row,
+            counts,
+            net.indptr,
+            net.target,
+            net.degree,
+            companion,
+            u.ai_openness,
+            u.loneliness,
+            availability,
+            quits,
+            joins,
+            endorser,
+            users,
+            switch_row,
+            rival,
+            ap.switch_propensity,
+            launched,
+            moved,
+        )
 
     kernels.each_block(
         kernels.blocks(n), decide, kernels.uniforms(streams, draws) if deciding else None

@@ -28,10 +28,23 @@ def update(model) -> None:
         def attach(_, start, stop):
             e = args(start, stop)
             stocks.learn_and_attachment_arguments(
-                start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, False, 0.0, True,
-                comp, model.companion_empathy, ap.rate, ap.decay, ap.manipulation_erosion,
-                u.perceived_manipulation, e,
-            )  # fmt: skip
+                start,
+                stop,
+                u.minutes,
+                e,
+                u.knowledge,
+                u.emotional_knowledge,
+                False,
+                0.0,
+                True,
+                comp,
+                model.companion_empathy,
+                ap.rate,
+                ap.decay,
+                ap.manipulation_erosion,
+                u.perceived_manipulation,
+                e,
+            )
             np.expm1(e[0], out=e[0])
             np.exp(e[1], out=e[1])
             stocks.attach(start, stop, e, u.attachment, comp)

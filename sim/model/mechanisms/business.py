@@ -71,10 +71,25 @@ def _book_compiled(model) -> None:
         start, stop = a // P, b // P
         out = parts(start, stop)
         stocks.book(
-            start, stop, u.minutes, u.subscribed, u.attachment, model.is_companion,
-            fp.items_per_minute, ad_load, fp.cpm, ad_tax, price, cp.commerce_rate,
-            fp.serving_cost, cp.serving_cost, u.ad_impressions, today.cost, today.revenue, out,
-        )  # fmt: skip
+            start,
+            stop,
+            u.minutes,
+            u.subscribed,
+            u.attachment,
+            model.is_companion,
+            fp.items_per_minute,
+            ad_load,
+            fp.cpm,
+            ad_tax,
+            price,
+            cp.commerce_rate,
+            fp.serving_cost,
+            cp.serving_cost,
+            u.ad_impressions,
+            today.cost,
+            today.revenue,
+            out,
+        )
         for q in range(4):
             partial[q, k] = metrics_kernels.pairwise(out[q].reshape(-1), 0, b - a, 1)
         return out
@@ -117,14 +132,29 @@ def subscriptions(model) -> None:
         def subscribe(_, start, stop):
             e = args(start, stop)
             stocks.price_gaps(
-                start, stop, columns, u.willingness_to_pay, cp.wtp_attachment, u.attachment,
-                price, cp.price_scale, e,
-            )  # fmt: skip
+                start,
+                stop,
+                columns,
+                u.willingness_to_pay,
+                cp.wtp_attachment,
+                u.attachment,
+                price,
+                cp.price_scale,
+                e,
+            )
             kernels.exp(e)
             stocks.subscribe(
-                start, stop, columns, draws(start, stop), e, u.adopted, u.subscribed, u.minutes,
-                cp.conversion, cp.cancellation,
-            )  # fmt: skip
+                start,
+                stop,
+                columns,
+                draws(start, stop),
+                e,
+                u.adopted,
+                u.subscribed,
+                u.minutes,
+                cp.conversion,
+                cp.cancellation,
+            )
 
         if companions:
             kernels.each_block(kernels.blocks(u.n), subscribe, kernels.uniforms(streams, draws))

@@ -25,10 +25,22 @@ def update(model) -> None:
         kernels.each_block(
             kernels.blocks(u.n),
             lambda _, start, stop: stocks.habit_and_learning_arguments(
-                start, stop, u.minutes, u.habit, True, h.formation, h.reference_minutes, False,
-                0.0, 0.0, NO_LEVER, 0.0, model.is_companion, u.minutes[None],
+                start,
+                stop,
+                u.minutes,
+                u.habit,
+                True,
+                h.formation,
+                h.reference_minutes,
+                False,
+                0.0,
+                0.0,
+                NO_LEVER,
+                0.0,
+                model.is_companion,
+                u.minutes[None],
             ),
-        )  # fmt: skip
+        )
         return
     use = np.minimum(1.0, u.minutes / h.reference_minutes)
     u.habit += h.formation * (use - u.habit)

@@ -53,13 +53,39 @@ def _update_compiled(model) -> None:
     def learn(_, start, stop):
         e = args(start, stop)
         stocks.habit_and_learning_arguments(
-            start, stop, u.minutes, u.habit, False, 0.0, 1.0, True, lp.rate, lp.emotional_rate,
-            depth, model.companion_empathy, model.is_companion, e,
-        )  # fmt: skip
+            start,
+            stop,
+            u.minutes,
+            u.habit,
+            False,
+            0.0,
+            1.0,
+            True,
+            lp.rate,
+            lp.emotional_rate,
+            depth,
+            model.companion_empathy,
+            model.is_companion,
+            e,
+        )
         np.expm1(e, out=e)
         stocks.learn_and_attachment_arguments(
-            start, stop, u.minutes, e, u.knowledge, u.emotional_knowledge, True, lp.forgetting,
-            False, model.is_companion, 0.0, 0.0, 0.0, 0.0, u.perceived_manipulation, e,
-        )  # fmt: skip
+            start,
+            stop,
+            u.minutes,
+            e,
+            u.knowledge,
+            u.emotional_knowledge,
+            True,
+            lp.forgetting,
+            False,
+            model.is_companion,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            u.perceived_manipulation,
+            e,
+        )
 
     kernels.each_block(kernels.blocks(u.n), learn)

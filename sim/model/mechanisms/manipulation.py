@@ -36,12 +36,25 @@ def farewells(model) -> None:
 
         def say_goodbye(_, start, stop):
             return stocks.farewells(
-                start, stop, columns, draws(start, stop), u.minutes,
-                today.levers.tables["manipulation"], u.self_control,
-                model.params.mechanisms.two_selves, mp.extra_minutes, u.offline_minutes, cap_iv,
-                u.subscribed, model.params.companion.free_minutes, u.compulsive_minutes,
-                today.compulsive, pm, 1.0 - mp.perception_decay, mp.perception,
-            )  # fmt: skip
+                start,
+                stop,
+                columns,
+                draws(start, stop),
+                u.minutes,
+                today.levers.tables["manipulation"],
+                u.self_control,
+                model.params.mechanisms.two_selves,
+                mp.extra_minutes,
+                u.offline_minutes,
+                cap_iv,
+                u.subscribed,
+                model.params.companion.free_minutes,
+                u.compulsive_minutes,
+                today.compulsive,
+                pm,
+                1.0 - mp.perception_decay,
+                mp.perception,
+            )
 
         counts = kernels.each_block(
             kernels.blocks(u.n), say_goodbye, kernels.uniforms(streams, draws)

@@ -133,20 +133,52 @@ def _socialise_compiled(model, planned: np.ndarray) -> None:
         g = work(f"social.grow#{kernels.slot()}", grow_size)[: ptr[stop] - ptr[start]]
         e = args(start, stop)
         social_kernels.meet(
-            start, stop, ptr, net.target, net.strength, own, u.minutes,
-            u.emotional_knowledge, u.attachment, model.is_companion, model.companion_empathy,
-            u.companion_exposure, sp.tie_growth, sp.need_minutes, sp.companion_need_minutes,
-            sp.novelty_days, g, u.offline_minutes, u.social_minutes, e, companion_minutes,
-        )  # fmt: skip
+            start,
+            stop,
+            ptr,
+            net.target,
+            net.strength,
+            own,
+            u.minutes,
+            u.emotional_knowledge,
+            u.attachment,
+            model.is_companion,
+            model.companion_empathy,
+            u.companion_exposure,
+            sp.tie_growth,
+            sp.need_minutes,
+            sp.companion_need_minutes,
+            sp.novelty_days,
+            g,
+            u.offline_minutes,
+            u.social_minutes,
+            e,
+            companion_minutes,
+        )
         np.expm1(g, out=g)
         np.expm1(e[:2], out=e[:2])
         np.exp(e[2], out=e[2])
         social_kernels.update(
-            start, stop, ptr, net.strength, g, model.params.mechanisms.social, sp.tie_decay, e,
-            sp.companion_relief, sp.novelty_floor, u.loneliness_baseline, u.loneliness,
-            sp.sensitivity, sp.reference_fulfilment, sp.adjustment, today.social_met,
-            today.companion_relief, tie_mean, net.degree,
-        )  # fmt: skip
+            start,
+            stop,
+            ptr,
+            net.strength,
+            g,
+            model.params.mechanisms.social,
+            sp.tie_decay,
+            e,
+            sp.companion_relief,
+            sp.novelty_floor,
+            u.loneliness_baseline,
+            u.loneliness,
+            sp.sensitivity,
+            sp.reference_fulfilment,
+            sp.adjustment,
+            today.social_met,
+            today.companion_relief,
+            tie_mean,
+            net.degree,
+        )
 
     kernels.each_block(spans, socialise)
     model.tie_mean = (model.steps, tie_mean)

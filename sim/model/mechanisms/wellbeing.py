@@ -28,11 +28,23 @@ def update(model) -> None:
         if u.wellbeing.shape != (u.n,):  # pragma: no cover - set up by make_users
             u.wellbeing = np.zeros(u.n)
         stocks.wellbeing(
-            u.loneliness, tie_strength(model), u.consumption_value, u.compulsive_minutes,
-            u.ad_impressions, u.offline_minutes, wp.w_loneliness, wp.w_ties, wp.w_consumption,
-            wp.w_regret, wp.w_ads, wp.w_crowd_out, wp.regret_minutes, wp.ads_scale,
-            wp.offline_need, u.wellbeing,
-        )  # fmt: skip
+            u.loneliness,
+            tie_strength(model),
+            u.consumption_value,
+            u.compulsive_minutes,
+            u.ad_impressions,
+            u.offline_minutes,
+            wp.w_loneliness,
+            wp.w_ties,
+            wp.w_consumption,
+            wp.w_regret,
+            wp.w_ads,
+            wp.w_crowd_out,
+            wp.regret_minutes,
+            wp.ads_scale,
+            wp.offline_need,
+            u.wellbeing,
+        )
         return
     regret = np.minimum(1.0, u.compulsive_minutes / wp.regret_minutes)
     ads = np.minimum(1.0, u.ad_impressions / wp.ads_scale)
