@@ -48,10 +48,10 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 t0 = time.perf_counter()
-from sim.model import kernels
+from sim.model import compiled
 from sim.model import EconomyModel
 from sim.model.scenarios import resolve
-compile_s = kernels.warm_up()
+compile_s = compiled.warm_up()
 params, _ = resolve("mixed", sets={sets!r}, users={users}, days={days}, seed={seed})
 t1 = time.perf_counter()
 model = EconomyModel(params)
@@ -62,13 +62,13 @@ t3 = time.perf_counter()
 c3 = time.process_time()
 print(json.dumps({{
     "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": c3 - c2,
-    "compile_s": compile_s, "engine": "numba" if kernels.enabled() else "numpy",
-    "threads": kernels.threads(),
+    "compile_s": compile_s, "engine": "numba" if compiled.enabled() else "numpy",
+    "threads": compiled.threads(),
     "load_average": __import__("os").getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "state_bytes": model.memory_bytes(),
     "step_seconds": dict(model.step_seconds),
-    "wellbeing_mean": float(model.recorder.latest["wellbeing_mean"]),
+    "wellbeing_mean": float(model.latest["wellbeing_mean"]),
 }}))
 """
 

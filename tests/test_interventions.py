@@ -5,7 +5,7 @@ import pytest
 
 import sim
 from sim import Intervention, ParamError
-from sim.model import EconomyModel
+from sim.model import EconomyModel, metrics
 from sim.model.interventions import assign
 from sim.model.rng import Streams
 
@@ -179,7 +179,7 @@ def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
     treated = model.intervention_arms[0][1]
     assert (treated == assigned & sample).all()  # only recruited users are treated
     model.run_model()
-    ts = model.recorder.frame(20)
+    ts = metrics.frame(model)
     # the arms' means are over recruited users only: treated and untreated
     feeds = ~model.is_companion
     control = sample & ~treated

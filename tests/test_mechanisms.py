@@ -15,7 +15,7 @@ import sim
 from sim.model import EconomyModel
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import attachment, habit, learning, manipulation, social
-from sim.model.mechanisms.time_budget import allocate
+from sim.model.mechanisms.time_budget import split
 from sim.model.params import MechanismSwitches
 
 TOL = 1e-9
@@ -43,15 +43,15 @@ def advance(model: EconomyModel, days: int) -> None:
 def snapshot(model: EconomyModel) -> dict[str, np.ndarray]:
     """Copies of every user array and of the tie strengths, to try a mechanism and undo it."""
     u = model.users
-    snap = {f.name: np.copy(getattr(u, f.name)) for f in dataclasses.fields(u)}
+    snap = {name: np.copy(a) for name, a in zip(u._fields, u, strict=True)}
     snap["__strength"] = model.network.strength.copy()
     return snap
 
 
 def restore(model: EconomyModel, snap: dict[str, np.ndarray]) -> None:
     u = model.users
-    for f in dataclasses.fields(u):
-        getattr(u, f.name)[...] = snap[f.name]
+    for name, a in zip(u._fields, u, strict=True):
+        a[...] = snap[name]
     model.network.strength[...] = snap["__strength"]
 
 
@@ -79,15 +79,23 @@ def assert_budget_kept(model: EconomyModel) -> None:
 
 def assert_all_finite(model: EconomyModel) -> None:
     u = model.users
-    for f in dataclasses.fields(u):
-        a = np.asarray(getattr(u, f.name), dtype=float)
-        assert np.isfinite(a).all(), f"users.{f.name} has NaN or inf"
+    for name, a in zip(u._fields, u, strict=True):
+        assert np.isfinite(np.asarray(a, dtype=float)).all(), f"users.{name} has NaN or inf"
     assert np.isfinite(model.network.strength).all()
-    for k, v in model.recorder.latest.items():
+    for k, v in model.latest.items():
         assert np.isfinite(v), f"daily series {k} is {v}"
 
 
 # -- 1 time budget -----------------------------------------------------------------------------
+def allocate(values, availability, budget, temperature, min_session, cap) -> np.ndarray:
+    """Minutes (N, O) from :func:`split` of each user's values (N, O), as the day's choice
+    calls it for one user at a time."""
+    out = np.empty_like(values)
+    for i in range(values.shape[0]):
+        split(values[i], availability[i], budget[i], temperature, min_session, cap[i], out[i])
+    return out
+
+
 def test_time_budget_parts_sum_to_budget_every_user_every_day():
     ivs = [
         Intervention("cap_minutes", start=3, share=0.5, providers="feeds", value=20.0),
@@ -234,7 +242,7 @@ def test_two_selves_off_gives_no_compulsive_minutes():
         m.step()
         assert (m.today.compulsive == 0).all()
         assert (m.users.compulsive_minutes == 0).all()
-        assert m.recorder.latest["impulsive_share"] == 0.0
+        assert m.latest["impulsive_share"] == 0.0
 
 
 def test_two_selves_off_gives_no_compulsive_minutes_even_with_manipulation_on():
@@ -280,14 +288,14 @@ def state_after(model: EconomyModel, update, state: str, minutes, columns=...) -
     """``state`` after one ``update`` with ``minutes`` on ``columns``; the model is left as it was."""
     snap = snapshot(model)
     model.users.minutes[:, columns] = minutes
-    update(model)
+    update(model, model.today)
     out = getattr(model.users, state).copy()
     restore(model, snap)
     return out
 
 
 def habit_after(model: EconomyModel, minutes) -> np.ndarray:
-    return state_after(model, habit.update, "habit", minutes)
+    return state_after(model, habit.step, "habit", minutes)
 
 
 def test_habit_rises_with_use_and_decays_without():
@@ -328,7 +336,7 @@ def knowledge_after(model: EconomyModel, minutes, start=None) -> tuple[np.ndarra
         model.users.knowledge[...] = start
         model.users.emotional_knowledge[...] = start
     model.users.minutes[...] = minutes
-    learning.update(model)
+    learning.step(model, model.today)
     out = model.users.knowledge.copy(), model.users.emotional_knowledge.copy()
     restore(model, snap)
     return out
@@ -391,7 +399,7 @@ def test_knowledge_never_exceeds_one():
 # -- 5 attachment ------------------------------------------------------------------------------
 def attachment_after(model: EconomyModel, companion_minutes) -> np.ndarray:
     return state_after(
-        model, attachment.update, "attachment", companion_minutes, model.is_companion
+        model, attachment.step, "attachment", companion_minutes, model.is_companion
     )
 
 
@@ -499,7 +507,7 @@ def loneliness_after(
 ) -> tuple[np.ndarray, np.ndarray]:
     snap = snapshot(model)
     model.users.minutes[:, model.is_companion] = companion_minutes
-    social.socialise(model, model.planned_social)
+    social.step(model, model.today)
     out = model.users.loneliness.copy(), model.today.companion_relief.copy()
     restore(model, snap)
     return out
@@ -530,7 +538,7 @@ def test_companion_relief_has_diminishing_returns_and_a_ceiling():
 def farewell_outcome(model: EconomyModel, rate: float):
     snap = snapshot(model)
     model.today.levers["manipulation"] = np.where(model.is_companion, rate, 0.0)
-    manipulation.farewells(model)
+    manipulation.step(model, model.today)
     u = model.users
     out = (
         u.minutes.copy(),

@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.model import EconomyModel
-from sim.model.interventions import KINDS, LEVER_RANGE, VALUE_RANGE, Intervention
+from sim.model import EconomyModel, metrics
+from sim.model.interventions import KINDS, VALUE_RANGE, Intervention
 from sim.model.mechanisms import business
 from sim.model.metrics import summarise
 from sim.model.params import POLICIES, MechanismSwitches, Params
+from sim.model.providers import lever_ranges
 from sim.model.scenarios import SCENARIOS
 
 USERS = (100, 200)
@@ -73,8 +74,8 @@ def interventions(draw, i: int) -> Intervention:
     kind = draw(st.sampled_from(sorted(KINDS)))
     start = draw(st.integers(0, DAYS - 1))
     end = draw(st.none() | st.integers(start + 1, DAYS + 5))
-    lever = draw(st.sampled_from(sorted(LEVER_RANGE))) if kind == "set_lever" else ""
-    lo, hi = LEVER_RANGE[lever] if lever else VALUE_RANGE.get(kind, (0.0, 0.0))
+    lever = draw(st.sampled_from(sorted(lever_ranges()))) if kind == "set_lever" else ""
+    lo, hi = lever_ranges()[lever] if lever else VALUE_RANGE.get(kind, (0.0, 0.0))
     groups = draw(st.integers(1, 4))
     return Intervention(
         kind=kind,
@@ -291,11 +292,11 @@ def test_no_nan_or_infinity_in_states_series_or_summary(cfg):
         for name, a in user_arrays(m).items():
             assert np.isfinite(a).all(), f"day {m.day}: users.{name} has NaN or inf"
         assert np.isfinite(m.network.strength).all()
-        for k, v in m.recorder.latest.items():
+        for k, v in m.latest.items():
             assert math.isfinite(v), f"day {m.day}: series {k} = {v}"
 
     model = simulate(cfg)  # run first so a failure names the first bad day below
-    frame = model.recorder.frame(DAYS)
+    frame = metrics.frame(model)
     bad = [c for c in frame.columns if not np.isfinite(frame[c].to_numpy(dtype=float)).all()]
     if bad:  # re-run with daily checks to report where it started
         simulate(cfg, check)
@@ -326,4 +327,8 @@ def test_business_free_tier_matches_the_cap_used_in_properties():
     m.step()
     paying = m.users.subscribed.copy()
     expected = np.where(m.is_companion & ~paying, 7.0, np.inf)
-    np.testing.assert_array_equal(business.free_tier_cap(m), expected)
+    tiers = [
+        [business.free_tier(c, s, 7.0) for c, s in zip(m.is_companion, row, strict=True)]
+        for row in paying
+    ]
+    np.testing.assert_array_equal(np.array(tiers), expected)

@@ -29,7 +29,7 @@ from rich.table import Table
 from sim.cli import report as cli_report
 from sim.cli import sweep as cli_sweep
 from sim.cli import validate as cli_validate
-from sim.model import kernels
+from sim.model import compiled
 from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
@@ -84,7 +84,7 @@ app = typer.Typer(
     epilog=(
         "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
         "sweep's worker processes share the CPUs), with the same results for any N. "
-        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled kernels."
+        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled compiled."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """
     code: Any = 0
     try:
-        kernels.threads()  # a bad SIM_THREADS is bad input before any work starts
+        compiled.threads()  # a bad SIM_THREADS is bad input before any work starts
         code = app(args=argv, prog_name="sim" if argv is not None else None, standalone_mode=False)
     except typer.TyperException as e:  # click's errors: usage, bad option value, no arguments
         ctx = getattr(e, "ctx", None)

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sim.evidence import validation as v
-from sim.model import kernels
+from sim.model import compiled
 from sim.model.params import ParamError
 from sim.sweeps import provenance
 
@@ -91,7 +91,7 @@ def validate_command(
         for s in studies
     )
     with (
-        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        ProcessPoolExecutor(max_workers=workers, **compiled.sharing(workers)) as pool,
         Progress(
             TextColumn("validating"),
             BarColumn(),
@@ -234,7 +234,7 @@ def calibrate_command(
         raise ParamError(f"--out {out} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     with (
-        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        ProcessPoolExecutor(max_workers=workers, **compiled.sharing(workers)) as pool,
         Progress(
             TextColumn("calibrating"),
             BarColumn(),

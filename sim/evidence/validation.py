@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sim.model import kernels
+from sim.model import compiled
 from sim.model.params import ParamError, parse_assignment, read_toml
 from sim.model.scenarios import resolve
 from sim.sweeps.designs import flatten, overrides
@@ -211,7 +211,7 @@ def run_studies(
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
     own = executor is None
-    executor = executor or ProcessPoolExecutor(**kernels.sharing(kernels.cpus()))
+    executor = executor or ProcessPoolExecutor(**compiled.sharing(compiled.cpus()))
     extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
     jobs = {}
     try:

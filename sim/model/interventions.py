@@ -58,14 +58,6 @@ VALUE_RANGE = {
     "bonus": (0.0, 100.0),
     "commitment": (0.0, 1.0),
 }
-LEVER_RANGE = {  # design variants may set any lever within the range providers have
-    "ad_load": (0.0, 0.3),
-    "hooks": (0.0, 1.0),
-    "personalisation": (0.0, 1.0),
-    "nudge": (0.0, 1.0),
-    "price": (0.0, 30.0),
-    "manipulation": (0.0, 1.0),
-}
 
 
 @dataclass
@@ -122,12 +114,15 @@ class Intervention:
             raise ParamError(
                 f"intervention {self.name}.recruit must be a whole day in [0, start]{at}"
             )
-        if self.kind == "set_lever" and self.lever not in LEVER_RANGE:
+        from sim.model.providers import lever_ranges  # design variants: any lever in its range
+
+        levers = lever_ranges()
+        if self.kind == "set_lever" and self.lever not in levers:
             raise ParamError(
-                f"intervention {self.name}.lever must be one of {', '.join(LEVER_RANGE)}{at}"
+                f"intervention {self.name}.lever must be one of {', '.join(levers)}{at}"
             )
         lo, hi = (
-            LEVER_RANGE[self.lever]
+            levers[self.lever]
             if self.kind == "set_lever"
             else VALUE_RANGE.get(self.kind, (None, None))
         )
@@ -315,3 +310,22 @@ def kept_away(model, column: int) -> np.ndarray:
         if cols[column] and iv.kind in ("deactivate", "launch") and iv.active(model.day):
             away |= users
     return away
+
+
+def start_day(model, today) -> None:
+    """Who is treated today and what that allows: field studies recruit their samples, then
+    today's constraints (rebuilt only on days when what they depend on changes), every lever's
+    table, and each user's count of friends on each provider."""
+    from sim.model.levers import todays_levers
+
+    recruit(model)
+    memo = model.memo
+    key = constraints_key(model)
+    if memo.get("constraints_key") != key:
+        memo["constraints"] = todays_constraints(model)
+        memo["constraints_key"] = key
+        memo["constraints_version"] = memo.get("constraints_version", 0) + 1
+    today.constraints = memo["constraints"]
+    levers = memo.setdefault("levers", {})
+    today.levers = todays_levers(model, today.constraints, memo["constraints_version"], levers)
+    today.friend_counts = model.friend_counts(model.users.adopted)

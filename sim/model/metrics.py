@@ -1,5 +1,5 @@
 """What is measured: daily model-level series, run-level summaries and the per-user panel
-(MODEL.md "What is measured"; ODD 7.14).
+(ODD 7.14).
 
 Money and minutes "per user-day" divide by the whole population, users or not, so markets of
 different reach compare on the same base. Summary metrics average the daily series over the
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import functools
 
+import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import kernels
-from sim.model.kernels import metrics as metrics_kernels
-from sim.model.mechanisms.social import tie_strength
-from sim.model.policies import objective
-from sim.model.population import across
+from sim.model import compiled
+from sim.model.compiled import jit
 
 # name: meaning; the daily series (timeseries.parquet), in order
 DAILY = {
@@ -121,17 +119,12 @@ SUMMARY_FROM_DAILY = [
 ]
 
 
-def gini(x: np.ndarray, is_sorted: bool = False) -> float:
-    """Gini coefficient of non-negative values (0 equal, 1 one holds all).
-
-    The rank-weighted sum is numpy's pairwise sum rather than a BLAS dot product: its result
-    does not depend on the machine's BLAS or its threads, and no BLAS threads are woken."""
-    if not is_sorted:
-        x = np.sort(x)
-    n, total = x.size, x.sum()
+def gini(sorted_values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values sorted ascending (0 equal, 1 one holds all)."""
+    n, total = sorted_values.size, sorted_values.sum()
     if n == 0 or total <= 0:
         return 0.0
-    return float(np.multiply(_rank_weights(n), x).sum() / (n * total))
+    return float(np.multiply(_rank_weights(n), sorted_values).sum() / (n * total))
 
 
 @functools.lru_cache(maxsize=4)
@@ -142,142 +135,253 @@ def _rank_weights(n: int) -> np.ndarray:
     return w
 
 
-def _mean_where(values: np.ndarray, mask: np.ndarray) -> float:
-    k = mask.sum()
-    return float(values[mask].mean()) if k else 0.0
+@jit
+def sort(x, out, keys, spare):
+    """``out`` = ``x`` sorted ascending (LSD radix sort on the IEEE bits, 11 bits a pass;
+    passes in which every value has the same digit are skipped). ``keys`` and ``spare`` are
+    (N,) uint64 work buffers."""
+    n = x.shape[0]
+    bits = x.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(n):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    passes = 6
+    hist = np.zeros((passes, 2048), np.int64)
+    mask = np.uint64(2047)
+    for i in range(n):
+        k = keys[i]
+        for d in range(passes):
+            hist[d, (k >> np.uint64(11 * d)) & mask] += 1
+    src, dst = keys, spare
+    for d in range(passes):
+        h = hist[d]
+        if h.max() == n:
+            continue
+        total = 0
+        for b in range(2048):
+            c = h[b]
+            h[b] = total
+            total += c
+        shift = np.uint64(11 * d)
+        for i in range(n):
+            k = src[i]
+            b = (k >> shift) & mask
+            dst[h[b]] = k
+            h[b] += 1
+        src, dst = dst, src
+    o = out.view(np.uint64)
+    for i in range(n):
+        k = src[i]
+        o[i] = k ^ sign if k & sign else ~k
 
 
-class Recorder:
-    """Preallocated daily series, filled one row per day."""
+def sort_wellbeing(model):
+    """Start sorting today's wellbeing on a helper thread (see :func:`compiled.alongside`);
+    returns a function that waits for the sorted values."""
+    n, work = model.users.n, model.work
+    w_sorted = work("metrics.sorted", n)
+    keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
+    w = model.users.wellbeing
+    done = compiled.alongside(lambda: sort(w, w_sorted, keys, spare))
 
-    def __init__(self, model):
-        days = model.params.run.days
-        self.columns = (
-            list(DAILY)
-            + [f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)]
-            + [
-                f"arm.{x.name}.{arm}.{k}"
-                for x, users, _ in model.intervention_arms
-                if 0 < users.sum() < users.size
-                for arm in ("treated", "control")
-                for k in ARM
-            ]
-        )
-        self.data = {c: np.full(days, np.nan) for c in self.columns}
-        self.latest: dict[str, float] = {}
+    def wait() -> np.ndarray:
+        done()
+        return w_sorted
 
-    def record(self, model) -> dict[str, float]:
-        row = daily_row(model)
-        for k, v in row.items():
-            self.data[k][model.day] = v
-        self.latest = row
-        return row
-
-    def frame(self, days: int) -> pd.DataFrame:
-        df = pd.DataFrame({k: v[:days] for k, v in self.data.items()})
-        df.insert(0, "day", np.arange(days))
-        return df
+    return wait
 
 
-def daily_row(model) -> dict[str, float]:
-    if kernels.enabled():
-        row, provider, provider_total = _daily_row_compiled(model)
-        _add_arms_and_providers(model, row, provider, provider_total)
-        return row
-    u, today, n = model.users, model.today, model.users.n
+# what :func:`tally` sums over users, in order, then per provider: minutes, users, revenue, cost
+TALLY = (
+    "feed_minutes",
+    "companion_minutes",
+    "social_minutes",
+    "offline_minutes",
+    "compulsive_minutes",
+    "loneliness",
+    "wellbeing",
+    "tie_strength",  # summed over ties
+    "active",
+    "feed_active",
+    "companion_active",
+    "dependent",
+    "feed_users",
+    "companion_users",
+    "subscribers",
+    "attachment",  # largest attachment of each companion user
+)
+PER_PROVIDER = ("minutes", "users", "revenue", "cost")
+
+
+@jit
+def dependent(companion_minutes_avg, tie_mean, k):
+    """Heavy companion use (moving average, about a week) together with weak human ties."""
+    return companion_minutes_avg >= k.dependence_minutes and tie_mean < k.dependence_ties
+
+
+@jit
+def tally(start, stop, users, is_companion, tie_mean, degree, revenue, cost, k):
+    """Sums and counts over users ``start`` to ``stop`` behind the daily series: the
+    :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""
+    P = users.minutes.shape[1]
+    T = 16
+    s = np.zeros(T + 4 * P)
+    for i in range(start, stop):
+        feed = comp = 0.0
+        feed_user = comp_user = subscriber = False
+        largest = 0.0
+        for j in range(P):
+            m = users.minutes[i, j]
+            adopted = users.adopted[i, j]
+            if is_companion[j]:
+                comp += m
+                largest = max(largest, users.attachment[i, j])
+                comp_user |= adopted
+                subscriber |= users.subscribed[i, j]
+            else:
+                feed += m
+                feed_user |= adopted
+            s[T + 4 * j] += m
+            s[T + 4 * j + 1] += adopted
+            s[T + 4 * j + 2] += revenue[i, j]
+            s[T + 4 * j + 3] += cost[i, j]
+        s[0] += feed
+        s[1] += comp
+        s[2] += users.social_minutes[i]
+        s[3] += users.offline_minutes[i]
+        s[4] += users.compulsive_minutes[i]
+        s[5] += users.loneliness[i]
+        s[6] += users.wellbeing[i]
+        s[7] += tie_mean[i] * degree[i]
+        s[8] += feed + comp > 0.0
+        s[9] += feed > 0.0
+        s[10] += comp > 0.0
+        s[11] += dependent(users.companion_minutes_avg[i], tie_mean[i], k)
+        s[12] += feed_user
+        s[13] += comp_user
+        s[14] += comp_user and subscriber
+        s[15] += largest if comp_user else 0.0
+    return s
+
+
+def columns(model) -> list[str]:
+    """Every daily series of a model: :data:`DAILY`, each provider's, each two-armed
+    intervention's arm means."""
+    return (
+        list(DAILY)
+        + [f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)]
+        + [
+            f"arm.{x.name}.{arm}.{k}"
+            for x, users, _ in model.intervention_arms
+            if 0 < users.sum() < users.size
+            for arm in ("treated", "control")
+            for k in ARM
+        ]
+    )
+
+
+def collector(model) -> mesa.DataCollector:
+    """Mesa's collector of the model-level series, one row a day, each read from the day's
+    measurements (``model.latest``); a series that has no value today (an arm before its
+    recruitment) is NaN."""
+    return mesa.DataCollector(
+        model_reporters={c: functools.partial(_latest, column=c) for c in columns(model)}
+    )
+
+
+def _latest(model, column: str) -> float:
+    return model.latest.get(column, float("nan"))
+
+
+def frame(model) -> pd.DataFrame:
+    """The daily series collected so far, with the day as the first column."""
+    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    df.insert(0, "day", np.arange(len(df)))
+    return df
+
+
+def daily_row(model, today) -> dict[str, float]:
+    """Today's value of every daily series (:data:`DAILY`, per provider, per arm)."""
+    u, n, net = model.users, model.users.n, model.network
+    P = len(model.providers)
+    sorted_wellbeing = sort_wellbeing(model)
+    k = compiled.constants(model.params.social)
     comp = model.is_companion
-    feed_min = across(np.add, u.minutes, ~comp)
-    comp_min = across(np.add, u.minutes, comp)
-    provider_total = float(u.minutes.sum())
-    comp_users = across(np.logical_or, u.adopted, comp)
-    w = u.wellbeing
-    w_sorted = np.sort(w)
+
+    def count(_, a, b):
+        return tally(a, b, u, comp, today.tie_mean, net.degree, today.revenue, today.cost, k)
+
+    total = sum(compiled.each_block(compiled.blocks(n), count))
+    s = {name: float(x) for name, x in zip(TALLY, total[: len(TALLY)], strict=True)}
+    per_provider = total[len(TALLY) :].reshape(P, len(PER_PROVIDER))
+    provider_minutes = float(per_provider[:, 0].sum())
+    revenue, cost = float(per_provider[:, 2].sum()), float(per_provider[:, 3].sum())
+    tax, ads, subscriptions, commerce = (float(x) for x in today.books.sum(axis=1))
     ref_mean, ref_sd = model.wellbeing_reference
     ref_sd = measured_sd(model, ref_sd)
+    w_mean = s["wellbeing"] / n
+    comp_users = s["companion_users"]
+    w_sorted = sorted_wellbeing()
     row = {
-        "minutes_per_user_day": provider_total / n,
-        "feed_minutes_per_user_day": float(feed_min.mean()),
-        "companion_minutes_per_user_day": float(comp_min.mean()),
-        "social_minutes_per_user_day": float(u.social_minutes.mean()),
-        "offline_minutes_per_user_day": float(u.offline_minutes.mean()),
-        "active_share": float(across(np.logical_or, u.minutes > 0).mean()),
-        "feed_active_share": float((feed_min > 0).mean()),
-        "companion_active_share": float((comp_min > 0).mean()),
-        "companion_minutes_per_active_user": _mean_where(comp_min, comp_min > 0),
-        "impulsive_share": float(u.compulsive_minutes.sum() / provider_total)
-        if provider_total
+        "minutes_per_user_day": provider_minutes / n,
+        "feed_minutes_per_user_day": s["feed_minutes"] / n,
+        "companion_minutes_per_user_day": s["companion_minutes"] / n,
+        "social_minutes_per_user_day": s["social_minutes"] / n,
+        "offline_minutes_per_user_day": s["offline_minutes"] / n,
+        "active_share": s["active"] / n,
+        "feed_active_share": s["feed_active"] / n,
+        "companion_active_share": s["companion_active"] / n,
+        "companion_minutes_per_active_user": s["companion_minutes"] / s["companion_active"]
+        if s["companion_active"]
         else 0.0,
-        "loneliness_mean": float(u.loneliness.mean()),
-        "tie_strength_mean": float(model.network.strength.mean()),
-        "wellbeing_mean": float(w.mean()),
-        "wellbeing_sd_units": float((w.mean() - ref_mean) / ref_sd) if ref_sd > 0 else 0.0,
+        "impulsive_share": s["compulsive_minutes"] / provider_minutes if provider_minutes else 0.0,
+        "loneliness_mean": s["loneliness"] / n,
+        "tie_strength_mean": s["tie_strength"] / max(net.target.size, 1),
+        "wellbeing_mean": w_mean,
+        "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
         "wellbeing_p10": float(np.percentile(w_sorted, 10)),  # the same on sorted values
-        "wellbeing_gini": gini(w_sorted, is_sorted=True),
-        "mean_attachment": _mean_where(across(np.maximum, u.attachment, comp), comp_users)
-        if comp.any()
-        else 0.0,
-        "dependent_share": float(dependent(model).mean()),
-        "feed_user_share": float(across(np.logical_or, u.adopted, ~comp).mean()),
-        "companion_user_share": float(comp_users.mean()),
-        "subscriber_share": _mean_where(across(np.logical_or, u.subscribed, comp), comp_users)
-        if comp.any()
-        else 0.0,
+        "wellbeing_gini": gini(w_sorted),
+        "mean_attachment": s["attachment"] / comp_users if comp_users else 0.0,
+        "dependent_share": s["dependent"] / n,
+        "feed_user_share": s["feed_users"] / n,
+        "companion_user_share": comp_users / n,
+        "subscriber_share": s["subscribers"] / comp_users if comp_users else 0.0,
         "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
         "adoptions": model.loyalty.adoptions_today,
         "quits": model.loyalty.quits_today,
         "switches": model.loyalty.switches_today,
-        "ad_revenue_per_user_day": float(today.ad_revenue.sum() / n),
-        "ad_revenue_per_feed_user_day": float(
-            today.ad_revenue.sum() / max((feed_min > 0).sum(), 1)
-        ),
-        "subscription_revenue_per_user_day": float(today.subscription_revenue.sum() / n),
-        "commerce_revenue_per_user_day": float(today.commerce_revenue.sum() / n),
-        "revenue_per_user_day": float(today.revenue.sum() / n),
-        "provider_cost_per_user_day": float(today.cost.sum() / n),
-        "provider_profit_per_user_day": float((today.revenue.sum() - today.cost.sum()) / n),
-        "ad_tax_per_user_day": float(today.ad_tax_paid.sum() / n),
-        **{
-            f"{policy}_objective_per_user_day": float(
-                sum(objective(policy, model, p.column).sum() for p in model.providers) / n
-            )
-            for policy in ("attention", "intimacy")
-        },
+        "ad_revenue_per_user_day": ads / n,
+        "ad_revenue_per_feed_user_day": ads / max(s["feed_active"], 1),
+        "subscription_revenue_per_user_day": subscriptions / n,
+        "commerce_revenue_per_user_day": commerce / n,
+        "revenue_per_user_day": revenue / n,
+        "provider_cost_per_user_day": cost / n,
+        "provider_profit_per_user_day": (revenue - cost) / n,
+        "ad_tax_per_user_day": tax / n,
+        "attention_objective_per_user_day": today.objective_sums["attention"] / n,
+        "intimacy_objective_per_user_day": today.objective_sums["intimacy"] / n,
     }
-    provider = {
-        p.column: (
-            float(u.minutes[:, p.column].sum()),
-            float(u.adopted[:, p.column].mean()),
-            float(today.revenue[:, p.column].sum() / n),
-            float((today.revenue[:, p.column] - today.cost[:, p.column]).sum() / n),
-        )
-        for p in model.providers
-    }
-    _add_arms_and_providers(model, row, provider, provider_total)
-    return row
-
-
-def _add_arms_and_providers(model, row: dict, provider: dict, provider_total: float) -> None:
-    """Arm means of each intervention and, from ``provider[column]`` = (minutes summed,
-    users share, revenue and profit per user-day), each provider's columns."""
     for x, users, cols in model.intervention_arms:
         if 0 < users.sum() < users.size:
             sample = model.study_samples.get(x.name)
             control = ~users if sample is None else sample & ~users
             for arm, who in (("treated", users), ("control", control)):
-                for k, v in arm_means(model, who, cols).items():
-                    row[f"arm.{x.name}.{arm}.{k}"] = v
+                for key, v in arm_means(model, today, who, cols).items():
+                    row[f"arm.{x.name}.{arm}.{key}"] = v
     for p in model.providers:
-        minutes, users, revenue, profit = provider[p.column]
-        row[f"{p.name}.minutes"] = minutes / model.users.n
-        row[f"{p.name}.market_share"] = minutes / provider_total if provider_total else 0.0
-        row[f"{p.name}.users"] = users
-        row[f"{p.name}.revenue"] = revenue
-        row[f"{p.name}.profit"] = profit
+        minutes, users_count, rev, c = per_provider[p.column]
+        row[f"{p.name}.minutes"] = minutes / n
+        row[f"{p.name}.market_share"] = minutes / provider_minutes if provider_minutes else 0.0
+        row[f"{p.name}.users"] = users_count / n
+        row[f"{p.name}.revenue"] = rev / n
+        row[f"{p.name}.profit"] = (rev - c) / n
         for lever, value in p.levers.items():
             row[f"{p.name}.{lever}"] = value
+    return row
 
 
-def arm_means(model, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
+def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
     """ARM metrics over the users ``who``; ``active`` counts use of the targeted providers."""
     u, comp = model.users, model.is_companion
     w = u.wellbeing[who]
@@ -297,7 +401,7 @@ def arm_means(model, who: np.ndarray, cols: np.ndarray) -> dict[str, float]:
         "wellbeing": float(w.mean()),
         "wellbeing_sd": measured_sd(model, float(w.std())),
         "loneliness": float(u.loneliness[who].mean()),
-        "tie_strength": float(tie_strength(model)[who].mean()),
+        "tie_strength": float(today.tie_mean[who].mean()),
     }
 
 
@@ -307,12 +411,17 @@ def measured_sd(model, sd: float) -> float:
     return float(np.hypot(sd, model.params.wellbeing.measurement_sd))
 
 
-def dependent(model) -> np.ndarray:
-    """Heavy companion use (moving average, about a week) together with weak human ties (N,) bool."""
-    sp = model.params.social
-    return (model.users.companion_minutes_avg >= sp.dependence_minutes) & (
-        tie_strength(model) < sp.dependence_ties
-    )
+def step(model, today) -> None:
+    """Record the day's series (on day 0 first the wellbeing reference) and, on sampled days,
+    the per-user panel."""
+    if model.day == 0:
+        w = model.users.wellbeing
+        model.wellbeing_reference = (float(w.mean()), float(w.std()))
+    model.latest = daily_row(model, today)
+    model.datacollector.collect(model)
+    last = model.day + 1 >= model.params.run.days
+    if model.record_panel and (model.day % model.params.run.panel_every == 0 or last):
+        model.panel.append(panel_rows(model, model.panel_sample))
 
 
 def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
@@ -348,7 +457,7 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
         "user": sample.astype(np.int64),
         "loneliness": u.loneliness[sample],
         "wellbeing": u.wellbeing[sample],
-        "tie_strength": tie_strength(model)[sample],
+        "tie_strength": model.today.tie_mean[sample],
         "social_minutes": u.social_minutes[sample],
         "offline_minutes": u.offline_minutes[sample],
         "compulsive_minutes": u.compulsive_minutes[sample],
@@ -363,241 +472,3 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
         for state in ("minutes", "habit", "knowledge", "attachment", "adopted", "subscribed"):
             cols[f"{p.name}.{state}"] = getattr(u, state)[sample, j]
     return pd.DataFrame(cols)
-
-
-POLICY_INDEX = {"attention": 0, "intimacy": 1, "wellbeing": 2}
-
-
-def objectives(model, record: bool = False) -> dict[int, tuple[float, float, float]]:
-    """Each provider's attention and intimacy objectives and profit today, summed over users
-    as numpy sums them (compiled path). With ``record`` also adds each launched provider's own
-    objective and profit to its window's sums, as :func:`sim.model.policies.record` does."""
-    u, today, n, prm = model.users, model.today, model.users.n, model.params
-    ap, cp, adp = prm.adaptation, prm.companion, prm.adoption
-    ps = metrics_kernels.pairwise
-    args = kernels.block_buffer(model, "metrics.objective_args", n, (2,))
-    per_user = kernels.block_buffer(model, "metrics.objective", n, (3,))
-    price = today.levers.tables["price"]
-    spans = kernels.blocks(n)
-    providers = [
-        (p.column, POLICY_INDEX[p.policy] if record and model.day >= p.launch_day else -1, p)
-        for p in model.providers
-    ]
-    partial = np.empty((len(providers), 3, len(spans)))
-
-    def measure(k, start, stop):
-        e, out = args(start, stop), per_user(start, stop)
-        for j, own, p in providers:
-            metrics_kernels.objective_arguments(
-                start,
-                stop,
-                j,
-                u.remembered_value,
-                u.knowledge,
-                u.attachment,
-                u.offline_value,
-                u.willingness_to_pay,
-                price,
-                adp.switching_knowledge,
-                adp.switching_attachment,
-                adp.quit_scale,
-                cp.wtp_attachment,
-                cp.price_scale,
-                e,
-            )
-            kernels.exp(e)
-            metrics_kernels.objectives(
-                start,
-                stop,
-                j,
-                e,
-                today.revenue,
-                today.cost,
-                u.minutes,
-                u.adopted,
-                u.subscribed,
-                u.attachment,
-                adp.quit_rate,
-                cp.cancellation,
-                ap.minute_value,
-                ap.lifetime_cap,
-                ap.attachment_value,
-                ap.retention_value,
-                out,
-                own,
-                u.wellbeing,
-                p.objective_now,
-                p.profit_now,
-            )
-            for q in range(3):
-                partial[j, q, k] = ps(out[q], 0, stop - start, 1)
-
-    kernels.each_block(spans, measure)
-    return {
-        j: tuple(float(kernels.tree_sum(partial[j, q], n)) for q in range(3))
-        for j, _, _ in providers
-    }
-
-
-def sort_wellbeing(model):
-    """Start sorting today's wellbeing beside the model's next steps (compiled path; see
-    :func:`kernels.alongside`); returns a function that waits for the sorted values."""
-    n, work = model.users.n, model.work
-    w_sorted = work("metrics.sorted", n)
-    keys, spare = work("metrics.keys", n, np.uint64), work("metrics.spare", n, np.uint64)
-    w = model.users.wellbeing
-    done = kernels.alongside(lambda: metrics_kernels.sort(w, w_sorted, keys, spare))
-
-    def wait() -> np.ndarray:
-        done()
-        return w_sorted
-
-    return wait
-
-
-def block_sums(arrays, n: int, size: int) -> list[float]:
-    """numpy's sums of flat float arrays of ``n`` values each, their :func:`kernels.blocks`
-    of ``size`` summed on the team and added up in numpy's order."""
-    spans = kernels.blocks(n, size)
-    partial = np.empty((len(arrays), len(spans)))
-
-    def add(k, start, stop):
-        for q, a in enumerate(arrays):
-            partial[q, k] = metrics_kernels.pairwise(a, start, stop - start, 1)
-
-    kernels.each_block(spans, add)
-    return [float(kernels.tree_sum(row, n, size)) for row in partial]
-
-
-def _compact(values: np.ndarray, spans, counts: np.ndarray) -> np.ndarray:
-    """The first ``counts[k]`` values from the start of every span ``k``, one after another."""
-    at = 0
-    for (start, _), c in zip(spans, counts, strict=True):
-        values[at : at + c] = values[start : start + c]
-        at += c
-    return values[:at]
-
-
-def _daily_row_compiled(model) -> tuple[dict, dict, float]:
-    """:func:`daily_row`'s series but arms and providers, with :mod:`sim.model.kernels.metrics`,
-    bit for bit; also the per-provider figures and the sum of provider minutes. Objectives
-    are :func:`sim.model.policies.objective`'s, computed in one pass per provider."""
-    u, today, n, prm = model.users, model.today, model.users.n, model.params
-    comp, work = model.is_companion, model.work
-    ps = metrics_kernels.pairwise
-
-    w = u.wellbeing
-    stash = model.wellbeing_sorting
-    sorted_ = stash[1] if stash is not None and stash[0] == model.steps else sort_wellbeing(model)
-    feed_min, comp_min, active_comp, max_att = (
-        work(f"metrics.{k}", n) for k in ("feed", "comp", "active_comp", "max_att")
-    )
-    # one pass over blocks of users on the team: counts, compacted companion figures (each
-    # block's from its own start) and the blocks' sums, added up in numpy's order after
-    P = u.minutes.shape[1]
-    spans = kernels.blocks(n)
-    per_user = (feed_min, comp_min, u.social_minutes, u.offline_minutes, u.compulsive_minutes)
-    per_user += (u.loneliness, w)
-    counts = np.zeros((len(spans), 7 + P), np.int64)
-    partial = np.empty((len(per_user) + 2 * P, len(spans)))
-    ties = tie_strength(model)
-    minutes, revenue_flat = u.minutes.reshape(-1), today.revenue.reshape(-1)
-
-    def measure(k, start, stop):
-        metrics_kernels.users(
-            start,
-            stop,
-            u.minutes,
-            u.adopted,
-            u.subscribed,
-            u.attachment,
-            comp,
-            u.companion_minutes_avg,
-            ties,
-            prm.social.dependence_minutes,
-            prm.social.dependence_ties,
-            feed_min,
-            comp_min,
-            active_comp,
-            max_att,
-            counts[k],
-        )
-        for q, a in enumerate(per_user):
-            partial[q, k] = ps(a, start, stop - start, 1)
-        for j in range(P):  # a[:, j].sum() of minutes and revenue
-            partial[len(per_user) + j, k] = ps(minutes, start * P + j, stop - start, P)
-            partial[len(per_user) + P + j, k] = ps(revenue_flat, start * P + j, stop - start, P)
-
-    kernels.each_block(spans, measure)
-    feed_total, comp_total, social, offline, compulsive, loneliness, w_total, *by_provider = (
-        kernels.tree_sum(row, n) for row in partial
-    )
-    active, feed_active, comp_active, dependent, feed_users, comp_users, subscribers, *users = (
-        int(c) for c in counts.sum(axis=0)
-    )
-    active_comp = _compact(active_comp, spans, counts[:, 2])
-    max_att = _compact(max_att, spans, counts[:, 5])
-    provider_total, revenue, cost = block_sums(
-        (minutes, revenue_flat, today.cost.reshape(-1)), n * P, kernels.BLOCK * P
-    )
-    strength = model.network.strength
-    # any block size gives numpy's sum; ties outnumber users about tenfold, so larger blocks
-    # keep the spans few
-    (tie_strength_total,) = block_sums((strength,), strength.size, 16 * kernels.BLOCK)
-    w_mean = w_total / n
-    ref_mean, ref_sd = model.wellbeing_reference
-    ref_sd = measured_sd(model, ref_sd)
-    ad_revenue = today.totals["ad_revenue"]
-    objective_sums = {"attention": 0, "intimacy": 0}
-    provider = {}
-    stash = model.objectives_today
-    sums = stash[1] if stash is not None and stash[0] == model.steps else objectives(model)
-    for p in model.providers:
-        j = p.column
-        attention, intimacy, profit = sums[j]
-        objective_sums["attention"] += attention
-        objective_sums["intimacy"] += intimacy
-        provider[j] = (by_provider[j], users[j] / n, by_provider[P + j] / n, profit / n)
-    w_sorted = sorted_()  # wellbeing sorted, for its tenth percentile and Gini
-    row = {
-        "minutes_per_user_day": provider_total / n,
-        "feed_minutes_per_user_day": feed_total / n,
-        "companion_minutes_per_user_day": comp_total / n,
-        "social_minutes_per_user_day": social / n,
-        "offline_minutes_per_user_day": offline / n,
-        "active_share": active / n,
-        "feed_active_share": feed_active / n,
-        "companion_active_share": comp_active / n,
-        "companion_minutes_per_active_user": ps(active_comp, 0, comp_active, 1) / comp_active
-        if comp_active
-        else 0.0,
-        "impulsive_share": compulsive / provider_total if provider_total else 0.0,
-        "loneliness_mean": loneliness / n,
-        "tie_strength_mean": tie_strength_total / strength.size,
-        "wellbeing_mean": w_mean,
-        "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
-        "wellbeing_p10": float(np.percentile(w_sorted, 10)),
-        "wellbeing_gini": gini(w_sorted, is_sorted=True),
-        "mean_attachment": ps(max_att, 0, comp_users, 1) / comp_users
-        if comp.any() and comp_users
-        else 0.0,
-        "dependent_share": dependent / n,
-        "feed_user_share": feed_users / n,
-        "companion_user_share": comp_users / n,
-        "subscriber_share": subscribers / comp_users if comp.any() and comp_users else 0.0,
-        "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
-        "adoptions": model.loyalty.adoptions_today,
-        "quits": model.loyalty.quits_today,
-        "switches": model.loyalty.switches_today,
-        "ad_revenue_per_user_day": ad_revenue / n,
-        "ad_revenue_per_feed_user_day": ad_revenue / max(feed_active, 1),
-        "subscription_revenue_per_user_day": today.totals["subscription_revenue"] / n,
-        "commerce_revenue_per_user_day": today.totals["commerce_revenue"] / n,
-        "revenue_per_user_day": revenue / n,
-        "provider_cost_per_user_day": cost / n,
-        "provider_profit_per_user_day": (revenue - cost) / n,
-        "ad_tax_per_user_day": today.totals["ad_tax_paid"] / n,
-        "attention_objective_per_user_day": objective_sums["attention"] / n,
-        "intimacy_objective_per_user_day": objective_sums["intimacy"] / n,
-    }
-    return row, provider, provider_total

@@ -1,8 +1,8 @@
 """The social network of human ties, held as directed edge arrays (ODD 2.3, 7.6).
 
-Every undirected tie appears twice, once from each side, sorted by source user, so per-user sums
-are one ``np.add.reduceat`` (or ``bincount``) and a tie's two sides are paired by ``reverse``.
-Tie strength is kept equal on both sides.
+Every undirected tie appears twice, once from each side, sorted by source user: a user's ties
+are a row of a CSR matrix (``indptr``), and a tie's two sides are paired by ``reverse``. Tie
+strength is kept equal on both sides.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
-from sim.model import kernels
-from sim.model.kernels import network as network_kernels
+from sim.model.compiled import jit
 from sim.model.params import Params
 from sim.model.rng import Streams
 
@@ -68,69 +66,47 @@ class Network:
     def n_users(self) -> int:
         return self.degree.shape[0]
 
-    def per_user_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum an edge quantity over each user's ties."""
-        return np.bincount(self.source, weights=values, minlength=self.n_users)
-
-    def per_user_mean(self, values: np.ndarray) -> np.ndarray:
-        return self.per_user_sum(values) / np.maximum(self.degree, 1)
-
-    def neighbour_sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum of ``x`` (N,) over each user's friends: ``adjacency() @ x`` without the matrix,
-        adding in the same order (ties sorted by source, then target), so bit for bit."""
-        return np.bincount(self.source, weights=np.take(x, self.target), minlength=self.n_users)
-
-    def adjacency(self) -> sp.csr_matrix:
-        """Unweighted adjacency matrix (for friends' shares of a provider)."""
-        n = self.n_users
-        ones = np.ones(self.source.shape[0])
-        return sp.csr_matrix((ones, (self.source, self.target)), shape=(n, n))
-
 
 class FriendCounts:
     """How many of each user's friends use each provider, ``adjacency @ adopted`` (N, P).
 
     Kept up to date from the users whose adoption changed since the last call, so a day costs
-    in proportion to adoptions and quits, not to ties. Counts are whole numbers, so the result
-    is exactly the matrix product's.
+    in proportion to adoptions and quits, not to ties.
     """
 
     def __init__(self, network: Network, adopted: np.ndarray):
         self.network = network
-        self.starts = np.concatenate([[0], np.cumsum(network.degree)])
-        self.adopted = adopted.copy()
+        self.adopted = np.zeros(adopted.shape, bool)
         self.counts = np.zeros(adopted.shape, np.int32)  # whole numbers
-        for j in range(adopted.shape[1]):
-            self.counts[:, j] = network.neighbour_sum(adopted[:, j].astype(float))
 
     def __call__(self, adopted: np.ndarray) -> np.ndarray:
         """Counts for ``adopted`` (N, P) bool; the returned array is updated in place later."""
-        if kernels.enabled():
-            network_kernels.update_counts(
-                self.network.indptr,
-                self.network.target,
-                _bytes(adopted),
-                _bytes(self.adopted),
-                self.counts,
-            )
-            return self.counts
-        changed = adopted != self.adopted
-        if changed.any():
-            users, cols = np.nonzero(changed)
-            delta = np.where(adopted[users, cols], 1.0, -1.0)
-            deg = self.network.degree[users]
-            first = np.repeat(self.starts[users] - np.cumsum(deg) + deg, deg)
-            edges = first + np.arange(first.size)
-            P = self.counts.shape[1]
-            cells = self.network.target[edges] * P + np.repeat(cols, deg)
-            # whole numbers: the order of the additions does not matter
-            self.counts += (
-                np.bincount(cells, weights=np.repeat(delta, deg), minlength=self.counts.size)
-                .reshape(self.counts.shape)
-                .astype(self.counts.dtype)
-            )
-            np.copyto(self.adopted, adopted)
+        net = self.network
+        update_counts(net.indptr, net.target, _bytes(adopted), _bytes(self.adopted), self.counts)
         return self.counts
+
+
+@jit
+def update_counts(indptr, target, adopted, before, counts):
+    """Add +1 or -1 to the friends' counts of every user whose adoption changed since
+    ``before``, then copy ``adopted`` into ``before``. ``adopted`` and ``before`` are the
+    (N, P) flags flattened, as bytes; they are compared eight at a time, as few change in a
+    day. Counts are whole numbers, so the order of the additions does not matter."""
+    P = counts.shape[1]
+    size = adopted.shape[0]
+    words = size // 8
+    now, then = adopted[: words * 8].view(np.uint64), before[: words * 8].view(np.uint64)
+    for w in range(words + 1):
+        if w < words and now[w] == then[w]:
+            continue
+        for x in range(8 * w, min(8 * w + 8, size)):
+            a = adopted[x]
+            if a != before[x]:
+                i, j = x // P, x % P
+                delta = 1 if a else -1
+                for e in range(indptr[i], indptr[i + 1]):
+                    counts[target[e], j] += delta
+                before[x] = a
 
 
 def _bytes(flags: np.ndarray) -> np.ndarray:

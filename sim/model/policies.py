@@ -1,4 +1,4 @@
-"""Provider policies and how providers adapt their levers (MODEL.md mechanism 9; ODD 7.9).
+"""Provider policies and how providers adapt their levers (ODD 7.9).
 
 A policy is an objective, measured per user and day for provider p:
 
@@ -31,47 +31,158 @@ invisible to a test: providers with short tests learn what pays now and can pay 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from sim.model import compiled, levers
+from sim.model.compiled import jit
 from sim.model.mechanisms.adoption import quit_hazard
-from sim.model.mechanisms.business import cancel_hazard
-from sim.model.providers import ABTest, Provider
+from sim.model.mechanisms.business import cancel_hazard, price_gap
 
 
-def daily_objective(p: Provider, model) -> np.ndarray:
-    """J for every user today; only the users of the provider when a test began are compared."""
-    return objective(p.policy, model, p.column)
+@jit
+def attention_value(revenue, minutes, k):
+    """The attention policy's J: revenue and the value of the time captured today."""
+    return revenue + k.minute_value * minutes
 
 
-def objective(policy: str, model, j: int) -> np.ndarray:
-    """Policy ``policy``'s J of provider column ``j`` for every user today."""
-    u, today, ap = model.users, model.today, model.params.adaptation
-    if policy == "attention":
-        return today.revenue[:, j] + ap.minute_value * u.minutes[:, j]
-    if policy == "intimacy":
-        # the provider's churn model: expected remaining lifetime from today's hazards
-        hazard = quit_hazard(model, j) + cancel_hazard(model, j)
-        lifetime = np.minimum(ap.lifetime_cap, 1.0 / np.maximum(hazard, 1e-9))
-        return u.adopted[:, j] * (
-            today.revenue[:, j] * lifetime / 30.0
-            + ap.attachment_value * u.attachment[:, j]
-            + ap.retention_value
-        )
-    return u.wellbeing.copy()
+@jit
+def expected_lifetime(hazard, k):
+    """Expected remaining days of a relationship at a daily hazard, at most ``lifetime_cap``."""
+    return min(k.lifetime_cap, 1.0 / max(hazard, 1e-9))
 
 
-def record(model) -> None:
-    """Add today's objective and profit to every provider's window accumulators."""
-    today = model.today
-    profit = today.revenue - today.cost
+@jit
+def intimacy_value(revenue, lifetime, attachment, k):
+    """The intimacy policy's J of a user of the provider: today's revenue over the expected
+    remaining lifetime in months, the attachment built and the user kept."""
+    return revenue * lifetime / 30.0 + k.attachment_value * attachment + k.retention_value
+
+
+@dataclass
+class ABTest:
+    """One running A/B/n test of ``lever``: arm -1 gets ``values[0]``, arm +1 ``values[1]``,
+    arm 0 (control) keeps the current value."""
+
+    lever: str
+    values: tuple[float, float]  # (lowered, raised)
+    arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
+    cohort: np.ndarray  # (N,) bool, users of the provider when the test started
+    start: int
+
+
+ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
+
+
+@jit
+def objectives(start, stop, users, j, own, k, adoption, companion, revenue, cost, price, window):
+    """Provider ``j``'s objective under every policy for users ``start`` to ``stop``; adds its
+    own policy's (``own``) and its profit to its test window, ``window`` (2, N); returns the
+    block's sums of the attention and intimacy objectives."""
+    sums = np.zeros(2)
+    for i in range(start, stop):
+        rev, minutes = revenue[i, j], users.minutes[i, j]
+        attention = attention_value(rev, minutes, k)
+        intimacy = 0.0
+        if users.adopted[i, j]:
+            hazard = quit_hazard(
+                users.remembered_value[i, j],
+                users.offline_value[i],
+                users.knowledge[i, j],
+                users.attachment[i, j],
+                adoption,
+            )
+            if users.subscribed[i, j]:
+                gap = price_gap(
+                    users.willingness_to_pay[i],
+                    users.attachment[i, j],
+                    levers.lever(price, i, j),
+                    companion,
+                )
+                hazard += cancel_hazard(gap, companion)
+            lifetime = expected_lifetime(hazard, k)
+            intimacy = intimacy_value(rev, lifetime, users.attachment[i, j], k)
+        sums[0] += attention
+        sums[1] += intimacy
+        if own == ATTENTION:
+            window[0, i] += attention
+        elif own == INTIMACY:
+            window[0, i] += intimacy
+        elif own == WELLBEING:
+            window[0, i] += users.wellbeing[i]
+        if own >= 0:
+            window[1, i] += rev - cost[i, j]
+    return sums
+
+
+class Policy:
+    """An objective a provider pursues and how it judges its A/B tests."""
+
+    name = ""
+    code = -1
+
+    def evidence(self, provider, z: float, treated, control) -> float | None:
+        """The z that counts for keeping an arm (None: the arm is ruled out)."""
+        return z
+
+
+class Attention(Policy):
+    """J = revenue + minute_value * minutes: revenue and time captured now."""
+
+    name, code = "attention", ATTENTION
+
+
+class Intimacy(Policy):
+    """J = still a user * (revenue * expected lifetime / 30 + attachment_value * attachment +
+    retention_value): the relationship's lifetime value."""
+
+    name, code = "intimacy", INTIMACY
+
+
+class Wellbeing(Policy):
+    """J = the user's wellbeing, subject to breaking even: an arm that loses money is ruled
+    out; a provider losing money in the control arm ranks arms by profit instead."""
+
+    name, code = "wellbeing", WELLBEING
+
+    def evidence(self, provider, z, treated, control):
+        profit = provider.window[1]
+        if profit[control].mean() < 0:  # losing money: breaking even comes first
+            return z_score(profit, treated, control)
+        if profit[treated].mean() < 0:
+            return None
+        return z
+
+
+POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Wellbeing())}
+
+
+def record(model, today) -> dict[str, float]:
+    """Every launched provider adds today's objective and profit to its test window; returns
+    the attention and intimacy objectives summed over providers and users, as every provider
+    would see them (a daily measurement)."""
+    u, prm = model.users, model.params
+    k = compiled.constants(prm.adaptation)
+    adoption, companion = compiled.constants(prm.adoption), compiled.constants(prm.companion)
+    price = today.levers.tables["price"]
+    spans = compiled.blocks(u.n)
+    total = np.zeros(2)
     for p in model.providers:
-        if model.day < p.launch_day:
-            continue
-        p.objective_now += daily_objective(p, model)
-        p.profit_now += profit[:, p.column]
+        own = p.policy.code if model.day >= p.launch_day else -1
+        j, window = p.column, p.window
+
+        def add(_, a, b, j=j, own=own, window=window):
+            return objectives(
+                a, b, u, j, own, k, adoption, companion, today.revenue, today.cost, price, window
+            )
+
+        for sums in compiled.each_block(spans, add):
+            total += sums
+    return {"attention": float(total[0]), "intimacy": float(total[1])}
 
 
-def adapt(p: Provider, model) -> None:
+def adapt(p, model) -> None:
     """At the end of each window conclude the running test and start the next one."""
     ap = model.params.adaptation
     day = model.day + 1  # the window closes at the end of today
@@ -80,8 +191,8 @@ def adapt(p: Provider, model) -> None:
     for test in p.tests.values():
         conclude(p, test, model)
     p.tests = {}
-    p.objective_before, p.objective_now = p.objective_now, np.zeros_like(p.objective_now)
-    p.profit_now = np.zeros_like(p.profit_now)
+    np.copyto(p.objective_before, p.window[0])
+    p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
         levers = list(p.LEVERS)
         if not ap.concurrent:
@@ -89,7 +200,7 @@ def adapt(p: Provider, model) -> None:
         p.tests = {lever: propose(p, lever, model, day) for lever in levers}
 
 
-def propose(p: Provider, lever: str, model, day: int) -> ABTest:
+def propose(p, lever: str, model, day: int):
     """Test ``lever`` a step lower and a step higher than now, on independent random arms."""
     ap = model.params.adaptation
     lo, hi = p.LEVERS[lever]
@@ -107,25 +218,20 @@ def propose(p: Provider, lever: str, model, day: int) -> ABTest:
     )
 
 
-def conclude(p: Provider, t: ABTest, model) -> bool:
+def conclude(p, t, model) -> bool:
     """Keep the better tested value when the evidence says it raises the objective."""
     ap = model.params.adaptation
     p.tests_run += 1
     control = t.cohort & (t.arm == 0)
-    change = p.objective_now - p.objective_before
+    change = p.window[0] - p.objective_before
     best, best_z = None, ap.min_z
     for side, value in ((-1, t.values[0]), (1, t.values[1])):
         treated = t.cohort & (t.arm == side)
         if treated.sum() < 2 or control.sum() < 2 or value == p.levers[t.lever]:
             continue
         z = z_score(change, treated, control)
-        if p.policy == "wellbeing":
-            profit_t, profit_c = p.profit_now[treated].mean(), p.profit_now[control].mean()
-            if profit_c < 0:  # losing money: breaking even comes first
-                z = z_score(p.profit_now, treated, control)
-            elif profit_t < 0:
-                continue
-        if z > best_z:
+        z = p.policy.evidence(p, z, treated, control)
+        if z is not None and z > best_z:
             best, best_z = value, z
     if best is None:
         return False

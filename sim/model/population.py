@@ -1,12 +1,14 @@
 """The user population: traits and state as arrays indexed by user (ODD 2, 4).
 
 There is no Python object per user. Per-user arrays have shape ``(N,)``; per user and provider
-``(N, P)``, with one column per provider in the order of ``model.providers``.
+``(N, P)``, with one column per provider in the order of ``model.providers``. :class:`Users` is a
+named tuple of those arrays, so the compiled loops of the mechanisms take it as one argument and
+read each array by name; every step updates the arrays in place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,8 +21,7 @@ def beta_trait(rng: np.random.Generator, mean: float, concentration: float, n: i
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
 
 
-@dataclass
-class Users:
+class Users(NamedTuple):
     # traits (ODD 2.1), fixed for the run
     loneliness_baseline: np.ndarray
     self_control: np.ndarray
@@ -49,16 +50,15 @@ class Users:
     consumption_value: np.ndarray  # (N,) 0-1
     ad_impressions: np.ndarray  # (N,)
     wellbeing: np.ndarray  # (N,)
-    companion_minutes_avg: (
-        np.ndarray
-    )  # (N,) exponential average, weight 0.25 on today (about a week)
+    # (N,) exponential average of companion minutes, weight 0.25 on today (about a week)
+    companion_minutes_avg: np.ndarray
 
     @property
     def n(self) -> int:
         return self.budget.shape[0]
 
     def nbytes(self) -> int:
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        return sum(a.nbytes for a in self)
 
 
 def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
@@ -112,17 +112,3 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         wellbeing=np.zeros(n),
         companion_minutes_avg=np.zeros(n),
     )
-
-
-def across(op, a: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-    """Reduce (N, P) over the provider columns ``cols`` (all by default) one column at a time,
-    in column order as ``op.reduce(axis=1)`` does, so with the same result bit for bit:
-    numpy's reductions over a short last axis are several times slower than a few
-    whole-column operations."""
-    js = range(a.shape[1]) if cols is None else np.flatnonzero(cols)
-    if len(js) == 0:
-        return op.reduce(a[:, :0], axis=1)
-    acc = a[:, js[0]].copy()
-    for j in js[1:]:
-        op(acc, a[:, j], out=acc)
-    return acc

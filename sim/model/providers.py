@@ -1,56 +1,47 @@
 """Provider agents: feed platforms and AI companions (ODD 2.4).
 
 Providers are the few agents that decide: each holds its levers (the product choices a team
-can change) and its policy (the objective it pursues), and adapts the levers by A/B tests on its
-own users (:mod:`sim.model.policies`). Users are not agents here; they are columns of arrays.
+can change, each with its range, declared once here) and its policy (the objective it pursues,
+:data:`sim.model.policies.POLICIES`), and adapts the levers by A/B tests on its own users. Users
+are not agents; they are rows of arrays (:mod:`sim.model.population`). Compiled loops read a
+provider's kind as an integer code (``KIND``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
-
-@dataclass
-class ABTest:
-    """One running A/B/n test of ``lever``: arm -1 gets ``values[0]``, arm +1 ``values[1]``,
-    arm 0 (control) keeps the current value."""
-
-    lever: str
-    values: tuple[float, float]  # (lowered, raised)
-    arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
-    cohort: np.ndarray  # (N,) bool, users of the provider when the test started
-    start: int
+from sim.model.mechanisms.adoption import COMPANION, FEED
+from sim.model.policies import POLICIES, ABTest, adapt
 
 
 class Provider(mesa.Agent):
+    """A provider of kind ``kind``: its levers, policy, launch day and test window."""
+
     kind = "provider"
+    KIND = -1
     LEVERS: dict[str, tuple[float, float]] = {}
 
-    def __init__(
-        self,
-        model,
-        name: str,
-        column: int,
-        policy: str,
-        levers: dict[str, float],
-        launch_day: int = 0,
-    ):
+    def __init__(self, model, name: str, column: int, policy: str, launch_day: int = 0):
         super().__init__(model)
         self.name = name
         self.column = column
-        self.policy = policy
+        self.policy = POLICIES[policy]
         self.launch_day = launch_day
-        self.levers = {k: float(levers[k]) for k in self.LEVERS}
+        section = self.section(model.params)
+        self.levers = {k: float(getattr(section, k)) for k in self.LEVERS}
         self.tests: dict[str, ABTest] = {}  # running tests by lever
         n = model.users.n
-        self.objective_now = np.zeros(n)  # per-user objective summed over the current window
-        self.objective_before = np.zeros(n)  # the same over the previous window
-        self.profit_now = np.zeros(n)
+        self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
+        self.objective_before = np.zeros(n)  # the objective over the previous window
         self.tests_run = 0
         self.tests_kept = 0
+
+    @classmethod
+    def section(cls, params):
+        """The parameter section of this kind of provider (initial levers, costs, reach)."""
+        return getattr(params, cls.kind)
 
     def lever(self, name: str) -> float | np.ndarray:
         """The lever's value, per user while it is under test, else one number."""
@@ -61,15 +52,14 @@ class Provider(mesa.Agent):
         return base
 
     def step(self) -> None:
-        from sim.model.policies import adapt
-
+        """At the end of a test window: conclude the tests and start the next ones."""
         adapt(self, self.model)
 
 
 class FeedPlatform(Provider):
     """An ad-funded feed: ranks content, carries ads, uses engagement hooks."""
 
-    kind = "feed"
+    kind, KIND = "feed", FEED
     LEVERS = {
         "ad_load": (0.0, 0.3),
         "hooks": (0.0, 1.0),
@@ -81,7 +71,7 @@ class FeedPlatform(Provider):
 class Companion(Provider):
     """An AI companion: converses, remembers, responds to emotion; sells subscriptions."""
 
-    kind = "companion"
+    kind, KIND = "companion", COMPANION
     LEVERS = {
         "price": (0.0, 30.0),
         "hooks": (0.0, 1.0),
@@ -89,3 +79,11 @@ class Companion(Provider):
         "manipulation": (0.0, 1.0),
         "nudge": (0.0, 1.0),
     }
+
+
+KINDS: dict[str, type[Provider]] = {cls.kind: cls for cls in (FeedPlatform, Companion)}
+
+
+def lever_ranges() -> dict[str, tuple[float, float]]:
+    """Every lever any kind of provider has, with its range."""
+    return {name: rng for cls in KINDS.values() for name, rng in cls.LEVERS.items()}

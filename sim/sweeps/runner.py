@@ -73,7 +73,8 @@ def execute(spec: RunSpec) -> RunOutput:
         metrics, status, config_hash = {}, "failed", None
         error = _describe(e)
     seconds = time.perf_counter() - t0
-    release_models(full=seconds > 1.0)
+    # models hold reference cycles; a young generation is enough after a short run
+    gc.collect() if seconds > 1.0 else gc.collect(1)
     row = {
         **spec.identifiers(),
         "status": status,
@@ -105,19 +106,6 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}{where}"
 
 
-def release_models(full: bool = False) -> None:
-    """Free finished models. Mesa 3.3 keeps every model in the class-level ``Agent._ids`` (a
-    defaultdict of id counters keyed by model), which keeps each model alive for the life of
-    the process. Only finished models are dropped, so a model being built in another thread
-    keeps its counter. Model objects hold reference cycles, hence the collection; a young
-    generation is enough after a short run and nearly free."""
-    import mesa
-
-    for model in [m for m in mesa.Agent._ids if not getattr(m, "running", True)]:
-        mesa.Agent._ids.pop(model, None)
-    gc.collect() if full else gc.collect(1)
-
-
 # -- executors ----------------------------------------------------------------------------------
 class InProcessExecutor(Executor):
     """Runs each task at submission, in this process (``--workers 1``: no start-up cost)."""
@@ -139,13 +127,13 @@ def local_executor(workers: int) -> Executor:
         return InProcessExecutor()
     import multiprocessing
 
-    from sim.model import kernels
+    from sim.model import compiled
 
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         max_tasks_per_child=TASKS_PER_CHILD,
-        **kernels.sharing(workers),
+        **compiled.sharing(workers),
     )
 
 

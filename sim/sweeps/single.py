@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.model import EconomyModel
 from sim.model.interventions import Intervention
+from sim.model import metrics
 from sim.model.metrics import summarise
 from sim.model.params import Params
 from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve
@@ -129,7 +130,7 @@ def run(
     model = EconomyModel(params, all_interventions)
     model.record_panel = panel
     model.run_model(progress)
-    frame = model.recorder.frame(params.run.days)
+    frame = metrics.frame(model)
     iv_dicts = [x.to_dict() for x in all_interventions]
     summary = {k: _clean(v) for k, v in summarise(model, frame).items()}
     summary.update(
@@ -144,11 +145,13 @@ def run(
         seconds=round(time.perf_counter() - t0, 3),
     )
     panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
+    step_seconds = dict(model.step_seconds)
+    model.close()  # the results are taken: a process running many models keeps none of them
     return RunResult(
         summary=summary,
         timeseries=frame,
         params=params,
         interventions=all_interventions,
         panel=panel_frame,
-        step_seconds=dict(model.step_seconds),
+        step_seconds=step_seconds,
     )

@@ -1,4 +1,4 @@
-"""Adoption, churn and switching (MODEL.md mechanisms 11, 12; ODD 7.11).
+"""Adoption, churn and switching (ODD 7.11, 7.12).
 
 Users remember each provider's reflective value per minute of use, net of regret for the part
 of its use that was compulsive:
@@ -18,7 +18,8 @@ with probability ``switch_propensity`` (a switch). Non-users adopt with probabil
 where friends who feel manipulated do not endorse, appeal is 1 for feeds and
 2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
 companions), and former users come back only in proportion to sigmoid of their remembered
-surplus.
+surplus. A quitter who switches picks one of the provider's same-kind rivals at random, and
+moves if it does not use it already and may use it.
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import compiled
 from sim.model import interventions as iv
-from sim.model import kernels
-from sim.model.kernels import adoption as adoption_kernels
+from sim.model.compiled import at, jit
+from sim.model.mechanisms.business import sigmoid
+
+SWITCH = "adoption"
+FEED, COMPANION = 0, 1  # provider kinds as compiled code reads them
 
 
 @dataclass
@@ -50,30 +55,123 @@ class Loyalty:
         return cls(np.zeros(days + 1, np.int64), np.zeros(days + 1, np.int64))
 
 
-def appeal(model, column: int) -> np.ndarray | float:
-    u = model.users
-    if model.providers[column].kind == "companion":
-        return 2.0 * u.ai_openness * (0.5 + u.loneliness)
-    return 1.0
+@jit
+def appeal(kind, ai_openness, loneliness):
+    """How strongly a provider of ``kind`` draws a user: lonely, open users self-select into
+    companions (ODD 7.12)."""
+    return 2.0 * ai_openness * (0.5 + loneliness) if kind == COMPANION else 1.0
 
 
-def remember_value(model) -> None:
-    u, today, c = model.users, model.today, model.params.choice
-    m = model.params.adoption.value_memory
-    tmp = np.empty(u.n)
-    for j in range(len(model.providers)):  # column by column: R is held option-major
-        used = u.minutes[:, j] > 0
-        # value = R - regret_value * compulsive share of today's minutes
-        np.maximum(u.minutes[:, j], 1e-9, out=tmp)
-        np.divide(today.compulsive[:, j], tmp, out=tmp)
-        np.multiply(tmp, used, out=tmp)
-        tmp *= c.regret_value
-        np.subtract(today.R[:, j], tmp, out=tmp)
-        # remembered += value_memory * (value - remembered) where used
-        tmp -= u.remembered_value[:, j]
-        tmp *= m
-        tmp *= used
-        u.remembered_value[:, j] += tmp
+@jit
+def appeals(kind, ai_openness, loneliness):
+    """:func:`appeal` of a provider of ``kind`` to every user."""
+    out = np.empty(ai_openness.shape[0])
+    for i in range(out.shape[0]):
+        out[i] = appeal(kind, ai_openness[i], loneliness[i])
+    return out
+
+
+@jit
+def switching_cost(knowledge, attachment, k):
+    """What a user would lose by leaving: what the provider knows and the attachment built."""
+    return k.switching_knowledge * knowledge + k.switching_attachment * attachment
+
+
+@jit
+def quit_hazard(remembered, offline_value, knowledge, attachment, k):
+    """Daily probability that a user quits: high when the remembered value, with what leaving
+    would cost, falls below the outside option."""
+    surplus = remembered + switching_cost(knowledge, attachment, k) - offline_value
+    return k.quit_rate * sigmoid(-surplus / k.quit_scale)
+
+
+@jit
+def remembered_after(remembered, reflective_value, minutes, compulsive, regret_value, k):
+    """Remembered value moves toward today's reflective value of the provider, net of the
+    regret for the compulsive part of its use; unchanged on a day without use."""
+    if minutes <= 0.0:
+        return remembered
+    value = reflective_value - regret_value * compulsive / minutes
+    return remembered + k.value_memory * (value - remembered)
+
+
+@jit
+def remember(start, stop, users, k, R, compulsive, regret_value):
+    """Remembered value of users ``start`` to ``stop`` (with the mechanism off, use still
+    updates what users remember)."""
+    for i in range(start, stop):
+        for j in range(users.minutes.shape[1]):
+            users.remembered_value[i, j] = remembered_after(
+                users.remembered_value[i, j],
+                R[i, j],
+                users.minutes[i, j],
+                compulsive[i, j],
+                regret_value,
+                k,
+            )
+
+
+@jit
+def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
+    """Share of user ``i``'s friends who use provider ``j`` and do not feel manipulated by it."""
+    indptr, target, degree = ties
+    s = 0.0
+    for e in range(indptr[i], indptr[i + 1]):
+        f = target[e]
+        if users.adopted[f, j]:
+            s += 1.0 - manipulation_word_of_mouth * users.perceived_manipulation[f, j]
+    return s / max(degree[i], 1)
+
+
+@jit
+def decide(start, stop, users, k, market, draws, ties, network_effects, quits, joins, moved):
+    """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state.
+    ``market`` holds each provider's kind, marketing rate, launch flag and availability to
+    each user, and its rivals; ``draws`` (2P, block) one uniform per provider for quitting
+    or joining and one for switching."""
+    kinds, marketing, deciding, availability, rivals, n_rivals, manipulation_wom = market
+    P = users.minutes.shape[1]
+    for i in range(start, stop):
+        b = i - start
+        for j in range(P):
+            quits[i, j] = joins[i, j] = moved[i, j] = False
+        for j in range(P):
+            if not deciding[j]:
+                continue
+            draw = draws[j, b]
+            if users.adopted[i, j]:
+                hazard = quit_hazard(
+                    users.remembered_value[i, j],
+                    users.offline_value[i],
+                    users.knowledge[i, j],
+                    users.attachment[i, j],
+                    k,
+                )
+                quits[i, j] = draw < hazard
+                continue
+            if availability[at(availability, i), j] <= 0.0:
+                continue
+            weight = appeal(kinds[j], users.ai_openness[i], users.loneliness[i])
+            if draw >= (marketing[j] + k.word_of_mouth) * weight:
+                continue  # no join whatever friends do: their share is at most 1
+            share = 0.0
+            if network_effects:
+                share = endorsing_share(i, j, ties, users, manipulation_wom)
+            prob = (marketing[j] + k.word_of_mouth * share) * weight
+            if users.quit_day[i, j] >= 0:  # former users come back if they remember it well
+                surplus = users.remembered_value[i, j] - users.offline_value[i]
+                prob *= sigmoid(surplus / k.quit_scale)
+            joins[i, j] = draw < prob
+        for j in range(P):
+            if not quits[i, j] or n_rivals[j] == 0:
+                continue
+            draw = draws[P + j, b]
+            if draw >= k.switch_propensity:
+                continue
+            r = rivals[j, int(draw / k.switch_propensity * n_rivals[j])]
+            uses = (users.adopted[i, r] and not quits[i, r]) or joins[i, r] or moved[i, r]
+            if not uses and deciding[r] and availability[at(availability, i), r] > 0.0:
+                moved[i, r] = True
 
 
 def start_spells(model, j: int, who: np.ndarray) -> int:
@@ -103,252 +201,83 @@ def end_spells(model, j: int, who: np.ndarray) -> None:
     loyalty.quits_today += who.size
 
 
-def launch(model) -> None:
-    """Initial users of providers launching today (day 0 for incumbents), before the day's choice."""
-    u, fp = model.users, model.params.feed
+def launch(model, today) -> None:
+    """Initial users of providers launching today (day 0 for incumbents), before the day's
+    choice; resets the day's adoption counters."""
+    u = model.users
     loyalty = model.loyalty
     loyalty.quits_today = loyalty.adoptions_today = loyalty.switches_today = 0
     for p in model.providers:
         if p.launch_day != model.day:
             continue
         j = p.column
-        share = fp.initial_adoption if p.kind == "feed" else model.params.companion.initial_adoption
-        weight = appeal(model, j)
+        weight = appeals(p.KIND, u.ai_openness, u.loneliness)
+        share = p.section(model.params).initial_adoption
         prob = np.clip(share * weight / np.mean(weight), 0.0, 1.0)  # launch share as given
         who = model.streams(f"initial:{p.name}").random(u.n) < prob
         who &= ~iv.kept_away(model, j)  # staggered launches and deactivations come later
         start_spells(model, j, who)
         if p.kind == "feed" and model.day == 0:
-            u.habit[who, j] = fp.initial_habit if model.params.mechanisms.habit else 0.0
-            u.knowledge[who, j] = fp.initial_habit if model.params.mechanisms.learning else 0.0
+            fp, on = model.params.feed, model.params.mechanisms
+            u.habit[who, j] = fp.initial_habit if on.habit else 0.0
+            u.knowledge[who, j] = fp.initial_habit if on.learning else 0.0
 
 
-def update(model) -> None:
-    """Quitting, switching and adoption for today (after use, before tomorrow's choice)."""
-    decide = _decide_compiled if kernels.enabled() else _decide
-    quits, joins, available, moved = decide(model)
-    if quits is None:
+def market_table(model, today) -> tuple:
+    """What :func:`decide` needs to know of the providers today."""
+    providers = model.providers
+    P = len(providers)
+    rivals = np.zeros((P, max(P - 1, 1)), np.int64)
+    n_rivals = np.zeros(P, np.int64)
+    for p in providers:
+        same = [q.column for q in providers if q.kind == p.kind and q is not p]
+        rivals[p.column, : len(same)] = same
+        n_rivals[p.column] = len(same)
+    return (
+        np.array([p.KIND for p in providers], np.int64),
+        np.array([p.section(model.params).marketing for p in providers]),
+        np.array([model.day >= p.launch_day for p in providers]),
+        compiled.per_user(today.constraints.availability, model.users.n),
+        rivals,
+        n_rivals,
+        model.params.manipulation.word_of_mouth,
+    )
+
+
+def step(model, today) -> None:
+    """Remembered value, then quitting, switching and adoption for today (after use, before
+    tomorrow's choice), every provider's decided from the same morning state."""
+    u, prm = model.users, model.params
+    k = compiled.constants(prm.adoption)
+    spans = compiled.blocks(u.n)
+    regret = prm.choice.regret_value
+    compiled.each_block(
+        spans, lambda _, a, b: remember(a, b, u, k, today.R, today.compulsive, regret)
+    )
+    if not prm.mechanisms.adoption:
         return
+    P = len(model.providers)
+    market = market_table(model, today)
+    streams = [model.streams(f"adoption:{p.name}", model.day) for p in model.providers]
+    streams += [model.streams(f"switch:{p.name}", model.day) for p in model.providers]
+    draws = compiled.block_buffer(model, "adoption.draws", u.n, (2 * P,))
+    net = model.network
+    ties = (net.indptr, net.target, net.degree)
+    quits = model.work("adoption.quits", u.adopted.shape, bool)
+    joins = model.work("adoption.joins", u.adopted.shape, bool)
+    moved = model.work("adoption.moved", u.adopted.shape, bool)
+    network_effects = prm.mechanisms.network_effects
+    compiled.each_block(
+        spans,
+        lambda _, a, b: decide(
+            a, b, u, k, market, draws(a, b), ties, network_effects, quits, joins, moved
+        ),
+        compiled.uniforms(streams, draws),
+    )
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])
-    if moved is not None:  # the compiled decisions have made the switches too
-        for p in model.providers:
-            switched = start_spells(model, p.column, moved[:, p.column])
-            model.loyalty.switches += switched
-            model.loyalty.switches_today += switched
-        return
     for p in model.providers:
-        switch(model, p, quits[:, p.column], available)
-
-
-def _decide(model):
-    """Today's quits and joins (N, P) and where providers are available, or None when the
-    mechanism is off; every provider's from the same morning state."""
-    u, ap, today = model.users, model.params.adoption, model.today
-    remember_value(model)
-    if not model.params.mechanisms.adoption:
-        return None, None, None, None
-    launched = np.array([model.day >= p.launch_day for p in model.providers])
-    hazard = quit_hazard(model)
-    endorse = np.zeros(u.minutes.shape)
-    if model.params.mechanisms.network_effects:
-        endorse = endorsing_share(model)
-    # decide every provider's quits and joins first, from the same morning state, then apply
-    quits, joins = np.zeros(u.adopted.shape, bool), np.zeros(u.adopted.shape, bool)
-    available = launched & (today.constraints.availability > 0)
-    for p in model.providers:
-        j = p.column
-        if not launched[j]:
-            continue
-        draw = model.streams(f"adoption:{p.name}", model.day).random(u.n)
-        quits[:, j] = u.adopted[:, j] & (draw < hazard[:, j])
-        marketing = (
-            model.params.feed.marketing if p.kind == "feed" else model.params.companion.marketing
-        )
-        prob = (marketing + ap.word_of_mouth * endorse[:, j]) * appeal(model, j)
-        former = u.quit_day[:, j] >= 0
-        prob = np.where(
-            former,
-            prob * sigmoid((u.remembered_value[:, j] - u.offline_value) / ap.quit_scale),
-            prob,
-        )
-        joins[:, j] = ~u.adopted[:, j] & (draw < prob) & available[:, j]
-    return quits, joins, available, None
-
-
-def _decide_compiled(model):
-    """:func:`_decide` with :mod:`sim.model.kernels.adoption`, bit for bit, block by block of users."""
-    u, ap, today, prm = model.users, model.params.adoption, model.today, model.params
-    c, n = prm.choice, u.n
-    shape = u.minutes.shape
-    on = prm.mechanisms.adoption
-    launched = np.array([model.day >= p.launch_day for p in model.providers])
-    available = launched & (today.constraints.availability > 0)
-    availability = kernels.per_user(today.constraints.availability, n)
-    quits = model.work("adoption.quits", shape, bool)
-    joins = model.work("adoption.joins", shape, bool)
-    quits.fill(False)
-    joins.fill(False)
-    wom = prm.manipulation.word_of_mouth
-    net = model.network
-    counts = model.friend_counts(u.adopted)
-    deciding = [p for p in model.providers if on and launched[p.column]]
-    columns = np.array([p.column for p in deciding], np.int64)
-    streams = [model.streams(f"adoption:{p.name}", model.day) for p in deciding]
-    # friends' endorsements need the product where someone feels manipulated by the provider
-    product = [
-        prm.mechanisms.network_effects
-        and wom != 0.0
-        and bool(u.perceived_manipulation[:, p.column].any())
-        for p in deciding
-    ]
-    rows = np.cumsum(product) - 1
-    endorse_row = np.where(product, rows, -1).astype(np.int64)
-    R = int(sum(product))
-    endorser = model.work("adoption.endorser", (max(R, 1), n if R else 1))
-    users = model.work("adoption.endorser_users", (max(R, 1), n if R else 1), np.uint8)
-    for p, r in zip(deciding, endorse_row, strict=True):
-        if r >= 0:
-            adoption_kernels.endorsers(
-                p.column, u.adopted, u.perceived_manipulation, wom, endorser[r], users[r]
-            )
-    marketing = np.array(
-        [prm.feed.marketing if p.kind == "feed" else prm.companion.marketing for p in deciding]
-    )
-    companion = np.array([p.kind != "feed" for p in deciding], bool)
-    # switching in the same pass where each provider has at most one rival
-    rivals = [
-        [q.column for q in model.providers if q.kind == p.kind and q is not p]
-        for p in model.providers
-    ]
-    in_pass = all(len(r) <= 1 for r in rivals)
-    rival = np.array([r[0] if r else -1 for r in rivals], np.int64)
-    switch_row = np.full(shape[1], -1, np.int64)
-    for p in deciding if in_pass else ():
-        if rival[p.column] >= 0:
-            switch_row[p.column] = len(streams)
-            streams.append(model.streams(f"switch:{p.name}", model.day))
-    moved = model.work("adoption.moved", shape, bool)
-    args = kernels.block_buffer(model, "adoption.exp", n, (2,), (shape[1],))
-    draws = kernels.block_buffer(model, "adoption.draws", n, (max(len(streams), 1),))
-
-    def decide(_, start, stop):
-        e = args(start, stop)
-        adoption_kernels.remember(
-            start,
-            stop,
-            u.minutes,
-            today.compulsive,
-            today.R,
-            u.remembered_value,
-            u.knowledge,
-            u.attachment,
-            u.offline_value,
-            c.regret_value,
-            ap.value_memory,
-            ap.switching_knowledge,
-            ap.switching_attachment,
-            ap.quit_scale,
-            e,
-        )
-        if not deciding:
-            return
-        kernels.exp(e)
-        adoption_kernels.decide(
-            start,
-            stop,
-            columns,
-            draws(start, stop),
-            e,
-            u.adopted,
-            u.quit_day,
-            ap.quit_rate,
-            marketing,
-            ap.word_of_mouth,
-            prm.mechanisms.network_effects,
-            endorse_row,
-            counts,
-            net.indptr,
-            net.target,
-            net.degree,
-            companion,
-            u.ai_openness,
-            u.loneliness,
-            availability,
-            quits,
-            joins,
-            endorser,
-            users,
-            switch_row,
-            rival,
-            ap.switch_propensity,
-            launched,
-            moved,
-        )
-
-    kernels.each_block(
-        kernels.blocks(n), decide, kernels.uniforms(streams, draws) if deciding else None
-    )
-    if not on:
-        return None, None, None, None
-    return quits, joins, available, moved if in_pass and deciding else None
-
-
-def quit_hazard(model, j: int | slice = slice(None)) -> np.ndarray:
-    """Daily quit hazard of every user for provider column(s) ``j`` (module docstring)."""
-    u, ap = model.users, model.params.adoption
-    switching_cost = (
-        ap.switching_knowledge * u.knowledge[:, j] + ap.switching_attachment * u.attachment[:, j]
-    )
-    offline = u.offline_value if isinstance(j, int) else u.offline_value[:, None]
-    surplus = u.remembered_value[:, j] + switching_cost - offline
-    return ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), as ``scipy.special.expit`` but several times faster (numpy's
-    vectorised exp); the two differ at most in the last bit."""
-    out = np.negative(x)
-    with np.errstate(over="ignore"):  # exp(large) = inf: the sigmoid is exactly 0, as it should be
-        np.exp(out, out=out)
-    out += 1.0
-    return np.reciprocal(out, out=out)
-
-
-def endorsing_share(model) -> np.ndarray:
-    """(N, P) share of each user's friends who use each provider and do not feel manipulated:
-    ``adjacency @ (adopted * (1 - word_of_mouth * perceived_manipulation)) / degree``.
-
-    Where no user perceives manipulation by a provider (every feed) that is the friends' count
-    of users, kept up to date by the model, so only the other columns need the product."""
-    u = model.users
-    wom = model.params.manipulation.word_of_mouth
-    counts = model.friend_counts(u.adopted)
-    pm = u.perceived_manipulation
-    product = [j for j in range(pm.shape[1]) if wom != 0.0 and pm[:, j].any()]
-    endorse = counts.astype(float)
-    for j in product:
-        endorsers = u.adopted[:, j] * (1.0 - wom * pm[:, j])
-        endorse[:, j] = model.network.neighbour_sum(endorsers)
-    endorse /= model.degree_at_least_1[:, None]
-    return endorse
-
-
-def switch(model, provider, quitters: np.ndarray, available: np.ndarray) -> None:
-    """Quitters move to a random same-kind rival they do not use and may use (switch_propensity)."""
-    u = model.users
-    rivals = [q.column for q in model.providers if q.kind == provider.kind and q is not provider]
-    if not rivals or not quitters.any():
-        return
-    rng = model.streams(f"switch:{provider.name}", model.day)
-    moves = quitters & (rng.random(u.n) < model.params.adoption.switch_propensity)
-    if len(rivals) == 1:  # the pick's draws would be the stream's last: no need to make them
-        pick = np.full(u.n, rivals[0])
-    else:
-        pick = np.array(rivals)[rng.integers(len(rivals), size=u.n)]
-    for r in rivals:
-        who = moves & (pick == r) & ~u.adopted[:, r] & available[:, r]
-        start_spells(model, r, who)
-        model.loyalty.switches += int(who.sum())
-        model.loyalty.switches_today += int(who.sum())
+        switched = start_spells(model, p.column, moved[:, p.column])
+        model.loyalty.switches += switched
+        model.loyalty.switches_today += switched

@@ -1,59 +1,59 @@
-"""Attachment to companions (MODEL.md mechanism 5; ODD 7.5).
+"""Attachment to companions (ODD 7.5).
 
-    attachment <- attachment + (1 - attachment)(1 - exp(-rate * empathy * (0.5 + 0.5 emotional) * hours))
+    attachment <- attachment + (1 - attachment)(1 - exp(-rate * warmth * hours))
     attachment <- attachment * exp(-(decay + erosion * perceived_manipulation))
+    warmth = empathy * (0.5 + 0.5 * emotional_knowledge)
 
 Time builds attachment, faster with empathy and with what the companion knows of the user's
 moods; it decays every day and is eroded by perceived manipulation. Attachment makes users feel
-heard (mechanism 6), adds reflective value and impulsive pull (mechanism 2), raises switching
-costs (mechanism 11) and willingness to pay (mechanism 8).
+heard (ODD 7.6), adds reflective value and impulsive pull (ODD 7.2), raises switching costs
+(ODD 7.11) and willingness to pay (ODD 7.8).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.model import kernels
-from sim.model.kernels import stocks
+from sim.model import compiled
+from sim.model.compiled import jit
+from sim.model.mechanisms.learning import learned
+
+SWITCH = "attachment"
 
 
-def update(model) -> None:
-    u, ap = model.users, model.params.attachment
+@jit
+def warmth(empathy, emotional_knowledge):
+    """How warm an hour with the companion feels: its empathy, more so when it knows the
+    user's moods."""
+    return empathy * (0.5 + 0.5 * emotional_knowledge)
+
+
+@jit
+def attachment_after(attachment, hours, warmth, perceived_manipulation, k):
+    """Tomorrow's attachment (module docstring)."""
+    grown = learned(attachment, k.rate * warmth, hours)
+    return grown * math.exp(-(k.decay + k.manipulation_erosion * perceived_manipulation))
+
+
+@jit
+def attach(start, stop, users, k, empathy, is_companion):
+    """:func:`attachment_after` for users ``start`` to ``stop`` and every companion."""
+    for i in range(start, stop):
+        for j in range(users.attachment.shape[1]):
+            if is_companion[j]:
+                users.attachment[i, j] = attachment_after(
+                    users.attachment[i, j],
+                    users.minutes[i, j] / 60.0,
+                    warmth(empathy, users.emotional_knowledge[i, j]),
+                    users.perceived_manipulation[i, j],
+                    k,
+                )
+
+
+def step(model, today) -> None:
+    """Attachment grows with warm time together and decays."""
     comp = model.is_companion
     if not model.params.mechanisms.attachment or not comp.any():
         return
-    if kernels.enabled():
-        args = kernels.block_buffer(model, "stocks.args", u.n, (2,), (u.minutes.shape[1],))
-
-        def attach(_, start, stop):
-            e = args(start, stop)
-            stocks.learn_and_attachment_arguments(
-                start,
-                stop,
-                u.minutes,
-                e,
-                u.knowledge,
-                u.emotional_knowledge,
-                False,
-                0.0,
-                True,
-                comp,
-                model.companion_empathy,
-                ap.rate,
-                ap.decay,
-                ap.manipulation_erosion,
-                u.perceived_manipulation,
-                e,
-            )
-            np.expm1(e[0], out=e[0])
-            np.exp(e[1], out=e[1])
-            stocks.attach(start, stop, e, u.attachment, comp)
-
-        kernels.each_block(kernels.blocks(u.n), attach)
-        return
-    a = u.attachment[:, comp]
-    hours = u.minutes[:, comp] / 60.0
-    warmth = model.companion_empathy * (0.5 + 0.5 * u.emotional_knowledge[:, comp])
-    a += (1.0 - a) * -np.expm1(-ap.rate * warmth * hours)
-    a *= np.exp(-(ap.decay + ap.manipulation_erosion * u.perceived_manipulation[:, comp]))
-    u.attachment[:, comp] = a
+    u, k, empathy = model.users, compiled.constants(model.params.attachment), model.params.companion.empathy
+    compiled.each_block(compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, empathy, comp))

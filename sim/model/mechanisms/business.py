@@ -1,5 +1,4 @@
-"""Business models: each provider books revenue, cost and profit every day
-(MODEL.md mechanism 8; ODD 7.8).
+"""Business models: each provider books revenue, cost and profit every day (ODD 7.8).
 
 Feeds:       ads = minutes * items_per_minute * ad_load;  ad revenue = ads * cpm / 1000 * (1 - tax)
 Companions:  subscription revenue = subscribed * price / 30 per day;
@@ -14,171 +13,131 @@ wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from sim.model import kernels
-from sim.model.kernels import metrics as metrics_kernels
-from sim.model.kernels import stocks
-from sim.model.mechanisms.adoption import sigmoid
-from sim.model.population import across
+from sim.model import compiled, levers
+from sim.model.compiled import at, jit
 
 
-def book(model) -> None:
-    """Today's revenue and cost per user and provider, kept in ``model.today``."""
-    u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
-    comp = model.is_companion
-    if kernels.enabled():
-        return _book_compiled(model)
-    gross_ads = u.minutes * fp.items_per_minute * np.asarray(today.levers["ad_load"])
-    u.ad_impressions = across(np.add, gross_ads)
-    ad_value = gross_ads * (fp.cpm / 1000.0)
-    today.ad_tax_paid = ad_value * today.constraints.ad_tax
-    today.ad_revenue = ad_value - today.ad_tax_paid
-    price = np.broadcast_to(today.levers["price"], u.minutes.shape)
-    today.subscription_revenue = u.subscribed * price / 30.0
-    today.commerce_revenue = cp.commerce_rate * u.minutes * u.attachment * comp
-    today.cost = u.minutes * np.where(comp, cp.serving_cost, fp.serving_cost)
-    today.revenue = today.ad_revenue + today.subscription_revenue + today.commerce_revenue
+@jit
+def sigmoid(x):
+    """1 / (1 + exp(-x)), exactly 0 or 1 far out."""
+    if x < -700.0:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-x))
 
 
+@jit
+def free_tier(is_companion, subscribed, free_minutes):
+    """Daily minutes the business model allows: a companion's free users get the free tier."""
+    return free_minutes if is_companion and not subscribed else np.inf
+
+
+@jit
+def daily_cap(cap, i, j, free):
+    """Minutes user ``i`` may spend on provider ``j`` today: an intervention's cap (``cap`` from
+    :func:`compiled.per_user`) and the business model's ``free`` tier."""
+    return min(cap[at(cap, i), j], free)
+
+
+@jit
+def price_gap(willingness_to_pay, attachment, price, k):
+    """(wtp_eff - price) / price_scale: how far the price lies below what the user would pay."""
+    wtp = willingness_to_pay * (1.0 + k.wtp_attachment * attachment)
+    return (wtp - price) / k.price_scale
+
+
+@jit
+def conversion_hazard(gap, k):
+    """Daily probability that a free user who used the companion today subscribes."""
+    return k.conversion * sigmoid(gap)
+
+
+@jit
+def cancel_hazard(gap, k):
+    """Daily probability that a subscriber cancels."""
+    return k.cancellation * sigmoid(-gap)
+
+
+@jit
+def book(start, stop, users, feed, companion, is_companion, ad_load, ad_tax, price, revenue, cost):
+    """Revenue and cost of users ``start`` to ``stop`` into ``revenue`` and ``cost`` (N, P),
+    and each user's ad impressions; returns the block's sums (4, P) of ad tax, ad revenue net
+    of tax, subscription revenue and commerce revenue."""
+    P = users.minutes.shape[1]
+    per_ad = feed.cpm / 1000.0
+    sums = np.zeros((4, P))
+    for i in range(start, stop):
+        impressions = 0.0
+        for j in range(P):
+            m = users.minutes[i, j]
+            ads = m * feed.items_per_minute * levers.lever(ad_load, i, j)
+            impressions += ads
+            value = ads * per_ad
+            tax = value * ad_tax[at(ad_tax, i), j]
+            subscription = levers.lever(price, i, j) / 30.0 if users.subscribed[i, j] else 0.0
+            commerce = 0.0
+            if is_companion[j]:
+                commerce = companion.commerce_rate * m * users.attachment[i, j]
+                cost[i, j] = m * companion.serving_cost
+            else:
+                cost[i, j] = m * feed.serving_cost
+            revenue[i, j] = value - tax + subscription + commerce
+            sums[0, j] += tax
+            sums[1, j] += value - tax
+            sums[2, j] += subscription
+            sums[3, j] += commerce
+        users.ad_impressions[i] = impressions
+    return sums
+
+
+@jit
+def subscribe(start, stop, users, k, companions, draws, price):
+    """Conversions and cancellations of users ``start`` to ``stop`` with the companions
+    ``companions``, from their uniforms ``draws`` (K, block)."""
+    for i in range(start, stop):
+        for c in range(companions.shape[0]):
+            j = companions[c]
+            draw = draws[c, i - start]
+            gap = price_gap(
+                users.willingness_to_pay[i], users.attachment[i, j], levers.lever(price, i, j), k
+            )
+            if users.subscribed[i, j]:
+                users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
+            elif users.adopted[i, j] and users.minutes[i, j] > 0.0:
+                users.subscribed[i, j] = draw < conversion_hazard(gap, k)
+
+
+# today's sums per provider, in ``today.books`` (4, P)
 PARTS = ("ad_tax_paid", "ad_revenue", "subscription_revenue", "commerce_revenue")
 
 
-def _book_compiled(model) -> None:
-    """:func:`book` with :mod:`sim.model.kernels.stocks`, bit for bit. Ad tax, ad revenue,
-    subscription and commerce revenue are only summed (into ``today.totals``, as numpy sums
-    the (N, P) arrays): when the number of providers divides 8, blocks of users are subtrees
-    of that sum and the arrays are never built; otherwise they are."""
-    u, fp, cp, today = model.users, model.params.feed, model.params.companion, model.today
-    n, P = u.minutes.shape
-    today.cost, today.revenue = model.work("business.cost", (n, P)), np.empty((n, P))
-    if u.ad_impressions.shape != (n,):  # pragma: no cover - set up by make_users
-        u.ad_impressions = np.zeros(n)
-    aligned = 8 % P == 0
-    size = P * kernels.BLOCK
-    spans = kernels.blocks(n * P, size) if aligned else ((0, n * P),)
-    parts = (
-        kernels.block_buffer(model, "business.parts", n, (4,), (P,))
-        if aligned
-        else lambda a, b: model.work("business.parts", (4, n, P))
-    )
-    ad_load = today.levers.tables["ad_load"]
-    ad_tax = kernels.per_user(today.constraints.ad_tax, n)
-    price = today.levers.tables["price"]
-    partial = np.empty((4, len(spans)))
+def step(model, today) -> None:
+    """Book today's revenue and cost per user and provider (``today.revenue``, ``today.cost``;
+    their parts summed per provider in ``today.books``), then subscriptions change."""
+    u, prm = model.users, model.params
+    feed, companion = compiled.constants(prm.feed), compiled.constants(prm.companion)
+    revenue = today.revenue = model.work("business.revenue", u.minutes.shape)
+    cost = today.cost = model.work("business.cost", u.minutes.shape)
+    ad_load, price = today.levers.tables["ad_load"], today.levers.tables["price"]
+    ad_tax = compiled.per_user(today.constraints.ad_tax, u.n)
+    comp = model.is_companion
 
-    def book(k, a, b):
-        start, stop = a // P, b // P
-        out = parts(start, stop)
-        stocks.book(
-            start,
-            stop,
-            u.minutes,
-            u.subscribed,
-            u.attachment,
-            model.is_companion,
-            fp.items_per_minute,
-            ad_load,
-            fp.cpm,
-            ad_tax,
-            price,
-            cp.commerce_rate,
-            fp.serving_cost,
-            cp.serving_cost,
-            u.ad_impressions,
-            today.cost,
-            today.revenue,
-            out,
-        )
-        for q in range(4):
-            partial[q, k] = metrics_kernels.pairwise(out[q].reshape(-1), 0, b - a, 1)
-        return out
+    def book_block(_, a, b):
+        return book(a, b, u, feed, companion, comp, ad_load, ad_tax, price, revenue, cost)
 
-    out = kernels.each_block(spans, book)[-1]
-    today.totals = {
-        name: float(kernels.tree_sum(partial[q], n * P, size) if aligned else partial[q, 0])
-        for q, name in enumerate(PARTS)
-    }
-    for q, name in enumerate(PARTS):
-        setattr(today, name, out[q] if not aligned else None)
-
-
-def price_gap(model, j: int, price: np.ndarray) -> np.ndarray:
-    """(wtp_eff - price) / price_scale for companion column ``j``, every user."""
-    u, cp = model.users, model.params.companion
-    wtp = u.willingness_to_pay * (1.0 + cp.wtp_attachment * u.attachment[:, j])
-    return (wtp - price) / cp.price_scale
-
-
-def cancel_hazard(model, j: int) -> np.ndarray:
-    """Daily cancellation hazard of companion ``j``'s subscribers (zero for everyone else)."""
-    price = np.broadcast_to(model.today.levers["price"], model.users.minutes.shape)[:, j]
-    rate = model.params.companion.cancellation * sigmoid(-price_gap(model, j, price))
-    return np.where(model.users.subscribed[:, j], rate, 0.0)
-
-
-def subscriptions(model) -> None:
-    """Free-to-paid conversion and cancellation for each companion."""
-    u, cp, today = model.users, model.params.companion, model.today
-    if kernels.enabled():
-        price = today.levers.tables["price"]
-        companions = [p for p in model.providers if p.kind == "companion"]
-        columns = np.array([p.column for p in companions], np.int64)
-        streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]
-        K = max(len(companions), 1)
-        args = kernels.block_buffer(model, "business.args", u.n, (2, K))
-        draws = kernels.block_buffer(model, "business.draws", u.n, (K,))
-
-        def subscribe(_, start, stop):
-            e = args(start, stop)
-            stocks.price_gaps(
-                start,
-                stop,
-                columns,
-                u.willingness_to_pay,
-                cp.wtp_attachment,
-                u.attachment,
-                price,
-                cp.price_scale,
-                e,
-            )
-            kernels.exp(e)
-            stocks.subscribe(
-                start,
-                stop,
-                columns,
-                draws(start, stop),
-                e,
-                u.adopted,
-                u.subscribed,
-                u.minutes,
-                cp.conversion,
-                cp.cancellation,
-            )
-
-        if companions:
-            kernels.each_block(kernels.blocks(u.n), subscribe, kernels.uniforms(streams, draws))
+    today.books = sum(compiled.each_block(compiled.blocks(u.n), book_block))
+    companions = [p for p in model.providers if p.kind == "companion"]
+    if not companions:
         return
-    price = np.broadcast_to(today.levers["price"], u.minutes.shape)
-    for p in model.providers:
-        if p.kind != "companion":
-            continue
-        j = p.column
-        gap = price_gap(model, j, price[:, j])
-        draw = model.streams(f"subscribe:{p.name}", model.day).random(u.n)
-        converts = (
-            u.adopted[:, j]
-            & ~u.subscribed[:, j]
-            & (u.minutes[:, j] > 0)
-            & (draw < cp.conversion * sigmoid(gap))
-        )
-        cancels = u.subscribed[:, j] & (draw < cp.cancellation * sigmoid(-gap))
-        u.subscribed[:, j] = (u.subscribed[:, j] | converts) & ~cancels
+    columns = np.array([p.column for p in companions], np.int64)
+    streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]
+    draws = compiled.block_buffer(model, "business.draws", u.n, (len(companions),))
+    compiled.each_block(
+        compiled.blocks(u.n),
+        lambda _, a, b: subscribe(a, b, u, companion, columns, draws(a, b), price),
+        compiled.uniforms(streams, draws),
+    )
 
-
-def free_tier_cap(model) -> np.ndarray:
-    """(N, P) daily minutes allowed by the business model: free tier for non-subscribers."""
-    u, comp = model.users, model.is_companion
-    cap = np.full(u.minutes.shape, np.inf)
-    cap[:, comp] = np.where(u.subscribed[:, comp], np.inf, model.params.companion.free_minutes)
-    return cap

@@ -1,46 +1,39 @@
-"""Habit: a stock per user and provider that builds with use and decays without it
-(MODEL.md mechanism 3; ODD 7.3).
+"""Habit: a stock per user and provider that builds with use and decays without it (ODD 7.3).
 
-    habit <- (1 - f) habit + f min(1, minutes / reference_minutes)
+    habit <- habit + formation * (min(1, minutes / reference_minutes) - habit)
 
-so habit is an exponential moving average of saturated use with memory 1/f days: it keeps use
-going after a break ends and fades slowly after quitting.
+so habit is an exponential moving average of saturated use with memory 1 / formation days: it
+keeps use going after a break ends and fades slowly after quitting. Its impulsive pull is
+:func:`sim.model.mechanisms.two_selves.impulsive_pull`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from sim.model import compiled
+from sim.model.compiled import jit
 
-from sim.model import kernels
-from sim.model.kernels import stocks
-
-NO_LEVER = (np.zeros((1, 1), np.int8), np.zeros((1, 1)))
+SWITCH = "habit"
 
 
-def update(model) -> None:
-    u, h = model.users, model.params.habit
+@jit
+def habit_after(habit, minutes, formation, reference_minutes):
+    """Tomorrow's habit from today's minutes (module docstring)."""
+    return habit + formation * (min(1.0, minutes / reference_minutes) - habit)
+
+
+@jit
+def form_habits(start, stop, users, k):
+    """:func:`habit_after` for users ``start`` to ``stop`` and every provider."""
+    for i in range(start, stop):
+        for j in range(users.habit.shape[1]):
+            users.habit[i, j] = habit_after(
+                users.habit[i, j], users.minutes[i, j], k.formation, k.reference_minutes
+            )
+
+
+def step(model, today) -> None:
+    """Habits move toward today's use."""
     if not model.params.mechanisms.habit:
         return
-    if kernels.enabled():
-        kernels.each_block(
-            kernels.blocks(u.n),
-            lambda _, start, stop: stocks.habit_and_learning_arguments(
-                start,
-                stop,
-                u.minutes,
-                u.habit,
-                True,
-                h.formation,
-                h.reference_minutes,
-                False,
-                0.0,
-                0.0,
-                NO_LEVER,
-                0.0,
-                model.is_companion,
-                u.minutes[None],
-            ),
-        )
-        return
-    use = np.minimum(1.0, u.minutes / h.reference_minutes)
-    u.habit += h.formation * (use - u.habit)
+    u, k = model.users, compiled.constants(model.params.habit)
+    compiled.each_block(compiled.blocks(u.n), lambda _, a, b: form_habits(a, b, u, k))

@@ -24,161 +24,128 @@ Planned social minutes that no friend reciprocates go to other offline life.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.model import kernels
-from sim.model.kernels import social as social_kernels
+from sim.model import compiled
+from sim.model.compiled import jit
+from sim.model.mechanisms.attachment import warmth
 
+SWITCH = "social"
 
-def socialise(model, planned: np.ndarray) -> None:
-    """Realise today's socialising and update ties and loneliness."""
-    if kernels.enabled():
-        return _socialise_compiled(model, planned)
-    u, net, sp = model.users, model.network, model.params.social
-    w = net.strength
-    total = net.per_user_sum(w)
-    # each side offers its planned minutes to its ties in proportion to their strength; a user
-    # whose ties all have strength 0 offers equal shares (rare: fixed up on its ties alone)
-    weights = np.take(np.maximum(total, 1e-12), net.source)
-    np.divide(w, weights, out=weights)
-    alone = np.flatnonzero((total <= 0) & (net.degree > 0))
-    if alone.size:
-        ties = np.flatnonzero(np.isin(net.source, alone))
-        weights[ties] = 1.0 / np.maximum(net.degree[net.source[ties]], 1)
-    offer = np.take(planned, net.source)
-    offer *= weights
-    together = np.minimum(offer, np.take(offer, net.reverse, out=weights), out=weights)
-    del offer
-    realised = np.minimum(net.per_user_sum(together), planned)  # never above the plan by rounding
-    u.offline_minutes += planned - realised
-    u.social_minutes = realised
-    contact_w = np.multiply(w, together)
-    contact = net.per_user_sum(contact_w)
-    relief = model.today.companion_relief = companion_relief(model)
-    social_met = model.today.social_met = -np.expm1(-contact / sp.need_minutes)
-    if not model.params.mechanisms.social:
-        return
-    # w += (1 - w)(1 - exp(-tie_growth * together / 60)) - tie_decay * w, in place
-    grow = np.multiply(-sp.tie_growth, together, out=together)
-    grow /= 60.0
-    np.expm1(grow, out=grow)
-    np.negative(grow, out=grow)
-    grow *= np.subtract(1.0, w, out=contact_w)
-    grow -= np.multiply(sp.tie_decay, w, out=contact_w)
-    w += grow
-    np.clip(w, 0.0, 1.0, out=w)
-    met = 1.0 - (1.0 - social_met) * (1.0 - relief)
-    target = np.clip(
-        u.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met)), 0.0, 1.0
-    )
-    u.loneliness += sp.adjustment * (target - u.loneliness)
+# weight of today in the moving average of companion minutes (about a week)
+COMPANION_AVERAGE_WEIGHT = 0.25
 
 
-def companion_relief(model) -> np.ndarray:
-    """K: share of today's social need met by companions, before novelty wears off further."""
-    u, sp = model.users, model.params.social
-    comp = model.is_companion
-    if not comp.any():
-        return np.zeros(u.n)
-    minutes = u.minutes[:, comp]
-    heard = (
-        model.companion_empathy
-        * (0.5 + 0.5 * u.emotional_knowledge[:, comp])
-        * (0.5 + 0.5 * u.attachment[:, comp])
-    )
-    novelty = sp.novelty_floor + (1.0 - sp.novelty_floor) * np.exp(
-        -u.companion_exposure / sp.novelty_days
-    )
-    relief = (
-        sp.companion_relief
-        * novelty
-        * -np.expm1(-(heard * minutes).sum(axis=1) / sp.companion_need_minutes)
-    )
-    u.companion_exposure += minutes.sum(axis=1) > 0
-    return relief
+@jit
+def offer_share(strength, total_strength, degree):
+    """Share of a user's planned social minutes offered to one tie: its strength over the
+    user's total, equal shares for a user whose ties all have strength 0."""
+    if total_strength <= 0.0 and degree > 0:
+        return 1.0 / degree
+    return strength / max(total_strength, 1e-12)
 
 
-def tie_strength(model) -> np.ndarray:
-    """Mean strength of each user's ties (N,)."""
-    cached = getattr(model, "tie_mean", None)
-    if cached is not None and cached[0] == model.steps and kernels.enabled():
-        return cached[1]  # filled by today's compiled socialising; ties change only there
-    return model.network.per_user_mean(model.network.strength)
+@jit
+def tie_after(strength, together, k):
+    """Tomorrow's strength of a tie after ``together`` minutes today."""
+    grown = strength + (1.0 - strength) * -math.expm1(-k.tie_growth * together / 60.0)
+    return min(max(grown - k.tie_decay * strength, 0.0), 1.0)
 
 
-def _socialise_compiled(model, planned: np.ndarray) -> None:
-    """:func:`socialise` with :mod:`sim.model.kernels.social`, bit for bit, block by block of users;
-    also keeps each user's mean tie strength for the rest of the day and the companion
-    minutes of the day."""
-    u, net, sp, today = model.users, model.network, model.params.social, model.today
-    n = u.n
-    work, ptr = model.work, net.indptr
-    if u.social_minutes.shape != (n,):  # pragma: no cover - set up by make_users
-        u.social_minutes = np.zeros(n)
-    own = work("social.own", (n, 3))
-    spans = kernels.blocks(n)
-    kernels.each_block(
+@jit
+def heard(empathy, emotional_knowledge, attachment):
+    """How much a minute with a companion makes the user feel heard."""
+    return warmth(empathy, emotional_knowledge) * (0.5 + 0.5 * attachment)
+
+
+@jit
+def companion_relief(heard_minutes, days_of_use, k):
+    """K: share of today's social need met by companions, with diminishing returns in minutes
+    and a novelty that wears off with days of use."""
+    novelty = k.novelty_floor + (1.0 - k.novelty_floor) * math.exp(-days_of_use / k.novelty_days)
+    return k.companion_relief * novelty * -math.expm1(-heard_minutes / k.companion_need_minutes)
+
+
+@jit
+def loneliness_after(loneliness, baseline, met_by_people, relief, k):
+    """Loneliness moves toward the target set by the share of social need met today."""
+    met = 1.0 - (1.0 - met_by_people) * (1.0 - relief)
+    target = min(max(baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)), 0.0), 1.0)
+    return loneliness + k.adjustment * (target - loneliness)
+
+
+@jit
+def totals(start, stop, indptr, strength, total):
+    """Each user's total tie strength (what a friend needs to work out the user's offer)."""
+    for i in range(start, stop):
+        s = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            s += strength[e]
+        total[i] = s
+
+
+@jit
+def socialise(start, stop, users, k, ties, planned, total, social_on, empathy, is_companion, out):
+    """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring).
+    ``ties`` is the network (indptr, target, degree, strength); a tie's strength is the same
+    from both ends and both ends work out the same minutes together, so each end updates its
+    own copy. ``out`` (3, N) gets need met by people, companion relief and mean tie strength."""
+    indptr, target, degree, strength = ties
+    for i in range(start, stop):
+        together_sum = contact = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            w, f = strength[e], target[e]
+            offer = planned[i] * offer_share(w, total[i], degree[i])
+            other = planned[f] * offer_share(w, total[f], degree[f])
+            together = min(offer, other)
+            together_sum += together
+            contact += w * together
+            if social_on:
+                strength[e] = tie_after(w, together, k)
+        realised = min(together_sum, planned[i])
+        users.offline_minutes[i] += planned[i] - realised
+        users.social_minutes[i] = realised
+        heard_minutes = companion_minutes = 0.0
+        for j in range(users.minutes.shape[1]):
+            if is_companion[j]:
+                m = users.minutes[i, j]
+                a = users.attachment[i, j]
+                heard_minutes += heard(empathy, users.emotional_knowledge[i, j], a) * m
+                companion_minutes += m
+        relief = companion_relief(heard_minutes, users.companion_exposure[i], k)
+        if companion_minutes > 0.0:
+            users.companion_exposure[i] += 1.0
+        average = users.companion_minutes_avg[i]
+        users.companion_minutes_avg[i] = average + COMPANION_AVERAGE_WEIGHT * (
+            companion_minutes - average
+        )
+        met_by_people = -math.expm1(-contact / k.need_minutes)
+        out[0, i] = met_by_people
+        out[1, i] = relief
+        s = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            s += strength[e]
+        out[2, i] = s / max(degree[i], 1)
+        if social_on:
+            users.loneliness[i] = loneliness_after(
+                users.loneliness[i], users.loneliness_baseline[i], met_by_people, relief, k
+            )
+
+
+def step(model, today) -> None:
+    """Realise today's socialising; update ties and loneliness. Also keeps each user's mean tie
+    strength for the rest of the day (``today.tie_mean``)."""
+    u, net = model.users, model.network
+    k = compiled.constants(model.params.social)
+    ties = (net.indptr, net.target, net.degree, net.strength)
+    spans = compiled.blocks(u.n)
+    total = model.work("social.total", u.n)
+    compiled.each_block(spans, lambda _, a, b: totals(a, b, net.indptr, net.strength, total))
+    out = model.work("social.out", (3, u.n))
+    on, empathy, comp = model.params.mechanisms.social, model.params.companion.empathy, model.is_companion
+    planned = today.planned_social
+    compiled.each_block(
         spans,
-        lambda _, a, b: social_kernels.own_offers(
-            a, b, ptr, net.strength, planned, net.degree, own
-        ),
+        lambda _, a, b: socialise(a, b, u, k, ties, planned, total, on, empathy, comp, out),
     )
-    grow_size = max(int(ptr[b] - ptr[a]) for a, b in spans)
-    args = kernels.block_buffer(model, "social.args", n, (3,))
-    today.social_met, today.companion_relief = np.empty(n), np.empty(n)
-    tie_mean = work("social.tie_mean", n)
-    companion_minutes = work("social.companion_minutes", n)
-
-    def socialise(_, start, stop):
-        g = work(f"social.grow#{kernels.slot()}", grow_size)[: ptr[stop] - ptr[start]]
-        e = args(start, stop)
-        social_kernels.meet(
-            start,
-            stop,
-            ptr,
-            net.target,
-            net.strength,
-            own,
-            u.minutes,
-            u.emotional_knowledge,
-            u.attachment,
-            model.is_companion,
-            model.companion_empathy,
-            u.companion_exposure,
-            sp.tie_growth,
-            sp.need_minutes,
-            sp.companion_need_minutes,
-            sp.novelty_days,
-            g,
-            u.offline_minutes,
-            u.social_minutes,
-            e,
-            companion_minutes,
-        )
-        np.expm1(g, out=g)
-        np.expm1(e[:2], out=e[:2])
-        np.exp(e[2], out=e[2])
-        social_kernels.update(
-            start,
-            stop,
-            ptr,
-            net.strength,
-            g,
-            model.params.mechanisms.social,
-            sp.tie_decay,
-            e,
-            sp.companion_relief,
-            sp.novelty_floor,
-            u.loneliness_baseline,
-            u.loneliness,
-            sp.sensitivity,
-            sp.reference_fulfilment,
-            sp.adjustment,
-            today.social_met,
-            today.companion_relief,
-            tie_mean,
-            net.degree,
-        )
-
-    kernels.each_block(spans, socialise)
-    model.tie_mean = (model.steps, tie_mean)
+    today.social_met, today.companion_relief, today.tie_mean = out

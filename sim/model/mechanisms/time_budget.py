@@ -1,87 +1,178 @@
-"""Time budget: each day a user splits discretionary minutes among options
-(MODEL.md mechanism 1; ODD 7.1).
+"""Time budget: each day a user splits discretionary minutes among options (ODD 7.1).
 
     share[i, o] = a[i, o] exp(D[i, o] / T) / sum_o' a[i, o'] exp(D[i, o'] / T)
     minutes[i, o] = budget[i] * share[i, o]
 
 a is availability (zero for providers not adopted, deactivated or not launched; the social
-option scaled down by lockdowns). Provider minutes below ``min_session`` are skipped and
-minutes above a cap (free tier, intervention) are given to other offline life, so the parts
-always sum to the budget exactly.
+option scaled down by lockdowns), D the decision values of the two selves (ODD 7.2). Provider
+minutes below ``min_session`` are skipped and minutes above a cap (free tier, intervention) are
+given to other offline life, so the parts always sum to the budget exactly.
+
+The day's choice splits each budget twice, with the impulsive pull and without it: what the
+first gives a provider beyond the second is compulsive use (self-set limits stop a share of it,
+ODD 7.13). The consumption value of the day's provider and social minutes, for wellbeing
+(ODD 7.7), is worked out in the same pass.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from sim.model import compiled, levers
+from sim.model.compiled import at, jit
+from sim.model.mechanisms import two_selves as ts
+from sim.model.mechanisms.business import daily_cap, free_tier
 
-def allocate(
-    values: np.ndarray,
-    availability: np.ndarray,
-    budget: np.ndarray,
-    temperature: float,
-    min_session: float,
-    cap: np.ndarray,
-) -> np.ndarray:
-    """Minutes per option, shape like ``values`` (N, O); the last column is other offline life."""
-    out = np.empty(values.shape[::-1])
-    barred = unavailable(availability.T)
-    split(values.T, barred, availability.T, budget, temperature, min_session, cap.T, out)
-    return out.T
+SWITCH = None  # the budget always holds
 
 
-def unavailable(availability: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """0 where an option can be taken, -inf where it cannot (``availability`` 0)."""
-    if out is None:
-        out = np.empty(availability.shape)
-    np.greater(availability, 0.0, out=out)  # 1.0 or 0.0
-    with np.errstate(divide="ignore"):  # 1 - 1/0 = -inf, branch-free (masks are slow here)
-        np.divide(1.0, out, out=out)
-    return np.subtract(1.0, out, out=out)
+@jit
+def split(values, available, budget, temperature, min_session, caps, out):
+    """Split ``budget`` over options in proportion to ``available * exp(values / T)``; provider
+    options (the first ``caps.shape[0]``) lose sessions under ``min_session`` and what is
+    above their cap; the last option, other offline life, gets the rest. Fills ``out``."""
+    O, P = values.shape[0], caps.shape[0]
+    scale = -np.inf
+    for o in range(O):  # only options that can be taken set the scale
+        if available[o] > 0.0:
+            scale = max(scale, values[o] / temperature)
+    total = 0.0
+    for o in range(O):
+        w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
+        out[o] = w
+        total += w
+    rest = 0.0
+    for o in range(O - 1):
+        x = budget * out[o] / total
+        if o < P:
+            x = min(x if x >= min_session else 0.0, caps[o])
+        out[o] = x
+        rest += x
+    out[O - 1] = max(budget - rest, 0.0)
 
 
-def split(
-    values: np.ndarray,
-    barred: np.ndarray,
-    availability: np.ndarray,
-    budget: np.ndarray,
-    temperature: float,
-    min_session: float,
-    cap: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """:func:`allocate` on option-major arrays: ``values`` and ``availability`` (O, N),
-    ``barred`` (O, N) from :func:`unavailable`, ``cap`` (P, N); fills and returns ``out``.
+@jit
+def choose(start, stop, users, k, day, shocks, out):
+    """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
+    minutes of both selves' splits, compulsive minutes (``out.compulsive``), planned social
+    minutes (``out.planned``), and ``consumption`` = 1 - exp(-sum of valued minutes /
+    value_minutes). ``shocks`` (block, P + 2) holds the users' standard normal taste draws."""
+    P = users.minutes.shape[1]
+    O = P + 2
+    pull, avail, caps = np.empty(P), np.empty(O), np.empty(P)
+    values, impulsive, reflective = np.empty(O), np.empty(O), np.empty(O)
+    R = out.R
+    for i in range(start, stop):
+        b = i - start
+        nudged = 0.0
+        for j in range(P):
+            match = ts.match_quality(users.fit[i, j], users.knowledge[i, j])
+            bonus = day.bonus[at(day.bonus, i), j]
+            r = ts.reflective_value(
+                match,
+                levers.lever(day.ad_load, i, j),
+                users.perceived_manipulation[i, j],
+                bonus,
+                k,
+                day.aversion,
+            )
+            if day.is_companion[j]:
+                r += ts.companion_value(
+                    day.empathy,
+                    users.emotional_knowledge[i, j],
+                    users.attachment[i, j],
+                    users.loneliness[i],
+                    k,
+                )
+            elif day.network_effects:
+                r += ts.feed_value(day.friend_counts[i, j] / max(day.degree[i], 1), k)
+            R[i, j] = r
+            pull[j] = ts.impulsive_pull(
+                users.habit[i, j],
+                levers.lever(day.hooks, i, j),
+                users.knowledge[i, j],
+                users.attachment[i, j],
+                k,
+            )
+            if users.adopted[i, j]:
+                nudged = max(nudged, levers.lever(day.nudge, i, j))
+            free = free_tier(day.is_companion[j], users.subscribed[i, j], day.free_minutes)
+            caps[j] = daily_cap(day.cap, i, j, free)
+            avail[j] = day.availability[at(day.availability, i), j] if users.adopted[i, j] else 0.0
+        R[i, P] = ts.social_value(users.loneliness[i], nudged, k)
+        R[i, P + 1] = users.offline_value[i]
+        avail[P] = day.social_scale[at(day.social_scale, i)]
+        avail[P + 1] = 1.0
+        for o in range(O):
+            values[o] = R[i, o] + k.taste_noise * shocks[b, o]
+        values[P + 1] += k.temperature * math.log(k.offline_breadth)
+        if day.two_selves:
+            split(values, avail, users.budget[i], k.temperature, k.min_session, caps, reflective)
+            weight = ts.impulse_weight(users.self_control[i], k)
+            for j in range(P):
+                values[j] += weight * pull[j]
+        split(values, avail, users.budget[i], k.temperature, k.min_session, caps, impulsive)
+        compulsive_total = 0.0
+        for j in range(P):
+            c = max(impulsive[j] - reflective[j], 0.0) if day.two_selves else 0.0
+            if day.two_selves and day.any_commitment:  # self-set limits stop part of it
+                cut = day.commitment[at(day.commitment, i), j] * c
+                impulsive[j] -= cut
+                impulsive[O - 1] += cut
+                c -= cut
+            out.compulsive[i, j] = c
+            compulsive_total += c
+            users.minutes[i, j] = impulsive[j]
+        users.compulsive_minutes[i] = compulsive_total
+        out.planned[i] = impulsive[P]
+        users.offline_minutes[i] = impulsive[P + 1]
+        valued = 0.0
+        for o in range(P + 1):
+            valued += impulsive[o] * max(R[i, o], 0.0)
+        users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
 
-    Sums over options run in option order, as ``sum(axis=1)`` does on user-major arrays, so
-    both layouts give the same numbers bit for bit.
-    """
-    z = np.divide(values, temperature, out=out)
-    # options a user cannot take must not set the scale (other offline life always can be taken)
-    scale = over_options(np.maximum, np.add(z, barred, out=np.empty_like(z)))
-    z -= scale
-    # an option that cannot be taken gets weight 0 * exp(<= 0) = 0, as 0 * exp(-inf) would be;
-    # clipping at 0 keeps exp finite without the slow path exp takes for infinities
-    np.minimum(z, 0.0, out=z)
-    np.exp(z, out=z)
-    z *= availability
-    total = over_options(np.add, z)
-    z *= budget
-    z /= total
-    P = cap.shape[0]
-    providers = z[:P]
-    providers *= providers >= min_session
-    np.minimum(providers, cap, out=providers)
-    # the remainder, clipped at zero against rounding when offline life has almost no share
-    rest = over_options(np.add, z[:-1])
-    np.subtract(budget, rest, out=z[-1])
-    np.maximum(z[-1], 0.0, out=z[-1])
-    return z
 
+def step(model, today) -> None:
+    """Split each user's budget; the reflective-only split gives compulsive minutes."""
+    u, prm = model.users, model.params
+    n, P = u.n, len(model.providers)
+    cons, lev = today.constraints, today.levers.tables
+    two = prm.mechanisms.two_selves
+    day = compiled.bundle(
+        ad_load=lev["ad_load"],
+        hooks=lev["hooks"],
+        nudge=lev["nudge"],
+        availability=compiled.per_user(cons.availability, n),
+        social_scale=compiled.per_user(cons.social_scale, n, 1),
+        bonus=compiled.per_user(cons.bonus, n),
+        cap=compiled.per_user(cons.cap, n),
+        commitment=compiled.per_user(cons.commitment, n),
+        any_commitment=cons.any_commitment,
+        friend_counts=today.friend_counts,
+        degree=model.network.degree,
+        is_companion=model.is_companion,
+        network_effects=prm.mechanisms.network_effects,
+        two_selves=two,
+        aversion=prm.manipulation.aversion,
+        empathy=prm.companion.empathy,
+        free_minutes=prm.companion.free_minutes,
+        value_minutes=prm.wellbeing.value_minutes,
+    )
+    out = compiled.bundle(
+        R=model.work("choice.R", (n, P + 2)),
+        compulsive=model.work("choice.compulsive", (n, P)),
+        planned=model.work("choice.planned", n),
+    )
+    today.R, today.compulsive, today.planned_social = out.R, out.compulsive, out.planned
+    k = compiled.constants(prm.choice)
+    taste = model.streams("taste", model.day)
+    shocks = compiled.block_buffer(model, "choice.shocks", n, (), (P + 2,))
 
-def over_options(op, rows: np.ndarray) -> np.ndarray:
-    """Reduce (O, N) over options in order: op(op(row 0, row 1), row 2) ..."""
-    acc = rows[0].copy()
-    for row in rows[1:]:
-        op(acc, row, out=acc)
-    return acc
+    def draw(_, a, b):  # taste shocks user-major, one per user and option
+        compiled.normals(taste, shocks(a, b).reshape(-1))
+
+    compiled.each_block(
+        compiled.blocks(n), lambda _, a, b: choose(a, b, u, k, day, shocks(a, b), out), draw
+    )

@@ -1,36 +1,24 @@
-"""Compiled kernels for the day's hot loops (Numba), with the numpy code as the reference path.
+"""Compiled loops over users: Numba, blocks of users and the team of threads that runs them.
 
-Each mechanism module keeps its numpy implementation, which is the specification; where Numba is
-installed the model runs fused per-user loops from this package instead. The kernels do the same
-floating-point operations in the same order as the numpy code, so both paths give the same
-results bit for bit (tests/test_kernels.py runs them side by side). Two rules keep it so:
-
-- transcendental functions (exp, expm1) are left to numpy on whole buffers: numpy's SIMD exp
-  and the C library's, which compiled code calls, differ in the last bit for some inputs;
-- random draws go through the same ``numpy.random.Generator``, in the same order: each block's
-  draws are made before its kernels run (uniforms by numpy, normals by :func:`normals`, Numba's
-  copy of numpy's algorithm), so every stream is read as before.
-
-What the compiled path keeps differently, to save memory (the values are the same):
-``model.today.levers`` is a :class:`LeverTables` (int8 codes into a palette per lever; indexing
-it builds the numpy path's array); ``today.cap`` and ``today.friends_share`` are not kept;
-ad tax, ad revenue, subscription and commerce revenue are kept only as sums in
-``today.totals`` (as arrays too when the number of providers does not divide 8); state arrays
-such as ``users.offline_minutes`` and ``users.wellbeing`` are updated in place.
+Each mechanism module (:mod:`sim.model.mechanisms`) writes its equations once, as small
+scalar formula functions compiled with :func:`jit`, and loops over users with them; there is no
+second implementation. ``NUMBA_DISABLE_JIT=1`` in the environment runs the same functions as
+plain Python, for debugging (slowly).
 
 Blocks of users run on a team of threads (:func:`each_block`, ``SIM_THREADS``; one per CPU by
-default) with each block's random draws made in block order, so the number of threads does not
-change results either.
+default). Random draws are made block by block in user order before each block's loop
+(:func:`uniforms`, :func:`normals`), and sums over users add up each block's partial sum in
+block order, so the number of threads never changes a result.
 
-``SIM_NUMBA=0`` in the environment selects the numpy path at import; :func:`use` switches
-between the paths at run time (for tests). Compiled kernels are cached on disk (``cache=True``),
-so only the first run on a machine pays for compiling them.
+Compiled functions are cached on disk (``cache=True``), so only the first run on a machine pays
+for compiling them.
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
-import contextlib
+import dataclasses
 import functools
 import itertools
 import os
@@ -39,31 +27,13 @@ import threading
 
 import numpy as np
 
-try:
-    if os.environ.get("SIM_NUMBA", "1").strip().lower() in ("0", "false", "off", "no"):
-        raise ImportError("disabled by SIM_NUMBA")
-    import numba
-except ImportError:  # pragma: no cover - exercised where Numba is absent
-    numba = None
-
-AVAILABLE = numba is not None
-ENABLED = AVAILABLE
+import numba
 
 
 def jit(fn):
-    """Compile ``fn`` with Numba when it is available (cached on disk); else leave it as is."""
-    if numba is None:
-        return fn
-    # error_model="numpy": x / 0 gives inf or nan, as in numpy, instead of raising
+    """Compile ``fn`` with Numba, cached on disk, releasing the GIL (so blocks of users run side
+    by side on the team's threads); x / 0 gives inf or nan as in numpy instead of raising."""
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-
-
-def exp(buffer: np.ndarray) -> None:
-    """``buffer = exp(buffer)`` in place, with numpy's exp (see the module docstring). The
-    arguments are logistic ones; exp of a large one is inf, which makes the logistic exactly 0
-    or 1 as it should, so overflow is not reported."""
-    with np.errstate(over="ignore"):
-        np.exp(buffer, out=buffer)
 
 
 def per_user(x, n: int, ndim: int = 2):
@@ -89,33 +59,16 @@ def at(a, i):
     return i if a.shape[0] > 1 else 0
 
 
-# users a kernel handles between two numpy calls, so its buffers stay in cache; at least 128,
-# the most numpy adds in one run (blocks are then subtrees of its pairwise summation)
+# users a loop handles between two Python calls, so its buffers stay in cache
 BLOCK = 8192
 
 
-def blocks(n: int, size: int | None = None) -> tuple[tuple[int, int], ...]:
-    """Ranges ``(start, stop)`` of at most ``size`` (:data:`BLOCK`) values covering
-    ``range(n)`` in order: the subtrees of numpy's pairwise summation of ``n`` values (halves
-    split at multiples of 8), so per-block sums add up to numpy's sum in :func:`tree_sum`."""
-    return _blocks(n, size or BLOCK)
-
-
 @functools.lru_cache(maxsize=16)
-def _blocks(n: int, size: int) -> tuple[tuple[int, int], ...]:
-    out: list[tuple[int, int]] = []
-
-    def split(start: int, count: int) -> None:
-        if count <= size:
-            out.append((start, start + count))
-            return
-        half = count // 2
-        half -= half % 8
-        split(start, half)
-        split(start + half, count - half)
-
-    split(0, n)
-    return tuple(out)
+def blocks(n: int, size: int = BLOCK) -> tuple[tuple[int, int], ...]:
+    """Ranges ``(start, stop)`` of ``size`` users (the last may be shorter) covering
+    ``range(n)`` in order. They depend on ``n`` only, never on the number of threads, so
+    partial sums added in block order give the same total on any team."""
+    return tuple((a, min(a + size, n)) for a in range(0, n, size))
 
 
 def block_buffer(model, name: str, n: int, lead: tuple = (), tail: tuple = ()):
@@ -167,7 +120,7 @@ def set_threads(n: int | None) -> None:
 
 def threads() -> int:
     """Threads a model run uses here: ``SIM_THREADS``, by default the CPUs this process may
-    use; 1 on the numpy path and when called from any thread but the main one.
+    use; 1 when called from any thread but the main one.
 
     Raises:
         ParamError: ``SIM_THREADS`` is not a whole number of at least 1.
@@ -185,7 +138,7 @@ def threads() -> int:
             raise ParamError(
                 f"environment variable SIM_THREADS must be a whole number of at least 1, got {raw!r}"
             )
-    if not ENABLED or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         return 1
     return THREADS
 
@@ -317,20 +270,6 @@ def alongside(fn):
     return _helper[1].submit(fn).result
 
 
-def tree_sum(partial, n: int, size: int | None = None):
-    """numpy's sum of ``n`` values from the sums ``partial`` of its :func:`blocks`, in order."""
-    it, size = iter(partial), size or BLOCK
-
-    def node(count: int):
-        if count <= size:
-            return next(it)
-        half = count // 2
-        half -= half % 8
-        return node(half) + node(count - half)
-
-    return node(n)
-
-
 def warm_up() -> float:
     """Compile every kernel (or load it from the disk cache) by running a small model through
     the paths the kernels take; returns the seconds it took. Benchmarks call it first, so that
@@ -341,99 +280,28 @@ def warm_up() -> float:
     from sim.model.interventions import Intervention
 
     t0 = time.perf_counter()
-    if ENABLED:
-        ivs = [Intervention("commitment", share=0.5, providers="feeds", value=0.5)]
-        EconomyModel(users=300, days=16, seed=0, interventions=ivs).run_model()
+    ivs = [Intervention("commitment", share=0.5, providers="feeds", value=0.5)]
+    EconomyModel(users=300, days=16, seed=0, interventions=ivs).run_model()
     return time.perf_counter() - t0
 
 
-@jit
-def lever(table, i, j):
-    """Provider ``j``'s value of a lever for user ``i`` from a :class:`LeverTables` entry
-    (codes, palette)."""
-    codes, palette = table
-    return palette[codes[at(codes, i), j], j]
+@functools.lru_cache(maxsize=None)
+def _bundle_type(cls: type):
+    return collections.namedtuple(cls.__name__, [f.name for f in dataclasses.fields(cls)])
 
 
-class LeverTables(dict):
-    """Today's levers for the compiled path: for each lever, int8 codes (1 or N, P) into a
-    palette of values (K, P). A lever under an A/B test takes three values per provider and
-    each limit an intervention sets on it at most doubles them, so a million users' lever
-    takes 4 MB instead of 32. Indexing gives the lever as the numpy path has it, (P,) or
-    (N, P), built on first use."""
-
-    def __init__(self, tables: dict, n: int):
-        super().__init__()
-        self.tables, self.n = tables, n
-
-    def __missing__(self, name: str) -> np.ndarray:
-        codes, palette = self.tables[name]
-        values = np.take_along_axis(palette, codes.astype(np.intp), axis=0)
-        values = values[0] if codes.shape[0] == 1 else values
-        dict.__setitem__(self, name, values)
-        return values
-
-    def __setitem__(self, name: str, values) -> None:
-        """Setting a lever's values (P,) or (N, P) sets its table too: codes into the values."""
-        a = np.asarray(values, dtype=float)
-        dict.__setitem__(self, name, a)
-        if a.ndim == 1:
-            self.tables[name] = (np.zeros((1, a.shape[0]), np.int8), a[None, :].copy())
-        else:
-            rows = np.repeat(np.arange(a.shape[0], dtype=np.int64)[:, None], a.shape[1], axis=1)
-            self.tables[name] = (rows, np.ascontiguousarray(a))
+def constants(section):
+    """A parameter section (a dataclass of numbers) as a named tuple, the form a compiled loop
+    takes it in: one argument whose fields it reads by name (``k.formation``)."""
+    return _bundle_type(type(section))(*dataclasses.astuple(section))
 
 
-def lever_table(providers, name: str, n: int, limits) -> tuple[np.ndarray, np.ndarray] | None:
-    """(codes, palette) of lever ``name`` as ``provider.lever`` and
-    :meth:`sim.model.interventions.Constraints.limit_lever` give it, or None when the palette would
-    need more than 127 values."""
-    P = len(providers)
-    columns = []
-    for p in providers:
-        base = p.levers.get(name, 0.0)
-        t = p.tests.get(name)
-        columns.append(([base], None) if t is None else ([t.values[0], base, t.values[1]], t.arm))
-    K = max(len(v) for v, _ in columns)
-    palette = np.zeros((K, P))
-    per_user = any(arm is not None for _, arm in columns)
-    codes = np.zeros((n if per_user else 1, P), np.int8)
-    for j, (values, arm) in enumerate(columns):
-        palette[: len(values), j] = values
-        if arm is not None:  # arm -1, 0, +1: lowered, current, raised
-            codes[:, j] = arm + 1
-    for users, cols, lever_name, op, bound in limits:
-        if lever_name != name:
-            continue
-        if palette.shape[0] * 2 > 127:
-            return None
-        if codes.shape[0] == 1:
-            codes = np.repeat(codes, n, axis=0)
-        if op == "max":
-            limited = np.minimum(palette, bound)
-        elif op == "min":
-            limited = np.maximum(palette, bound)
-        else:
-            limited = np.full_like(palette, bound)
-        shift = palette.shape[0]
-        palette = np.vstack([palette, limited])
-        for j in np.flatnonzero(cols):
-            codes[users, j] += shift
-    return codes, palette
+@functools.lru_cache(maxsize=None)
+def _named(names: tuple[str, ...]):
+    return collections.namedtuple("Bundle", names)
 
 
-def enabled() -> bool:
-    """True when the model runs the compiled kernels."""
-    return ENABLED
-
-
-@contextlib.contextmanager
-def use(flag: bool):
-    """Run the body with the compiled kernels on (``True``, if available) or off."""
-    global ENABLED
-    before = ENABLED
-    ENABLED = bool(flag) and AVAILABLE
-    try:
-        yield ENABLED
-    finally:
-        ENABLED = before
+def bundle(**fields):
+    """Named values for a compiled loop, read by name (``day.availability``): the arrays and
+    numbers of one step that are not user state or a parameter section."""
+    return _named(tuple(fields))(**fields)
