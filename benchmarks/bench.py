@@ -4,7 +4,6 @@
     python benchmarks/bench.py --json           # the same as JSON on stdout
     python benchmarks/bench.py --million        # also 1,000,000 users for 365 days (minutes)
     python benchmarks/bench.py --quick          # small sizes, to check the script works
-    python benchmarks/bench.py --numpy          # also the numpy path (SIM_NUMBA=0) per size
     python benchmarks/bench.py --repeat 1       # one run per row instead of the best of 3
     python benchmarks/bench.py --readme         # README's tables and the plot from results/bench.json
 
@@ -62,7 +61,7 @@ t3 = time.perf_counter()
 c3 = time.process_time()
 print(json.dumps({{
     "users": {users}, "days": {days}, "setup_s": t2 - t1, "run_s": t3 - t2, "run_cpu_s": c3 - c2,
-    "compile_s": compile_s, "engine": "numba" if compiled.enabled() else "numpy",
+    "compile_s": compile_s,
     "threads": compiled.threads(),
     "load_average": __import__("os").getloadavg()[0],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
@@ -102,12 +101,10 @@ print(json.dumps({{"users": {users}, "days": {days}, "run_s": seconds, "run_cpu_
 """
 
 
-def child(code: str, numpy_only: bool = False, threads: int | None = None) -> dict:
+def child(code: str, threads: int | None = None) -> dict:
     # one BLAS thread: the day makes no BLAS call, and idle BLAS threads that spin would
     # take a core from the model's own threads
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    if numpy_only:
-        env["SIM_NUMBA"] = "0"
     if threads is not None:
         env["SIM_THREADS"] = str(threads)
     proc = subprocess.run(
@@ -123,13 +120,12 @@ def project(
     days: int,
     sets: dict | None = None,
     seed: int = 1,
-    numpy_only: bool = False,
     threads: int | None = None,
     repeat: int = 1,
 ) -> dict:
     """The fastest of ``repeat`` runs, each in a fresh process; ``run_s_all`` has them all."""
     code = CHILD.format(root=str(ROOT), users=users, days=days, seed=seed, sets=sets or {})
-    runs = [child(code, numpy_only, threads) for _ in range(repeat)]
+    runs = [child(code, threads) for _ in range(repeat)]
     r = min(runs, key=lambda x: x["run_s"])
     r["run_s_all"] = [x["run_s"] for x in runs]
     r["user_days_per_s"] = users * days / r["run_s"]
@@ -242,11 +238,6 @@ def measure(args) -> dict:
     for n in sizes[:2]:
         log(f"project, one thread (SIM_THREADS=1): {n:,} users x {days} days")
         out["one_thread"].append(project(n, days, threads=1, repeat=repeat(n)))
-    if args.numpy:
-        out["numpy_path"] = []
-        for n in sizes[:2]:
-            log(f"project, numpy path (SIM_NUMBA=0): {n:,} users x {days} days")
-            out["numpy_path"].append(project(n, days, numpy_only=True, repeat=repeat(n)))
     mesa_users = 1_000 if args.quick else 10_000
     mesa_days = 5 if args.quick else args.mesa_days
     log(f"mesa reference: {mesa_users:,} users x {mesa_days} days")
@@ -281,9 +272,8 @@ def log(msg: str) -> None:
 
 
 def _label(s: dict) -> str:
-    engine = "compiled" if s.get("engine") == "numba" else "numpy"
     threads = s.get("threads", 1)
-    return f"{engine}, {threads} thread{'s' if threads > 1 else ''}"
+    return f"{threads} thread{'s' if threads > 1 else ''}"
 
 
 def _runs(s: dict) -> str:
@@ -317,7 +307,7 @@ def table(r: dict) -> str:
         "| user-days per CPU-s | peak memory per user | runs | spread | load |"
     )
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    runs = r["scaling"] + r.get("one_thread", []) + r.get("numpy_path", [])
+    runs = r["scaling"] + r.get("one_thread", [])
     for s in runs:
         lines.append(
             f"| {_label(s)} | {s['users']:,} | {s['days']} | "
@@ -427,13 +417,11 @@ def plot(r: dict, path: Path) -> None:
 
     xs = [s["users"] for s in r["scaling"]]
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    engine = r["scaling"][0].get("engine", "numpy")
-    label = "compiled kernels" if engine == "numba" else "numpy path"
+    label = "compiled loops"
     team = r["scaling"][0].get("threads", 1)
     series = (
         (r["scaling"], "o-", {}, f"this project, {label}, {team} threads"),
         (r.get("one_thread", []), "o:", {"color": "C2"}, f"this project, {label}, 1 thread"),
-        (r.get("numpy_path", []), "o--", {"color": "C0", "alpha": 0.5}, "this project, numpy path"),
     )
     for runs, style, look, name in series:
         if runs:
@@ -475,7 +463,6 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--million", action="store_true", help="also 1,000,000 users (minutes)")
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--numpy", action="store_true", help="also the numpy path (SIM_NUMBA=0)")
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument(
         "--repeat", type=int, default=3, help="runs per row up to 100,000 users, fastest kept"

@@ -1,5 +1,6 @@
 """Regenerate the generated tables of docs/ODD.md from the code and from stored results.
 
+    python docs/tables.py schedule           # section 3: the day's steps (sim.model.schedule)
     python docs/tables.py params             # section 8: every parameter (sim.model.params.describe)
     python docs/tables.py calibration        # section 10: the fit behind the shipped defaults
                                              # (docs/calibration.json)
@@ -19,6 +20,7 @@ from pathlib import Path
 from sim.evidence.calibration import FREE
 from sim.evidence.validation import MECHANISMS
 from sim.model.params import describe
+from sim.model.schedule import SCHEDULE
 
 ODD = Path(__file__).with_name("ODD.md")
 SHORT = {"network_effects": "network eff.", "two_selves": "two selves"}
@@ -41,6 +43,21 @@ def params_table() -> str:
     for r in describe():
         cells = [f"`{r['path']}`", r["default"], r["unit"], r["allowed"], r["meaning"]]
         rows.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def schedule_table() -> str:
+    """The day's steps in order, from :data:`sim.model.schedule.SCHEDULE`."""
+    rows = [
+        "| # | step | what it does | implemented in | switch | ODD |",
+        "|---|---|---|---|---|---|",
+    ]
+    for k, s in enumerate(SCHEDULE, 1):
+        module = s.run.__module__
+        path = module.replace(".", "/") + ".py"
+        where = f"[{path}](../{path}) `{s.run.__name__}`"
+        switch = f"`mechanisms.{s.switch}`" if s.switch else "always"
+        rows.append(f"| {k} | `{s.name}` | {s.does} | {where} | {switch} | {s.odd} |")
     return "\n".join(rows) + "\n"
 
 
@@ -87,7 +104,9 @@ def ablation_table(folder: Path) -> str:
 
 def main(argv: list[str]) -> None:
     text = ODD.read_text()
-    if argv[:1] == ["params"]:
+    if argv[:1] == ["schedule"]:
+        text = replace_between(text, "SCHEDULE TABLE", schedule_table())
+    elif argv[:1] == ["params"]:
         text = replace_between(text, "PARAMETER TABLE", params_table())
     elif argv[:1] == ["calibration"]:
         record = json.loads(ODD.with_name("calibration.json").read_text())

@@ -3,7 +3,7 @@
 The speed ratio the benchmark reports compares the same work only if the one-agent-per-user
 version and the vectorised project agree. They draw different random numbers, so they agree in
 distribution: headline metrics averaged over seeds must differ by no more than sampling error.
-Speed itself is never asserted here (ENGINEERING.md: benchmarks measure it).
+Speed itself is never asserted here (benchmarks/ measures it).
 """
 
 from __future__ import annotations

@@ -289,14 +289,14 @@ def test_compare_needs_a_folder(sim):
 
 
 def test_bad_sim_threads_exits_2_with_one_line(sim, tmp_path, monkeypatch):
-    from sim.model import kernels
+    from sim.model import compiled
 
     monkeypatch.setenv("SIM_THREADS", "two")
-    kernels.set_threads(None)
+    compiled.set_threads(None)
     try:
         code, _, err = sim("run", *SMALL, "--out", tmp_path / "out")
     finally:
         monkeypatch.delenv("SIM_THREADS")
-        kernels.set_threads(None)
+        compiled.set_threads(None)
     assert_one_error_line(code, err)
     assert "SIM_THREADS" in err and not (tmp_path / "out").exists()

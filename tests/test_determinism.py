@@ -1,4 +1,4 @@
-"""Determinism and common random numbers (ENGINEERING.md "Tests").
+"""Determinism and common random numbers (ODD 5).
 
 The same seed gives bit-identical results in one process and across processes; different seeds
 differ; two scenarios that differ only from day t on are identical before t.

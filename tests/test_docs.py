@@ -17,6 +17,14 @@ def test_the_parameter_table_of_the_odd_is_the_parameter_tree():
     assert tables.replace_between(text, "PARAMETER TABLE", tables.params_table()) == text
 
 
+def test_the_schedule_table_of_the_odd_is_the_models_schedule():
+    text = (ROOT / "docs" / "ODD.md").read_text()
+    assert tables.replace_between(text, "SCHEDULE TABLE", tables.schedule_table()) == text
+    from sim.model.schedule import SCHEDULE
+
+    assert all(f"`{s.name}`" in text for s in SCHEDULE)
+
+
 def test_the_ablation_table_marks_what_changes_when_a_mechanism_is_off(tmp_path):
     def write(name, statuses):
         rows = [

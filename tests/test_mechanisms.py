@@ -1,4 +1,4 @@
-"""Each mechanism of MODEL.md: direction and bounds, on the real model.
+"""Each mechanism of the model (ODD 7): direction and bounds, on the real model.
 
 The tests set the parameters they rely on explicitly and assert directions, bounds and
 invariants that hold for any valid parameter values, never magnitudes of the defaults.
@@ -398,9 +398,7 @@ def test_knowledge_never_exceeds_one():
 
 # -- 5 attachment ------------------------------------------------------------------------------
 def attachment_after(model: EconomyModel, companion_minutes) -> np.ndarray:
-    return state_after(
-        model, attachment.step, "attachment", companion_minutes, model.is_companion
-    )
+    return state_after(model, attachment.step, "attachment", companion_minutes, model.is_companion)
 
 
 def test_more_companion_minutes_build_more_attachment():
@@ -784,3 +782,38 @@ def test_heterogeneity_off_gives_identical_traits():
     assert (m.network.strength == m.network.strength[0]).all()
     on = build(users=200, days=2)
     assert on.users.self_control.std() > 0 and on.users.budget.std() > 0
+
+
+# -- the modules' declarations -------------------------------------------------------------------
+MODULES = [
+    "time_budget",
+    "two_selves",
+    "habit",
+    "learning",
+    "attachment",
+    "social",
+    "wellbeing",
+    "business",
+    "manipulation",
+    "adoption",
+]
+
+
+def test_every_user_array_is_a_trait_or_owned_by_exactly_one_mechanism():
+    import importlib
+
+    from sim.model.params import Params
+    from sim.model.population import TRAITS, Users
+
+    owners: dict[str, list[str]] = {}
+    switches = {f.name for f in dataclasses.fields(MechanismSwitches)}
+    sections = {f.name for f in dataclasses.fields(Params)}
+    for name in MODULES:
+        module = importlib.import_module(f"sim.model.mechanisms.{name}")
+        assert module.SWITCH is None or module.SWITCH in switches, name
+        assert set(module.PARAMS) <= sections, name
+        for state in module.STATE:
+            owners.setdefault(state, []).append(name)
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    assert set(owners) | set(TRAITS) == set(Users._fields)
+    assert not set(owners) & set(TRAITS)

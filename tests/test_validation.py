@@ -11,7 +11,7 @@ import pytest
 from sim.evidence import validation as v
 from sim.model.params import ParamError
 
-# every finding of MODEL.md's evidence table, by study file
+# every published finding the studies score, by study file
 EXPECTED_FINDINGS = {
     "allcott2020_deactivation": 5,
     "allcott2022_digital_addiction": 6,

@@ -36,7 +36,7 @@ from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
 from sim.sweeps import single as api
 from sim.sweeps.sweep import Interrupted
 
-# metrics shown after `sim run` and by `sim compare`, grouped as in MODEL.md "What is measured"
+# metrics shown after `sim run` and by `sim compare`, grouped as in ODD 7.14
 HEADLINE: dict[str, list[str]] = {
     "engagement": [
         "minutes_per_user_day",

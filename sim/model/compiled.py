@@ -25,9 +25,8 @@ import os
 import queue
 import threading
 
-import numpy as np
-
 import numba
+import numpy as np
 
 
 def jit(fn):
@@ -285,7 +284,7 @@ def warm_up() -> float:
     return time.perf_counter() - t0
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bundle_type(cls: type):
     return collections.namedtuple(cls.__name__, [f.name for f in dataclasses.fields(cls)])
 
@@ -296,7 +295,7 @@ def constants(section):
     return _bundle_type(type(section))(*dataclasses.astuple(section))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named(names: tuple[str, ...]):
     return collections.namedtuple("Bundle", names)
 

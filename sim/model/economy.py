@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
 from sim.model import interventions as iv
-from sim.model.mechanisms.adoption import Loyalty
 from sim.model import metrics
+from sim.model.mechanisms.adoption import Loyalty
 from sim.model.network import FriendCounts, make_network
 from sim.model.params import ParamError, Params
 from sim.model.population import make_users
@@ -160,7 +160,8 @@ class EconomyModel(mesa.Model):
         self.remove_all_agents()
         self.providers = AgentSet([], random=self.random)
         self.users = self.network = self.today = self.friend_counts = None
-        self.datacollector = metrics.collector(self)  # an empty one
+        self.datacollector = self.latest = self.loyalty = None
+        self.intervention_arms, self.study_samples, self.panel = [], {}, []
+        self.panel_sample = None
         self._work.clear()
         self.memo.clear()
-        self.panel = []

@@ -1,5 +1,5 @@
 """Interventions: policy and experimental treatments for a share of users over a span of days
-(MODEL.md mechanism 13; ODD 7.13).
+(ODD 7.13).
 
 An intervention is data: a kind, the users it targets, the providers it touches, and the days
 ``[start, end)`` it is in force. Each day :func:`todays_constraints` turns the ones in force into
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.model.levers import todays_levers
 from sim.model.params import ParamError
 
 KINDS: dict[str, str] = {
@@ -316,8 +317,6 @@ def start_day(model, today) -> None:
     """Who is treated today and what that allows: field studies recruit their samples, then
     today's constraints (rebuilt only on days when what they depend on changes), every lever's
     table, and each user's count of friends on each provider."""
-    from sim.model.levers import todays_levers
-
     recruit(model)
     memo = model.memo
     key = constraints_key(model)

@@ -93,8 +93,6 @@ def lever_table(providers, name: str, n: int, limits) -> tuple[np.ndarray, np.nd
     return codes, palette
 
 
-
-
 def todays_levers(model, constraints, version: int, cache: dict) -> LeverTables:
     """Every lever's table today; ``cache`` keeps each table with what it was built from."""
     n, P = model.users.n, len(model.providers)

@@ -367,7 +367,7 @@ class AdaptationParams:
 
 @dataclass
 class MechanismSwitches:
-    """Switches for ablations: each turns one mechanism of MODEL.md off (ODD 7.0)."""
+    """Switches for ablations: each turns one mechanism off (ODD 7.0)."""
 
     two_selves: bool = switch("impulsive pull on choices (off: reflective choices only)")
     habit: bool = switch("habit stocks build and decay (off: no habit)")

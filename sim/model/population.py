@@ -21,6 +21,18 @@ def beta_trait(rng: np.random.Generator, mean: float, concentration: float, n: i
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, n)
 
 
+# traits, drawn once (ODD 2.1); every other array of Users is owned by one mechanism (ODD 2.2)
+TRAITS = (
+    "loneliness_baseline",
+    "self_control",
+    "ai_openness",
+    "willingness_to_pay",
+    "budget",
+    "offline_value",
+    "fit",
+)
+
+
 class Users(NamedTuple):
     # traits (ODD 2.1), fixed for the run
     loneliness_baseline: np.ndarray

@@ -1,4 +1,4 @@
-"""Named random streams for common random numbers (ENGINEERING.md; ODD 5, design concepts).
+"""Named random streams for common random numbers (ODD 5, design concepts).
 
 Every stochastic decision draws from its own stream, keyed by (root seed, stream name, day), and
 draws a fixed-shape array indexed by user (and by provider or option where it needs one), so a

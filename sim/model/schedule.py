@@ -104,8 +104,7 @@ SCHEDULE: tuple[Step, ...] = (
         business.step,
         None,
         "7.8",
-        "revenue and cost per user and provider, ad impressions; subscriptions convert and "
-        "cancel",
+        "revenue and cost per user and provider, ad impressions; subscriptions convert and cancel",
     ),
     Step("wellbeing", wellbeing.step, None, "7.7", "each user's wellbeing"),
     Step(

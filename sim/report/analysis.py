@@ -2,7 +2,7 @@
 
 Everything here reads a results folder written by ``sim sweep`` (or a run folder written by
 ``sim run``) and returns pandas DataFrames a notebook can show. Runs of different design points
-with the same seed are paired (common random numbers, ENGINEERING.md), so a policy comparison
+with the same seed are paired (common random numbers, ODD 5), so a policy comparison
 is the mean of per-seed differences with a Student-t interval on n - 1 degrees of freedom.
 
     >>> res = load("results/headline")

@@ -1,6 +1,6 @@
 """Names and units of metrics and design levels, as figures and briefings print them.
 
-The four metric families of MODEL.md "What is measured", a short label and a unit for each
+The four metric families of ODD 7.14, a short label and a unit for each
 metric (falling back to the meanings in :mod:`sim.model.metrics`), and plain words for policies,
 market presets, case labels and parameter values. Re-exported by :mod:`sim.report.analysis`.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from sim.model.metrics import DAILY, LOYALTY
 
-# the four metric families of MODEL.md "What is measured"; the first metric of each is its key
+# the four metric families of ODD 7.14; the first metric of each is its key
 FAMILIES: dict[str, list[str]] = {
     "engagement": [
         "minutes_per_user_day",

@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.model import EconomyModel
+from sim.model import EconomyModel, metrics
 from sim.model.interventions import Intervention
-from sim.model import metrics
 from sim.model.metrics import summarise
 from sim.model.params import Params
 from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve

@@ -1,4 +1,4 @@
-"""The results folder of a sweep (ENGINEERING.md "Results folder").
+"""The results folder of a sweep (README "Reproducibility").
 
 While a sweep runs, each finished run is written as its own part files in ``parts/``
 (``<run_id>.timeseries.arrow`` and ``<run_id>.panel.arrow``, Arrow IPC files the worker has

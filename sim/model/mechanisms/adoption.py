@@ -34,6 +34,13 @@ from sim.model.compiled import at, jit
 from sim.model.mechanisms.business import sigmoid
 
 SWITCH = "adoption"
+PARAMS = ("adoption",)  # the parameter sections it reads
+STATE = (
+    "remembered_value",
+    "adopted",
+    "adopted_day",
+    "quit_day",
+)  # the user state it owns (others may read it)
 FEED, COMPANION = 0, 1  # provider kinds as compiled code reads them
 
 

@@ -19,6 +19,8 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.learning import learned
 
 SWITCH = "attachment"
+PARAMS = ("attachment",)  # the parameter sections it reads
+STATE = ("attachment",)  # the user state it owns (others may read it)
 
 
 @jit
@@ -55,5 +57,9 @@ def step(model, today) -> None:
     comp = model.is_companion
     if not model.params.mechanisms.attachment or not comp.any():
         return
-    u, k, empathy = model.users, compiled.constants(model.params.attachment), model.params.companion.empathy
+    u, k, empathy = (
+        model.users,
+        compiled.constants(model.params.attachment),
+        model.params.companion.empathy,
+    )
     compiled.each_block(compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, empathy, comp))

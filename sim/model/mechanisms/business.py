@@ -20,6 +20,10 @@ import numpy as np
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
 
+SWITCH = None  # every provider books its day
+PARAMS = ("feed", "companion")  # the parameter sections it reads
+STATE = ("subscribed", "ad_impressions")  # the user state it owns (others may read it)
+
 
 @jit
 def sigmoid(x):
@@ -140,4 +144,3 @@ def step(model, today) -> None:
         lambda _, a, b: subscribe(a, b, u, companion, columns, draws(a, b), price),
         compiled.uniforms(streams, draws),
     )
-

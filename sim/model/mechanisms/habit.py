@@ -13,6 +13,8 @@ from sim.model import compiled
 from sim.model.compiled import jit
 
 SWITCH = "habit"
+PARAMS = ("habit",)  # the parameter sections it reads
+STATE = ("habit",)  # the user state it owns (others may read it)
 
 
 @jit

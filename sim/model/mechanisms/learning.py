@@ -18,6 +18,8 @@ from sim.model import compiled, levers
 from sim.model.compiled import jit
 
 SWITCH = "learning"
+PARAMS = ("learning",)  # the parameter sections it reads
+STATE = ("knowledge", "emotional_knowledge")  # the user state it owns (others may read it)
 
 
 @jit
@@ -42,7 +44,9 @@ def learn(start, stop, users, k, personalisation, empathy, is_companion):
             users.knowledge[i, j] = learned(users.knowledge[i, j], k.rate * depth, hours)
             if is_companion[j]:
                 rate = k.emotional_rate * depth * empathy
-                users.emotional_knowledge[i, j] = learned(users.emotional_knowledge[i, j], rate, hours)
+                users.emotional_knowledge[i, j] = learned(
+                    users.emotional_knowledge[i, j], rate, hours
+                )
 
 
 def step(model, today) -> None:

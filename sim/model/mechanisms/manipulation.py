@@ -21,6 +21,8 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.business import daily_cap, free_tier
 
 SWITCH = "manipulation"
+PARAMS = ("manipulation",)  # the parameter sections it reads
+STATE = ("perceived_manipulation",)  # the user state it owns (others may read it)
 
 
 @jit
@@ -31,7 +33,9 @@ def perceived_after(perceived, tactic, k):
 
 
 @jit
-def farewells(start, stop, users, k, companions, draws, tactic_rate, two_selves, cap, free_minutes, compulsive):
+def farewells(
+    start, stop, users, k, companions, draws, tactic_rate, two_selves, cap, free_minutes, compulsive
+):
     """Farewells of users ``start`` to ``stop`` with the companions ``companions`` (columns),
     from their uniforms ``draws`` (K, block); returns (tactics, sessions). Every provider's
     perceived manipulation fades, also where no session ended."""

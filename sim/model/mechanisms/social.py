@@ -1,4 +1,4 @@
-"""Loneliness and human ties (MODEL.md mechanism 6; ODD 7.6).
+"""Loneliness and human ties (ODD 7.6).
 
 Socialising needs time from both sides of a tie. User i offers its planned social minutes s_i
 to its ties in proportion to their strength; a tie carries the smaller of the two offers:
@@ -31,6 +31,13 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.attachment import warmth
 
 SWITCH = "social"
+PARAMS = ("social",)  # the parameter sections it reads
+STATE = (
+    "loneliness",
+    "social_minutes",
+    "companion_exposure",
+    "companion_minutes_avg",
+)  # the user state it owns (others may read it)
 
 # weight of today in the moving average of companion minutes (about a week)
 COMPANION_AVERAGE_WEIGHT = 0.25
@@ -142,7 +149,11 @@ def step(model, today) -> None:
     total = model.work("social.total", u.n)
     compiled.each_block(spans, lambda _, a, b: totals(a, b, net.indptr, net.strength, total))
     out = model.work("social.out", (3, u.n))
-    on, empathy, comp = model.params.mechanisms.social, model.params.companion.empathy, model.is_companion
+    on, empathy, comp = (
+        model.params.mechanisms.social,
+        model.params.companion.empathy,
+        model.is_companion,
+    )
     planned = today.planned_social
     compiled.each_block(
         spans,

@@ -26,6 +26,13 @@ from sim.model.mechanisms import two_selves as ts
 from sim.model.mechanisms.business import daily_cap, free_tier
 
 SWITCH = None  # the budget always holds
+PARAMS = ("choice", "companion", "wellbeing")  # the parameter sections it reads
+STATE = (
+    "minutes",
+    "offline_minutes",
+    "compulsive_minutes",
+    "consumption_value",
+)  # the user state it owns (others may read it)
 
 
 @jit
@@ -33,24 +40,24 @@ def split(values, available, budget, temperature, min_session, caps, out):
     """Split ``budget`` over options in proportion to ``available * exp(values / T)``; provider
     options (the first ``caps.shape[0]``) lose sessions under ``min_session`` and what is
     above their cap; the last option, other offline life, gets the rest. Fills ``out``."""
-    O, P = values.shape[0], caps.shape[0]
+    n_options, P = values.shape[0], caps.shape[0]
     scale = -np.inf
-    for o in range(O):  # only options that can be taken set the scale
+    for o in range(n_options):  # only options that can be taken set the scale
         if available[o] > 0.0:
             scale = max(scale, values[o] / temperature)
     total = 0.0
-    for o in range(O):
+    for o in range(n_options):
         w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
         out[o] = w
         total += w
     rest = 0.0
-    for o in range(O - 1):
+    for o in range(n_options - 1):
         x = budget * out[o] / total
         if o < P:
             x = min(x if x >= min_session else 0.0, caps[o])
         out[o] = x
         rest += x
-    out[O - 1] = max(budget - rest, 0.0)
+    out[n_options - 1] = max(budget - rest, 0.0)
 
 
 @jit
@@ -60,9 +67,9 @@ def choose(start, stop, users, k, day, shocks, out):
     minutes (``out.planned``), and ``consumption`` = 1 - exp(-sum of valued minutes /
     value_minutes). ``shocks`` (block, P + 2) holds the users' standard normal taste draws."""
     P = users.minutes.shape[1]
-    O = P + 2
-    pull, avail, caps = np.empty(P), np.empty(O), np.empty(P)
-    values, impulsive, reflective = np.empty(O), np.empty(O), np.empty(O)
+    n_options = P + 2
+    pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
+    values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
     R = out.R
     for i in range(start, stop):
         b = i - start
@@ -105,7 +112,7 @@ def choose(start, stop, users, k, day, shocks, out):
         R[i, P + 1] = users.offline_value[i]
         avail[P] = day.social_scale[at(day.social_scale, i)]
         avail[P + 1] = 1.0
-        for o in range(O):
+        for o in range(n_options):
             values[o] = R[i, o] + k.taste_noise * shocks[b, o]
         values[P + 1] += k.temperature * math.log(k.offline_breadth)
         if day.two_selves:
@@ -120,7 +127,7 @@ def choose(start, stop, users, k, day, shocks, out):
             if day.two_selves and day.any_commitment:  # self-set limits stop part of it
                 cut = day.commitment[at(day.commitment, i), j] * c
                 impulsive[j] -= cut
-                impulsive[O - 1] += cut
+                impulsive[n_options - 1] += cut
                 c -= cut
             out.compulsive[i, j] = c
             compulsive_total += c

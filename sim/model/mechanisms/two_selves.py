@@ -23,6 +23,8 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.attachment import warmth
 
 SWITCH = "two_selves"
+PARAMS = ("choice",)  # the parameter sections it reads
+STATE = ()  # the user state it owns (others may read it)
 
 
 @jit

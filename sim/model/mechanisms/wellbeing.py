@@ -18,6 +18,10 @@ from __future__ import annotations
 from sim.model import compiled
 from sim.model.compiled import jit
 
+SWITCH = None  # wellbeing is always measured
+PARAMS = ("wellbeing",)  # the parameter sections it reads
+STATE = ("wellbeing",)  # the user state it owns (others may read it)
+
 
 @jit
 def wellbeing(loneliness, ties, consumption, compulsive, impressions, offline, k):
