@@ -83,7 +83,7 @@ WELFARE_WORD = "welfare"  # daily metrics with this in their name join the wellb
 # path -> (short label, low, high, step)
 KEY_PARAMS: dict[str, tuple[str, float, float, float]] = {
     "companion.empathy": ("empathy", 0.0, 1.0, 0.05),
-    "companion.free_minutes": ("free min/day", 0.0, 240.0, 5.0),
+    "companion.free_minutes": ("free min/day", 0.0, 240.0, 0.5),
     "companion.serving_cost": ("cost $/min", 0.0, 0.01, 0.0005),
     "social.companion_relief": ("need met", 0.0, 1.0, 0.05),
     "feed.cpm": ("ad $/1000", 0.0, 40.0, 1.0),
@@ -351,7 +351,13 @@ def configure(**options: Any) -> None:
     """Set the set-up a fresh page starts from (``sim dashboard --scenario ...``)."""
     global initial
     initial = dataclasses.replace(initial, **options)
-    setup_state.set(initial)
+
+
+def start() -> None:
+    """A new page: the set-up ``sim dashboard`` was started with, and its first run."""
+    if run_state.value is None:
+        setup_state.set(initial)
+        reset()
 
 
 def reset() -> None:
@@ -416,7 +422,9 @@ def SetupInputs():
         setup_state.set(dataclasses.replace(setup_state.value, **kw))
 
     def change_value(path: str, value: float):
-        change(values={**setup_state.value.values, path: value})
+        now = setup_state.value.values.get(path, base[path])
+        if not rounded_away(value, now, KEY_PARAMS[path][3]):
+            change(values={**setup_state.value.values, path: value})
 
     with solara.Card("Market (applied on Reset)"):
         solara.Select(
@@ -471,6 +479,20 @@ def SetupInputs():
             )
 
 
+def rounded_away(value: float, now: float, step: float) -> bool:
+    """Whether a slider's new value is only ``now`` rounded to the slider's step.
+
+    The browser's slider snaps a value that is off its grid (a lever a provider's A/B test
+    moved, a calibrated default) and reports the snapped value; that is no move by the user.
+    """
+    return abs(value - now) < step / 2
+
+
+def lever_step(lo: float, hi: float) -> float:
+    """A round slider step of about a hundredth of the lever's range (0.001 for 0-0.3)."""
+    return 10 ** np.floor(np.log10(hi - lo)) / 100
+
+
 def _choices(options: list[int], value: int) -> list[int]:
     return sorted({*options, value})
 
@@ -479,28 +501,32 @@ def _choices(options: list[int], value: int) -> list[int]:
 def LeverInputs(run: Run):
     """One slider per provider lever; a move acts on the running model from the next day."""
 
-    def move(provider: str, lever: str, value: float):
-        run.set_lever(provider, lever, value)
-        tick.set(tick.value + 1)
+    tick.value  # noqa: B018 - redraw with the levers the providers set themselves
+
+    def move(provider: str, lever: str, value: float, now: float, step: float):
+        if not rounded_away(value, now, step):
+            run.set_lever(provider, lever, value)
+            tick.set(tick.value + 1)
 
     with solara.Card("Provider levers (act now)"):
         for p in run.view.providers:
             solara.Text(f"{p.name} ({p.kind})", style={"font-weight": "bold"})
             for lever, (lo, hi) in p.ranges.items():
+                now, step = p.levers[lever], lever_step(lo, hi)
                 solara.SliderFloat(
-                    f"{lever} {p.levers[lever]:.3g}",
-                    value=round(p.levers[lever], 4),
+                    f"{lever} {now:.3g}",
+                    value=now,
                     min=lo,
                     max=hi,
-                    step=(hi - lo) / 100,
-                    on_value=lambda v, n=p.name, lv=lever: move(n, lv, v),
+                    step=step,
+                    on_value=lambda v, n=p.name, lv=lever, x=now, st=step: move(n, lv, v, x, st),
                 )
 
 
 @solara.component
 def Page():
     """The dashboard: controls and inputs in the sidebar, numbers and charts in the main area."""
-    solara.use_effect(lambda: reset() if run_state.value is None else None, [])
+    solara.use_effect(start, [])
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
     run = run_state.value
     tick.value  # noqa: B018 - redraw when the run changes
