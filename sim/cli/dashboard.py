@@ -6,7 +6,6 @@ Serves the interactive dashboard of :mod:`sim.report.dashboard` until Ctrl-C. Ba
 
 from __future__ import annotations
 
-import os
 import socket
 from typing import Annotated
 
@@ -61,7 +60,6 @@ def dashboard_command(
     """
     options = _check(scenario, policy, users, days, seed)
     _check_free(host, port)
-    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "false")  # no calls home
     from sim.report import dashboard
 
     dashboard.configure(**options)

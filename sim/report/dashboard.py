@@ -39,11 +39,11 @@ PANELS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "Loyalty": (
-        "share of users; attachment 0-1",
+        "share of users (paying: of companion users); attachment 0-1",
         {
             "feed_user_share": "on a feed",
             "companion_user_share": "on a companion",
-            "subscriber_share": "paying (of companion users)",
+            "subscriber_share": "paying",
             "mean_attachment": "attachment",
         },
     ),
@@ -244,7 +244,7 @@ def line_chart(title: str, axis: str, lines: dict[str, list[float]]) -> dict[str
         "title": {"text": title, "subtext": axis, "textStyle": {"fontSize": 13}},
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "type": "scroll", "textStyle": {"fontSize": 10}},
-        "grid": {"left": 55, "right": 30, "top": 55, "bottom": 60},
+        "grid": {"left": 55, "right": 45, "top": 55, "bottom": 60},
         "xAxis": {"type": "value", "name": "day", "min": 1, "minInterval": 1},
         "yAxis": {"type": "value", "scale": True},
         "series": series,
@@ -343,7 +343,7 @@ setup_state = solara.reactive(initial)
 run_state: solara.Reactive[Run | None] = solara.reactive(None)
 tick = solara.reactive(0)  # bumped after every change of the run, to redraw
 playing = solara.reactive(False)
-days_per_frame = solara.reactive(1)
+days_per_step = solara.reactive(1)
 error = solara.reactive("")
 
 
@@ -375,7 +375,7 @@ def step() -> None:
     """Advance the run by the chosen number of days and redraw."""
     run = run_state.value
     if run is not None:
-        run.advance(days_per_frame.value)
+        run.advance(days_per_step.value)
         tick.set(tick.value + 1)
 
 
@@ -407,9 +407,7 @@ def Controls():
             solara.Button(
                 "Step", color="primary", on_click=step, disabled=playing.value or not running
             )
-        solara.SliderInt(
-            f"days per step {days_per_frame.value}", value=days_per_frame, min=1, max=30
-        )
+        solara.SliderInt(f"days per step {days_per_step.value}", value=days_per_step, min=1, max=30)
 
 
 @solara.component
@@ -569,4 +567,6 @@ def serve(host: str, port: int) -> None:
     from solara.server import settings
 
     settings.main.mode = "production"
+    settings.telemetry.mixpanel_enable = False  # no calls home
+    settings.kernel.cull_timeout = "5m"  # a closed tab's run is freed after five minutes
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")
