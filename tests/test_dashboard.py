@@ -162,14 +162,14 @@ def server(tmp_path_factory):
     assert proc.returncode is not None
 
 
-@pytest.fixture
-def page(server, tmp_path):
-    """A fresh headless chromium page on the dashboard."""
+@pytest.fixture(scope="module")
+def browser_page(server, tmp_path_factory):
+    """One headless chromium page on the dashboard, shared by the browser tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
+            str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
@@ -183,6 +183,13 @@ def page(server, tmp_path):
             yield tab
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser_page):
+    """The dashboard's page with a new run at day 0."""
+    _reset(browser_page)
+    return browser_page
 
 
 def _day(page) -> int:
