@@ -99,6 +99,7 @@ def test_set_up_values_reach_the_model_and_feeds_only_markets_have_no_attachment
     )
     run = dashboard.Run(setup)
     assert [p.kind for p in run.view.providers] == ["feed", "feed"]
+    assert dashboard.objectives(run.view, setup) == "feeds wellbeing"
     assert run.view.attachment.size == 0
     charts = dashboard.series_charts(run) + dashboard.histograms(run.advance(1))
     assert charts[-2]["title"]["text"] == "Attachment to companions (none in this market)"

@@ -353,6 +353,15 @@ def configure(**options: Any) -> None:
     initial = dataclasses.replace(initial, **options)
 
 
+def objectives(view: View, setup: Setup) -> str:
+    """The objectives of the kinds of provider in the market, e.g. ``feeds attention``."""
+    kinds = {p.kind for p in view.providers}
+    parts = [f"feeds {setup.feed_policy}"] if "feed" in kinds else []
+    return ", ".join(
+        parts + ([f"companions {setup.companion_policy}"] if "companion" in kinds else [])
+    )
+
+
 def start() -> None:
     """A new page: the set-up ``sim dashboard`` was started with, and its first run."""
     if run_state.value is None:
@@ -541,8 +550,8 @@ def Page():
         return
     view, s = run.view, run.setup
     solara.Text(
-        f"Day {view.days_done} of {s.days} · {s.scenario} market · feeds {s.feed_policy}, "
-        f"companions {s.companion_policy} · {s.users:,} users · seed {s.seed} · "
+        f"Day {view.days_done} of {s.days} · {s.scenario} market · {objectives(view, s)} · "
+        f"{s.users:,} users · seed {s.seed} · "
         f"last step {run.step_ms:.0f} ms" + ("" if view.running else " · run finished"),
         style={"font-weight": "bold"},
     )
