@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 DEMO_REPLICATIONS ?= 10
 LINTED := sim tests benchmarks docs notebooks
+CHROMIUM := /usr/bin/chromium
+PORT ?= 8765
 
-.PHONY: demo test ablation lint bench clean
+.PHONY: demo test dashboard ablation lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +35,20 @@ demo: $(STAMP)
 	$(BIN)/sim brief results/demo --out results/demo/brief.html
 	$(BIN)/sim brief results/demo --out results/demo/brief.pdf
 
-## test: install with the dev extras and run every test
-test: $(STAMP)
+## test: install with the dev extras (and, as root, Debian's chromium for the dashboard's
+## browser test) and run every test
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
+
+# the dashboard's browser test drives Debian's chromium; installed here only when it is missing
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "$(CHROMIUM) is missing: the dashboard's browser test needs it (apt-get install chromium as root)"; fi
+
+## dashboard: serve the interactive dashboard on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
+dashboard: $(STAMP)
+	$(BIN)/sim dashboard --port $(PORT)
 
 ## ablation: the quick scorecard with each mechanism switched off in turn, into results/ablation,
 ## and the table of docs/ODD.md section 10 rewritten from it (a few minutes on 2 cores)

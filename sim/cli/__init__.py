@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.cli import dashboard as cli_dashboard
 from sim.cli import report as cli_report
 from sim.cli import sweep as cli_sweep
 from sim.cli import validate as cli_validate
@@ -280,6 +281,7 @@ app.command("validate")(cli_validate.validate_command)
 app.command("calibrate")(cli_validate.calibrate_command)
 app.command("plot")(cli_report.plot_command)
 app.command("brief")(cli_report.brief_command)
+app.command("dashboard")(cli_dashboard.dashboard_command)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
