@@ -125,7 +125,7 @@ def read(model: Any) -> View:
     companions = [j for j, p in enumerate(providers) if p.kind == "companion"]
     attachment = model.users.attachment
     strongest = attachment[:, companions].max(axis=1) if companions else np.zeros(0)
-    latest = dict(model.recorder.latest)
+    latest = dict(model.latest)
     return View(
         days_done=model.day + 1 if latest else 0,
         running=bool(model.running),
@@ -198,7 +198,7 @@ class Run:
                 t0 = time.perf_counter()
                 self.model.step()
                 self.step_ms = 1000 * (time.perf_counter() - t0)
-                for name, value in self.model.recorder.latest.items():
+                for name, value in self.model.latest.items():
                     self.history.setdefault(name, []).append(value)
             self.view = read(self.model)
         return self.view
