@@ -34,6 +34,7 @@ from sim.model import compiled
 from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
+from sim.model.schedule import SCHEDULE
 from sim.sweeps import single as api
 from sim.sweeps.sweep import Interrupted
 
@@ -438,14 +439,16 @@ def _metrics_table(
 def _profile_table(step_seconds: dict[str, float], days: int) -> Table:
     total = sum(step_seconds.values()) or 1.0
     table = Table(
-        "mechanism", "seconds", "ms/day", "share", title="Time per mechanism, in schedule order"
+        "step", "ODD", "seconds", "ms/day", "share", title="Time per step of the day's schedule"
     )
-    for c in table.columns[1:]:
+    for c in table.columns[2:]:
         c.justify = "right"
-    for name, sec in step_seconds.items():
-        table.add_row(name, f"{sec:.3f}", f"{1000 * sec / days:.2f}", f"{sec / total:.1%}")
+    for s in SCHEDULE:
+        sec = step_seconds.get(s.name, 0.0)
+        share = f"{sec / total:.1%}"
+        table.add_row(s.name, s.odd, f"{sec:.3f}", f"{1000 * sec / days:.2f}", share)
     table.add_section()
-    table.add_row("total", f"{total:.3f}", f"{1000 * total / days:.2f}", "100.0%")
+    table.add_row("total", "", f"{total:.3f}", f"{1000 * total / days:.2f}", "100.0%")
     return table
 
 

@@ -285,22 +285,17 @@ def warm_up() -> float:
 
 
 @functools.cache
-def _bundle_type(cls: type):
-    return collections.namedtuple(cls.__name__, [f.name for f in dataclasses.fields(cls)])
+def _constants_type(cls: type):
+    """A named tuple type with the fields of the parameter section ``cls``, kept as an
+    attribute of this module under the section's name: Numba's disk cache finds compiled code
+    by its argument types, and finds this type again in a new process by that name."""
+    bundle = collections.namedtuple(cls.__name__, [f.name for f in dataclasses.fields(cls)])
+    bundle.__module__ = __name__
+    globals()[cls.__name__] = bundle
+    return bundle
 
 
 def constants(section):
     """A parameter section (a dataclass of numbers) as a named tuple, the form a compiled loop
     takes it in: one argument whose fields it reads by name (``k.formation``)."""
-    return _bundle_type(type(section))(*dataclasses.astuple(section))
-
-
-@functools.cache
-def _named(names: tuple[str, ...]):
-    return collections.namedtuple("Bundle", names)
-
-
-def bundle(**fields):
-    """Named values for a compiled loop, read by name (``day.availability``): the arrays and
-    numbers of one step that are not user state or a parameter section."""
-    return _named(tuple(fields))(**fields)
+    return _constants_type(type(section))(*dataclasses.astuple(section))

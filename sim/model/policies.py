@@ -37,7 +37,7 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import jit
-from sim.model.mechanisms.adoption import quit_hazard
+from sim.model.mechanisms.adoption import users_quit_hazard
 from sim.model.mechanisms.business import cancel_hazard, price_gap
 
 
@@ -86,13 +86,7 @@ def objectives(start, stop, users, j, own, k, adoption, companion, revenue, cost
         attention = attention_value(rev, minutes, k)
         intimacy = 0.0
         if users.adopted[i, j]:
-            hazard = quit_hazard(
-                users.remembered_value[i, j],
-                users.offline_value[i],
-                users.knowledge[i, j],
-                users.attachment[i, j],
-                adoption,
-            )
+            hazard = users_quit_hazard(users, i, j, adoption)
             if users.subscribed[i, j]:
                 gap = price_gap(
                     users.willingness_to_pay[i],

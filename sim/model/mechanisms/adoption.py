@@ -93,6 +93,18 @@ def quit_hazard(remembered, offline_value, knowledge, attachment, k):
 
 
 @jit
+def users_quit_hazard(users, i, j, k):
+    """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state."""
+    return quit_hazard(
+        users.remembered_value[i, j],
+        users.offline_value[i],
+        users.knowledge[i, j],
+        users.attachment[i, j],
+        k,
+    )
+
+
+@jit
 def remembered_after(remembered, reflective_value, minutes, compulsive, regret_value, k):
     """Remembered value moves toward today's reflective value of the provider, net of the
     regret for the compulsive part of its use; unchanged on a day without use."""
@@ -147,14 +159,7 @@ def decide(start, stop, users, k, market, draws, ties, network_effects, quits, j
                 continue
             draw = draws[j, b]
             if users.adopted[i, j]:
-                hazard = quit_hazard(
-                    users.remembered_value[i, j],
-                    users.offline_value[i],
-                    users.knowledge[i, j],
-                    users.attachment[i, j],
-                    k,
-                )
-                quits[i, j] = draw < hazard
+                quits[i, j] = draw < users_quit_hazard(users, i, j, k)
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue

@@ -17,6 +17,7 @@ ODD 7.13). The consumption value of the day's provider and social minutes, for w
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,37 @@ STATE = (
     "compulsive_minutes",
     "consumption_value",
 )  # the user state it owns (others may read it)
+
+
+class Day(NamedTuple):
+    """What the day's choice reads besides the users' state and the choice parameters."""
+
+    ad_load: tuple  # lever tables (sim.model.levers)
+    hooks: tuple
+    nudge: tuple
+    availability: np.ndarray  # constraints, one row per user or one for everyone
+    social_scale: np.ndarray
+    bonus: np.ndarray
+    cap: np.ndarray
+    commitment: np.ndarray
+    any_commitment: bool
+    friend_counts: np.ndarray  # (N, P) friends on each provider
+    degree: np.ndarray  # (N,) friends
+    is_companion: np.ndarray  # (P,)
+    network_effects: bool
+    two_selves: bool
+    aversion: float  # manipulation.aversion
+    empathy: float  # companion.empathy
+    free_minutes: float  # companion.free_minutes
+    value_minutes: float  # wellbeing.value_minutes
+
+
+class Choice(NamedTuple):
+    """What the day's choice hands on to later steps."""
+
+    R: np.ndarray  # (N, P + 2) reflective utility of each option
+    compulsive: np.ndarray  # (N, P) minutes beyond the reflective choice
+    planned: np.ndarray  # (N,) minutes planned for socialising
 
 
 @jit
@@ -147,7 +179,7 @@ def step(model, today) -> None:
     n, P = u.n, len(model.providers)
     cons, lev = today.constraints, today.levers.tables
     two = prm.mechanisms.two_selves
-    day = compiled.bundle(
+    day = Day(
         ad_load=lev["ad_load"],
         hooks=lev["hooks"],
         nudge=lev["nudge"],
@@ -167,7 +199,7 @@ def step(model, today) -> None:
         free_minutes=prm.companion.free_minutes,
         value_minutes=prm.wellbeing.value_minutes,
     )
-    out = compiled.bundle(
+    out = Choice(
         R=model.work("choice.R", (n, P + 2)),
         compulsive=model.work("choice.compulsive", (n, P)),
         planned=model.work("choice.planned", n),
