@@ -15,10 +15,12 @@ import base64
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 
@@ -331,10 +333,11 @@ def caveats(
             f"{len(results.failed)} of {len(results.failed) + len(results.runs)} runs failed and are left out; comparisons use the seeds that ran under both arms."
         )
     if comparison is not None and not comparison.empty:
-        unclear = int((~comparison["clear"]).sum())
+        shown = comparison[np.isfinite(comparison["ci_low"].astype(float))]
+        unclear = int((~shown["clear"].astype(bool)).sum())
         if unclear:
             out.append(
-                f"{unclear} of {len(comparison)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect."
+                f"{unclear} of {len(shown)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect."
             )
     if results.manifest.get("git_dirty"):
         out.append(
@@ -406,10 +409,21 @@ def provenance_rows(
 
 
 # -- rendering ----------------------------------------------------------------------------------
-def _env() -> Environment:
-    return Environment(
+class _Environment(Environment):
+    """Jinja, with ``d.key`` reading a dict's item before its attribute: the briefing's rows are
+    dicts, and ``c.clear`` must be the cell's flag, not the bound ``dict.clear`` method (which is
+    always true)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def _env(autoescape: bool = True) -> Environment:
+    return _Environment(
         loader=PackageLoader("sim.report", "templates"),
-        autoescape=True,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -437,12 +451,7 @@ def render_markdown(ctx: dict[str, Any], figure_dir: Path, link_prefix: str) -> 
     for f in ctx["figures"]:
         plots.save(f["figure"], figure_dir / f"{f['name']}.svg")
         figs.append({**f, "src": f"{link_prefix}/{f['name']}.svg"})
-    env = Environment(
-        loader=PackageLoader("sim.report", "templates"),
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = _env(autoescape=False)
     env.filters["md"] = markdown_escape
     return env.get_template("brief.md.j2").render(**{**ctx, "figures": figs})
 
