@@ -70,7 +70,7 @@ def _row(**kw) -> pd.Series:
 def test_a_clear_difference_reads_as_an_effect_with_its_interval():
     text = findings.sentence(_row(), ["scenario"])
     assert text == (
-        "In the mixed market, mean wellbeing is 0.21 model units (16%) higher under the wellbeing-aligned "
+        "In the mixed market, mean wellbeing is 0.21 points on the 0-2 wellbeing score (16%) higher under the wellbeing-aligned "
         "policy than under the attention-maximizing policy (95% CI 0.19 to 0.23 higher; 10 paired seeds)."
     )
     lower = findings.sentence(

@@ -2,7 +2,7 @@
 
 Everything here reads a results folder written by ``sim sweep`` (or a run folder written by
 ``sim run``) and returns pandas DataFrames a notebook can show. Runs of different design points
-with the same seed are paired (common random numbers, ENGINEERING.md), so a policy comparison
+with the same seed are paired (common random numbers, docs/ODD.md), so a policy comparison
 is the mean of per-seed differences with a Student-t interval on n - 1 degrees of freedom.
 
     >>> res = load("results/headline")
@@ -30,10 +30,16 @@ from sim.report.labels import (  # noqa: F401 - the names notebooks use as an.la
     LABELS,
     POLICY_NAMES,
     SCENARIO_NAMES,
+    WELLBEING_UNIT,
+    WELLBEING_WORDS,
+    bounds,
+    difference_unit,
     is_share,
     label,
+    labelled,
     level_name,
     param_label,
+    scale,
     unit,
 )
 from sim.report.sensitivity import sensitivity  # noqa: F401

@@ -93,25 +93,40 @@ def figures(
     by = [*categorical, *grid] if "sample" not in runs else [*categorical, "sample"]
     key_metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
     if by and runs.groupby(by).ngroups > 1:
+        # a frontier joins only alternatives open to one decision maker: the options compared
+        # within one market (or other stratum), never points of different markets
+        within = [c for c in (spec["within"] if spec else []) if c in by]
         pts = an.summarise(runs, by, ["revenue_per_user_day", "wellbeing_mean"]).pivot_table(
             index=by, columns="metric", values="mean"
         )
-        front = pts[an.frontier(pts, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
+        sets = pts.groupby(level=within, sort=False) if within else [((), pts)]
+        front = pd.concat(
+            [
+                g[an.frontier(g, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
+                for _, g in sets
+            ]
+        )
         names = "; ".join(
             " · ".join(
                 an.level_name(c, v)
                 for c, v in zip(by, i if isinstance(i, tuple) else (i,), strict=True)
             )
-            for i in front.index[:4]
+            for i in front.index[:6]
+        )
+        where = (
+            f"Within each {' and '.join(plots._factor_word(c) for c in within)} (the options open to one decision maker), the dashed line joins"
+            if within
+            else "The dashed frontier joins"
         )
         out.append(
             {
                 "name": "tradeoff",
                 "figure": plots.tradeoff_figure(
-                    runs, by, title="Wellbeing against revenue across the design"
+                    runs, by, title="Wellbeing against revenue across the design", within=within
                 ),
-                "caption": f"Each design point's mean wellbeing against provider revenue. The dashed frontier joins the {len(front)} "
-                f"point{'s' * (len(front) != 1)} that no other point beats on both ({names}{'; ...' if len(front) > 4 else ''}).",
+                "caption": f"Each design point's mean wellbeing against provider revenue. {where} the {len(front)} "
+                f"point{'s' * (len(front) != 1)} that no other option there beats on both ({names}{'; ...' if len(front) > 6 else ''}). "
+                f"{an.WELLBEING_WORDS}",
             }
         )
     if results.timeseries is not None:
@@ -133,7 +148,9 @@ def figures(
                         title=title,
                         row_height=1.3 if brief else 1.8,
                     ),
-                    "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands.",
+                    "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands "
+                    "(clipped to the range of the quantity); panels in the same unit share their scale."
+                    + (f" {an.WELLBEING_WORDS}" if "wellbeing_mean" in metrics and brief else ""),
                 }
             )
     if len(grid) == 1 and "sample" not in runs and runs[grid[0]].nunique() >= 3:
@@ -513,7 +530,7 @@ def _umask() -> int:
 
 
 def release(fig) -> None:
-    """Free a figure (the scorecard's is made with pyplot, which would otherwise keep it)."""
+    """Free a figure (one made with pyplot would otherwise be kept by it)."""
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -42,7 +42,7 @@ def _decimals(metric: str, half: float, value: float, *others: float) -> int:
 
 
 def amount(metric: str, value: float, decimals: int, signed: bool = False) -> str:
-    """A value of ``metric`` in words: ``0.158 model units``, ``$0.29 per user per day``,
+    """A value of ``metric`` in words: ``0.158 points on the 0-2 wellbeing score``, ``$0.29 per user per day``,
     ``7.1 percentage points``, ``4.7 minutes per user per day``."""
     sign = "+" if signed and value > 0 else ""
     unit = an.unit(metric)
@@ -52,7 +52,7 @@ def amount(metric: str, value: float, decimals: int, signed: bool = False) -> st
         return f"{'-' if value < 0 else sign}${abs(value):.{decimals}f} per user per day"
     if unit.startswith("min"):
         return f"{sign}{value:.{decimals}f} minutes per user per day"
-    words = {"model units, 0-2": "model units", "0-1": "points (0-1 scale)"}
+    words = {an.WELLBEING_UNIT: "points on the 0-2 wellbeing score", "0-1": "points (0-1 scale)"}
     return f"{sign}{value:.{decimals}f} {words.get(unit, unit)}"
 
 
@@ -296,7 +296,7 @@ def options_table(
         {
             "family": f.capitalize(),
             "label": an.label(m),
-            "unit": "percentage points" if an.is_share(m) else an.unit(m),
+            "unit": an.difference_unit(m),
         }
         for f, m in an.KEY_METRICS.items()
         if m in metrics
