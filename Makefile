@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 DEMO_REPLICATIONS ?= 10
 LINTED := sim tests benchmarks docs notebooks
 
-.PHONY: demo test ablation lint bench clean
+.PHONY: demo test jupyter ablation lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ demo: $(STAMP)
 ## test: install with the dev extras and run every test
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## jupyter: install JupyterLab and the kernel into .venv (the notebooks extra) and register the
+## environment as the Jupyter kernel "Python (attention-intimacy-sim)"; then
+## .venv/bin/jupyter lab notebooks/
+jupyter: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	$(BIN)/python -m ipykernel install --user --name attention-intimacy-sim \
+		--display-name "Python (attention-intimacy-sim)"
+	@echo "open the notebooks with: $(BIN)/jupyter lab notebooks/"
 
 ## ablation: the quick scorecard with each mechanism switched off in turn, into results/ablation,
 ## and the table of docs/ODD.md section 10 rewritten from it (a few minutes on 2 cores)
