@@ -145,11 +145,20 @@ def _load_run_folder(path: Path) -> Results:
     )
     if ts is not None:
         ts.insert(0, "run_id", path.name)
+    from sim.report.runinfo import run_folder_parameters
+
+    used = run_folder_parameters(path, summary)
+    n_iv, n_changed = len(used["interventions"]), len(used["changed"])
     manifest = {
         "experiment": {
             "name": path.name,
-            "description": f"a single run ({summary.get('scenario')}, {summary.get('policy')} policy)",
+            "description": f"A single run of the {SCENARIO_NAMES.get(summary.get('scenario'), summary.get('scenario'))}, "
+            f"provider objectives: {POLICY_NAMES.get(str(summary.get('policy')), summary.get('policy'))}; "
+            f"{summary.get('users', 0):,} users over {summary.get('days', 0):,} days, with "
+            f"{n_iv} intervention{'s' * (n_iv != 1)} and {n_changed} parameter{'s' * (n_changed != 1)} "
+            "changed from the defaults.",
         },
+        "run_parameters": used,
         "version": summary.get("version"),
         "git_sha": summary.get("git_sha"),
         "git_dirty": summary.get("git_dirty"),

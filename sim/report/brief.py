@@ -12,6 +12,7 @@ includes zero is always worded as no clear effect.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import re
 import tempfile
@@ -26,7 +27,7 @@ from jinja2 import Environment, PackageLoader
 
 from sim.model.params import ParamError, Params
 from sim.report import analysis as an
-from sim.report import plots
+from sim.report import plots, runinfo
 from sim.report.findings import (
     MAX_FINDINGS,
     key_findings,
@@ -250,6 +251,22 @@ def context(
     ranked = bool(found)
     if results.sampled:  # a sensitivity design: what the outcomes hinge on comes first
         found = sensitivity_findings(results) + found[:2]
+    used = runinfo.interventions_of(results.manifest)
+    days = int(results.runs["days"].max()) if "days" in results.runs else None
+    interventions = [
+        {"text": runinfo.describe_intervention(iv), "window": runinfo.window_text(iv, days)}
+        for iv in used
+    ]
+    arms = runinfo.arm_contrasts(results.runs, results.timeseries, used)
+    windows = {iv.get("name") or iv.get("kind"): runinfo.window_text(iv, days) for iv in used}
+    for a in arms:
+        a["text"] = runinfo.arm_sentence(a, windows[a["intervention"]])
+    if not ranked and arms:  # nothing to compare across the design: the arms are the finding
+        found += [
+            {"text": a["text"], "clear": False, "metric": a["metric"], "effect_size": math.nan}
+            for a in arms
+            if a["metric"] in ("time on feeds and companions", "wellbeing")
+        ]
     if len(found) < 3:
         found += level_findings(results)
     figs = figures(results, spec, comparison, card)
@@ -268,6 +285,10 @@ def context(
         if comparison is not None and not comparison.empty
         else None,
         "methods": methods(results, spec),
+        "parameters": runinfo.parameters_sentence(results.manifest),
+        "interventions": interventions,
+        "arms": arms,
+        "single_run": "run_parameters" in results.manifest,
         "validation": validation_summary(card, card_path) if card is not None else None,
         "caveats": caveats(results, comparison, card),
         "provenance": provenance_rows(results, card_path, card, now),
@@ -388,11 +409,19 @@ def provenance_rows(
             *([f"--replications {exp['replications']}"] if exp.get("replications") else []),
         ]
     )
+    if "run_parameters" in m:  # a run folder of sim run: what it changed, from its params.json
+        what = (
+            f"a single run (sim run), scenario {results.runs['scenario'].iloc[0]}, policy {results.runs['policy'].iloc[0]}; "
+            f"{runinfo.parameters_sentence(m)} Interventions: "
+            f"{'; '.join(runinfo.describe_intervention(iv) for iv in runinfo.interventions_of(m)) or 'none'}"
+        )
+    else:
+        what = (
+            f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); "
+            f"overrides: {overrides or 'none'}; {runinfo.parameters_sentence(m)}"
+        )
     rows = [
-        (
-            "experiment",
-            f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); overrides: {overrides or 'none'}",
-        ),
+        ("experiment", what),
         (
             "runs and seeds",
             f"{len(results.runs)} succeeded, {len(results.failed)} failed; seeds {seed_text}",
