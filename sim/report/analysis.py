@@ -388,6 +388,52 @@ def default_comparison(results: Results) -> dict[str, Any] | None:
     return None
 
 
+def comparison_spec(
+    results: Results, factor: str | None = None, baseline: str | None = None
+) -> dict[str, Any] | None:
+    """The comparison a briefing makes: ``factor``'s levels against ``baseline``, within every
+    other factor of the design; the natural one (:func:`default_comparison`) for what is not
+    given. ``sim brief --factor scenario --baseline attention_economy`` compares markets, each
+    policy against itself.
+
+    Raises:
+        ParamError: the design does not vary ``factor``, or has no level ``baseline``.
+    """
+    if factor is None and baseline is None:
+        return default_comparison(results)
+    runs = results.runs
+    if factor is None:
+        spec = default_comparison(results)
+        if spec is None:
+            raise ParamError(
+                f"--baseline {baseline}: {results.path} has nothing to compare (one design point)"
+            )
+        factor = spec["factor"]
+    allowed = [*results.factors, *(["label"] if runs["label"].nunique() > 1 else [])]
+    if factor not in allowed:
+        raise ParamError(
+            f"--factor {factor}: the design of {results.path} varies "
+            f"{', '.join(allowed) if allowed else 'nothing'}"
+        )
+    levels = list(dict.fromkeys(runs[factor]))
+    if baseline is None:
+        base = "attention" if factor == "policy" and "attention" in levels else levels[0]
+    else:
+        matches = [lv for lv in levels if str(lv) == baseline or _same_number(lv, baseline)]
+        if not matches:
+            raise ParamError(f"--baseline {baseline}: {factor} takes {', '.join(map(str, levels))}")
+        base = matches[0]
+    within = [] if factor == "label" else [f for f in results.factors if f != factor]
+    return {"factor": factor, "baseline": base, "within": within}
+
+
+def _same_number(level: Any, text: str) -> bool:
+    try:
+        return isinstance(level, int | float) and float(text) == float(level)
+    except ValueError:
+        return False
+
+
 def summarise(
     runs: pd.DataFrame, by: list[str], metrics: list[str], confidence: float = 0.95
 ) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 :func:`context` turns a results folder (and the validation scorecard, when present) into the
 briefing's content: key findings written as sentences whose numbers come from paired
-comparisons, ranked by standardised size; the table of policy options; the figures; methods,
+comparisons, ranked by size in each metric's own units within its family; the table of policy options; the figures; methods,
 caveats and provenance. :func:`write` renders it as HTML (figures embedded as SVG), PDF
 (WeasyPrint, from that HTML) or Markdown (figures as SVG files beside it), by the file's
 extension. Every number is computed from the results; a difference whose 95% interval
@@ -226,6 +226,8 @@ def context(
     validation: str | Path | None = None,
     title: str | None = None,
     now: datetime | None = None,
+    factor: str | None = None,
+    baseline: str | None = None,
 ) -> dict[str, Any]:
     """Everything a briefing shows, computed from the results folder (and the scorecard).
 
@@ -234,12 +236,14 @@ def context(
         validation: ``validation.json`` from ``sim validate``; found in the folder when None.
         title: the briefing's title; made from the experiment when None.
         now: the briefing's date (for reproducible output in tests).
+        factor, baseline: the contrast to make (:func:`sim.report.analysis.comparison_spec`);
+            the design's natural one when None.
     """
     results = an.load(results_dir)
     if results.runs.empty:
         raise ParamError(f"{results.path}: no run succeeded, so there is nothing to brief")
     now = now or datetime.now(UTC)
-    spec = an.default_comparison(results)
+    spec = an.comparison_spec(results, factor, baseline)
     comparison = (
         an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"])
         if spec
@@ -517,8 +521,11 @@ def write(
     validation: str | Path | None = None,
     title: str | None = None,
     now: datetime | None = None,
+    factor: str | None = None,
+    baseline: str | None = None,
 ) -> Path:
-    """Write the briefing to ``out``: .html, .pdf or .md by its extension (atomically)."""
+    """Write the briefing to ``out``: .html, .pdf or .md by its extension (atomically);
+    ``factor`` and ``baseline`` choose the contrast (see :func:`context`)."""
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in FORMATS:
@@ -530,7 +537,7 @@ def write(
             f"--out {out} is a folder: give a file name ending in {', '.join(FORMATS)}"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    ctx = context(results_dir, validation, title, now)
+    ctx = context(results_dir, validation, title, now, factor, baseline)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:

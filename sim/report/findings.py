@@ -134,26 +134,34 @@ def sentence(row: pd.Series, within: list[str]) -> str:
 def key_findings(
     comparison: pd.DataFrame, within: list[str], limit: int = MAX_FINDINGS
 ) -> list[dict[str, Any]]:
-    """Three to five findings: the strongest comparison of each metric family, then the next
-    strongest overall, ranked by standardised size (|difference| / sd of differences); clear
-    effects before those whose interval includes zero."""
+    """Three to five findings, ranked by what matters to a reader: the size of the difference in
+    the metric's own units (minutes, dollars, percentage points, points of the wellbeing score),
+    compared only within a metric family, never across units and never by standardised size
+    alone.
+
+    Clear effects come first: the largest of each family in the families' order (engagement,
+    loyalty, wellbeing, revenue), then the second largest of each, and so on; differences whose
+    interval includes zero fill the list up to three, largest first.
+    """
     comparison = comparison[
-        comparison["n"] > 0
+        (comparison["n"] > 0) & np.isfinite(comparison["difference"].astype(float))
     ]  # a metric undefined in every run (retention in a short run)
     if comparison.empty:
         return []
-    c = comparison.assign(size=comparison["effect_size"].abs().fillna(0.0))
-    c = c.sort_values(["clear", "size"], ascending=[False, False])
     family = {m: f for f, ms in an.FAMILIES.items() for m in ms}
-    chosen = list(c.groupby(c["metric"].map(lambda m: family.get(m, m)), sort=False).head(1).index)
-    for idx in c.index:
-        if len(chosen) >= max(
-            3, min(limit, len(chosen) + 1 if c.loc[idx, "clear"] else len(chosen))
-        ):
-            break
-        if idx not in chosen:
-            chosen.append(idx)
-    picked = c.loc[chosen].sort_values(["clear", "size"], ascending=[False, False]).head(limit)
+    order = {f: i for i, f in enumerate(an.FAMILIES)}
+    c = comparison.assign(
+        size=(comparison["difference"].abs() * comparison["metric"].map(an.scale)).astype(float),
+        family=comparison["metric"].map(lambda m: family.get(m, "other")),
+    )
+    c["family_order"] = c["family"].map(lambda f: order.get(f, len(order)))
+    c = c.sort_values(["family_order", "size"], ascending=[True, False], kind="stable")
+    clear = c[c["clear"].astype(bool)].copy()
+    clear["round"] = clear.groupby("family").cumcount()
+    picked = clear.sort_values(["round", "family_order"], kind="stable").head(limit)
+    if len(picked) < 3:
+        rest = c[~c["clear"].astype(bool)].sort_values("size", ascending=False, kind="stable")
+        picked = pd.concat([picked, rest.head(3 - len(picked))])
     return [
         {
             "text": sentence(r, within),
