@@ -203,8 +203,8 @@ def figures(
         records = card.astype(object).where(card.notna(), None).to_dict("records")
         with plots.style():
             fig = plots.scorecard_figure(records, title=_card_title(card))
-        fig.set_size_inches(9, 0.155 * len(card) + 1.35)
-        fig.tight_layout()
+        wrapped = sum(t.get_text().count("\n") for t in fig.axes[0].get_yticklabels())
+        fig.set_size_inches(9, 0.155 * len(card) + 0.12 * wrapped + 1.35)  # room for long labels
         out.append(
             {
                 "name": "scorecard",

@@ -600,7 +600,9 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
     -1 to 1 (a one-sided band, a sign test, spans 0 to 1 from its bound), and values beyond
     +-3 are drawn at the edge with an arrow.
     """
-    fig = ReportFigure(figsize=(10, 0.42 * len(rows) + 1.4))
+    labels = [textwrap.fill(f"{r['finding']} ({r['study'].split('_')[0]})", 80) for r in rows]
+    wrapped = sum(label.count("\n") for label in labels)
+    fig = ReportFigure(figsize=(10, 0.42 * len(rows) + 0.16 * wrapped + 1.4), layout="constrained")
     ax = fig.subplots()
     for i, r in enumerate(rows):
         y = len(rows) - 1 - i
@@ -652,20 +654,15 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
             fontsize=8,
         )
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(
-        [textwrap.fill(f"{r['finding']} ({r['study'].split('_')[0]})", 64) for r in reversed(rows)],
-        fontsize=8,
-        linespacing=1.0,
-    )
+    ax.set_yticklabels(list(reversed(labels)), fontsize=8, linespacing=1.0)
     ax.set_xlim(-3.2, 3.9)
     ax.axvline(0, color="#bbbbbb", lw=0.8, zorder=0)
     ax.set_xlabel(
-        "simulated value relative to the published band (band = grey; each row on its own scale)"
+        "simulated value relative to the published band\n(band = grey; each row on its own scale)"
     )
     ax.set_title(title, fontsize=11, loc="left", pad=22)
     for status, colour in COLOURS.items():
         ax.plot([], [], "o", color=colour, label=status)
     ax.legend(loc="lower left", fontsize=8, frameon=False, ncols=3, bbox_to_anchor=(0.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
     return fig
