@@ -56,7 +56,7 @@ summary = pd.DataFrame(
             "metric": m,
             "meaning": an.label(m),
             "unit": an.unit(m),
-            "value": run.runs[m].iloc[0] * an.scale(m),  # shares in percent
+            "value": pd.to_numeric(run.runs[m]).iloc[0] * an.scale(m),  # shares in percent
         }
         for family, metrics in an.FAMILIES.items()
         for m in metrics
