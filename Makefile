@@ -8,7 +8,7 @@ LINTED := sim tests benchmarks docs notebooks
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
 
-.PHONY: demo test dashboard ablation lint bench clean
+.PHONY: demo test dashboard jupyter ablation lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ $(CHROMIUM):
 ## dashboard: serve the interactive dashboard on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
 dashboard: $(STAMP)
 	$(BIN)/sim dashboard --port $(PORT)
+
+## jupyter: install JupyterLab and the kernel into .venv (the notebooks extra) and register the
+## environment as the Jupyter kernel "Python (attention-intimacy-sim)"; then
+## .venv/bin/jupyter lab notebooks/
+jupyter: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	$(BIN)/python -m ipykernel install --user --name attention-intimacy-sim \
+		--display-name "Python (attention-intimacy-sim)"
+	@echo "open the notebooks with: $(BIN)/jupyter lab notebooks/"
 
 ## ablation: the quick scorecard with each mechanism switched off in turn, into results/ablation,
 ## and the table of docs/ODD.md section 10 rewritten from it (a few minutes on 2 cores)

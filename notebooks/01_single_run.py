@@ -45,7 +45,8 @@ run.runs[["scenario", "policy", "seed", "users", "days"]]
 # %% [markdown]
 # ## The run's summary, by metric family
 # Summary metrics average the last `run.summary_window` days (90 by default, the whole run
-# when it is shorter); loyalty metrics come from users' spells with each provider.
+# when it is shorter); loyalty metrics come from users' spells with each provider. Shares are
+# in percent. Wellbeing is the model's daily score from 0 (worst) to 2 (best), 1 neutral.
 
 # %%
 summary = pd.DataFrame(
@@ -55,7 +56,7 @@ summary = pd.DataFrame(
             "metric": m,
             "meaning": an.label(m),
             "unit": an.unit(m),
-            "value": run.runs[m].iloc[0],
+            "value": pd.to_numeric(run.runs[m]).iloc[0] * an.scale(m),  # shares in percent
         }
         for family, metrics in an.FAMILIES.items()
         for m in metrics

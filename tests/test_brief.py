@@ -70,7 +70,7 @@ def _row(**kw) -> pd.Series:
 def test_a_clear_difference_reads_as_an_effect_with_its_interval():
     text = findings.sentence(_row(), ["scenario"])
     assert text == (
-        "In the mixed market, mean wellbeing is 0.21 model units (16%) higher under the wellbeing-aligned "
+        "In the mixed market, mean wellbeing is 0.21 points on the 0-2 wellbeing score (16%) higher under the wellbeing-aligned "
         "policy than under the attention-maximizing policy (95% CI 0.19 to 0.23 higher; 10 paired seeds)."
     )
     lower = findings.sentence(
@@ -120,9 +120,21 @@ def test_an_interval_that_crosses_zero_is_never_reported_as_an_effect():
     assert "-3 minutes per user per day (95% CI -19 to 12" in text
 
 
-def test_findings_are_ranked_by_standardised_size_and_cover_the_families():
+def test_findings_are_ranked_by_size_in_their_own_units_within_each_family():
     rows = [
-        _row(metric="wellbeing_mean", effect_size=3.0),
+        # a small difference with a huge standardised size (a tiny spread) ...
+        _row(
+            metric="wellbeing_mean", difference=0.02, ci_low=0.019, ci_high=0.021, effect_size=40.0
+        ),
+        # ... ranks below a larger difference in the same units with a smaller one
+        _row(
+            metric="wellbeing_mean",
+            scenario="feeds",
+            difference=0.3,
+            ci_low=0.25,
+            ci_high=0.35,
+            effect_size=2.0,
+        ),
         _row(
             metric="revenue_per_user_day",
             effect_size=-9.0,
@@ -140,16 +152,27 @@ def test_findings_are_ranked_by_standardised_size_and_cover_the_families():
             ci_high=5.0,
             baseline_mean=70,
         ),
-        _row(metric="wellbeing_mean", scenario="feeds", effect_size=2.0),
+        _row(
+            metric="minutes_per_user_day",
+            scenario="feeds",
+            effect_size=3.0,
+            difference=-12.0,
+            ci_low=-15.0,
+            ci_high=-9.0,
+            baseline_mean=70,
+        ),
     ]
     out = findings.key_findings(pd.DataFrame(rows), ["scenario"])
-    assert [f["metric"] for f in out] == [
-        "revenue_per_user_day",
-        "wellbeing_mean",
-        "wellbeing_mean",
-        "minutes_per_user_day",
+    # the largest clear difference of each family in the families' order, then the next largest
+    assert [(f["metric"], f["clear"]) for f in out] == [
+        ("minutes_per_user_day", True),
+        ("wellbeing_mean", True),
+        ("revenue_per_user_day", True),
+        ("wellbeing_mean", True),
     ]
-    assert [f["clear"] for f in out] == [True, True, True, False]
+    assert "0.30 points" in out[1]["text"] and "In the feeds" in out[1]["text"]
+    few = findings.key_findings(pd.DataFrame(rows[3:4] + rows[2:3]), ["scenario"])
+    assert [f["clear"] for f in few] == [True, False]  # unclear ones only fill up to three
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "attention"
     done = subprocess_sim("run", *SMALL, "--seed", "3", "--out", out)
     assert done.returncode == 0, done.stderr
-    assert "saved to" in done.stdout and "wellbeing_mean" in done.stdout
+    assert "saved to" in done.stdout and "mean wellbeing" in done.stdout
     return out
 
 
@@ -254,9 +254,9 @@ def test_compare_puts_runs_side_by_side(sim, run_dir, tmp_path):
     code, out, err = sim("compare", run_dir, tmp_path / "w")
     assert code == 0, err
     assert "wellbeing" in out and "seed 3" in out
-    for name in ("minutes_per_user_day", "retention_90d", "revenue_per_user_day"):
+    for name in ("time on feeds and companions", "90-day retention", "provider revenue"):
         assert name in out
-    assert "switching_rate" not in out
+    assert "switching" not in out
     everything = sim("compare", "--all", run_dir, tmp_path / "w")[1]
     for name in [*SUMMARY_FROM_DAILY, *LOYALTY]:
         assert name in everything

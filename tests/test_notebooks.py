@@ -1,10 +1,9 @@
-"""The analysis notebooks run top to bottom (nbmake), and each .ipynb matches its jupytext
-py:percent source."""
+"""The analysis notebooks run top to bottom in a Jupyter kernel, each figure cell shows its
+figure once as an image, and each .ipynb matches its jupytext py:percent source."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import re
 from pathlib import Path
 
 import jupytext
@@ -33,26 +32,41 @@ def test_ipynb_and_py_hold_the_same_cells(source):
     ], f"{source.name} and its .ipynb differ: run 'jupytext --sync {source}'"
 
 
-def test_notebooks_run_top_to_bottom_with_nbmake(tmp_path):
-    notebooks = [str(p.with_suffix(".ipynb")) for p in SOURCES]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbmake",
-            "--nbmake-timeout=300",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            *notebooks,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert f"{len(notebooks)} passed" in done.stdout
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Every notebook run top to bottom in a Jupyter kernel (nbclient), outputs kept."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    out = {}
+    for source in SOURCES:
+        nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+        work = tmp_path_factory.mktemp(source.stem)
+        NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+        ).execute()
+        out[source.stem] = nb
+    return out
+
+
+def _figure_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and re.search(r"_figure\(", c.source)]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_each_figure_cell_shows_its_figure_once_as_an_image(source, executed):
+    nb = executed[source.stem]
+    cells = _figure_cells(nb)
+    assert cells, f"{source.name} draws no figure"
+    for cell in cells:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, (
+            f"{source.name}: the cell {cell.source.splitlines()[-1]!r} shows {len(images)} images"
+        )
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            text = data.get("text/plain", "") if isinstance(data, dict) else ""
+            assert not (str(text).startswith("<Figure size") and "image/png" not in data), (
+                f"{source.name}: a figure printed as text instead of shown: {text}"
+            )

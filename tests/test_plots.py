@@ -92,11 +92,11 @@ def test_units_on_the_axes_of_the_main_figures(root):
     assert "difference (min per user-day)" in xlabels and "difference ($ per user-day)" in xlabels
     fig = plots.tradeoff_figure(res.runs, ["scenario", "policy"])
     assert fig.axes[0].get_xlabel() == "provider revenue ($ per user-day)"
-    assert fig.axes[0].get_ylabel() == "mean wellbeing (model units, 0-2)"
+    assert fig.axes[0].get_ylabel() == "mean wellbeing (score 0-2, 1 = neutral)"
     b = an.bands(res, ["wellbeing_mean"], by=["policy", "scenario"])
     fig = plots.timeseries_figure(b, colour_by=["policy"], facet_by="scenario")
     assert (
-        "model units, 0-2" in fig.axes[0].get_ylabel()
+        "score 0-2, 1 = neutral" in fig.axes[0].get_ylabel()
         and fig.axes[0].get_xlabel() == "day of the run"
     )
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 3

@@ -35,6 +35,7 @@ from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
 from sim.model.schedule import SCHEDULE
+from sim.report import labels
 from sim.sweeps import single as api
 from sim.sweeps.sweep import Interrupted
 
@@ -76,6 +77,12 @@ MORE: dict[str, list[str]] = {
         "ad_revenue_per_feed_user_day",
     ],
 }
+# printed under every metrics table: what the units mean, in words
+CAPTION = (
+    "Money and minutes per user per day, over all users; shares in percent. Wellbeing is a daily "
+    "score from 0 (worst) to 2 (best), 1 neutral, made of loneliness, ties, the value of what was "
+    "used, regret, ads and time taken from offline life (docs/ODD.md 7.7)."
+)
 PROGRESS_MIN_USER_DAYS = 2_000_000  # smaller runs finish too fast to need a progress bar
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -86,7 +93,7 @@ app = typer.Typer(
     epilog=(
         "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
         "sweep's worker processes share the CPUs), with the same results for any N. "
-        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled compiled."
+        "NUMBA_DISABLE_JIT=1 runs the model's compiled loops as plain Python, for debugging."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -201,9 +208,11 @@ def run(
     if not quiet:
         s, window = result.summary, min(params.run.summary_window, params.run.days)
         table = _metrics_table([s], ["value"], title=_run_labels([s])[1])
-        table.caption = f"{s['users']:,} users x {s['days']:,} days; last {window} days averaged"
-        if s.get("retention_90d") is None:
-            table.caption += "; retention_90d needs 90+ days"
+        table.caption = (
+            f"{s['users']:,} users x {s['days']:,} days; last {window} days averaged"
+            + ("; 90-day retention needs 90+ days" if s.get("retention_90d") is None else "")
+            + f". {CAPTION}"
+        )
         stdout.print(table)
     if profile:
         stdout.print(_profile_table(result.step_seconds, params.run.days))
@@ -264,7 +273,11 @@ def compare(
         list[Path], typer.Argument(metavar="DIR", help="run folders written by 'sim run'")
     ],
     all_metrics: Annotated[
-        bool, typer.Option("--all", help="show every summary metric, not only the headline ones")
+        bool,
+        typer.Option(
+            "--all",
+            help="show every summary metric by its key in summary.json, not only the headline ones",
+        ),
     ] = False,
 ) -> None:
     """Show the summary metrics of several runs side by side, one column per run."""
@@ -273,7 +286,9 @@ def compare(
     labels, shared = _run_labels(summaries)
     if "" in labels or len(set(labels)) < len(labels):  # alike in policy, scenario and seed
         labels = [d.name or str(d) for d in runs]
-    stdout.print(_metrics_table(summaries, labels, title=shared, everything=all_metrics))
+    table = _metrics_table(summaries, labels, title=shared, everything=all_metrics)
+    table.caption = CAPTION
+    stdout.print(table)
 
 
 app.command("sweep")(cli_sweep.sweep_command)
@@ -415,25 +430,40 @@ def _metrics_table(
     title: str | None = None,
     everything: bool = False,
 ) -> Table:
-    """Metrics as rows, grouped as in :data:`HEADLINE`, one value column per summary."""
+    """Metrics as rows, grouped as in :data:`HEADLINE`, one value column per summary: each
+    metric by its name in words and its unit (shares in percent), as the briefings give them;
+    with ``everything`` (``--all``) every metric by its key in summary.json, with its unit."""
     groups = {g: names + MORE[g] if everything else names for g, names in HEADLINE.items()}
     if everything:
         shown = {m for names in groups.values() for m in names}
         groups["other"] = [m for m in [*SUMMARY_FROM_DAILY, *LOYALTY] if m not in shown]
-    table = Table("metric", *map(escape, columns), title=title and escape(title))
+    name = (lambda m: m) if everything else labels.label  # noqa: E731
+    head = ["summary key" if everything else "metric", "unit"]
+    table = Table(
+        *head, *map(escape, columns), title=title and escape(title), caption_justify="left"
+    )
     table.columns[0].no_wrap = True
-    table.columns[0].min_width = 2 + max(len(m) for names in groups.values() for m in names)
-    for c in table.columns[1:]:
-        c.justify, c.overflow = "right", "fold"
+    table.columns[0].min_width = 2 + max(len(name(m)) for names in groups.values() for m in names)
+    table.columns[1].overflow, table.columns[1].max_width = "fold", 16
+    for c in table.columns[len(head) :]:  # values are never cut
+        c.justify, c.no_wrap, c.min_width = "right", True, 9
     for group, names in groups.items():
         table.add_row(f"[bold]{group}[/]")
-        for i, name in enumerate(names):
+        for i, m in enumerate(names):
             table.add_row(
-                f"  {name}",
-                *(_fmt(s.get(name)) for s in summaries),
+                f"  {escape(name(m))}",
+                escape(labels.unit(m)),
+                *(_fmt(_shown(m, s.get(m))) for s in summaries),
                 end_section=i == len(names) - 1,
             )
     return table
+
+
+def _shown(metric: str, value: Any) -> Any:
+    """A summary value as the table shows it: a share in percent."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value * labels.scale(metric)
+    return value
 
 
 def _profile_table(step_seconds: dict[str, float], days: int) -> Table:

@@ -36,6 +36,27 @@ Validation = Annotated[
 ]
 
 
+Factor = Annotated[
+    str | None,
+    typer.Option(
+        "--factor",
+        metavar="NAME",
+        help="the design factor whose levels are compared (scenario, policy, case, a varied "
+        "parameter, or label); the others are held fixed. Default: cases, else policy, else "
+        "scenario, else the grid points",
+    ),
+]
+Baseline = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline",
+        metavar="LEVEL",
+        help="the level of --factor the others are compared with (e.g. attention_economy); "
+        "default: attention for policy, else the first level",
+    ),
+]
+
+
 def _scorecard(folder: Path, validation: Path | None):
     from sim.report import analysis as an
 
@@ -64,6 +85,8 @@ def plot_command(
         ),
     ] = "svg,png",
     validation: Validation = None,
+    factor: Factor = None,
+    baseline: Baseline = None,
 ) -> None:
     """Write every figure that fits a results folder: paired comparisons, time series with
     confidence bands, the wellbeing-revenue trade-off, heatmaps, sensitivity indices, user-type
@@ -85,7 +108,7 @@ def plot_command(
     if out.exists() and not out.is_dir():
         raise ParamError(f"--out {out} is a file, not a folder")
     card, _ = _scorecard(results.path, validation)
-    spec = an.default_comparison(results)
+    spec = an.comparison_spec(results, factor, baseline)
     comparison = (
         an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"])
         if spec
@@ -126,9 +149,13 @@ def brief_command(
         str | None,
         typer.Option("--title", help="the briefing's title (default: from the experiment)"),
     ] = None,
+    factor: Factor = None,
+    baseline: Baseline = None,
 ) -> None:
     """Write a policy briefing: key findings with confidence intervals, figures, the table of
-    policy options, methods, the validation scorecard, caveats and provenance."""
+    policy options, methods, the validation scorecard, caveats and provenance. --factor and
+    --baseline choose the contrast, e.g. --factor scenario --baseline attention_economy
+    compares each market with the feeds-only one under each policy."""
     if out.suffix.lower() not in BRIEF_FORMATS:
         raise ParamError(
             f"--out {out}: the extension must be one of {', '.join(BRIEF_FORMATS)} (HTML, PDF or Markdown)"
@@ -139,5 +166,7 @@ def brief_command(
         )
     from sim.report import brief as briefing
 
-    path = briefing.write(folder, out, validation=validation, title=title)
+    path = briefing.write(
+        folder, out, validation=validation, title=title, factor=factor, baseline=baseline
+    )
     stdout.print(f"briefing written to {path}", markup=False)

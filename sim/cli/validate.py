@@ -155,12 +155,21 @@ def save(out: Path, record: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".json.tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=2, allow_nan=False, default=lambda o: None)
+    _shared(tmp)
     os.replace(tmp, out / "validation.json")
     fig = scorecard_figure(record["scorecard"], title=_title(record))
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".png.tmp")
     os.close(fd)
     fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    _shared(tmp)
     os.replace(tmp, out / "scorecard.png")
+
+
+def _shared(path: str) -> None:
+    """Make a file from mkstemp (0600) readable as any new file is (0666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def _title(record: dict) -> str:
@@ -294,4 +303,5 @@ def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
+    _shared(tmp)
     os.replace(tmp, path)

@@ -30,10 +30,16 @@ from sim.report.labels import (  # noqa: F401 - the names notebooks use as an.la
     LABELS,
     POLICY_NAMES,
     SCENARIO_NAMES,
+    WELLBEING_UNIT,
+    WELLBEING_WORDS,
+    bounds,
+    difference_unit,
     is_share,
     label,
+    labelled,
     level_name,
     param_label,
+    scale,
     unit,
 )
 from sim.report.sensitivity import sensitivity  # noqa: F401
@@ -139,11 +145,20 @@ def _load_run_folder(path: Path) -> Results:
     )
     if ts is not None:
         ts.insert(0, "run_id", path.name)
+    from sim.report.runinfo import run_folder_parameters
+
+    used = run_folder_parameters(path, summary)
+    n_iv, n_changed = len(used["interventions"]), len(used["changed"])
     manifest = {
         "experiment": {
             "name": path.name,
-            "description": f"a single run ({summary.get('scenario')}, {summary.get('policy')} policy)",
+            "description": f"A single run of the {SCENARIO_NAMES.get(summary.get('scenario'), summary.get('scenario'))}, "
+            f"provider objectives: {POLICY_NAMES.get(str(summary.get('policy')), summary.get('policy'))}; "
+            f"{summary.get('users', 0):,} users over {summary.get('days', 0):,} days, with "
+            f"{n_iv} intervention{'s' * (n_iv != 1)} and {n_changed} parameter{'s' * (n_changed != 1)} "
+            "changed from the defaults.",
         },
+        "run_parameters": used,
         "version": summary.get("version"),
         "git_sha": summary.get("git_sha"),
         "git_dirty": summary.get("git_dirty"),
@@ -371,6 +386,52 @@ def default_comparison(results: Results) -> dict[str, Any] | None:
             "within": [],
         }
     return None
+
+
+def comparison_spec(
+    results: Results, factor: str | None = None, baseline: str | None = None
+) -> dict[str, Any] | None:
+    """The comparison a briefing makes: ``factor``'s levels against ``baseline``, within every
+    other factor of the design; the natural one (:func:`default_comparison`) for what is not
+    given. ``sim brief --factor scenario --baseline attention_economy`` compares markets, each
+    policy against itself.
+
+    Raises:
+        ParamError: the design does not vary ``factor``, or has no level ``baseline``.
+    """
+    if factor is None and baseline is None:
+        return default_comparison(results)
+    runs = results.runs
+    if factor is None:
+        spec = default_comparison(results)
+        if spec is None:
+            raise ParamError(
+                f"--baseline {baseline}: {results.path} has nothing to compare (one design point)"
+            )
+        factor = spec["factor"]
+    allowed = [*results.factors, *(["label"] if runs["label"].nunique() > 1 else [])]
+    if factor not in allowed:
+        raise ParamError(
+            f"--factor {factor}: the design of {results.path} varies "
+            f"{', '.join(allowed) if allowed else 'nothing'}"
+        )
+    levels = list(dict.fromkeys(runs[factor]))
+    if baseline is None:
+        base = "attention" if factor == "policy" and "attention" in levels else levels[0]
+    else:
+        matches = [lv for lv in levels if str(lv) == baseline or _same_number(lv, baseline)]
+        if not matches:
+            raise ParamError(f"--baseline {baseline}: {factor} takes {', '.join(map(str, levels))}")
+        base = matches[0]
+    within = [] if factor == "label" else [f for f in results.factors if f != factor]
+    return {"factor": factor, "baseline": base, "within": within}
+
+
+def _same_number(level: Any, text: str) -> bool:
+    try:
+        return isinstance(level, int | float) and float(text) == float(level)
+    except ValueError:
+        return False
 
 
 def summarise(

@@ -2,7 +2,7 @@
 
 :func:`context` turns a results folder (and the validation scorecard, when present) into the
 briefing's content: key findings written as sentences whose numbers come from paired
-comparisons, ranked by standardised size; the table of policy options; the figures; methods,
+comparisons, ranked by size in each metric's own units within its family; the table of policy options; the figures; methods,
 caveats and provenance. :func:`write` renders it as HTML (figures embedded as SVG), PDF
 (WeasyPrint, from that HTML) or Markdown (figures as SVG files beside it), by the file's
 extension. Every number is computed from the results; a difference whose 95% interval
@@ -12,19 +12,22 @@ includes zero is always worded as no clear effect.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 
 from sim.model.params import ParamError, Params
 from sim.report import analysis as an
-from sim.report import plots
+from sim.report import plots, runinfo
 from sim.report.findings import (
     MAX_FINDINGS,
     key_findings,
@@ -91,25 +94,40 @@ def figures(
     by = [*categorical, *grid] if "sample" not in runs else [*categorical, "sample"]
     key_metrics = [m for m in an.KEY_METRICS.values() if m in runs and runs[m].notna().any()]
     if by and runs.groupby(by).ngroups > 1:
+        # a frontier joins only alternatives open to one decision maker: the options compared
+        # within one market (or other stratum), never points of different markets
+        within = [c for c in (spec["within"] if spec else []) if c in by]
         pts = an.summarise(runs, by, ["revenue_per_user_day", "wellbeing_mean"]).pivot_table(
             index=by, columns="metric", values="mean"
         )
-        front = pts[an.frontier(pts, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
+        sets = pts.groupby(level=within, sort=False) if within else [((), pts)]
+        front = pd.concat(
+            [
+                g[an.frontier(g, "revenue_per_user_day", "wellbeing_mean").to_numpy()]
+                for _, g in sets
+            ]
+        )
         names = "; ".join(
             " · ".join(
                 an.level_name(c, v)
                 for c, v in zip(by, i if isinstance(i, tuple) else (i,), strict=True)
             )
-            for i in front.index[:4]
+            for i in front.index[:6]
+        )
+        where = (
+            f"Within each {' and '.join(plots._factor_word(c) for c in within)} (the options open to one decision maker), the dashed line joins"
+            if within
+            else "The dashed frontier joins"
         )
         out.append(
             {
                 "name": "tradeoff",
                 "figure": plots.tradeoff_figure(
-                    runs, by, title="Wellbeing against revenue across the design"
+                    runs, by, title="Wellbeing against revenue across the design", within=within
                 ),
-                "caption": f"Each design point's mean wellbeing against provider revenue. The dashed frontier joins the {len(front)} "
-                f"point{'s' * (len(front) != 1)} that no other point beats on both ({names}{'; ...' if len(front) > 4 else ''}).",
+                "caption": f"Each design point's mean wellbeing against provider revenue. {where} the {len(front)} "
+                f"point{'s' * (len(front) != 1)} that no other option there beats on both ({names}{'; ...' if len(front) > 6 else ''}). "
+                f"{an.WELLBEING_WORDS}",
             }
         )
     if results.timeseries is not None:
@@ -131,7 +149,9 @@ def figures(
                         title=title,
                         row_height=1.3 if brief else 1.8,
                     ),
-                    "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands.",
+                    "caption": f"Daily means across the {per_line} runs behind each line, with 95% confidence bands "
+                    "(clipped to the range of the quantity); panels in the same unit share their scale."
+                    + (f" {an.WELLBEING_WORDS}" if "wellbeing_mean" in metrics and brief else ""),
                 }
             )
     if len(grid) == 1 and "sample" not in runs and runs[grid[0]].nunique() >= 3:
@@ -183,8 +203,8 @@ def figures(
         records = card.astype(object).where(card.notna(), None).to_dict("records")
         with plots.style():
             fig = plots.scorecard_figure(records, title=_card_title(card))
-        fig.set_size_inches(9, 0.155 * len(card) + 1.35)
-        fig.tight_layout()
+        wrapped = sum(t.get_text().count("\n") for t in fig.axes[0].get_yticklabels())
+        fig.set_size_inches(9, 0.155 * len(card) + 0.12 * wrapped + 1.35)  # room for long labels
         out.append(
             {
                 "name": "scorecard",
@@ -206,6 +226,8 @@ def context(
     validation: str | Path | None = None,
     title: str | None = None,
     now: datetime | None = None,
+    factor: str | None = None,
+    baseline: str | None = None,
 ) -> dict[str, Any]:
     """Everything a briefing shows, computed from the results folder (and the scorecard).
 
@@ -214,12 +236,14 @@ def context(
         validation: ``validation.json`` from ``sim validate``; found in the folder when None.
         title: the briefing's title; made from the experiment when None.
         now: the briefing's date (for reproducible output in tests).
+        factor, baseline: the contrast to make (:func:`sim.report.analysis.comparison_spec`);
+            the design's natural one when None.
     """
     results = an.load(results_dir)
     if results.runs.empty:
         raise ParamError(f"{results.path}: no run succeeded, so there is nothing to brief")
     now = now or datetime.now(UTC)
-    spec = an.default_comparison(results)
+    spec = an.comparison_spec(results, factor, baseline)
     comparison = (
         an.compare(results.runs, spec["factor"], spec["baseline"], within=spec["within"])
         if spec
@@ -231,6 +255,22 @@ def context(
     ranked = bool(found)
     if results.sampled:  # a sensitivity design: what the outcomes hinge on comes first
         found = sensitivity_findings(results) + found[:2]
+    used = runinfo.interventions_of(results.manifest)
+    days = int(results.runs["days"].max()) if "days" in results.runs else None
+    interventions = [
+        {"text": runinfo.describe_intervention(iv), "window": runinfo.window_text(iv, days)}
+        for iv in used
+    ]
+    arms = runinfo.arm_contrasts(results.runs, results.timeseries, used)
+    windows = {iv.get("name") or iv.get("kind"): runinfo.window_text(iv, days) for iv in used}
+    for a in arms:
+        a["text"] = runinfo.arm_sentence(a, windows[a["intervention"]])
+    if not ranked and arms:  # nothing to compare across the design: the arms are the finding
+        found += [
+            {"text": a["text"], "clear": False, "metric": a["metric"], "effect_size": math.nan}
+            for a in arms
+            if a["metric"] in ("time on feeds and companions", "wellbeing")
+        ]
     if len(found) < 3:
         found += level_findings(results)
     figs = figures(results, spec, comparison, card)
@@ -249,6 +289,10 @@ def context(
         if comparison is not None and not comparison.empty
         else None,
         "methods": methods(results, spec),
+        "parameters": runinfo.parameters_sentence(results.manifest),
+        "interventions": interventions,
+        "arms": arms,
+        "single_run": "run_parameters" in results.manifest,
         "validation": validation_summary(card, card_path) if card is not None else None,
         "caveats": caveats(results, comparison, card),
         "provenance": provenance_rows(results, card_path, card, now),
@@ -331,10 +375,11 @@ def caveats(
             f"{len(results.failed)} of {len(results.failed) + len(results.runs)} runs failed and are left out; comparisons use the seeds that ran under both arms."
         )
     if comparison is not None and not comparison.empty:
-        unclear = int((~comparison["clear"]).sum())
+        shown = comparison[np.isfinite(comparison["ci_low"].astype(float))]
+        unclear = int((~shown["clear"].astype(bool)).sum())
         if unclear:
             out.append(
-                f"{unclear} of {len(comparison)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect."
+                f"{unclear} of {len(shown)} comparisons in the table have intervals that include zero: the model shows no clear effect there, which is not evidence of no effect."
             )
     if results.manifest.get("git_dirty"):
         out.append(
@@ -368,11 +413,19 @@ def provenance_rows(
             *([f"--replications {exp['replications']}"] if exp.get("replications") else []),
         ]
     )
+    if "run_parameters" in m:  # a run folder of sim run: what it changed, from its params.json
+        what = (
+            f"a single run (sim run), scenario {results.runs['scenario'].iloc[0]}, policy {results.runs['policy'].iloc[0]}; "
+            f"{runinfo.parameters_sentence(m)} Interventions: "
+            f"{'; '.join(runinfo.describe_intervention(iv) for iv in runinfo.interventions_of(m)) or 'none'}"
+        )
+    else:
+        what = (
+            f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); "
+            f"overrides: {overrides or 'none'}; {runinfo.parameters_sentence(m)}"
+        )
     rows = [
-        (
-            "experiment",
-            f"{exp.get('name', results.name)} ({exp.get('file', 'n/a')}, definition hash {exp.get('hash', 'n/a')}); overrides: {overrides or 'none'}",
-        ),
+        ("experiment", what),
         (
             "runs and seeds",
             f"{len(results.runs)} succeeded, {len(results.failed)} failed; seeds {seed_text}",
@@ -406,10 +459,21 @@ def provenance_rows(
 
 
 # -- rendering ----------------------------------------------------------------------------------
-def _env() -> Environment:
-    return Environment(
+class _Environment(Environment):
+    """Jinja, with ``d.key`` reading a dict's item before its attribute: the briefing's rows are
+    dicts, and ``c.clear`` must be the cell's flag, not the bound ``dict.clear`` method (which is
+    always true)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Mapping) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+def _env(autoescape: bool = True) -> Environment:
+    return _Environment(
         loader=PackageLoader("sim.report", "templates"),
-        autoescape=True,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -437,12 +501,7 @@ def render_markdown(ctx: dict[str, Any], figure_dir: Path, link_prefix: str) -> 
     for f in ctx["figures"]:
         plots.save(f["figure"], figure_dir / f"{f['name']}.svg")
         figs.append({**f, "src": f"{link_prefix}/{f['name']}.svg"})
-    env = Environment(
-        loader=PackageLoader("sim.report", "templates"),
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = _env(autoescape=False)
     env.filters["md"] = markdown_escape
     return env.get_template("brief.md.j2").render(**{**ctx, "figures": figs})
 
@@ -462,8 +521,11 @@ def write(
     validation: str | Path | None = None,
     title: str | None = None,
     now: datetime | None = None,
+    factor: str | None = None,
+    baseline: str | None = None,
 ) -> Path:
-    """Write the briefing to ``out``: .html, .pdf or .md by its extension (atomically)."""
+    """Write the briefing to ``out``: .html, .pdf or .md by its extension (atomically);
+    ``factor`` and ``baseline`` choose the contrast (see :func:`context`)."""
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in FORMATS:
@@ -475,7 +537,7 @@ def write(
             f"--out {out} is a folder: give a file name ending in {', '.join(FORMATS)}"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    ctx = context(results_dir, validation, title, now)
+    ctx = context(results_dir, validation, title, now, factor, baseline)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -504,7 +566,7 @@ def _umask() -> int:
 
 
 def release(fig) -> None:
-    """Free a figure (the scorecard's is made with pyplot, which would otherwise keep it)."""
+    """Free a figure (one made with pyplot would otherwise be kept by it)."""
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -42,7 +42,7 @@ def _decimals(metric: str, half: float, value: float, *others: float) -> int:
 
 
 def amount(metric: str, value: float, decimals: int, signed: bool = False) -> str:
-    """A value of ``metric`` in words: ``0.158 model units``, ``$0.29 per user per day``,
+    """A value of ``metric`` in words: ``0.158 points on the 0-2 wellbeing score``, ``$0.29 per user per day``,
     ``7.1 percentage points``, ``4.7 minutes per user per day``."""
     sign = "+" if signed and value > 0 else ""
     unit = an.unit(metric)
@@ -52,7 +52,7 @@ def amount(metric: str, value: float, decimals: int, signed: bool = False) -> st
         return f"{'-' if value < 0 else sign}${abs(value):.{decimals}f} per user per day"
     if unit.startswith("min"):
         return f"{sign}{value:.{decimals}f} minutes per user per day"
-    words = {"model units, 0-2": "model units", "0-1": "points (0-1 scale)"}
+    words = {an.WELLBEING_UNIT: "points on the 0-2 wellbeing score", "0-1": "points (0-1 scale)"}
     return f"{sign}{value:.{decimals}f} {words.get(unit, unit)}"
 
 
@@ -134,26 +134,34 @@ def sentence(row: pd.Series, within: list[str]) -> str:
 def key_findings(
     comparison: pd.DataFrame, within: list[str], limit: int = MAX_FINDINGS
 ) -> list[dict[str, Any]]:
-    """Three to five findings: the strongest comparison of each metric family, then the next
-    strongest overall, ranked by standardised size (|difference| / sd of differences); clear
-    effects before those whose interval includes zero."""
+    """Three to five findings, ranked by what matters to a reader: the size of the difference in
+    the metric's own units (minutes, dollars, percentage points, points of the wellbeing score),
+    compared only within a metric family, never across units and never by standardised size
+    alone.
+
+    Clear effects come first: the largest of each family in the families' order (engagement,
+    loyalty, wellbeing, revenue), then the second largest of each, and so on; differences whose
+    interval includes zero fill the list up to three, largest first.
+    """
     comparison = comparison[
-        comparison["n"] > 0
+        (comparison["n"] > 0) & np.isfinite(comparison["difference"].astype(float))
     ]  # a metric undefined in every run (retention in a short run)
     if comparison.empty:
         return []
-    c = comparison.assign(size=comparison["effect_size"].abs().fillna(0.0))
-    c = c.sort_values(["clear", "size"], ascending=[False, False])
     family = {m: f for f, ms in an.FAMILIES.items() for m in ms}
-    chosen = list(c.groupby(c["metric"].map(lambda m: family.get(m, m)), sort=False).head(1).index)
-    for idx in c.index:
-        if len(chosen) >= max(
-            3, min(limit, len(chosen) + 1 if c.loc[idx, "clear"] else len(chosen))
-        ):
-            break
-        if idx not in chosen:
-            chosen.append(idx)
-    picked = c.loc[chosen].sort_values(["clear", "size"], ascending=[False, False]).head(limit)
+    order = {f: i for i, f in enumerate(an.FAMILIES)}
+    c = comparison.assign(
+        size=(comparison["difference"].abs() * comparison["metric"].map(an.scale)).astype(float),
+        family=comparison["metric"].map(lambda m: family.get(m, "other")),
+    )
+    c["family_order"] = c["family"].map(lambda f: order.get(f, len(order)))
+    c = c.sort_values(["family_order", "size"], ascending=[True, False], kind="stable")
+    clear = c[c["clear"].astype(bool)].copy()
+    clear["round"] = clear.groupby("family").cumcount()
+    picked = clear.sort_values(["round", "family_order"], kind="stable").head(limit)
+    if len(picked) < 3:
+        rest = c[~c["clear"].astype(bool)].sort_values("size", ascending=False, kind="stable")
+        picked = pd.concat([picked, rest.head(3 - len(picked))])
     return [
         {
             "text": sentence(r, within),
@@ -296,7 +304,7 @@ def options_table(
         {
             "family": f.capitalize(),
             "label": an.label(m),
-            "unit": "percentage points" if an.is_share(m) else an.unit(m),
+            "unit": an.difference_unit(m),
         }
         for f, m in an.KEY_METRICS.items()
         if m in metrics

@@ -1,7 +1,8 @@
 """The figures' one style: fonts, colours by level, panel grids, and writing SVG, PNG or PDF.
 
 Used by :mod:`sim.report.plots`, which re-exports :func:`style`, :func:`colours`, :func:`save` and
-:func:`svg`. Figures are built as ``matplotlib.figure.Figure`` outside pyplot.
+:func:`svg`. Figures are ReportFigure objects built outside pyplot: a script leaks nothing, and
+a notebook shows each figure once, as PNG, when a cell returns it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ STYLE = {
 }
 
 
+class ReportFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as PNG when a cell returns it.
+
+    Figures made outside pyplot are not known to the inline backend, which would print
+    ``<Figure size ...>`` instead; not being known to pyplot, they are not shown a second time
+    when the cell ends either.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        with style():
+            self.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        return buf.getvalue()
+
+
 @contextmanager
 def style():
     """The project's figure style, for figures made inside the block."""
@@ -93,6 +109,20 @@ def axis_label(metric: str, prefix: str = "") -> str:
     return f"{prefix}{an.label(metric)} ({an.unit(metric)})"
 
 
+def clip(values, metric: str):
+    """``values`` (already scaled for display) clipped to the range ``metric`` can take."""
+    lo, hi = an.bounds(metric)
+    return np.clip(
+        np.asarray(values, dtype=float), -np.inf if lo is None else lo, np.inf if hi is None else hi
+    )
+
+
+def drawn(values) -> bool:
+    """Whether a panel has something to show: a finite value other than zero."""
+    v = np.asarray(values, dtype=float)
+    return bool(np.any(np.isfinite(v) & (v != 0)))
+
+
 def level_text(factor: str, value) -> str:
     """A design level in words, with ``$`` escaped so user text never turns into mathtext."""
     return an.level_name(factor, value).replace("$", r"\$")
@@ -112,7 +142,7 @@ def row_names(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 def grid(n: int, ncols: int, width: float, height: float, **kw):
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(width, height * nrows), layout="constrained")
+    fig = ReportFigure(figsize=(width, height * nrows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kw)).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -121,7 +151,7 @@ def grid(n: int, ncols: int, width: float, height: float, **kw):
 
 def empty_figure(title: str, message: str) -> Figure:
     with style():
-        fig = Figure(figsize=(7, 1.6), layout="constrained")
+        fig = ReportFigure(figsize=(7, 1.6), layout="constrained")
         ax = fig.subplots()
         ax.axis("off")
         ax.set_title(title)

@@ -1,8 +1,10 @@
 """Figures, one consistent style, every one titled and labelled with units.
 
 Each function takes the DataFrames of :mod:`sim.report.analysis` (or a run table) and returns a
-``matplotlib.figure.Figure`` built outside pyplot, so a notebook shows it once and a script
-leaks nothing. :func:`save` writes a figure as SVG (vector, text kept as text), PNG or PDF.
+:class:`~sim.report.plot_style.ReportFigure` (a ``matplotlib.figure.Figure``) built outside
+pyplot, so a notebook shows it once, as PNG, and a script leaks nothing. Shares are drawn in
+percent (differences in percentage points), bands are clipped to the range of their quantity,
+and every axis names its unit. :func:`save` writes a figure as SVG (vector, text kept as text), PNG or PDF.
 Colours follow the level they stand for, the same in every figure: policies keep their colour,
 other levels take the palette in order.
 """
@@ -17,7 +19,6 @@ import matplotlib
 
 if "MPLBACKEND" not in os.environ and "ipykernel" not in sys.modules:
     matplotlib.use("Agg")  # files, never a window (a notebook keeps its inline backend)
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -27,8 +28,11 @@ from sim.report.plot_style import (  # noqa: E402, F401 - style, colours, save a
     NO_EFFECT,
     PALETTE,
     STYLE,
+    ReportFigure,
     axis_label,
+    clip,
     colours,
+    drawn,
     empty_figure,
     grid,
     level_text,
@@ -52,6 +56,11 @@ def timeseries_figure(
     """Lines of the mean across replications with their 95% confidence band, one panel per
     metric (rows) and ``facet_by`` level (columns), one colour per ``colour_by`` combination.
 
+    Panels of metrics in the same unit share their y-axis, so markets can be compared at a
+    glance; bands are clipped to the range of the quantity (no negative minutes); shares are
+    drawn in percent. A metric that is zero or undefined throughout is left out, and a panel
+    where it is so in one facet only (feeds in a companions-only market) says so in words.
+
     Args:
         bands: :func:`sim.report.analysis.bands` output.
         colour_by: design columns told apart by colour (default: every factor but ``facet_by``).
@@ -62,25 +71,24 @@ def timeseries_figure(
     known = {"metric", "day", "n", "mean", "sd", "p10", "p90", "ci_low", "ci_high"}
     factors = [c for c in bands.columns if c not in known]
     colour_by = [c for c in factors if c != facet_by] if colour_by is None else colour_by
-    metrics = list(dict.fromkeys(bands["metric"]))
+    metrics = [
+        m for m in dict.fromkeys(bands["metric"]) if drawn(bands.loc[bands["metric"] == m, "mean"])
+    ]
+    if not metrics:
+        return empty_figure(title, "every series is zero or undefined throughout")
     facets = list(dict.fromkeys(bands[facet_by])) if facet_by else [None]
     frame = bands.assign(_line=row_names(bands, colour_by))
     palette = colours(frame[colour_by[0]] if len(colour_by) == 1 else frame["_line"])
+    by_unit: dict[str, tuple[list, float, float]] = {}
     with style():
         fig, axes = grid(len(metrics) * len(facets), len(facets), 7.2, row_height, sharex=True)
         for i, metric in enumerate(metrics):
+            k = an.scale(metric)
             for j, facet in enumerate(facets):
                 ax = axes[i * len(facets) + j]
                 sub = frame[
                     (frame["metric"] == metric) & ((frame[facet_by] == facet) if facet_by else True)
                 ]
-                for name, g in sub.groupby("_line", sort=False):
-                    key = g[colour_by[0]].iloc[0] if len(colour_by) == 1 else name
-                    ax.plot(g["day"], g["mean"], color=palette[key], label=name)
-                    if g["ci_low"].notna().any():
-                        ax.fill_between(
-                            g["day"], g["ci_low"], g["ci_high"], color=palette[key], alpha=0.2, lw=0
-                        )
                 if i == 0 or not facet_by:
                     ax.set_title(
                         level_text(facet_by, facet) if facet_by else an.label(metric), fontsize=8.5
@@ -91,8 +99,53 @@ def timeseries_figure(
                     )
                 if i == len(metrics) - 1:
                     ax.set_xlabel("day of the run")
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(labels)))
+                if not drawn(sub["mean"]):
+                    where = f"in the {level_text(facet_by, facet)}" if facet_by else ""
+                    ax.text(
+                        0.5,
+                        0.5,
+                        textwrap.fill(
+                            f"{an.label(metric)}: zero or undefined throughout {where}", 34
+                        ),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="#666666",
+                        transform=ax.transAxes,
+                    )
+                    ax.set_yticks([])
+                    ax.grid(False)
+                    ax.spines[["left"]].set_visible(False)
+                    continue
+                shown = [sub["mean"] * k]
+                for name, g in sub.groupby("_line", sort=False):
+                    key = g[colour_by[0]].iloc[0] if len(colour_by) == 1 else name
+                    ax.plot(g["day"], g["mean"] * k, color=palette[key], label=name)
+                    if g["ci_low"].notna().any():
+                        lo, hi = clip(g["ci_low"] * k, metric), clip(g["ci_high"] * k, metric)
+                        ax.fill_between(g["day"], lo, hi, color=palette[key], alpha=0.2, lw=0)
+                        shown += [lo, hi]
+                values = np.concatenate([np.asarray(v, dtype=float) for v in shown])
+                low, high = by_unit.get(an.unit(metric), ([], np.inf, -np.inf))[1:]
+                by_unit[an.unit(metric)] = (
+                    [*by_unit.get(an.unit(metric), ([],))[0], ax],
+                    min(low, np.nanmin(values)),
+                    max(high, np.nanmax(values)),
+                )
+        for shared, low, high in by_unit.values():  # one scale per unit: panels compare at a glance
+            pad = 0.05 * (high - low) if high > low else max(abs(high), 1.0) * 0.05
+            for ax in shared:
+                ax.set_ylim(low - pad, high + pad)
+        legend = {}
+        for ax in axes:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                legend.setdefault(lab, h)
+        fig.legend(
+            list(legend.values()),
+            list(legend),
+            loc="outside lower center",
+            ncols=max(1, min(4, len(legend))),
+        )
         fig.suptitle(
             f"{title}\nmean of replications, shaded: 95% confidence interval",
             x=0.01,
@@ -122,7 +175,15 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
     within = [
         c for c in comparison.columns[: list(comparison.columns).index("factor")] if c not in known
     ]
-    metrics = list(dict.fromkeys(comparison["metric"]))
+    metrics = [
+        m
+        for m in dict.fromkeys(comparison["metric"])
+        if np.isfinite(comparison.loc[comparison["metric"] == m, "difference"].astype(float)).any()
+    ]  # a metric undefined in every run (retention in a run shorter than 90 days) is left out
+    if not metrics:
+        return empty_figure(
+            title or "Paired differences", "no metric is defined in both arms of any pair"
+        )
     rows = comparison.drop_duplicates([*within, "level"])[[*within, "level"]]
     names = row_names(rows.rename(columns={"level": factor}), [*within, factor]).tolist()
     palette = colours(comparison["level"])
@@ -131,6 +192,7 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
         fig, axes = grid(len(metrics), 2, 7.2, max(0.17 * len(names) + 0.95, 1.6), sharey=True)
         for ax, metric in zip(axes, metrics, strict=True):
             sub = comparison[comparison["metric"] == metric]
+            k = an.scale(metric)
             for y, (_, r) in enumerate(rows.iterrows()):
                 hit = sub[
                     (sub["level"] == r["level"])
@@ -142,13 +204,13 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
                 clear, colour = bool(h["clear"]), palette[h["level"]]
                 yy = len(names) - 1 - y
                 ax.plot(
-                    [h["ci_low"], h["ci_high"]],
+                    [h["ci_low"] * k, h["ci_high"] * k],
                     [yy, yy],
                     color=colour if clear else NO_EFFECT,
                     lw=1.8,
                 )
                 ax.plot(
-                    [h["difference"]],
+                    [h["difference"] * k],
                     [yy],
                     "o",
                     ms=5.5,
@@ -160,7 +222,7 @@ def comparison_figure(comparison: pd.DataFrame, title: str | None = None) -> Fig
             ax.set_title(
                 f"{family.get(metric, 'other').capitalize()}\n{an.label(metric)}", fontsize=8.5
             )
-            ax.set_xlabel(f"difference ({an.unit(metric)})")
+            ax.set_xlabel(f"difference ({an.difference_unit(metric)})")
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(list(reversed(names)))
             ax.grid(axis="y", visible=False)
@@ -181,9 +243,14 @@ def tradeoff_figure(
     x: str = "revenue_per_user_day",
     y: str = "wellbeing_mean",
     title: str = "Wellbeing against revenue",
+    within: list[str] | None = None,
 ) -> Figure:
-    """Each design point's mean ``y`` against mean ``x`` (95% CIs as whiskers); the frontier
-    where neither can rise without the other falling is drawn as a line.
+    """Each design point's mean ``y`` against mean ``x`` (95% CIs as whiskers), with the frontier
+    where neither can rise without the other falling drawn as a dashed line.
+
+    A frontier is drawn only among alternatives open to one decision maker: with ``within``
+    (e.g. ``["scenario"]``) one frontier per market, joining the options of that market, never
+    points of different markets.
 
     Args:
         runs: one row per run.
@@ -191,36 +258,61 @@ def tradeoff_figure(
         x: the revenue metric (horizontal).
         y: the wellbeing metric (vertical).
         title: the figure's title.
+        within: columns whose levels are separate choice sets, each with its own frontier.
     """
     by = by or ["_all"]
+    within = [c for c in (within or []) if c in by]
     s = an.summarise(runs.assign(_all="all runs"), by, [x, y])
     pts = s.set_index([*by, "metric"])[["mean", "ci_low", "ci_high"]].unstack("metric")
     pts.columns = [f"{a}:{b}" for a, b in pts.columns]
     pts = pts.reset_index()
-    pts["frontier"] = an.frontier(pts, f"mean:{x}", f"mean:{y}")
+    groups = pts.groupby(within, sort=False) if within else [((), pts)]
+    pts["frontier"] = pd.concat(
+        [an.frontier(g, f"mean:{x}", f"mean:{y}") for _, g in groups]
+    ).reindex(pts.index)
     colour_col = (
         "policy"
         if "policy" in by
-        else next((c for c in by if pts[c].nunique() <= len(PALETTE)), None)
+        else next((c for c in by if c not in within and pts[c].nunique() <= len(PALETTE)), None)
     )
-    marker_col = next((c for c in by if c != colour_col and pts[c].nunique() <= 6), None)
+    marker_col = next(
+        (c for c in [*within, *by] if c != colour_col and pts[c].nunique() <= 6), None
+    )
     palette = colours(pts[colour_col]) if colour_col else {}
     markers = (
         dict(zip(dict.fromkeys(pts[marker_col]), "osD^vP*X", strict=False)) if marker_col else {}
     )
+    for metric in (x, y):  # intervals clipped to the quantity's range
+        pts[f"ci_low:{metric}"] = clip(pts[f"ci_low:{metric}"], metric)
+        pts[f"ci_high:{metric}"] = clip(pts[f"ci_high:{metric}"], metric)
     with style():
-        fig = Figure(figsize=(7.0, 3.4), layout="constrained")
+        fig = ReportFigure(figsize=(7.0, 3.6), layout="constrained")
         ax = fig.subplots()
-        front = pts[pts["frontier"]].sort_values(f"mean:{x}")
-        ax.plot(
-            front[f"mean:{x}"],
-            front[f"mean:{y}"],
-            color="#333333",
-            lw=1,
-            ls="--",
-            zorder=1,
-            label="frontier (no point is better on both)",
-        )
+        sets = list(pts.groupby(within, sort=False)) if within else [((), pts)]
+        dashes = ["--", ":", "-.", (0, (6, 2, 1, 2, 1, 2))]
+        for n, (key, g) in enumerate(sets):
+            front = g[g["frontier"]].sort_values(f"mean:{x}")
+            key = key if isinstance(key, tuple) else (key,)
+            name = " · ".join(level_text(c, v) for c, v in zip(within, key, strict=True))
+            if not within:
+                label = "frontier (no point is better on both)"
+            elif len(sets) <= len(dashes):
+                label = f"frontier in the {name}" if within == ["scenario"] else f"frontier, {name}"
+            else:
+                label = (
+                    f"frontier within each {' and '.join(_factor_word(c) for c in within)}"
+                    if n == 0
+                    else None
+                )
+            ax.plot(
+                front[f"mean:{x}"],
+                front[f"mean:{y}"],
+                color="#333333",
+                lw=1,
+                ls=dashes[n % len(dashes)] if len(sets) <= len(dashes) else "--",
+                zorder=1,
+                label=label,
+            )
         pts["_colour"] = pts[colour_col].map(palette) if colour_col else PALETTE[0]
         pts["_marker"] = pts[marker_col].map(markers) if marker_col else "o"
         small = len(pts) > 60  # a sampled design: many points, smaller markers
@@ -253,12 +345,16 @@ def tradeoff_figure(
         for level, m in markers.items():
             ax.plot([], [], m, color="#666666", mfc="white", label=level_text(marker_col, level))
         ax.set_xlabel(axis_label(x))
-        ax.set_ylabel(axis_label(y))
+        ax.set_ylabel(textwrap.fill(axis_label(y), 40))
         fig.legend(loc="outside lower center", ncols=3, fontsize=7.5)
         ax.set_title(
             f"{title}\nmeans over replications with 95% CI; filled: on the frontier", fontsize=10
         )
     return fig
+
+
+def _factor_word(column: str) -> str:
+    return {"scenario": "market", "policy": "policy", "case": "case"}.get(column, column)
 
 
 # -- one varied number ---------------------------------------------------------------------------
@@ -286,12 +382,20 @@ def response_figure(
         fig, axes = grid(len(metrics), 2, 7.2, 2.5)
         for ax, metric in zip(axes, metrics, strict=True):
             m = s[s["metric"] == metric]
+            k = an.scale(metric)
             for level, c in palette.items():
                 line = (m[m[colour_by] == level] if colour_by else m).sort_values(x)
-                ax.fill_between(line[x], line["ci_low"], line["ci_high"], color=c, alpha=0.18, lw=0)
+                ax.fill_between(
+                    line[x],
+                    clip(line["ci_low"] * k, metric),
+                    clip(line["ci_high"] * k, metric),
+                    color=c,
+                    alpha=0.18,
+                    lw=0,
+                )
                 ax.plot(
                     line[x],
-                    line["mean"],
+                    line["mean"] * k,
                     "o-",
                     color=c,
                     ms=3.5,
@@ -336,7 +440,7 @@ def heatmap_figure(
         for ax, metric in zip(axes, metrics, strict=True):
             table = runs.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(
                 ascending=False
-            )
+            ) * an.scale(metric)
             image = ax.imshow(table.to_numpy(float), cmap="viridis", aspect="auto")
             ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns])
             ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index])
@@ -449,7 +553,7 @@ def distribution_figure(
     with style():
         fig, axes = grid(2, 1, 7.2, 2.7)
         for ax, metric, unit in zip(
-            axes, ("wellbeing", "loneliness"), ("model units, 0-2", "0-1"), strict=True
+            axes, ("wellbeing", "loneliness"), (an.WELLBEING_UNIT, "0-1"), strict=True
         ):
             for k, level in enumerate(levels):
                 sub = users if level is None else users[users[colour_by] == level]
@@ -496,7 +600,10 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
     -1 to 1 (a one-sided band, a sign test, spans 0 to 1 from its bound), and values beyond
     +-3 are drawn at the edge with an arrow.
     """
-    fig, ax = plt.subplots(figsize=(10, 0.42 * len(rows) + 1.4))
+    labels = [textwrap.fill(f"{r['finding']} ({r['study'].split('_')[0]})", 80) for r in rows]
+    wrapped = sum(label.count("\n") for label in labels)
+    fig = ReportFigure(figsize=(10, 0.42 * len(rows) + 0.16 * wrapped + 1.4), layout="constrained")
+    ax = fig.subplots()
     for i, r in enumerate(rows):
         y = len(rows) - 1 - i
         lo, hi = r["band_low"], r["band_high"]
@@ -540,23 +647,22 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
         ax.text(
             3.35,
             y,
-            f"{r['estimate']:.3g}" if r["estimate"] is not None else "",
+            f"{r['estimate']:.3g} {r.get('units') or ''}".strip()
+            if r["estimate"] is not None
+            else "",
             va="center",
             fontsize=8,
         )
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(
-        [f"{r['finding'][:58]}  ({r['study'].split('_')[0]})" for r in reversed(rows)], fontsize=8
-    )
+    ax.set_yticklabels(list(reversed(labels)), fontsize=8, linespacing=1.0)
     ax.set_xlim(-3.2, 3.9)
     ax.axvline(0, color="#bbbbbb", lw=0.8, zorder=0)
     ax.set_xlabel(
-        "simulated value relative to the published band (band = grey; each row on its own scale)"
+        "simulated value relative to the published band\n(band = grey; each row on its own scale)"
     )
     ax.set_title(title, fontsize=11, loc="left", pad=22)
     for status, colour in COLOURS.items():
         ax.plot([], [], "o", color=colour, label=status)
     ax.legend(loc="lower left", fontsize=8, frameon=False, ncols=3, bbox_to_anchor=(0.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
     return fig

@@ -39,6 +39,7 @@ class RunResult:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700); results are shared
         try:
             write_json(tmp / "summary.json", self.summary)
             write_json(
@@ -55,6 +56,12 @@ class RunResult:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: Path, obj: Any) -> None:
