@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from sim.model import compiled
+from sim.model.mechanisms import social
 from sim.model.params import ParamError, parse_assignment, read_toml
 from sim.model.scenarios import resolve
 from sim.sweeps.designs import flatten, overrides
@@ -408,32 +409,30 @@ def lab_session(
     model = EconomyModel(params, ivs)
     for _ in range(warmup):
         model.step()
-    u, sp, net = model.users, params.social, model.network
+    u, net = model.users, model.network
+    k = compiled.constants(params.social)
     L = u.loneliness
-    heard = params.companion.empathy * 0.5 * 0.5
+    heard = social.heard(params.companion.empathy, 0.0, 0.0)  # nothing known, no attachment yet
 
-    def relief(exposure: np.ndarray) -> np.ndarray:
-        novelty = sp.novelty_floor + (1 - sp.novelty_floor) * np.exp(-exposure / sp.novelty_days)
-        return (
-            sp.companion_relief * novelty * -np.expm1(-heard * minutes / sp.companion_need_minutes)
-        )
+    def relief(days_of_use: float) -> float:
+        return social.companion_relief(heard * minutes, days_of_use, k)
 
     strongest = np.zeros(u.n)
     np.maximum.at(strongest, net.source, net.strength)
-    human = -np.expm1(-strongest * minutes / sp.need_minutes)
+    human = -np.expm1(-strongest * minutes / params.social.need_minutes)
     week = L.copy()
     for day in range(7):
-        met = 1 - (1 - model.today.social_met) * (1 - relief(np.full(u.n, float(day))))
-        target = np.clip(
-            u.loneliness_baseline * (1 + sp.sensitivity * (sp.reference_fulfilment - met)), 0, 1
+        met_by_people = model.today.social_met
+        week = np.array(
+            [
+                social.loneliness_after(w, b, m, relief(float(day)), k)
+                for w, b, m in zip(week, u.loneliness_baseline, met_by_people, strict=True)
+            ]
         )
-        week = week + sp.adjustment * (target - week)
     return {
-        "companion_session": float(-100 * (L * relief(np.zeros(u.n))).mean()),
+        "companion_session": float(-100 * (L * relief(0.0)).mean()),
         "human_session": float(-100 * (L * human).mean()),
         "feed_session": 0.0,
-        "first_minus_seventh_session": float(
-            -100 * (L * (relief(np.zeros(u.n)) - relief(np.full(u.n, 6.0)))).mean()
-        ),
+        "first_minus_seventh_session": float(-100 * (L * (relief(0.0) - relief(6.0))).mean()),
         "week_of_sessions": float(100 * (week - L).mean()),
     }

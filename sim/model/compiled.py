@@ -62,11 +62,16 @@ def at(a, i):
 BLOCK = 8192
 
 
+def blocks(n: int, size: int | None = None) -> tuple[tuple[int, int], ...]:
+    """Ranges ``(start, stop)`` of ``size`` users (:data:`BLOCK` by default; the last may be
+    shorter) covering ``range(n)`` in order. They depend on ``n`` and the size only, never on
+    the number of threads, so partial sums added in block order give the same total on any
+    team."""
+    return _blocks(n, size or BLOCK)
+
+
 @functools.lru_cache(maxsize=16)
-def blocks(n: int, size: int = BLOCK) -> tuple[tuple[int, int], ...]:
-    """Ranges ``(start, stop)`` of ``size`` users (the last may be shorter) covering
-    ``range(n)`` in order. They depend on ``n`` only, never on the number of threads, so
-    partial sums added in block order give the same total on any team."""
+def _blocks(n: int, size: int) -> tuple[tuple[int, int], ...]:
     return tuple((a, min(a + size, n)) for a in range(0, n, size))
 
 
