@@ -34,6 +34,8 @@ from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
 from sim.sweeps import single as api
+from sim.sweeps.checks import check_environment, check_input_file, check_memory
+from sim.sweeps.experiments import never_in_force
 from sim.sweeps.sweep import Interrupted
 
 # metrics shown after `sim run` and by `sim compare`, grouped as in MODEL.md "What is measured"
@@ -177,8 +179,16 @@ def run(
     with _bad_input():
         for name, value in (("users", users), ("days", days), ("seed", seed)):
             _check_run_option(name, value)
-        params, _ = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
+        if config is not None:
+            check_input_file(config, "--config")
+        params, ivs = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
         _check_out(out)
+        check_memory(
+            params.run.users, params.run.panel_users if panel else 0, params.network.mean_degree
+        )
+    if not quiet:
+        for w in never_in_force([x.to_dict() for x in ivs], params.run.days):
+            _echo_warning(w)
     show_bar = not quiet and params.run.users * params.run.days > PROGRESS_MIN_USER_DAYS
     with _bad_input(), _progress(params.run.days, show_bar) as tick:
         result = api.run(
@@ -290,7 +300,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """
     code: Any = 0
     try:
-        kernels.threads()  # a bad SIM_THREADS is bad input before any work starts
+        check_environment()  # a bad SIM_THREADS or SIM_NUMBA is bad input before any work starts
+        kernels.threads()
         code = app(args=argv, prog_name="sim" if argv is not None else None, standalone_mode=False)
     except typer.TyperException as e:  # click's errors: usage, bad option value, no arguments
         ctx = getattr(e, "ctx", None)
@@ -314,6 +325,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 # -- checks -------------------------------------------------------------------------------------
+def _echo_warning(message: str) -> None:
+    typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
 def _echo_error(message: str) -> None:
     text = " ".join(str(message).split())
     typer.echo(f"error: {text[:1].lower()}{text[1:]}", err=True)
@@ -345,6 +360,10 @@ def _check_run_option(name: str, value: int | None) -> None:
 
 def _check_out(out: Path) -> None:
     """Refuse an output folder that cannot be (re)written, before any work is done."""
+    if out.name in ("", ".", ".."):
+        raise ParamError(
+            f"--out must name a run folder to create or replace (e.g. results/my_run), got {str(out)!r}"
+        )
     api.check_output_dir(out)
     for folder in out.absolute().parents:
         if folder.exists():

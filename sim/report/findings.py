@@ -137,9 +137,10 @@ def key_findings(
     """Three to five findings: the strongest comparison of each metric family, then the next
     strongest overall, ranked by standardised size (|difference| / sd of differences); clear
     effects before those whose interval includes zero."""
-    comparison = comparison[
-        comparison["n"] > 0
-    ]  # a metric undefined in every run (retention in a short run)
+    if comparison.empty or "n" not in comparison:  # no pairs to compare
+        return []
+    # a metric undefined in every run (retention in a short run) has no finding
+    comparison = comparison[comparison["n"] > 0]
     if comparison.empty:
         return []
     c = comparison.assign(size=comparison["effect_size"].abs().fillna(0.0))

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model import EconomyModel
-from sim.model.interventions import Intervention
+from sim.model.interventions import Intervention, check_names
 from sim.model.metrics import summarise
 from sim.model.params import Params
 from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve
@@ -125,6 +125,7 @@ def run(
     """
     params, from_config = resolve(scenario, policy, config, set, users=users, days=days, seed=seed)
     all_interventions = from_config + list(interventions or [])
+    check_names(all_interventions, "this run")
     t0 = time.perf_counter()
     model = EconomyModel(params, all_interventions)
     model.record_panel = panel

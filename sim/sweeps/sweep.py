@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from sim.model.params import ParamError
-from sim.sweeps import runner
+from sim.sweeps import checks, runner
 from sim.sweeps.experiments import Experiment, RunSpec, estimate_seconds, expand, load
 from sim.sweeps.manifest import Ledger
 from sim.sweeps.store import RunOutput, Store
@@ -66,6 +66,37 @@ def describe_cost(specs: list[RunSpec], workers: int) -> str:
     )
 
 
+def describe_memory(specs: list[RunSpec], workers: int) -> str:
+    """The largest run's estimated memory, times the runs held at once, against what fits."""
+    if not specs:
+        return "none"
+    each = max(s.memory for s in specs)
+    at_once = max(1, min(workers, len(specs)))
+    have = checks.available_bytes()
+    text = f"{checks.gigabytes(each)} a run"
+    if at_once > 1:
+        text += f", {checks.gigabytes(each * at_once)} for {at_once} at once"
+    if have is not None:
+        fits = "fits" if each * at_once <= have else "does NOT fit"
+        text += f"; {fits} this machine's {checks.gigabytes(have)}"
+    return text
+
+
+def _check_memory(todo: list[RunSpec], workers: int) -> None:
+    """Refuse a sweep whose runs held at once (one per worker) do not fit in memory."""
+    big = max(todo, key=lambda s: s.memory)
+    at_once = max(1, min(workers, len(todo)))
+    have = checks.available_bytes()
+    if have is not None and big.memory * at_once > have:
+        many = f" for {at_once} runs at once" if at_once > 1 else ""
+        hint = "use fewer --workers or fewer users" if at_once > 1 else "use fewer users"
+        raise ParamError(
+            f"the sweep would need about {checks.gigabytes(big.memory * at_once)} of memory"
+            f"{many} (its largest run has {big.users:,} users), and this machine allows "
+            f"{checks.gigabytes(have)}: {hint} (--set run.users=N)"
+        )
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -98,6 +129,7 @@ def plan(exp: Experiment, specs: list[RunSpec], workers: int) -> list[str]:
         f"replication{'s' * (len(seeds) > 1)} ({seed_text}); {size}",
         f"records: {records}; {'per-user panel' if rec.panel else 'no panel'}",
         f"estimated cost: {describe_cost(specs, workers)} (a rough guide)",
+        f"estimated memory: {describe_memory(specs, workers)}",
         "",
         f"{'run_id':<12}  {'rep':>4}  {'seed':>6}  label",
     ]
@@ -146,6 +178,8 @@ def sweep(
         return 0
     if out is None:
         raise ParamError("--out DIR is needed to run a sweep (or use --dry-run)")
+    if todo and scheduler is None:  # a Dask cluster's workers have their own memory
+        _check_memory(todo, n_workers)
     if old is not None and not todo and old.get("status") == "complete":
         stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
         return 0
