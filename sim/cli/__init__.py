@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,9 +33,14 @@ from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
 from sim.sweeps import single as api
-from sim.sweeps.checks import check_environment, check_input_file, check_memory
+from sim.sweeps.checks import (
+    check_environment,
+    check_input_file,
+    check_memory,
+    check_writable_dir,
+)
 from sim.sweeps.experiments import never_in_force
-from sim.sweeps.sweep import Interrupted
+from sim.sweeps.sweep import Interrupted, WriteFailed
 
 # metrics shown after `sim run` and by `sim compare`, grouped as in MODEL.md "What is measured"
 HEADLINE: dict[str, list[str]] = {
@@ -317,6 +321,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Interrupted as e:  # a sweep keeps its finished runs and says so
         _echo_error(str(e))
         sys.exit(EXIT_INTERRUPTED)
+    except WriteFailed as e:
+        _echo_error(str(e))
+        code = 1
     except (typer.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 without a word
@@ -365,13 +372,7 @@ def _check_out(out: Path) -> None:
             f"--out must name a run folder to create or replace (e.g. results/my_run), got {str(out)!r}"
         )
     api.check_output_dir(out)
-    for folder in out.absolute().parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise ParamError(f"--out {out} cannot be created: {folder} is a file")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise ParamError(f"--out {out} cannot be created: {folder} is not writable")
-            return
+    check_writable_dir(out.parent, name=out)
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:

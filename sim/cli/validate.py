@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sim.evidence import validation as v
-from sim.model import kernels
 from sim.model.params import ParamError
-from sim.sweeps import provenance
+from sim.sweeps import provenance, runner
+from sim.sweeps.checks import check_input_file, check_writable_dir
+from sim.sweeps.single import umask
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -81,8 +81,9 @@ def validate_command(
     """
     if ablate is not None and ablate not in v.MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(v.MECHANISMS)}, got {ablate!r}")
-    if out.exists() and not out.is_dir():
-        raise ParamError(f"--out {out} is a file, not a folder")
+    check_writable_dir(out)
+    if config is not None:
+        check_input_file(config, "--config")
     overrides = v.read_overrides(config, set_)
     studies = v.load_studies(study)
     total = sum(
@@ -91,7 +92,7 @@ def validate_command(
         for s in studies
     )
     with (
-        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        runner.process_pool(workers) as pool,
         Progress(
             TextColumn("validating"),
             BarColumn(),
@@ -155,11 +156,13 @@ def save(out: Path, record: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".json.tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=2, allow_nan=False, default=lambda o: None)
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; a scorecard is to be shared
     os.replace(tmp, out / "validation.json")
     fig = scorecard_figure(record["scorecard"], title=_title(record))
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".png.tmp")
     os.close(fd)
     fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, out / "scorecard.png")
 
 
@@ -230,11 +233,10 @@ def calibrate_command(
     """
     from sim.evidence import calibration
 
-    if out.exists() and not out.is_dir():
-        raise ParamError(f"--out {out} is a file, not a folder")
+    check_writable_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     with (
-        ProcessPoolExecutor(max_workers=workers, **kernels.sharing(workers)) as pool,
+        runner.process_pool(workers) as pool,
         Progress(
             TextColumn("calibrating"),
             BarColumn(),
@@ -294,4 +296,5 @@ def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, path)

@@ -18,6 +18,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader
@@ -436,7 +437,7 @@ def render_markdown(ctx: dict[str, Any], figure_dir: Path, link_prefix: str) -> 
     figs = []
     for f in ctx["figures"]:
         plots.save(f["figure"], figure_dir / f"{f['name']}.svg")
-        figs.append({**f, "src": f"{link_prefix}/{f['name']}.svg"})
+        figs.append({**f, "src": quote(f"{link_prefix}/{f['name']}.svg")})  # spaces in links
     env = Environment(
         loader=PackageLoader("sim.report", "templates"),
         autoescape=False,

@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import stat
+import tempfile
 from pathlib import Path
 
 from sim.model.params import ParamError
@@ -122,14 +123,23 @@ def check_input_file(path: str | Path, what: str) -> None:
         raise ParamError(f"{what} {path} cannot be read: permission denied")
 
 
-def check_writable_dir(out: Path, option: str = "--out") -> None:
-    """A folder that exists and is writable, or whose nearest existing parent is."""
+def check_writable_dir(out: Path, option: str = "--out", name: Path | None = None) -> None:
+    """A folder that exists and is writable, or whose nearest existing parent is: a file is
+    created there and removed at once (``os.access`` says yes to root on a read-only folder).
+    ``name`` is what the message names (the folder itself by default)."""
+    name = out if name is None else name
     if out.exists() and not out.is_dir():
-        raise ParamError(f"{option} {out} is a file, not a folder")
+        raise ParamError(f"{option} {name} cannot be written: {out} is a file, not a folder")
     for folder in [out.absolute(), *out.absolute().parents]:
         if folder.exists():
             if not folder.is_dir():
-                raise ParamError(f"{option} {out} cannot be created: {folder} is a file")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise ParamError(f"{option} {out} cannot be written: {folder} is not writable")
+                raise ParamError(f"{option} {name} cannot be created: {folder} is a file")
+            try:
+                with tempfile.TemporaryFile(dir=folder, prefix=".sim-probe-"):
+                    pass
+            except OSError as e:
+                raise ParamError(
+                    f"{option} {name} cannot be written: {folder} is not writable "
+                    f"({e.strerror or e})"
+                ) from None
             return

@@ -315,6 +315,10 @@ def _cases(items: list) -> list[Case]:
         if not isinstance(item, dict):
             raise ParamError(f"[[cases]] number {i + 1} must be a table")
         label = get(item, "label", str, where=f"[[cases]] number {i + 1}: ")
+        if not label.strip() or not label.isprintable():
+            raise ParamError(
+                f"[[cases]] number {i + 1}: 'label' must be one line of printable text, got {label!r}"
+            )
         where = f"[[cases]] '{label}'"
         no_unknown(item, CASE_KEYS, f"{where} ")
         case = Case(label=label)

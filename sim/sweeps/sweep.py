@@ -35,6 +35,10 @@ class Interrupted(Exception):
     """Ctrl-C during a sweep; the message says what was kept and how to go on."""
 
 
+class WriteFailed(Exception):
+    """The results folder could not be written (exit code 1); the message says how to go on."""
+
+
 def find_file(file: str | Path) -> Path:
     """``FILE`` as given, else a shipped experiment's name (``headline``)."""
     path = Path(file)
@@ -157,16 +161,28 @@ def sweep(
     path = find_file(file)
     if workers is not None and workers < 1:
         raise ParamError(f"--workers must be at least 1, got {workers}")
+    if out is not None and out.name in ("", ".", ".."):
+        raise ParamError(
+            f"--out must name a results folder (e.g. results/{Path(path).stem}), got {str(out)!r}"
+        )
     exp = load(path, sets, replications)
     specs = expand(exp)
     n_workers = workers or default_workers()
     if not quiet:
         for w in exp.warnings:
             stderr.print(f"warning: {w}", markup=False)
-    old, done = None, {}
+    old, done, damaged = None, {}, []
     if out is not None and resume:
         old = Store.check_resumable(out, exp.hash, exp.name)
-        done = Store(out).finished()
+        found = Store(out)
+        done, damaged = found.finished(), found.damaged
+        if damaged and not quiet:
+            stderr.print(
+                f"warning: {len(damaged)} damaged part{'s' * (len(damaged) > 1)} in {out} "
+                f"(first: {damaged[0]}) will be run again",
+                markup=False,
+                soft_wrap=True,
+            )
     elif out is not None and not dry_run:
         Store.check_new(out)
     todo = [s for s in specs if done.get(s.run_id, {}).get("status") != "ok"]
@@ -180,13 +196,15 @@ def sweep(
         raise ParamError("--out DIR is needed to run a sweep (or use --dry-run)")
     if todo and scheduler is None:  # a Dask cluster's workers have their own memory
         _check_memory(todo, n_workers)
-    if old is not None and not todo and old.get("status") == "complete":
+    if old is not None and not todo and old.get("status") == "complete" and not damaged:
         stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
         return 0
     executor, slots, close, label = _executor(scheduler, max(1, min(n_workers, len(todo))))
     store = Store(out)
     try:
         store.open()
+        store.finished()  # again, under the lock: drop what is damaged so it runs afresh
+        store.drop_damaged()
         ledger = Ledger.start(exp, specs, label, sets, replications, old)
         for row in done.values():
             ledger.record(row)
@@ -203,6 +221,19 @@ def sweep(
                 f"finish them with '{again}'"
             ) from None
         files = _finish(store, specs, ledger, t0, None)
+    except OSError as e:  # a full disk, a folder made read-only: keep what is saved, say so
+        runner.stop(executor)
+        again = " ".join(
+            [f"sim sweep {path} --out {out}"]
+            + [f"--set {x}" for x in sets or []]
+            + ([f"--replications {replications}"] if replications else [])
+            + ["--resume"]
+        )
+        raise WriteFailed(
+            f"could not write into {out}: {e.strerror or e}"
+            f"{f' ({e.filename})' if getattr(e, 'filename', None) else ''}; the runs saved "
+            f"so far are kept: make room and finish with '{again}'"
+        ) from None
     finally:
         close()
         store.close()
