@@ -37,6 +37,7 @@ from sim.sweeps.checks import (
     check_environment,
     check_input_file,
     check_memory,
+    check_sets,
     check_writable_dir,
 )
 from sim.sweeps.experiments import never_in_force
@@ -185,6 +186,7 @@ def run(
             _check_run_option(name, value)
         if config is not None:
             check_input_file(config, "--config")
+        check_sets(sets)
         params, ivs = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
         _check_out(out)
         check_memory(

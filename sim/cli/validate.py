@@ -22,7 +22,7 @@ from rich.table import Table
 from sim.evidence import validation as v
 from sim.model.params import ParamError
 from sim.sweeps import provenance, runner
-from sim.sweeps.checks import check_input_file, check_writable_dir
+from sim.sweeps.checks import check_input_file, check_sets, check_writable_dir
 from sim.sweeps.single import umask
 
 stdout = Console(highlight=False)
@@ -84,6 +84,7 @@ def validate_command(
     check_writable_dir(out)
     if config is not None:
         check_input_file(config, "--config")
+    check_sets(set_)
     overrides = v.read_overrides(config, set_)
     studies = v.load_studies(study)
     total = sum(

@@ -143,3 +143,23 @@ def check_writable_dir(out: Path, option: str = "--out", name: Path | None = Non
                     f"({e.strerror or e})"
                 ) from None
             return
+
+
+def check_sets(sets: list[str] | None) -> None:
+    """Each ``--set PATH=VALUE`` holds one value: TOML after it (``0.5\nx = 1``) is refused,
+    not ignored."""
+    import tomllib
+
+    for text in sets or []:
+        _, sep, raw = text.partition("=")
+        try:
+            table = tomllib.loads(f"v = {raw.strip()}")
+        except tomllib.TOMLDecodeError:
+            table = {}  # bare text: read as a string
+        if sep and set(table) - {"v"}:
+            raise ParamError(
+                f"--set expects one PATH=VALUE (e.g. companion.empathy=0.8), got {text!r}: "
+                "more follows the value"
+            )
+        if "\n" in raw.strip() or "\r" in raw:
+            raise ParamError(f"--set expects a value on one line, got {text!r}")

@@ -40,7 +40,7 @@ from sim.model.interventions import (
 )
 from sim.model.params import POLICIES, ParamError, Params, parse_assignment, read_toml
 from sim.model.scenarios import SCENARIOS, policy_label, resolve
-from sim.sweeps.checks import estimate_bytes
+from sim.sweeps.checks import check_input_file, check_sets, estimate_bytes
 from sim.sweeps.designs import (
     MAX_RUNS,
     SET_BY_EXPERIMENT,
@@ -181,6 +181,7 @@ def load(
     """Read and check an experiment file, then apply ``--set`` and ``--replications``."""
     path = Path(path)
     f = str(path)
+    check_input_file(path, "experiment file")
     tree = read_toml(path, "experiment file")
     try:
         exp = _parse(tree, f)
@@ -221,6 +222,7 @@ def _parse(tree: dict[str, Any], f: str) -> Experiment:
 
 
 def _apply_overrides(exp: Experiment, sets: list[str], replications: int | None) -> None:
+    check_sets(sets)
     varied = set(exp.varied())
     through = exp.varied_through()
     for text in sets:
