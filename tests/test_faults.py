@@ -358,3 +358,11 @@ def test_a_killed_save_leaves_nothing_behind_and_folders_follow_the_umask(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     mask = single.umask()
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+
+
+def test_markdown_figure_links_survive_a_space(sim, case_sweep, tmp_path):
+    out = tmp_path / "my brief.md"
+    code, _, err = sim("brief", case_sweep, "--out", out)
+    assert code == 0, err
+    link = out.read_text().split("![Figure 1](", 1)[1].split(")", 1)[0]
+    assert link == "my%20brief_figures/comparison.svg"

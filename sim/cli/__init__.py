@@ -89,9 +89,10 @@ app = typer.Typer(
     name="sim",
     help="Agent-based model of the attention and intimacy economies.",
     epilog=(
-        "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
-        "sweep's worker processes share the CPUs), with the same results for any N. "
-        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled kernels."
+        "Environment: SIM_THREADS=N runs each model on N threads, 1 to 256 (default: one per "
+        "CPU; a sweep's worker processes share the CPUs), with the same results for any N. "
+        "SIM_NUMBA=0 runs the numpy reference code instead of the compiled kernels (1, the "
+        "default, the kernels)."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -178,8 +179,9 @@ def run(
     """Run one simulation and save summary.json, params.json and timeseries.parquet in DIR.
 
     Parameters are resolved from the defaults, then --scenario, --policy, --config, --set and
-    finally --users, --days and --seed. Everything is checked before the run starts: bad input
-    exits with code 2 and writes nothing.
+    finally --users, --days and --seed. Everything is checked before the run starts, and
+    whether its estimated memory fits this machine: bad input exits with code 2 and writes
+    nothing.
     """
     with _bad_input():
         for name, value in (("users", users), ("days", days), ("seed", seed)):
