@@ -325,8 +325,9 @@ def test_generated_set_values_are_refused_cleanly_or_accepted(where, path, value
         assert classify(code, err, False) == "clean", err[-600:]
 
 
-toml_values = st.one_of(
-    st.integers(-(10**13), 10**13),
+toml_values = st.one_of(  # no valid design of 2,000 to 1,000,000 runs: its listing is long
+    st.integers(-(10**13), 2000),
+    st.integers(10**6 + 1, 10**13),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.booleans(),
     st.text(max_size=8),

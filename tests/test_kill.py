@@ -156,3 +156,34 @@ def test_a_killed_run_is_rerun_cleanly(tmp_path):
         pd.read_parquet(out / "timeseries.parquet"),
         pd.read_parquet(tmp_path / "ref" / "timeseries.parquet"),
     )
+
+
+POOL_SCRIPT = """
+import os, sys, time
+from sim.sweeps.runner import process_pool
+pool = process_pool(2)  # as sim validate and sim calibrate make it
+pids = {pool.submit(os.getpid).result() for _ in range(8)}
+for _ in range(2):
+    pool.submit(time.sleep, 120)
+print(" ".join(map(str, pids)), flush=True)
+time.sleep(120)
+"""
+
+
+def test_pool_workers_exit_when_their_parent_is_killed():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", POOL_SCRIPT],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        kids = children(proc.pid)
+        assert {int(p) for p in line.split()} <= kids
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert_all_exit(kids, within=15.0)
