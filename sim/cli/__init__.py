@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +36,15 @@ from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
 from sim.model.schedule import SCHEDULE
 from sim.report import labels
 from sim.sweeps import single as api
-from sim.sweeps.sweep import Interrupted
+from sim.sweeps.checks import (
+    check_environment,
+    check_input_file,
+    check_memory,
+    check_sets,
+    check_writable_dir,
+)
+from sim.sweeps.experiments import never_in_force
+from sim.sweeps.sweep import Interrupted, WriteFailed
 
 # metrics shown after `sim run` and by `sim compare`, grouped as in ODD 7.14
 HEADLINE: dict[str, list[str]] = {
@@ -91,8 +98,8 @@ app = typer.Typer(
     name="sim",
     help="Agent-based model of the attention and intimacy economies.",
     epilog=(
-        "Environment: SIM_THREADS=N runs each model on N threads (default: one per CPU; a "
-        "sweep's worker processes share the CPUs), with the same results for any N. "
+        "Environment: SIM_THREADS=N runs each model on N threads, 1 to 256 (default: one per "
+        "CPU; a sweep's worker processes share the CPUs), with the same results for any N. "
         "NUMBA_DISABLE_JIT=1 runs the model's compiled loops as plain Python, for debugging."
     ),
     no_args_is_help=True,
@@ -180,14 +187,24 @@ def run(
     """Run one simulation and save summary.json, params.json and timeseries.parquet in DIR.
 
     Parameters are resolved from the defaults, then --scenario, --policy, --config, --set and
-    finally --users, --days and --seed. Everything is checked before the run starts: bad input
-    exits with code 2 and writes nothing.
+    finally --users, --days and --seed. Everything is checked before the run starts, and
+    whether its estimated memory fits this machine: bad input exits with code 2 and writes
+    nothing.
     """
     with _bad_input():
         for name, value in (("users", users), ("days", days), ("seed", seed)):
             _check_run_option(name, value)
-        params, _ = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
+        if config is not None:
+            check_input_file(config, "--config")
+        check_sets(sets)
+        params, ivs = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
         _check_out(out)
+        check_memory(
+            params.run.users, params.run.panel_users if panel else 0, params.network.mean_degree
+        )
+    if not quiet:
+        for w in never_in_force([x.to_dict() for x in ivs], params.run.days):
+            _echo_warning(w)
     show_bar = not quiet and params.run.users * params.run.days > PROGRESS_MIN_USER_DAYS
     with _bad_input(), _progress(params.run.days, show_bar) as tick:
         result = api.run(
@@ -308,7 +325,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """
     code: Any = 0
     try:
-        compiled.threads()  # a bad SIM_THREADS is bad input before any work starts
+        check_environment()  # a bad SIM_THREADS is bad input before any work starts
+        compiled.threads()
         code = app(args=argv, prog_name="sim" if argv is not None else None, standalone_mode=False)
     except typer.TyperException as e:  # click's errors: usage, bad option value, no arguments
         ctx = getattr(e, "ctx", None)
@@ -324,6 +342,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Interrupted as e:  # a sweep keeps its finished runs and says so
         _echo_error(str(e))
         sys.exit(EXIT_INTERRUPTED)
+    except WriteFailed as e:
+        _echo_error(str(e))
+        code = 1
     except (typer.Abort, KeyboardInterrupt):
         code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 without a word
@@ -332,6 +353,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 # -- checks -------------------------------------------------------------------------------------
+def _echo_warning(message: str) -> None:
+    typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
 def _echo_error(message: str) -> None:
     text = " ".join(str(message).split())
     typer.echo(f"error: {text[:1].lower()}{text[1:]}", err=True)
@@ -363,14 +388,12 @@ def _check_run_option(name: str, value: int | None) -> None:
 
 def _check_out(out: Path) -> None:
     """Refuse an output folder that cannot be (re)written, before any work is done."""
+    if out.name in ("", ".", ".."):
+        raise ParamError(
+            f"--out must name a run folder to create or replace (e.g. results/my_run), got {str(out)!r}"
+        )
     api.check_output_dir(out)
-    for folder in out.absolute().parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise ParamError(f"--out {out} cannot be created: {folder} is a file")
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise ParamError(f"--out {out} cannot be created: {folder} is not writable")
-            return
+    check_writable_dir(out.parent, name=out)
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 from sim.model.params import ParamError
+from sim.sweeps.checks import check_writable_dir
+from sim.sweeps.single import umask
 
 stdout = Console(highlight=False)
 FIGURE_FORMATS = ("svg", "png", "pdf")
@@ -55,6 +57,42 @@ Baseline = Annotated[
         "default: attention for policy, else the first level",
     ),
 ]
+
+
+def _load(folder: Path):
+    """Read the results, turning any file that is foreign, malformed or truncated into one line."""
+    import pyarrow as pa
+
+    from sim.report import analysis as an
+
+    try:
+        results = an.load(folder)
+    except ParamError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as e:
+        raise ParamError(
+            f"{folder}: its results cannot be read ({type(e).__name__}: {_short(e)}); "
+            "is it a folder written by 'sim sweep' or 'sim run', and whole?"
+        ) from None
+    runs = results.runs
+    need = {"run_id", "seed"} | (set() if runs.empty else {"wellbeing_mean"})
+    missing = sorted(need - set(runs.columns))
+    if missing:
+        raise ParamError(
+            f"{folder}: its runs table is not one 'sim sweep' or 'sim run' wrote "
+            f"(no column {missing[0]!r})"
+        )
+    ts = results.timeseries
+    if ts is not None and not {"run_id", "day"} <= set(ts.columns):
+        raise ParamError(f"{folder}: timeseries.parquet has no run_id and day columns")
+    if not isinstance(results.manifest, dict):
+        raise ParamError(f"{folder}: manifest.json is not a sweep's manifest (a JSON object)")
+    return results
+
+
+def _short(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
 
 
 def _scorecard(folder: Path, validation: Path | None):
@@ -101,12 +139,11 @@ def plot_command(
     from sim.report import brief as briefing
     from sim.report import plots
 
-    results = an.load(folder)
+    results = _load(folder)
     if results.runs.empty:
         raise ParamError(f"{folder}: no run succeeded, so there is nothing to plot")
     out = out or results.path / "figures"
-    if out.exists() and not out.is_dir():
-        raise ParamError(f"--out {out} is a file, not a folder")
+    check_writable_dir(out)
     card, _ = _scorecard(results.path, validation)
     spec = an.comparison_spec(results, factor, baseline)
     comparison = (
@@ -124,7 +161,7 @@ def plot_command(
             os.close(fd)
             try:
                 plots.save(f["figure"], tmp)
-                os.chmod(tmp, 0o666 & ~briefing._umask())
+                os.chmod(tmp, 0o666 & ~umask())
                 os.replace(tmp, path)
             finally:
                 Path(tmp).unlink(missing_ok=True)
@@ -164,6 +201,14 @@ def brief_command(
         raise ParamError(
             f"--validation {validation} does not exist: give the validation.json written by 'sim validate'"
         )
+    if out.is_dir():
+        raise ParamError(f"--out {out} is a folder: give a file name ending in .html, .pdf or .md")
+    check_writable_dir(out.parent, name=out)
+    if out.exists() and not os.access(out, os.W_OK):
+        raise ParamError(f"--out {out} is not writable")
+    _load(folder)  # every input is read and checked before anything is written
+    if validation is not None:
+        _scorecard(folder, validation)
     from sim.report import brief as briefing
 
     path = briefing.write(

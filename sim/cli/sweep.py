@@ -64,7 +64,10 @@ def sweep_command(
     ] = False,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="list the runs and an estimate of their cost; run nothing"),
+        typer.Option(
+            "--dry-run",
+            help="list the runs and an estimate of their cost and memory; run nothing",
+        ),
     ] = False,
     sets: Annotated[
         list[str] | None,
@@ -87,8 +90,9 @@ def sweep_command(
     DIR gets manifest.json, runs.parquet, timeseries.parquet and (when recorded)
     panel.parquet. Runs are seeded and paired: replication k uses the same seed in every design
     point. Each run is saved as it finishes, so a stopped sweep loses only the runs in flight;
-    --resume finishes it. Everything is checked before the first run starts: bad input exits
-    with code 2 and writes nothing. Exit code 1 when some runs failed.
+    --resume finishes it, running again any part that does not verify. Everything is checked
+    before the first run starts, the memory the runs need included: bad input exits with code
+    2 and writes nothing. Exit code 1 when some runs failed or the results could not be written.
     """
     code = sweeping.sweep(
         file,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -21,9 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sim.evidence import validation as v
-from sim.model import compiled
 from sim.model.params import ParamError
-from sim.sweeps import provenance
+from sim.sweeps import provenance, runner
+from sim.sweeps.checks import check_input_file, check_sets, check_writable_dir
+from sim.sweeps.single import umask
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -81,8 +81,10 @@ def validate_command(
     """
     if ablate is not None and ablate not in v.MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(v.MECHANISMS)}, got {ablate!r}")
-    if out.exists() and not out.is_dir():
-        raise ParamError(f"--out {out} is a file, not a folder")
+    check_writable_dir(out)
+    if config is not None:
+        check_input_file(config, "--config")
+    check_sets(set_)
     overrides = v.read_overrides(config, set_)
     studies = v.load_studies(study)
     total = sum(
@@ -91,7 +93,7 @@ def validate_command(
         for s in studies
     )
     with (
-        ProcessPoolExecutor(max_workers=workers, **compiled.sharing(workers)) as pool,
+        runner.process_pool(workers) as pool,
         Progress(
             TextColumn("validating"),
             BarColumn(),
@@ -155,21 +157,14 @@ def save(out: Path, record: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".json.tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(record, fh, indent=2, allow_nan=False, default=lambda o: None)
-    _shared(tmp)
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; a scorecard is to be shared
     os.replace(tmp, out / "validation.json")
     fig = scorecard_figure(record["scorecard"], title=_title(record))
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".png.tmp")
     os.close(fd)
     fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    _shared(tmp)
+    os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, out / "scorecard.png")
-
-
-def _shared(path: str) -> None:
-    """Make a file from mkstemp (0600) readable as any new file is (0666 less the umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 def _title(record: dict) -> str:
@@ -239,11 +234,10 @@ def calibrate_command(
     """
     from sim.evidence import calibration
 
-    if out.exists() and not out.is_dir():
-        raise ParamError(f"--out {out} is a file, not a folder")
+    check_writable_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     with (
-        ProcessPoolExecutor(max_workers=workers, **compiled.sharing(workers)) as pool,
+        runner.process_pool(workers) as pool,
         Progress(
             TextColumn("calibrating"),
             BarColumn(),
@@ -303,5 +297,5 @@ def _atomic_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
-    _shared(tmp)
+    os.chmod(tmp, 0o666 & ~umask())
     os.replace(tmp, path)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,10 @@ def run_studies(
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
     own = executor is None
-    executor = executor or ProcessPoolExecutor(**compiled.sharing(compiled.cpus()))
+    if executor is None:
+        from sim.sweeps.runner import process_pool
+
+        executor = process_pool(compiled.cpus())
     extra = {**(overrides or {}), **({f"mechanisms.{ablate}": False} if ablate else {})}
     jobs = {}
     try:

@@ -22,6 +22,7 @@ equal groups by ``floor(u * groups)``; the intervention treats the share ``share
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
@@ -61,6 +62,30 @@ VALUE_RANGE = {
 }
 
 
+MAX_UNITS = 10_000_000  # the largest population (run.users): no more clusters or groups than users
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def check_names(interventions: list[Intervention], where: str) -> None:
+    """Refuse two interventions of one name: their ``arm.{name}.*`` columns would collide."""
+    seen: set[str] = set()
+    for x in interventions:
+        if x.name in seen:
+            raise ParamError(
+                f"two interventions in {where} are named {x.name!r} (a name defaults to the "
+                'kind): give each its own name = "..."'
+            )
+        seen.add(x.name)
+
+
 @dataclass
 class Intervention:
     kind: str
@@ -79,38 +104,58 @@ class Intervention:
     recruit: int | None = None  # day the sample is drawn; None: the start day
 
     def __post_init__(self):
-        self.name = self.name or self.kind
-        self.assignment = self.assignment or self.name
+        if self.name == "" and isinstance(self.kind, str):
+            self.name = self.kind
+        if self.assignment == "" and isinstance(self.name, str):
+            self.assignment = self.name
         self.validate()
 
     def validate(self, where: str = "") -> None:
         at = f" in {where}" if where else ""
-        if self.kind not in KINDS:
+        if not isinstance(self.kind, str) or self.kind not in KINDS:
             raise ParamError(
                 f"unknown intervention kind {self.kind!r}{at}: choose one of {', '.join(KINDS)}"
             )
-        if not isinstance(self.start, int) or self.start < 0:
+        if not isinstance(self.name, str) or not _NAME.fullmatch(self.name):
+            raise ParamError(
+                f"intervention name must be text of letters, digits, '_', '-' or '.', "
+                f"got {self.name!r}{at}"
+            )
+        for key in ("providers", "lever", "assignment", "sample"):
+            if not isinstance(getattr(self, key), str):
+                raise ParamError(
+                    f"intervention {self.name}.{key} must be text, got {getattr(self, key)!r}{at}"
+                )
+        for key in ("share", "value"):
+            if not _number(getattr(self, key)):
+                raise ParamError(
+                    f"intervention {self.name}.{key} must be a number, got {getattr(self, key)!r}{at}"
+                )
+        if not _whole(self.start) or self.start < 0:
             raise ParamError(f"intervention {self.name}.start must be a whole day >= 0{at}")
-        if self.end is not None and (not isinstance(self.end, int) or self.end <= self.start):
+        if self.end is not None and (not _whole(self.end) or self.end <= self.start):
             raise ParamError(f"intervention {self.name}.end must be a whole day after start{at}")
         if not 0.0 <= self.share <= 1.0:
             raise ParamError(f"intervention {self.name}.share must be in [0, 1]{at}")
-        if not isinstance(self.groups, int) or self.groups < 1:
-            raise ParamError(f"intervention {self.name}.groups must be a whole number >= 1{at}")
-        if not isinstance(self.group, int) or not 0 <= self.group < self.groups:
+        if not _whole(self.groups) or not 1 <= self.groups <= MAX_UNITS:
+            raise ParamError(
+                f"intervention {self.name}.groups must be a whole number in [1, {MAX_UNITS:,}]{at}"
+            )
+        if not _whole(self.group) or not 0 <= self.group < self.groups:
             raise ParamError(
                 f"intervention {self.name}.group must be in [0, {self.groups - 1}]{at}"
             )
-        if not isinstance(self.cluster_size, int) or self.cluster_size < 1:
+        if not _whole(self.cluster_size) or not 1 <= self.cluster_size <= MAX_UNITS:
             raise ParamError(
-                f"intervention {self.name}.cluster_size must be a whole number >= 1{at}"
+                f"intervention {self.name}.cluster_size must be a whole number in "
+                f"[1, {MAX_UNITS:,}]{at}"
             )
         if self.sample not in SAMPLES:
             raise ParamError(
                 f"intervention {self.name}.sample must be one of {', '.join(SAMPLES)}{at}"
             )
         if self.recruit is not None and (
-            not isinstance(self.recruit, int) or not 0 <= self.recruit <= self.start
+            not _whole(self.recruit) or not 0 <= self.recruit <= self.start
         ):
             raise ParamError(
                 f"intervention {self.name}.recruit must be a whole day in [0, start]{at}"
@@ -170,6 +215,7 @@ def parse_interventions(items: Any, source: str) -> list[Intervention]:
             raise ParamError(f"interventions[{i}] in {source}: {e}") from None
         except ParamError as e:
             raise ParamError(f"{e} (interventions[{i}] in {source})") from None
+    check_names(out, source)
     return out
 
 

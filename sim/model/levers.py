@@ -30,7 +30,7 @@ class LeverTables(dict):
     """Today's levers for the compiled path: for each lever, int8 codes (1 or N, P) into a
     palette of values (K, P). A lever under an A/B test takes three values per provider and
     each limit an intervention sets on it at most doubles them, so a million users' lever
-    takes 4 MB instead of 32. Indexing gives the lever as the numpy path has it, (P,) or
+    takes 4 MB instead of 32. Indexing gives the lever as an array, (P,) or
     (N, P), built on first use."""
 
     def __init__(self, tables: dict, n: int):

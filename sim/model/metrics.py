@@ -266,15 +266,15 @@ def tally(start, stop, users, is_companion, tie_mean, degree, revenue, cost, k):
 
 
 def columns(model) -> list[str]:
-    """Every daily series of a model: :data:`DAILY`, each provider's, each two-armed
-    intervention's arm means."""
+    """Every daily series of a model: :data:`DAILY`, each provider's, and the arm means of each
+    intervention that has or may come to have (by recruiting a sample) both arms."""
     return (
         list(DAILY)
         + [f"{p.name}.{k}" for p in model.providers for k in (*PROVIDER_DAILY, *p.LEVERS)]
         + [
             f"arm.{x.name}.{arm}.{k}"
             for x, users, _ in model.intervention_arms
-            if 0 < users.sum() < users.size
+            if 0 < users.sum() < users.size or x.sample == "users"  # recruitment may split it
             for arm in ("treated", "control")
             for k in ARM
         ]
@@ -363,9 +363,9 @@ def daily_row(model, today) -> dict[str, float]:
         "intimacy_objective_per_user_day": today.objective_sums["intimacy"] / n,
     }
     for x, users, cols in model.intervention_arms:
-        if 0 < users.sum() < users.size:
-            sample = model.study_samples.get(x.name)
-            control = ~users if sample is None else sample & ~users
+        sample = model.study_samples.get(x.name)
+        control = ~users if sample is None else sample & ~users
+        if users.any() and control.any():  # else the arms' series are NaN today
             for arm, who in (("treated", users), ("control", control)):
                 for key, v in arm_means(model, today, who, cols).items():
                     row[f"arm.{x.name}.{arm}.{key}"] = v

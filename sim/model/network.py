@@ -26,7 +26,7 @@ class Network:
     @property
     def source(self) -> np.ndarray:
         """(E,) user at this end of each tie: each user repeated ``degree`` times. Built on
-        first use (the compiled kernels read the ties by :attr:`indptr` instead)."""
+        first use (the compiled loops read the ties by :attr:`indptr` instead)."""
         src = self.__dict__.get("_source")
         if src is None:
             src = np.repeat(np.arange(self.degree.shape[0], dtype=self.target.dtype), self.degree)
@@ -36,7 +36,7 @@ class Network:
     @property
     def reverse(self) -> np.ndarray:
         """(E,) index of the same tie seen from the other end. Built on first use (the
-        compiled kernels need none: a tie's strength is the same at both ends)."""
+        compiled loops need none: a tie's strength is the same at both ends)."""
         rev = self.__dict__.get("_reverse")
         if rev is None:
             # position of (target, source) in the list sorted by (source, target)

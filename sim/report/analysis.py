@@ -171,7 +171,8 @@ def _load_run_folder(path: Path) -> Results:
 def _results(path, manifest, runs, failed, timeseries) -> Results:
     definition = manifest.get("experiment", {}).get("definition") or {}
     grid = [k for k in (definition.get("grid") or {}) if k not in ("scenario", "policy")]
-    grid += [p for c in definition.get("cases") or [] for p in c.get("set", {}) if p not in grid]
+    grid += [p for c in definition.get("cases") or [] for p in c.get("set", {})]
+    grid = list(dict.fromkeys(grid))  # a path several cases set is one factor
     sampled = list((definition.get("sample") or {}).get("ranges") or {})
     candidates = [*CATEGORICAL, *grid]
     factors = [c for c in candidates if c in runs and runs[c].nunique(dropna=False) > 1]
@@ -377,7 +378,8 @@ def default_comparison(results: Results) -> dict[str, Any] | None:
         if factor in factors:
             levels = list(dict.fromkeys(runs[factor]))
             base = "attention" if factor == "policy" and "attention" in levels else levels[0]
-            within = [f for f in factors if f != factor]
+            # a factor fixed by each level (a parameter the cases set) is part of the level
+            within = [f for f in factors if f != factor and not _nested(runs, f, factor)]
             return {"factor": factor, "baseline": base, "within": within}
     if grid:
         return {
@@ -432,6 +434,11 @@ def _same_number(level: Any, text: str) -> bool:
         return isinstance(level, int | float) and float(text) == float(level)
     except ValueError:
         return False
+
+
+def _nested(runs: pd.DataFrame, inner: str, outer: str) -> bool:
+    """Whether ``inner`` takes one value in each level of ``outer``."""
+    return bool(runs.groupby(outer, dropna=False)[inner].nunique(dropna=False).le(1).all())
 
 
 def summarise(

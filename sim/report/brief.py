@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from sim.report.findings import (
     sensitivity_findings,
 )
 from sim.sweeps import provenance
+from sim.sweeps.single import umask
 
 FORMATS = (".html", ".htm", ".pdf", ".md")
 
@@ -500,7 +502,7 @@ def render_markdown(ctx: dict[str, Any], figure_dir: Path, link_prefix: str) -> 
     figs = []
     for f in ctx["figures"]:
         plots.save(f["figure"], figure_dir / f"{f['name']}.svg")
-        figs.append({**f, "src": f"{link_prefix}/{f['name']}.svg"})
+        figs.append({**f, "src": quote(f"{link_prefix}/{f['name']}.svg")})  # spaces in links
     env = _env(autoescape=False)
     env.filters["md"] = markdown_escape
     return env.get_template("brief.md.j2").render(**{**ctx, "figures": figs})
@@ -550,19 +552,13 @@ def write(
             Path(tmp).write_text(render_markdown(ctx, folder, folder.name))
         else:
             Path(tmp).write_text(render_html(ctx))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a briefing is to be shared
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; a briefing is to be shared
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
     for f in ctx["figures"]:
         release(f["figure"])
     return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def release(fig) -> None:

@@ -143,6 +143,8 @@ def key_findings(
     loyalty, wellbeing, revenue), then the second largest of each, and so on; differences whose
     interval includes zero fill the list up to three, largest first.
     """
+    if comparison.empty or "n" not in comparison:  # no pairs to compare
+        return []
     comparison = comparison[
         (comparison["n"] > 0) & np.isfinite(comparison["difference"].astype(float))
     ]  # a metric undefined in every run (retention in a short run)

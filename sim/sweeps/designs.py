@@ -25,6 +25,7 @@ SAMPLERS = {
     "morris": "n Morris trajectories of k + 1 points on a grid of 'levels' levels",
     "latin": "n points of a Latin hypercube",
 }
+MAX_RUNS = 1_000_000  # runs a sweep may hold (each run's spec and row are kept in memory)
 SAMPLE_KEYS = ("method", "n", "seed", "ranges", "second_order", "levels")
 SET_BY_EXPERIMENT = {
     "run.seed": "seeds come from 'replications', 'seeds' and 'base_seed'",
@@ -179,7 +180,22 @@ def parse_sample(table: dict) -> Sample:
         raise ParamError("[sample.ranges] is empty: give at least one 'path' = [low, high]")
     for path, bounds in ranges.items():
         s.ranges[path] = _range(path, bounds)
+    if sample_size(s) > MAX_RUNS:
+        raise ParamError(
+            f"[sample] 'n' = {n:,} gives {sample_size(s):,} points, more than the "
+            f"{MAX_RUNS:,} runs a sweep may hold"
+        )
     return s
+
+
+def sample_size(s: Sample) -> int:
+    """How many points the sampler draws, counted without drawing them."""
+    k = len(s.ranges)
+    if s.method == "sobol":
+        return s.n * (2 * k + 2 if s.second_order else k + 2)
+    if s.method == "morris":
+        return s.n * (k + 1)
+    return s.n
 
 
 def _range(path: str, bounds: Any) -> tuple[float, float]:

@@ -26,15 +26,23 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.model.interventions import Intervention, parse_interventions, provider_columns
+from sim.model.interventions import (
+    Intervention,
+    check_names,
+    parse_interventions,
+    provider_columns,
+)
 from sim.model.params import POLICIES, ParamError, Params, parse_assignment, read_toml
 from sim.model.scenarios import SCENARIOS, policy_label, resolve
+from sim.sweeps.checks import check_input_file, check_sets, estimate_bytes
 from sim.sweeps.designs import (
+    MAX_RUNS,
     SET_BY_EXPERIMENT,
     Sample,
     check_value,
@@ -45,6 +53,7 @@ from sim.sweeps.designs import (
     parse_grid,
     parse_sample,
     sample_points,
+    sample_size,
 )
 
 TOP_KEYS = (
@@ -53,6 +62,7 @@ TOP_KEYS = (
 ).split()
 CASE_KEYS = ("label", "scenario", "policy", "set", "interventions")
 RECORD_KEYS = ("every", "timeseries", "panel")
+POLICY_PATHS = ("market.feed_policy", "market.companion_policy")
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,18 @@ class Experiment:
             paths += [p for p in c.set if p not in paths]
         return paths + list(self.sample.ranges if self.sample else ())
 
+    def varied_through(self) -> dict[str, str]:
+        """Parameters the design varies through ``policy`` or ``scenario`` (grid or cases),
+        each with the factor that sets it: an override of one would undo the factor."""
+        out = {}
+        if "policy" in self.grid or any(c.policy for c in self.cases):
+            out.update({p: "policy" for p in POLICY_PATHS})
+        if "scenario" in self.grid or any(c.scenario for c in self.cases):
+            for _, preset in SCENARIOS.values():
+                for section, values in preset.items():
+                    out.update({f"{section}.{k}": "scenario" for k in values})
+        return out
+
 
 @dataclass
 class RunSpec:
@@ -135,6 +157,7 @@ class RunSpec:
     interventions: list[dict[str, Any]]
     columns: dict[str, Any]  # the design's coordinates: case, sample index, varied parameters
     record: Record
+    memory: int = 0  # estimated peak bytes of the run (sim.sweeps.checks.estimate_bytes)
 
     def identifiers(self) -> dict[str, Any]:
         return {
@@ -158,10 +181,12 @@ def load(
     """Read and check an experiment file, then apply ``--set`` and ``--replications``."""
     path = Path(path)
     f = str(path)
+    check_input_file(path, "experiment file")
     tree = read_toml(path, "experiment file")
     try:
         exp = _parse(tree, f)
         _apply_overrides(exp, sets or [], replications)
+        check_size(exp)
     except ParamError as e:
         raise ParamError(f"{f}: {e}") from None
     return exp
@@ -197,11 +222,18 @@ def _parse(tree: dict[str, Any], f: str) -> Experiment:
 
 
 def _apply_overrides(exp: Experiment, sets: list[str], replications: int | None) -> None:
+    check_sets(sets)
     varied = set(exp.varied())
+    through = exp.varied_through()
     for text in sets:
         path, value = parse_assignment(text)
         if path in varied:
             raise ParamError(f"--set {path}: the experiment varies {path}; edit its design instead")
+        if path in through:
+            raise ParamError(
+                f"--set {path}: the experiment varies {through[path]}, which sets {path}; "
+                "edit its design instead"
+            )
         if path == "run.seed":
             raise ParamError(f"--set run.seed: {SET_BY_EXPERIMENT[path]}, or --replications")
         if path in ("run.users", "run.days"):
@@ -209,8 +241,14 @@ def _apply_overrides(exp: Experiment, sets: list[str], replications: int | None)
         else:
             exp.base[path] = check_value(path, value, "--set")
     if replications is not None:
-        if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-            raise ParamError(f"--replications must be a whole number >= 1, got {replications!r}")
+        if (
+            isinstance(replications, bool)
+            or not isinstance(replications, int)
+            or not 1 <= replications <= MAX_RUNS
+        ):
+            raise ParamError(
+                f"--replications must be a whole number from 1 to {MAX_RUNS:,}, got {replications!r}"
+            )
         if exp.seeds != list(range(exp.seeds[0], exp.seeds[0] + len(exp.seeds))):
             if replications > len(exp.seeds):  # an explicit list: use its first seeds
                 raise ParamError(
@@ -222,6 +260,22 @@ def _apply_overrides(exp: Experiment, sets: list[str], replications: int | None)
 
 
 # -- checks -------------------------------------------------------------------------------------
+def size(exp: Experiment) -> int:
+    """How many runs the experiment makes, counted without making them."""
+    points = max(1, len(exp.cases)) * math.prod(len(v) for v in exp.grid.values())
+    return points * (sample_size(exp.sample) if exp.sample else 1) * len(exp.seeds)
+
+
+def check_size(exp: Experiment) -> None:
+    """Refuse a design of more than :data:`MAX_RUNS` runs before any of it is made."""
+    n = size(exp)
+    if n > MAX_RUNS:
+        raise ParamError(
+            f"the design makes {n:,} runs, more than the {MAX_RUNS:,} a sweep may hold: "
+            "use fewer replications, grid values or samples"
+        )
+
+
 def _run_value(name: str, value: Any, where: str = "") -> int:
     try:
         Params().set(f"run.{name}", value)
@@ -246,8 +300,8 @@ def _seeds(tree: dict) -> list[int]:
         return list(seeds)
     n = get(tree, "replications", int, 1)
     base = get(tree, "base_seed", int, 0)
-    if n < 1:
-        raise ParamError(f"'replications' must be at least 1, got {n}")
+    if not 1 <= n <= MAX_RUNS:
+        raise ParamError(f"'replications' must be from 1 to {MAX_RUNS:,}, got {n}")
     if not 0 <= base < 2**63 - n:
         raise ParamError(f"'base_seed' must be a whole number >= 0, got {base}")
     return list(range(base, base + n))
@@ -263,6 +317,10 @@ def _cases(items: list) -> list[Case]:
         if not isinstance(item, dict):
             raise ParamError(f"[[cases]] number {i + 1} must be a table")
         label = get(item, "label", str, where=f"[[cases]] number {i + 1}: ")
+        if not label.strip() or not label.isprintable():
+            raise ParamError(
+                f"[[cases]] number {i + 1}: 'label' must be one line of printable text, got {label!r}"
+            )
         where = f"[[cases]] '{label}'"
         no_unknown(item, CASE_KEYS, f"{where} ")
         case = Case(label=label)
@@ -304,6 +362,17 @@ def _check_disjoint(exp: Experiment) -> None:
     for key in ("scenario", "policy"):
         if key in exp.grid and any(getattr(c, key) for c in exp.cases):
             raise ParamError(f"'{key}' is varied by both [grid] and [[cases]]: choose one")
+    through = exp.varied_through()
+    sources = [("[base]", exp.base), ("[grid]", exp.grid)]
+    sources += [(f"[[cases]] '{c.label}' set", c.set) for c in exp.cases]
+    sources.append(("[sample.ranges]", exp.sample.ranges if exp.sample else {}))
+    for name, keys in sources:
+        for key in keys:
+            if key in through:
+                raise ParamError(
+                    f"{name} '{key}': the design varies {through[key]}, which sets {key}; "
+                    f"vary {through[key]} or {key}, not both"
+                )
 
 
 # -- expansion ----------------------------------------------------------------------------------
@@ -359,17 +428,13 @@ def expand(exp: Experiment) -> list[RunSpec]:
         try:
             params, _ = resolve(pt.scenario, pt.policy, None, pt.overrides)
             _check_targets(pt.interventions, params)
+            check_names([Intervention(**x) for x in pt.interventions], "this design point")
         except ParamError as e:
             raise ParamError(f"{exp.path}: design point '{pt.label}': {e}") from None
         flat = params.flat()
         pt.columns.update({p: flat[p] for p in varied})
         checked.append((i, pt, params))
-        for x in pt.interventions:
-            if x["start"] >= params.run.days and x["kind"] != "launch":
-                exp.warnings.append(
-                    f"intervention {x['name']} starts on day {x['start']}, after the last day "
-                    f"({params.run.days - 1}): it is never in force"
-                )
+        exp.warnings += never_in_force(pt.interventions, params.run.days)
     exp.warnings = list(dict.fromkeys(exp.warnings))
     specs, seen = [], {}
     for replication, seed in enumerate(exp.seeds):
@@ -401,9 +466,24 @@ def expand(exp: Experiment) -> list[RunSpec]:
                     interventions=list(pt.interventions),
                     columns=dict(pt.columns),
                     record=exp.record,
+                    memory=estimate_bytes(
+                        params.run.users,
+                        params.network.mean_degree,
+                        params.run.panel_users if exp.record.panel else 0,
+                    ),
                 )
             )
     return specs
+
+
+def never_in_force(interventions: list[dict[str, Any]], days: int) -> list[str]:
+    """Warnings for interventions that start after a run's last day."""
+    return [
+        f"intervention {x['name']} starts on day {x['start']}, after the last day "
+        f"({days - 1}): it is never in force"
+        for x in interventions
+        if x["start"] >= days and x["kind"] != "launch"
+    ]
 
 
 def _check_targets(interventions: list[dict[str, Any]], params: Params) -> None:

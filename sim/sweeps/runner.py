@@ -14,6 +14,7 @@ import gc
 import os
 import signal
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -125,16 +126,61 @@ def local_executor(workers: int) -> Executor:
     """This process for one worker, else ``workers`` spawned processes."""
     if workers <= 1:
         return InProcessExecutor()
+    return process_pool(workers, spawn=True, max_tasks_per_child=TASKS_PER_CHILD)
+
+
+def process_pool(workers: int, spawn: bool = False, **options) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that share this machine's CPUs (each runs models on its
+    share of them) and exit when this process dies (:func:`die_with_parent`). Sweeps, the
+    validation studies and calibration all use it."""
     import multiprocessing
 
     from sim.model import compiled
 
+    threads = compiled.sharing(workers)["initargs"][0]
+    context = multiprocessing.get_context("spawn") if spawn else None
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        max_tasks_per_child=TASKS_PER_CHILD,
-        **compiled.sharing(workers),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(threads, os.getpid()),
+        **options,
     )
+
+
+def _start_worker(threads: int, parent: int) -> None:
+    from sim.model import compiled
+
+    compiled.set_threads(threads)
+    die_with_parent(parent)
+
+
+PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` dies: the kernel sends SIGKILL on the parent's death
+    (Linux ``prctl(PR_SET_PDEATHSIG)``), and a watchdog thread checks the parent's pid every
+    second as a fallback (other systems; a parent that died before the signal was armed). A
+    worker left behind would run on, holding memory and its caller's pipes."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def dask_executor(address: str, workers: int) -> tuple[Executor, int, Callable[[], None], str]:

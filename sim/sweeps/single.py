@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from sim.model import EconomyModel, metrics
-from sim.model.interventions import Intervention
+from sim.model.interventions import Intervention, check_names
 from sim.model.metrics import summarise
 from sim.model.params import Params
 from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve
@@ -38,9 +39,10 @@ class RunResult:
         """Write the run's files into ``out`` atomically: all of them or none."""
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700); results are shared
+        remove_stale(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
+            os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes it private; a run is to be shared
             write_json(tmp / "summary.json", self.summary)
             write_json(
                 tmp / "params.json",
@@ -58,12 +60,6 @@ class RunResult:
         return out
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(
         json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, default=_nan_to_none) + "\n"
@@ -72,6 +68,38 @@ def write_json(path: Path, obj: Any) -> None:
 
 def _nan_to_none(o):
     raise TypeError(f"not JSON serialisable: {o!r}")
+
+
+def umask() -> int:
+    """This process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale(out: Path) -> None:
+    """Remove the hidden folders a killed save left beside ``out`` (``.NAME.tmp-PID-*`` and
+    ``.NAME.old-PID``) whose process is gone; an earlier run moved aside but not replaced is
+    put back first."""
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        kind, _, rest = path.name[len(out.name) + 2 :].partition("-")
+        pid = rest.split("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "old" and not out.exists():
+            path.rename(out)  # killed between moving the old run aside and the new one in
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def replace_dir(new: Path, out: Path) -> None:
@@ -132,6 +160,7 @@ def run(
     """
     params, from_config = resolve(scenario, policy, config, set, users=users, days=days, seed=seed)
     all_interventions = from_config + list(interventions or [])
+    check_names(all_interventions, "this run")
     t0 = time.perf_counter()
     model = EconomyModel(params, all_interventions)
     model.record_panel = panel

@@ -8,11 +8,17 @@ runs in flight.
 :meth:`Store.consolidate` then gathers the parts, in the experiment's run order, into
 ``runs.parquet``, ``timeseries.parquet`` and ``panel.parquet``; once every run has succeeded
 the parts are removed. ``manifest.json`` is rewritten (atomically) as runs finish.
+
+Nothing on disk is trusted on ``--resume``: each ``.run.json`` records the size and SHA-256 of
+its run's tables (key ``_tables``), and a run whose row does not parse or whose tables are
+missing, truncated or altered counts as not run, so it is run again. A finished sweep's
+``runs.parquet`` and tables that cannot be read mean every run is run again.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -25,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.model.params import ParamError
+from sim.sweeps.checks import check_writable_dir
 
 MANIFEST = "manifest.json"
 PARTS = "parts"
@@ -81,11 +88,7 @@ class Store:
                 f"--out {out} already exists and is not empty: choose a new folder, "
                 "or continue the sweep in it with --resume"
             )
-        for folder in out.absolute().parents:
-            if folder.exists():
-                if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-                    raise ParamError(f"--out {out} cannot be created: {folder} is not writable")
-                return
+        check_writable_dir(out)
 
     @classmethod
     def check_resumable(cls, out: str | Path, experiment_hash: str, name: str) -> dict[str, Any]:
@@ -99,6 +102,7 @@ class Store:
             made_by = manifest["experiment"]
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ParamError(f"--resume: {path} cannot be read: {e}") from None
+        check_writable_dir(out)
         if made_by.get("hash") != experiment_hash:
             how = " ".join(f"--set {s}" for s in made_by.get("set", []))
             if made_by.get("replications") is not None:
@@ -133,16 +137,60 @@ class Store:
 
     # -- runs as they finish --------------------------------------------------------------------
     def finished(self) -> dict[str, dict[str, Any]]:
-        """Rows of the runs already recorded (succeeded or failed), by run id."""
-        rows = {}
+        """Rows of the runs already recorded (succeeded or failed) whose parts verify, by run
+        id; damaged parts are listed in :attr:`damaged` and left out, so they run again."""
+        rows: dict[str, dict[str, Any]] = {}
+        self.damaged: list[str] = []
         if self.parts.is_dir():
-            for path in self.parts.glob("*.run.json"):
-                row = json.loads(path.read_text())
-                rows[row["run_id"]] = row
+            for path in sorted(self.parts.glob("*.run.json")):
+                row = self._verified(path)
+                if row is None:
+                    self.damaged.append(path.name)
+                else:
+                    rows[row["run_id"]] = row
         elif (self.out / RUNS).is_file():  # a finished sweep whose parts were removed
-            for row in pd.read_parquet(self.out / RUNS).to_dict("records"):
+            try:
+                for name in [RUNS, *TABLES.values()]:
+                    if (self.out / name).exists():
+                        pq.ParquetFile(self.out / name).close()
+                records = pd.read_parquet(self.out / RUNS).to_dict("records")
+                if any(not isinstance(r.get("run_id"), str) for r in records):
+                    raise ValueError("rows without a run_id")
+            except (OSError, ValueError, pa.ArrowException) as e:
+                self.damaged.append(f"{RUNS} ({e})")
+                return {}
+            for row in records:
                 rows[row["run_id"]] = row
         return rows
+
+    def _verified(self, path: Path) -> dict[str, Any] | None:
+        """A part's row if it and the tables it records are whole, else None."""
+        run_id = path.name.removesuffix(".run.json")
+        try:
+            row = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(row, dict) or row.get("run_id") != run_id:
+            return None
+        tables = row.pop("_tables", None)
+        if not isinstance(tables, dict):
+            return None
+        for kind, want in tables.items():
+            try:
+                data = (self.parts / f"{run_id}.{kind}.arrow").read_bytes()
+            except OSError:
+                return None
+            if not isinstance(want, dict) or want != _fingerprint(data):
+                return None
+        return row
+
+    def drop_damaged(self) -> None:
+        """Remove the damaged parts :meth:`finished` found, so their runs start afresh."""
+        for name in self.damaged:
+            if name.endswith(".run.json"):
+                run_id = name.removesuffix(".run.json")
+                for p in self.parts.glob(f"{run_id}.*"):
+                    p.unlink(missing_ok=True)
 
     def write(self, output: RunOutput) -> None:
         """Store one run: its tables first, its row last (the row marks it as finished)."""
@@ -152,7 +200,8 @@ class Store:
                 write_bytes(path, output.tables[kind])
             else:
                 path.unlink(missing_ok=True)  # a failed rerun leaves no stale table behind
-        text = json.dumps(output.row, default=_plain)
+        tables = {kind: _fingerprint(data) for kind, data in output.tables.items()}
+        text = json.dumps({**output.row, "_tables": tables}, default=_plain)
         write_bytes(self.parts / f"{output.run_id}.run.json", text.encode())
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
@@ -196,17 +245,35 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
+def _fingerprint(data: bytes) -> dict[str, Any]:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, renamed."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, renamed
+    (removed again when the write fails, e.g. on a full disk)."""
+    tmp = _tmp(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table.replace_schema_metadata(None), tmp)
-    os.replace(tmp, path)
+    tmp = _tmp(path)
+    try:
+        pq.write_table(table.replace_schema_metadata(None), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -223,15 +290,18 @@ def concat_parquet(parts: list[Path], path: Path) -> None:
     """Stream the Arrow ``parts`` into one Parquet file, one part in memory at a time; columns
     missing from a part (another market's providers) are filled with nulls."""
     schema = pa.unify_schemas([read_arrow(p).schema for p in parts], promote_options="permissive")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for p in parts:
-            table = read_arrow(p)
-            columns = [
-                table.column(f.name).cast(f.type)
-                if f.name in table.column_names
-                else pa.nulls(table.num_rows, f.type)
-                for f in schema
-            ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-    os.replace(tmp, path)
+    tmp = _tmp(path)
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for p in parts:
+                table = read_arrow(p)
+                columns = [
+                    table.column(f.name).cast(f.type)
+                    if f.name in table.column_names
+                    else pa.nulls(table.num_rows, f.type)
+                    for f in schema
+                ]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

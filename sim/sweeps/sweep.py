@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from sim.model.params import ParamError
-from sim.sweeps import runner
+from sim.sweeps import checks, runner
 from sim.sweeps.experiments import Experiment, RunSpec, estimate_seconds, expand, load
 from sim.sweeps.manifest import Ledger
 from sim.sweeps.store import RunOutput, Store
@@ -33,6 +33,10 @@ SHIPPED = Path(__file__).resolve().parents[2] / "experiments"
 
 class Interrupted(Exception):
     """Ctrl-C during a sweep; the message says what was kept and how to go on."""
+
+
+class WriteFailed(Exception):
+    """The results folder could not be written (exit code 1); the message says how to go on."""
 
 
 def find_file(file: str | Path) -> Path:
@@ -64,6 +68,37 @@ def describe_cost(specs: list[RunSpec], workers: int) -> str:
     return (
         f"about {_duration(cpu)} of CPU, {_duration(wall)} on {workers} worker{'s' * (workers > 1)}"
     )
+
+
+def describe_memory(specs: list[RunSpec], workers: int) -> str:
+    """The largest run's estimated memory, times the runs held at once, against what fits."""
+    if not specs:
+        return "none"
+    each = max(s.memory for s in specs)
+    at_once = max(1, min(workers, len(specs)))
+    have = checks.available_bytes()
+    text = f"{checks.gigabytes(each)} a run"
+    if at_once > 1:
+        text += f", {checks.gigabytes(each * at_once)} for {at_once} at once"
+    if have is not None:
+        fits = "fits" if each * at_once <= have else "does NOT fit"
+        text += f"; {fits} this machine's {checks.gigabytes(have)}"
+    return text
+
+
+def _check_memory(todo: list[RunSpec], workers: int) -> None:
+    """Refuse a sweep whose runs held at once (one per worker) do not fit in memory."""
+    big = max(todo, key=lambda s: s.memory)
+    at_once = max(1, min(workers, len(todo)))
+    have = checks.available_bytes()
+    if have is not None and big.memory * at_once > have:
+        many = f" for {at_once} runs at once" if at_once > 1 else ""
+        hint = "use fewer --workers or fewer users" if at_once > 1 else "use fewer users"
+        raise ParamError(
+            f"the sweep would need about {checks.gigabytes(big.memory * at_once)} of memory"
+            f"{many} (its largest run has {big.users:,} users), and this machine allows "
+            f"{checks.gigabytes(have)}: {hint} (--set run.users=N)"
+        )
 
 
 def _duration(seconds: float) -> str:
@@ -98,6 +133,7 @@ def plan(exp: Experiment, specs: list[RunSpec], workers: int) -> list[str]:
         f"replication{'s' * (len(seeds) > 1)} ({seed_text}); {size}",
         f"records: {records}; {'per-user panel' if rec.panel else 'no panel'}",
         f"estimated cost: {describe_cost(specs, workers)} (a rough guide)",
+        f"estimated memory: {describe_memory(specs, workers)}",
         "",
         f"{'run_id':<12}  {'rep':>4}  {'seed':>6}  label",
     ]
@@ -125,16 +161,28 @@ def sweep(
     path = find_file(file)
     if workers is not None and workers < 1:
         raise ParamError(f"--workers must be at least 1, got {workers}")
+    if out is not None and out.name in ("", ".", ".."):
+        raise ParamError(
+            f"--out must name a results folder (e.g. results/{Path(path).stem}), got {str(out)!r}"
+        )
     exp = load(path, sets, replications)
     specs = expand(exp)
     n_workers = workers or default_workers()
     if not quiet:
         for w in exp.warnings:
             stderr.print(f"warning: {w}", markup=False)
-    old, done = None, {}
+    old, done, damaged = None, {}, []
     if out is not None and resume:
         old = Store.check_resumable(out, exp.hash, exp.name)
-        done = Store(out).finished()
+        found = Store(out)
+        done, damaged = found.finished(), found.damaged
+        if damaged and not quiet:
+            stderr.print(
+                f"warning: {len(damaged)} damaged part{'s' * (len(damaged) > 1)} in {out} "
+                f"(first: {damaged[0]}) will be run again",
+                markup=False,
+                soft_wrap=True,
+            )
     elif out is not None and not dry_run:
         Store.check_new(out)
     todo = [s for s in specs if done.get(s.run_id, {}).get("status") != "ok"]
@@ -146,13 +194,17 @@ def sweep(
         return 0
     if out is None:
         raise ParamError("--out DIR is needed to run a sweep (or use --dry-run)")
-    if old is not None and not todo and old.get("status") == "complete":
+    if todo and scheduler is None:  # a Dask cluster's workers have their own memory
+        _check_memory(todo, n_workers)
+    if old is not None and not todo and old.get("status") == "complete" and not damaged:
         stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
         return 0
     executor, slots, close, label = _executor(scheduler, max(1, min(n_workers, len(todo))))
     store = Store(out)
     try:
         store.open()
+        store.finished()  # again, under the lock: drop what is damaged so it runs afresh
+        store.drop_damaged()
         ledger = Ledger.start(exp, specs, label, sets, replications, old)
         for row in done.values():
             ledger.record(row)
@@ -169,6 +221,19 @@ def sweep(
                 f"finish them with '{again}'"
             ) from None
         files = _finish(store, specs, ledger, t0, None)
+    except OSError as e:  # a full disk, a folder made read-only: keep what is saved, say so
+        runner.stop(executor)
+        again = " ".join(
+            [f"sim sweep {path} --out {out}"]
+            + [f"--set {x}" for x in sets or []]
+            + ([f"--replications {replications}"] if replications else [])
+            + ["--resume"]
+        )
+        raise WriteFailed(
+            f"could not write into {out}: {e.strerror or e}"
+            f"{f' ({e.filename})' if getattr(e, 'filename', None) else ''}; the runs saved "
+            f"so far are kept: make room and finish with '{again}'"
+        ) from None
     finally:
         close()
         store.close()
