@@ -176,6 +176,14 @@ def record(model, today) -> dict[str, float]:
     return {"attention": float(total[0]), "intimacy": float(total[1])}
 
 
+def step(model, today) -> None:
+    """Providers add today to their test windows, and the day's objectives summed over
+    providers and users are left in ``today.objective_sums``; at the end of a window each
+    provider concludes its tests and starts the next ones (each provider agent's ``step``)."""
+    today.objective_sums = record(model, today)
+    model.providers.do("step")
+
+
 def adapt(p, model) -> None:
     """At the end of each window conclude the running test and start the next one."""
     ap = model.params.adaptation

@@ -1,6 +1,6 @@
 """The day's schedule, as data (ODD 3): each step names the function that runs it, the
-mechanism switch that turns it off (``mechanisms.*``; None where it always runs) and its ODD
-section. :meth:`sim.model.EconomyModel.step` runs the steps in this order, ``sim run
+mechanism switch it reads (``mechanisms.*``; None where there is none; ODD 7.0 says what an off
+switch leaves running, such as socialising with ties frozen) and its ODD section. :meth:`sim.model.EconomyModel.step` runs the steps in this order, ``sim run
 --profile`` times them by name and docs/tables.py writes the ODD's schedule table from it.
 
 Every step is ``run(model, today)``: it reads the model's state and what earlier steps left in
@@ -33,13 +33,6 @@ class Step:
     switch: str | None
     odd: str
     does: str
-
-
-def adapt(model, today) -> None:
-    """Providers add today to their test windows; at the end of a window they conclude their
-    tests and start the next ones (each provider agent's ``step``)."""
-    today.objective_sums = policies.record(model, today)
-    model.providers.do("step")
 
 
 SCHEDULE: tuple[Step, ...] = (
@@ -116,7 +109,7 @@ SCHEDULE: tuple[Step, ...] = (
     ),
     Step(
         "adaptation",
-        adapt,
+        policies.step,
         "adaptation",
         "7.9",
         "providers add today's objective and profit to their test windows; at a window's end "
