@@ -9,6 +9,7 @@ last ``run.summary_window`` days unless their description says otherwise.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -220,10 +221,21 @@ def dependent(companion_minutes_avg, tie_mean, k):
     return companion_minutes_avg >= k.dependence_minutes and tie_mean < k.dependence_ties
 
 
+class Day(NamedTuple):
+    """What the day's tally reads besides the users' state."""
+
+    is_companion: np.ndarray  # (P,)
+    tie_mean: np.ndarray  # (N,) mean strength of each user's ties (the social step)
+    degree: np.ndarray  # (N,) ties of each user
+    revenue: np.ndarray  # (N, P) $ (the business step)
+    cost: np.ndarray  # (N, P) $
+
+
 @jit
-def tally(start, stop, users, is_companion, tie_mean, degree, revenue, cost, k):
+def tally(start, stop, users, day, k):
     """Sums and counts over users ``start`` to ``stop`` behind the daily series: the
     :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""
+    is_companion, tie_mean, degree, revenue, cost = day
     P = users.minutes.shape[1]
     T = 16
     s = np.zeros(T + 4 * P)
@@ -307,10 +319,10 @@ def daily_row(model, today) -> dict[str, float]:
     P = len(model.providers)
     sorted_wellbeing = sort_wellbeing(model)
     k = compiled.constants(model.params.social)
-    comp = model.is_companion
+    day = Day(model.is_companion, today.tie_mean, net.degree, today.revenue, today.cost)
 
     def count(_, a, b):
-        return tally(a, b, u, comp, today.tie_mean, net.degree, today.revenue, today.cost, k)
+        return tally(a, b, u, day, k)
 
     total = sum(compiled.each_block(compiled.blocks(n), count))
     s = {name: float(x) for name, x in zip(TALLY, total[: len(TALLY)], strict=True)}

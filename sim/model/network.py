@@ -8,6 +8,7 @@ strength is kept equal on both sides.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -15,6 +16,16 @@ import numpy as np
 from sim.model.compiled import jit
 from sim.model.params import Params
 from sim.model.rng import Streams
+
+
+class Ties(NamedTuple):
+    """The network as compiled loops read it: user ``i``'s ties are ``indptr[i]`` to
+    ``indptr[i + 1]`` of ``target`` and ``strength``."""
+
+    indptr: np.ndarray
+    target: np.ndarray
+    degree: np.ndarray
+    strength: np.ndarray
 
 
 @dataclass
@@ -61,6 +72,9 @@ class Network:
             np.cumsum(self.degree, out=ptr[1:])
             self.__dict__["_indptr"] = ptr
         return ptr
+
+    def ties(self) -> Ties:
+        return Ties(self.indptr, self.target, self.degree, self.strength)
 
     @property
     def n_users(self) -> int:

@@ -32,6 +32,7 @@ invisible to a test: providers with short tests learn what pays now and can pay 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,11 +76,31 @@ class ABTest:
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
 
 
+class Day(NamedTuple):
+    """The day's accounts that the objectives read, and the churn model's parameters."""
+
+    revenue: np.ndarray  # (N, P) $
+    cost: np.ndarray  # (N, P) $
+    price: tuple  # the price lever's table (sim.model.levers)
+    adoption: tuple  # the adoption parameters (the quit hazard)
+    companion: tuple  # the companion parameters (the cancellation hazard)
+
+
+class Provider(NamedTuple):
+    """One provider as the objectives' loop sees it."""
+
+    column: int
+    policy: int  # the code of its own policy; -1 before its launch (nothing is added)
+    window: np.ndarray  # (2, N) objective and profit summed over its test window
+
+
 @jit
-def objectives(start, stop, users, j, own, k, adoption, companion, revenue, cost, price, window):
-    """Provider ``j``'s objective under every policy for users ``start`` to ``stop``; adds its
-    own policy's (``own``) and its profit to its test window, ``window`` (2, N); returns the
-    block's sums of the attention and intimacy objectives."""
+def objectives(start, stop, users, k, day, provider):
+    """The provider's objective under every policy for users ``start`` to ``stop``; adds its
+    own policy's and its profit to its test window; returns the block's sums of the attention
+    and intimacy objectives."""
+    j, own, window = provider
+    revenue, cost, price, adoption, companion = day
     sums = np.zeros(2)
     for i in range(start, stop):
         rev, minutes = revenue[i, j], users.minutes[i, j]
@@ -158,18 +179,21 @@ def record(model, today) -> dict[str, float]:
     would see them (a daily measurement)."""
     u, prm = model.users, model.params
     k = compiled.constants(prm.adaptation)
-    adoption, companion = compiled.constants(prm.adoption), compiled.constants(prm.companion)
-    price = today.levers.tables["price"]
+    day = Day(
+        today.revenue,
+        today.cost,
+        today.levers.tables["price"],
+        compiled.constants(prm.adoption),
+        compiled.constants(prm.companion),
+    )
     spans = compiled.blocks(u.n)
     total = np.zeros(2)
     for p in model.providers:
         own = p.policy.code if model.day >= p.launch_day else -1
-        j, window = p.column, p.window
+        provider = Provider(p.column, own, p.window)
 
-        def add(_, a, b, j=j, own=own, window=window):
-            return objectives(
-                a, b, u, j, own, k, adoption, companion, today.revenue, today.cost, price, window
-            )
+        def add(_, a, b, provider=provider):
+            return objectives(a, b, u, k, day, provider)
 
         for sums in compiled.each_block(spans, add):
             total += sums

@@ -25,6 +25,7 @@ moves if it does not use it already and may use it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,6 +43,27 @@ STATE = (
     "quit_day",
 )  # the user state it owns (others may read it)
 FEED, COMPANION = 0, 1  # provider kinds as compiled code reads them
+
+
+class Market(NamedTuple):
+    """What :func:`decide` knows of the providers today, one entry per provider column."""
+
+    kinds: np.ndarray  # FEED or COMPANION
+    marketing: np.ndarray  # daily adoption probability from marketing
+    launched: np.ndarray  # bool: launched by today
+    availability: np.ndarray  # constraints: one row per user or one for everyone
+    rivals: np.ndarray  # (P, R) same-kind rivals, the first n_rivals of each row
+    n_rivals: np.ndarray
+    manipulation_word_of_mouth: float  # how much feeling manipulated stops endorsing
+    network_effects: bool  # mechanisms.network_effects
+
+
+class Decisions(NamedTuple):
+    """Today's quits, joins and switches (moves into a provider), each (N, P) bool."""
+
+    quits: np.ndarray
+    joins: np.ndarray
+    moved: np.ndarray
 
 
 @dataclass
@@ -133,7 +155,7 @@ def remember(start, stop, users, k, R, compulsive, regret_value):
 @jit
 def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
     """Share of user ``i``'s friends who use provider ``j`` and do not feel manipulated by it."""
-    indptr, target, degree = ties
+    indptr, target, degree = ties.indptr, ties.target, ties.degree
     s = 0.0
     for e in range(indptr[i], indptr[i + 1]):
         f = target[e]
@@ -143,12 +165,17 @@ def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
 
 
 @jit
-def decide(start, stop, users, k, market, draws, ties, network_effects, quits, joins, moved):
-    """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state.
-    ``market`` holds each provider's kind, marketing rate, launch flag and availability to
-    each user, and its rivals; ``draws`` (2P, block) one uniform per provider for quitting
-    or joining and one for switching."""
-    kinds, marketing, deciding, availability, rivals, n_rivals, manipulation_wom = market
+def decide(start, stop, users, k, market, ties, draws, out):
+    """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state,
+    into ``out`` (:class:`Decisions`); ``draws`` (2P, block) holds one uniform per provider
+    for quitting or joining and one for switching."""
+    kinds, marketing, deciding, availability = (
+        market.kinds,
+        market.marketing,
+        market.launched,
+        market.availability,
+    )
+    quits, joins, moved = out
     P = users.minutes.shape[1]
     for i in range(start, stop):
         b = i - start
@@ -167,20 +194,21 @@ def decide(start, stop, users, k, market, draws, ties, network_effects, quits, j
             if draw >= (marketing[j] + k.word_of_mouth) * weight:
                 continue  # no join whatever friends do: their share is at most 1
             share = 0.0
-            if network_effects:
-                share = endorsing_share(i, j, ties, users, manipulation_wom)
+            if market.network_effects:
+                share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
             prob = (marketing[j] + k.word_of_mouth * share) * weight
             if users.quit_day[i, j] >= 0:  # former users come back if they remember it well
                 surplus = users.remembered_value[i, j] - users.offline_value[i]
                 prob *= sigmoid(surplus / k.quit_scale)
             joins[i, j] = draw < prob
         for j in range(P):
-            if not quits[i, j] or n_rivals[j] == 0:
+            n_rivals = market.n_rivals[j]
+            if not quits[i, j] or n_rivals == 0:
                 continue
             draw = draws[P + j, b]
             if draw >= k.switch_propensity:
                 continue
-            r = rivals[j, int(draw / k.switch_propensity * n_rivals[j])]
+            r = market.rivals[j, int(draw / k.switch_propensity * n_rivals)]
             uses = (users.adopted[i, r] and not quits[i, r]) or joins[i, r] or moved[i, r]
             if not uses and deciding[r] and availability[at(availability, i), r] > 0.0:
                 moved[i, r] = True
@@ -235,7 +263,7 @@ def launch(model, today) -> None:
             u.knowledge[who, j] = fp.initial_habit if on.learning else 0.0
 
 
-def market_table(model, today) -> tuple:
+def market_table(model, today) -> Market:
     """What :func:`decide` needs to know of the providers today."""
     providers = model.providers
     P = len(providers)
@@ -245,7 +273,7 @@ def market_table(model, today) -> tuple:
         same = [q.column for q in providers if q.kind == p.kind and q is not p]
         rivals[p.column, : len(same)] = same
         n_rivals[p.column] = len(same)
-    return (
+    return Market(
         np.array([p.KIND for p in providers], np.int64),
         np.array([p.section(model.params).marketing for p in providers]),
         np.array([model.day >= p.launch_day for p in providers]),
@@ -253,6 +281,7 @@ def market_table(model, today) -> tuple:
         rivals,
         n_rivals,
         model.params.manipulation.word_of_mouth,
+        model.params.mechanisms.network_effects,
     )
 
 
@@ -273,19 +302,16 @@ def step(model, today) -> None:
     streams = [model.streams(f"adoption:{p.name}", model.day) for p in model.providers]
     streams += [model.streams(f"switch:{p.name}", model.day) for p in model.providers]
     draws = compiled.block_buffer(model, "adoption.draws", u.n, (2 * P,))
-    net = model.network
-    ties = (net.indptr, net.target, net.degree)
-    quits = model.work("adoption.quits", u.adopted.shape, bool)
-    joins = model.work("adoption.joins", u.adopted.shape, bool)
-    moved = model.work("adoption.moved", u.adopted.shape, bool)
-    network_effects = prm.mechanisms.network_effects
+    ties = model.network.ties()
+    out = Decisions(
+        *(model.work(f"adoption.{k}", u.adopted.shape, bool) for k in Decisions._fields)
+    )
     compiled.each_block(
         spans,
-        lambda _, a, b: decide(
-            a, b, u, k, market, draws(a, b), ties, network_effects, quits, joins, moved
-        ),
+        lambda _, a, b: decide(a, b, u, k, market, ties, draws(a, b), out),
         compiled.uniforms(streams, draws),
     )
+    quits, joins, moved = out
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])

@@ -14,6 +14,7 @@ wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -65,11 +66,23 @@ def cancel_hazard(gap, k):
     return k.cancellation * sigmoid(-gap)
 
 
+class Day(NamedTuple):
+    """What booking reads and writes besides the users' state and the business parameters."""
+
+    is_companion: np.ndarray  # (P,)
+    ad_load: tuple  # lever tables (sim.model.levers)
+    price: tuple
+    ad_tax: np.ndarray  # interventions' ad tax, one row per user or one for everyone
+    revenue: np.ndarray  # (N, P) $, written
+    cost: np.ndarray  # (N, P) $, written
+
+
 @jit
-def book(start, stop, users, feed, companion, is_companion, ad_load, ad_tax, price, revenue, cost):
-    """Revenue and cost of users ``start`` to ``stop`` into ``revenue`` and ``cost`` (N, P),
+def book(start, stop, users, feed, companion, day):
+    """Revenue and cost of users ``start`` to ``stop`` into ``day.revenue`` and ``day.cost``,
     and each user's ad impressions; returns the block's sums (4, P) of ad tax, ad revenue net
     of tax, subscription revenue and commerce revenue."""
+    is_companion, ad_load, price, ad_tax, revenue, cost = day
     P = users.minutes.shape[1]
     per_ad = feed.cpm / 1000.0
     sums = np.zeros((4, P))
@@ -123,14 +136,20 @@ def step(model, today) -> None:
     their parts summed per provider in ``today.books``), then subscriptions change."""
     u, prm = model.users, model.params
     feed, companion = compiled.constants(prm.feed), compiled.constants(prm.companion)
-    revenue = today.revenue = model.work("business.revenue", u.minutes.shape)
-    cost = today.cost = model.work("business.cost", u.minutes.shape)
-    ad_load, price = today.levers.tables["ad_load"], today.levers.tables["price"]
-    ad_tax = compiled.per_user(today.constraints.ad_tax, u.n)
-    comp = model.is_companion
+    today.revenue = model.work("business.revenue", u.minutes.shape)
+    today.cost = model.work("business.cost", u.minutes.shape)
+    price = today.levers.tables["price"]
+    day = Day(
+        model.is_companion,
+        today.levers.tables["ad_load"],
+        price,
+        compiled.per_user(today.constraints.ad_tax, u.n),
+        today.revenue,
+        today.cost,
+    )
 
     def book_block(_, a, b):
-        return book(a, b, u, feed, companion, comp, ad_load, ad_tax, price, revenue, cost)
+        return book(a, b, u, feed, companion, day)
 
     today.books = sum(compiled.each_block(compiled.blocks(u.n), book_block))
     companions = [p for p in model.providers if p.kind == "companion"]

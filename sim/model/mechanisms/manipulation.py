@@ -15,6 +15,8 @@ quitting (7.11) and dampens word of mouth (7.11).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.model import compiled, levers
@@ -33,14 +35,23 @@ def perceived_after(perceived, tactic, k):
     return faded + (k.perception if tactic else 0.0) * (1.0 - faded)
 
 
+class Day(NamedTuple):
+    """What farewells read besides the users' state and the manipulation parameters."""
+
+    rows: np.ndarray  # (P,) provider j's row of the day's uniforms; -1: no farewells to meet
+    tactic_rate: tuple  # the manipulation lever's table (sim.model.levers)
+    two_selves: bool  # mechanisms.two_selves: tactics work on the impulsive self
+    cap: np.ndarray  # interventions' caps, one row per user or one for everyone
+    free_minutes: float  # companion.free_minutes
+    compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
+
+
 @jit
-def farewells(
-    start, stop, users, k, rows, draws, tactic_rate, two_selves, cap, free_minutes, compulsive
-):
-    """Farewells of users ``start`` to ``stop``: provider ``j``'s uniforms are row ``rows[j]``
-    of ``draws`` (K, block), -1 for a provider that meets no farewell with a tactic; returns
-    (tactics, sessions). Every provider's perceived manipulation moves (:func:`perceived_after`),
-    also where no session ended."""
+def farewells(start, stop, users, k, day, draws):
+    """Farewells of users ``start`` to ``stop`` from their uniforms ``draws`` (K, block);
+    returns (tactics, sessions). Every provider's perceived manipulation moves
+    (:func:`perceived_after`), also where no session ended."""
+    rows, tactic_rate, two_selves, cap, free_minutes, compulsive = day
     tactics = sessions = 0
     for i in range(start, stop):
         for j in range(rows.shape[0]):
@@ -75,16 +86,20 @@ def step(model, today) -> None:
     streams = [model.streams(f"farewell:{p.name}", model.day) for p in companions]
     draws = compiled.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
     k = compiled.constants(mp)
-    cap = compiled.per_user(today.constraints.cap, u.n)
     rate = today.levers.tables["manipulation"]
     if not on:  # no tactic is ever used; sessions are still counted, for the farewell share
         rate = (np.zeros((1, len(rows)), np.int8), np.zeros((1, len(rows))))
-    two_selves = model.params.mechanisms.two_selves
-    free = model.params.companion.free_minutes
+    day = Day(
+        rows,
+        rate,
+        model.params.mechanisms.two_selves,
+        compiled.per_user(today.constraints.cap, u.n),
+        model.params.companion.free_minutes,
+        today.compulsive,
+    )
 
     def say_goodbye(_, a, b):
-        x = draws(a, b)
-        return farewells(a, b, u, k, rows, x, rate, two_selves, cap, free, today.compulsive)
+        return farewells(a, b, u, k, day, draws(a, b))
 
     counts = compiled.each_block(
         compiled.blocks(u.n), say_goodbye, compiled.uniforms(streams, draws) if streams else None

@@ -25,6 +25,9 @@ Planned social minutes that no friend reciprocates go to other offline life.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
+
+import numpy as np
 
 from sim.model import compiled
 from sim.model.compiled import jit
@@ -91,13 +94,24 @@ def totals(start, stop, indptr, strength, total):
         total[i] = s
 
 
+class Day(NamedTuple):
+    """What socialising reads besides the users' state and its parameters."""
+
+    planned: np.ndarray  # (N,) minutes each user plans for socialising (the day's choice)
+    total: np.ndarray  # (N,) each user's total tie strength
+    social_on: bool  # mechanisms.social
+    empathy: float  # companion.empathy
+    is_companion: np.ndarray  # (P,)
+
+
 @jit
-def socialise(start, stop, users, k, ties, planned, total, social_on, empathy, is_companion, out):
-    """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring).
-    ``ties`` is the network (indptr, target, degree, strength); a tie's strength is the same
-    from both ends and both ends work out the same minutes together, so each end updates its
-    own copy. ``out`` (3, N) gets need met by people, companion relief and mean tie strength."""
+def socialise(start, stop, users, k, ties, day, out):
+    """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring). A
+    tie's strength is the same from both ends and both ends work out the same minutes
+    together, so each end updates its own copy. ``out`` (3, N) gets need met by people,
+    companion relief and mean tie strength."""
     indptr, target, degree, strength = ties
+    planned, total, social_on, empathy, is_companion = day
     for i in range(start, stop):
         together_sum = contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
@@ -144,19 +158,18 @@ def step(model, today) -> None:
     strength for the rest of the day (``today.tie_mean``)."""
     u, net = model.users, model.network
     k = compiled.constants(model.params.social)
-    ties = (net.indptr, net.target, net.degree, net.strength)
+    ties = net.ties()
     spans = compiled.blocks(u.n)
     total = model.work("social.total", u.n)
     compiled.each_block(spans, lambda _, a, b: totals(a, b, net.indptr, net.strength, total))
     out = model.work("social.out", (3, u.n))
-    on, empathy, comp = (
-        model.params.mechanisms.social,
-        model.params.companion.empathy,
+    prm = model.params
+    day = Day(
+        today.planned_social,
+        total,
+        prm.mechanisms.social,
+        prm.companion.empathy,
         model.is_companion,
     )
-    planned = today.planned_social
-    compiled.each_block(
-        spans,
-        lambda _, a, b: socialise(a, b, u, k, ties, planned, total, on, empathy, comp, out),
-    )
+    compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean = out
