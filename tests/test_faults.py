@@ -360,3 +360,16 @@ def test_markdown_figure_links_survive_a_space(sim, case_sweep, tmp_path):
     assert code == 0, err
     link = out.read_text().split("![Figure 1](", 1)[1].split(")", 1)[0]
     assert link == "my%20brief_figures/comparison.svg"
+
+
+def test_resuming_a_finished_sweep_clears_what_a_kill_after_its_end_left(sim, tmp_path):
+    """A sweep killed after it marked itself complete leaves its lock file (and may leave a
+    temporary); resuming it has nothing to run, and still leaves the folder clean."""
+    path, out = experiment(tmp_path), tmp_path / "out"
+    assert sim("sweep", path, "--out", out, "-q")[0] == 0
+    clean = files(out)
+    (out / ".lock").write_text("")
+    (out / ".runs.parquet.tmp-1").write_text("")
+    code, stdout, _ = sim("sweep", path, "--out", out, "--resume")
+    assert code == 0 and "nothing to do" in stdout
+    assert files(out) == clean

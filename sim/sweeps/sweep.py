@@ -197,6 +197,11 @@ def sweep(
     if todo and scheduler is None:  # a Dask cluster's workers have their own memory
         _check_memory(todo, n_workers)
     if old is not None and not todo and old.get("status") == "complete" and not damaged:
+        store = Store(out)
+        store.open()  # a sweep killed after it finished may have left its lock and temporaries
+        store.close()
+        if not any(store.parts.iterdir()):  # open() makes the parts folder; none is left here
+            store.parts.rmdir()
         stdout.print(f"nothing to do: all {len(specs)} runs in {out} have finished", markup=False)
         return 0
     executor, slots, close, label = _executor(scheduler, max(1, min(n_workers, len(todo))))
