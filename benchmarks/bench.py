@@ -380,6 +380,11 @@ def targets(r: dict) -> list[str]:
             f"{team['user_days_per_s'] / 1e6:.2f} million ({_label(team)}){also} | "
             f"{yes(team['user_days_per_s'] >= 5e6)} |"
         )
+        per_cpu = team["users"] * team["days"] / team["run_cpu_s"]
+        rows.append(
+            "| 100,000 users at 2 million user-days per CPU-second or more | "
+            f"{per_cpu / 1e6:.2f} million ({_label(team)}) | {yes(per_cpu >= 2e6)} |"
+        )
     big = at(r["scaling"], 1_000_000)
     if big:
         year = big["run_s"] * 365 / big["days"]
