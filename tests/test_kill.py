@@ -30,7 +30,6 @@ scenario = "attention_economy"
 policy = ["attention", "wellbeing"]
 """
 TIMING = ["seconds", "started", "worker"]
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
 
 def children(pid: int) -> set[int]:

@@ -18,7 +18,7 @@ from sim.model.mechanisms.adoption import Loyalty
 from sim.model.network import FriendCounts, make_network
 from sim.model.params import ParamError, Params
 from sim.model.population import make_users
-from sim.model.providers import KINDS
+from sim.model.providers import KINDS, lever_ranges
 from sim.model.rng import Streams
 from sim.model.scenarios import resolve
 from sim.model.schedule import SCHEDULE
@@ -97,6 +97,7 @@ class EconomyModel(mesa.Model):
             launch = 0 if kind == "feed" else market.companion_launch_day
             self.providers.add(KINDS[kind](self, f"{kind}_{chr(97 + k)}", j, policy_name, launch))
         self.is_companion = np.array([k == "companion" for k in kinds])
+        self.lever_names = sorted(lever_ranges())  # levers of every kind (0 where absent)
         names = [p.name for p in self.providers]
         self.interventions = list(interventions)
         self.intervention_arms = [

@@ -14,9 +14,6 @@ import numpy as np
 
 from sim.model.compiled import at, jit
 
-# levers every compiled loop reads, whether or not any provider has them (then 0)
-ALWAYS = ("ad_load", "price", "manipulation", "hooks", "nudge", "personalisation")
-
 
 @jit
 def lever(table, i, j):
@@ -97,7 +94,8 @@ def todays_levers(model, constraints, version: int, cache: dict) -> LeverTables:
     """Every lever's table today; ``cache`` keeps each table with what it was built from."""
     n, P = model.users.n, len(model.providers)
     tables = {}
-    for name in sorted(set(ALWAYS).union(*(p.LEVERS for p in model.providers))):
+    # every lever of every kind, also in a market without that kind: the loops read them all
+    for name in model.lever_names:
         key = (version, tuple(_lever_key(p, name) for p in model.providers))
         cached = cache.get(name)
         if cached is None or cached[0] != key:
