@@ -1,4 +1,4 @@
-"""Provider policies and how providers adapt their levers (ODD 7.9).
+"""Provider policies: the objective each provider pursues (ODD 7.9).
 
 A policy is an objective, measured per user and day for provider p:
 
@@ -12,31 +12,19 @@ months (lifetime subscription value), from the provider's churn model: the model
 cancellation hazards (ODD 7.11, 7.8), which a real provider would estimate from engagement.
     wellbeing:  J = wellbeing, subject to breaking even (profit >= 0)
 
-Providers adapt as product teams do. Every ``interval`` days each provider ends its running
-tests and starts new ones. A test gives one lever a ``step`` of its range lower to a random
-``test_share`` of users and a step higher to another ``test_share`` (an A/B/n test). With
-``concurrent`` on, every lever is tested at once, each with its own independent random arms
-(overlapping experiments, as large platforms run them); off, one lever chosen at random is.
-At the end of a window the provider compares, for each test, the change in J over the test window against the previous window
-(difference in differences) between each arm and control, among users who were its users when
-the test began (intention to treat), and keeps the better arm's value when
-
-    z = (mean dJ_arm - mean dJ_control) / se > min_z
-
 For the wellbeing policy an arm must still break even; a provider losing money in the control
-arm ranks arms by profit instead, since breaking even comes first.
-Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
-invisible to a test: providers with short tests learn what pays now and can pay for it later.
+arm ranks arms by profit instead, since breaking even comes first. How providers test and keep
+lever changes is :mod:`sim.model.abtests`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from sim.model import compiled, levers
+from sim.model.abtests import z_score
 from sim.model.compiled import jit
 from sim.model.mechanisms.adoption import users_quit_hazard
 from sim.model.mechanisms.business import cancel_hazard, price_gap
@@ -59,18 +47,6 @@ def intimacy_value(revenue, lifetime, attachment, k):
     """The intimacy policy's J of a user of the provider: today's revenue over the expected
     remaining lifetime in months, the attachment built and the user kept."""
     return revenue * lifetime / 30.0 + k.attachment_value * attachment + k.retention_value
-
-
-@dataclass
-class ABTest:
-    """One running A/B/n test of ``lever``: arm -1 gets ``values[0]``, arm +1 ``values[1]``,
-    arm 0 (control) keeps the current value."""
-
-    lever: str
-    values: tuple[float, float]  # (lowered, raised)
-    arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
-    cohort: np.ndarray  # (N,) bool, users of the provider when the test started
-    start: int
 
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
@@ -206,68 +182,3 @@ def step(model, today) -> None:
     provider concludes its tests and starts the next ones (each provider agent's ``step``)."""
     today.objective_sums = record(model, today)
     model.providers.do("step")
-
-
-def adapt(p, model) -> None:
-    """At the end of each window conclude the running test and start the next one."""
-    ap = model.params.adaptation
-    day = model.day + 1  # the window closes at the end of today
-    if day <= p.launch_day or (day - p.launch_day) % ap.interval:
-        return
-    for test in p.tests.values():
-        conclude(p, test, model)
-    p.tests = {}
-    np.copyto(p.objective_before, p.window[0])
-    p.window.fill(0.0)
-    if model.params.mechanisms.adaptation and day < model.params.run.days:
-        levers = list(p.LEVERS)
-        if not ap.concurrent:
-            levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
-        p.tests = {lever: propose(p, lever, model, day) for lever in levers}
-
-
-def propose(p, lever: str, model, day: int):
-    """Test ``lever`` a step lower and a step higher than now, on independent random arms."""
-    ap = model.params.adaptation
-    lo, hi = p.LEVERS[lever]
-    current, step = p.levers[lever], ap.step * (hi - lo)
-    draw = model.streams(f"abtest:{p.name}:{lever}", day).random(model.users.n)
-    # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
-    lowered, tested = draw < ap.test_share, draw < 2 * ap.test_share
-    arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
-    return ABTest(
-        lever=lever,
-        values=(max(lo, current - step), min(hi, current + step)),
-        arm=arm,
-        cohort=model.users.adopted[:, p.column].copy(),
-        start=day,
-    )
-
-
-def conclude(p, t, model) -> bool:
-    """Keep the better tested value when the evidence says it raises the objective."""
-    ap = model.params.adaptation
-    p.tests_run += 1
-    control = t.cohort & (t.arm == 0)
-    change = p.window[0] - p.objective_before
-    best, best_z = None, ap.min_z
-    for side, value in ((-1, t.values[0]), (1, t.values[1])):
-        treated = t.cohort & (t.arm == side)
-        if treated.sum() < 2 or control.sum() < 2 or value == p.levers[t.lever]:
-            continue
-        z = z_score(change, treated, control)
-        z = p.policy.evidence(p, z, treated, control)
-        if z is not None and z > best_z:
-            best, best_z = value, z
-    if best is None:
-        return False
-    p.levers[t.lever] = best
-    p.tests_kept += 1
-    return True
-
-
-def z_score(values: np.ndarray, treated: np.ndarray, control: np.ndarray) -> float:
-    """Welch z of the difference in means between two arms."""
-    a, b = values[treated], values[control]
-    se = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
-    return float((a.mean() - b.mean()) / se) if se > 0 else 0.0

@@ -12,8 +12,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.model.abtests import ABTest, adapt
 from sim.model.mechanisms.adoption import COMPANION, FEED
-from sim.model.policies import POLICIES, ABTest, adapt
+from sim.model.policies import POLICIES
 
 
 class Provider(mesa.Agent):
