@@ -7,12 +7,13 @@ invariants that hold for any valid parameter values, never magnitudes of the def
 from __future__ import annotations
 
 import dataclasses
+import pkgutil
 
 import numpy as np
 import pytest
 
 import sim
-from sim.model import EconomyModel
+from sim.model import EconomyModel, mechanisms
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import attachment, habit, learning, manipulation, social
 from sim.model.mechanisms.time_budget import split
@@ -785,18 +786,7 @@ def test_heterogeneity_off_gives_identical_traits():
 
 
 # -- the modules' declarations -------------------------------------------------------------------
-MODULES = [
-    "time_budget",
-    "two_selves",
-    "habit",
-    "learning",
-    "attachment",
-    "social",
-    "wellbeing",
-    "business",
-    "manipulation",
-    "adoption",
-]
+MODULES = [m.name for m in pkgutil.iter_modules(mechanisms.__path__)]
 
 
 def test_every_user_array_is_a_trait_or_owned_by_exactly_one_mechanism():

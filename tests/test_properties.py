@@ -213,7 +213,7 @@ def simulate(cfg, check=None) -> EconomyModel:
 
 def user_arrays(model: EconomyModel) -> dict[str, np.ndarray]:
     u = model.users
-    return {f.name: np.asarray(getattr(u, f.name), dtype=float) for f in dataclasses.fields(u)}
+    return {name: np.asarray(a, dtype=float) for name, a in u._asdict().items()}
 
 
 # -- properties --------------------------------------------------------------------------------

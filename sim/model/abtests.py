@@ -34,11 +34,17 @@ class ABTest:
     start: int
 
 
+def window_closes(p, model) -> bool:
+    """Whether provider ``p``'s test window closes at the end of today."""
+    day = model.day + 1
+    return day > p.launch_day and (day - p.launch_day) % model.params.adaptation.interval == 0
+
+
 def adapt(p, model) -> None:
     """At the end of each window conclude the running test and start the next one."""
     ap = model.params.adaptation
     day = model.day + 1  # the window closes at the end of today
-    if day <= p.launch_day or (day - p.launch_day) % ap.interval:
+    if not window_closes(p, model):
         return
     for test in p.tests.values():
         conclude(p, test, model)
@@ -82,8 +88,7 @@ def conclude(p, t, model) -> bool:
         if treated.sum() < 2 or control.sum() < 2 or value == p.levers[t.lever]:
             continue
         z = z_score(change, treated, control)
-        z = p.policy.evidence(p, z, treated, control)
-        if z is not None and z > best_z:
+        if z > best_z:
             best, best_z = value, z
     if best is None:
         return False

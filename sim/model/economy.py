@@ -33,6 +33,7 @@ class Today:
     friend_counts: np.ndarray | None = None  # (N, P) friends on each provider
     R: np.ndarray | None = None  # (N, P + 2) reflective utility of each option
     compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
+    pull: np.ndarray | None = None  # (N, P) value per minute the impulsive pull adds
     planned_social: np.ndarray | None = None  # (N,) minutes planned for socialising
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
@@ -41,8 +42,10 @@ class Today:
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $
+    paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user
+    surplus: np.ndarray | None = None  # (2, N) $ consumer surplus of feeds, of companions
     books: np.ndarray | None = None  # (4, P) $ summed: ad tax, ads, subscriptions, commerce
-    objective_sums: dict | None = None  # attention and intimacy objectives summed
+    objective_sums: dict | None = None  # every policy's objective summed
 
 
 class EconomyModel(mesa.Model):

@@ -36,6 +36,9 @@ DAILY = {
     "wellbeing_sd_units": "mean wellbeing in SD units of measured wellbeing in the day-0 population",
     "wellbeing_p10": "10th percentile of wellbeing, model units",
     "wellbeing_gini": "Gini coefficient of wellbeing",
+    "welfare_per_user_day": "what the day's choices are worth to users on reflection over a day of other offline life only, $ per user and day",
+    "feed_consumer_surplus_per_user_day": "users' welfare with feeds less without them, $ per user and day",
+    "companion_consumer_surplus_per_user_day": "users' welfare with companions less without them, $ per user and day",
     "mean_attachment": "mean attachment to the most-attached companion, among companion users",
     "dependent_share": "share of users with heavy companion use (moving average, about a week) and weak ties",
     "feed_user_share": "share of users on at least one feed",
@@ -50,11 +53,12 @@ DAILY = {
     "subscription_revenue_per_user_day": "subscription revenue, $ per user and day",
     "commerce_revenue_per_user_day": "commerce revenue, $ per user and day",
     "revenue_per_user_day": "all provider revenue, $ per user and day",
-    "provider_cost_per_user_day": "serving cost, $ per user and day",
+    "provider_cost_per_user_day": "serving, personalisation and review costs, $ per user and day",
     "provider_profit_per_user_day": "revenue minus cost, $ per user and day",
     "ad_tax_per_user_day": "ad tax collected, $ per user and day",
     "attention_objective_per_user_day": "the attention policy's J summed over providers, per user and day",
     "intimacy_objective_per_user_day": "the intimacy policy's J summed over providers, per user and day",
+    "wellbeing_objective_per_user_day": "the wellbeing-aligned policy's J summed over providers, per user and day",
 }
 PROVIDER_DAILY = {
     "minutes": "minutes per user and day on this provider",
@@ -77,6 +81,8 @@ ARM = {
     "adopted": "share who use a targeted provider (have not quit)",
     "perceived_manipulation": "perceived manipulation, mean over the targeted providers",
     "wellbeing": "wellbeing, model units",
+    "welfare": "welfare, $ per day",
+    "valuation": "valuation (what users would say the day was worth, the pull included), $ per day",
     "wellbeing_sd": "standard deviation of measured wellbeing within the arm (with wellbeing.measurement_sd)",
     "loneliness": "loneliness",
     "tie_strength": "mean tie strength",
@@ -98,6 +104,9 @@ SUMMARY_FROM_DAILY = [
     "wellbeing_sd_units",
     "wellbeing_p10",
     "wellbeing_gini",
+    "welfare_per_user_day",
+    "feed_consumer_surplus_per_user_day",
+    "companion_consumer_surplus_per_user_day",
     "loneliness_mean",
     "social_minutes_per_user_day",
     "tie_strength_mean",
@@ -117,6 +126,7 @@ SUMMARY_FROM_DAILY = [
     "companion_user_share",
     "attention_objective_per_user_day",
     "intimacy_objective_per_user_day",
+    "wellbeing_objective_per_user_day",
 ]
 
 
@@ -211,6 +221,9 @@ TALLY = (
     "companion_users",
     "subscribers",
     "attachment",  # largest attachment of each companion user
+    "welfare",
+    "feed_surplus",
+    "companion_surplus",
 )
 PER_PROVIDER = ("minutes", "users", "revenue", "cost")
 
@@ -229,15 +242,16 @@ class Day(NamedTuple):
     degree: np.ndarray  # (N,) ties of each user
     revenue: np.ndarray  # (N, P) $ (the business step)
     cost: np.ndarray  # (N, P) $
+    surplus: np.ndarray  # (2, N) $ consumer surplus of feeds, of companions (the welfare step)
 
 
 @jit
 def tally(start, stop, users, day, k):
     """Sums and counts over users ``start`` to ``stop`` behind the daily series: the
     :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""
-    is_companion, tie_mean, degree, revenue, cost = day
+    is_companion, tie_mean, degree, revenue, cost, surplus = day
     P = users.minutes.shape[1]
-    T = 16
+    T = 19
     s = np.zeros(T + 4 * P)
     for i in range(start, stop):
         feed = comp = 0.0
@@ -274,6 +288,9 @@ def tally(start, stop, users, day, k):
         s[13] += comp_user
         s[14] += comp_user and subscriber
         s[15] += largest if comp_user else 0.0
+        s[16] += users.welfare[i]
+        s[17] += surplus[0, i]
+        s[18] += surplus[1, i]
     return s
 
 
@@ -319,7 +336,9 @@ def daily_row(model, today) -> dict[str, float]:
     P = len(model.providers)
     sorted_wellbeing = sort_wellbeing(model)
     k = compiled.constants(model.params.social)
-    day = Day(model.is_companion, today.tie_mean, net.degree, today.revenue, today.cost)
+    day = Day(
+        model.is_companion, today.tie_mean, net.degree, today.revenue, today.cost, today.surplus
+    )
 
     def count(_, a, b):
         return tally(a, b, u, day, k)
@@ -354,6 +373,9 @@ def daily_row(model, today) -> dict[str, float]:
         "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
         "wellbeing_p10": float(np.percentile(w_sorted, 10)),  # the same on sorted values
         "wellbeing_gini": gini(w_sorted),
+        "welfare_per_user_day": s["welfare"] / n,
+        "feed_consumer_surplus_per_user_day": s["feed_surplus"] / n,
+        "companion_consumer_surplus_per_user_day": s["companion_surplus"] / n,
         "mean_attachment": s["attachment"] / comp_users if comp_users else 0.0,
         "dependent_share": s["dependent"] / n,
         "feed_user_share": s["feed_users"] / n,
@@ -373,6 +395,7 @@ def daily_row(model, today) -> dict[str, float]:
         "ad_tax_per_user_day": tax / n,
         "attention_objective_per_user_day": today.objective_sums["attention"] / n,
         "intimacy_objective_per_user_day": today.objective_sums["intimacy"] / n,
+        "wellbeing_objective_per_user_day": today.objective_sums["wellbeing"] / n,
     }
     for x, users, cols in model.intervention_arms:
         sample = model.study_samples.get(x.name)
@@ -411,6 +434,8 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
         if cols.any()
         else 0.0,
         "wellbeing": float(w.mean()),
+        "welfare": float(u.welfare[who].mean()),
+        "valuation": float(u.valuation[who].mean()),
         "wellbeing_sd": measured_sd(model, float(w.std())),
         "loneliness": float(u.loneliness[who].mean()),
         "tie_strength": float(today.tie_mean[who].mean()),

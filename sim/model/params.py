@@ -247,7 +247,15 @@ class FeedParams:
 
     items_per_minute: float = param(2.0, 0.1, 20.0, "items/min", "feed items shown per minute")
     cpm: float = param(10.0, 0.0, 100.0, "$/1000 ads", "price of a thousand ad impressions")
-    serving_cost: float = param(0.0002, 0.0, 0.1, "$/min", "cost of serving a minute of feed")
+    serving_cost: float = param(  # Meta 2023: cost of revenue per daily user, about 45 min
+        0.0005, 0.0, 0.1, "$/min", "cost of serving a minute of feed without personalisation"
+    )
+    personalisation_cost: float = param(
+        0.5, 0.0, 20.0, "", "extra serving cost at full personalisation, share of the base"
+    )
+    review_cost: float = param(
+        0.0, 0.0, 1.0, "$/user-day", "moderation and human review per user served that day"
+    )
     ad_load: float = param(0.10, 0.0, 0.3, "share", "initial share of feed items that are ads")
     hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
@@ -281,8 +289,14 @@ class CompanionParams:
     wtp_attachment: float = param(
         1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment"
     )
-    serving_cost: float = param(
-        0.002, 0.0, 0.1, "$/min", "cost of serving a minute of conversation"
+    serving_cost: float = param(  # hosted small language models' list prices, 2024
+        0.001, 0.0, 0.1, "$/min", "cost of serving a minute of conversation without memory"
+    )
+    personalisation_cost: float = param(
+        2.0, 0.0, 20.0, "", "extra serving cost at full memory depth, share of the base"
+    )
+    review_cost: float = param(
+        0.001, 0.0, 1.0, "$/user-day", "safety review and human escalation per user served"
     )
     commerce_rate: float = param(
         0.0005, 0.0, 0.1, "$/min", "commerce revenue per minute at full attachment"
@@ -354,14 +368,25 @@ class AdaptationParams:
         "test every lever at once on independent arms (off: one lever at a time)"
     )
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
-    attachment_value: float = param(
-        1.0, 0.0, 100.0, "$/day", "intimacy objective: value of a day of full attachment"
+    discount_rate: float = param(
+        0.1, 0.001, 2.0, "1/year", "intimacy objective: rate at which future profit is discounted"
     )
-    lifetime_cap: float = param(
-        365.0, 30.0, 3650.0, "days", "intimacy objective: longest expected lifetime counted"
+    churn_memory: float = param(
+        180.0, 7.0, 3650.0, "days", "intimacy objective: how long observed churn is remembered"
     )
-    retention_value: float = param(
-        0.5, 0.0, 100.0, "$/day", "intimacy objective: value of a retained user-day"
+    churn_prior: float = param(
+        1000.0,
+        1.0,
+        1e7,
+        "user-days",
+        "intimacy objective: weight of the overall churn rate in each band's estimate",
+    )
+    break_even_rate: float = param(
+        1.0,
+        0.0,
+        10.0,
+        "",
+        "wellbeing objective: rise of the log shadow price per window at a margin of -100%",
     )
 
 

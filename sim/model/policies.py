@@ -1,65 +1,79 @@
-"""Provider policies: the objective each provider pursues (ODD 7.9).
+"""Provider policies: the objective each provider pursues, in $ per user-day (ODD 7.9).
 
-A policy is an objective, measured per user and day for provider p:
+For provider p and user i, each day:
 
-    attention:  J = revenue + minute_value * minutes
-    intimacy:   J = still_a_user * (revenue * lifetime / 30 + attachment_value * attachment
-                                    + retention_value)
-                lifetime = min(lifetime_cap, 1 / (quit hazard + cancellation hazard))
+    attention:  J = profit + minute_value * minutes
+    intimacy:   J = profit + V(s_today) - V(s_yesterday)
+    wellbeing:  J = welfare + shadow_price * profit
 
-The intimacy objective values today's revenue over the user's expected remaining lifetime in
-months (lifetime subscription value), from the provider's churn model: the model's own quit and
-cancellation hazards (ODD 7.11, 7.8), which a real provider would estimate from engagement.
-    wellbeing:  J = wellbeing, subject to breaking even (profit >= 0)
+*Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
+relationship: the profit it made today and the change in its expected discounted lifetime
+profit, so that a test window's J sums to the profit made plus the change in the relationship's
+value (a quitter's value falls to 0). The provider predicts that value from its own
+observations, by the user's state s: a cell of ``BANDS`` equal bands of attachment and of habit,
+the leading indicators it steers by (a feed's users have habits but no attachment):
 
-For the wellbeing policy an arm must still break even; a provider losing money in the control
-arm ranks arms by profit instead, since breaking even comes first. How providers test and keep
-lever changes is :mod:`sim.model.abtests`.
+    V(s) = m(s) / (r + h(s)),  r = discount_rate / 365
+    h(s) = (quits_s + churn_prior * h_all) / (exposure_s + churn_prior)
+    m(s) = (margin_s + churn_prior * m_all) / (exposure_s + churn_prior)
+
+where exposure_s counts the user-days of its users in state s, quits_s those that ended in a
+quit and margin_s their profit, each fading with ``churn_memory`` days, and the overall rates
+h_all and m_all are shrunk toward r and 0 the same way. *Wellbeing-aligned* values the whole-day
+welfare of its users in $ (ODD 7.7), subject to breaking even over its whole book: the shadow
+price of that constraint rises while the book loses money and falls while it makes money,
+
+    shadow_price <- shadow_price * exp(-break_even_rate * clip(profit / revenue, -1, 1))
+
+at the end of each test window, so a provider that covers its costs serves welfare alone, and
+one that does not weighs each dollar of profit against users' welfare until it does. How
+providers test lever changes against these objectives is :mod:`sim.model.abtests`. Users who
+leave count in every objective as they are (intention to treat): a profit-seeking provider loses
+their profit; a wellbeing-aligned one sees their welfare without it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
-from sim.model import compiled, levers
-from sim.model.abtests import z_score
+from sim.model import compiled
+from sim.model.abtests import window_closes
 from sim.model.compiled import jit
-from sim.model.mechanisms.adoption import users_quit_hazard
-from sim.model.mechanisms.business import cancel_hazard, price_gap
-
-
-@jit
-def attention_value(revenue, minutes, k):
-    """The attention policy's J: revenue and the value of the time captured today."""
-    return revenue + k.minute_value * minutes
-
-
-@jit
-def expected_lifetime(hazard, k):
-    """Expected remaining days of a relationship at a daily hazard, at most ``lifetime_cap``."""
-    return min(k.lifetime_cap, 1.0 / max(hazard, 1e-9))
-
-
-@jit
-def intimacy_value(revenue, lifetime, attachment, k):
-    """The intimacy policy's J of a user of the provider: today's revenue over the expected
-    remaining lifetime in months, the attachment built and the user kept."""
-    return revenue * lifetime / 30.0 + k.attachment_value * attachment + k.retention_value
-
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
+BANDS = 5  # bands of attachment, and of habit, in a provider's states of a relationship
+STATES = BANDS * BANDS
+SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
+
+
+@jit
+def attention_value(profit, minutes, k):
+    """The attention policy's J: profit and the value of the time captured today."""
+    return profit + k.minute_value * minutes
+
+
+@jit
+def relationship_state(attachment, habit):
+    """The state of a user's relationship with a provider, as the provider's predictions
+    know it: the bands of attachment and of habit the user is in."""
+    a = min(int(attachment * BANDS), BANDS - 1)
+    return a * BANDS + min(int(habit * BANDS), BANDS - 1)
+
+
+@jit
+def wellbeing_value(welfare, profit, shadow_price):
+    """The wellbeing-aligned policy's J: the user's welfare and profit at its shadow price."""
+    return welfare + shadow_price * profit
 
 
 class Day(NamedTuple):
-    """The day's accounts that the objectives read, and the churn model's parameters."""
+    """The day's accounts that the objectives read."""
 
     revenue: np.ndarray  # (N, P) $
     cost: np.ndarray  # (N, P) $
-    price: tuple  # the price lever's table (sim.model.levers)
-    adoption: tuple  # the adoption parameters (the quit hazard)
-    companion: tuple  # the companion parameters (the cancellation hazard)
 
 
 class Provider(NamedTuple):
@@ -67,118 +81,142 @@ class Provider(NamedTuple):
 
     column: int
     policy: int  # the code of its own policy; -1 before its launch (nothing is added)
+    value: np.ndarray  # (STATES,) V by state, as it predicts it
+    state: np.ndarray  # (N,) int8 each user's state yesterday, -1 for non-users; updated
+    shadow_price: float  # of its break-even constraint (wellbeing-aligned)
     window: np.ndarray  # (2, N) objective and profit summed over its test window
 
 
 @jit
 def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
-    own policy's and its profit to its test window; returns the block's sums of the attention
-    and intimacy objectives."""
-    j, own, window = provider
-    revenue, cost, price, adoption, companion = day
-    sums = np.zeros(2)
+    own policy's and its profit to its test window. Returns the block's sums: the attention,
+    intimacy and wellbeing-aligned objectives, revenue and cost, then the user-days, quits and
+    profit of its users by yesterday's state (what its predictions learn from)."""
+    j, own, value, state, shadow_price, window = provider
+    S = STATES
+    sums = np.zeros(5 + 3 * S)
     for i in range(start, stop):
-        rev, minutes = revenue[i, j], users.minutes[i, j]
-        attention = attention_value(rev, minutes, k)
-        intimacy = 0.0
-        if users.adopted[i, j]:
-            hazard = users_quit_hazard(users, i, j, adoption)
-            if users.subscribed[i, j]:
-                gap = price_gap(
-                    users.willingness_to_pay[i],
-                    users.attachment[i, j],
-                    levers.lever(price, i, j),
-                    companion,
-                )
-                hazard += cancel_hazard(gap, companion)
-            lifetime = expected_lifetime(hazard, k)
-            intimacy = intimacy_value(rev, lifetime, users.attachment[i, j], k)
+        revenue, cost = day.revenue[i, j], day.cost[i, j]
+        profit = revenue - cost
+        before = state[i]
+        now = (
+            relationship_state(users.attachment[i, j], users.habit[i, j])
+            if users.adopted[i, j]
+            else -1
+        )
+        state[i] = now
+        change = (value[now] if now >= 0 else 0.0) - (value[before] if before >= 0 else 0.0)
+        attention = attention_value(profit, users.minutes[i, j], k)
+        intimacy = profit + change
+        wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
         sums[0] += attention
         sums[1] += intimacy
+        sums[2] += wellbeing
+        sums[3] += revenue
+        sums[4] += cost
+        if before >= 0:  # a user this morning
+            sums[5 + before] += 1.0
+            sums[5 + S + before] += now < 0
+            sums[5 + 2 * S + before] += profit
         if own == ATTENTION:
             window[0, i] += attention
         elif own == INTIMACY:
             window[0, i] += intimacy
         elif own == WELLBEING:
-            window[0, i] += users.wellbeing[i]
+            window[0, i] += wellbeing
         if own >= 0:
-            window[1, i] += rev - cost[i, j]
+            window[1, i] += profit
     return sums
 
 
+def predicted_value(p, k) -> np.ndarray:
+    """V by state as provider ``p`` predicts it from what it has seen (module docstring)."""
+    prior, r = k.churn_prior, k.discount_rate / 365.0
+    exposure = p.exposure.sum() + prior
+    churn_all = (p.quits.sum() + prior * r) / exposure
+    margin_all = p.margin.sum() / exposure
+    churn = (p.quits + prior * churn_all) / (p.exposure + prior)
+    margin = (p.margin + prior * margin_all) / (p.exposure + prior)
+    return margin / (r + churn)
+
+
 class Policy:
-    """An objective a provider pursues and how it judges its A/B tests."""
+    """An objective a provider pursues (module docstring)."""
 
     name = ""
     code = -1
 
-    def evidence(self, provider, z: float, treated, control) -> float | None:
-        """The z that counts for keeping an arm (None: the arm is ruled out)."""
-        return z
+    def window_closed(self, provider, revenue: float, cost: float, k) -> None:
+        """What the provider learns from its book over a test window that ends today."""
 
 
 class Attention(Policy):
-    """J = revenue + minute_value * minutes: revenue and time captured now."""
+    """J = profit + minute_value * minutes: profit and time captured now."""
 
     name, code = "attention", ATTENTION
 
 
 class Intimacy(Policy):
-    """J = still a user * (revenue * expected lifetime / 30 + attachment_value * attachment +
-    retention_value): the relationship's lifetime value."""
+    """J = profit + V(s_today) - V(s_yesterday): profit and the change in the relationship's
+    expected discounted lifetime profit."""
 
     name, code = "intimacy", INTIMACY
 
 
 class Wellbeing(Policy):
-    """J = the user's wellbeing, subject to breaking even: an arm that loses money is ruled
-    out; a provider losing money in the control arm ranks arms by profit instead."""
+    """J = welfare + shadow_price * profit: users' welfare, subject to breaking even."""
 
     name, code = "wellbeing", WELLBEING
 
-    def evidence(self, provider, z, treated, control):
-        profit = provider.window[1]
-        if profit[control].mean() < 0:  # losing money: breaking even comes first
-            return z_score(profit, treated, control)
-        if profit[treated].mean() < 0:
-            return None
-        return z
+    def window_closed(self, provider, revenue, cost, k):
+        margin = (revenue - cost) / revenue if revenue > 0 else -1.0 if cost > 0 else 0.0
+        margin = min(max(margin, -1.0), 1.0)
+        price = provider.shadow_price * math.exp(-k.break_even_rate * margin)
+        provider.shadow_price = max(price, SHADOW_PRICE_FLOOR)
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Wellbeing())}
 
 
 def record(model, today) -> dict[str, float]:
-    """Every launched provider adds today's objective and profit to its test window; returns
-    the attention and intimacy objectives summed over providers and users, as every provider
-    would see them (a daily measurement)."""
-    u, prm = model.users, model.params
-    k = compiled.constants(prm.adaptation)
-    day = Day(
-        today.revenue,
-        today.cost,
-        today.levers.tables["price"],
-        compiled.constants(prm.adoption),
-        compiled.constants(prm.companion),
-    )
+    """Every launched provider adds today's objective and profit to its test window and what
+    it saw of its users to its predictions; returns the three objectives summed over providers
+    and users, as every provider would see them (a daily measurement)."""
+    u, k = model.users, compiled.constants(model.params.adaptation)
+    day = Day(today.revenue, today.cost)
+    fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
-    total = np.zeros(2)
+    total = np.zeros(3)
+    S = STATES
     for p in model.providers:
-        own = p.policy.code if model.day >= p.launch_day else -1
-        provider = Provider(p.column, own, p.window)
+        launched = model.day >= p.launch_day
+        own = p.policy.code if launched else -1
+        provider = Provider(p.column, own, predicted_value(p, k), p.state, p.shadow_price, p.window)
 
         def add(_, a, b, provider=provider):
             return objectives(a, b, u, k, day, provider)
 
-        for sums in compiled.each_block(spans, add):
-            total += sums
-    return {"attention": float(total[0]), "intimacy": float(total[1])}
+        sums = sum(compiled.each_block(spans, add))
+        total += sums[:3]
+        if not launched:
+            continue
+        p.book += sums[3:5]
+        for seen, new in ((p.exposure, sums[5 : 5 + S]), (p.quits, sums[5 + S : 5 + 2 * S])):
+            seen *= fade
+            seen += new
+        p.margin *= fade
+        p.margin += sums[5 + 2 * S :]
+        if window_closes(p, model):
+            p.policy.window_closed(p, *p.book, k)
+            p.book[:] = 0.0
+    return {"attention": total[0], "intimacy": total[1], "wellbeing": total[2]}
 
 
 def step(model, today) -> None:
-    """Providers add today to their test windows, and the day's objectives summed over
-    providers and users are left in ``today.objective_sums``; at the end of a window each
-    provider concludes its tests and starts the next ones (each provider agent's ``step``)."""
+    """Providers add today to their test windows and churn models, and the day's objectives
+    summed over providers and users are left in ``today.objective_sums``; at the end of a
+    window each provider concludes its tests and starts the next ones (each provider agent's
+    ``step``)."""
     today.objective_sums = record(model, today)
     model.providers.do("step")

@@ -62,6 +62,8 @@ class Users(NamedTuple):
     consumption_value: np.ndarray  # (N,) 0-1
     ad_impressions: np.ndarray  # (N,)
     wellbeing: np.ndarray  # (N,)
+    welfare: np.ndarray  # (N,) $ today, on reflection
+    valuation: np.ndarray  # (N,) $ today, as the user chooses (the impulsive pull included)
     # (N,) exponential average of companion minutes, weight 0.25 on today (about a week)
     companion_minutes_avg: np.ndarray
 
@@ -122,5 +124,7 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         consumption_value=np.zeros(n),
         ad_impressions=np.zeros(n),
         wellbeing=np.zeros(n),
+        welfare=np.zeros(n),
+        valuation=np.zeros(n),
         companion_minutes_avg=np.zeros(n),
     )

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.model.abtests import ABTest, adapt
 from sim.model.mechanisms.adoption import COMPANION, FEED
-from sim.model.policies import POLICIES
+from sim.model.policies import POLICIES, STATES
 
 
 class Provider(mesa.Agent):
@@ -36,6 +36,13 @@ class Provider(mesa.Agent):
         n = model.users.n
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
+        # what it has seen of its users by state (sim.model.policies): user-days, quits, profit
+        self.exposure = np.zeros(STATES)
+        self.quits = np.zeros(STATES)
+        self.margin = np.zeros(STATES)
+        self.state = np.full(n, -1, np.int8)  # each user's state yesterday, -1: not a user
+        self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
+        self.book = np.zeros(2)  # revenue and cost over the test window
         self.tests_run = 0
         self.tests_kept = 0
 

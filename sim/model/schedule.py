@@ -22,6 +22,7 @@ from sim.model.mechanisms import (
     manipulation,
     social,
     time_budget,
+    welfare,
     wellbeing,
 )
 
@@ -58,7 +59,7 @@ SCHEDULE: tuple[Step, ...] = (
         "two_selves",
         "7.1, 7.2",
         "reflective values and impulsive pull; each budget split with and without the pull "
-        "(compulsive minutes), self-set limits, consumption value",
+        "(compulsive minutes), self-set limits",
     ),
     Step(
         "manipulation",
@@ -97,7 +98,16 @@ SCHEDULE: tuple[Step, ...] = (
         business.step,
         None,
         "7.8",
-        "revenue and cost per user and provider, ad impressions; subscriptions convert and cancel",
+        "revenue, cost and subscriptions paid per user and provider, ad impressions; "
+        "subscriptions convert and cancel",
+    ),
+    Step(
+        "welfare",
+        welfare.step,
+        None,
+        "7.7",
+        "what the day's realised minutes are worth on reflection, in $ (welfare, consumer "
+        "surplus of feeds and of companions) and to wellbeing (consumption value)",
     ),
     Step("wellbeing", wellbeing.step, None, "7.7", "each user's wellbeing"),
     Step(

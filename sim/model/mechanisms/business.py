@@ -3,7 +3,13 @@
 Feeds:       ads = minutes * items_per_minute * ad_load;  ad revenue = ads * cpm / 1000 * (1 - tax)
 Companions:  subscription revenue = subscribed * price / 30 per day;
              commerce = commerce_rate * minutes * attachment
-Both:        cost = serving_cost * minutes;  profit = revenue - cost
+Both:        cost = serving_cost * (1 + personalisation_cost * personalisation) * minutes
+                    + review_cost * [used today];   profit = revenue - cost
+
+Serving a minute costs more the more of the user a provider keeps and uses (compute for deeper
+personalisation and, for companions, a longer memory read with every reply); moderation and
+human review cost a fixed amount per user served that day. What subscribers pay is kept per user
+(``today.paid``) for their welfare (ODD 7.7).
 
 Freemium: free users get ``free_minutes`` a day. Each day a free user who used a companion converts
 with probability conversion * sigmoid((wtp_eff - price) / price_scale), and a subscriber cancels
@@ -55,6 +61,15 @@ def price_gap(willingness_to_pay, attachment, price, k):
 
 
 @jit
+def serving_cost(minutes, personalisation, k):
+    """Cost of a user's day with a provider of a kind with parameters ``k`` (module docstring)."""
+    if minutes <= 0.0:
+        return 0.0
+    per_minute = k.serving_cost * (1.0 + k.personalisation_cost * personalisation)
+    return per_minute * minutes + k.review_cost
+
+
+@jit
 def conversion_hazard(gap, k):
     """Daily probability that a free user who used the companion today subscribes."""
     return k.conversion * sigmoid(gap)
@@ -72,17 +87,21 @@ class Day(NamedTuple):
     is_companion: np.ndarray  # (P,)
     ad_load: tuple  # lever tables (sim.model.levers)
     price: tuple
+    personalisation: tuple
     ad_tax: np.ndarray  # interventions' ad tax, one row per user or one for everyone
     revenue: np.ndarray  # (N, P) $, written
     cost: np.ndarray  # (N, P) $, written
+    paid: np.ndarray  # (N, P) $ of subscriptions paid, written
 
 
 @jit
 def book(start, stop, users, feed, companion, day):
-    """Revenue and cost of users ``start`` to ``stop`` into ``day.revenue`` and ``day.cost``,
-    and each user's ad impressions; returns the block's sums (4, P) of ad tax, ad revenue net
-    of tax, subscription revenue and commerce revenue."""
-    is_companion, ad_load, price, ad_tax, revenue, cost = day
+    """Revenue, cost and subscriptions paid of users ``start`` to ``stop`` into
+    ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns
+    the block's sums (4, P) of ad tax, ad revenue net of tax, subscription revenue and commerce
+    revenue."""
+    is_companion, ad_load, price, personalisation = day[:4]
+    ad_tax, revenue, cost, paid = day[4:]
     P = users.minutes.shape[1]
     per_ad = feed.cpm / 1000.0
     sums = np.zeros((4, P))
@@ -96,12 +115,14 @@ def book(start, stop, users, feed, companion, day):
             tax = value * ad_tax[at(ad_tax, i), j]
             subscription = levers.lever(price, i, j) / 30.0 if users.subscribed[i, j] else 0.0
             commerce = 0.0
+            depth = levers.lever(personalisation, i, j)
             if is_companion[j]:
                 commerce = companion.commerce_rate * m * users.attachment[i, j]
-                cost[i, j] = m * companion.serving_cost
+                cost[i, j] = serving_cost(m, depth, companion)
             else:
-                cost[i, j] = m * feed.serving_cost
+                cost[i, j] = serving_cost(m, depth, feed)
             revenue[i, j] = value - tax + subscription + commerce
+            paid[i, j] = subscription
             sums[0, j] += tax
             sums[1, j] += value - tax
             sums[2, j] += subscription
@@ -132,20 +153,25 @@ PARTS = ("ad_tax_paid", "ad_revenue", "subscription_revenue", "commerce_revenue"
 
 
 def step(model, today) -> None:
-    """Book today's revenue and cost per user and provider (``today.revenue``, ``today.cost``;
-    their parts summed per provider in ``today.books``), then subscriptions change."""
+    """Book today's revenue, cost and subscriptions paid per user and provider
+    (``today.revenue``, ``today.cost``, ``today.paid``; revenue's parts summed per provider in
+    ``today.books``), then subscriptions change."""
     u, prm = model.users, model.params
     feed, companion = compiled.constants(prm.feed), compiled.constants(prm.companion)
     today.revenue = model.work("business.revenue", u.minutes.shape)
     today.cost = model.work("business.cost", u.minutes.shape)
-    price = today.levers.tables["price"]
+    today.paid = model.work("business.paid", u.minutes.shape)
+    tables = today.levers.tables
+    price = tables["price"]
     day = Day(
         model.is_companion,
-        today.levers.tables["ad_load"],
+        tables["ad_load"],
         price,
+        tables["personalisation"],
         compiled.per_user(today.constraints.ad_tax, u.n),
         today.revenue,
         today.cost,
+        today.paid,
     )
 
     def book_block(_, a, b):

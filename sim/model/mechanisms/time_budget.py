@@ -10,8 +10,8 @@ given to other offline life, so the parts always sum to the budget exactly.
 
 The day's choice splits each budget twice, with the impulsive pull and without it: what the
 first gives a provider beyond the second is compulsive use (self-set limits stop a share of it,
-ODD 7.13). The consumption value of the day's provider and social minutes, for wellbeing
-(ODD 7.7), is worked out in the same pass.
+ODD 7.13). What the day's minutes are worth is worked out once socialising is realised
+(:mod:`sim.model.mechanisms.welfare`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ from sim.model.mechanisms import two_selves as ts
 from sim.model.mechanisms.business import daily_cap, free_tier
 
 SWITCH = None  # the budget always holds
-PARAMS = ("choice", "companion", "wellbeing")  # the parameter sections it reads
+PARAMS = ("choice", "companion")  # the parameter sections it reads
 STATE = (
     "minutes",
     "offline_minutes",
     "compulsive_minutes",
-    "consumption_value",
 )  # the user state it owns (others may read it)
 
 
@@ -56,7 +55,6 @@ class Day(NamedTuple):
     aversion: float  # manipulation.aversion
     empathy: float  # companion.empathy
     free_minutes: float  # companion.free_minutes
-    value_minutes: float  # wellbeing.value_minutes
 
 
 class Choice(NamedTuple):
@@ -64,6 +62,7 @@ class Choice(NamedTuple):
 
     R: np.ndarray  # (N, P + 2) reflective utility of each option
     compulsive: np.ndarray  # (N, P) minutes beyond the reflective choice
+    pull: np.ndarray  # (N, P) value per minute the impulsive pull adds to each provider
     planned: np.ndarray  # (N,) minutes planned for socialising
 
 
@@ -95,9 +94,10 @@ def split(values, available, budget, temperature, min_session, caps, out):
 @jit
 def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
-    minutes of both selves' splits, compulsive minutes (``out.compulsive``), planned social
-    minutes (``out.planned``), and ``consumption`` = 1 - exp(-sum of valued minutes /
-    value_minutes). ``shocks`` (block, P + 2) holds the users' standard normal taste draws."""
+    minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
+    pull's weight in each provider's value (``out.pull``) and planned social minutes
+    (``out.planned``). ``shocks`` (block, P + 2) holds the users' standard normal
+    taste draws."""
     P = users.minutes.shape[1]
     n_options = P + 2
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
@@ -147,9 +147,9 @@ def choose(start, stop, users, k, day, shocks, out):
         for o in range(n_options):
             values[o] = R[i, o] + k.taste_noise * shocks[b, o]
         values[P + 1] += k.temperature * math.log(k.offline_breadth)
+        weight = ts.impulse_weight(users.self_control[i], k) if day.two_selves else 0.0
         if day.two_selves:
             split(values, avail, users.budget[i], k.temperature, k.min_session, caps, reflective)
-            weight = ts.impulse_weight(users.self_control[i], k)
             for j in range(P):
                 values[j] += weight * pull[j]
         split(values, avail, users.budget[i], k.temperature, k.min_session, caps, impulsive)
@@ -162,15 +162,12 @@ def choose(start, stop, users, k, day, shocks, out):
                 impulsive[n_options - 1] += cut
                 c -= cut
             out.compulsive[i, j] = c
+            out.pull[i, j] = weight * pull[j]
             compulsive_total += c
             users.minutes[i, j] = impulsive[j]
         users.compulsive_minutes[i] = compulsive_total
         out.planned[i] = impulsive[P]
         users.offline_minutes[i] = impulsive[P + 1]
-        valued = 0.0
-        for o in range(P + 1):
-            valued += impulsive[o] * max(R[i, o], 0.0)
-        users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
 
 
 def step(model, today) -> None:
@@ -197,14 +194,15 @@ def step(model, today) -> None:
         aversion=prm.manipulation.aversion,
         empathy=prm.companion.empathy,
         free_minutes=prm.companion.free_minutes,
-        value_minutes=prm.wellbeing.value_minutes,
     )
     out = Choice(
         R=model.work("choice.R", (n, P + 2)),
         compulsive=model.work("choice.compulsive", (n, P)),
+        pull=model.work("choice.pull", (n, P)),
         planned=model.work("choice.planned", n),
     )
-    today.R, today.compulsive, today.planned_social = out.R, out.compulsive, out.planned
+    today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
+    today.planned_social = out.planned
     k = compiled.constants(prm.choice)
     taste = model.streams("taste", model.day)
     shocks = compiled.block_buffer(model, "choice.shocks", n, (), (P + 2,))

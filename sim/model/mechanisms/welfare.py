@@ -1,0 +1,147 @@
+"""Welfare: what the day's choices are worth to the user on reflection, in dollars (ODD 7.7).
+
+The day's split of the budget (ODD 7.1) is the one a reflective user who likes variety would
+choose: shares s_o proportional to w_o exp(V_o / T) maximise
+
+    U(s) = sum_o s_o (R_o - T ln(s_o / w_o))
+
+per minute, with R_o the reflective value per minute of option o (ODD 7.2: content enjoyed,
+being heard, friends there, less ads and manipulation felt), w_o its availability (the
+``offline_breadth`` activities for other offline life) and T the temperature; -T ln(s_o / w_o)
+is the falling value of one more minute of the same thing. Welfare evaluates U at the minutes
+actually spent (after the impulsive pull, caps, farewell tactics and the socialising friends
+took up), against a day spent wholly on other offline life, and subtracts what the user paid:
+
+    welfare = B (U(s) - R_off - T ln offline_breadth) / money_value - subscriptions paid
+
+in $ per day (money_value converts utility per minute into $ per minute; ODD 7.13, bonus). Each
+minute counts once. Use the reflective self would not have chosen lowers U below its
+reflective optimum, so compulsive use costs welfare.
+
+Consumer surplus of a kind of provider (feeds, companions) is welfare less the welfare of the
+same day without them, the other options taking up their share S_k in proportion (as the
+logit split does):
+
+    U_without = U_rest / (1 - S_k) + T ln(1 - S_k)
+
+where U_rest is U's sum over the other options; the surplus is B (U - U_without) /
+money_value less what was paid to that kind.
+
+What users would *say* the day was worth, the valuation a stated willingness to pay or to
+accept reveals (ODD 7.7), is the same sum at the values they chose by, the impulsive pull
+included (ODD 7.2, ``pull`` = impulse weight x pull per minute):
+
+    valuation = welfare + sum_j minutes_j pull_j / money_value
+
+The two agree for a user without self-control problems; the gap is what the impulsive self
+adds to what users would accept to give a provider up.
+
+The consumption value of the wellbeing composite (ODD 7.7) is worked out from the same minutes,
+realised socialising only:
+
+    consumption = 1 - exp(-sum_o minutes_o max(R_o, 0) / value_minutes)
+
+over providers and socialising. Welfare and wellbeing can move apart: a service can be worth a
+lot to its users on reflection while it leaves them lonelier.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.model import compiled
+from sim.model.compiled import at, jit
+
+SWITCH = None  # welfare is always measured
+PARAMS = ("choice",)  # the parameter sections it reads
+STATE = ("welfare", "valuation", "consumption_value")  # the user state it owns (others may read it)
+KINDS = ("feed", "companion")  # consumer surplus is reported per kind, in this order
+
+
+@jit
+def option_value(minutes, value, weight, budget, temperature):
+    """One option's part of B U(s): its minutes at their reflective value, less the variety
+    lost by spending a share s = minutes / B of the day on it (0 for an option not taken)."""
+    if minutes <= 0.0:
+        return 0.0
+    return minutes * (value - temperature * math.log(minutes / budget / max(weight, 1e-300)))
+
+
+@jit
+def without(rest, share, budget, temperature):
+    """B U of the day without options holding ``share`` of it, the others scaled up in
+    proportion; ``rest`` is the others' part of B U(s)."""
+    left = max(1.0 - share, 1e-12)
+    return rest / left + budget * temperature * math.log(left)
+
+
+class Day(NamedTuple):
+    """What welfare reads besides the users' state and the choice parameters."""
+
+    R: np.ndarray  # (N, P + 2) reflective value per minute of each option (the day's choice)
+    pull: np.ndarray  # (N, P) value per minute the impulsive pull adds to each provider
+    availability: np.ndarray  # constraints, one row per user or one for everyone
+    social_scale: np.ndarray
+    paid: np.ndarray  # (N, P) $ of subscriptions paid today (the business step)
+    is_companion: np.ndarray  # (P,)
+    value_minutes: float  # wellbeing.value_minutes
+
+
+@jit
+def weigh(start, stop, users, k, day, surplus):
+    """Welfare, valuation and consumption value of users ``start`` to ``stop``; ``surplus`` (2, N) gets
+    the consumer surplus of feeds and of companions (module docstring)."""
+    R, P = day.R, users.minutes.shape[1]
+    T, breadth = k.temperature, k.offline_breadth
+    for i in range(start, stop):
+        B = users.budget[i]
+        total = valued = pulled = 0.0
+        feeds = companions = feed_share = companion_share = feed_paid = companion_paid = 0.0
+        for j in range(P):
+            m = users.minutes[i, j]
+            v = option_value(m, R[i, j], day.availability[at(day.availability, i), j], B, T)
+            if day.is_companion[j]:
+                companions += v
+                companion_share += m / B
+                companion_paid += day.paid[i, j]
+            else:
+                feeds += v
+                feed_share += m / B
+                feed_paid += day.paid[i, j]
+            total += v
+            valued += m * max(R[i, j], 0.0)
+            pulled += m * day.pull[i, j]
+        social = users.social_minutes[i]
+        total += option_value(social, R[i, P], day.social_scale[at(day.social_scale, i)], B, T)
+        total += option_value(users.offline_minutes[i], R[i, P + 1], breadth, B, T)
+        valued += social * max(R[i, P], 0.0)
+        offline_day = B * (R[i, P + 1] + T * math.log(breadth))
+        users.welfare[i] = (total - offline_day) / k.money_value - feed_paid - companion_paid
+        users.valuation[i] = users.welfare[i] + pulled / k.money_value
+        feed_rest = without(total - feeds, feed_share, B, T)
+        surplus[0, i] = (total - feed_rest) / k.money_value - feed_paid
+        companion_rest = without(total - companions, companion_share, B, T)
+        surplus[1, i] = (total - companion_rest) / k.money_value - companion_paid
+        users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
+
+
+def step(model, today) -> None:
+    """Each user's welfare, valuation and consumption value today; consumer surplus by kind in
+    ``today.surplus``."""
+    u, prm = model.users, model.params
+    cons = today.constraints
+    day = Day(
+        today.R,
+        today.pull,
+        compiled.per_user(cons.availability, u.n),
+        compiled.per_user(cons.social_scale, u.n, 1),
+        today.paid,
+        model.is_companion,
+        prm.wellbeing.value_minutes,
+    )
+    today.surplus = model.work("welfare.surplus", (2, u.n))
+    k = compiled.constants(prm.choice)
+    compiled.each_block(compiled.blocks(u.n), lambda _, a, b: weigh(a, b, u, k, day, today.surplus))
