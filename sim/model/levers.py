@@ -1,10 +1,11 @@
 """Today's levers of every provider, as the compiled loops read them (ODD 7.9, 7.13).
 
 A lever's value for a user is the provider's current value, or an A/B test arm's, limited by
-the interventions in force (caps, bans, mandates, design variants). Each lever is held as int8
+the interventions in force (caps, bans, mandates, design variants); users in a provider's
+long-term holdout keep its launch values (:mod:`sim.model.abtests`). Each lever is held as int8
 codes per user (or one row for everyone) into a small palette of values per provider: a lever
-under test takes three values per provider and each limit at most doubles them, so a million
-users' lever takes 4 MB instead of 32. Tables are rebuilt only when a provider's value, its
+under test takes three values per provider (four with a holdout) and each limit at most doubles
+them, so a million users' lever takes 4 MB instead of 32. Tables are rebuilt only when a provider's value, its
 running test or the constraints change.
 """
 
@@ -57,19 +58,15 @@ def lever_table(providers, name: str, n: int, limits) -> tuple[np.ndarray, np.nd
     :meth:`sim.model.interventions.Constraints.limit_lever` give it, or None when the palette would
     need more than 127 values."""
     P = len(providers)
-    columns = []
-    for p in providers:
-        base = p.levers.get(name, 0.0)
-        t = p.tests.get(name)
-        columns.append(([base], None) if t is None else ([t.values[0], base, t.values[1]], t.arm))
+    columns = [provider_column(p, name, n) for p in providers]
     K = max(len(v) for v, _ in columns)
     palette = np.zeros((K, P))
-    per_user = any(arm is not None for _, arm in columns)
+    per_user = any(c is not None for _, c in columns)
     codes = np.zeros((n if per_user else 1, P), np.int8)
-    for j, (values, arm) in enumerate(columns):
+    for j, (values, column) in enumerate(columns):
         palette[: len(values), j] = values
-        if arm is not None:  # arm -1, 0, +1: lowered, current, raised
-            codes[:, j] = arm + 1
+        if column is not None:
+            codes[:, j] = column
     for users, cols, lever_name, op, bound in limits:
         if lever_name != name:
             continue
@@ -88,6 +85,26 @@ def lever_table(providers, name: str, n: int, limits) -> tuple[np.ndarray, np.nd
         for j in np.flatnonzero(cols):
             codes[users, j] += shift
     return codes, palette
+
+
+def provider_column(p, name: str, n: int) -> tuple[list[float], np.ndarray | None]:
+    """Provider ``p``'s palette of lever ``name`` and its users' codes into it (None: code 0
+    for everyone): [current]; under a test [lowered, current, raised] with code arm + 1; with a
+    long-term holdout the launch value last, the holdout's code (unless the lever is untested
+    and still at its launch value)."""
+    values = [p.levers.get(name, 0.0)]
+    codes = None
+    t = p.tests.get(name)
+    if t is not None:  # arm -1, 0, +1: lowered, current, raised
+        values = [t.values[0], values[0], t.values[1]]
+        codes = t.arm + 1
+    if p.holdout is not None and name in p.launch_levers:
+        launch = p.launch_levers[name]
+        if codes is not None or launch != values[0]:
+            codes = np.zeros(n, np.int8) if codes is None else codes
+            codes[p.holdout] = len(values)
+            values.append(launch)
+    return values, codes
 
 
 def todays_levers(model, constraints, version: int, cache: dict) -> LeverTables:
@@ -112,6 +129,12 @@ def todays_levers(model, constraints, version: int, cache: dict) -> LeverTables:
 
 
 def _lever_key(p, name: str) -> tuple:
-    """All that ``p.lever(name)`` depends on: its value and the test running on it."""
+    """All that ``p.lever(name)`` depends on: its value, the test running on it and the
+    long-term holdout (fixed for the run)."""
     t = p.tests.get(name)
-    return (p.levers.get(name, 0.0), None if t is None else (t.start, t.values, id(t.arm)))
+    holdout = None if p.holdout is None else (id(p.holdout), p.launch_levers.get(name))
+    return (
+        p.levers.get(name, 0.0),
+        None if t is None else (t.start, t.values, id(t.arm)),
+        holdout,
+    )

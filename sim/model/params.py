@@ -363,9 +363,18 @@ class AdaptationParams:
         0.2, 0.01, 0.33, "share", "share of users in each treatment arm of a test"
     )
     step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
-    min_z: float = param(1.0, 0.0, 10.0, "z", "evidence needed to keep a change")
+    false_move_rate: float = param(
+        0.05,
+        0.001,
+        0.5,
+        "probability",
+        "chance that a test window moves some lever when no lever has any effect (familywise)",
+    )
     concurrent: bool = switch(
         "test every lever at once on independent arms (off: one lever at a time)"
+    )
+    holdout_share: float = param(
+        0.0, 0.0, 0.2, "share", "users kept on a provider's launch levers all run (0: no holdout)"
     )
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
     discount_rate: float = param(

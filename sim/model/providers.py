@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.abtests import ABTest, adapt
+from sim.model.abtests import ABTest, ConcludedTest, adapt, holdout_users
 from sim.model.mechanisms.adoption import COMPANION, FEED
 from sim.model.policies import POLICIES, STATES
 
@@ -45,6 +45,12 @@ class Provider(mesa.Agent):
         self.book = np.zeros(2)  # revenue and cost over the test window
         self.tests_run = 0
         self.tests_kept = 0
+        self.test_log: list[ConcludedTest] = []  # every concluded test
+        # the long-term holdout: users kept on the launch levers, and their objective summed
+        # over the summary window (both None without a holdout)
+        self.launch_levers = dict(self.levers)
+        self.holdout = holdout_users(model, name, launch_day)
+        self.objective_total = None if self.holdout is None else np.zeros(n)
 
     @classmethod
     def section(cls, params):
@@ -52,12 +58,14 @@ class Provider(mesa.Agent):
         return getattr(params, cls.kind)
 
     def lever(self, name: str) -> float | np.ndarray:
-        """The lever's value, per user while it is under test, else one number."""
-        base = self.levers.get(name, 0.0)
+        """The lever's value, per user while it is under test or held out, else one number."""
+        value = self.levers.get(name, 0.0)
         t = self.tests.get(name)
         if t is not None:
-            return np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], base))
-        return base
+            value = np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], value))
+        if self.holdout is not None and name in self.launch_levers:
+            value = np.where(self.holdout, self.launch_levers[name], value)
+        return value
 
     def step(self) -> None:
         """At the end of a test window: conclude the tests and start the next ones."""

@@ -1,0 +1,256 @@
+"""Providers' A/B tests (sim.model.abtests, ODD 7.9): by simulation of synthetic test windows, a
+lever with no effect moves in at most ``false_move_rate`` of windows (familywise over the sides
+and the levers tested together) and not far less; a real effect moves it most of the time, in
+the right direction, and an effect equal to the logged MDE four times in five. Then the log and
+the long-term holdout in a small model."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+import sim
+from sim.model import EconomyModel, abtests
+from sim.model.abtests import ABTest, critical_z, detectable_effect, judge
+
+ALPHA = 0.05
+USERS, SHARE, COHORT = 1000, 0.2, 0.7  # users per window, share per treatment arm, cohort share
+VALUES, CURRENT = (0.0, 2.0), 1.0  # (lowered, raised) and the control's value
+
+
+def arms(rng, n: int) -> np.ndarray:
+    """Arm -1 below SHARE, +1 below twice it, else 0, as ``propose`` draws them."""
+    draw = rng.random(n)
+    return (draw < 2 * SHARE).astype(np.int8) - 2 * (draw < SHARE).astype(np.int8)
+
+
+def windows(levers: int, count: int, effect: float = 0.0, seed: int = 0, noise=None):
+    """``count`` synthetic windows with ``levers`` concurrent tests on independent arms and one
+    per-user change in the objective; the raised side of every lever adds ``effect`` (0: no
+    lever has any effect). Returns the values kept, (count, levers), NaN where none was."""
+    rng = np.random.default_rng(seed)
+    z_crit = critical_z(ALPHA, levers)
+    kept = np.full((count, levers), np.nan)
+    for w in range(count):
+        change = rng.standard_normal(USERS) if noise is None else noise(rng, USERS)
+        cohort = rng.random(USERS) < COHORT
+        for k in range(levers):
+            arm = arms(rng, USERS)
+            _, value = judge(change + effect * (arm == 1), arm, cohort, VALUES, CURRENT, z_crit)
+            kept[w, k] = np.nan if value is None else value
+    return kept
+
+
+def se_of_effect(sd: float = 1.0) -> float:
+    """The expected se of one side: sd * sqrt(1 / n_treated + 1 / n_control)."""
+    n = USERS * COHORT
+    return sd * np.sqrt(1 / (n * SHARE) + 1 / (n * (1 - 2 * SHARE)))
+
+
+def test_the_threshold_is_bonferronis_one_sided_normal_quantile():
+    for alpha, levers in ((0.05, 1), (0.05, 5), (0.001, 4), (0.5, 2)):
+        assert critical_z(alpha, levers) == pytest.approx(norm.ppf(1 - alpha / (2 * levers)))
+    assert critical_z(0.05, 1) == pytest.approx(1.95996, abs=1e-5)
+    assert detectable_effect(1.0, 1.96) == pytest.approx(1.96 + norm.ppf(0.8))
+
+
+@pytest.mark.parametrize(
+    ("levers", "count", "floor"),
+    [(1, 4000, 0.01), (5, 1500, 0.02)],
+)
+def test_a_lever_without_effect_moves_in_at_most_the_false_move_rate_of_windows(
+    levers, count, floor
+):
+    """The share of windows that move some lever is at most ALPHA (within three binomial se)
+    and not absurdly conservative (the two sides share the control, so somewhat below)."""
+    moved = np.isfinite(windows(levers, count, seed=levers)).any(axis=1)
+    share, se = moved.mean(), np.sqrt(ALPHA * (1 - ALPHA) / count)
+    assert share <= ALPHA + 3 * se, f"{share:.4f} of windows moved a lever with no effect"
+    assert share > floor, f"only {share:.4f} of windows moved: the threshold is too strict"
+
+
+def test_skewed_changes_keep_the_false_move_rate():
+    """Changes in a skewed objective (many users near zero, a long right tail) still move a
+    lever without effect in at most ALPHA of windows: the Welch z is close to normal."""
+
+    def skewed(rng, n):
+        return rng.exponential(1.0, n) * (rng.random(n) < 0.3)
+
+    moved = np.isfinite(windows(1, 3000, seed=11, noise=skewed)).any(axis=1)
+    assert moved.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / 3000)
+
+
+@pytest.mark.parametrize("levers", [1, 5])
+def test_a_real_effect_of_a_few_se_moves_the_lever_most_of_the_time_the_right_way(levers):
+    kept = windows(levers, 300, effect=4 * se_of_effect(), seed=20 + levers)
+    assert (kept == VALUES[1]).mean() > 0.85
+    assert (kept == VALUES[0]).mean() < 0.01
+
+
+@pytest.mark.parametrize("levers", [1, 5])
+def test_an_effect_equal_to_the_mde_is_found_four_times_in_five(levers):
+    mde = detectable_effect(se_of_effect(), critical_z(ALPHA, levers))
+    found = (windows(levers, 1000 // levers, effect=mde, seed=30 + levers) == VALUES[1]).mean()
+    assert abs(found - 0.8) < 4 * np.sqrt(0.8 * 0.2 / 1000), found
+
+
+# -- conclude: the log, in the objective's units per user-day ----------------------------------
+def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
+    """A provider and model with one finished test window whose raised side adds ``effect``
+    to every treated user's window sum."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    arm = arms(rng, n)
+    cohort = np.ones(n, bool)
+    window = np.zeros((2, n))
+    window[0] = 5.0 + rng.standard_normal(n) + effect * (arm == 1)
+    p = SimpleNamespace(
+        name="feed_a",
+        window=window,
+        objective_before=np.full(n, 5.0),
+        levers={"ad_load": 0.1},
+        tests_run=0,
+        tests_kept=0,
+        test_log=[],
+    )
+    params = SimpleNamespace(adaptation=SimpleNamespace(false_move_rate=ALPHA, interval=interval))
+    model = SimpleNamespace(params=params, day=2 * interval - 1)
+    test = ABTest("ad_load", (0.055, 0.145), arm, cohort, start=interval, family=4)
+    return p, test, model
+
+
+def test_conclude_moves_the_lever_and_logs_the_test_per_user_day():
+    p, test, model = fake()
+    assert abtests.conclude(p, test, model)
+    assert p.levers["ad_load"] == 0.145 and (p.tests_run, p.tests_kept) == (1, 1)
+    (r,) = p.test_log
+    assert (r.provider, r.lever, r.day, r.current, r.kept) == ("feed_a", "ad_load", 14, 0.1, 0.145)
+    assert r.z_crit == pytest.approx(norm.ppf(1 - ALPHA / 8))
+    assert r.effect[1] == pytest.approx(1.4 / 7, rel=0.1) and abs(r.effect[0]) < 0.03
+    assert r.z[1] == pytest.approx(r.effect[1] / r.se[1])
+    assert r.mde == pytest.approx((r.z_crit + norm.ppf(0.8)) * max(r.se))
+    assert r.level == pytest.approx(5.0 / 7, rel=0.01)
+
+
+def test_conclude_keeps_nothing_without_evidence_and_figures_sum_it_up():
+    p, test, model = fake(effect=0.0)
+    assert not abtests.conclude(p, test, model)
+    assert p.levers["ad_load"] == 0.1 and p.test_log[0].kept is None
+    q, test, _ = fake(seed=4)
+    abtests.conclude(q, test, model)
+    figures = abtests.figures_of_tests(p.test_log + q.test_log, ALPHA)
+    assert figures["tests_run"] == 2 and figures["tests_moved_share"] == 0.5
+    assert figures["tests_moved_by_chance_max"] == pytest.approx(ALPHA / 4)
+    assert figures["test_mde_median"] == pytest.approx(
+        np.median([p.test_log[0].mde, q.test_log[0].mde])
+    )
+    assert set(figures) == set(abtests.SUMMARY)
+
+
+# -- a small model: the log and the long-term holdout ------------------------------------------
+def small(holdout: float, days: int = 36, **sets) -> EconomyModel:
+    sets = {
+        "adaptation.interval": 7,
+        "adaptation.holdout_share": holdout,
+        "run.summary_window": 20,
+        "market.companion_launch_day": 5,
+        **sets,
+    }
+    params, _ = sim.resolve("mixed", users=400, days=days, seed=2, sets=sets)
+    return EconomyModel(params)
+
+
+def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_measured():
+    m = small(0.2)
+    objective = {p.name: np.zeros(m.users.n) for p in m.providers}  # J summed over the window
+    before = {p.name: np.zeros(m.users.n) for p in m.providers}
+    start = m.params.run.days - m.params.run.summary_window
+    while m.running:
+        m.step()
+        for p in m.providers:
+            assert p.holdout is not None and 0.1 < p.holdout.mean() < 0.3
+            # today's J per user: the window's growth, or what the window that closed today
+            # (now in objective_before) had grown to since yesterday
+            d = m.day + 1
+            closed = d > p.launch_day and (d - p.launch_day) % 7 == 0
+            now = p.window[0]
+            today = (p.objective_before if closed else now) - before[p.name]
+            if m.day >= start:
+                objective[p.name] += today
+            before[p.name] = now.copy()
+            j = p.column
+            for lever, launch in p.launch_levers.items():
+                values = np.broadcast_to(m.today.levers[lever], m.users.minutes.shape)[:, j]
+                assert (values[p.holdout] == launch).all(), (p.name, lever)
+            for t in p.tests.values():
+                assert not (t.arm[p.holdout].any() or t.cohort[p.holdout].any())
+    assert any(p.levers != p.launch_levers for p in m.providers), "no lever ever moved"
+    for p in m.providers:  # every lever tested in each window: L is the provider's levers
+        assert p.test_log and all(r.family == len(p.LEVERS) for r in p.test_log)
+    out = abtests.summary(m)
+    for p in m.providers:
+        days = m.params.run.days - max(start, p.launch_day)
+        x = objective[p.name] / days
+        effect = x[~p.holdout].mean() - x[p.holdout].mean()
+        assert out[f"{p.name}.holdout_effect"] == pytest.approx(effect, rel=1e-9, abs=1e-12)
+        assert out[f"{p.name}.holdout_effect_se"] > 0
+        assert out[f"{p.name}.holdout_objective"] == pytest.approx(x[p.holdout].mean())
+    assert 0 <= out["tests_moved_share"] <= 1 and out["tests_run"] > 0
+    assert out["tests_run"] == out["feed_tests_run"] + out["companion_tests_run"]
+    assert out["test_mde_median"] > 0
+
+
+def test_without_a_holdout_nothing_is_kept_for_it_and_its_figures_are_nan():
+    m = small(0.0, days=15)
+    m.run_model()
+    assert all(p.holdout is None and p.objective_total is None for p in m.providers)
+    out = abtests.summary(m)
+    assert np.isnan(out["feed_a.holdout_effect"]) and np.isnan(out["companion_a.holdout_effect"])
+    # feeds conclude their 4 tests at the end of day 13; companions (launched on day 5) none yet
+    assert (out["tests_run"], out["feed_tests_run"], out["companion_tests_run"]) == (8, 8, 0)
+    assert np.isnan(out["companion_tests_moved_share"]) and 0 <= out["tests_moved_share"] <= 1
+
+
+def test_the_lever_tables_with_a_holdout_and_limits_are_the_providers_levers_limited(
+    monkeypatch,
+):
+    """Each day, once the day's levers are built, their int8 codes give every user the value
+    ``Provider.lever`` gives (test arm, the holdout's launch value), limited by the
+    interventions in force: the cached tables are rebuilt whenever they should be."""
+    import dataclasses
+
+    from sim.model import economy
+    from sim.model.interventions import Intervention
+
+    def check(model, today):
+        n, P = model.users.n, len(model.providers)
+        for name in model.lever_names:
+            columns = [np.broadcast_to(p.lever(name), (n,)) for p in model.providers]
+            wanted = today.constraints.limit_lever(name, np.column_stack(columns))
+            got = np.broadcast_to(today.levers[name], (n, P))
+            assert np.array_equal(got, np.broadcast_to(wanted, (n, P))), (model.day, name)
+        checked.append(model.day)
+
+    def checked_after(step):
+        def run(model, today):
+            step.run(model, today)
+            check(model, today)
+
+        return dataclasses.replace(step, run=run)
+
+    schedule = [checked_after(s) if s.name == "interventions" else s for s in economy.SCHEDULE]
+    monkeypatch.setattr(economy, "SCHEDULE", tuple(schedule))
+    checked = []
+    ivs = [
+        Intervention("ad_load_cap", start=3, share=0.5, providers="feeds", value=0.08),
+        Intervention("set_lever", lever="hooks", value=0.9, share=0.3, providers="companions"),
+    ]
+    sets = {"adaptation.interval": 5, "adaptation.holdout_share": 0.2, "adaptation.step": 0.3}
+    params, _ = sim.resolve("mixed", users=300, days=30, seed=4, sets=sets)
+    m = EconomyModel(params, ivs)
+    m.run_model()
+    assert checked == list(range(30))
+    assert any(p.levers != p.launch_levers for p in m.providers), "no lever ever moved"
