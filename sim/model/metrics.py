@@ -58,7 +58,6 @@ DAILY = {
     "ad_tax_per_user_day": "ad tax collected, $ per user and day",
     "attention_objective_per_user_day": "the attention policy's J summed over providers, per user and day",
     "intimacy_objective_per_user_day": "the intimacy policy's J summed over providers, per user and day",
-    "wellbeing_objective_per_user_day": "the wellbeing-aligned policy's J summed over providers, per user and day",
 }
 PROVIDER_DAILY = {
     "minutes": "minutes per user and day on this provider",
@@ -126,7 +125,6 @@ SUMMARY_FROM_DAILY = [
     "companion_user_share",
     "attention_objective_per_user_day",
     "intimacy_objective_per_user_day",
-    "wellbeing_objective_per_user_day",
 ]
 
 
@@ -395,7 +393,6 @@ def daily_row(model, today) -> dict[str, float]:
         "ad_tax_per_user_day": tax / n,
         "attention_objective_per_user_day": today.objective_sums["attention"] / n,
         "intimacy_objective_per_user_day": today.objective_sums["intimacy"] / n,
-        "wellbeing_objective_per_user_day": today.objective_sums["wellbeing"] / n,
     }
     for x, users, cols in model.intervention_arms:
         sample = model.study_samples.get(x.name)

@@ -273,7 +273,7 @@ class CompanionParams:
 
     price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
     free_minutes: float = param(
-        101.5, 0.0, 1440.0, "min/day", "daily minutes on the free tier"
+        101.5, 0.0, 240.0, "min/day", "initial daily minutes on the free tier"
     )  # calibrated
     conversion: float = param(
         0.01,

@@ -8,18 +8,20 @@ For provider p and user i, each day:
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
 relationship: the profit it made today and the change in its expected discounted lifetime
-profit, so that a test window's J sums to the profit made plus the change in the relationship's
-value (a quitter's value falls to 0). The provider predicts that value from its own
-observations, by the user's state s: a cell of ``BANDS`` equal bands of attachment and of habit,
-the leading indicators it steers by (a feed's users have habits but no attachment):
+profit, so that a test window's J sums to the profit made plus the change in the value of the
+relationships it holds (a quitter's value falls to 0). The provider predicts that value from
+its own observations as a Markov chain of customer states (Pfeifer & Carraway 2000): a user's
+state s is whether they pay, and which of ``BANDS`` equal bands of attachment and of habit
+they are in (the leading indicators it steers by; a feed's users have habits but no
+attachment). From the user-days, moves between states, quits and profit it has seen, each
+fading with ``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s')
+of moving from s to s' (what is left is the chance of quitting), each shrunk toward staying
+put at its overall quit rate and margin by ``churn_prior`` user-days, and values
 
-    V(s) = m(s) / (r + h(s)),  r = discount_rate / 365
-    h(s) = (quits_s + churn_prior * h_all) / (exposure_s + churn_prior)
-    m(s) = (margin_s + churn_prior * m_all) / (exposure_s + churn_prior)
+    V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
-where exposure_s counts the user-days of its users in state s, quits_s those that ended in a
-quit and margin_s their profit, each fading with ``churn_memory`` days, and the overall rates
-h_all and m_all are shrunk toward r and 0 the same way. *Wellbeing-aligned* values the whole-day
+so that a state is worth what it earns and what it leads to: a free user who tends to come to
+pay is worth the subscriptions to come. *Wellbeing-aligned* values the whole-day
 welfare of its users in $ (ODD 7.7), subject to breaking even over its whole book: the shadow
 price of that constraint rises while the book loses money and falls while it makes money,
 
@@ -45,7 +47,7 @@ from sim.model.compiled import jit
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
 BANDS = 5  # bands of attachment, and of habit, in a provider's states of a relationship
-STATES = BANDS * BANDS
+STATES = 2 * BANDS * BANDS  # free or paying, by band of attachment and band of habit
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
 
@@ -56,11 +58,12 @@ def attention_value(profit, minutes, k):
 
 
 @jit
-def relationship_state(attachment, habit):
-    """The state of a user's relationship with a provider, as the provider's predictions
-    know it: the bands of attachment and of habit the user is in."""
+def relationship_state(subscribed, attachment, habit):
+    """The state of a user's relationship with a provider as the provider's predictions know
+    it: whether they pay, and their bands of attachment and of habit."""
     a = min(int(attachment * BANDS), BANDS - 1)
-    return a * BANDS + min(int(habit * BANDS), BANDS - 1)
+    h = min(int(habit * BANDS), BANDS - 1)
+    return (BANDS * BANDS if subscribed else 0) + a * BANDS + h
 
 
 @jit
@@ -90,21 +93,24 @@ class Provider(NamedTuple):
 @jit
 def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
-    own policy's and its profit to its test window. Returns the block's sums: the attention,
-    intimacy and wellbeing-aligned objectives, revenue and cost, then the user-days, quits and
-    profit of its users by yesterday's state (what its predictions learn from)."""
+    own policy's and its profit to its test window. Returns the block's sums: the attention
+    and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
+    user-days, profit and moves to each state today and to quitting (S + 1 columns), which its
+    predictions learn from. (The wellbeing-aligned objective summed over users is welfare,
+    which the metrics report.)"""
     j, own, value, state, shadow_price, window = provider
     S = STATES
-    sums = np.zeros(5 + 3 * S)
+    sums = np.zeros(4 + 2 * S + S * (S + 1))
+    moves = sums[4 + 2 * S :].reshape(S, S + 1)
     for i in range(start, stop):
         revenue, cost = day.revenue[i, j], day.cost[i, j]
         profit = revenue - cost
         before = state[i]
-        now = (
-            relationship_state(users.attachment[i, j], users.habit[i, j])
-            if users.adopted[i, j]
-            else -1
-        )
+        now = -1
+        if users.adopted[i, j]:
+            now = relationship_state(
+                users.subscribed[i, j], users.attachment[i, j], users.habit[i, j]
+            )
         state[i] = now
         change = (value[now] if now >= 0 else 0.0) - (value[before] if before >= 0 else 0.0)
         attention = attention_value(profit, users.minutes[i, j], k)
@@ -112,13 +118,12 @@ def objectives(start, stop, users, k, day, provider):
         wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
         sums[0] += attention
         sums[1] += intimacy
-        sums[2] += wellbeing
-        sums[3] += revenue
-        sums[4] += cost
+        sums[2] += revenue
+        sums[3] += cost
         if before >= 0:  # a user this morning
-            sums[5 + before] += 1.0
-            sums[5 + S + before] += now < 0
-            sums[5 + 2 * S + before] += profit
+            sums[4 + before] += 1.0
+            sums[4 + S + before] += profit
+            moves[before, now if now >= 0 else S] += 1.0
         if own == ATTENTION:
             window[0, i] += attention
         elif own == INTIMACY:
@@ -131,14 +136,19 @@ def objectives(start, stop, users, k, day, provider):
 
 
 def predicted_value(p, k) -> np.ndarray:
-    """V by state as provider ``p`` predicts it from what it has seen (module docstring)."""
-    prior, r = k.churn_prior, k.discount_rate / 365.0
-    exposure = p.exposure.sum() + prior
-    churn_all = (p.quits.sum() + prior * r) / exposure
-    margin_all = p.margin.sum() / exposure
-    churn = (p.quits + prior * churn_all) / (p.exposure + prior)
-    margin = (p.margin + prior * margin_all) / (p.exposure + prior)
-    return margin / (r + churn)
+    """V by state as provider ``p`` predicts it from what it has seen (module docstring):
+    ``p.seen`` holds, by state, user-days, profit and moves to each state and to quitting."""
+    S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
+    exposure, margin = p.seen[:, 0], p.seen[:, 1]
+    moves = p.seen[:, 2:]
+    total = exposure.sum() + prior
+    quit_all = (moves[:, S].sum() + prior * r) / total
+    stay = np.zeros((S, S + 1))
+    stay[:, :S] = np.eye(S) * (1.0 - quit_all)
+    stay[:, S] = quit_all
+    chance = (moves + prior * stay) / (exposure + prior)[:, None]
+    m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    return np.linalg.solve(np.eye(S) - chance[:, :S] / (1.0 + r), m)
 
 
 class Policy:
@@ -159,7 +169,7 @@ class Attention(Policy):
 
 class Intimacy(Policy):
     """J = profit + V(s_today) - V(s_yesterday): profit and the change in the relationship's
-    expected discounted lifetime profit."""
+    expected discounted lifetime profit, from a Markov chain of customer states."""
 
     name, code = "intimacy", INTIMACY
 
@@ -181,14 +191,13 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Well
 
 def record(model, today) -> dict[str, float]:
     """Every launched provider adds today's objective and profit to its test window and what
-    it saw of its users to its predictions; returns the three objectives summed over providers
-    and users, as every provider would see them (a daily measurement)."""
+    it saw of its users to its predictions; returns the attention and intimacy objectives
+    summed over providers and users, as every provider would see them (a daily measurement)."""
     u, k = model.users, compiled.constants(model.params.adaptation)
     day = Day(today.revenue, today.cost)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
-    total = np.zeros(3)
-    S = STATES
+    total = np.zeros(2)
     for p in model.providers:
         launched = model.day >= p.launch_day
         own = p.policy.code if launched else -1
@@ -198,19 +207,19 @@ def record(model, today) -> dict[str, float]:
             return objectives(a, b, u, k, day, provider)
 
         sums = sum(compiled.each_block(spans, add))
-        total += sums[:3]
+        total += sums[:2]
         if not launched:
             continue
-        p.book += sums[3:5]
-        for seen, new in ((p.exposure, sums[5 : 5 + S]), (p.quits, sums[5 + S : 5 + 2 * S])):
-            seen *= fade
-            seen += new
-        p.margin *= fade
-        p.margin += sums[5 + 2 * S :]
+        p.book += sums[2:4]
+        S = STATES
+        p.seen *= fade
+        p.seen[:, 0] += sums[4 : 4 + S]
+        p.seen[:, 1] += sums[4 + S : 4 + 2 * S]
+        p.seen[:, 2:] += sums[4 + 2 * S :].reshape(S, S + 1)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0
-    return {"attention": total[0], "intimacy": total[1], "wellbeing": total[2]}
+    return {"attention": total[0], "intimacy": total[1]}
 
 
 def step(model, today) -> None:

@@ -36,10 +36,9 @@ class Provider(mesa.Agent):
         n = model.users.n
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
-        # what it has seen of its users by state (sim.model.policies): user-days, quits, profit
-        self.exposure = np.zeros(STATES)
-        self.quits = np.zeros(STATES)
-        self.margin = np.zeros(STATES)
+        # what it has seen of its users by state (sim.model.policies): user-days, profit,
+        # moves to each state and to quitting, fading
+        self.seen = np.zeros((STATES, STATES + 3))
         self.state = np.full(n, -1, np.int8)  # each user's state yesterday, -1: not a user
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
         self.book = np.zeros(2)  # revenue and cost over the test window
@@ -90,6 +89,7 @@ class Companion(Provider):
     kind, KIND = "companion", COMPANION
     LEVERS = {
         "price": (0.0, 30.0),
+        "free_minutes": (0.0, 240.0),
         "hooks": (0.0, 1.0),
         "personalisation": (0.0, 1.0),
         "manipulation": (0.0, 1.0),

@@ -42,7 +42,7 @@ class Day(NamedTuple):
     tactic_rate: tuple  # the manipulation lever's table (sim.model.levers)
     two_selves: bool  # mechanisms.two_selves: tactics work on the impulsive self
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
-    free_minutes: float  # companion.free_minutes
+    free_minutes: tuple  # the free tier lever's table
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
 
 
@@ -63,7 +63,7 @@ def farewells(start, stop, users, k, day, draws):
             if tactic:
                 tactics += 1
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
-                free = free_tier(True, users.subscribed[i, j], free_minutes)
+                free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 extra = min(pull, users.offline_minutes[i], daily_cap(cap, i, j, free) - m)
                 users.minutes[i, j] = m + extra
                 users.offline_minutes[i] -= extra
@@ -94,7 +94,7 @@ def step(model, today) -> None:
         rate,
         model.params.mechanisms.two_selves,
         compiled.per_user(today.constraints.cap, u.n),
-        model.params.companion.free_minutes,
+        today.levers.tables["free_minutes"],
         today.compulsive,
     )
 

@@ -54,7 +54,7 @@ class Day(NamedTuple):
     two_selves: bool
     aversion: float  # manipulation.aversion
     empathy: float  # companion.empathy
-    free_minutes: float  # companion.free_minutes
+    free_minutes: tuple  # the free tier lever's table
 
 
 class Choice(NamedTuple):
@@ -137,7 +137,9 @@ def choose(start, stop, users, k, day, shocks, out):
             )
             if users.adopted[i, j]:
                 nudged = max(nudged, levers.lever(day.nudge, i, j))
-            free = free_tier(day.is_companion[j], users.subscribed[i, j], day.free_minutes)
+            free = free_tier(
+                day.is_companion[j], users.subscribed[i, j], levers.lever(day.free_minutes, i, j)
+            )
             caps[j] = daily_cap(day.cap, i, j, free)
             avail[j] = day.availability[at(day.availability, i), j] if users.adopted[i, j] else 0.0
         R[i, P] = ts.social_value(users.loneliness[i], nudged, k)
@@ -193,7 +195,7 @@ def step(model, today) -> None:
         two_selves=two,
         aversion=prm.manipulation.aversion,
         empathy=prm.companion.empathy,
-        free_minutes=prm.companion.free_minutes,
+        free_minutes=lev["free_minutes"],
     )
     out = Choice(
         R=model.work("choice.R", (n, P + 2)),
