@@ -96,8 +96,12 @@ def test_results_folder_holds_the_tables_and_a_manifest(reference):
         "wellbeing_mean",
         "retention_90d",
         "ad_revenue_per_user_day",
+        "unsettled_metrics",
+        "unsettled_names",
     ]:
         assert column in runs.columns, column
+    assert "drift" not in runs.columns and "unsettled" not in runs.columns  # nested: not flat
+    assert runs["unsettled_metrics"].between(0, 28).all()
     ts = pd.read_parquet(reference / "timeseries.parquet")
     assert sorted(ts["day"].unique()) == [0, 5, 10, 15, 19]  # every 5 days and the last
     assert set(ts["run_id"]) == set(runs["run_id"])

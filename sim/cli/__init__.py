@@ -29,7 +29,7 @@ from sim.cli import dashboard as cli_dashboard
 from sim.cli import report as cli_report
 from sim.cli import sweep as cli_sweep
 from sim.cli import validate as cli_validate
-from sim.model import compiled
+from sim.model import compiled, settling
 from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
 from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
@@ -180,7 +180,8 @@ def run(
         typer.Option(
             "--quiet",
             "-q",
-            help="no progress bar and no metrics table; print only the output folder",
+            help="no progress bar and no metrics table; print only the output folder "
+            "(the warning about unsettled summaries still goes to stderr)",
         ),
     ] = False,
 ) -> None:
@@ -189,7 +190,8 @@ def run(
     Parameters are resolved from the defaults, then --scenario, --policy, --config, --set and
     finally --users, --days and --seed. Everything is checked before the run starts, and
     whether its estimated memory fits this machine: bad input exits with code 2 and writes
-    nothing.
+    nothing. A warning on stderr names the headline metrics that still drift between the two
+    halves of the summary window (summary.json: unsettled, drift; see 'sim settle').
     """
     with _bad_input():
         for name, value in (("users", users), ("days", days), ("seed", seed)):
@@ -233,6 +235,9 @@ def run(
         stdout.print(table)
     if profile:
         stdout.print(_profile_table(result.step_seconds, params.run.days))
+    warning = unsettled_warning(result.summary, params.run.summary_window, out)
+    if warning:
+        _echo_warning(warning)
     files = ", ".join(p.name for p in sorted(out.iterdir()))
     typer.echo(str(out) if quiet else f"saved to {out} ({files})")
 
@@ -308,6 +313,157 @@ def compare(
     stdout.print(table)
 
 
+@app.command()
+def settle(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(metavar="DIR", help="run folder written by 'sim run' (best a long run)"),
+    ],
+    window: Annotated[
+        int | None,
+        typer.Option(
+            metavar="DAYS",
+            help="summary window to test (default: the run's run.summary_window)",
+        ),
+    ] = None,
+    hold: Annotated[
+        int | None,
+        typer.Option(
+            metavar="DAYS",
+            help="days after it on which a run's end must be settled too (default: a sixth of "
+            "the window)",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float,
+        typer.Option(
+            metavar="SHARE",
+            help="also count as settled a drift below this share of the metric, e.g. 0.02",
+        ),
+    ] = 0.0,
+    all_metrics: Annotated[
+        bool, typer.Option("--all", help="every summary metric, not only the headline ones")
+    ] = False,
+) -> None:
+    """Find when a run's summary metrics settle: burn-in and horizon for a summary window.
+
+    Tests the summary window ending on every day of the run for a drift between its two
+    halves larger than noise (as summary.json's drift, docs/ODD.md 7.14) and shows, for each
+    metric, the first day from which the window and the windows ending in the following
+    --hold days are settled, and at most a fifth of the later days are flagged (as chance can):
+    a run of that many days plus one (--days) has a settled summary, and the days before the
+    window (the burn-in) are left out. Make a long run first, e.g.
+    'sim run --days 1460 --users 3000 --out results/long', then 'sim settle results/long'.
+    """
+    with _bad_input():
+        frame, run_window = _read_daily(run_dir)
+        window = run_window if window is None else window
+        if not settling.MIN_WINDOW <= window <= len(frame):
+            raise ParamError(
+                f"--window must be {settling.MIN_WINDOW} to the run's {len(frame)} days, got {window}"
+            )
+        if hold is not None and hold < 0:
+            raise ParamError(f"--hold must be 0 or more days, got {hold}")
+        if not 0.0 <= tolerance < 1.0:
+            raise ParamError(f"--tolerance must be at least 0 and below 1, got {tolerance}")
+    names = (
+        list(SUMMARY_FROM_DAILY)
+        if all_metrics
+        else [m for g in HEADLINE.values() for m in g if m in SUMMARY_FROM_DAILY]
+    )
+    table = settling.settling_days(frame, window, names, hold=hold, tolerance=tolerance)
+    stdout.print(_settle_table(table, window, len(frame), all_metrics))
+    typer.echo(_settle_verdict(table, window, len(frame)))
+
+
+def _read_daily(run_dir: Path):
+    """A run folder's daily series and its summary window; bad input if they are missing or
+    not one row a day."""
+    import pandas as pd
+
+    path = run_dir / "timeseries.parquet"
+    if not path.is_file():
+        raise ParamError(f"{run_dir} is not a run folder: it has no timeseries.parquet")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is bad input
+        raise ParamError(f"{path} cannot be read: {e}") from None
+    if "day" not in frame or list(frame["day"]) != list(range(len(frame))):
+        raise ParamError(
+            f"{path} does not hold one row a day from day 0 (a sweep's thinned series?)"
+        )
+    try:
+        window = int(json.loads((run_dir / "params.json").read_text())["run"]["summary_window"])
+    except (OSError, ValueError, KeyError, TypeError):
+        window = RunParams.summary_window
+    return frame, min(window, len(frame))
+
+
+def _settle_table(table, window: int, days: int, everything: bool) -> Table:
+    """:func:`settling.settling_days` as a terminal table, one metric a row."""
+    name = (lambda m: m) if everything else labels.label  # noqa: E731
+    out = Table(
+        "summary key" if everything else "metric",
+        "settled\nfrom day",
+        "burn-in\ndays",
+        "flagged\nlater",
+        "last\nflagged",
+        title=f"When a summary over the last {window} days settles ({days:,}-day run)",
+        box=box.SIMPLE_HEAD,
+        caption=(
+            f"settled from day: the first day a run could end on (--days one more) with this "
+            f"metric settled and from which it stays settled (the next --hold days all settled, "
+            f"at most {settling.LATER_LIMIT:.0%} of later days flagged again, as chance can), "
+            "never if not within the run; burn-in: the days before the window; flagged later: "
+            "share of the later days flagged; last flagged: the last day a run ending there "
+            "would be warned."
+        ),
+        caption_justify="left",
+    )
+    out.columns[0].no_wrap = True
+    for c in out.columns[1:]:
+        c.justify, c.no_wrap, c.min_width = "right", True, 6
+    for metric, r in table.iterrows():
+        first, later, last = r["settled_from"], r["later_unsettled"], r["last_unsettled"]
+        settled = _present(first)
+        out.add_row(
+            escape(name(metric)),
+            f"{int(first):,}" if settled else "never",
+            f"{int(r['burn_in']):,}" if settled else "-",
+            f"{later:.0%}" if _present(later) else "-",
+            f"{int(last):,}" if _present(last) else "-",
+        )
+    return out
+
+
+def _present(value: Any) -> bool:
+    """Not None and not NaN."""
+    return value is not None and value == value
+
+
+def _settle_verdict(table, window: int, days: int) -> str:
+    """One line: the shortest run with every metric of ``table`` settled, or which are not."""
+    first = table["settled_from"]
+    never = [m for m, e in first.items() if not _present(e)]
+    if never:
+        return (
+            f"Not settled within this run's {days:,} days: {', '.join(never)}. Make a longer run, "
+            f"or try a longer --window (or a --tolerance)."
+        )
+    end = int(max(first))
+    near_end = end > days - 1 - window  # settled over less than a window's length of ends
+    return (
+        f"Every metric shown is settled with a {window}-day summary window from a run of "
+        f"{end + 1:,} days on: --days {end + 1} --set run.summary_window={window} "
+        f"(burn-in {end - window + 1:,} days)."
+        + (
+            " That is close to the end of this run: a longer run would confirm it."
+            if near_end
+            else ""
+        )
+    )
+
+
 app.command("sweep")(cli_sweep.sweep_command)
 app.command("experiments")(cli_sweep.experiments_command)
 app.command("validate")(cli_validate.validate_command)
@@ -350,6 +506,37 @@ def main(argv: list[str] | None = None) -> NoReturn:
     if code == EXIT_INTERRUPTED:  # typer turns Ctrl-C into exit code 130 without a word
         _echo_error("interrupted; nothing was saved")
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def unsettled_warning(summary: dict[str, Any], window: int, out: Path) -> str | None:
+    """The warning line for a run whose headline metrics drift across the summary window (its
+    ``unsettled``), with each one's relative drift; None when they are all settled."""
+    drift = summary.get("drift", {})
+    headline = [m for g in HEADLINE.values() for m in g if m in drift]
+    bad = [m for m in headline if m in summary.get("unsettled", [])]
+    if not bad:
+        return None
+    window = min(window, summary.get("days", window))
+
+    def change(m: str) -> str:  # a signed metric's level can be near 0: its drift in its units
+        rel = drift[m]["relative_drift"]
+        if rel is None or m in labels.SIGNED:
+            return f"{m} {drift[m]['drift']:+.3g}"
+        return f"{m} {100 * rel:+.2g}%"
+
+    others = len(summary["unsettled"]) - len(bad)
+    return (
+        f"summary not settled: from the first to the second half of the last {window} days "
+        f"{', '.join(map(change, bad))} changed by more than noise"
+        + (
+            f" (and {others} other metric{'s' * (others != 1)}, see summary.json unsettled)"
+            if others
+            else ""
+        )
+        + f"; the summary depends on the run's length: run longer (--days) or average a later "
+        f"or longer window (--set run.summary_window=DAYS); 'sim settle {out}' shows when each "
+        "metric settles"
+    )
 
 
 # -- checks -------------------------------------------------------------------------------------

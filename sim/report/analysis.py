@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.model import settling
 from sim.model.metrics import DAILY, LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import ParamError
 from sim.report.labels import (  # noqa: F401 - the names notebooks use as an.label, an.FAMILIES ...
@@ -135,7 +136,8 @@ def _load_run_folder(path: Path) -> Results:
         "point": 0,
         "replication": 0,
         "status": "ok",
-        **summary,
+        **{k: v for k, v in summary.items() if k not in ("drift", "unsettled")},
+        **settling.row_fields(summary),  # as a sweep's runs.parquet has them
     }
     runs = pd.DataFrame([row])
     ts = (

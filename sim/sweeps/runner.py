@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sim.model import settling
 from sim.model.interventions import Intervention
 from sim.sweeps import provenance
 from sim.sweeps import single as api
@@ -41,6 +42,8 @@ NOT_METRICS = {
     "git_dirty",
     "seconds",
     "config_hash",
+    "drift",  # nested; the row has settling.row_fields instead
+    "unsettled",
 }
 TASKS_PER_CHILD = 500  # a fresh worker process now and then, against leaks we do not know of
 
@@ -61,6 +64,7 @@ def execute(spec: RunSpec) -> RunOutput:
         )
         summary = result.summary
         metrics = {k: v for k, v in summary.items() if k not in NOT_METRICS}
+        metrics.update(settling.row_fields(summary))
         status, error, config_hash = "ok", None, summary["config_hash"]
         if spec.record.timeseries:
             timeseries = _thin(result.timeseries, spec.record.every, spec.days)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.model import EconomyModel, metrics
+from sim.model import EconomyModel, metrics, settling
 from sim.model.interventions import Intervention, check_names
 from sim.model.metrics import summarise
 from sim.model.params import Params
@@ -132,6 +132,14 @@ def _clean(value: float) -> float | None:
     return None if value != value else value  # NaN -> null in JSON
 
 
+def drift_fields(frame: pd.DataFrame, window: int) -> dict[str, Any]:
+    """summary.json's ``unsettled`` (the summary metrics whose drift across the summary window
+    is larger than noise) and ``drift`` (each summary metric's drift table,
+    :func:`sim.model.settling.drift`; ODD 7.14)."""
+    table = settling.drift(frame, window, metrics.SUMMARY_FROM_DAILY)
+    return {"unsettled": settling.unsettled(table), "drift": settling.as_json(table)}
+
+
 def run(
     scenario: str = DEFAULT_SCENARIO,
     policy: str | None = None,
@@ -178,6 +186,7 @@ def run(
         **provenance.git_state(),
         config_hash=provenance.config_hash(params.to_dict(), iv_dicts),
         seconds=round(time.perf_counter() - t0, 3),
+        **drift_fields(frame, params.run.summary_window),
     )
     panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
     step_seconds = dict(model.step_seconds)
