@@ -313,8 +313,8 @@ def figures_of_tests(log: list[ConcludedTest], false_move_rate: float) -> dict[s
 
 def summary(model) -> dict[str, float]:
     """Run-level figures of the providers' experiments: :data:`SUMMARY` over all providers
-    (no prefix) and by kind (``feed_``, ``companion_``), and :data:`SUMMARY_BY_PROVIDER` for
-    each provider (``{provider}.holdout_effect``, ...)."""
+    (no prefix) and by kind (``feed_``, ``companion_``), and with a long-term holdout
+    :data:`SUMMARY_BY_PROVIDER` for each provider (``{provider}.holdout_effect``, ...)."""
     alpha = model.params.adaptation.false_move_rate
     out: dict[str, float] = {}
     for prefix in SETS:
@@ -322,6 +322,8 @@ def summary(model) -> dict[str, float]:
         log = [r for p in model.providers if not kind or p.kind == kind for r in p.test_log]
         out |= {prefix + k: v for k, v in figures_of_tests(log, alpha).items()}
     for p in model.providers:
+        if p.objective_total is None:  # no holdout
+            continue
         effect, se, level = holdout_effect(p, model)
         out |= {
             f"{p.name}.holdout_effect": effect,

@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import compiled
+from sim.model import abtests, compiled
 from sim.model.compiled import jit
 
 # name: meaning; the daily series (timeseries.parquet), in order
@@ -459,7 +459,8 @@ def step(model, today) -> None:
 
 
 def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
-    """Run-level metrics: window means of the daily series plus loyalty from spells."""
+    """Run-level metrics: window means of the daily series, loyalty from spells and the
+    providers' experiments (:func:`sim.model.abtests.summary`)."""
     days = len(frame)
     window = frame.iloc[max(0, days - model.params.run.summary_window) :]
     out = {k: float(window[k].mean()) for k in SUMMARY_FROM_DAILY}
@@ -480,7 +481,7 @@ def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
         (loyalty.ended_tenure_sum + float(running.sum())) / spells if spells else 0.0
     )
     out["switching_rate"] = loyalty.switches / u.n / days * 30.0
-    return out
+    return out | abtests.summary(model)
 
 
 def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:

@@ -19,7 +19,7 @@ FAMILIES: dict[str, list[str]] = {
         "companion_minutes_per_user_day",
     ],
     "loyalty": ["retention_90d", "monthly_churn", "mean_attachment"],
-    "wellbeing": ["wellbeing_mean", "loneliness_mean", "tie_strength_mean"],
+    "wellbeing": ["wellbeing_mean", "welfare_per_user_day", "loneliness_mean", "tie_strength_mean"],
     "revenue": [
         "revenue_per_user_day",
         "ad_revenue_per_user_day",
@@ -59,19 +59,36 @@ LABELS: dict[str, tuple[str, str]] = {
     "wellbeing_sd_units": ("change in wellbeing since day 0", "SDs of day-0 wellbeing"),
     "wellbeing_p10": ("wellbeing of the worst-off tenth", WELLBEING_UNIT),
     "wellbeing_gini": ("inequality of wellbeing (Gini)", "0-1"),
+    "welfare_per_user_day": (
+        "welfare (worth of the day's choices on reflection)",
+        "$ per user-day",
+    ),
+    "feed_consumer_surplus_per_user_day": ("consumer surplus from feeds", "$ per user-day"),
+    "companion_consumer_surplus_per_user_day": (
+        "consumer surplus from companions",
+        "$ per user-day",
+    ),
     "loneliness_mean": ("loneliness", "0-1"),
     "tie_strength_mean": ("strength of human ties", "0-1"),
     "revenue_per_user_day": ("provider revenue", "$ per user-day"),
     "ad_revenue_per_user_day": ("ad revenue", "$ per user-day"),
     "subscription_revenue_per_user_day": ("subscription revenue", "$ per user-day"),
     "commerce_revenue_per_user_day": ("commerce revenue", "$ per user-day"),
-    "provider_cost_per_user_day": ("provider serving cost", "$ per user-day"),
+    "provider_cost_per_user_day": ("provider costs", "$ per user-day"),
     "provider_profit_per_user_day": ("provider profit", "$ per user-day"),
     "ad_revenue_per_feed_user_day": ("ad revenue per feed user", "$ per user-day"),
 }
 # quantities that may go below zero (everything else is a count, time, share, score or money
 # earned, bounded below by 0)
-SIGNED = ("provider_profit_per_user_day", "wellbeing_sd_units")
+SIGNED = (
+    "provider_profit_per_user_day",
+    "wellbeing_sd_units",
+    "welfare_per_user_day",
+    "feed_consumer_surplus_per_user_day",
+    "companion_consumer_surplus_per_user_day",
+    "attention_objective_per_user_day",
+    "intimacy_objective_per_user_day",
+)
 POLICY_NAMES = {
     "attention": "attention-maximizing",
     "intimacy": "intimacy-maximizing",
