@@ -338,9 +338,10 @@ def settle(
         float,
         typer.Option(
             metavar="SHARE",
-            help="also count as settled a drift below this share of the metric, e.g. 0.02",
+            help="also count as settled a drift below this share of the metric (default: "
+            "run.drift_tolerance)",
         ),
-    ] = 0.0,
+    ] = RunParams().drift_tolerance,
     all_metrics: Annotated[
         bool, typer.Option("--all", help="every summary metric, not only the headline ones")
     ] = False,

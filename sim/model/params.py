@@ -41,11 +41,18 @@ POLICIES = ("attention", "intimacy", "wellbeing")
 @dataclass
 class RunParams:
     users: int = param(10_000, 10, 10_000_000, "users", "number of users in the population")
-    days: int = param(365, 1, 3650, "days", "simulated days")
+    days: int = param(1825, 1, 3650, "days", "simulated days")
     seed: int = param(0, 0, 2**63 - 1, "", "root seed of every named random stream")
     panel_every: int = param(30, 1, 3650, "days", "days between per-user panel samples")
     panel_users: int = param(2000, 1, 10_000_000, "users", "users sampled into the panel")
-    summary_window: int = param(90, 1, 3650, "days", "last days averaged into summary metrics")
+    summary_window: int = param(180, 1, 3650, "days", "last days averaged into summary metrics")
+    drift_tolerance: float = param(
+        0.02,
+        0.0,
+        0.5,
+        "share",
+        "a drift across the summary window smaller than this share of the metric counts as settled",
+    )
 
 
 @dataclass
@@ -358,11 +365,11 @@ class AdoptionParams:
 class AdaptationParams:
     """Providers' A/B tests on their own users (ODD 7.9)."""
 
-    interval: int = param(14, 1, 365, "days", "length of one A/B test")
+    interval: int = param(56, 1, 365, "days", "length of one A/B test")
     test_share: float = param(
-        0.2, 0.01, 0.33, "share", "share of users in each treatment arm of a test"
+        0.33, 0.01, 0.33, "share", "share of users in each treatment arm of a test"
     )
-    step: float = param(0.15, 0.0, 1.0, "share of range", "size of a tested lever change")
+    step: float = param(0.2, 0.0, 1.0, "share of range", "size of a tested lever change")
     false_move_rate: float = param(
         0.05,
         0.001,

@@ -132,11 +132,11 @@ def _clean(value: float) -> float | None:
     return None if value != value else value  # NaN -> null in JSON
 
 
-def drift_fields(frame: pd.DataFrame, window: int) -> dict[str, Any]:
+def drift_fields(frame: pd.DataFrame, window: int, tolerance: float = 0.0) -> dict[str, Any]:
     """summary.json's ``unsettled`` (the summary metrics whose drift across the summary window
     is larger than noise) and ``drift`` (each summary metric's drift table,
     :func:`sim.model.settling.drift`; ODD 7.14)."""
-    table = settling.drift(frame, window, metrics.SUMMARY_FROM_DAILY)
+    table = settling.drift(frame, window, metrics.SUMMARY_FROM_DAILY, tolerance=tolerance)
     return {"unsettled": settling.unsettled(table), "drift": settling.as_json(table)}
 
 
@@ -186,7 +186,7 @@ def run(
         **provenance.git_state(),
         config_hash=provenance.config_hash(params.to_dict(), iv_dicts),
         seconds=round(time.perf_counter() - t0, 3),
-        **drift_fields(frame, params.run.summary_window),
+        **drift_fields(frame, params.run.summary_window, params.run.drift_tolerance),
     )
     panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
     step_seconds = dict(model.step_seconds)
