@@ -32,7 +32,8 @@ from sim.cli import validate as cli_validate
 from sim.model import compiled, settling
 from sim.model.metrics import LOYALTY, SUMMARY_FROM_DAILY
 from sim.model.params import POLICIES, ParamError, Params, RunParams, describe
-from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve
+from sim.model.paths import cut_short
+from sim.model.scenarios import DEFAULT_SCENARIO, SCENARIOS, resolve_run
 from sim.model.schedule import SCHEDULE
 from sim.report import labels
 from sim.sweeps import single as api
@@ -149,7 +150,7 @@ def run(
         typer.Option(
             metavar="FILE",
             help="TOML file of parameters, one table per section of 'sim params' "
-            "(e.g. a companion table holding empathy = 0.6), and interventions",
+            "(e.g. a companion table holding empathy = 0.6), interventions and parameter paths",
         ),
     ] = None,
     sets: Annotated[
@@ -199,13 +200,17 @@ def run(
         if config is not None:
             check_input_file(config, "--config")
         check_sets(sets)
-        params, ivs = resolve(scenario, policy, config, sets, users=users, days=days, seed=seed)
+        params, ivs, paths = resolve_run(
+            scenario, policy, config, sets, users=users, days=days, seed=seed
+        )
         _check_out(out)
         check_memory(
             params.run.users, params.run.panel_users if panel else 0, params.network.mean_degree
         )
     if not quiet:
         for w in never_in_force([x.to_dict() for x in ivs], params.run.days):
+            _echo_warning(w)
+        for w in cut_short(paths, params.run.days):
             _echo_warning(w)
     show_bar = not quiet and params.run.users * params.run.days > PROGRESS_MIN_USER_DAYS
     with _bad_input(), _progress(params.run.days, show_bar) as tick:
@@ -233,6 +238,8 @@ def run(
             + f". {CAPTION}"
         )
         stdout.print(table)
+        for path in result.paths:
+            stdout.print(f"follows a path: {path.describe()}", soft_wrap=True)
     if profile:
         stdout.print(_profile_table(result.step_seconds, params.run.days))
     warning = unsettled_warning(result.summary, params.run.summary_window, out)

@@ -14,6 +14,7 @@ from mesa.agent import AgentSet
 
 from sim.model import interventions as iv
 from sim.model import metrics
+from sim.model import paths as param_paths
 from sim.model.mechanisms.adoption import Loyalty
 from sim.model.network import FriendCounts, make_network
 from sim.model.params import ParamError, Params
@@ -54,6 +55,9 @@ class EconomyModel(mesa.Model):
     Args:
         params: the full parameter tree; defaults to the ``mixed`` market.
         interventions: treatments in force for some users over some days (ODD 7.13).
+        paths: parameters that follow a path over days (ODD 7.13): a ``[paths]`` table
+            ``{"companion.serving_cost": [[0, 0.002], [1095, 0.0005]]}`` or a list of
+            :class:`sim.model.paths.ParamPath`.
         scenario, policy, users, days: shortcuts applied on top of ``params`` (as ``sim run``).
         seed: root seed of all random streams; overrides ``params.run.seed`` when given.
     """
@@ -63,6 +67,7 @@ class EconomyModel(mesa.Model):
         params: Params | None = None,
         interventions=(),
         *,
+        paths=(),
         scenario: str | None = None,
         policy: str | None = None,
         users: int | None = None,
@@ -83,7 +88,9 @@ class EconomyModel(mesa.Model):
                     params.set(f"run.{name}", value)
         super().__init__(seed=params.run.seed)
         params.validate()
-        self.params = params
+        self.paths = param_paths.parse(paths or {})
+        param_paths.check(self.paths, params)
+        self.params = params  # a copy of its own: the paths step sets today's values on it
         self.streams = Streams(params.run.seed)
         self.day = 0
         self.step_seconds: dict[str, float] = defaultdict(float)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.model import interventions, metrics, policies
+from sim.model import interventions, metrics, paths, policies
 from sim.model.mechanisms import (
     adoption,
     attachment,
@@ -37,6 +37,13 @@ class Step:
 
 
 SCHEDULE: tuple[Step, ...] = (
+    Step(
+        "paths",
+        paths.step,
+        None,
+        "7.13",
+        "parameters that follow a path over days take today's value",
+    ),
     Step(
         "launch",
         adoption.launch,

@@ -4,9 +4,9 @@ between each intervention's treated and control arms, read from stored results o
 A run folder (``sim run``) keeps its fully resolved parameters and interventions in
 ``params.json``; they are compared with the defaults of the run's market preset and policy
 (:func:`sim.model.scenarios.resolve`), so a briefing says what was changed however it was set
-(``--config``, ``--set``, ``--users`` ...). A results folder (``sim sweep``) keeps its
-experiment definition in ``manifest.json`` (``base`` overrides, ``--set``, top-level
-``[[interventions]]``). Arms come from the daily ``arm.{name}.{treated|control}.{metric}``
+(``--config``, ``--set``, ``--users`` ...), and the parameters that follow a path over days.
+A results folder (``sim sweep``) keeps its experiment definition in ``manifest.json`` (``base``
+overrides, ``--set``, top-level ``[[interventions]]``, ``[paths]``). Arms come from the daily ``arm.{name}.{treated|control}.{metric}``
 series of the time series.
 """
 
@@ -41,6 +41,7 @@ def run_folder_parameters(folder: Path, summary: dict[str, Any]) -> dict[str, An
     Returns:
         ``changed``: ``[{"path", "value", "default"}]`` for every parameter whose resolved value
         differs from the default; ``interventions``: the run's interventions as stored;
+        ``paths``: the ``[paths]`` table of parameters that follow a path over days;
         ``baseline``: what the defaults are (``mixed market, attention/intimacy policy``).
     """
     path = folder / "params.json"
@@ -51,6 +52,7 @@ def run_folder_parameters(folder: Path, summary: dict[str, Any]) -> dict[str, An
     except (OSError, ValueError) as e:
         raise ParamError(f"{path} cannot be read: {e}") from None
     interventions = stored.pop("interventions", []) or []
+    paths = stored.pop("paths", {}) or {}
     scenario = summary.get("scenario") if summary.get("scenario") in SCENARIOS else None
     policy = summary.get("policy") if summary.get("policy") in POLICIES else None
     defaults = resolve(scenario or DEFAULT_SCENARIO, policy)[0].flat()
@@ -65,6 +67,7 @@ def run_folder_parameters(folder: Path, summary: dict[str, Any]) -> dict[str, An
     return {
         "changed": changed,
         "interventions": interventions,
+        "paths": paths,
         "known": True,
         "scenario": scenario or DEFAULT_SCENARIO,
         "policy": policy,
@@ -91,23 +94,45 @@ def parameters_sentence(manifest: dict[str, Any]) -> str:
         where = f"the {SCENARIO_NAMES.get(run['scenario'], run['scenario'])} preset" + (
             f" with the {run['policy']} policy" if run.get("policy") else ""
         )
+        following = paths_sentence(run.get("paths"), "")
         if not run["changed"]:
-            return f"Every parameter is the model's default for {where} (docs/ODD.md)."
+            return f"Every parameter is the model's default for {where} (docs/ODD.md).{following}"
         listed = "; ".join(
             f"{c['path']} = {_value(c['value'])} (default {_value(c['default'])})"
             for c in run["changed"]
         )
         n = len(run["changed"])
-        return f"Parameters are the model's defaults for {where}, except {n} changed: {listed}."
+        return (
+            f"Parameters are the model's defaults for {where}, except {n} changed: {listed}."
+            f"{following}"
+        )
     d = exp.get("definition") or {}
     parts = [f"{p} = {_value(v)} in every run" for p, v in (d.get("base") or {}).items()]
     parts += [f"{s} (--set)" for s in exp.get("set") or []]
     text = "Parameters are the model's defaults (docs/ODD.md)"
+    following = paths_sentence(d.get("paths"))
+    for case in d.get("cases") or []:
+        if case.get("paths"):
+            following += paths_sentence(case["paths"], f"in case {case.get('label')}")
     return (
-        f"{text}, except: {'; '.join(parts)}."
+        f"{text}, except: {'; '.join(parts)}.{following}"
         if parts
-        else f"{text}, apart from what the design varies."
+        else f"{text}, apart from what the design varies.{following}"
     )
+
+
+def paths_sentence(table: dict[str, Any] | None, where: str = "in every run") -> str:
+    """The parameters that follow a path over days (ODD 7.13), as a sentence with a leading
+    space, or nothing."""
+    if not table:
+        return ""
+    from sim.model.paths import parse
+
+    try:
+        listed = "; ".join(p.describe() for p in parse(dict(table)))
+    except ParamError:  # a path this version no longer accepts: say it as stored
+        listed = "; ".join(f"{k} {v}" for k, v in table.items())
+    return f" Following a path over days{' ' * bool(where)}{where}: {listed}."
 
 
 def describe_intervention(iv: dict[str, Any]) -> str:

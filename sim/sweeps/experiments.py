@@ -2,7 +2,7 @@
 
 An experiment file (TOML, in ``experiments/``) is read by :func:`load` into an
 :class:`Experiment`, every key checked, and expanded by :func:`expand` into an ordered list of
-:class:`RunSpec`. Every run's parameters are resolved (``sim.model.scenarios.resolve``) during
+:class:`RunSpec`. Every run's parameters are resolved (``sim.model.scenarios.resolve_run``) during
 expansion, so a bad value anywhere in a design stops the sweep before any run starts, with the
 file and the key named. The keys, all but ``name`` and ``description`` optional::
 
@@ -13,8 +13,10 @@ file and the key named. The keys, all but ``name`` and ``description`` optional:
     scenario, policy        market preset and provider objective of every run
     [base]                  parameter overrides, paths as in --set
     [[interventions]]       treatments in every run (as in a --config file)
+    [paths]                 parameters that follow a path over days in every run (ODD 7.13)
     [grid]                  full factorial: path (or scenario, policy) = [values]
-    [[cases]]               hand-picked points: label, scenario, policy, set, interventions
+    [[cases]]               hand-picked points: label, scenario, policy, set, interventions,
+                            paths
     [sample]                method = sobol | morris | latin, n, seed, [sample.ranges] path = [lo, hi]
     [record]                every (days between time-series rows), timeseries, panel
 
@@ -32,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.model import paths as param_paths
 from sim.model.interventions import (
     Intervention,
     check_names,
@@ -39,7 +42,7 @@ from sim.model.interventions import (
     provider_columns,
 )
 from sim.model.params import POLICIES, ParamError, Params, parse_assignment, read_toml
-from sim.model.scenarios import SCENARIOS, policy_label, resolve
+from sim.model.scenarios import SCENARIOS, policy_label, resolve_run
 from sim.sweeps.checks import check_input_file, check_sets, estimate_bytes
 from sim.sweeps.designs import (
     MAX_RUNS,
@@ -58,9 +61,9 @@ from sim.sweeps.designs import (
 
 TOP_KEYS = (
     "name description days users replications seeds base_seed scenario policy base "
-    "interventions grid cases sample record"
+    "interventions paths grid cases sample record"
 ).split()
-CASE_KEYS = ("label", "scenario", "policy", "set", "interventions")
+CASE_KEYS = ("label", "scenario", "policy", "set", "interventions", "paths")
 RECORD_KEYS = ("every", "timeseries", "panel")
 POLICY_PATHS = ("market.feed_policy", "market.companion_policy")
 
@@ -83,6 +86,7 @@ class Case:
     policy: str | None = None
     set: dict[str, Any] = field(default_factory=dict)
     interventions: list[dict[str, Any]] = field(default_factory=list)
+    paths: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -97,6 +101,7 @@ class Experiment:
     policy: str | None = None
     base: dict[str, Any] = field(default_factory=dict)
     interventions: list[dict[str, Any]] = field(default_factory=list)
+    paths: dict[str, Any] = field(default_factory=dict)  # a [paths] table (sim.model.paths)
     grid: dict[str, list[Any]] = field(default_factory=dict)
     cases: list[Case] = field(default_factory=list)
     sample: Sample | None = None
@@ -112,6 +117,11 @@ class Experiment:
             sample=asdict(self.sample) if self.sample else None,
             record=asdict(self.record),
         )
+        if not self.paths:  # a design without paths keeps the hash it had before they existed
+            del out["paths"]
+        for case in out["cases"]:
+            if not case["paths"]:
+                del case["paths"]
         return out
 
     @property
@@ -124,6 +134,13 @@ class Experiment:
         for c in self.cases:
             paths += [p for p in c.set if p not in paths]
         return paths + list(self.sample.ranges if self.sample else ())
+
+    def followed(self) -> dict[str, str]:
+        """Parameters that follow a path, each with where the path is given."""
+        out = {p: "[paths]" for p in self.paths}
+        for c in self.cases:
+            out.update({p: f"[[cases]] '{c.label}' paths" for p in c.paths})
+        return out
 
     def varied_through(self) -> dict[str, str]:
         """Parameters the design varies through ``policy`` or ``scenario`` (grid or cases),
@@ -158,6 +175,7 @@ class RunSpec:
     columns: dict[str, Any]  # the design's coordinates: case, sample index, varied parameters
     record: Record
     memory: int = 0  # estimated peak bytes of the run (sim.sweeps.checks.estimate_bytes)
+    paths: dict[str, Any] = field(default_factory=dict)  # a [paths] table (sim.model.paths)
 
     def identifiers(self) -> dict[str, Any]:
         return {
@@ -212,8 +230,9 @@ def _parse(tree: dict[str, Any], f: str) -> Experiment:
     )
     exp.base = overrides(get(tree, "base", dict, {}), "[base]")
     exp.interventions = _interventions(tree.get("interventions", []), "the experiment")
+    exp.paths = _paths(get(tree, "paths", dict, {}), exp.days, "")
     exp.grid = parse_grid(get(tree, "grid", dict, {}))
-    exp.cases = _cases(get(tree, "cases", list, []))
+    exp.cases = _cases(get(tree, "cases", list, []), exp.days)
     if "sample" in tree:
         exp.sample = parse_sample(get(tree, "sample", dict))
     exp.record = _record(get(tree, "record", dict, {}))
@@ -234,12 +253,18 @@ def _apply_overrides(exp: Experiment, sets: list[str], replications: int | None)
                 f"--set {path}: the experiment varies {through[path]}, which sets {path}; "
                 "edit its design instead"
             )
+        if path in exp.followed():
+            raise ParamError(
+                f"--set {path}: the experiment gives {path} a path; edit its [paths] instead"
+            )
         if path == "run.seed":
             raise ParamError(f"--set run.seed: {SET_BY_EXPERIMENT[path]}, or --replications")
         if path in ("run.users", "run.days"):
             setattr(exp, path[4:], _run_value(path[4:], value, "--set "))
         else:
             exp.base[path] = check_value(path, value, "--set")
+    for table in [exp.paths, *(c.paths for c in exp.cases)]:  # a run shortened by --set
+        exp.warnings += param_paths.cut_short(param_paths.parse(table), exp.days)
     if replications is not None:
         if (
             isinstance(replications, bool)
@@ -311,7 +336,16 @@ def _interventions(items: Any, where: str) -> list[dict[str, Any]]:
     return [x.to_dict() for x in parse_interventions(items, where)]
 
 
-def _cases(items: list) -> list[Case]:
+def _paths(table: dict, days: int, where: str) -> dict[str, Any]:
+    """A ``[paths]`` table checked (ODD 7.13), its points within the file's ``days``; kept in
+    the table form that states each path's form."""
+    paths = param_paths.parse(table, where)
+    param_paths.check_days(paths, days, where)
+    param_paths.check(paths, Params(), where)
+    return param_paths.table(paths)
+
+
+def _cases(items: list, days: int) -> list[Case]:
     cases = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
@@ -330,6 +364,7 @@ def _cases(items: list) -> list[Case]:
             case.policy = choice(item["policy"], f"{where} 'policy'", POLICIES)
         case.set = overrides(get(item, "set", dict, {}, f"{where} "), f"{where} set")
         case.interventions = _interventions(item.get("interventions", []), where)
+        case.paths = _paths(get(item, "paths", dict, {}, f"{where} "), days, f" of {where}")
         cases.append(case)
     labels = [c.label for c in cases]
     for label in labels:
@@ -362,6 +397,23 @@ def _check_disjoint(exp: Experiment) -> None:
     for key in ("scenario", "policy"):
         if key in exp.grid and any(getattr(c, key) for c in exp.cases):
             raise ParamError(f"'{key}' is varied by both [grid] and [[cases]]: choose one")
+    for c in exp.cases:
+        for key in c.paths:
+            if key in exp.paths:
+                raise ParamError(
+                    f"[[cases]] '{c.label}' paths '{key}': [paths] gives {key} a path already"
+                )
+    followed = exp.followed()
+    sources = [("[base]", exp.base), ("[grid]", exp.grid)]
+    sources += [(f"[[cases]] '{c.label}' set", c.set) for c in exp.cases]
+    sources.append(("[sample.ranges]", exp.sample.ranges if exp.sample else {}))
+    for name, keys in sources:
+        for key in keys:
+            if key in followed:
+                raise ParamError(
+                    f"{name} '{key}': {key} follows a path ({followed[key]}); give it a path "
+                    "or a value, not both"
+                )
     through = exp.varied_through()
     sources = [("[base]", exp.base), ("[grid]", exp.grid)]
     sources += [(f"[[cases]] '{c.label}' set", c.set) for c in exp.cases]
@@ -384,6 +436,7 @@ class Point:
     overrides: dict[str, Any]
     interventions: list[dict[str, Any]]
     columns: dict[str, Any]
+    paths: dict[str, Any] = field(default_factory=dict)
 
 
 def points(exp: Experiment) -> list[Point]:
@@ -401,17 +454,19 @@ def points(exp: Experiment) -> list[Point]:
         overrides = {"run.users": exp.users, "run.days": exp.days, **exp.base, **chosen}
         columns: dict[str, Any] = {}
         interventions = list(exp.interventions)
+        paths = dict(exp.paths)
         if case is not None:
             parts.insert(0, case.label)
             columns["case"] = case.label
             overrides.update(case.set)
             interventions += case.interventions
+            paths.update(case.paths)
         if sample is not None:
             parts.append(f"sample {sample[0]}")
             columns["sample"] = sample[0]
             overrides.update(sample[1])
         label = ", ".join(parts) or exp.name
-        out.append(Point(label, scenario, policy, overrides, interventions, columns))
+        out.append(Point(label, scenario, policy, overrides, interventions, columns, paths))
     return out
 
 
@@ -426,7 +481,7 @@ def expand(exp: Experiment) -> list[RunSpec]:
     checked = []
     for i, pt in enumerate(points(exp)):
         try:
-            params, _ = resolve(pt.scenario, pt.policy, None, pt.overrides)
+            params, _, _ = resolve_run(pt.scenario, pt.policy, None, pt.overrides, paths=pt.paths)
             _check_targets(pt.interventions, params)
             check_names([Intervention(**x) for x in pt.interventions], "this design point")
         except ParamError as e:
@@ -442,6 +497,8 @@ def expand(exp: Experiment) -> list[RunSpec]:
             content = [pt.scenario, pt.policy, sorted(pt.overrides.items()), pt.interventions, seed]
             if "sample" in pt.columns:  # a sampler may repeat a point (rounded whole numbers)
                 content.append(pt.columns["sample"])
+            if pt.paths:  # only then: runs without paths keep the ids they had
+                content.append({"paths": pt.paths})
             run_id = _digest(content, 12)
             if run_id in seen:
                 raise ParamError(
@@ -471,6 +528,7 @@ def expand(exp: Experiment) -> list[RunSpec]:
                         params.network.mean_degree,
                         params.run.panel_users if exp.record.panel else 0,
                     ),
+                    paths=dict(pt.paths),
                 )
             )
     return specs

@@ -48,11 +48,19 @@ def git_state() -> dict[str, Any]:
     return {"git_sha": sha, "git_dirty": dirty}
 
 
-def config_hash(params: dict[str, Any], interventions: list[dict[str, Any]]) -> str:
-    """SHA-256 over the resolved parameters and interventions, seed excluded, canonical JSON."""
+def config_hash(
+    params: dict[str, Any],
+    interventions: list[dict[str, Any]],
+    paths: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 over the resolved parameters, interventions and parameter paths (when there are
+    any, so a run without paths keeps its hash), seed excluded, canonical JSON."""
     tree = {k: dict(v) for k, v in params.items()}
     tree["run"] = {k: v for k, v in tree["run"].items() if k != "seed"}
-    blob = json.dumps({"params": tree, "interventions": interventions}, sort_keys=True)
+    content = {"params": tree, "interventions": interventions}
+    if paths:
+        content["paths"] = paths
+    blob = json.dumps(content, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -60,6 +60,7 @@ def execute(spec: RunSpec) -> RunOutput:
             seed=spec.seed,
             set=spec.overrides,
             interventions=[Intervention(**x) for x in spec.interventions],
+            paths=spec.paths,
             panel=spec.record.panel,
         )
         summary = result.summary

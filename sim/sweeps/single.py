@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 
 from sim.model import EconomyModel, metrics, settling
+from sim.model import paths as param_paths
 from sim.model.interventions import Intervention, check_names
 from sim.model.metrics import summarise
 from sim.model.params import Params
-from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve
+from sim.model.paths import ParamPath
+from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve_run
 from sim.sweeps import provenance
 
 OUTPUT_FILES = ("summary.json", "params.json", "timeseries.parquet", "panel.parquet")
@@ -34,6 +36,7 @@ class RunResult:
     interventions: list[Intervention] = field(default_factory=list)
     panel: pd.DataFrame | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
+    paths: list[ParamPath] = field(default_factory=list)
 
     def save(self, out: str | Path) -> Path:
         """Write the run's files into ``out`` atomically: all of them or none."""
@@ -49,6 +52,7 @@ class RunResult:
                 {
                     **self.params.to_dict(),
                     "interventions": [x.to_dict() for x in self.interventions],
+                    **({"paths": param_paths.table(self.paths)} if self.paths else {}),
                 },
             )
             self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
@@ -150,6 +154,7 @@ def run(
     config: str | Path | dict | None = None,
     set: list[str] | dict[str, Any] | None = None,
     interventions: list[Intervention] | None = None,
+    paths: dict[str, Any] | list[ParamPath] | None = None,
     panel: bool = False,
     progress=None,
 ) -> RunResult:
@@ -163,14 +168,18 @@ def run(
         config: a TOML file or a nested mapping of parameters (and ``interventions``).
         set: overrides as ``["companion.empathy=0.8"]`` or ``{"companion.empathy": 0.8}``.
         interventions: treatments in addition to those in ``config``.
+        paths: parameters that follow a path over days, in addition to the ``[paths]`` of
+            ``config``: ``{"companion.serving_cost": [[0, 0.002], [1095, 0.0005]]}`` (ODD 7.13).
         panel: also keep per-user states on sampled days.
         progress: called with the day number after each day.
     """
-    params, from_config = resolve(scenario, policy, config, set, users=users, days=days, seed=seed)
+    params, from_config, all_paths = resolve_run(
+        scenario, policy, config, set, paths=paths, users=users, days=days, seed=seed
+    )
     all_interventions = from_config + list(interventions or [])
     check_names(all_interventions, "this run")
     t0 = time.perf_counter()
-    model = EconomyModel(params, all_interventions)
+    model = EconomyModel(params, all_interventions, paths=all_paths)
     model.record_panel = panel
     model.run_model(progress)
     frame = metrics.frame(model)
@@ -184,7 +193,9 @@ def run(
         days=params.run.days,
         version=provenance.version(),
         **provenance.git_state(),
-        config_hash=provenance.config_hash(params.to_dict(), iv_dicts),
+        config_hash=provenance.config_hash(
+            params.to_dict(), iv_dicts, param_paths.table(all_paths)
+        ),
         seconds=round(time.perf_counter() - t0, 3),
         **drift_fields(frame, params.run.summary_window, params.run.drift_tolerance),
     )
@@ -198,4 +209,5 @@ def run(
         interventions=all_interventions,
         panel=panel_frame,
         step_seconds=step_seconds,
+        paths=all_paths,
     )
