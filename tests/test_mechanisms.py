@@ -189,7 +189,7 @@ def test_cap_minutes_intervention_is_never_exceeded(target):
         sets={
             "companion.manipulation": 0.5,
             "manipulation.extra_minutes": 30.0,
-            "companion.free_minutes": 1440.0,
+            "companion.free_minutes": 240.0,
             "choice.min_session": 1.0,
         },
     )

@@ -193,7 +193,8 @@ def test_paths_are_part_of_the_runs_config_hash_params_json_and_report(tmp_path,
     assert stored["paths"] == {
         "companion.serving_cost": {"points": [[0, 0.002], [10, 0.0005]], "form": "linear"}
     }
-    assert stored["companion"]["serving_cost"] == 0.002  # the parameters as the run began
+    # the parameters as given, the path beside them
+    assert stored["companion"]["serving_cost"] == Params().companion.serving_cost
     summary = json.loads((tmp_path / "a" / "summary.json").read_text())
     plain = sim_run_hash(users=100, days=12)
     assert summary["config_hash"] != plain

@@ -91,5 +91,5 @@ def test_an_untouched_run_says_every_parameter_is_the_default(tmp_path):
 
     sim.run(users=60, days=10, seed=1).save(tmp_path / "run")
     md = brief.write(tmp_path / "run", tmp_path / "b.md").read_text()
-    assert "run.users = 60 (default 10000)" in md and "run.days = 10 (default 365)" in md
+    assert "run.users = 60 (default 10000)" in md and "run.days = 10 (default 1825)" in md
     assert "## Interventions" not in md and "Interventions: none" in md

@@ -143,7 +143,7 @@ class ChoiceParams:
     )
     money_value: float = param(  # calibrated
         19.03,
-        0.0,
+        0.1,
         1000.0,
         "utility per $/min",
         "reflective value of being paid a dollar a minute (bonus intervention)",
