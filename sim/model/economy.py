@@ -54,6 +54,8 @@ class EconomyModel(mesa.Model):
     Args:
         params: the full parameter tree; defaults to the ``mixed`` market.
         interventions: treatments in force for some users over some days (ODD 7.13).
+        user_sums: :class:`sim.model.metrics.UserSum` requests: each user's sum of a per-user
+            state over a window of days, kept in ``model.user_sums`` (ODD 7.14).
         scenario, policy, users, days: shortcuts applied on top of ``params`` (as ``sim run``).
         seed: root seed of all random streams; overrides ``params.run.seed`` when given.
     """
@@ -68,6 +70,7 @@ class EconomyModel(mesa.Model):
         users: int | None = None,
         days: int | None = None,
         seed: int | None = None,
+        user_sums=(),
     ):
         if params is None:
             params, _ = resolve(scenario or "mixed", policy, users=users, days=days, seed=seed)
@@ -112,6 +115,7 @@ class EconomyModel(mesa.Model):
             for x in self.interventions
         ]
         self.study_samples: dict[str, np.ndarray] = {}  # by intervention: who is in it
+        self.user_sums = metrics.user_sums(user_sums, self.users, params.run.days)
         self.friend_counts = FriendCounts(self.network, self.users.adopted)
         self.loyalty = Loyalty.empty(params.run.days)
         self.datacollector = metrics.collector(self)
@@ -166,6 +170,7 @@ class EconomyModel(mesa.Model):
         self.users = self.network = self.today = self.friend_counts = None
         self.datacollector = self.latest = self.loyalty = None
         self.intervention_arms, self.study_samples, self.panel = [], {}, []
+        self.user_sums = {}
         self.panel_sample = None
         self._work.clear()
         self.memo.clear()
