@@ -207,3 +207,34 @@ def test_model_does_not_change_the_params_it_was_given():
     assert params.to_dict() == before
     assert m.params.run.users == 150 and m.params.run.seed == 9
     assert {p.policy.name for p in m.providers} == {"wellbeing"}
+
+
+def test_per_user_sums_add_each_users_state_over_their_window_only():
+    """A requested per-user sum is the manual sum over its days of the user array (ODD 7.14)."""
+    wanted = [metrics.UserSum("valuation", 3, 9), metrics.UserSum("welfare", 0, 12)]
+    m = EconomyModel(users=150, days=12, seed=6, user_sums=wanted)
+    by_hand = {s: np.zeros(150) for s in wanted}
+    for day in range(12):
+        m.step()
+        for s in wanted:
+            if s.start <= day < s.end:
+                by_hand[s] += getattr(m.users, s.state)
+    for s in wanted:
+        assert np.allclose(m.user_sums[s], by_hand[s])
+        assert np.abs(by_hand[s]).sum() > 0
+    assert not np.allclose(m.user_sums[wanted[0]], m.user_sums[wanted[1]])
+    assert EconomyModel(users=50, days=2, seed=1).user_sums == {}  # nothing kept unasked
+
+
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        (("minutes", 0, 2), "per-user state"),  # (N, P), not per user
+        (("adopted_day", 0, 2), "per-user state"),
+        (("welfare", 2, 2), "start < end"),
+        (("welfare", 0, 6), "end <= 5"),
+    ],
+)
+def test_a_per_user_sum_of_no_state_or_outside_the_run_is_refused(request_, message):
+    with pytest.raises(ParamError, match=message):
+        EconomyModel(users=50, days=5, seed=1, user_sums=[metrics.UserSum(*request_)])

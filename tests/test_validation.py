@@ -13,7 +13,7 @@ from sim.model.params import ParamError
 
 # every published finding the studies score, by study file
 EXPECTED_FINDINGS = {
-    "allcott2020_deactivation": 5,
+    "allcott2020_deactivation": 7,
     "allcott2022_digital_addiction": 6,
     "kleinberg2024_moreishness": 3,
     "defreitas2024_loneliness": 5,
@@ -135,3 +135,106 @@ def test_overrides_reach_every_study_and_are_recorded_for_provenance(tmp_path):
     relief = {r["finding"]: r["estimate"] for r in stronger}
     first = "A companion session lowers loneliness by about 20 points"
     assert relief[first] < session[first] < 0  # more relief per session, in points
+
+
+# -- paired runs and willingness to accept ---------------------------------------------------
+PAIRED_STUDY = """
+[study]
+name = "paired"
+citation = "a test"
+design = "deactivation of feed_a's users, paired with its placebo"
+days = 18
+quick_users = 300
+quick_replications = 1
+
+[[interventions]]
+kind = "deactivate"
+name = "off"
+providers = "feed_a"
+share = 0.5
+sample = "users"
+start = 8
+end = 14
+
+[[findings]]
+finding = "willingness to accept"
+estimator = "paired_median"
+arm = "off"
+metric = "valuation"
+days = [8, 14]
+counterfactual = { "interventions.off.kind" = "placebo" }
+target = 10.0
+band = [0.0, 100.0]
+"""
+
+
+def test_paired_runs_share_sample_and_arms_and_differ_only_from_the_start(tmp_path):
+    path = tmp_path / "paired.toml"
+    path.write_text(PAIRED_STUDY)
+    study = v.load_study(path)
+    f = study.findings[0]
+    placebo = study.config(f.counterfactual)
+    assert placebo["interventions"][0]["kind"] == "placebo"
+    assert study.config()["interventions"][0]["kind"] == "deactivate"
+    runs = [
+        v._run_one(c, 300, study.days, 5, False, study.user_sums())
+        for c in (study.config(), placebo)
+    ]
+    factual, counterfactual = runs
+    treated = factual["treated"]["off"]
+    assert np.array_equal(treated, counterfactual["treated"]["off"])
+    assert 0 < treated.sum() < 300
+    before = factual["timeseries"].iloc[:8].select_dtypes("number")
+    assert before.equals(counterfactual["timeseries"][before.columns].iloc[:8])
+    on_feed_a = "arm.off.treated.active"  # share of the treated who used feed_a today
+    assert (factual["timeseries"][on_feed_a].iloc[8:14] == 0).all()
+    assert (counterfactual["timeseries"][on_feed_a].iloc[8:14] > 0.5).all()
+    assert v.paired_median(f, factual, counterfactual) > 0  # giving the feed up costs its users
+
+
+def synthetic_run(treated, valuation_sum):
+    key = v.UserSum("valuation", 8, 14)
+    return {"treated": {"off": np.array(treated)}, "user_sums": {key: np.array(valuation_sum)}}
+
+
+def test_paired_median_is_the_median_of_treated_users_differences():
+    f = v.Finding(
+        "wta", "paired_median", 10.0, (0.0, 100.0), arm="off", metric="valuation", days=(8, 14)
+    )
+    treated = [True, True, False, True, True]
+    factual = synthetic_run(treated, [1.0, 2.0, 50.0, 3.0, 4.0])
+    placebo = synthetic_run(treated, [11.0, 3.0, -50.0, 33.0, 5.0])
+    assert v.paired_median(f, factual, placebo) == pytest.approx(5.5)  # of 10, 1, 30, 1
+    with pytest.raises(ValueError, match="treat different users"):
+        v.paired_median(f, factual, synthetic_run([True] * 5, [0.0] * 5))
+    assert (
+        v.paired_median(
+            f, synthetic_run([False] * 5, [0.0] * 5), synthetic_run([False] * 5, [0.0] * 5)
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ('counterfactual = { "interventions.gone.kind" = "placebo" }', "no intervention 'gone'"),
+        ('counterfactual = { "interventions.off.kind" = "nap" }', "unknown intervention kind"),
+        ("", "needs a counterfactual"),
+    ],
+)
+def test_bad_paired_findings_are_refused(tmp_path, change, message):
+    path = tmp_path / "paired.toml"
+    path.write_text(
+        PAIRED_STUDY.replace('counterfactual = { "interventions.off.kind" = "placebo" }', change)
+    )
+    with pytest.raises(ParamError, match=message):
+        v.load_study(path)
+
+
+def test_the_deactivation_study_asks_for_willingness_to_accept_against_its_placebo():
+    study = v.load_studies(["allcott2020_deactivation"])[0]
+    wta = next(f for f in study.findings if f.estimator == "paired_median")
+    assert (wta.metric, wta.days, wta.arm) == ("valuation", (120, 148), "deactivation")
+    assert study.config(wta.counterfactual)["interventions"][0]["kind"] == "placebo"
+    assert study.user_sums() == [v.UserSum("valuation", 120, 148)]

@@ -6,7 +6,11 @@ parameter overrides as in ``--config``, optional ``[[interventions]]`` (the stud
 ``[[findings]]``. A finding names an estimator, what it reads, and the published target with a
 band. Replication k of a study runs with seed ``seed + k``; counterfactual runs (the same study
 with some parameters changed, such as the impulsive pull switched off) reuse the replication's
-seed, so they differ from the factual run only through the change (common random numbers).
+seed, so they differ from the factual run only through the change (common random numbers). A
+counterfactual may also change a field of one of the study's interventions, as
+``"interventions.{name}.{field}"``: turning an experiment into a ``placebo`` keeps its sample and
+arms (the same assignment stream and, up to the start, the same history) and treats no one, so
+each treated user is paired with their own untreated run (``paired_median``).
 
 An estimate is the mean over replications with a 95% confidence interval from Student's t. A
 finding **passes** when the estimate lies inside its band; a finding whose quantity the model
@@ -27,6 +31,7 @@ from scipy import stats
 
 from sim.model import compiled
 from sim.model.mechanisms import social
+from sim.model.metrics import UserSum
 from sim.model.params import ParamError, parse_assignment, read_toml
 from sim.model.scenarios import resolve
 from sim.sweeps.designs import flatten, overrides
@@ -81,10 +86,30 @@ class Study:
     def config(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """The study as a ``sim.run`` config mapping, with dotted ``overrides`` applied."""
         tree = copy.deepcopy(self.params)
+        interventions = copy.deepcopy(self.interventions)
         for path, value in (overrides or {}).items():
             section, _, name = path.partition(".")
-            tree.setdefault(section, {})[name] = value
-        return {**tree, "interventions": copy.deepcopy(self.interventions)}
+            if section == "interventions":
+                change_intervention(interventions, name, value, self.path)
+            else:
+                tree.setdefault(section, {})[name] = value
+        return {**tree, "interventions": interventions}
+
+    def user_sums(self) -> list[UserSum]:
+        """The per-user sums its paired findings read, for every run of the study (ODD 7.14)."""
+        wanted = {UserSum(f.metric, *f.days) for f in self.findings if f.estimator in PAIRED}
+        return sorted(wanted, key=str)
+
+
+def change_intervention(interventions: list[dict], path: str, value: Any, where: Path) -> None:
+    """Set ``field`` of the intervention named ``name`` (``path`` = ``name.field``; names may
+    hold dots, fields do not)."""
+    name, _, key = path.rpartition(".")
+    for item in interventions:
+        if item.get("name", item.get("kind")) == name:
+            item[key] = value
+            return
+    raise ParamError(f"counterfactual interventions.{path} in {where}: no intervention {name!r}")
 
 
 STUDY_KEYS = {
@@ -122,6 +147,15 @@ def load_study(path: Path) -> Study:
             raise ParamError(
                 f"findings[{i}].estimator in {path} must be one of {', '.join(ESTIMATORS)}"
             )
+        if item["estimator"] in NEEDS_COUNTERFACTUAL and not item.get("counterfactual"):
+            raise ParamError(
+                f"findings[{i}] in {path}: estimator {item['estimator']} needs a counterfactual"
+            )
+        days = item.get("days", (0, 0))
+        if item["estimator"] in PAIRED and not (item.get("arm") and 0 <= days[0] < days[1]):
+            raise ParamError(
+                f"findings[{i}] in {path}: a paired estimate needs an arm and days = [start, end]"
+            )
         item = {
             **item,
             "band": tuple(item["band"]),
@@ -144,7 +178,10 @@ def load_study(path: Path) -> Study:
         interventions=tree.get("interventions", []),
         findings=findings,
     )
-    resolve(config=study.config(), days=study.days, users=study.quick_users)  # fails fast
+    for f in [None, *(f for f in findings if f.counterfactual)]:  # fails fast
+        resolve(
+            config=study.config(f and f.counterfactual), days=study.days, users=study.quick_users
+        )
     return study
 
 
@@ -182,17 +219,22 @@ def read_overrides(config: Path | None = None, sets: list[str] | None = None) ->
 
 
 # -- running -------------------------------------------------------------------------------
-def _run_one(config: dict, users: int, days: int, seed: int, lab: bool) -> dict[str, Any]:
-    """One replication (in a worker): the time series, summary and, for lab studies, the model."""
+def _run_one(
+    config: dict, users: int, days: int, seed: int, lab: bool, sums: list[UserSum] = ()
+) -> dict[str, Any]:
+    """One replication (in a worker): the time series, summary and, for lab studies, the model;
+    with ``sums``, those per-user sums and every intervention's treated users."""
     from sim.sweeps.single import run
 
     if lab:
         return {"lab": lab_session(config, users, seed)}
-    result = run(config=config, users=users, days=days, seed=seed)
+    result = run(config=config, users=users, days=days, seed=seed, user_sums=list(sums))
     return {
         "timeseries": result.timeseries,
         "summary": result.summary,
         "params": result.params.flat(),
+        "user_sums": result.user_sums,
+        "treated": result.treated,
     }
 
 
@@ -229,7 +271,13 @@ def run_studies(
             for k in range(reps):
                 for key, change in variants.items():
                     jobs[(s.name, k, key)] = executor.submit(
-                        _run_one, s.config({**extra, **change}), users, s.days, s.seed + k, lab
+                        _run_one,
+                        s.config({**extra, **change}),
+                        users,
+                        s.days,
+                        s.seed + k,
+                        lab,
+                        s.user_sums(),
                     )
         results = {}
         for key, fut in jobs.items():
@@ -362,6 +410,28 @@ def counterfactual_share(f: Finding, r: dict, cf: dict) -> float:
     return 1.0 - _window(cf["timeseries"], f.metric, f.days) / factual
 
 
+def paired_median(f: Finding, r: dict, cf: dict) -> float | None:
+    """Median over the treated users of ``arm`` of each user's paired difference, counterfactual
+    run minus factual run, in the sum of the per-user state ``metric`` over ``days`` (ODD 7.7,
+    willingness to accept):
+
+        WTA_i = sum_{d in days} (metric_i(d | counterfactual) - metric_i(d | factual))
+
+    With the factual run deactivating and the counterfactual its placebo, and ``metric =
+    valuation``, WTA_i is what user i would accept to give the provider up for those days.
+    The pairing holds only if both runs treat the same users, which is checked."""
+    treated = r["treated"][f.arm]
+    if not np.array_equal(treated, cf["treated"][f.arm]):
+        raise ValueError(
+            f"{f.finding}: the factual and counterfactual runs treat different users in arm "
+            f"{f.arm!r}; a paired estimate needs the same sample and assignment"
+        )
+    if not treated.any():
+        return None
+    key = UserSum(f.metric, *f.days)
+    return float(np.median(cf["user_sums"][key][treated] - r["user_sums"][key][treated]))
+
+
 def parameter(f: Finding, r: dict, _=None) -> float:
     """A parameter's value (for figures the model takes as input rather than produces)."""
     return float(r["params"][f.metric])
@@ -386,10 +456,15 @@ ESTIMATORS = {
     "series_mean": series_mean,
     "lever_mean": lever_mean,
     "counterfactual_share": counterfactual_share,
+    "paired_median": paired_median,
     "lab_relief": lab_relief,
     "parameter": parameter,
     "not_modelled": not_modelled,
 }
+
+
+PAIRED = {"paired_median"}  # estimators that read per-user sums (Study.user_sums)
+NEEDS_COUNTERFACTUAL = {"counterfactual_share", *PAIRED}
 
 
 def lab_session(

@@ -58,6 +58,8 @@ class EconomyModel(mesa.Model):
         paths: parameters that follow a path over days (ODD 7.13): a ``[paths]`` table
             ``{"companion.serving_cost": [[0, 0.002], [1095, 0.0005]]}`` or a list of
             :class:`sim.model.paths.ParamPath`.
+        user_sums: :class:`sim.model.metrics.UserSum` requests: each user's sum of a per-user
+            state over a window of days, kept in ``model.user_sums`` (ODD 7.14).
         scenario, policy, users, days: shortcuts applied on top of ``params`` (as ``sim run``).
         seed: root seed of all random streams; overrides ``params.run.seed`` when given.
     """
@@ -73,6 +75,7 @@ class EconomyModel(mesa.Model):
         users: int | None = None,
         days: int | None = None,
         seed: int | None = None,
+        user_sums=(),
     ):
         if params is None:
             params, _ = resolve(scenario or "mixed", policy, users=users, days=days, seed=seed)
@@ -119,6 +122,7 @@ class EconomyModel(mesa.Model):
             for x in self.interventions
         ]
         self.study_samples: dict[str, np.ndarray] = {}  # by intervention: who is in it
+        self.user_sums = metrics.user_sums(user_sums, self.users, params.run.days)
         self.friend_counts = FriendCounts(self.network, self.users.adopted)
         self.loyalty = Loyalty.empty(params.run.days)
         self.datacollector = metrics.collector(self)
@@ -173,6 +177,7 @@ class EconomyModel(mesa.Model):
         self.users = self.network = self.today = self.friend_counts = None
         self.datacollector = self.latest = self.loyalty = None
         self.intervention_arms, self.study_samples, self.panel = [], {}, []
+        self.user_sums = {}
         self.panel_sample = None
         self._work.clear()
         self.memo.clear()

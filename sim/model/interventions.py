@@ -18,6 +18,11 @@ A unit is a user, or with ``cluster_size`` > 1 a block of that many consecutive 
 the ring-lattice network are neighbours (cluster randomisation). Units fall into ``groups``
 equal groups by ``floor(u * groups)``; the intervention treats the share ``share`` of group
 ``group``. So disjoint groups with their own start days give a staggered roll-out.
+
+A ``placebo`` assigns and recruits like any kind and changes nothing: turned into one, an
+experiment keeps its treated and control users (the draws come from the same stream) while no
+one is treated, which pairs each treated user with their own untreated run (ODD 7.13, paired
+runs).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ KINDS: dict[str, str] = {
     "commitment": "treated users set limits that stop the share `value` of their compulsive use",
     "launch": "the targeted providers reach treated users only from `start` (staggered launch)",
     "set_lever": "treated users see the design variant `lever` = `value` on the targeted providers",
+    "placebo": "treated users are assigned and recruited as for any kind, and nothing is done to them",
 }
 SAMPLES = {
     "everyone": "every user is assigned to an arm",

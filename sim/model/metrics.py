@@ -9,6 +9,7 @@ last ``run.summary_window`` days unless their description says otherwise.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import mesa
@@ -17,6 +18,7 @@ import pandas as pd
 
 from sim.model import abtests, compiled
 from sim.model.compiled import jit
+from sim.model.params import ParamError
 
 # name: meaning; the daily series (timeseries.parquet), in order
 DAILY = {
@@ -86,6 +88,50 @@ ARM = {
     "loneliness": "loneliness",
     "tie_strength": "mean tie strength",
 }
+
+
+@dataclass(frozen=True)
+class UserSum:
+    """A request for each user's sum of the per-user array ``users.{state}`` over the days
+    ``start <= day < end`` (ODD 7.14, per-user sums), taken at the end of each day:
+
+        S_i = sum_{d = start}^{end - 1} state_i(d)
+
+    A model keeps one (N,) float total per request and none when nothing is requested."""
+
+    state: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"{self.state}[{self.start}:{self.end}]"
+
+
+def user_sums(requests, users, days: int) -> dict[UserSum, np.ndarray]:
+    """A zero total for each request, after checking that it names an (N,) state of ``users``
+    and a window of whole days inside the run's ``days``."""
+    per_user = [
+        f for f, a in zip(users._fields, users, strict=True) if a.ndim == 1 and a.dtype.kind == "f"
+    ]
+    totals = {}
+    for s in requests:
+        if s.state not in per_user:
+            raise ParamError(
+                f"per-user sum of {s.state!r}: choose a per-user state, one of {', '.join(per_user)}"
+            )
+        if not (0 <= s.start < s.end <= days):
+            raise ParamError(f"per-user sum {s}: days must satisfy 0 <= start < end <= {days}")
+        totals[s] = np.zeros(users.n)
+    return totals
+
+
+def add_user_sums(model) -> None:
+    """Add today's values to every requested per-user sum whose window holds today."""
+    for s, total in model.user_sums.items():
+        if s.start <= model.day < s.end:
+            total += getattr(model.users, s.state)
+
+
 # run-level metrics computed from spells rather than averaged from DAILY
 LOYALTY = {
     "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run)",
@@ -446,13 +492,14 @@ def measured_sd(model, sd: float) -> float:
 
 
 def step(model, today) -> None:
-    """Record the day's series (on day 0 first the wellbeing reference) and, on sampled days,
-    the per-user panel."""
+    """Record the day's series (on day 0 first the wellbeing reference), add to the requested
+    per-user sums and, on sampled days, take the per-user panel."""
     if model.day == 0:
         w = model.users.wellbeing
         model.wellbeing_reference = (float(w.mean()), float(w.std()))
     model.latest = daily_row(model, today)
     model.datacollector.collect(model)
+    add_user_sums(model)
     last = model.day + 1 >= model.params.run.days
     if model.record_panel and (model.day % model.params.run.panel_every == 0 or last):
         model.panel.append(panel_rows(model, model.panel_sample))

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.model import EconomyModel, metrics, settling
 from sim.model import paths as param_paths
 from sim.model.interventions import Intervention, check_names
-from sim.model.metrics import summarise
+from sim.model.metrics import UserSum, summarise
 from sim.model.params import Params
 from sim.model.paths import ParamPath
 from sim.model.scenarios import DEFAULT_SCENARIO, policy_label, resolve_run
@@ -37,6 +38,10 @@ class RunResult:
     panel: pd.DataFrame | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
     paths: list[ParamPath] = field(default_factory=list)
+    # only when per-user sums were asked for (ODD 7.14): each request's (N,) totals, and each
+    # intervention's treated users (N,) bool at the end of the run (after any recruitment)
+    user_sums: dict[UserSum, np.ndarray] = field(default_factory=dict)
+    treated: dict[str, np.ndarray] = field(default_factory=dict)
 
     def save(self, out: str | Path) -> Path:
         """Write the run's files into ``out`` atomically: all of them or none."""
@@ -157,6 +162,7 @@ def run(
     paths: dict[str, Any] | list[ParamPath] | None = None,
     panel: bool = False,
     progress=None,
+    user_sums: list[UserSum] | None = None,
 ) -> RunResult:
     """Run one simulation and return its results.
 
@@ -172,6 +178,8 @@ def run(
             ``config``: ``{"companion.serving_cost": [[0, 0.002], [1095, 0.0005]]}`` (ODD 7.13).
         panel: also keep per-user states on sampled days.
         progress: called with the day number after each day.
+        user_sums: per-user sums of a state over a window of days to keep (ODD 7.14); with
+            them the result also holds every intervention's treated users.
     """
     params, from_config, all_paths = resolve_run(
         scenario, policy, config, set, paths=paths, users=users, days=days, seed=seed
@@ -179,7 +187,7 @@ def run(
     all_interventions = from_config + list(interventions or [])
     check_names(all_interventions, "this run")
     t0 = time.perf_counter()
-    model = EconomyModel(params, all_interventions, paths=all_paths)
+    model = EconomyModel(params, all_interventions, paths=all_paths, user_sums=user_sums or ())
     model.record_panel = panel
     model.run_model(progress)
     frame = metrics.frame(model)
@@ -201,6 +209,8 @@ def run(
     )
     panel_frame = pd.concat(model.panel, ignore_index=True) if panel and model.panel else None
     step_seconds = dict(model.step_seconds)
+    sums = dict(model.user_sums)
+    treated = {x.name: users.copy() for x, users, _ in model.intervention_arms} if sums else {}
     model.close()  # the results are taken: a process running many models keeps none of them
     return RunResult(
         summary=summary,
@@ -210,4 +220,6 @@ def run(
         panel=panel_frame,
         step_seconds=step_seconds,
         paths=all_paths,
+        user_sums=sums,
+        treated=treated,
     )
