@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
-DEMO_REPLICATIONS ?= 10
+DEMO_REPLICATIONS ?= 5
 LINTED := sim tests benchmarks docs notebooks
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8765
@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: the headline experiment (three policies x three market presets, 5,000 users, a year,
-## 10 replications), a quick validation scorecard, every figure, and the policy briefing as
-## results/demo/brief.html and brief.pdf (three to five minutes on 2 idle cores; fewer replications
+## demo: the headline experiment (three policies x three market presets, 3,000 users, five years,
+## 5 replications), a quick validation scorecard, every figure, and the policy briefing as
+## results/demo/brief.html and brief.pdf (about five minutes on 2 idle cores; fewer replications
 ## with DEMO_REPLICATIONS=3)
 demo: $(STAMP)
 	rm -rf results/demo
