@@ -4,8 +4,9 @@
 
 Copies the record to docs/calibration.json and rewrites, in sim/model/params.py, the default of each
 fitted parameter to its fitted value rounded to four significant digits (the first number of
-its ``param(...)``), marking it ``# calibrated``. Regenerate the ODD's parameter table after
-(``python docs/tables.py params``); a test checks that defaults and record agree.
+its ``param(...)``), marking it ``# calibrated``. Regenerate the ODD's parameter and break-even
+tables after (``python docs/tables.py params``, ``python docs/tables.py breakeven``); tests
+check that defaults, record and tables agree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from sim.model.params import Params
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = ROOT / "sim" / "params.py"
+PARAMS = ROOT / "sim" / "model" / "params.py"
 RECORD = ROOT / "docs" / "calibration.json"
 
 

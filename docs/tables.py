@@ -2,6 +2,9 @@
 
     python docs/tables.py schedule           # section 3: the day's steps (sim.model.schedule)
     python docs/tables.py params             # section 8: every parameter (sim.model.params.describe)
+    python docs/tables.py breakeven          # section 7.8: each business model's break-even at the
+                                             # default parameters (sim.model.params,
+                                             # sim.model.mechanisms.business.serving_cost)
     python docs/tables.py calibration        # section 10: the fit behind the shipped defaults
                                              # (docs/calibration.json)
     python docs/tables.py ablation DIR       # section 10: DIR/all_on/validation.json and
@@ -18,8 +21,10 @@ import sys
 from pathlib import Path
 
 from sim.evidence.calibration import FREE
-from sim.evidence.validation import MECHANISMS
-from sim.model.params import describe
+from sim.evidence.validation import MECHANISMS, STUDIES_DIR, load_study
+from sim.model.compiled import constants
+from sim.model.mechanisms.business import serving_cost
+from sim.model.params import Params, describe
 from sim.model.schedule import SCHEDULE
 
 ODD = Path(__file__).with_name("ODD.md")
@@ -58,6 +63,88 @@ def schedule_table() -> str:
         where = f"[{path}](../{path}) `{s.run.__name__}`"
         switch = f"`mechanisms.{s.switch}`" if s.switch else "always"
         rows.append(f"| {k} | `{s.name}` | {s.does} | {where} | {switch} | {s.odd} |")
+    return "\n".join(rows) + "\n"
+
+
+def reference_use(study: str, metric: str) -> tuple[float, str]:
+    """Daily minutes of a finding the model is validated against (section 1.2): the size of
+    the finding with that ``metric`` in ``experiments/validation/{study}.toml``, and where it
+    is (the study file and the finding's text)."""
+    s = load_study(STUDIES_DIR / f"{study}.toml")
+    f = next(f for f in s.findings if f.metric == metric)
+    return abs(f.target), f'`{study}`: "{f.finding}"'
+
+
+def breakeven_table() -> str:
+    """Each business model's break-even at the default parameters and initial levers (7.8):
+    every number from :class:`sim.model.params.Params` and
+    :func:`sim.model.mechanisms.business.serving_cost`; the daily uses are validation findings."""
+    prm = Params()
+    feed, comp = prm.feed, prm.companion
+    kf, kc = constants(feed), constants(comp)
+    feed_use, feed_why = reference_use("allcott2020_deactivation", "feed_minutes")
+    comp_use, comp_why = reference_use("market_scale", "companion_minutes_per_active_user")
+
+    ads_per_load = feed.items_per_minute * feed.cpm / 1000.0  # $/min per unit of ad load
+    feed_revenue = ads_per_load * feed.ad_load
+    feed_per_minute = serving_cost(1.0, feed.personalisation, kf) - feed.review_cost
+    feed_day = serving_cost(feed_use, feed.personalisation, kf)
+    full_day = serving_cost(feed_use, 1.0, kf)
+    comp_per_minute = serving_cost(1.0, comp.personalisation, kc) - comp.review_cost
+    free_day = serving_cost(comp.free_minutes, comp.personalisation, kc)
+    used_day = serving_cost(comp_use, comp.personalisation, kc)
+    subscription = comp.price / 30.0
+    margin = subscription - used_day  # a subscriber's day at the reference use, no commerce
+    commerce = comp.commerce_rate * comp_use  # at full attachment
+
+    def share(loss: float, gain: float) -> str:
+        return f"{loss / (loss + gain):.0%}" if gain > 0 else "none (a subscriber loses money)"
+
+    def money(x: float) -> str:
+        return f"${x:.3g}"
+
+    p = "personalisation"
+    rows = [
+        "| business model | quantity | value | from |",
+        "|---|---|---:|---|",
+        f"| feed | ad revenue per minute at the initial ad load ({feed.ad_load:g}) | "
+        f"{money(feed_revenue)} | `feed.items_per_minute` x `feed.ad_load` x `feed.cpm` / 1000 |",
+        f"| feed | serving cost per minute at the initial {p} ({feed.personalisation:g}) | "
+        f"{money(feed_per_minute)} | `feed.serving_cost` x (1 + `feed.personalisation_cost` x "
+        f"{feed.personalisation:g}) |",
+        f"| feed | review cost per user-day | {money(feed.review_cost)} | `feed.review_cost` |",
+        f"| feed | cost of a user's day of {feed_use:g} min | {money(feed_day)} | `serving_cost`; "
+        f"the minutes: {feed_why} |",
+        f"| feed | ad revenue of that day at the initial ad load | "
+        f"{money(feed_revenue * feed_use)} | |",
+        f"| feed | break-even ad load at the initial {p}, {feed_use:g} min/day | "
+        f"{feed_day / feed_use / ads_per_load:.3g} | cost / (minutes x `items_per_minute` x "
+        "`cpm` / 1000) |",
+        f"| feed | break-even ad load at full {p}, {feed_use:g} min/day | "
+        f"{full_day / feed_use / ads_per_load:.3g} | |",
+        f"| companion | serving cost per minute at the initial {p} ({comp.personalisation:g}) | "
+        f"{money(comp_per_minute)} | `companion.serving_cost` x (1 + "
+        f"`companion.personalisation_cost` x {comp.personalisation:g}) |",
+        f"| companion | review cost per user-day | {money(comp.review_cost)} | "
+        "`companion.review_cost` |",
+        f"| companion | cost of a free user's day at the whole free tier ({comp.free_minutes:g} min) "
+        f"| {money(free_day)} | `serving_cost` |",
+        f"| companion | cost of a user's day of {comp_use:g} min, paying or not | "
+        f"{money(used_day)} | `serving_cost`; the minutes: {comp_why} |",
+        f"| companion | subscription revenue per subscriber-day at the initial price "
+        f"(${comp.price:g}/month) | {money(subscription)} | `companion.price` / 30 |",
+        f"| companion | commerce revenue of a day of {comp_use:g} min at full attachment | "
+        f"{money(commerce)} | `companion.commerce_rate` x minutes x attachment |",
+        f"| companion | a subscriber's daily margin at {comp_use:g} min, no commerce | "
+        f"{money(margin)} | subscription - cost |",
+        f"| companion | paying share of users that breaks even: free users at the whole free "
+        f"tier, subscribers at {comp_use:g} min, no commerce | {share(free_day, margin)} | "
+        "free cost / (free cost + subscriber margin) |",
+        f"| companion | the same, free users also at {comp_use:g} min | "
+        f"{share(used_day, margin)} | |",
+        f"| companion | the same, everyone at {comp_use:g} min and full attachment (commerce "
+        f"from every user) | {share(used_day - commerce, margin + commerce)} | |",
+    ]
     return "\n".join(rows) + "\n"
 
 
@@ -108,6 +195,8 @@ def main(argv: list[str]) -> None:
         text = replace_between(text, "SCHEDULE TABLE", schedule_table())
     elif argv[:1] == ["params"]:
         text = replace_between(text, "PARAMETER TABLE", params_table())
+    elif argv[:1] == ["breakeven"]:
+        text = replace_between(text, "BREAKEVEN TABLE", breakeven_table())
     elif argv[:1] == ["calibration"]:
         record = json.loads(ODD.with_name("calibration.json").read_text())
         text = replace_between(text, "CALIBRATION TABLE", calibration_table(record))

@@ -25,6 +25,12 @@ def test_the_schedule_table_of_the_odd_is_the_models_schedule():
     assert all(f"`{s.name}`" in text for s in SCHEDULE)
 
 
+def test_the_breakeven_table_of_the_odd_is_the_parameter_tree():
+    """ODD 7.8's break-even table is what docs/tables.py computes from the defaults."""
+    text = (ROOT / "docs" / "ODD.md").read_text()
+    assert tables.replace_between(text, "BREAKEVEN TABLE", tables.breakeven_table()) == text
+
+
 def test_the_ablation_table_marks_what_changes_when_a_mechanism_is_off(tmp_path):
     def write(name, statuses):
         rows = [

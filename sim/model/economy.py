@@ -46,7 +46,7 @@ class Today:
     paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user
     surplus: np.ndarray | None = None  # (2, N) $ consumer surplus of feeds, of companions
     books: np.ndarray | None = None  # (4, P) $ summed: ad tax, ads, subscriptions, commerce
-    objective_sums: dict | None = None  # every policy's objective summed
+    objective_sums: dict | None = None  # the attention and intimacy objectives summed
 
 
 class EconomyModel(mesa.Model):

@@ -16,7 +16,10 @@ they are in (the leading indicators it steers by; a feed's users have habits but
 attachment). From the user-days, moves between states, quits and profit it has seen, each
 fading with ``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s')
 of moving from s to s' (what is left is the chance of quitting), each shrunk toward staying
-put at its overall quit rate and margin by ``churn_prior`` user-days, and values
+put at its overall quit rate and margin by ``churn_prior`` user-days (the overall rates are
+themselves shrunk by as many user-days toward a quit rate of r and a margin of 0, so that a
+provider that has seen little predicts little, and V stays finite before any quit is seen),
+and values
 
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
@@ -96,8 +99,8 @@ def objectives(start, stop, users, k, day, provider):
     own policy's and its profit to its test window. Returns the block's sums: the attention
     and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
     user-days, profit and moves to each state today and to quitting (S + 1 columns), which its
-    predictions learn from. (The wellbeing-aligned objective summed over users is welfare,
-    which the metrics report.)"""
+    predictions learn from. (The wellbeing-aligned objective is not summed: the metrics report
+    its measure, welfare.)"""
     j, own, value, state, shadow_price, window = provider
     S = STATES
     sums = np.zeros(4 + 2 * S + S * (S + 1))

@@ -7,10 +7,10 @@ it lies in [0, 2], 1 being neutral:
           - w_X max(0, 1 - offline / offline_need)
 
 with consumption = 1 - exp(-sum_o minutes_o max(R_o, 0) / value_minutes) over providers and
-socialising (worked out by the day's choice, ODD 7.1). It is also reported in SD units, as
+realised socialising (worked out with welfare, :mod:`sim.model.mechanisms.welfare`). It is also reported in SD units, as
 surveys report it: (W - mean W0) / sd, where W0 is the population's wellbeing on day 0, before
 providers have adapted, and sd = sqrt(sd(W0)^2 + measurement_sd^2) adds the day-to-day mood and
-response noise that a survey measure carries and W, a day's welfare, does not.
+response noise that a survey measure carries and W, a day's experienced wellbeing, does not.
 """
 
 from __future__ import annotations
