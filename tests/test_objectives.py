@@ -1,0 +1,496 @@
+"""Providers' costs (ODD 7.8) and objectives in dollars (ODD 7.9): the formulae of
+:mod:`sim.model.mechanisms.business` and :mod:`sim.model.policies` called directly, and the
+books and test windows of tiny model runs checked against them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import sim
+from sim.model import EconomyModel, compiled, policies
+from sim.model.interventions import Intervention
+from sim.model.mechanisms import business
+from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Params
+from sim.model.policies import (
+    ATTENTION,
+    BANDS,
+    INTIMACY,
+    SHADOW_PRICE_FLOOR,
+    STATES,
+    WELLBEING,
+    predicted_value,
+    relationship_state,
+)
+
+TOL = 1e-9
+P = 4  # the mixed market: two feeds, then two companions
+
+
+def build(users: int = 200, days: int = 20, seed: int = 1, sets=None, interventions=()):
+    params, _ = sim.resolve("mixed", users=users, days=days, seed=seed, sets=dict(sets or {}))
+    return EconomyModel(params, list(interventions))
+
+
+def constants(section, **values):
+    """The section's constants, as compiled code takes them. The constants types of every
+    section are made first: Numba's disk cache of a formula called with several sections'
+    constants can only be read once all their types exist in the process (see
+    :func:`test_a_formula_called_directly_in_a_new_process_finds_its_cache`)."""
+    for f in dataclasses.fields(Params):
+        compiled.constants(f.default_factory())
+    return compiled.constants(dataclasses.replace(section, **values))
+
+
+def lever(model, name: str) -> np.ndarray:
+    """Today's lever as an (N, P) matrix."""
+    values = np.asarray(model.today.levers[name], dtype=float)
+    return np.broadcast_to(values, model.users.minutes.shape)
+
+
+def valued(value: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """V of each user's state, 0 for a non-user (state -1)."""
+    return np.where(state >= 0, value[np.maximum(state, 0)], 0.0)
+
+
+# -- costs --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("section", [FeedParams(), CompanionParams()], ids=["feed", "companion"])
+def test_serving_cost_rises_with_personalisation_and_is_zero_without_minutes(section):
+    k = constants(section, serving_cost=0.002, personalisation_cost=1.5, review_cost=0.01)
+    depths = np.linspace(0.0, 1.0, 11)
+    for minutes in (0.5, 30.0, 600.0):
+        costs = np.array([business.serving_cost(minutes, d, k) for d in depths])
+        assert (np.diff(costs) > 0).all(), costs
+        np.testing.assert_allclose(costs[-1] - costs[0], 0.002 * 1.5 * minutes, rtol=1e-12)
+    for depth in depths:
+        assert business.serving_cost(0.0, depth, k) == 0.0
+    flat = constants(section, serving_cost=0.002, personalisation_cost=0.0, review_cost=0.0)
+    assert business.serving_cost(30.0, 0.0, flat) == business.serving_cost(30.0, 1.0, flat)
+
+
+def test_review_cost_is_charged_once_per_user_served_whatever_the_minutes():
+    k = constants(CompanionParams(), serving_cost=0.001, personalisation_cost=2.0, review_cost=0.05)
+    for minutes in (0.01, 1.0, 60.0, 1440.0):
+        for depth in (0.0, 0.5, 1.0):
+            per_minute = 0.001 * (1.0 + 2.0 * depth) * minutes
+            review = business.serving_cost(minutes, depth, k) - per_minute
+            assert review == pytest.approx(0.05, rel=1e-9, abs=1e-12), (minutes, depth)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="compiled.py _constants_type (lines 292-300) registers a section's constants type "
+    "in sim.model.compiled only when first built, but Numba's cache index of serving_cost "
+    "pickles the feed and the companion types together: a new process that builds only one "
+    "of them and calls the formula fails with AttributeError while loading the cache",
+)
+def test_a_formula_called_directly_in_a_new_process_finds_its_cache():
+    """serving_cost is compiled for feeds' and companions' constants (a model run does both);
+    a new process that costs a feed alone must find its compiled code."""
+    for section in (FeedParams(), CompanionParams()):  # both signatures in the disk cache
+        business.serving_cost(1.0, 0.5, compiled.constants(section))
+    code = (
+        "from sim.model import compiled, params\n"
+        "from sim.model.mechanisms import business\n"
+        "k = compiled.constants(params.FeedParams())\n"
+        "print(business.serving_cost(10.0, 0.5, k))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = os.environ | {"PYTHONPATH": str(root), "SIM_THREADS": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root
+    )
+    assert run.returncode == 0, run.stderr[-400:]
+
+
+REVIEWED = {
+    "feed.review_cost": 0.01,
+    "feed.serving_cost": 0.001,
+    "companion.review_cost": 0.02,
+    "companion.initial_adoption": 0.4,
+    "mechanisms.adaptation": False,
+}
+
+
+def test_booked_cost_is_the_sum_over_users_of_the_serving_cost_formula():
+    """Per user and provider, and in each provider's book, on a day when personalisation differs
+    between users (a design variant for half of them)."""
+    variant = Intervention("set_lever", share=0.5, lever="personalisation", value=1.0)
+    m = build(users=300, days=2, sets=REVIEWED, interventions=[variant])
+    m.step()
+    u = m.users
+    depth = lever(m, "personalisation")
+    assert len(np.unique(depth)) > 1, "personalisation is the same for everyone"
+    expected = np.zeros_like(u.minutes)
+    for j, p in enumerate(m.providers):
+        k = m.params.companion if m.is_companion[j] else m.params.feed
+        served = u.minutes[:, j] > 0
+        per_minute = k.serving_cost * (1.0 + k.personalisation_cost * depth[:, j])
+        expected[:, j] = per_minute * u.minutes[:, j] + k.review_cost * served
+        assert served.any(), p.name
+    np.testing.assert_allclose(m.today.cost, expected, rtol=1e-12, atol=1e-15)
+    for j, p in enumerate(m.providers):
+        assert p.book[1] == pytest.approx(expected[:, j].sum(), rel=1e-12)
+        assert p.book[0] == pytest.approx(m.today.revenue[:, j].sum(), rel=1e-12)
+    # the review part is one review per user served, not per minute
+    reviews = m.today.cost - np.where(
+        u.minutes > 0,
+        np.where(m.is_companion, m.params.companion.serving_cost, m.params.feed.serving_cost)
+        * (
+            1.0
+            + np.where(
+                m.is_companion,
+                m.params.companion.personalisation_cost,
+                m.params.feed.personalisation_cost,
+            )
+            * depth
+        )
+        * u.minutes,
+        0.0,
+    )
+    per_user = np.where(m.is_companion, 0.02, 0.01)
+    np.testing.assert_allclose(reviews, np.where(u.minutes > 0, per_user, 0.0), atol=1e-12)
+
+
+def test_free_users_spend_no_minutes_on_companions_without_a_free_tier():
+    m = build(
+        users=300,
+        days=12,
+        sets={
+            "companion.free_minutes": 0.0,
+            "companion.initial_adoption": 0.5,
+            "companion.manipulation": 1.0,
+            "mechanisms.adaptation": False,
+        },
+    )
+    m.step()  # the companions launch and get their initial users
+    comp = m.is_companion
+    u = m.users
+    # half of the companions' users pay from today: the lever binds only the others
+    u.subscribed[:, comp] = u.adopted[:, comp] & (np.arange(u.n) % 2 == 0)[:, None]
+    paying_use = 0.0
+    for _ in range(11):
+        paying = u.subscribed[:, comp].copy()  # status when today's minutes are chosen
+        m.step()
+        assert (lever(m, "free_minutes")[:, comp] == 0).all()
+        minutes = u.minutes[:, comp]
+        assert (minutes[~paying] == 0).all(), f"day {m.day}: free users spent minutes"
+        paying_use += minutes[paying].sum()
+    assert paying_use > 0, "subscribers never used a companion, so the test shows nothing"
+
+
+# -- objectives ---------------------------------------------------------------------------------
+def test_attention_objective_is_profit_and_the_value_of_minutes():
+    k = constants(AdaptationParams(), minute_value=0.003)
+    assert policies.attention_value(1.5, 40.0, k) == pytest.approx(1.5 + 0.003 * 40.0)
+    assert policies.attention_value(-0.2, 0.0, k) == -0.2
+    m = build(users=200, days=5)
+    for _ in range(5):
+        m.step()
+        mv = m.params.adaptation.minute_value
+        profit = (m.today.revenue - m.today.cost).sum()
+        expected = profit + mv * m.users.minutes.sum()
+        assert m.today.objective_sums["attention"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_relationship_states_cover_every_state_and_separate_paying_from_free():
+    grid = np.concatenate([np.linspace(0.0, 1.0, 101), [1e-12, 1.0 - 1e-12]])
+    free = {relationship_state(False, a, h) for a in grid for h in grid}
+    paying = {relationship_state(True, a, h) for a in grid for h in grid}
+    assert free | paying == set(range(STATES))
+    assert not free & paying
+    assert max(free) < min(paying)
+    assert len(free) == len(paying) == BANDS * BANDS
+    # more attachment or more habit never moves a user to a lower band
+    for a in grid:
+        row = [relationship_state(False, a, h) for h in sorted(grid)]
+        assert row == sorted(row)
+
+
+def seen_nothing() -> SimpleNamespace:
+    return SimpleNamespace(seen=np.zeros((STATES, STATES + 3)))
+
+
+def test_predicted_value_without_observations_is_finite():
+    for prior in (1.0, 1000.0, 1e7):
+        k = constants(AdaptationParams(), churn_prior=prior)
+        value = predicted_value(seen_nothing(), k)
+        assert value.shape == (STATES,)
+        assert np.isfinite(value).all()
+
+
+def observe(seen, state, days, margin, moves) -> None:
+    """``days`` user-days in ``state`` earning ``margin`` a day each, moving to other states
+    (``moves``: {state or STATES for quitting: share}) and staying put otherwise."""
+    seen[state, 0] += days
+    seen[state, 1] += margin * days
+    left = 1.0
+    for to, share in moves.items():
+        seen[state, 2 + to] += share * days
+        left -= share
+    seen[state, 2 + state] += left * days
+
+
+def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
+    """A state that earns m a day and that users never leave is worth m (1 + r) / r."""
+    k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
+    p = seen_nothing()
+    s = relationship_state(True, 0.5, 0.5)
+    observe(p.seen, s, 1e9, 0.25, {})
+    r = 0.1 / 365.0
+    assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
+
+
+def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay():
+    k = constants(AdaptationParams())
+    p = seen_nothing()
+    free = np.arange(BANDS * BANDS)
+    for s in free:  # free users earn little, paying users more; everyone quits a little
+        observe(p.seen, s, 5000, 0.001, {STATES: 0.01})
+        observe(p.seen, s + BANDS * BANDS, 5000, 0.3, {STATES: 0.01})
+    converts = relationship_state(False, 0.9, 0.9)
+    stays_free = relationship_state(False, 0.1, 0.1)
+    p.seen[converts] = 0.0
+    observe(p.seen, converts, 5000, 0.001, {converts + BANDS * BANDS: 0.05, STATES: 0.01})
+    value = predicted_value(p, k)
+    assert np.isfinite(value).all()
+    assert value[converts] > value[stays_free]
+    assert (value[BANDS * BANDS :] > value[: BANDS * BANDS].max()).all()
+
+
+class Accounts:
+    """A tiny mixed market's user arrays and one provider's day, filled in by hand, for the
+    objectives' loop (:func:`policies.objectives`)."""
+
+    def __init__(self, n: int = 300, seed: int = 0):
+        self.users = build(users=n, days=1).users
+        self.rng = np.random.default_rng(seed)
+        self.n = n
+        self.revenue = np.zeros((n, P))
+        self.cost = np.zeros((n, P))
+
+    def new_day(self, j: int, keep: float = 0.8) -> None:
+        """Random states, minutes, welfare and accounts for provider ``j``'s users today."""
+        u, rng, n = self.users, self.rng, self.n
+        u.adopted[:, j] = rng.random(n) < keep
+        u.subscribed[:, j] = u.adopted[:, j] & (rng.random(n) < 0.3)
+        u.attachment[:, j] = rng.random(n)
+        u.habit[:, j] = rng.random(n)
+        u.minutes[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 120.0, n), 0.0)
+        u.welfare[:] = rng.normal(1.0, 2.0, n)
+        self.revenue[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 0.5, n), 0.0)
+        self.cost[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 0.3, n), 0.0)
+
+    def run(self, provider, k) -> np.ndarray:
+        day = policies.Day(self.revenue, self.cost)
+        return policies.objectives(0, self.n, self.users, k, day, provider)
+
+    def profit(self, j: int) -> np.ndarray:
+        return self.revenue[:, j] - self.cost[:, j]
+
+
+def provider_at(j: int, own: int, value, state, shadow_price: float = 1.0, n: int = 300):
+    return policies.Provider(j, own, value, state, shadow_price, np.zeros((2, n)))
+
+
+def test_intimacy_objective_summed_over_a_window_telescopes():
+    """With the values V held fixed, J summed over the window is the profit made plus V of the
+    states users end in less V of the states they started in (0 for a non-user)."""
+    acc = Accounts()
+    j, n = 2, acc.n
+    value = acc.rng.normal(0.0, 5.0, STATES)
+    start = np.where(acc.rng.random(n) < 0.7, acc.rng.integers(0, STATES, n), -1).astype(np.int8)
+    state = start.copy()
+    provider = provider_at(j, INTIMACY, value, state)
+    k = constants(AdaptationParams())
+    profit = np.zeros(n)
+    total = 0.0
+    for _ in range(7):
+        acc.new_day(j)
+        sums = acc.run(provider, k)
+        profit += acc.profit(j)
+        total += sums[1]
+        # every user who started the day in a state moved somewhere or quit, once
+        S = STATES
+        moves = sums[4 + 2 * S :].reshape(S, S + 1)
+        np.testing.assert_allclose(moves.sum(axis=1), sums[4 : 4 + S], rtol=0, atol=0)
+    assert (state != start).any() and (state == -1).any() and (start == -1).any()
+    expected = profit + valued(value, state) - valued(value, start)
+    np.testing.assert_allclose(provider.window[0], expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(provider.window[1], profit, rtol=1e-12, atol=1e-12)
+    assert total == pytest.approx(expected.sum(), rel=1e-12, abs=1e-9)
+
+
+def test_objectives_loop_adds_its_own_policys_objective_to_the_window():
+    acc = Accounts(seed=1)
+    j, n = 0, acc.n
+    k = constants(AdaptationParams(), minute_value=0.004)
+    acc.new_day(j)
+    u = acc.users
+    value = np.zeros(STATES)
+    for own, expected in (
+        (ATTENTION, acc.profit(j) + 0.004 * u.minutes[:, j]),
+        (WELLBEING, u.welfare + 0.7 * acc.profit(j)),
+    ):
+        provider = provider_at(j, own, value, np.full(n, -1, np.int8), shadow_price=0.7)
+        acc.run(provider, k)
+        np.testing.assert_allclose(provider.window[0], expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(provider.window[1], acc.profit(j), rtol=1e-12, atol=1e-15)
+
+
+def test_a_provider_not_yet_launched_adds_nothing_to_its_window():
+    acc = Accounts(seed=2)
+    j, n = 3, acc.n
+    acc.new_day(j)
+    value = np.ones(STATES)
+    provider = provider_at(j, -1, value, np.full(n, -1, np.int8))
+    sums = acc.run(provider, constants(AdaptationParams()))
+    assert (provider.window == 0).all()
+    assert sums[2] > 0  # its objectives are still measured
+    launched = provider_at(j, ATTENTION, value, np.full(n, -1, np.int8))
+    acc.run(launched, constants(AdaptationParams()))
+    assert (launched.window != 0).any()
+
+
+def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a_run():
+    """Every day before the companions' launch, record() is handed a day on which they made
+    money (as if): their windows, books and observations stay empty; the feeds' do not."""
+    m = build(users=200, days=10, sets={"market.companion_launch_day": 8})
+    comp = m.is_companion
+    for _ in range(6):
+        m.step()
+        today = SimpleNamespace(
+            revenue=np.full_like(m.today.revenue, 0.5), cost=np.full_like(m.today.cost, 0.1)
+        )
+        before = [p.window.copy() for p in m.providers]
+        policies.record(m, today)
+        for j, p in enumerate(m.providers):
+            if comp[j]:
+                assert (p.window == 0).all() and (p.book == 0).all() and (p.seen == 0).all()
+                assert p.shadow_price == 1.0
+            else:
+                assert p.window[1] - before[j][1] == pytest.approx(0.4), p.name
+
+
+def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
+    """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
+    from what it has seen so far, for every provider (summed in today's objective sums) and
+    in an intimacy-seeking companion's window."""
+    m = build(users=300, days=12, sets={"companion.initial_adoption": 0.4})
+    k = compiled.constants(m.params.adaptation)
+    assert m.providers[2].policy.code == INTIMACY
+    for _ in range(12):
+        values = [predicted_value(p, k) for p in m.providers]
+        states = [p.state.copy() for p in m.providers]
+        windows = [p.window.copy() for p in m.providers]
+        m.step()
+        total = 0.0
+        for j, p in enumerate(m.providers):
+            profit = m.today.revenue[:, j] - m.today.cost[:, j]
+            j_today = profit + valued(values[j], p.state) - valued(values[j], states[j])
+            total += j_today.sum()
+            if p.policy.code == INTIMACY:
+                np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
+        assert m.today.objective_sums["intimacy"] == pytest.approx(total, rel=1e-9, abs=1e-9)
+    assert any((p.state >= BANDS * BANDS).any() for p in m.providers), "no one ever paid"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="policies.py record() (line 204) re-estimates V from the day's observations every "
+    "day, so a window's J sums to profit + sum_t [V_t(s_t) - V_t(s_t-1)], not to profit + "
+    "V(end) - V(start) as the module docstring (lines 9-12) says; users who keep their "
+    "state all window count no change however much its value moved",
+)
+def test_intimacy_objective_in_a_run_telescopes_over_a_test_window():
+    """A companion's second test window: J summed over it is the profit made plus the change
+    in the value of the relationships it holds, at the value it held when the window opened."""
+    interval = 7
+    m = build(
+        users=300,
+        days=2 * interval,
+        sets={"companion.initial_adoption": 0.4, "adaptation.interval": interval},
+    )
+    k = compiled.constants(m.params.adaptation)
+    c = m.providers[2]
+    assert c.policy.code == INTIMACY
+    for _ in range(interval):
+        m.step()
+    value, start = predicted_value(c, k), c.state.copy()
+    profit = np.zeros(m.users.n)
+    for _ in range(interval):
+        m.step()
+        profit += m.today.revenue[:, c.column] - m.today.cost[:, c.column]
+    expected = profit + valued(value, c.state) - valued(value, start)
+    np.testing.assert_allclose(c.objective_before, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_shadow_price_rises_after_a_losing_window_and_falls_after_a_profitable_one():
+    k = constants(AdaptationParams(), break_even_rate=1.0)
+    policy = policies.POLICIES["wellbeing"]
+    p = SimpleNamespace(shadow_price=1.0)
+    policy.window_closed(p, 100.0, 150.0, k)  # margin -50%
+    assert p.shadow_price == pytest.approx(np.exp(0.5))
+    policy.window_closed(p, 100.0, 50.0, k)  # margin +50%
+    assert p.shadow_price == pytest.approx(1.0)
+    policy.window_closed(p, 100.0, 100.0, k)  # break even
+    assert p.shadow_price == pytest.approx(1.0)
+    policy.window_closed(p, 0.0, 10.0, k)  # costs and no revenue: margin -100%
+    assert p.shadow_price == pytest.approx(np.e)
+    policy.window_closed(p, 1.0, 1e6, k)  # the margin is clipped at -100%
+    assert p.shadow_price == pytest.approx(np.e**2)
+    policy.window_closed(p, 0.0, 0.0, k)  # no book at all: unchanged
+    assert p.shadow_price == pytest.approx(np.e**2)
+    fast = constants(AdaptationParams(), break_even_rate=10.0)
+    for _ in range(20):  # window after profitable window
+        policy.window_closed(p, 100.0, 0.0, fast)
+        assert p.shadow_price >= SHADOW_PRICE_FLOOR
+    assert p.shadow_price == SHADOW_PRICE_FLOOR
+    policy.window_closed(p, 100.0, 120.0, fast)  # it can rise again from the floor
+    assert p.shadow_price > SHADOW_PRICE_FLOOR
+    for other in ("attention", "intimacy"):
+        q = SimpleNamespace(shadow_price=1.0)
+        policies.POLICIES[other].window_closed(q, 100.0, 150.0, k)
+        assert q.shadow_price == 1.0
+
+
+def test_wellbeing_aligned_feed_in_a_run_weighs_profit_at_its_shadow_price_and_updates_it():
+    interval = 4
+    m = build(
+        users=200,
+        days=2 * interval,
+        sets={
+            "market.feed_policy": "wellbeing",
+            "adaptation.interval": interval,
+            "adaptation.break_even_rate": 2.0,
+        },
+    )
+    feeds = [p for p in m.providers if p.kind == "feed"]
+    book = np.zeros((len(feeds), 2))
+    for _ in range(2 * interval):
+        windows = [p.window.copy() for p in feeds]
+        prices = [p.shadow_price for p in feeds]
+        m.step()
+        closes = (m.day + 1) % interval == 0
+        for f, p in enumerate(feeds):
+            j = p.column
+            revenue, cost = m.today.revenue[:, j], m.today.cost[:, j]
+            book[f] += revenue.sum(), cost.sum()
+            if not closes:
+                expected = m.users.welfare + prices[f] * (revenue - cost)
+                np.testing.assert_allclose(p.window[0] - windows[f][0], expected, atol=1e-12)
+                continue
+            margin = np.clip((book[f, 0] - book[f, 1]) / book[f, 0], -1.0, 1.0)
+            expected_price = max(prices[f] * np.exp(-2.0 * margin), SHADOW_PRICE_FLOOR)
+            assert p.shadow_price == pytest.approx(expected_price, rel=1e-12), (m.day, p.name)
+            assert (p.window == 0).all() and (p.book == 0).all()
+            book[f] = 0.0
+    assert all(p.shadow_price != 1.0 for p in feeds)
