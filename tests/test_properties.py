@@ -237,7 +237,8 @@ def test_time_budget_is_kept_and_no_part_is_negative(cfg):
 def test_caps_are_never_exceeded(cfg):
     def check(m, paying):
         cap = m.today.constraints.cap
-        free = np.where(m.is_companion & ~paying, m.params.companion.free_minutes, np.inf)
+        free_tier = m.today.levers["free_minutes"]  # the lever, per provider or per user
+        free = np.where(m.is_companion & ~paying, free_tier, np.inf)
         limit = np.minimum(cap, free)
         over = m.users.minutes - limit
         assert np.all(over <= TOL), f"day {m.day}: minutes exceed a cap by {over.max():.3g}"

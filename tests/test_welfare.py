@@ -22,7 +22,7 @@ import sim
 from sim.model import EconomyModel, compiled
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import welfare
-from sim.model.params import ChoiceParams
+from sim.model.params import ChoiceParams, ParamError
 
 TOL = 1e-9
 # the mixed market's providers: two feeds, then two companions
@@ -251,10 +251,9 @@ def test_consumer_surplus_is_not_negative_without_the_impulsive_pull():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="welfare values minutes at R without the day's taste shocks, although the split "
-    "maximises U at R + eps: with two_selves off and default taste_noise a kind's consumer "
-    "surplus goes well below zero (welfare.py weigh, lines 94-128, values at R; "
-    "time_budget.py line 150 chooses at R + taste_noise * shock)",
+    reason="a known limitation (docs/ODD.md 7.7, 9): welfare values minutes at R, without the "
+    "day's taste shocks the split was chosen at, so with two_selves off and default taste_noise "
+    "a user's surplus from a kind can be below zero on a day",
 )
 def test_consumer_surplus_is_not_negative_without_the_pull_at_default_taste_noise():
     m = build(users=300, days=20, sets={"mechanisms.two_selves": False})
@@ -380,13 +379,12 @@ def test_welfare_valuation_and_surplus_are_finite_every_day(cfg):
             assert math.isfinite(m.latest[key]), f"day {m.day}: {key} = {m.latest[key]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="choice.money_value may be 0 (params.py line 137, range [0, 1000]) but welfare "
-    "divides by it (welfare.py lines 122-127): welfare, valuation and surplus become inf/NaN",
-)
 def test_welfare_is_finite_at_the_lowest_valid_money_value():
-    m = build(users=100, days=2, sets={"choice.money_value": 0.0})
+    """Welfare divides by the money value of time, so 0 is refused and the lowest allowed
+    value gives finite welfare."""
+    with pytest.raises(ParamError, match="choice.money_value"):
+        build(users=100, days=2, sets={"choice.money_value": 0.0})
+    m = build(users=100, days=2, sets={"choice.money_value": 0.1})
     m.step()
     assert np.isfinite(m.users.welfare).all()
     assert np.isfinite(m.today.surplus).all()

@@ -303,4 +303,16 @@ def _constants_type(cls: type):
 def constants(section):
     """A parameter section (a dataclass of numbers) as a named tuple, the form a compiled loop
     takes it in: one argument whose fields it reads by name (``k.formation``)."""
+    _register_sections()
     return _constants_type(type(section))(*dataclasses.astuple(section))
+
+
+@functools.cache
+def _register_sections() -> None:
+    """Every section's named tuple type, registered at once: a formula compiled for several
+    sections (a feed's and a companion's costs) keeps them together in its disk cache, which
+    a new process can load only when all of them are known by name."""
+    from sim.model.params import Params
+
+    for f in dataclasses.fields(Params):
+        _constants_type(type(getattr(Params(), f.name)))

@@ -8,8 +8,9 @@ For provider p and user i, each day:
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
 relationship: the profit it made today and the change in its expected discounted lifetime
-profit, so that a test window's J sums to the profit made plus the change in the value of the
-relationships it holds (a quitter's value falls to 0). The provider predicts that value from
+profit, each day's moves between states valued at that day's estimate V, so that a test
+window's J sums to the profit made plus the value of the moves its users made (a quitter's
+value falls to 0; a change in the estimate itself is not counted as value created). The provider predicts that value from
 its own observations as a Markov chain of customer states (Pfeifer & Carraway 2000): a user's
 state s is whether they pay, and which of ``BANDS`` equal bands of attachment and of habit
 they are in (the leading indicators it steers by; a feed's users have habits but no

@@ -15,7 +15,9 @@ took up), against a day spent wholly on other offline life, and subtracts what t
     welfare = B (U(s) - R_off - T ln offline_breadth) / money_value - subscriptions paid
 
 in $ per day (money_value converts utility per minute into $ per minute; ODD 7.13, bonus). Each
-minute counts once. Use the reflective self would not have chosen lowers U below its
+minute counts once. Minutes are valued at R, the user's lasting tastes: the day's split was
+chosen with the day's taste shocks too (ODD 7.1), so a day's welfare can sit below the optimum
+of U even without the impulsive pull (a limitation, ODD 9). Use the reflective self would not have chosen lowers U below its
 reflective optimum, so compulsive use costs welfare.
 
 Consumer surplus of a kind of provider (feeds, companions) is welfare less the welfare of the
