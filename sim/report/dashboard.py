@@ -47,7 +47,15 @@ PANELS: dict[str, tuple[str, dict[str, str]]] = {
             "mean_attachment": "attachment",
         },
     ),
-    "Wellbeing and welfare": ("SD of day-0 wellbeing", {"wellbeing_sd_units": "mean wellbeing"}),
+    "Wellbeing": ("SD of day-0 wellbeing", {"wellbeing_sd_units": "mean wellbeing"}),
+    "Welfare": (
+        "$ per user-day, on reflection",
+        {
+            "welfare_per_user_day": "welfare",
+            "feed_consumer_surplus_per_user_day": "surplus from feeds",
+            "companion_consumer_surplus_per_user_day": "surplus from companions",
+        },
+    ),
     "Human connection": (
         "0-1",
         {
@@ -70,7 +78,12 @@ PANELS: dict[str, tuple[str, dict[str, str]]] = {
 TODAY: dict[str, list[str]] = {
     "engagement": ["minutes_per_user_day", "companion_minutes_per_user_day", "active_share"],
     "loyalty": ["mean_attachment", "companion_user_share", "quits"],
-    "wellbeing": ["wellbeing_sd_units", "loneliness_mean", "dependent_share"],
+    "wellbeing": [
+        "wellbeing_sd_units",
+        "welfare_per_user_day",
+        "loneliness_mean",
+        "dependent_share",
+    ],
     "revenue": [
         "revenue_per_user_day",
         "ad_revenue_per_user_day",
