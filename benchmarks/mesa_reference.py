@@ -83,7 +83,7 @@ class UserAgent(mesa.Agent):
         self.attachment, self.perceived, self.remembered = z[:], z[:], z[:]
         self.adopted, self.subscribed = [False] * P, [False] * P
         self.adopted_day, self.quit_day = [0] * P, [-1] * P
-        self.minutes, self.compulsive, self.R = z[:], z[:], z[:]
+        self.minutes, self.compulsive, self.R, self.desired = z[:], z[:], z[:], z[:]
         self.ties: list[Tie] = []
         self.companion_exposure = 0.0
         self.companion_minutes_avg = 0.0
@@ -160,6 +160,11 @@ class UserAgent(mesa.Agent):
         self.minutes = minutes[:P]
         self.planned_social, self.offline_minutes = minutes[P], minutes[P + 1]
         self.R = R[:P]
+        lasting = [R[o] + (weight * pull[o] if o < P else 0.0) for o in range(P + 2)]
+        lasting[-1] += c.temperature * math.log(c.offline_breadth)
+        top = max(x / c.temperature for x, a in zip(lasting, avail, strict=True) if a > 0)
+        w = [a * math.exp(x / c.temperature - top) for x, a in zip(lasting, avail, strict=True)]
+        self.desired = [x / sum(w) for x in w[:P]]
         enjoyed = sum(minutes[o] * max(R[o], 0.0) for o in range(P + 1))
         self.consumption = -math.expm1(-enjoyed / m.prm.wellbeing.value_minutes)
 
@@ -284,13 +289,19 @@ class UserAgent(mesa.Agent):
                 self.subscription_revenue += sub
                 revenue = sub + cp.commerce_rate * minutes * self.attachment[j]
                 cost = minutes * cp.serving_cost
-                wtp = self.willingness_to_pay * (1.0 + cp.wtp_attachment * self.attachment[j])
-                gap = (wtp - price) / cp.price_scale
+                c = m.prm.choice
+                allowed, want = min(cp.free_minutes / self.budget, 1.0), self.desired[j]
+                lost = 0.0
+                if allowed < want:
+                    lost = (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - want))
+                    if allowed > 0.0:
+                        lost += allowed * math.log(allowed / want)
+                worth = 30.0 * self.budget * c.temperature * lost / c.money_value
+                gap = (worth - price) / cp.price_scale
                 draw = m.rng.random()
                 converts = (
                     self.adopted[j]
                     and not self.subscribed[j]
-                    and minutes > 0
                     and draw < cp.conversion * sigmoid(gap)
                 )
                 cancels = self.subscribed[j] and draw < cp.cancellation * sigmoid(-gap)
@@ -404,8 +415,6 @@ class MesaEconomy(mesa.Model):
                 ),
                 "self_control": rng.beta(pp.self_control_mean * c, (1 - pp.self_control_mean) * c),
                 "ai_openness": rng.beta(pp.ai_openness_mean * c, (1 - pp.ai_openness_mean) * c),
-                "willingness_to_pay": pp.wtp_median
-                * math.exp(pp.wtp_spread * rng.standard_normal()),
                 "budget": min(
                     max(pp.budget_mean + pp.budget_sd * rng.standard_normal(), 30.0), 960.0
                 ),

@@ -773,7 +773,6 @@ def test_heterogeneity_off_gives_identical_traits():
         "loneliness_baseline",
         "self_control",
         "ai_openness",
-        "willingness_to_pay",
         "budget",
         "offline_value",
     ):

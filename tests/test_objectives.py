@@ -457,3 +457,39 @@ def test_wellbeing_aligned_feed_in_a_run_weighs_profit_at_its_shadow_price_and_u
             assert (p.window == 0).all() and (p.book == 0).all()
             book[f] = 0.0
     assert all(p.shadow_price != 1.0 for p in feeds)
+
+
+# -- what a subscription is worth (ODD 7.8) -----------------------------------------------------
+def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_a_month():
+    from sim.model.mechanisms import business, welfare
+    from sim.model.params import ChoiceParams
+
+    choice = constants(ChoiceParams())
+    budget, desired = 480.0, 0.25  # wants 120 minutes a day
+    worth = business.subscription_worth(budget, 60.0, desired, choice)
+    lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
+    assert worth == pytest.approx(30.0 * lost / choice.money_value)
+    assert worth > 0.0
+    assert business.subscription_worth(budget, 120.0, desired, choice) == 0.0
+    assert business.subscription_worth(budget, 0.0, desired, choice) > worth
+
+
+def test_a_tighter_free_tier_converts_more_of_the_same_users():
+    """Same seed, same users: halving the free tier raises what the paid tier is worth, so more
+    users subscribe (and with no free tier at all, users can still come to pay)."""
+
+    def subscribers(free_minutes):
+        params, _ = sim.resolve(
+            "intimacy_economy",
+            users=400,
+            days=60,
+            seed=1,
+            sets={"mechanisms.adaptation": False, "companion.free_minutes": free_minutes},
+        )
+        m = EconomyModel(params, [])
+        m.run_model()
+        return m.users.subscribed.sum()
+
+    loose, tight, none = subscribers(200.0), subscribers(20.0), subscribers(0.0)
+    assert tight > loose
+    assert none > 0

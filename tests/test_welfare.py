@@ -388,3 +388,37 @@ def test_welfare_is_finite_at_the_lowest_valid_money_value():
     m.step()
     assert np.isfinite(m.users.welfare).all()
     assert np.isfinite(m.today.surplus).all()
+
+
+# -- what a cap costs, and what a subscription is worth (ODD 7.7, 7.8) -------------------------
+def _capped_day_value(R, w, budget, temperature, allowed):
+    """B U(s) of a day whose first option is held to share ``allowed``, the rest taking up
+    their logit shares in proportion (computed term by term, not from the closed form)."""
+    shares = w * np.exp(R / temperature)
+    shares /= shares.sum()
+    kept = shares.copy()
+    kept[0] = min(allowed, shares[0])
+    kept[1:] *= (1.0 - kept[0]) / shares[1:].sum()
+    return sum(
+        welfare.option_value(budget * s, r, wo, budget, temperature)
+        for s, r, wo in zip(kept, R, w, strict=True)
+    ), shares[0]
+
+
+@pytest.mark.parametrize("allowed", [0.0, 0.01, 0.05, 0.2])
+def test_cap_cost_is_the_value_lost_by_holding_an_option_below_its_share(allowed):
+    R, w = np.array([2.5, 1.0, 0.2, 0.0]), np.array([1.0, 1.0, 0.5, 30.0])
+    budget, temperature = 600.0, 0.7
+    free, desired = _capped_day_value(R, w, budget, temperature, 1.0)
+    capped, _ = _capped_day_value(R, w, budget, temperature, allowed)
+    lost = welfare.cap_cost(budget, allowed, desired, temperature)
+    assert desired > 0.05
+    assert lost == pytest.approx(free - capped, rel=1e-9, abs=1e-9)
+    if allowed == 0.0:  # the option's whole surplus
+        assert lost == pytest.approx(-budget * temperature * math.log(1.0 - desired))
+
+
+def test_a_cap_that_does_not_bind_costs_nothing_and_a_tighter_one_costs_more():
+    assert welfare.cap_cost(600.0, 0.2, 0.1, 1.0) == 0.0
+    costs = [welfare.cap_cost(600.0, a, 0.1, 1.0) for a in (0.09, 0.05, 0.01, 0.0)]
+    assert all(b > a > 0.0 for a, b in zip(costs[:-1], costs[1:], strict=True))

@@ -36,6 +36,7 @@ class Today:
     compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
     pull: np.ndarray | None = None  # (N, P) value per minute the impulsive pull adds
     planned_social: np.ndarray | None = None  # (N,) minutes planned for socialising
+    desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
     social_met: np.ndarray | None = None  # (N,) share of social need met by people

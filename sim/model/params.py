@@ -72,8 +72,6 @@ class PopulationParams:
     self_control_mean: float = param(0.60, 0.01, 0.99, "0-1", "mean self-control (Beta)")
     ai_openness_mean: float = param(0.40, 0.01, 0.99, "0-1", "mean openness to AI companions")
     trait_concentration: float = param(6.0, 1.0, 100.0, "", "Beta concentration of 0-1 traits")
-    wtp_median: float = param(8.0, 0.0, 100.0, "$/month", "median willingness to pay")
-    wtp_spread: float = param(0.8, 0.0, 3.0, "log-sd", "lognormal spread of willingness to pay")
     budget_mean: float = param(300.0, 30.0, 960.0, "min/day", "mean discretionary minutes")
     budget_sd: float = param(90.0, 0.0, 400.0, "min/day", "sd of discretionary minutes")
     offline_value_sd: float = param(0.3, 0.0, 3.0, "utility", "spread of the outside option")
@@ -287,15 +285,12 @@ class CompanionParams:
         0.0,
         1.0,
         "1/day",
-        "daily conversion of a free user who used it, when willingness to pay far exceeds the price",
+        "daily conversion of a free user when the subscription is worth far more than its price",
     )
     cancellation: float = param(  # calibrated
         0.05485, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
     )
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
-    wtp_attachment: float = param(
-        1.5, 0.0, 10.0, "", "rise in willingness to pay at full attachment"
-    )
     serving_cost: float = param(  # hosted small language models' list prices, 2024
         0.001, 0.0, 0.1, "$/min", "cost of serving a minute of conversation without memory"
     )

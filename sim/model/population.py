@@ -26,7 +26,6 @@ TRAITS = (
     "loneliness_baseline",
     "self_control",
     "ai_openness",
-    "willingness_to_pay",
     "budget",
     "offline_value",
     "fit",
@@ -38,7 +37,6 @@ class Users(NamedTuple):
     loneliness_baseline: np.ndarray
     self_control: np.ndarray
     ai_openness: np.ndarray
-    willingness_to_pay: np.ndarray  # $/month
     budget: np.ndarray  # discretionary minutes/day
     offline_value: np.ndarray  # utility of the outside option
     fit: np.ndarray  # (N, P) how well each provider's content suits the user before learning
@@ -84,7 +82,6 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         loneliness = beta_trait(rng, pp.loneliness_mean, c, n)
         self_control = beta_trait(rng, pp.self_control_mean, c, n)
         openness = beta_trait(rng, pp.ai_openness_mean, c, n)
-        wtp = pp.wtp_median * np.exp(pp.wtp_spread * rng.standard_normal(n))
         budget = np.clip(pp.budget_mean + pp.budget_sd * rng.standard_normal(n), 30.0, 960.0)
         offline = params.choice.offline_value + pp.offline_value_sd * rng.standard_normal(n)
         fit = rng.beta(2.0, 2.0, (n, P))
@@ -92,7 +89,6 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         loneliness = np.full(n, pp.loneliness_mean)
         self_control = np.full(n, pp.self_control_mean)
         openness = np.full(n, pp.ai_openness_mean)
-        wtp = np.full(n, pp.wtp_median)
         budget = np.full(n, pp.budget_mean)
         offline = np.full(n, params.choice.offline_value)
         fit = np.full((n, P), 0.5)
@@ -101,7 +97,6 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         loneliness_baseline=loneliness,
         self_control=self_control,
         ai_openness=openness,
-        willingness_to_pay=wtp,
         budget=budget,
         offline_value=offline,
         fit=fit,

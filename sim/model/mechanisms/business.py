@@ -11,10 +11,17 @@ personalisation and, for companions, a longer memory read with every reply); mod
 human review cost a fixed amount per user served that day. What subscribers pay is kept per user
 (``today.paid``) for their welfare (ODD 7.7).
 
-Freemium: free users get ``free_minutes`` a day. Each day a free user who used a companion converts
-with probability conversion * sigmoid((wtp_eff - price) / price_scale), and a subscriber cancels
-with probability cancellation * sigmoid((price - wtp_eff) / price_scale), where
-wtp_eff = willingness_to_pay * (1 + wtp_attachment * attachment).
+Freemium: free users get ``free_minutes`` a day; subscribers have no daily limit. What the
+subscription is worth to a user is what lifting the free tier's limit is worth to them, in the
+currency of their choices and welfare (ODD 7.7): with S the share of the day they would give the
+companion at their lasting tastes, impulsive pull included, and a = free_minutes / budget,
+
+    worth = 30 * cap_cost(budget, a, S, T) / money_value      ($ per month)
+
+which is 0 for a user the free tier does not limit and grows with how far it holds them below
+what they want (attachment, being heard and habit all raise S). Each day a free user of the
+companion converts with probability conversion * sigmoid((worth - price) / price_scale), and a
+subscriber cancels with probability cancellation * sigmoid((price - worth) / price_scale).
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
+from sim.model.mechanisms.welfare import cap_cost
 
 SWITCH = None  # every provider books its day
-PARAMS = ("feed", "companion")  # the parameter sections it reads
+PARAMS = ("feed", "companion", "choice")  # the parameter sections it reads
 STATE = ("subscribed", "ad_impressions")  # the user state it owns (others may read it)
 
 
@@ -54,10 +62,17 @@ def daily_cap(cap, i, j, free):
 
 
 @jit
-def price_gap(willingness_to_pay, attachment, price, k):
-    """(wtp_eff - price) / price_scale: how far the price lies below what the user would pay."""
-    wtp = willingness_to_pay * (1.0 + k.wtp_attachment * attachment)
-    return (wtp - price) / k.price_scale
+def subscription_worth(budget, free_minutes, desired, choice):
+    """$ a month a user would pay to lift the free tier's limit (module docstring); ``choice``
+    are the choice parameters (temperature, money_value)."""
+    allowed = min(free_minutes / budget, 1.0)
+    return 30.0 * cap_cost(budget, allowed, desired, choice.temperature) / choice.money_value
+
+
+@jit
+def price_gap(worth, price, k):
+    """(worth - price) / price_scale: how far the price lies below what the user would pay."""
+    return (worth - price) / k.price_scale
 
 
 @jit
@@ -131,20 +146,35 @@ def book(start, stop, users, feed, companion, day):
     return sums
 
 
+class Offer(NamedTuple):
+    """What the subscription decisions read besides the users' state and the parameters."""
+
+    companions: np.ndarray  # (K,) columns of the companions
+    price: tuple  # lever tables (sim.model.levers)
+    free_minutes: tuple
+    desired: np.ndarray  # (N, P) share of the day each provider would get uncapped
+
+
 @jit
-def subscribe(start, stop, users, k, companions, draws, price):
+def subscribe(start, stop, users, k, choice, offer, draws):
     """Conversions and cancellations of users ``start`` to ``stop`` with the companions
-    ``companions``, from their uniforms ``draws`` (K, block)."""
+    ``offer.companions``, from their uniforms ``draws`` (K, block)."""
     for i in range(start, stop):
-        for c in range(companions.shape[0]):
-            j = companions[c]
-            draw = draws[c, i - start]
-            gap = price_gap(
-                users.willingness_to_pay[i], users.attachment[i, j], levers.lever(price, i, j), k
+        for c in range(offer.companions.shape[0]):
+            j = offer.companions[c]
+            if not users.adopted[i, j]:  # quitting ends a subscription (ODD 7.11)
+                continue
+            worth = subscription_worth(
+                users.budget[i],
+                levers.lever(offer.free_minutes, i, j),
+                offer.desired[i, j],
+                choice,
             )
+            gap = price_gap(worth, levers.lever(offer.price, i, j), k)
+            draw = draws[c, i - start]
             if users.subscribed[i, j]:
                 users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
-            elif users.adopted[i, j] and users.minutes[i, j] > 0.0:
+            else:
                 users.subscribed[i, j] = draw < conversion_hazard(gap, k)
 
 
@@ -181,11 +211,17 @@ def step(model, today) -> None:
     companions = [p for p in model.providers if p.kind == "companion"]
     if not companions:
         return
-    columns = np.array([p.column for p in companions], np.int64)
+    offer = Offer(
+        np.array([p.column for p in companions], np.int64),
+        price,
+        tables["free_minutes"],
+        today.desired,
+    )
+    choice = compiled.constants(prm.choice)
     streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]
     draws = compiled.block_buffer(model, "business.draws", u.n, (len(companions),))
     compiled.each_block(
         compiled.blocks(u.n),
-        lambda _, a, b: subscribe(a, b, u, companion, columns, draws(a, b), price),
+        lambda _, a, b: subscribe(a, b, u, companion, choice, offer, draws(a, b)),
         compiled.uniforms(streams, draws),
     )

@@ -64,6 +64,23 @@ class Choice(NamedTuple):
     compulsive: np.ndarray  # (N, P) minutes beyond the reflective choice
     pull: np.ndarray  # (N, P) value per minute the impulsive pull adds to each provider
     planned: np.ndarray  # (N,) minutes planned for socialising
+    desired: np.ndarray  # (N, P) share of the budget each provider would get without caps
+
+
+@jit
+def logit_weights(values, available, temperature, out):
+    """``available * exp(values / T)`` of each option into ``out``, scaled so the largest
+    option that can be taken has weight 1; returns their sum (the shares are out / sum)."""
+    scale = -np.inf
+    for o in range(values.shape[0]):  # only options that can be taken set the scale
+        if available[o] > 0.0:
+            scale = max(scale, values[o] / temperature)
+    total = 0.0
+    for o in range(values.shape[0]):
+        w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
+        out[o] = w
+        total += w
+    return total
 
 
 @jit
@@ -72,15 +89,7 @@ def split(values, available, budget, temperature, min_session, caps, out):
     options (the first ``caps.shape[0]``) lose sessions under ``min_session`` and what is
     above their cap; the last option, other offline life, gets the rest. Fills ``out``."""
     n_options, P = values.shape[0], caps.shape[0]
-    scale = -np.inf
-    for o in range(n_options):  # only options that can be taken set the scale
-        if available[o] > 0.0:
-            scale = max(scale, values[o] / temperature)
-    total = 0.0
-    for o in range(n_options):
-        w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
-        out[o] = w
-        total += w
+    total = logit_weights(values, available, temperature, out)
     rest = 0.0
     for o in range(n_options - 1):
         x = budget * out[o] / total
@@ -95,13 +104,15 @@ def split(values, available, budget, temperature, min_session, caps, out):
 def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
-    pull's weight in each provider's value (``out.pull``) and planned social minutes
-    (``out.planned``). ``shocks`` (block, P + 2) holds the users' standard normal
-    taste draws."""
+    pull's weight in each provider's value (``out.pull``), planned social minutes
+    (``out.planned``) and the share of the day each provider would get at the user's lasting
+    tastes (no taste shock) with no cap (``out.desired``: what a subscription is worth, ODD
+    7.8). ``shocks`` (block, P + 2) holds the users' standard normal taste draws."""
     P = users.minutes.shape[1]
     n_options = P + 2
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
+    lasting = np.empty(n_options)
     R = out.R
     for i in range(start, stop):
         b = i - start
@@ -150,6 +161,12 @@ def choose(start, stop, users, k, day, shocks, out):
             values[o] = R[i, o] + k.taste_noise * shocks[b, o]
         values[P + 1] += k.temperature * math.log(k.offline_breadth)
         weight = ts.impulse_weight(users.self_control[i], k) if day.two_selves else 0.0
+        for o in range(n_options):
+            lasting[o] = R[i, o] + (weight * pull[o] if o < P else 0.0)
+        lasting[P + 1] += k.temperature * math.log(k.offline_breadth)
+        total = logit_weights(lasting, avail, k.temperature, lasting)
+        for j in range(P):
+            out.desired[i, j] = lasting[j] / total
         if day.two_selves:
             split(values, avail, users.budget[i], k.temperature, k.min_session, caps, reflective)
             for j in range(P):
@@ -202,8 +219,10 @@ def step(model, today) -> None:
         compulsive=model.work("choice.compulsive", (n, P)),
         pull=model.work("choice.pull", (n, P)),
         planned=model.work("choice.planned", n),
+        desired=model.work("choice.desired", (n, P)),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
+    today.desired = out.desired
     today.planned_social = out.planned
     k = compiled.constants(prm.choice)
     taste = model.streams("taste", model.day)

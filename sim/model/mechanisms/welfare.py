@@ -38,6 +38,16 @@ included (ODD 7.2, ``pull`` = impulse weight x pull per minute):
 The two agree for a user without self-control problems; the gap is what the impulsive self
 adds to what users would accept to give a provider up.
 
+A cap on one option (a companion's free tier) costs the user, in the same utility, the
+divergence of the share it allows a = cap / B from the share they would choose S (at the
+logit's optimum every option's V_o - T ln(s_o / w_o) is the log-sum, so capping one option and
+giving the rest to the others in proportion loses exactly)
+
+    cap_cost = B T (a ln(a / S) + (1 - a) ln((1 - a) / (1 - S)))    for a < S, else 0
+
+which at a = 0 is the option's whole surplus, -B T ln(1 - S). Divided by money_value it is the
+most a user would pay a day to lift the cap: what a subscription is worth (ODD 7.8).
+
 The consumption value of the wellbeing composite (ODD 7.7) is worked out from the same minutes,
 realised socialising only:
 
@@ -78,6 +88,18 @@ def without(rest, share, budget, temperature):
     proportion; ``rest`` is the others' part of B U(s)."""
     left = max(1.0 - share, 1e-12)
     return rest / left + budget * temperature * math.log(left)
+
+
+@jit
+def cap_cost(budget, allowed, desired, temperature):
+    """B U lost when an option the user would give a share ``desired`` of the day is held to
+    a share ``allowed`` (module docstring); 0 when the cap does not bind."""
+    if allowed >= desired:
+        return 0.0
+    kept = budget * temperature * (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - desired))
+    if allowed <= 0.0:
+        return kept
+    return budget * temperature * allowed * math.log(allowed / desired) + kept
 
 
 class Day(NamedTuple):
