@@ -160,11 +160,9 @@ class UserAgent(mesa.Agent):
         self.minutes = minutes[:P]
         self.planned_social, self.offline_minutes = minutes[P], minutes[P + 1]
         self.R = R[:P]
-        lasting = [R[o] + (weight * pull[o] if o < P else 0.0) for o in range(P + 2)]
-        lasting[-1] += c.temperature * math.log(c.offline_breadth)
-        top = max(x / c.temperature for x, a in zip(lasting, avail, strict=True) if a > 0)
-        w = [a * math.exp(x / c.temperature - top) for x, a in zip(lasting, avail, strict=True)]
-        self.desired = [x / sum(w) for x in w[:P]]
+        top = max(x / c.temperature for x, a in zip(impulsive, avail, strict=True) if a > 0)
+        w = [a * math.exp(x / c.temperature - top) for x, a in zip(impulsive, avail, strict=True)]
+        self.desired = [x / sum(w) for x in w[:P]]  # shares before caps (ODD 7.8)
         enjoyed = sum(minutes[o] * max(R[o], 0.0) for o in range(P + 1))
         self.consumption = -math.expm1(-enjoyed / m.prm.wellbeing.value_minutes)
 

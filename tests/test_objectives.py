@@ -466,12 +466,17 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
 
     choice = constants(ChoiceParams())
     budget, desired = 480.0, 0.25  # wants 120 minutes a day
-    worth = business.subscription_worth(budget, 60.0, desired, choice)
+    inf = np.inf
+    worth = business.subscription_worth(budget, 60.0, inf, desired, choice)
     lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
     assert worth == pytest.approx(30.0 * lost / choice.money_value)
     assert worth > 0.0
-    assert business.subscription_worth(budget, 120.0, desired, choice) == 0.0
-    assert business.subscription_worth(budget, 0.0, desired, choice) > worth
+    assert business.subscription_worth(budget, 120.0, inf, desired, choice) == 0.0
+    assert business.subscription_worth(budget, 0.0, inf, desired, choice) > worth
+    # under an intervention's cap the subscription lifts the free tier only up to that cap
+    assert business.subscription_worth(budget, 60.0, 40.0, desired, choice) == 0.0
+    partly = business.subscription_worth(budget, 60.0, 90.0, desired, choice)
+    assert 0.0 < partly < worth
 
 
 def test_a_tighter_free_tier_converts_more_of_the_same_users():

@@ -7,7 +7,7 @@
 Time builds attachment, faster with empathy and with what the companion knows of the user's
 moods; it decays every day and is eroded by perceived manipulation. Attachment makes users feel
 heard (ODD 7.6), adds reflective value and impulsive pull (ODD 7.2), raises switching costs
-(ODD 7.11) and willingness to pay (ODD 7.8).
+(ODD 7.11) and, through the minutes users want, the worth of a subscription (ODD 7.8).
 """
 
 from __future__ import annotations

@@ -13,11 +13,15 @@ human review cost a fixed amount per user served that day. What subscribers pay 
 
 Freemium: free users get ``free_minutes`` a day; subscribers have no daily limit. What the
 subscription is worth to a user is what lifting the free tier's limit is worth to them, in the
-currency of their choices and welfare (ODD 7.7): with S the share of the day they would give the
-companion at their lasting tastes, impulsive pull included, and a = free_minutes / budget,
+currency of their choices and welfare (ODD 7.7): with S the share of the day they would have
+given the companion today with no limit (the day's split before caps, impulsive pull and taste
+shock included: each day's reconsideration sees one day's draw of what a month of the paid
+tier is worth, 30 times the expected daily cost of the limit) and a = free_minutes / budget,
 
     worth = 30 * cap_cost(budget, a, S, T) / money_value      ($ per month)
 
+(less what the limit that stays costs, when an intervention caps the companion too: the
+subscription lifts only the free tier)
 which is 0 for a user the free tier does not limit and grows with how far it holds them below
 what they want (attachment, being heard and habit all raise S). Each day a free user of the
 companion converts with probability conversion * sigmoid((worth - price) / price_scale), and a
@@ -62,11 +66,15 @@ def daily_cap(cap, i, j, free):
 
 
 @jit
-def subscription_worth(budget, free_minutes, desired, choice):
-    """$ a month a user would pay to lift the free tier's limit (module docstring); ``choice``
-    are the choice parameters (temperature, money_value)."""
-    allowed = min(free_minutes / budget, 1.0)
-    return 30.0 * cap_cost(budget, allowed, desired, choice.temperature) / choice.money_value
+def subscription_worth(budget, free_minutes, cap, desired, choice):
+    """$ a month a user would pay to lift the free tier's limit up to ``cap``, the limit that
+    stays (an intervention's, or none); ``choice`` are the choice parameters (temperature,
+    money_value). Module docstring."""
+    held = min(free_minutes, cap) / budget
+    lifted = min(cap / budget, 1.0)
+    lost = cap_cost(budget, held, desired, choice.temperature)
+    lost -= cap_cost(budget, lifted, desired, choice.temperature)
+    return 30.0 * lost / choice.money_value
 
 
 @jit
@@ -86,7 +94,7 @@ def serving_cost(minutes, personalisation, k):
 
 @jit
 def conversion_hazard(gap, k):
-    """Daily probability that a free user who used the companion today subscribes."""
+    """Daily probability that a free user of the companion subscribes."""
     return k.conversion * sigmoid(gap)
 
 
@@ -152,7 +160,8 @@ class Offer(NamedTuple):
     companions: np.ndarray  # (K,) columns of the companions
     price: tuple  # lever tables (sim.model.levers)
     free_minutes: tuple
-    desired: np.ndarray  # (N, P) share of the day each provider would get uncapped
+    cap: np.ndarray  # interventions' caps, one row per user or one for everyone
+    desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
 
 
 @jit
@@ -167,6 +176,7 @@ def subscribe(start, stop, users, k, choice, offer, draws):
             worth = subscription_worth(
                 users.budget[i],
                 levers.lever(offer.free_minutes, i, j),
+                offer.cap[at(offer.cap, i), j],
                 offer.desired[i, j],
                 choice,
             )
@@ -215,6 +225,7 @@ def step(model, today) -> None:
         np.array([p.column for p in companions], np.int64),
         price,
         tables["free_minutes"],
+        compiled.per_user(today.constraints.cap, u.n),
         today.desired,
     )
     choice = compiled.constants(prm.choice)

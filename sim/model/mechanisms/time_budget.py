@@ -84,20 +84,27 @@ def logit_weights(values, available, temperature, out):
 
 
 @jit
-def split(values, available, budget, temperature, min_session, caps, out):
-    """Split ``budget`` over options in proportion to ``available * exp(values / T)``; provider
-    options (the first ``caps.shape[0]``) lose sessions under ``min_session`` and what is
-    above their cap; the last option, other offline life, gets the rest. Fills ``out``."""
-    n_options, P = values.shape[0], caps.shape[0]
-    total = logit_weights(values, available, temperature, out)
+def allot(weights, total, budget, min_session, caps):
+    """Turn logit ``weights`` (summing to ``total``) into minutes of ``budget`` in place:
+    provider options (the first ``caps.shape[0]``) lose sessions under ``min_session`` and
+    what is above their cap; the last option, other offline life, gets the rest."""
+    n_options, P = weights.shape[0], caps.shape[0]
     rest = 0.0
     for o in range(n_options - 1):
-        x = budget * out[o] / total
+        x = budget * weights[o] / total
         if o < P:
             x = min(x if x >= min_session else 0.0, caps[o])
-        out[o] = x
+        weights[o] = x
         rest += x
-    out[n_options - 1] = max(budget - rest, 0.0)
+    weights[n_options - 1] = max(budget - rest, 0.0)
+
+
+@jit
+def split(values, available, budget, temperature, min_session, caps, out):
+    """Split ``budget`` over options in proportion to ``available * exp(values / T)``, less
+    short sessions and what is above the providers' caps (:func:`allot`). Fills ``out``."""
+    total = logit_weights(values, available, temperature, out)
+    allot(out, total, budget, min_session, caps)
 
 
 @jit
@@ -105,14 +112,13 @@ def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
     pull's weight in each provider's value (``out.pull``), planned social minutes
-    (``out.planned``) and the share of the day each provider would get at the user's lasting
-    tastes (no taste shock) with no cap (``out.desired``: what a subscription is worth, ODD
-    7.8). ``shocks`` (block, P + 2) holds the users' standard normal taste draws."""
+    (``out.planned``) and the share of the day each provider would have got with no cap or
+    minimum session (``out.desired``: what a subscription is worth, ODD 7.8). ``shocks``
+    (block, P + 2) holds the users' standard normal taste draws."""
     P = users.minutes.shape[1]
     n_options = P + 2
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
-    lasting = np.empty(n_options)
     R = out.R
     for i in range(start, stop):
         b = i - start
@@ -161,17 +167,14 @@ def choose(start, stop, users, k, day, shocks, out):
             values[o] = R[i, o] + k.taste_noise * shocks[b, o]
         values[P + 1] += k.temperature * math.log(k.offline_breadth)
         weight = ts.impulse_weight(users.self_control[i], k) if day.two_selves else 0.0
-        for o in range(n_options):
-            lasting[o] = R[i, o] + (weight * pull[o] if o < P else 0.0)
-        lasting[P + 1] += k.temperature * math.log(k.offline_breadth)
-        total = logit_weights(lasting, avail, k.temperature, lasting)
-        for j in range(P):
-            out.desired[i, j] = lasting[j] / total
         if day.two_selves:
             split(values, avail, users.budget[i], k.temperature, k.min_session, caps, reflective)
             for j in range(P):
                 values[j] += weight * pull[j]
-        split(values, avail, users.budget[i], k.temperature, k.min_session, caps, impulsive)
+        total = logit_weights(values, avail, k.temperature, impulsive)
+        for j in range(P):  # the share each provider would have got with no cap
+            out.desired[i, j] = impulsive[j] / total
+        allot(impulsive, total, users.budget[i], k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
             c = max(impulsive[j] - reflective[j], 0.0) if day.two_selves else 0.0
