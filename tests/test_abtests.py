@@ -164,7 +164,8 @@ def small(holdout: float, days: int = 36, **sets) -> EconomyModel:
 
 
 def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_measured():
-    m = small(0.2)
+    """With reviews off the holdout stays on the launch levers all run and only measures."""
+    m = small(0.2, **{"adaptation.holdout_review": 0})
     objective = {p.name: np.zeros(m.users.n) for p in m.providers}  # J summed over the window
     before = {p.name: np.zeros(m.users.n) for p in m.providers}
     start = m.params.run.days - m.params.run.summary_window
@@ -182,12 +183,13 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
                 objective[p.name] += today
             before[p.name] = now.copy()
             j = p.column
-            for lever, launch in p.launch_levers.items():
+            for lever, launch in p.holdout_levers.items():
                 values = np.broadcast_to(m.today.levers[lever], m.users.minutes.shape)[:, j]
                 assert (values[p.holdout] == launch).all(), (p.name, lever)
             for t in p.tests.values():
                 assert not (t.arm[p.holdout].any() or t.cohort[p.holdout].any())
-    assert any(p.levers != p.launch_levers for p in m.providers), "no lever ever moved"
+    assert any(p.levers != p.holdout_levers for p in m.providers), "no lever ever moved"
+    assert not any(p.reviews for p in m.providers)
     for p in m.providers:  # every lever tested in each window: L is the provider's levers
         assert p.test_log and all(r.family == len(p.LEVERS) for r in p.test_log)
     out = abtests.summary(m)
@@ -208,7 +210,8 @@ def test_without_a_holdout_nothing_is_kept_for_it_nor_reported():
     m.run_model()
     assert all(p.holdout is None and p.objective_total is None for p in m.providers)
     out = abtests.summary(m)
-    assert not any("holdout" in key for key in out)
+    assert not any(key.endswith(tuple(abtests.SUMMARY_BY_PROVIDER)) for key in out)
+    assert out["holdout_reviews"] == out["holdout_rollbacks"] == 0
     # feeds conclude their 4 tests at the end of day 13; companions (launched on day 5) none yet
     assert (out["tests_run"], out["feed_tests_run"], out["companion_tests_run"]) == (8, 8, 0)
     assert np.isnan(out["companion_tests_moved_share"]) and 0 <= out["tests_moved_share"] <= 1
@@ -218,7 +221,7 @@ def test_the_lever_tables_with_a_holdout_and_limits_are_the_providers_levers_lim
     monkeypatch,
 ):
     """Each day, once the day's levers are built, their int8 codes give every user the value
-    ``Provider.lever`` gives (test arm, the holdout's launch value), limited by the
+    ``Provider.lever`` gives (test arm, the holdout's value), limited by the
     interventions in force: the cached tables are rebuilt whenever they should be."""
     import dataclasses
 
@@ -253,4 +256,64 @@ def test_the_lever_tables_with_a_holdout_and_limits_are_the_providers_levers_lim
     m = EconomyModel(params, ivs)
     m.run_model()
     assert checked == list(range(30))
-    assert any(p.levers != p.launch_levers for p in m.providers), "no lever ever moved"
+    assert any(r.kept is not None for p in m.providers for r in p.test_log), "nothing moved"
+    assert all(p.reviews or p.levers == p.holdout_levers for p in m.providers)
+
+
+# -- reviews against the long-term holdout -------------------------------------------------------
+def _reviewed(m, p, holdout_better: float, rng) -> bool:
+    """Review provider ``p`` after moving a lever, with each user's objective per day since
+    the last review drawn as noise, the holdout's raised by ``holdout_better``; whether it
+    rolled back."""
+    days = 4 * m.params.adaptation.interval
+    lo, hi = p.LEVERS["hooks"]
+    p.holdout_levers = dict(p.levers, hooks=lo)
+    p.levers = dict(p.levers, hooks=hi)
+    p.holdout_since = m.day + 1 - days
+    x = rng.normal(1.0, 1.0, m.users.n) + holdout_better * p.holdout
+    p.since_review[:] = x * days
+    reviews = len(p.reviews)
+    abtests.review(p, m, m.day + 1)
+    assert len(p.reviews) == reviews + 1
+    return p.reviews[-1].rolled_back
+
+
+def test_a_review_rolls_back_changes_that_made_the_objective_worse_and_keeps_the_rest():
+    m = small(0.2, days=3)
+    m.run_model()
+    p = m.providers[0]
+    rng = np.random.default_rng(5)
+    old = p.holdout.copy()
+    assert _reviewed(m, p, 1.0, rng)  # the holdout did far better: back to its levers
+    assert p.levers["hooks"] == p.LEVERS["hooks"][0] == p.holdout_levers["hooks"]
+    assert not (p.holdout == old).all() and p.holdout_since == m.day + 1  # drawn afresh
+    assert not p.since_review.any()
+    assert not _reviewed(m, p, -1.0, rng)  # the changes did better: kept
+    assert p.levers["hooks"] == p.LEVERS["hooks"][1] == p.holdout_levers["hooks"]
+
+
+def test_reviews_roll_back_changes_with_no_effect_at_most_at_the_false_move_rate():
+    """Kept changes that made no difference are rolled back in about false_move_rate of
+    reviews (one-sided), not more."""
+    m = small(0.2, days=3)
+    m.run_model()
+    p = m.providers[0]
+    rng = np.random.default_rng(11)
+    trials = 1000
+    rate = np.mean([_reviewed(m, p, 0.0, rng) for _ in range(trials)])
+    alpha = m.params.adaptation.false_move_rate
+    assert rate <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / trials)
+    assert rate >= alpha - 3 * np.sqrt(alpha * (1 - alpha) / trials)  # and the test can act
+
+
+def test_a_run_reviews_every_few_windows_and_reports_the_reviews():
+    m = small(0.2, days=60, **{"adaptation.holdout_review": 2})
+    m.run_model()
+    feeds = [p for p in m.providers if p.kind == "feed"]
+    # feeds launch on day 0: windows of 7 days, a review every 14 days: days 14, 28, 42, 56
+    for p in feeds:
+        assert p.holdout_since == 56
+    out = abtests.summary(m)
+    reviews = sum(len(p.reviews) for p in m.providers)
+    assert out["holdout_reviews"] == reviews <= 4 * len(m.providers)
+    assert out["holdout_rollbacks"] == sum(r.rolled_back for p in m.providers for r in p.reviews)

@@ -9,6 +9,7 @@ import pytest
 
 from sim.model import settling
 from sim.model.metrics import SUMMARY_FROM_DAILY
+from sim.model.params import RunParams
 
 W = 90
 
@@ -154,7 +155,8 @@ def test_sim_run_writes_the_drift_table_and_warns_when_unsettled(sim, tmp_path):
     assert summary["unsettled"] == [m for m, r in summary["drift"].items() if r["settled"] is False]
     assert "companion_minutes_per_user_day" in summary["unsettled"]
     ts = pd.read_parquet(out / "timeseries.parquet")
-    again = settling.drift(ts, 40, SUMMARY_FROM_DAILY)
+    tolerance = RunParams().drift_tolerance  # the run's default, as sim run used it
+    again = settling.drift(ts, 40, SUMMARY_FROM_DAILY, tolerance=tolerance)
     assert settling.as_json(again) == summary["drift"]  # from the daily series alone
     warning = [line for line in err.splitlines() if line.startswith("warning: summary not settled")]
     assert len(warning) == 1

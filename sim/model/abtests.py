@@ -30,11 +30,21 @@ are logged in the objective's own units per user-day (the window sums J over ``i
 
 Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
 invisible to a test: providers with short tests learn what pays now and can pay for it later.
-A long-term holdout (Hohnhold, O'Brien & Tang 2015) measures them: with
-``adaptation.holdout_share`` > 0 a random share of users (stream ``holdout:{provider}``) stays
-on the provider's launch levers for the whole run, in no test's arms or cohort, and
-:func:`summary` reports the mean objective per user-day of everyone else minus the holdout's
-over the run's summary window (intention to treat, users of the provider or not), with its se.
+A long-term holdout (Hohnhold, O'Brien & Tang 2015) sees them and lets them decide: a random
+share ``adaptation.holdout_share`` of users (stream ``holdout:{provider}``, keyed by the day it
+is drawn) stays on the levers of the provider's last review (its launch levers at first), in no
+test's arms or cohort. Every ``adaptation.holdout_review`` windows the provider reviews the
+changes it kept since: with x_i user i's objective per day since the review before,
+
+    effect = mean(x | not holdout) - mean(x | holdout),   z = effect / se (Welch)
+
+and when z < -Phi^-1(1 - false_move_rate) (the kept changes together made its objective worse,
+one-sided at the same familywise rate as the tests) it rolls every lever back to the holdout's
+values. Either way it then holds out a fresh random share on the levers it now has. With
+``holdout_review`` 0 the holdout stays on the launch levers all run and only measures.
+:func:`summary` reports the reviews, the rollbacks, and the mean objective per user-day of
+everyone else minus the holdout's over the summary window since the holdout was drawn
+(intention to treat, users of the provider or not), with its se.
 """
 
 from __future__ import annotations
@@ -69,6 +79,20 @@ class Side:
     effect: float
     se: float
     z: float
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review of the changes kept since the last one against the long-term holdout: the
+    effect of those changes on the objective per user-day, its se and z, and whether the
+    provider rolled its levers back to the holdout's."""
+
+    provider: str
+    day: int
+    effect: float
+    se: float
+    z: float
+    rolled_back: bool
 
 
 @dataclass(frozen=True)
@@ -156,6 +180,11 @@ def close_window(p, model, day: int) -> None:
     p.tests = {}
     if p.objective_total is not None and day > summary_start(model):
         p.objective_total += p.window[0]
+    if p.since_review is not None:
+        p.since_review += p.window[0]
+        reviews = model.params.adaptation.holdout_review
+        if reviews and (day - p.holdout_since) >= reviews * ap.interval:
+            review(p, model, day)
     np.copyto(p.objective_before, p.window[0])
     p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
@@ -234,14 +263,14 @@ def log_entry(p, t, model, sides, z_crit, current, kept) -> ConcludedTest:
 
 
 # -- the long-term holdout ------------------------------------------------------------------------
-def holdout_users(model, name: str, launch_day: int) -> np.ndarray | None:
-    """The users kept on the provider's launch levers for the whole run (a share
-    ``adaptation.holdout_share``, stream ``holdout:{provider}`` keyed by its launch day), or
-    None when there is no holdout."""
+def holdout_users(model, name: str, day: int) -> np.ndarray | None:
+    """The users held out from the provider's tests from ``day`` (its launch day, then each
+    review's): a share ``adaptation.holdout_share``, stream ``holdout:{provider}`` keyed by
+    the day; None when there is no holdout."""
     share = model.params.adaptation.holdout_share
     if share <= 0:
         return None
-    return model.streams(f"holdout:{name}", launch_day).random(model.users.n) < share
+    return model.streams(f"holdout:{name}", day).random(model.users.n) < share
 
 
 def summary_start(model) -> int:
@@ -252,8 +281,9 @@ def summary_start(model) -> int:
 
 def holdout_effect(p, model) -> tuple[float, float, float]:
     """The holdout's measured slow effect: mean objective per user-day over the summary
-    window of users outside the holdout minus that of the holdout, its Welch se, and the
-    holdout's mean (all NaN without a holdout or before the provider's launch):
+    window since the holdout was drawn, of users outside it minus that of the holdout, its
+    Welch se, and the holdout's mean (all NaN without a holdout or before the provider's
+    launch):
 
         x_i = sum of J_i over the window's days since launch / those days
         effect = mean(x | not holdout) - mean(x | holdout)
@@ -261,7 +291,7 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     nan = (float("nan"),) * 3
     if p.objective_total is None:
         return nan
-    days = model.day + 1 - max(summary_start(model), p.launch_day)
+    days = model.day + 1 - max(summary_start(model), p.launch_day, p.holdout_since)
     if days <= 0:
         return nan
     x = (p.objective_total + p.window[0]) / days
@@ -269,6 +299,28 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     if side is None:
         return nan
     return side.effect, side.se, float(x[p.holdout].mean())
+
+
+def review(p, model, day: int) -> None:
+    """Review the changes kept since the last review against the holdout (module docstring):
+    roll back to the holdout's levers when they made the objective significantly worse, then
+    hold out a fresh share of users on the levers the provider now has."""
+    days = day - p.holdout_since
+    if p.levers != p.holdout_levers:
+        side = compare(p.since_review / days, ~p.holdout, p.holdout)
+        if side is not None:
+            z_crit = _NORMAL.inv_cdf(1.0 - model.params.adaptation.false_move_rate)
+            back = side.z < -z_crit
+            if back:
+                p.levers = dict(p.holdout_levers)
+            effect, se = side.effect, side.se
+            p.reviews.append(Review(p.name, day, effect, se, side.z, back))
+    p.holdout_levers = dict(p.levers)
+    p.holdout = holdout_users(model, p.name, day)
+    p.holdout_since = day
+    p.since_review.fill(0.0)
+    if p.objective_total is not None:
+        p.objective_total.fill(0.0)  # the summary compares the current holdout only
 
 
 # -- run-level figures -----------------------------------------------------------------------------
@@ -280,6 +332,10 @@ SUMMARY = {
     "test_mde_median": "median minimum detectable effect at 80% power, objective per user-day",
     "test_mde_relative_median": "median of MDE / |control arm's mean objective per user-day|",
     "test_abs_z_median": "median |z| of the compared sides",
+}
+REVIEWS = {
+    "holdout_reviews": "reviews of kept changes against the long-term holdout (whole run)",
+    "holdout_rollbacks": "reviews that rolled the levers back to the holdout's (whole run)",
 }
 SUMMARY_BY_PROVIDER = {
     "holdout_effect": "objective per user-day of users outside the long-term holdout minus the "
@@ -312,15 +368,19 @@ def figures_of_tests(log: list[ConcludedTest], false_move_rate: float) -> dict[s
 
 
 def summary(model) -> dict[str, float]:
-    """Run-level figures of the providers' experiments: :data:`SUMMARY` over all providers
+    """Run-level figures of the providers' experiments: :data:`SUMMARY` and :data:`REVIEWS` over all providers
     (no prefix) and by kind (``feed_``, ``companion_``), and with a long-term holdout
     :data:`SUMMARY_BY_PROVIDER` for each provider (``{provider}.holdout_effect``, ...)."""
     alpha = model.params.adaptation.false_move_rate
     out: dict[str, float] = {}
     for prefix in SETS:
         kind = prefix.rstrip("_")
-        log = [r for p in model.providers if not kind or p.kind == kind for r in p.test_log]
+        chosen = [p for p in model.providers if not kind or p.kind == kind]
+        log = [r for p in chosen for r in p.test_log]
         out |= {prefix + k: v for k, v in figures_of_tests(log, alpha).items()}
+        reviews = [r for p in chosen for r in p.reviews]
+        out[prefix + "holdout_reviews"] = float(len(reviews))
+        out[prefix + "holdout_rollbacks"] = float(sum(r.rolled_back for r in reviews))
     for p in model.providers:
         if p.objective_total is None:  # no holdout
             continue

@@ -2,7 +2,7 @@
 
 A lever's value for a user is the provider's current value, or an A/B test arm's, limited by
 the interventions in force (caps, bans, mandates, design variants); users in a provider's
-long-term holdout keep its launch values (:mod:`sim.model.abtests`). Each lever is held as int8
+long-term holdout keep the values of its last review (:mod:`sim.model.abtests`). Each lever is held as int8
 codes per user (or one row for everyone) into a small palette of values per provider: a lever
 under test takes three values per provider (four with a holdout) and each limit at most doubles
 them, so a million users' lever takes 4 MB instead of 32. Tables are rebuilt only when a provider's value, its
@@ -90,20 +90,20 @@ def lever_table(providers, name: str, n: int, limits) -> tuple[np.ndarray, np.nd
 def provider_column(p, name: str, n: int) -> tuple[list[float], np.ndarray | None]:
     """Provider ``p``'s palette of lever ``name`` and its users' codes into it (None: code 0
     for everyone): [current]; under a test [lowered, current, raised] with code arm + 1; with a
-    long-term holdout the launch value last, the holdout's code (unless the lever is untested
-    and still at its launch value)."""
+    long-term holdout the holdout's value last, the holdout's code (unless the lever is
+    untested and still at the holdout's value)."""
     values = [p.levers.get(name, 0.0)]
     codes = None
     t = p.tests.get(name)
     if t is not None:  # arm -1, 0, +1: lowered, current, raised
         values = [t.values[0], values[0], t.values[1]]
         codes = t.arm + 1
-    if p.holdout is not None and name in p.launch_levers:
-        launch = p.launch_levers[name]
-        if codes is not None or launch != values[0]:
+    if p.holdout is not None and name in p.holdout_levers:
+        held = p.holdout_levers[name]
+        if codes is not None or held != values[0]:
             codes = np.zeros(n, np.int8) if codes is None else codes
             codes[p.holdout] = len(values)
-            values.append(launch)
+            values.append(held)
     return values, codes
 
 
@@ -130,9 +130,9 @@ def todays_levers(model, constraints, version: int, cache: dict) -> LeverTables:
 
 def _lever_key(p, name: str) -> tuple:
     """All that ``p.lever(name)`` depends on: its value, the test running on it and the
-    long-term holdout (fixed for the run)."""
+    long-term holdout (redrawn at each review)."""
     t = p.tests.get(name)
-    holdout = None if p.holdout is None else (id(p.holdout), p.launch_levers.get(name))
+    holdout = None if p.holdout is None else (id(p.holdout), p.holdout_levers.get(name))
     return (
         p.levers.get(name, 0.0),
         None if t is None else (t.start, t.values, id(t.arm)),

@@ -376,7 +376,19 @@ class AdaptationParams:
         "test every lever at once on independent arms (off: one lever at a time)"
     )
     holdout_share: float = param(
-        0.0, 0.0, 0.2, "share", "users kept on a provider's launch levers all run (0: no holdout)"
+        0.1,
+        0.0,
+        0.2,
+        "share",
+        "users kept on the levers of the last review, in no test (0: no holdout)",
+    )
+    holdout_review: int = param(
+        4,
+        0,
+        100,
+        "windows",
+        "windows between reviews of the changes kept since the last one against the holdout "
+        "(0: the holdout stays on the launch levers all run and only measures)",
     )
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
     discount_rate: float = param(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.abtests import ABTest, ConcludedTest, adapt, holdout_users
+from sim.model.abtests import ABTest, ConcludedTest, Review, adapt, holdout_users
 from sim.model.mechanisms.adoption import COMPANION, FEED
 from sim.model.policies import POLICIES, STATES
 
@@ -45,11 +45,15 @@ class Provider(mesa.Agent):
         self.tests_run = 0
         self.tests_kept = 0
         self.test_log: list[ConcludedTest] = []  # every concluded test
-        # the long-term holdout: users kept on the launch levers, and their objective summed
-        # over the summary window (both None without a holdout)
-        self.launch_levers = dict(self.levers)
+        # the long-term holdout (sim.model.abtests): users kept on the levers of the last
+        # review (the launch levers at first), their objective summed since it, and over the
+        # summary window (None without a holdout)
+        self.holdout_levers = dict(self.levers)
         self.holdout = holdout_users(model, name, launch_day)
+        self.holdout_since = launch_day  # the day the holdout was drawn
+        self.since_review = None if self.holdout is None else np.zeros(n)
         self.objective_total = None if self.holdout is None else np.zeros(n)
+        self.reviews: list[Review] = []
 
     @classmethod
     def section(cls, params):
@@ -62,8 +66,8 @@ class Provider(mesa.Agent):
         t = self.tests.get(name)
         if t is not None:
             value = np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], value))
-        if self.holdout is not None and name in self.launch_levers:
-            value = np.where(self.holdout, self.launch_levers[name], value)
+        if self.holdout is not None and name in self.holdout_levers:
+            value = np.where(self.holdout, self.holdout_levers[name], value)
         return value
 
     def step(self) -> None:
