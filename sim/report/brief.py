@@ -1,7 +1,8 @@
 """Policy briefings from stored results (``sim brief DIR --out FILE``).
 
 :func:`context` turns a results folder (and the validation scorecard, when present) into the
-briefing's content: key findings written as sentences whose numbers come from paired
+briefing's content: page one's answers to the essay's questions and its table of claims with
+a computed verdict each (:mod:`sim.report.answers`); key findings written as sentences whose numbers come from paired
 comparisons, ranked by size in each metric's own units within its family; the table of policy options; the figures; methods,
 caveats and provenance. :func:`write` renders it as HTML (figures embedded as SVG), PDF
 (WeasyPrint, from that HTML) or Markdown (figures as SVG files beside it), by the file's
@@ -28,6 +29,7 @@ from jinja2 import Environment, PackageLoader
 
 from sim.model.params import ParamError, Params
 from sim.report import analysis as an
+from sim.report import answers as essay
 from sim.report import plots, runinfo
 from sim.report.findings import (
     MAX_FINDINGS,
@@ -276,6 +278,8 @@ def context(
     if len(found) < 3:
         found += level_findings(results)
     figs = figures(results, spec, comparison, card)
+    single = "run_parameters" in results.manifest
+    claims = [] if single else essay.claims_table(results)
     m = results.manifest
     exp = m.get("experiment", {})
     return {
@@ -284,6 +288,9 @@ def context(
         "date": now.strftime("%d %B %Y"),
         "experiment": exp,
         "description": exp.get("description", ""),
+        "answers": None if single else essay.page_one(results),
+        "claims": claims,
+        "claims_covered": sum(c["verdict"] != essay.cx.UNCOVERED for c in claims),
         "findings": found[:MAX_FINDINGS],
         "ranked": ranked,
         "figures": figs,
@@ -294,7 +301,7 @@ def context(
         "parameters": runinfo.parameters_sentence(results.manifest),
         "interventions": interventions,
         "arms": arms,
-        "single_run": "run_parameters" in results.manifest,
+        "single_run": single,
         "validation": validation_summary(card, card_path) if card is not None else None,
         "caveats": caveats(results, comparison, card),
         "provenance": provenance_rows(results, card_path, card, now),

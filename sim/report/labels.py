@@ -50,6 +50,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "companion_user_share": ("users on at least one companion", "% of users"),
     "subscriber_share": ("companion subscribers", "% of users"),
     "dependent_share": ("dependent users", "% of users"),  # heavy companion use and weak ties
+    "manipulative_farewell_share": ("manipulative farewells", "% of companion sessions"),
     "retention_90d": ("90-day retention", "% of spells"),
     "monthly_churn": ("monthly churn", "% of spells"),
     "mean_attachment": ("attachment to companions", "0-1"),

@@ -1,0 +1,224 @@
+"""Page one and the table of claims, read as a reader reads them: a small transition (feeds alone,
+then companions from day 40, two provider objectives, no regulation against a placebo rule that
+binds nobody, 3 paired seeds) is swept and briefed, and the briefing's answers and verdicts are
+checked against numbers recomputed here from the stored daily series, against a placebo that
+must read as not settled, and against claims whose runs the design lacks."""
+
+from __future__ import annotations
+
+import html as htmllib
+import math
+import re
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from report_shapes import results as shape
+from rich.console import Console
+
+from sim.report import analysis as an
+from sim.report import answers, brief
+from sim.report import contrasts as cx
+from sim.sweeps import sweep
+
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+TRANSITION = """name = "transition_tiny"
+description = "Feeds alone, then companions from day 40"
+users = 60
+days = 120
+replications = 3
+base_seed = 1
+scenario = "mixed"
+[base]
+"market.companion_launch_day" = 40
+[paths]
+"companion.empathy" = [[40, 0.5], [100, 0.85]]
+[grid]
+policy = ["attention", "wellbeing"]
+[[cases]]
+label = "no_regulation"
+[[cases]]
+label = "placebo"
+interventions = [{ kind = "cap_minutes", providers = "all", value = 1440, start = 40 }]
+[record]
+every = 4
+"""
+VERDICTS = {cx.REPRODUCED, cx.CONTRADICTED, cx.UNSETTLED, cx.UNCOVERED}
+
+
+@pytest.fixture(scope="module")
+def transition(tmp_path_factory):
+    root = tmp_path_factory.mktemp("transition")
+    (root / "t.toml").write_text(TRANSITION)
+    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115
+    code = sweep.sweep(
+        root / "t.toml", root / "out", workers=1, quiet=True, stdout=quiet, stderr=quiet
+    )
+    assert code == 0
+    return root / "out"
+
+
+@pytest.fixture(scope="module")
+def page(transition, tmp_path_factory):
+    out = tmp_path_factory.mktemp("brief") / "b.html"
+    return htmllib.unescape(brief.write(transition, out, now=NOW).read_text())
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section class="{name}">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_eras_are_the_feeds_only_days_then_the_first_and_last_days_with_companions(transition):
+    res = an.load(transition)
+    # summary window 180 > half of either era: w = min(180, 40 // 2, 80 // 2) = 20
+    assert cx.eras(res) == {"before": (20, 40), "short": (40, 60), "long": (100, 120)}
+
+
+def test_page_one_answers_each_question_with_intervals_recomputed_from_the_daily_series(
+    transition, page
+):
+    section = _section(page, "answers")
+    for _, question, _ in answers.QUESTIONS:
+        assert question in section
+    assert "Which regulations change that, and at what cost?" in section
+    assert "days 20-39" in section and "days 100-119" in section  # the windows, stated
+    items = re.findall(r'<li( class="unclear")?>(.*?)</li>', section, re.S)
+    assert len(items) >= 10
+    for unclear, text in items:
+        assert "95% CI" in text
+        assert bool(unclear) == ("not settled by the runs" in text)
+    # the long-run change in ties, recomputed by hand: each run's window means, differenced within
+    # the run, averaged over the two objectives within each seed, then a t interval over seeds
+    res = an.load(transition)
+    ts = res.timeseries.merge(res.runs[["run_id", "seed", "policy", "case"]], on="run_id")
+    ts = ts[ts["case"] == "no_regulation"]
+
+    def window(a, b):
+        rows = ts[(ts["day"] >= a) & (ts["day"] < b)]
+        return rows.groupby(["seed", "policy"])["tie_strength_mean"].mean()
+
+    per_seed = (window(100, 120) - window(20, 40)).groupby("seed").mean()
+    mean, lo, hi = an.t_interval(per_seed)
+    ties = next(t for _, t in items if t.startswith("Strength of human ties") and "last 20" in t)
+    shown = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", ties.split("a change of")[1])]
+    assert shown[0] == pytest.approx(mean, abs=0.006)
+    assert shown[1:3] == [pytest.approx(lo, abs=0.006), pytest.approx(hi, abs=0.006)]
+
+
+def test_the_placebo_regulation_changes_nothing_and_says_so(page):
+    section = _section(page, "answers")
+    placebo = next(t for t in re.findall(r"<li>(With placebo.*?)</li>", section, re.S))
+    assert "no clear change" in placebo and "Not settled by the runs" in placebo
+
+
+def test_the_claims_table_has_one_computed_verdict_per_claim(transition, page):
+    rows = re.findall(
+        r'<tr class="verdict-\w+"><td>(.*?)</td><td>(.*?)</td><td class="verdict">(.*?)</td>',
+        _section(page, "claims"),
+    )
+    assert len(rows) == len(answers.CLAIMS)
+    expected = answers.claims_table(an.load(transition))
+    assert [r[2] for r in rows] == [c["verdict"] for c in expected]
+    assert {r[2] for r in rows} <= VERDICTS
+    by_test = {r[1]: r[2] for r in rows}
+    # the design has no intimacy-maximizing objective and no regulation but a placebo
+    assert by_test[answers.CLAIMS[2].test] == cx.UNCOVERED  # intimacy against attention
+    assert all(
+        by_test[c.test] == cx.UNCOVERED for c in answers.CLAIMS if c.contrast.factor == "case"
+    )
+    # a companions-only against feeds-only market is absent, and retention needs spells
+    assert by_test[answers.CLAIMS[1].test] == cx.UNCOVERED
+    assert sum(v != cx.UNCOVERED for v in by_test.values()) >= 8
+
+
+def test_a_placebo_claim_is_not_settled_and_a_known_effect_is_reproduced_or_contradicted(
+    transition,
+):
+    res = an.load(transition)
+    claims = (
+        answers.Claim(
+            "placebo", "no rule", "wellbeing_mean", cx.arm("case", "placebo", "no_regulation"), +1
+        ),
+        answers.Claim(
+            "companions arrive",
+            "time with them rises",
+            "companion_minutes_per_user_day",
+            cx.market(),
+            +1,
+            answers.NO_REGULATION,
+        ),
+        answers.Claim(
+            "companions vanish",
+            "time with them falls",
+            "companion_minutes_per_user_day",
+            cx.market(),
+            -1,
+            answers.NO_REGULATION,
+        ),
+        answers.Claim(
+            "absent arm",
+            "a ban",
+            "wellbeing_mean",
+            cx.arm("case", "ban_manipulation", "no_regulation"),
+            +1,
+        ),
+    )
+    table = answers.claims_table(res, claims)
+    assert [c["verdict"] for c in table] == [
+        cx.UNSETTLED,
+        cx.REPRODUCED,
+        cx.CONTRADICTED,
+        cx.UNCOVERED,
+    ]
+    assert table[0]["estimate"].startswith("0 points") and "(95% CI 0 to 0)" in table[0]["estimate"]
+    assert table[3]["estimate"].startswith("no runs of")
+
+
+def test_the_verdict_rule():
+    def est(diff, lo, hi, n=5):
+        return cx.Estimate(
+            {"n": n, "difference": diff, "ci_low": lo, "ci_high": hi, "clear": lo > 0 or hi < 0}
+        )
+
+    assert cx.verdict(est(1.0, 0.5, 1.5), +1) == cx.REPRODUCED
+    assert cx.verdict(est(1.0, 0.5, 1.5), -1) == cx.CONTRADICTED
+    assert cx.verdict(est(-1.0, -1.5, -0.5), -1) == cx.REPRODUCED
+    assert cx.verdict(est(0.2, -0.1, 0.5), +1) == cx.UNSETTLED
+    assert cx.verdict(est(1.0, math.nan, math.nan, n=1), +1) == cx.UNSETTLED
+    assert cx.verdict(cx.Estimate(missing="no runs"), +1) == cx.UNCOVERED
+
+
+def test_markdown_carries_page_one_and_the_claims(transition, tmp_path):
+    md = brief.write(transition, tmp_path / "b.md", now=NOW).read_text()
+    assert (
+        md.index("## The answer, from the runs")
+        < md.index("## The essay")
+        < md.index("## Key findings")
+    )
+    claims = md[md.index("## The essay") : md.index("## Key findings")]
+    rows = [line for line in claims.splitlines() if line.startswith("| ") and "| **" in line]
+    assert len(rows) == len(answers.CLAIMS)
+
+
+def test_markets_against_markets_when_the_design_has_no_transition(tmp_path):
+    res = an.load(shape("headline", tmp_path / "shapes"))
+    assert cx.eras(res) is None
+    est = cx.estimate(res, "monthly_churn", cx.market())
+    assert est.covered and est.treated == "companions-only market" and est.by == ["policy"]
+    by_hand = res.runs.pivot_table(index="seed", columns="scenario", values="monthly_churn")
+    diff = (by_hand["intimacy_economy"] - by_hand["attention_economy"]).mean()
+    assert est.pooled["difference"] == pytest.approx(diff)
+    assert not cx.estimate(res, "loneliness_mean", cx.market("short")).covered
+    page = answers.page_one(res)
+    assert "feeds-only market" in page["how"]
+
+
+def test_a_design_with_no_arm_the_claims_need_says_not_covered(tmp_path):
+    path = shape("grid2d", tmp_path / "shapes")
+    ctx = brief.context(path, now=NOW)
+    assert ctx["claims_covered"] == 0 and ctx["answers"] is None
+    assert {c["verdict"] for c in ctx["claims"]} == {cx.UNCOVERED}
+    html = brief.render_html(ctx)
+    assert "not covered by this design" in _section(html, "claims")
+    assert pd.notna(ctx["claims"][0]["estimate"])
