@@ -189,10 +189,18 @@ def brief_command(
     factor: Factor = None,
     baseline: Baseline = None,
 ) -> None:
-    """Write a policy briefing: key findings with confidence intervals, figures, the table of
-    policy options, methods, the validation scorecard, caveats and provenance. --factor and
-    --baseline choose the contrast, e.g. --factor scenario --baseline attention_economy
-    compares each market with the feeds-only one under each policy."""
+    """Write a policy briefing. Page one answers the essay's questions from the runs, each with
+    a paired-by-seed 95% interval: does the intimacy economy bring deeper loyalty than the
+    attention economy, at what cost to human connection in the short and the long run, who
+    earns and who pays, and which regulation changes that at what cost (in a transition design
+    such as 'transition', the same run's feeds-only days against its companions' first and last
+    days, the windows read from the design; else the companions-only against the feeds-only
+    market). Then the essay's claims with one computed verdict each: reproduced, contradicted,
+    not settled by the runs (the interval includes zero) or not covered by this design. Then key
+    findings, figures, the table of policy options, methods, the validation scorecard, caveats
+    and provenance. --factor and --baseline choose the contrast of the findings and options,
+    e.g. --factor scenario --baseline attention_economy compares each market with the
+    feeds-only one under each policy."""
     if out.suffix.lower() not in BRIEF_FORMATS:
         raise ParamError(
             f"--out {out}: the extension must be one of {', '.join(BRIEF_FORMATS)} (HTML, PDF or Markdown)"

@@ -164,7 +164,7 @@ def _pairs(results: an.Results, metric: str, contrast: Contrast, runs: pd.DataFr
             before = era_values(results, metric, windows["before"])
             after = era_values(results, metric, windows[contrast.window])
             if before is None or after is None:
-                return None, f"the daily series has no {an.label(metric)}"
+                return None, "it is not in the daily series, so it cannot be split into eras"
             frame = runs[["seed", *factors]].assign(
                 treated=runs["run_id"].map(after).to_numpy(float),
                 baseline=runs["run_id"].map(before).to_numpy(float),
