@@ -31,6 +31,7 @@ base_seed = 1
 scenario = "mixed"
 [base]
 "market.companion_launch_day" = 40
+"run.summary_window" = 16
 [paths]
 "companion.empathy" = [[40, 0.5], [100, 0.85]]
 [grid]
@@ -71,7 +72,14 @@ def _section(html: str, name: str) -> str:
 
 def test_the_eras_are_the_feeds_only_days_then_the_first_and_last_days_with_companions(transition):
     res = an.load(transition)
-    # summary window 180 > half of either era: w = min(180, 40 // 2, 80 // 2) = 20
+    # the design's summary window of 16 days, shorter than half of either era (20 and 40 days)
+    assert cx.eras(res) == {"before": (24, 40), "short": (40, 56), "long": (104, 120)}
+
+
+def test_the_eras_never_overlap_when_the_summary_window_is_longer_than_an_era(transition):
+    res = an.load(transition)
+    res.definition["base"]["run.summary_window"] = 180  # as if left at the default
+    # w = min(180, 40 // 2, (120 - 40) // 2) = 20
     assert cx.eras(res) == {"before": (20, 40), "short": (40, 60), "long": (100, 120)}
 
 
@@ -82,7 +90,7 @@ def test_page_one_answers_each_question_with_intervals_recomputed_from_the_daily
     for _, question, _ in answers.QUESTIONS:
         assert question in section
     assert "Which regulations change that, and at what cost?" in section
-    assert "days 20-39" in section and "days 100-119" in section  # the windows, stated
+    assert "days 24-39" in section and "days 104-119" in section  # the windows, stated
     items = re.findall(r'<li( class="unclear")?>(.*?)</li>', section, re.S)
     assert len(items) >= 10
     for unclear, text in items:
@@ -98,9 +106,9 @@ def test_page_one_answers_each_question_with_intervals_recomputed_from_the_daily
         rows = ts[(ts["day"] >= a) & (ts["day"] < b)]
         return rows.groupby(["seed", "policy"])["tie_strength_mean"].mean()
 
-    per_seed = (window(100, 120) - window(20, 40)).groupby("seed").mean()
+    per_seed = (window(104, 120) - window(24, 40)).groupby("seed").mean()
     mean, lo, hi = an.t_interval(per_seed)
-    ties = next(t for _, t in items if t.startswith("Strength of human ties") and "last 20" in t)
+    ties = next(t for _, t in items if t.startswith("Strength of human ties") and "last 16" in t)
     shown = [float(x) for x in re.findall(r"[-+]?\d+\.\d+", ties.split("a change of")[1])]
     assert shown[0] == pytest.approx(mean, abs=0.006)
     assert shown[1:3] == [pytest.approx(lo, abs=0.006), pytest.approx(hi, abs=0.006)]
@@ -222,3 +230,40 @@ def test_a_design_with_no_arm_the_claims_need_says_not_covered(tmp_path):
     html = brief.render_html(ctx)
     assert "not covered by this design" in _section(html, "claims")
     assert pd.notna(ctx["claims"][0]["estimate"])
+
+
+def test_page_one_says_which_answers_the_design_cannot_give(page):
+    section = _section(page, "answers")
+    loyalty = section[
+        section.index(answers.QUESTIONS[0][1]) : section.index(answers.QUESTIONS[1][1])
+    ]
+    # retention and tenure come from whole spells: a transition's eras cannot split them
+    gaps = re.search(r'<p class="note gaps">Not covered by this design: (.*?)</p>', loyalty, re.S)
+    assert gaps and "90-day retention" in gaps.group(1) and "mean tenure" in gaps.group(1)
+    attachment = re.search(r"<li[^>]*>(Attachment to companions: .*?)</li>", loyalty, re.S)
+    assert attachment and "feeds only" in attachment.group(1) and "95% CI" in attachment.group(1)
+
+
+def test_a_claim_about_a_policy_the_design_lacks_is_not_covered_even_with_one_policy_fixed(
+    tmp_path,
+):
+    # grid2d runs the intimacy-maximizing objective only: the wellbeing policy's break-even claim
+    # must not be judged on another policy's profit
+    res = an.load(shape("grid2d", tmp_path / "shapes"))
+    assert set(res.runs["policy"]) == {"intimacy"}
+    claim = next(c for c in answers.CLAIMS if c.contrast.kind == "level")
+    est = cx.estimate(res, claim.metric, claim.contrast, claim.where)
+    assert cx.verdict(est, claim.sign) == cx.UNCOVERED and "wellbeing" in est.missing
+
+
+def test_sim_brief_help_describes_page_one_and_the_verdicts(sim):
+    code, out, _ = sim("brief", "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    for words in (
+        "Page one",
+        "95% interval",
+        "not settled by the runs",
+        "not covered by this design",
+    ):
+        assert words in text
