@@ -191,7 +191,8 @@ def test_the_briefing_numbers_come_from_the_results(headline, tmp_path):
     assert 3 <= len(expected) <= 5
     for f in expected:
         assert f["text"].replace("'", "&#39;") in html
-    for sentence in re.findall(r"<li(?: class=\"unclear\")?>(.*?)</li>", html)[: len(expected)]:
+    section = html[html.index('<section class="findings">') :]
+    for sentence in re.findall(r"<li(?: class=\"unclear\")?>(.*?)</li>", section)[: len(expected)]:
         assert ("no clear effect" in sentence) == ("includes zero" in sentence)
     assert (
         "02 January 2026" in html and "Provenance" in html and res.manifest["git_sha"][:12] in html

@@ -213,7 +213,7 @@ def test_markets_against_markets_when_the_design_has_no_transition(tmp_path):
     res = an.load(shape("headline", tmp_path / "shapes"))
     assert cx.eras(res) is None
     est = cx.estimate(res, "monthly_churn", cx.market())
-    assert est.covered and est.treated == "companions-only market" and est.by == ["policy"]
+    assert est.covered and est.treated == "the companions-only market" and est.by == ["policy"]
     by_hand = res.runs.pivot_table(index="seed", columns="scenario", values="monthly_churn")
     diff = (by_hand["intimacy_economy"] - by_hand["attention_economy"]).mean()
     assert est.pooled["difference"] == pytest.approx(diff)

@@ -184,7 +184,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "An ad-load cap changes outcomes",
-        "mean wellbeing is higher with a 5% ad-load cap than without regulation",
+        "mean wellbeing is higher with the ad-load cap than without regulation",
         "wellbeing_mean",
         cx.arm("case", "ad_load_cap", "no_regulation"),
         +1,

@@ -203,11 +203,12 @@ def _pairs(results: an.Results, metric: str, contrast: Contrast, runs: pd.DataFr
     frame = t.merge(b, on=keys, suffixes=("", "@base")).rename(
         columns={metric: "treated", f"{metric}@base": "baseline"}
     )
+    the = "the " if f == "scenario" else ""  # "in the companions-only market"
     return (
         frame,
         strata,
-        an.level_name(f, contrast.level),
-        an.level_name(f, contrast.baseline),
+        the + an.level_name(f, contrast.level),
+        the + an.level_name(f, contrast.baseline),
         "the runs' summaries",
     ), ""
 
