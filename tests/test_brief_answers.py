@@ -48,6 +48,13 @@ VERDICTS = {cx.REPRODUCED, cx.CONTRADICTED, cx.UNSETTLED, cx.UNCOVERED}
 
 
 @pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    """Where report_shapes makes its folders, shared with the other briefing tests (it makes
+    each shape once per session, under the first root it is given)."""
+    return tmp_path_factory.getbasetemp() / "report_shapes"
+
+
+@pytest.fixture(scope="module")
 def transition(tmp_path_factory):
     root = tmp_path_factory.mktemp("transition")
     (root / "t.toml").write_text(TRANSITION)
@@ -209,8 +216,8 @@ def test_markdown_carries_page_one_and_the_claims(transition, tmp_path):
     assert len(rows) == len(answers.CLAIMS)
 
 
-def test_markets_against_markets_when_the_design_has_no_transition(tmp_path):
-    res = an.load(shape("headline", tmp_path / "shapes"))
+def test_markets_against_markets_when_the_design_has_no_transition(shapes):
+    res = an.load(shape("headline", shapes))
     assert cx.eras(res) is None
     est = cx.estimate(res, "monthly_churn", cx.market())
     assert est.covered and est.treated == "the companions-only market" and est.by == ["policy"]
@@ -222,8 +229,8 @@ def test_markets_against_markets_when_the_design_has_no_transition(tmp_path):
     assert "feeds-only market" in page["how"]
 
 
-def test_a_design_with_no_arm_the_claims_need_says_not_covered(tmp_path):
-    path = shape("grid2d", tmp_path / "shapes")
+def test_a_design_with_no_arm_the_claims_need_says_not_covered(shapes):
+    path = shape("grid2d", shapes)
     ctx = brief.context(path, now=NOW)
     assert ctx["claims_covered"] == 0 and ctx["answers"] is None
     assert {c["verdict"] for c in ctx["claims"]} == {cx.UNCOVERED}
@@ -245,11 +252,11 @@ def test_page_one_says_which_answers_the_design_cannot_give(page):
 
 
 def test_a_claim_about_a_policy_the_design_lacks_is_not_covered_even_with_one_policy_fixed(
-    tmp_path,
+    shapes,
 ):
     # grid2d runs the intimacy-maximizing objective only: the wellbeing policy's break-even claim
     # must not be judged on another policy's profit
-    res = an.load(shape("grid2d", tmp_path / "shapes"))
+    res = an.load(shape("grid2d", shapes))
     assert set(res.runs["policy"]) == {"intimacy"}
     claim = next(c for c in answers.CLAIMS if c.contrast.kind == "level")
     est = cx.estimate(res, claim.metric, claim.contrast, claim.where)

@@ -75,7 +75,8 @@ def test_html_marks_the_placebo_as_no_clear_effect_and_the_cap_as_clear(placebo,
     cap = _cells(html, "cap")
     assert cap[0][0] == "clear" and "no clear effect" not in cap[0][1]
     assert sum(kind == "clear" for kind, _ in cap) == 3
-    section = html[html.index('<section class="findings">') : html.index("</section>")]
+    start = html.index('<section class="findings">')
+    section = html[start : html.index("</section>", start)]
     findings = re.findall(r"<li( class=\"unclear\")?>(.*?)</li>", section)
     assert findings
     for unclear, text in findings:  # a finding is grey exactly when it says no clear effect

@@ -362,7 +362,7 @@ def how_measured(results: an.Results, pooled_over: list[str], seeds: list[int]) 
     over = (
         f"; where the design varies the {' and '.join(FACTOR_WORDS.get(c, c) for c in pooled_over)}, "
         f"each seed's differences are averaged over its levels (each weighs the same) before the interval is taken, "
-        f"and the table below gives them level by level"
+        f"and a table after the claims gives them level by level"
         if pooled_over
         else ""
     )
@@ -434,10 +434,23 @@ def detail_table(rows, strata: list[tuple], by: list[str]) -> dict[str, Any] | N
                 "pooled": cell(metric, est.pooled),
             }
         )
-    return {"heads": heads, "rows": body}
+    return {"heads": heads, "rows": body, "words": " and ".join(FACTOR_WORDS.get(f, f) for f in by)}
 
 
 # -- the claims ---------------------------------------------------------------------------------
+def by_stratum(est: cx.Estimate, sign: int, overall: str) -> str:
+    """The verdict level by level of the averaged factors, grouped: ``the same under each
+    provider objective``, or ``reproduced under A and B; not settled by the runs under C``."""
+    verdicts: dict[str, list[str]] = {}
+    for key, p in est.strata.items():
+        name = " · ".join(an.level_name(f, v) for f, v in zip(est.by, key, strict=True))
+        verdicts.setdefault(cx.verdict(cx.Estimate(p), sign), []).append(name)
+    words = " and ".join(FACTOR_WORDS.get(f, f) for f in est.by)
+    if list(verdicts) == [overall]:
+        return f"the same under each {words}"
+    return "; ".join(f"{v} under {' and '.join(names)}" for v, names in verdicts.items())
+
+
 def claims_table(results: an.Results, claims: tuple[Claim, ...] = CLAIMS) -> list[dict[str, Any]]:
     """One row per claim: the claim, its test, the computed verdict, the estimate with its
     interval and, where strata were averaged, the verdict in each."""
@@ -456,11 +469,7 @@ def claims_table(results: an.Results, claims: tuple[Claim, ...] = CLAIMS) -> lis
         if est.covered:
             row["estimate"] = change(c.metric, est.pooled)
             if est.strata:
-                row["by"] = "; ".join(
-                    f"{' · '.join(an.level_name(f, v) for f, v in zip(est.by, k, strict=True))}: "
-                    f"{cx.verdict(cx.Estimate(p), c.sign)}"
-                    for k, p in est.strata.items()
-                )
+                row["by"] = by_stratum(est, c.sign, row["verdict"])
         else:
             row["estimate"] = est.missing
         out.append(row)

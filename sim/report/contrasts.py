@@ -169,13 +169,14 @@ def _pairs(results: an.Results, metric: str, contrast: Contrast, runs: pd.DataFr
                 treated=runs["run_id"].map(after).to_numpy(float),
                 baseline=runs["run_id"].map(before).to_numpy(float),
             )
-            names = {"short": "companions' first", "long": "last"}
-            w = windows[contrast.window]
+            # the windows' days are stated once, in the briefing's note on how it is measured
+            w, b = windows[contrast.window], windows["before"]
+            names = {"short": "the companions' first", "long": "the last"}
             return (
                 frame,
                 factors,
-                f"days {w[0]:,}-{w[1] - 1:,} ({names[contrast.window]} {w[1] - w[0]} days)",
-                f"days {windows['before'][0]:,}-{windows['before'][1] - 1:,} (feeds only)",
+                f"{names[contrast.window]} {w[1] - w[0]} days",
+                f"the {b[1] - b[0]} days before the companions (feeds only)",
                 "the daily series of each run",
             ), ""
         if contrast.window != "long":
