@@ -311,7 +311,8 @@ def answer_sentence(metric: str, est: cx.Estimate) -> str:
 # -- page one -----------------------------------------------------------------------------------
 def page_one(results: an.Results) -> dict[str, Any] | None:
     """The answers to the essay's questions that the design can give, with how they were
-    measured; None when it can give none of them."""
+    measured; None when it sets no market against another (its regulations, if any, are then
+    in the claims table and the table of policy options)."""
     questions, pooled_over, seeds = [], set(), set()
     strata_levels: list[tuple] = []
     detail_rows = []
@@ -344,9 +345,9 @@ def page_one(results: an.Results) -> dict[str, Any] | None:
                 "markets.",
             }
         )
-    regulation = regulations(results)
-    if not detail_rows and not regulation:
+    if not detail_rows:  # no market against market: the essay's question is not asked here
         return None
+    regulation = regulations(results)
     return {
         "questions": questions,
         "regulation": regulation,
