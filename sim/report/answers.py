@@ -359,6 +359,12 @@ def page_one(results: an.Results) -> dict[str, Any] | None:
 def how_measured(results: an.Results, pooled_over: list[str], seeds: list[int]) -> str:
     """How page one's contrasts were made, in words, from the design's own windows."""
     windows = cx.eras(results)
+    regulated = (
+        " Only runs without regulation enter the answers; each regulation is compared with no "
+        "regulation at the end of the runs."
+        if "case" in results.factors
+        else ""
+    )
     n = f"{', '.join(map(str, seeds))} paired seed{'s' * (seeds != [1])}" if seeds else "the seeds"
     over = (
         f"; where the design varies the {' and '.join(FACTOR_WORDS.get(c, c) for c in pooled_over)}, "
@@ -385,8 +391,7 @@ def how_measured(results: an.Results, pooled_over: list[str], seeds: list[int]) 
             "market, each run's summary over its last days, the same seed in both."
         )
     return (
-        f"{what} Only runs without regulation enter the answers; each regulation is compared with no "
-        f"regulation at the end of the runs. Intervals are 95% Student-t intervals over {n}{over}. "
+        f"{what}{regulated} Intervals are 95% Student-t intervals over {n}{over}. "
         "A change whose interval includes zero is not settled by the runs."
     )
 
