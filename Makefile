@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## 5 paired seeds), a quick validation scorecard, every figure, and the policy briefing as
 ## results/demo/brief.html and brief.pdf: page one answers the essay's questions (loyalty, human
 ## connection in the short and long run, who earns and who pays, regulation) with intervals from
-## the runs, and tests its claims (7.4 CPU-minutes of runs and about 1.5 of scorecard: 5 to
-## 9 minutes on 2 cores; fewer replications with DEMO_REPLICATIONS=3)
+## the runs, and tests its claims (the runs take 7.4 CPU-minutes, the scorecard, figures and
+## briefings about two more minutes: about 6 minutes on 2 idle cores, 18 measured on 2 cores
+## shared with three other sweeps; fewer replications with DEMO_REPLICATIONS=3)
 demo: $(STAMP)
 	rm -rf results/demo
 	$(BIN)/sim sweep experiments/transition.toml --out results/demo --replications $(DEMO_REPLICATIONS)
