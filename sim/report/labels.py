@@ -101,6 +101,12 @@ SCENARIO_NAMES = {
     "attention_economy": "feeds-only market",
     "intimacy_economy": "companions-only market",
 }
+# the regulations the shipped experiments name; any other case reads as its label without underscores
+CASE_NAMES = {
+    "no_regulation": "no regulation",
+    "ban_manipulation": "a ban on manipulative farewells",
+    "ad_load_cap": "a cap on ad load",
+}
 
 
 def label(metric: str) -> str:
@@ -171,7 +177,7 @@ def level_name(factor: str, value: Any) -> str:
     if factor == "scenario":
         return SCENARIO_NAMES.get(str(value), str(value))
     if factor in ("case", "label"):
-        return str(value).replace("_", " ")
+        return CASE_NAMES.get(str(value), str(value).replace("_", " "))
     return f"{factor} = {value:g}" if isinstance(value, float) else f"{factor} = {value}"
 
 
