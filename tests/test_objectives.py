@@ -22,10 +22,12 @@ from sim.model.mechanisms import business
 from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Params
 from sim.model.policies import (
     ATTENTION,
-    BANDS,
+    FREE_STATES,
     INTIMACY,
     SHADOW_PRICE_FLOOR,
     STATES,
+    TRUST_BANDS,
+    TRUST_EDGES,
     WELLBEING,
     predicted_value,
     relationship_state,
@@ -195,17 +197,41 @@ def test_attention_objective_is_profit_and_the_value_of_minutes():
 
 
 def test_relationship_states_cover_every_state_and_separate_paying_from_free():
-    grid = np.concatenate([np.linspace(0.0, 1.0, 101), [1e-12, 1.0 - 1e-12]])
-    free = {relationship_state(False, a, h) for a in grid for h in grid}
-    paying = {relationship_state(True, a, h) for a in grid for h in grid}
+    grid = np.concatenate([np.linspace(0.0, 1.0, 41), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
+    cells = [(a, h, pm) for a in grid for h in grid for pm in grid]
+    free = {relationship_state(False, *c) for c in cells}
+    paying = {relationship_state(True, *c) for c in cells}
     assert free | paying == set(range(STATES))
     assert not free & paying
     assert max(free) < min(paying)
-    assert len(free) == len(paying) == BANDS * BANDS
-    # more attachment or more habit never moves a user to a lower band
-    for a in grid:
-        row = [relationship_state(False, a, h) for h in sorted(grid)]
-        assert row == sorted(row)
+    assert len(free) == len(paying) == FREE_STATES
+    # more attachment, habit or perceived manipulation never moves a user to a lower state
+    ordered = sorted(grid)
+    for x in grid:
+        for y in grid:
+            for row in (
+                [relationship_state(False, v, x, y) for v in ordered],
+                [relationship_state(False, x, v, y) for v in ordered],
+                [relationship_state(False, x, y, v) for v in ordered],
+            ):
+                assert row == sorted(row)
+
+
+def test_a_user_who_perceives_manipulation_is_in_a_state_of_less_trust():
+    """Two users alike in paying, attachment and habit are in different states when one
+    perceives the provider's manipulation past an edge of the bands of trust, and differ in
+    nothing else: the band of trust is the state's last digit."""
+    for paying in (False, True):
+        trusting = relationship_state(paying, 0.7, 0.9, 0.0)
+        assert trusting % TRUST_BANDS == 0
+        for band, edge in enumerate(TRUST_EDGES, start=1):
+            below = relationship_state(paying, 0.7, 0.9, edge - 1e-9)
+            wary = relationship_state(paying, 0.7, 0.9, edge)
+            assert wary == below + 1 == trusting + band
+        assert relationship_state(paying, 0.7, 0.9, 1.0) == trusting + TRUST_BANDS - 1
+        assert relationship_state(paying, 0.7, 0.9, 0.6) != relationship_state(
+            paying, 0.7, 0.9, 0.05
+        )
 
 
 def seen_nothing() -> SimpleNamespace:
@@ -236,7 +262,7 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     """A state that earns m a day and that users never leave is worth m (1 + r) / r."""
     k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
     p = seen_nothing()
-    s = relationship_state(True, 0.5, 0.5)
+    s = relationship_state(True, 0.5, 0.5, 0.0)
     observe(p.seen, s, 1e9, 0.25, {})
     r = 0.1 / 365.0
     assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
@@ -245,18 +271,42 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
 def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay():
     k = constants(AdaptationParams())
     p = seen_nothing()
-    free = np.arange(BANDS * BANDS)
+    free = np.arange(FREE_STATES)
     for s in free:  # free users earn little, paying users more; everyone quits a little
         observe(p.seen, s, 5000, 0.001, {STATES: 0.01})
-        observe(p.seen, s + BANDS * BANDS, 5000, 0.3, {STATES: 0.01})
-    converts = relationship_state(False, 0.9, 0.9)
-    stays_free = relationship_state(False, 0.1, 0.1)
+        observe(p.seen, s + FREE_STATES, 5000, 0.3, {STATES: 0.01})
+    converts = relationship_state(False, 0.9, 0.9, 0.0)
+    stays_free = relationship_state(False, 0.1, 0.1, 0.0)
     p.seen[converts] = 0.0
-    observe(p.seen, converts, 5000, 0.001, {converts + BANDS * BANDS: 0.05, STATES: 0.01})
+    observe(p.seen, converts, 5000, 0.001, {converts + FREE_STATES: 0.05, STATES: 0.01})
     value = predicted_value(p, k)
     assert np.isfinite(value).all()
     assert value[converts] > value[stays_free]
-    assert (value[BANDS * BANDS :] > value[: BANDS * BANDS].max()).all()
+    assert (value[FREE_STATES:] > value[:FREE_STATES].max()).all()
+
+
+def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_more():
+    """Users alike but for their band of trust earn the same margin; those who perceive
+    manipulation quit more often and some of the trusting drift into distrust. The value
+    model prices the distrust: every state of less trust is worth less, band after band, and
+    a trusting state that tends to lose trust is worth less than one that keeps it."""
+    k = constants(AdaptationParams())
+    p = seen_nothing()
+    for s in range(STATES):
+        band = s % TRUST_BANDS
+        margin = 0.3 if s >= FREE_STATES else 0.01
+        observe(p.seen, s, 20000, margin, {STATES: 0.001 + 0.01 * band})
+    keeps = relationship_state(True, 0.7, 0.9, 0.0)
+    drifts = relationship_state(True, 0.5, 0.9, 0.0)
+    p.seen[drifts] = 0.0
+    observe(p.seen, drifts, 20000, 0.3, {drifts + TRUST_BANDS - 1: 0.02, STATES: 0.001})
+    value = predicted_value(p, k)
+    by_band = value.reshape(-1, TRUST_BANDS)
+    others = np.arange(len(by_band)) != drifts // TRUST_BANDS
+    assert (np.diff(by_band[others], axis=1) < 0).all()
+    assert value[drifts] < value[keeps]
+    # the same data with trust left out of the state could not tell the two users apart
+    assert value[keeps] - value[keeps + TRUST_BANDS - 1] > 10.0
 
 
 class Accounts:
@@ -393,7 +443,25 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             if p.policy.code == INTIMACY:
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
         assert m.today.objective_sums["intimacy"] == pytest.approx(total, rel=1e-9, abs=1e-9)
-    assert any((p.state >= BANDS * BANDS).any() for p in m.providers), "no one ever paid"
+    u = m.users
+    for p in m.providers:  # the states are read from the users at the end of the day
+        j = p.column
+        expected = [
+            relationship_state(*cell) if adopted else -1
+            for adopted, *cell in zip(
+                u.adopted[:, j],
+                u.subscribed[:, j],
+                u.attachment[:, j],
+                u.habit[:, j],
+                u.perceived_manipulation[:, j],
+                strict=True,
+            )
+        ]
+        np.testing.assert_array_equal(p.state, expected)
+    assert any((p.state >= FREE_STATES).any() for p in m.providers), "no one ever paid"
+    wary = [((p.state >= 0) & (p.state % TRUST_BANDS > 0)).sum() for p in m.providers]
+    assert wary[0] == wary[1] == 0  # feeds use no tactics
+    assert min(wary[2:]) > 0, "no companion user perceived manipulation"
 
 
 def test_shadow_price_rises_after_a_losing_window_and_falls_after_a_profitable_one():

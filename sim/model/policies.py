@@ -10,17 +10,21 @@ For provider p and user i, each day:
 relationship: the profit it made today and the change in its expected discounted lifetime
 profit, each day's moves between states valued at that day's estimate V, so that a test
 window's J sums to the profit made plus the value of the moves its users made (a quitter's
-value falls to 0; a change in the estimate itself is not counted as value created). The provider predicts that value from
-its own observations as a Markov chain of customer states (Pfeifer & Carraway 2000): a user's
-state s is whether they pay, and which of ``BANDS`` equal bands of attachment and of habit
-they are in (the leading indicators it steers by; a feed's users have habits but no
-attachment). From the user-days, moves between states, quits and profit it has seen, each
-fading with ``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s')
-of moving from s to s' (what is left is the chance of quitting), each shrunk toward staying
-put at its overall quit rate and margin by ``churn_prior`` user-days (the overall rates are
-themselves shrunk by as many user-days toward a quit rate of r and a margin of 0, so that a
-provider that has seen little predicts little, and V stays finite before any quit is seen),
-and values
+value falls to 0; a change in the estimate itself is not counted as value created). The
+provider predicts that value from its own observations as a Markov chain of customer states
+(Pfeifer & Carraway 2000): a user's state s is whether they pay, their band of attachment
+(``ATTACHMENT_BANDS`` equal bands), of habit (``HABIT_BANDS``) and of trust, the user's
+perceived manipulation by the provider cut at ``TRUST_EDGES`` (the leading indicators it steers
+by; a feed's users have habits but no attachment, and feeds use no tactics). A provider sees
+its users' perceived manipulation in practice through their complaints, ratings, reports and
+cancellation reasons; here it reads it directly, so the later cost of tactics (attachment
+eroded, quits, ODD 7.10) is priced as soon as a tactic moves a user to a band of less trust.
+From the user-days, moves between states, quits and profit it has seen, each fading with
+``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s') of moving
+from s to s' (what is left is the chance of quitting), each shrunk toward staying put at its
+overall quit rate and margin by ``churn_prior`` user-days (the overall rates are themselves
+shrunk by as many user-days toward a quit rate of r and a margin of 0, so that a provider
+that has seen little predicts little, and V stays finite before any quit is seen), and values
 
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
@@ -50,8 +54,21 @@ from sim.model.abtests import window_closes
 from sim.model.compiled import jit
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
-BANDS = 5  # bands of attachment, and of habit, in a provider's states of a relationship
-STATES = 2 * BANDS * BANDS  # free or paying, by band of attachment and band of habit
+ATTACHMENT_BANDS = 5  # equal bands of attachment in [0, 1]
+# equal bands of habit in [0, 1]: a user's habit mostly sits near 0 (lapsed) or 1 (daily use),
+# so a few bands tell them apart
+HABIT_BANDS = 3
+# the edges of the bands of trust, in perceived manipulation (0 to 1). Under daily sessions at
+# tactic rate q it settles at p q / (d + p q) (``manipulation.perception`` p = 0.1,
+# ``perception_decay`` d = 0.02, ODD 7.10): 0.33 at q = 0.1, 0.5 at the launch rate 0.2, 0.67 at
+# 0.4, so it spans about 0 to 0.8 and equal bands would leave the top ones empty. Each band is
+# 0.2 of reflective utility at ``manipulation.aversion`` 1, two ``adoption.quit_scale`` s of the
+# quit hazard (ODD 7.11); below 0.1 is a user who has met no tactic for months.
+TRUST_EDGES = (0.1, 0.3, 0.5)
+TRUST_BANDS = len(TRUST_EDGES) + 1
+FREE_STATES = ATTACHMENT_BANDS * HABIT_BANDS * TRUST_BANDS  # the states of a user who does not pay
+STATES = 2 * FREE_STATES  # free or paying, by band of attachment, of habit and of trust
+assert STATES <= 127, "each user's state is held as an int8 (sim.model.providers)"
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
 
@@ -62,12 +79,17 @@ def attention_value(profit, minutes, k):
 
 
 @jit
-def relationship_state(subscribed, attachment, habit):
+def relationship_state(subscribed, attachment, habit, perceived):
     """The state of a user's relationship with a provider as the provider's predictions know
-    it: whether they pay, and their bands of attachment and of habit."""
-    a = min(int(attachment * BANDS), BANDS - 1)
-    h = min(int(habit * BANDS), BANDS - 1)
-    return (BANDS * BANDS if subscribed else 0) + a * BANDS + h
+    it (ODD 7.9): whether they pay, and their bands of attachment, of habit and of trust
+    (perceived manipulation, ``perceived``, cut at ``TRUST_EDGES``)."""
+    a = min(int(attachment * ATTACHMENT_BANDS), ATTACHMENT_BANDS - 1)
+    h = min(int(habit * HABIT_BANDS), HABIT_BANDS - 1)
+    t = 0  # the band of trust: how many edges of perceived manipulation it has passed
+    for edge in TRUST_EDGES:
+        if perceived >= edge:
+            t += 1
+    return (FREE_STATES if subscribed else 0) + (a * HABIT_BANDS + h) * TRUST_BANDS + t
 
 
 @jit
@@ -113,7 +135,10 @@ def objectives(start, stop, users, k, day, provider):
         now = -1
         if users.adopted[i, j]:
             now = relationship_state(
-                users.subscribed[i, j], users.attachment[i, j], users.habit[i, j]
+                users.subscribed[i, j],
+                users.attachment[i, j],
+                users.habit[i, j],
+                users.perceived_manipulation[i, j],
             )
         state[i] = now
         change = (value[now] if now >= 0 else 0.0) - (value[before] if before >= 0 else 0.0)
