@@ -61,10 +61,13 @@ is compared between each side and control as the short tests are (Welch z, Bonfe
 sides and levers); the provider moves the lever a step to the best side that passes, and learns
 the lever's *long-run correction*: the long test's slope (effect per unit of lever) less the
 short tests' slope of the same lever over the same days (the unselected effects of every short
-test of it concluded meanwhile, precision-weighted), with its se. Later short tests of the lever
-are judged on effect + correction * (tested - current), their se widened by the correction's se
-times the change, so that a lever with no effect, short or long, still moves in at most
-``false_move_rate`` of windows.
+test of it concluded meanwhile, precision-weighted), with its se. A later short test of the
+lever keeps a side only when it passes both as measured and as a long-run estimate, effect +
+correction * (tested - current) with the se widened by the correction's se times the change:
+short tests keep what pays now unless the long run says otherwise, and only long tests move a
+lever against the short run (one step per long test, so that a correction learned at one value
+of the lever is not carried step after step to others). A lever with no effect, short or long,
+still moves in at most ``false_move_rate`` of windows.
 """
 
 from __future__ import annotations
@@ -207,13 +210,21 @@ def corrected(side: Side, correction: tuple[float, float], offset: float) -> Sid
     return Side(effect, se, effect / se if se > 0 else 0.0)
 
 
+def judged_z(side: Side, correction: tuple[float, float], offset: float) -> float:
+    """The z a side is judged by: the smaller of its short-run z and its long-run z
+    (:func:`corrected`); without a correction, its z."""
+    return min(side.z, corrected(side, correction, offset).z)
+
+
 def judge(
     change, arm, cohort, values, current, z_crit, correction=(0.0, 0.0)
 ) -> tuple[tuple, float | None]:
-    """Both sides of one test (as measured) and the value to keep: the side with the largest z
-    above ``z_crit`` once the lever's long-run ``correction`` is applied (:func:`corrected`),
-    or None. A side is not compared (None) when its value is the current one or a group has
-    fewer than 2 users of the cohort."""
+    """Both sides of one test (as measured) and the value to keep: the side with the largest
+    judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
+    and its z once the lever's long-run ``correction`` is applied (:func:`corrected`): it must
+    pay within the test and, as far as the lever's long test showed, in the long run. A side is
+    not compared (None) when its value is the current one or a group has fewer than 2 users of
+    the cohort."""
     control = cohort & (arm == 0)
     sides = tuple(
         None if value == current else compare(change, cohort & (arm == a), control)
@@ -223,7 +234,7 @@ def judge(
     for side, value in zip(sides, values, strict=True):
         if side is None:
             continue
-        z = corrected(side, correction, value - current).z
+        z = judged_z(side, correction, value - current)
         if z > best_z:
             best, best_z = value, z
     return sides, best
@@ -343,7 +354,7 @@ def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
     effect = tuple(nan if s is None else s.effect / days for s in sides)
     se = tuple(nan if s is None else s.se / days for s in sides)
     z = tuple(
-        nan if s is None else corrected(s, correction, v - current).z
+        nan if s is None else judged_z(s, correction, v - current)
         for s, v in zip(sides, t.values, strict=True)
     )
     compared = [s for s in se if s == s]
