@@ -27,10 +27,15 @@ def arms(rng, n: int) -> np.ndarray:
     return (draw < 2 * SHARE).astype(np.int8) - 2 * (draw < SHARE).astype(np.int8)
 
 
-def windows(levers: int, count: int, effect: float = 0.0, seed: int = 0, noise=None):
+def windows(
+    levers: int, count: int, effect: float = 0.0, seed: int = 0, noise=None, correction_se=0.0
+):
     """``count`` synthetic windows with ``levers`` concurrent tests on independent arms and one
     per-user change in the objective; the raised side of every lever adds ``effect`` (0: no
-    lever has any effect). Returns the values kept, (count, levers), NaN where none was."""
+    lever has any effect). With ``correction_se`` > 0 each test is judged with a long-run
+    correction per unit of lever estimated with that se around a true value of 0 (a lever
+    with no long-run effect either). Returns the values kept, (count, levers), NaN where none
+    was."""
     rng = np.random.default_rng(seed)
     z_crit = critical_z(ALPHA, levers)
     kept = np.full((count, levers), np.nan)
@@ -39,7 +44,10 @@ def windows(levers: int, count: int, effect: float = 0.0, seed: int = 0, noise=N
         cohort = rng.random(USERS) < COHORT
         for k in range(levers):
             arm = arms(rng, USERS)
-            _, value = judge(change + effect * (arm == 1), arm, cohort, VALUES, CURRENT, z_crit)
+            correction = (correction_se * rng.standard_normal(), correction_se)
+            _, value = judge(
+                change + effect * (arm == 1), arm, cohort, VALUES, CURRENT, z_crit, correction
+            )
             kept[w, k] = np.nan if value is None else value
     return kept
 
@@ -70,6 +78,17 @@ def test_a_lever_without_effect_moves_in_at_most_the_false_move_rate_of_windows(
     share, se = moved.mean(), np.sqrt(ALPHA * (1 - ALPHA) / count)
     assert share <= ALPHA + 3 * se, f"{share:.4f} of windows moved a lever with no effect"
     assert share > floor, f"only {share:.4f} of windows moved: the threshold is too strict"
+
+
+@pytest.mark.parametrize("levers", [1, 4])
+def test_a_lever_without_effect_judged_with_a_noisy_long_run_correction_moves_no_more(levers):
+    """A lever with no effect, short or long run, whose tests are judged with a long-run
+    correction estimated with noise (as large as the test's own se per unit of lever) still
+    moves in at most ALPHA of windows: the correction's se widens the test's."""
+    count = 3000 // levers
+    moved = np.isfinite(windows(levers, count, seed=40 + levers, correction_se=0.1)).any(axis=1)
+    assert moved.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / count), moved.mean()
+    assert moved.mean() > 0.01
 
 
 def test_skewed_changes_keep_the_false_move_rate():
@@ -115,6 +134,7 @@ def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
         tests_run=0,
         tests_kept=0,
         test_log=[],
+        corrections={},
     )
     params = SimpleNamespace(adaptation=SimpleNamespace(false_move_rate=ALPHA, interval=interval))
     model = SimpleNamespace(params=params, day=2 * interval - 1)
@@ -317,3 +337,82 @@ def test_a_run_reviews_every_few_windows_and_reports_the_reviews():
     reviews = sum(len(p.reviews) for p in m.providers)
     assert out["holdout_reviews"] == reviews <= 4 * len(m.providers)
     assert out["holdout_rollbacks"] == sum(r.rolled_back for p in m.providers for r in p.reviews)
+
+
+# -- long tests: slow effects enter decisions ------------------------------------------------------
+def _slow_harm(long_tests: bool, seed: int = 7) -> list[float]:
+    """A lever whose raised side pays within a short test (+0.5 per user over a window) and
+    costs over a long one (-0.05 per user-day a step up, +0.05 a step down). Four short
+    windows, then (with ``long_tests``) the long test that ran beside them concludes, then four
+    more short windows. Returns the lever after each step, and the provider."""
+    rng = np.random.default_rng(seed)
+    n, interval, share = 4000, 7, 0.1
+    draw = rng.random(n)
+    long_arm = (draw < 2 * share).astype(np.int8) - 2 * (draw < share).astype(np.int8)
+    p = SimpleNamespace(
+        name="feed_a",
+        LEVERS={"hooks": (0.0, 1.0)},
+        levers={"hooks": 0.4},
+        window=np.zeros((2, n)),
+        objective_before=np.full(n, 5.0),
+        tests_run=0,
+        tests_kept=0,
+        test_log=[],
+        corrections={},
+        long_log=[],
+        long_total=np.zeros(n),
+    )
+    adaptation = SimpleNamespace(false_move_rate=ALPHA, interval=interval, step=0.2)
+    model = SimpleNamespace(params=SimpleNamespace(adaptation=adaptation), day=0)
+    path = [p.levers["hooks"]]
+
+    def short_window(day: int) -> None:
+        current = p.levers["hooks"]
+        values = (max(0.0, current - 0.2), min(1.0, current + 0.2))
+        arm = arms(rng, n)
+        arm[long_arm != 0] = 0
+        cohort = long_arm == 0
+        p.window[0] = 5.0 + rng.standard_normal(n) + 0.5 * (arm == 1) - 0.5 * (arm == -1)
+        model.day = day - 1
+        abtests.conclude(p, ABTest("hooks", values, arm, cohort, day - interval), model)
+        path.append(p.levers["hooks"])
+
+    start = interval
+    for w in range(2, 6):
+        short_window(w * interval)
+    if long_tests:
+        day = 5 * interval
+        before = np.full(n, 5.0 / interval)
+        test = abtests.LongTest("hooks", long_arm, np.ones(n, bool), before, start)
+        change = 0.1 * rng.standard_normal(n) - 0.05 * (long_arm == 1) + 0.05 * (long_arm == -1)
+        p.long_total[:] = (before + change) * (day - start)
+        abtests.conclude_long(p, test, model, day)
+        path.append(p.levers["hooks"])
+    for w in range(6, 10):
+        short_window(w * interval)
+    return path, p
+
+
+def test_a_change_that_pays_now_and_costs_later_is_undone_with_long_tests_and_not_without():
+    without, _ = _slow_harm(long_tests=False)
+    assert without[-1] == 1.0 and without == sorted(without)  # short tests only raise it
+    with_long, _ = _slow_harm(long_tests=True)
+    # the short tests raised it to 1.0; the long test takes it a step back down and teaches
+    # the correction, after which the short tests, which still see the raise pay now, no
+    # longer raise it (nor lower it: lowering costs now)
+    assert with_long[4] == 1.0 and with_long[5] == pytest.approx(0.8)
+    assert all(v == pytest.approx(0.8) for v in with_long[5:])
+
+
+def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():
+    _, p = _slow_harm(long_tests=True)
+    (r,) = p.long_log
+    assert (r.lever, r.current, r.kept) == ("hooks", 1.0, pytest.approx(0.8))
+    assert np.isnan(r.effect[1])  # at the top of its range: no side above
+    # long slope: +0.05 a step (0.2) down, -0.25 per unit; short slope +0.5 / 7 a step up
+    assert r.correction == pytest.approx(-0.25 - 0.5 / 7 / 0.2, abs=0.03)
+    assert p.corrections["hooks"] == (r.correction, r.correction_se) and r.correction_se > 0
+    later = [t for t in p.test_log if t.day > 5 * 7]
+    assert all(t.correction == r.correction for t in later)
+    # judged z: the raised side's long-run z, below its short-run z and below the threshold
+    assert all(t.z[1] < t.z_crit < t.effect[1] / t.se[1] for t in later)

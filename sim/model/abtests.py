@@ -45,6 +45,29 @@ values. Either way it then holds out a fresh random share on the levers it now h
 :func:`summary` reports the reviews, the rollbacks, and the mean objective per user-day of
 everyone else minus the holdout's over the summary window since the holdout was drawn
 (intention to treat, users of the provider or not), with its se.
+
+A holdout sees only the moves the short tests made; where the long run is best may lie where
+short tests never go (fewer ads lose revenue within any eight weeks). *Long tests* look both
+ways (Hohnhold et al. measured the long-run effect of ad load changes in long experiments and
+corrected their short tests with it): with ``adaptation.long_share`` > 0 each provider also
+runs, for ``adaptation.long_windows`` windows at a time, a test of every lever on its own
+independent arms of ``long_share`` users each (stream ``longtest:{provider}:{lever}``), a step
+below and a step above the lever's current value (following it as short tests move it); those
+users are in no short test of that lever. At its end, with the cohort its users at the start,
+
+    dx_i = sum of J_i over the long test / its days - J_i over the window before / interval
+
+is compared between each side and control as the short tests are (Welch z, Bonferroni over the
+sides and levers); the provider moves the lever a step to the best side that passes, and learns
+the lever's *long-run correction*: the long test's slope (effect per unit of lever) less the
+short tests' slope of the same lever over the same days (the unselected effects of every short
+test of it concluded meanwhile, precision-weighted), with its se. A later short test of the
+lever keeps a side only when it passes both as measured and as a long-run estimate, effect +
+correction * (tested - current) with the se widened by the correction's se times the change:
+short tests keep what pays now unless the long run says otherwise, and only long tests move a
+lever against the short run (one step per long test, so that a correction learned at one value
+of the lever is not carried step after step to others). A lever with no effect, short or long,
+still moves in at most ``false_move_rate`` of windows.
 """
 
 from __future__ import annotations
@@ -69,6 +92,40 @@ class ABTest:
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
     family: int = 1  # levers tested in the same window (m of the correction)
+
+
+@dataclass
+class LongTest:
+    """One running long test of ``lever``: arm -1 a step below the current value, +1 a step
+    above (following the current value), for ``long_windows`` windows from ``start``;
+    ``before`` is each user's objective per day in the window before it started."""
+
+    lever: str
+    arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
+    cohort: np.ndarray  # (N,) bool, users of the provider when it started, not held out
+    before: np.ndarray  # (N,) objective per day in the window before the start
+    start: int
+    family: int = 1
+
+
+@dataclass(frozen=True)
+class LongResult:
+    """A concluded long test: per side (lowered, raised) the offset from the current value,
+    the effect per user-day, its se and z; the long-run correction it taught (per user-day
+    per unit of lever) with its se; the value the lever moved to (None: unchanged)."""
+
+    provider: str
+    day: int
+    lever: str
+    current: float
+    offsets: tuple[float, float]
+    effect: tuple[float, float]
+    se: tuple[float, float]
+    z: tuple[float, float]
+    z_crit: float
+    correction: float
+    correction_se: float
+    kept: float | None
 
 
 @dataclass(frozen=True)
@@ -115,6 +172,7 @@ class ConcludedTest:
     mde: float  # the larger side's MDE at 80% power
     level: float
     kept: float | None
+    correction: float = 0.0  # the lever's long-run correction it was judged with, per unit
 
 
 def critical_z(false_move_rate: float, levers: int) -> float:
@@ -140,10 +198,33 @@ def compare(values: np.ndarray, treated: np.ndarray, control: np.ndarray) -> Sid
     return Side(effect, se, effect / se if se > 0 else 0.0)
 
 
-def judge(change, arm, cohort, values, current, z_crit) -> tuple[tuple, float | None]:
-    """Both sides of one test and the value to keep: the side with the largest z above
-    ``z_crit``, or None. A side is not compared (None) when its value is the current one or a
-    group has fewer than 2 users of the cohort."""
+def corrected(side: Side, correction: tuple[float, float], offset: float) -> Side:
+    """A short test's side as a long-run estimate: the lever's long-run correction ``(c,
+    se_c)`` (per unit of lever, in the side's units) times the tested ``offset`` added to the
+    effect, its se widened by ``se_c * offset``."""
+    c, c_se = correction
+    if c == 0.0 and c_se == 0.0:
+        return side
+    effect = side.effect + c * offset
+    se = float(np.hypot(side.se, c_se * offset))
+    return Side(effect, se, effect / se if se > 0 else 0.0)
+
+
+def judged_z(side: Side, correction: tuple[float, float], offset: float) -> float:
+    """The z a side is judged by: the smaller of its short-run z and its long-run z
+    (:func:`corrected`); without a correction, its z."""
+    return min(side.z, corrected(side, correction, offset).z)
+
+
+def judge(
+    change, arm, cohort, values, current, z_crit, correction=(0.0, 0.0)
+) -> tuple[tuple, float | None]:
+    """Both sides of one test (as measured) and the value to keep: the side with the largest
+    judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
+    and its z once the lever's long-run ``correction`` is applied (:func:`corrected`): it must
+    pay within the test and, as far as the lever's long test showed, in the long run. A side is
+    not compared (None) when its value is the current one or a group has fewer than 2 users of
+    the cohort."""
     control = cohort & (arm == 0)
     sides = tuple(
         None if value == current else compare(change, cohort & (arm == a), control)
@@ -151,8 +232,11 @@ def judge(change, arm, cohort, values, current, z_crit) -> tuple[tuple, float | 
     )
     best, best_z = None, z_crit
     for side, value in zip(sides, values, strict=True):
-        if side is not None and side.z > best_z:
-            best, best_z = value, side.z
+        if side is None:
+            continue
+        z = judged_z(side, correction, value - current)
+        if z > best_z:
+            best, best_z = value, z
     return sides, best
 
 
@@ -172,11 +256,27 @@ def adapt(p, model) -> None:
         np.negative(p.window[0], out=p.objective_total)  # not the window's days before it
 
 
-def close_window(p, model, day: int) -> None:
-    """Conclude the running tests against the window, reset it, and start new tests."""
+def long_due(p, model, day: int) -> bool:
+    """Whether long tests end and start at the window that closes at the end of today: the
+    first window after launch, then every ``long_windows`` windows."""
     ap = model.params.adaptation
+    closed = (day - p.launch_day) // ap.interval  # windows closed, today's included
+    return ap.long_share > 0 and (closed - 1) % ap.long_windows == 0
+
+
+def close_window(p, model, day: int) -> None:
+    """Conclude the running long tests (when due) and short tests against the window, reset
+    it, and start new tests."""
+    ap = model.params.adaptation
+    moved = set()
+    if p.long_tests:
+        p.long_total += p.window[0]
+        if long_due(p, model, day):
+            moved = {t.lever for t in p.long_tests.values() if conclude_long(p, t, model, day)}
+            p.long_tests = {}
     for test in p.tests.values():
-        conclude(p, test, model)
+        if test.lever not in moved:  # a lever a long test just moved: the long run decides
+            conclude(p, test, model)
     p.tests = {}
     if p.objective_total is not None and day > summary_start(model):
         p.objective_total += p.window[0]
@@ -188,6 +288,11 @@ def close_window(p, model, day: int) -> None:
     np.copyto(p.objective_before, p.window[0])
     p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
+        if long_due(p, model, day) and not p.long_tests:
+            p.long_tests = {
+                lever: propose_long(p, lever, model, day, len(p.LEVERS)) for lever in p.LEVERS
+            }
+            p.long_total.fill(0.0)
         levers = list(p.LEVERS)
         if not ap.concurrent:
             levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
@@ -208,6 +313,10 @@ def propose(p, lever: str, model, day: int, family: int = 1):
     if p.holdout is not None:
         arm[p.holdout] = 0
         cohort &= ~p.holdout
+    long = p.long_tests.get(lever)
+    if long is not None:  # users in the lever's long test are in none of its short tests
+        arm[long.arm != 0] = 0
+        cohort &= long.arm == 0
     return ABTest(
         lever=lever,
         values=(max(lo, current - step), min(hi, current + step)),
@@ -225,8 +334,10 @@ def conclude(p, t, model) -> bool:
     change = p.window[0] - p.objective_before
     current = p.levers[t.lever]
     z_crit = critical_z(ap.false_move_rate, t.family)
-    sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit)
-    p.test_log.append(log_entry(p, t, model, sides, z_crit, current, kept))
+    c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
+    correction = (c * ap.interval, c_se * ap.interval)
+    sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction)
+    p.test_log.append(log_entry(p, t, model, sides, z_crit, current, kept, correction))
     if kept is None:
         return False
     p.levers[t.lever] = kept
@@ -234,14 +345,18 @@ def conclude(p, t, model) -> bool:
     return True
 
 
-def log_entry(p, t, model, sides, z_crit, current, kept) -> ConcludedTest:
-    """The test's log entry, its effects in the objective's units per user-day (window sums
-    divided by ``interval``)."""
+def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
+    """The test's log entry, its effects and se as measured, in the objective's units per
+    user-day (window sums divided by ``interval``), and z as judged (with the lever's long-run
+    correction, :func:`corrected`)."""
     days = model.params.adaptation.interval
     nan = float("nan")
     effect = tuple(nan if s is None else s.effect / days for s in sides)
     se = tuple(nan if s is None else s.se / days for s in sides)
-    z = tuple(nan if s is None else s.z for s in sides)
+    z = tuple(
+        nan if s is None else judged_z(s, correction, v - current)
+        for s, v in zip(sides, t.values, strict=True)
+    )
     compared = [s for s in se if s == s]
     control = t.cohort & (t.arm == 0)
     level = float(p.window[0][control].mean()) / days if control.any() else nan
@@ -259,7 +374,105 @@ def log_entry(p, t, model, sides, z_crit, current, kept) -> ConcludedTest:
         mde=detectable_effect(max(compared), z_crit) if compared else nan,
         level=level,
         kept=kept,
+        correction=correction[0] / days,
     )
+
+
+# -- long tests ------------------------------------------------------------------------------------
+def long_values(p, lever: str, step_share: float) -> tuple[float, float]:
+    """The values of a long test's arms today: a step below and above the current value,
+    within the lever's range."""
+    lo, hi = p.LEVERS[lever]
+    current, step = p.levers[lever], step_share * (hi - lo)
+    return max(lo, current - step), min(hi, current + step)
+
+
+def propose_long(p, lever: str, model, day: int, family: int) -> LongTest:
+    """A long test of ``lever`` from ``day`` on independent arms of ``long_share`` users each;
+    held-out users are in no arm and not in the cohort."""
+    share = model.params.adaptation.long_share
+    draw = model.streams(f"longtest:{p.name}:{lever}", day).random(model.users.n)
+    lowered, tested = draw < share, draw < 2 * share
+    arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
+    cohort = model.users.adopted[:, p.column].copy()
+    if p.holdout is not None:
+        arm[p.holdout] = 0
+        cohort &= ~p.holdout
+    before = p.window[0] / model.params.adaptation.interval
+    return LongTest(lever, arm, cohort, before, day, family)
+
+
+def slope(sides, offsets) -> tuple[float, float] | None:
+    """Effect per unit of lever and its se from the compared sides (None where not compared)
+    at their offsets from the current value; None when no side was compared."""
+    pairs = [(s, d) for s, d in zip(sides, offsets, strict=True) if s is not None and d != 0]
+    if not pairs:
+        return None
+    if len(pairs) == 1:
+        ((s, d),) = pairs
+        return s.effect / d, s.se / abs(d)
+    (a, da), (b, db) = pairs
+    width = db - da
+    return (b.effect - a.effect) / width, float(np.hypot(a.se, b.se)) / abs(width)
+
+
+def short_slope(p, lever: str, start: int, day: int) -> tuple[float, float] | None:
+    """The short tests' effect per unit of ``lever`` per user-day, precision-weighted over its
+    tests concluded from ``start`` to ``day`` (all of them, kept or not: no selection), with
+    its se; None when there were none."""
+    weights, slopes = [], []
+    for r in p.test_log:
+        if r.lever != lever or not start < r.day <= day:
+            continue
+        sides = [None if e != e else Side(e, s, 0.0) for e, s in zip(r.effect, r.se, strict=True)]
+        found = slope(sides, [v - r.current for v in r.values])
+        if found is not None and found[1] > 0:
+            slopes.append(found[0])
+            weights.append(found[1] ** -2)
+    if not weights:
+        return None
+    w = np.asarray(weights)
+    return float(np.dot(w, slopes) / w.sum()), float(w.sum() ** -0.5)
+
+
+def conclude_long(p, t: LongTest, model, day: int) -> bool:
+    """Judge a long test on the change in each user's objective per day (its days against the
+    window before it), learn the lever's long-run correction (long-run slope less the short
+    tests' slope over the same days) and move the lever a step when a side passes the
+    corrected threshold. Returns whether the lever moved."""
+    ap = model.params.adaptation
+    change = p.long_total / (day - t.start) - t.before
+    current = p.levers[t.lever]
+    values = long_values(p, t.lever, ap.step)
+    z_crit = critical_z(ap.false_move_rate, t.family)
+    sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit)
+    offsets = (values[0] - current, values[1] - current)
+    long_run, short_run = slope(sides, offsets), short_slope(p, t.lever, t.start, day)
+    c, c_se = float("nan"), float("nan")
+    if long_run is not None and short_run is not None:
+        c, c_se = long_run[0] - short_run[0], float(np.hypot(long_run[1], short_run[1]))
+        p.corrections[t.lever] = (c, c_se)
+    nan = float("nan")
+    p.long_log.append(
+        LongResult(
+            provider=p.name,
+            day=day,
+            lever=t.lever,
+            current=current,
+            offsets=offsets,
+            effect=tuple(nan if s is None else s.effect for s in sides),
+            se=tuple(nan if s is None else s.se for s in sides),
+            z=tuple(nan if s is None else s.z for s in sides),
+            z_crit=z_crit,
+            correction=c,
+            correction_se=c_se,
+            kept=kept,
+        )
+    )
+    if kept is None:
+        return False
+    p.levers[t.lever] = kept
+    return True
 
 
 # -- the long-term holdout ------------------------------------------------------------------------
@@ -336,6 +549,8 @@ SUMMARY = {
 REVIEWS = {
     "holdout_reviews": "reviews of kept changes against the long-term holdout (whole run)",
     "holdout_rollbacks": "reviews that rolled the levers back to the holdout's (whole run)",
+    "long_tests_run": "long tests concluded (whole run)",
+    "long_tests_moved": "long tests that moved their lever (whole run)",
 }
 SUMMARY_BY_PROVIDER = {
     "holdout_effect": "objective per user-day of users outside the long-term holdout minus the "
@@ -381,6 +596,9 @@ def summary(model) -> dict[str, float]:
         reviews = [r for p in chosen for r in p.reviews]
         out[prefix + "holdout_reviews"] = float(len(reviews))
         out[prefix + "holdout_rollbacks"] = float(sum(r.rolled_back for r in reviews))
+        longs = [r for p in chosen for r in p.long_log]
+        out[prefix + "long_tests_run"] = float(len(longs))
+        out[prefix + "long_tests_moved"] = float(sum(r.kept is not None for r in longs))
     for p in model.providers:
         if p.objective_total is None:  # no holdout
             continue

@@ -2,7 +2,8 @@
 
 A lever's value for a user is the provider's current value, or an A/B test arm's, limited by
 the interventions in force (caps, bans, mandates, design variants); users in a provider's
-long-term holdout keep the values of its last review (:mod:`sim.model.abtests`). Each lever is held as int8
+long-term holdout keep the values of its last review, and users in a long test's arms a step
+below or above the current value (:mod:`sim.model.abtests`). Each lever is held as int8
 codes per user (or one row for everyone) into a small palette of values per provider: a lever
 under test takes three values per provider (four with a holdout) and each limit at most doubles
 them, so a million users' lever takes 4 MB instead of 32. Tables are rebuilt only when a provider's value, its
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.model.abtests import long_values
 from sim.model.compiled import at, jit
 
 
@@ -98,6 +100,13 @@ def provider_column(p, name: str, n: int) -> tuple[list[float], np.ndarray | Non
     if t is not None:  # arm -1, 0, +1: lowered, current, raised
         values = [t.values[0], values[0], t.values[1]]
         codes = t.arm + 1
+    long = p.long_tests.get(name)
+    if long is not None:  # a long test's arms: a step below and above the current value
+        codes = np.zeros(n, np.int8) if codes is None else codes.copy()
+        low, high = long_values(p, name, p.model.params.adaptation.step)
+        codes[long.arm < 0] = len(values)
+        codes[long.arm > 0] = len(values) + 1
+        values = [*values, low, high]
     if p.holdout is not None and name in p.holdout_levers:
         held = p.holdout_levers[name]
         if codes is not None or held != values[0]:
@@ -133,8 +142,10 @@ def _lever_key(p, name: str) -> tuple:
     long-term holdout (redrawn at each review)."""
     t = p.tests.get(name)
     holdout = None if p.holdout is None else (id(p.holdout), p.holdout_levers.get(name))
+    long = p.long_tests.get(name)
     return (
         p.levers.get(name, 0.0),
         None if t is None else (t.start, t.values, id(t.arm)),
         holdout,
+        None if long is None else (long.start, id(long.arm)),
     )

@@ -390,6 +390,21 @@ class AdaptationParams:
         "windows between reviews of the changes kept since the last one against the holdout "
         "(0: the holdout stays on the launch levers all run and only measures)",
     )
+    long_share: float = param(
+        0.05,
+        0.0,
+        0.1,
+        "share",
+        "users in each arm of a long test of each lever, a step below or above its value "
+        "(0: no long tests)",
+    )
+    long_windows: int = param(
+        4,
+        1,
+        40,
+        "windows",
+        "length of a long test, which also sets the long-run correction of the lever's short tests",
+    )
     minute_value: float = param(0.002, 0.0, 1.0, "$/min", "attention objective: value of a minute")
     discount_rate: float = param(
         0.1, 0.001, 2.0, "1/year", "intimacy objective: rate at which future profit is discounted"

@@ -12,7 +12,16 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.abtests import ABTest, ConcludedTest, Review, adapt, holdout_users
+from sim.model.abtests import (
+    ABTest,
+    ConcludedTest,
+    LongResult,
+    LongTest,
+    Review,
+    adapt,
+    holdout_users,
+    long_values,
+)
 from sim.model.mechanisms.adoption import COMPANION, FEED
 from sim.model.policies import POLICIES, STATES
 
@@ -54,6 +63,13 @@ class Provider(mesa.Agent):
         self.since_review = None if self.holdout is None else np.zeros(n)
         self.objective_total = None if self.holdout is None else np.zeros(n)
         self.reviews: list[Review] = []
+        # long tests (sim.model.abtests): running ones by lever, each user's objective summed
+        # since they started, each lever's long-run correction of its short tests (per
+        # user-day per unit of lever, and its se), and the concluded ones
+        self.long_tests: dict[str, LongTest] = {}
+        self.long_total = np.zeros(n)
+        self.corrections: dict[str, tuple[float, float]] = {}
+        self.long_log: list[LongResult] = []
 
     @classmethod
     def section(cls, params):
@@ -66,6 +82,10 @@ class Provider(mesa.Agent):
         t = self.tests.get(name)
         if t is not None:
             value = np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], value))
+        long = self.long_tests.get(name)
+        if long is not None:
+            low, high = long_values(self, name, self.model.params.adaptation.step)
+            value = np.where(long.arm < 0, low, np.where(long.arm > 0, high, value))
         if self.holdout is not None and name in self.holdout_levers:
             value = np.where(self.holdout, self.holdout_levers[name], value)
         return value
