@@ -15,6 +15,7 @@ from scipy.stats import norm
 import sim
 from sim.model import EconomyModel, abtests
 from sim.model.abtests import ABTest, critical_z, detectable_effect, judge
+from sim.model.policies import POLICIES
 
 ALPHA = 0.05
 USERS, SHARE, COHORT = 1000, 0.2, 0.7  # users per window, share per treatment arm, cohort share
@@ -135,6 +136,7 @@ def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
         tests_kept=0,
         test_log=[],
         corrections={},
+        policy=POLICIES["attention"],
     )
     params = SimpleNamespace(adaptation=SimpleNamespace(false_move_rate=ALPHA, interval=interval))
     model = SimpleNamespace(params=params, day=2 * interval - 1)
@@ -361,6 +363,7 @@ def _slow_harm(long_tests: bool, seed: int = 7) -> list[float]:
         corrections={},
         long_log=[],
         long_total=np.zeros(n),
+        policy=POLICIES["attention"],
     )
     adaptation = SimpleNamespace(false_move_rate=ALPHA, interval=interval, step=0.2)
     model = SimpleNamespace(params=SimpleNamespace(adaptation=adaptation), day=0)

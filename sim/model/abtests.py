@@ -217,22 +217,23 @@ def judged_z(side: Side, correction: tuple[float, float], offset: float) -> floa
 
 
 def judge(
-    change, arm, cohort, values, current, z_crit, correction=(0.0, 0.0)
+    change, arm, cohort, values, current, z_crit, correction=(0.0, 0.0), allowed=(True, True)
 ) -> tuple[tuple, float | None]:
     """Both sides of one test (as measured) and the value to keep: the side with the largest
     judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
     and its z once the lever's long-run ``correction`` is applied (:func:`corrected`): it must
     pay within the test and, as far as the lever's long test showed, in the long run. A side is
     not compared (None) when its value is the current one or a group has fewer than 2 users of
-    the cohort."""
+    the cohort; a side the policy does not allow (``allowed``, e.g. one that would put a
+    wellbeing-aligned provider's book into loss) is compared but never kept."""
     control = cohort & (arm == 0)
     sides = tuple(
         None if value == current else compare(change, cohort & (arm == a), control)
         for a, value in ((-1, values[0]), (1, values[1]))
     )
     best, best_z = None, z_crit
-    for side, value in zip(sides, values, strict=True):
-        if side is None:
+    for side, value, ok in zip(sides, values, allowed, strict=True):
+        if side is None or not ok:
             continue
         z = judged_z(side, correction, value - current)
         if z > best_z:
@@ -336,13 +337,23 @@ def conclude(p, t, model) -> bool:
     z_crit = critical_z(ap.false_move_rate, t.family)
     c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
     correction = (c * ap.interval, c_se * ap.interval)
-    sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction)
+    allowed = p.policy.admissible(p, profit_effects(p, t.arm, t.cohort, ap.interval))
+    sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed)
     p.test_log.append(log_entry(p, t, model, sides, z_crit, current, kept, correction))
     if kept is None:
         return False
     p.levers[t.lever] = kept
     p.tests_kept += 1
     return True
+
+
+def profit_effects(p, arm, cohort, days: int) -> tuple[float, float]:
+    """Each side's effect on the provider's profit per user-day of the cohort over the window
+    that closes (arm -1 and +1 against arm 0; nan where a group is too small), which a policy
+    may read to decide which sides it can keep (:meth:`sim.model.policies.Policy.admissible`)."""
+    control = cohort & (arm == 0)
+    sides = (compare(p.window[1], cohort & (arm == a), control) for a in (-1, 1))
+    return tuple(float("nan") if s is None else s.effect / days for s in sides)
 
 
 def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
@@ -445,7 +456,8 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     current = p.levers[t.lever]
     values = long_values(p, t.lever, ap.step)
     z_crit = critical_z(ap.false_move_rate, t.family)
-    sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit)
+    allowed = p.policy.admissible(p, profit_effects(p, t.arm, t.cohort, ap.interval))
+    sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit, allowed=allowed)
     offsets = (values[0] - current, values[1] - current)
     long_run, short_run = slope(sides, offsets), short_slope(p, t.lever, t.start, day)
     c, c_se = float("nan"), float("nan")
