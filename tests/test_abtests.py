@@ -419,3 +419,24 @@ def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():
     assert all(t.correction == r.correction for t in later)
     # judged z: the raised side's long-run z, below its short-run z and below the threshold
     assert all(t.z[1] < t.z_crit < t.effect[1] / t.se[1] for t in later)
+
+
+def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_them():
+    """Long tests (ODD 7.9) start when a provider's first window closes, last
+    ``long_windows`` windows, and every provider concludes one per lever each time."""
+    m = small(0.1, days=40, **{"adaptation.long_share": 0.05, "adaptation.long_windows": 2})
+    m.run_model()
+    feeds = [p for p in m.providers if p.kind == "feed"]
+    for p in feeds:  # windows close on days 7, 14, ...: long tests run from 7 to 21, 21 to 35
+        assert {r.day for r in p.long_log} == {21, 35}
+        assert len(p.long_log) == 2 * len(p.LEVERS)
+        (test,) = {t.start for t in p.long_tests.values()}
+        assert test == 35
+    out = abtests.summary(m)
+    assert out["long_tests_run"] == sum(len(p.long_log) for p in m.providers)
+    assert out["long_tests_moved"] == sum(
+        r.kept is not None for p in m.providers for r in p.long_log
+    )
+    off = small(0.1, days=40)  # the default: no long tests
+    off.run_model()
+    assert all(not p.long_log and not p.long_tests for p in off.providers)

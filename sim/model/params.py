@@ -391,7 +391,7 @@ class AdaptationParams:
         "(0: the holdout stays on the launch levers all run and only measures)",
     )
     long_share: float = param(
-        0.05,
+        0.0,
         0.0,
         0.1,
         "share",
