@@ -480,7 +480,9 @@ def lever_mean(f: Finding, r: dict, _=None) -> float:
 
 
 def counterfactual_share(f: Finding, r: dict, cf: dict) -> float:
-    """Share of ``metric`` over ``days`` that vanishes in the counterfactual run."""
+    """Share of ``metric`` over ``days`` that vanishes in the counterfactual run. With the
+    impulsive pull switched off this is the self-control share of use, the model's one
+    definition of it (ODD 1.2); the daily ``compulsive_minute_share`` is another quantity."""
     factual = _window(r["timeseries"], f.metric, f.days)
     return 1.0 - _window(cf["timeseries"], f.metric, f.days) / factual
 
