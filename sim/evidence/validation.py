@@ -3,14 +3,15 @@
 Each study is a TOML file in ``experiments/validation/``: a ``[study]`` table (name, citation,
 design, days, users, replications and their ``quick_`` versions), a ``[params]`` table of
 parameter overrides as in ``--config``, optional ``[[interventions]]`` (the study's arms) and
-``[[findings]]``. A finding names an estimator, what it reads, and the published target with a
-band. Replication k of a study runs with seed ``seed + k``; counterfactual runs (the same study
-with some parameters changed, such as the impulsive pull switched off) reuse the replication's
-seed, so they differ from the factual run only through the change (common random numbers). A
-counterfactual may also change a field of one of the study's interventions, as
-``"interventions.{name}.{field}"``: turning an experiment into a ``placebo`` keeps its sample and
-arms (the same assignment stream and, up to the start, the same history) and treats no one, so
-each treated user is paired with their own untreated run (``paired_median``).
+``[[findings]]``. A finding names an estimator, what it reads, its kind (below) and the
+published target with a band. Replication k of a study runs with seed ``seed + k``;
+counterfactual runs (the same study with some parameters changed, such as the impulsive pull
+switched off) reuse the replication's seed, so they differ from the factual run only through
+the change (common random numbers). A counterfactual may also change a field of one of the
+study's interventions, as ``"interventions.{name}.{field}"``: turning an experiment into a
+``placebo`` keeps its sample and arms (the same assignment stream and, up to the start, the
+same history) and treats no one, so each treated user is paired with their own untreated run
+(``paired_median``).
 
 An estimate is the mean over replications with a 95% confidence interval from Student's t
 (half-width ``t(0.975, n-1) * sd / sqrt(n)``). A finding is of one of two kinds (ODD 1.2, 10):
