@@ -29,7 +29,7 @@ from sim.model.schedule import SCHEDULE
 
 ODD = Path(__file__).with_name("ODD.md")
 SHORT = {"network_effects": "network eff.", "two_selves": "two selves"}
-STATUS = {"pass": "pass", "miss": "miss", "not modelled": "n/m"}
+STATUS = {"pass": "pass", "too uncertain": "unsure", "miss": "miss", "not modelled": "n/m"}
 
 
 def replace_between(text: str, name: str, table: str) -> str:

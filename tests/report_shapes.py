@@ -89,7 +89,8 @@ def results(kind: str, root: Path) -> Path:
 
 
 def scorecard(path: Path) -> Path:
-    """A small validation.json in the format ``sim validate`` writes (pass, miss, not modelled)."""
+    """A small validation.json in the format ``sim validate`` writes (pass, too uncertain, miss,
+    not modelled)."""
     rows = [
         {
             "study": "allcott2020_deactivation",
@@ -124,6 +125,23 @@ def scorecard(path: Path) -> Path:
         {
             "study": "defreitas2025_manipulation",
             "citation": "De Freitas et al. (2025), Emotional Manipulation",
+            "finding": "Tactics raise perceived manipulation",
+            "kind": "direction",
+            "target": 0.0,
+            "band_low": -1e9,
+            "band_high": -0.001,
+            "units": "0-1",
+            "note": "a sign",
+            "estimate": -0.19,
+            "ci_low": -0.46,
+            "ci_high": 0.08,
+            "n": 2,
+            "status": "too uncertain",
+            "n_needed": 9,
+        },
+        {
+            "study": "defreitas2025_manipulation",
+            "citation": "De Freitas et al. (2025), Emotional Manipulation",
             "finding": "Up to 14x more engagement after a goodbye",
             "target": 14,
             "band_low": 5,
@@ -146,7 +164,8 @@ def scorecard(path: Path) -> Path:
         "git_dirty": False,
         "scorecard": rows,
         "passed": 1,
-        "findings": 3,
+        "too_uncertain": 1,
+        "findings": 4,
     }
     path.write_text(json.dumps(record))
     return path

@@ -200,7 +200,9 @@ def test_the_briefing_numbers_come_from_the_results(headline, tmp_path):
     assert (
         html.count("data:image/svg+xml;base64,") >= 4
     )  # comparison, trade-off, time series, scorecard
-    assert "1 of 3" in html or "<strong>1</strong>" in html  # the scorecard's passes
+    assert "<strong>1</strong>" in html  # the scorecard's passes, not its findings in band
+    assert "for 1 more the estimate falls inside the band but the interval is too wide" in html
+    assert "<th>Too uncertain</th>" in html and "Tactics raise perceived manipulation" in html
 
 
 def test_user_text_is_escaped_in_html_and_markdown(root, tmp_path):

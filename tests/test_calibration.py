@@ -17,6 +17,7 @@ def row(estimate, target, low, high, note=""):
         "target": target,
         "band_low": low,
         "band_high": high,
+        "kind": "direction" if v.one_sided((low, high)) else "band",
         "note": note,
     }
 

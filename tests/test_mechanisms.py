@@ -243,7 +243,7 @@ def test_two_selves_off_gives_no_compulsive_minutes():
         m.step()
         assert (m.today.compulsive == 0).all()
         assert (m.users.compulsive_minutes == 0).all()
-        assert m.latest["impulsive_share"] == 0.0
+        assert m.latest["compulsive_minute_share"] == 0.0
 
 
 def test_two_selves_off_gives_no_compulsive_minutes_even_with_manipulation_on():

@@ -82,7 +82,7 @@ def test_with_a_scorecard_the_briefing_points_to_it(run_folder, tmp_path):
     card = report_shapes.scorecard(tmp_path / "validation.json")
     md = brief.write(run_folder, tmp_path / "b.md", validation=card).read_text()
     assert "How the model compares with published evidence is shown below." in md
-    assert "| Study | Within band | Missed |" in md
+    assert "| Study | Passed | Too uncertain | Missed |" in md
 
 
 def test_an_untouched_run_says_every_parameter_is_the_default(tmp_path):

@@ -38,9 +38,76 @@ def test_score_gives_mean_and_t_interval():
     assert row["estimate"] == pytest.approx(0.12)
     half = 4.302652729911275 * 0.02 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n)
     assert row["ci_low"] == pytest.approx(0.12 - half)
-    assert row["status"] == "pass"
+    assert row["status"] == "pass" and row["n_needed"] is None
     assert v.score(study, f, [0.5, 0.6])["status"] == "miss"
     assert v.score(study, f, [None, None])["status"] == "not modelled"
+
+
+# -- the rule: an estimate inside the band is not enough (ODD 1.2) ----------------------------
+STUDY = v.Study("s", "a test", "none", v.STUDIES_DIR, 10, 10, 4, 10, 2, 1, {}, [], [])
+BAND = v.Finding("level", "series_mean", 1.0, (0.5, 1.5))  # half the band's width: 0.5
+RISE = v.Finding("rise", "arm_effect", 0.0, (0.1, 1e9), kind="direction")
+FALL = v.Finding("fall", "arm_effect", 0.0, (-1e9, -0.1), kind="direction")
+
+
+def half_width(values):
+    x = np.asarray(values)
+    return v.stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+
+
+def test_a_direction_finding_whose_interval_crosses_zero_is_not_a_pass():
+    values = [-0.2, 0.5, 0.6, 0.3]  # mean 0.3 is in the band; the interval reaches below zero
+    row = v.score(STUDY, RISE, values)
+    assert RISE.band[0] <= row["estimate"] and row["ci_low"] < 0 < row["ci_high"]
+    assert row["status"] == "too uncertain"  # the old rule (mean inside the band) passed it
+    assert row["n_needed"] > len(values)
+    fall = v.score(STUDY, FALL, [-v_ for v_ in values])
+    assert fall["status"] == "too uncertain" and fall["n_needed"] == row["n_needed"]
+
+
+def test_a_direction_finding_passes_when_its_whole_interval_is_on_its_side_of_zero():
+    row = v.score(STUDY, RISE, [0.28, 0.31, 0.30, 0.33])
+    assert row["ci_low"] > 0 and row["status"] == "pass"
+    assert v.score(STUDY, FALL, [-0.28, -0.31, -0.30, -0.33])["status"] == "pass"
+    assert v.score(STUDY, FALL, [0.28, 0.31, 0.30, 0.33])["status"] == "miss"  # wrong sign
+    assert v.score(STUDY, RISE, [0.04, 0.05, 0.06])["status"] == "miss"  # too small to count
+
+
+def test_a_band_finding_with_an_interval_wider_than_the_band_is_not_a_pass():
+    values = [0.4, 1.6, 1.2, 0.8]  # mean 1.0, the target itself
+    row = v.score(STUDY, BAND, values)
+    assert row["estimate"] == pytest.approx(1.0)
+    assert row["ci_high"] - row["ci_low"] > BAND.band[1] - BAND.band[0]
+    assert row["status"] == "too uncertain"  # the old rule passed it
+    # the fewest replications with a narrow enough interval at the same spread
+    n = row["n_needed"]
+    sd = np.std(values, ddof=1)
+    assert v.stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) < 0.5
+    assert v.stats.t.ppf(0.975, n - 2) * sd / np.sqrt(n - 1) >= 0.5
+    assert n <= len(values) * (half_width(values) / 0.5) ** 2  # t falls as n grows
+
+
+def test_a_band_finding_inside_its_band_with_a_narrow_interval_passes():
+    values = [0.9, 1.0, 1.1, 1.05]
+    assert half_width(values) <= 0.5
+    row = v.score(STUDY, BAND, values)
+    assert row["status"] == "pass" and row["n_needed"] is None
+    assert row["kind"] == "band"
+    near_edge = v.score(STUDY, BAND, [1.40, 1.45, 1.50, 1.55])  # the rule is the width
+    assert near_edge["ci_high"] > BAND.band[1] and near_edge["status"] == "pass"
+    assert v.score(STUDY, BAND, [1.6, 1.7, 1.65, 1.62])["status"] == "miss"
+
+
+def test_one_replication_is_too_uncertain_to_pass():
+    row = v.score(STUDY, BAND, [1.0])
+    assert row["status"] == "too uncertain" and row["n_needed"] is None
+    assert v.score(STUDY, BAND, [1.0, 1.0])["status"] == "pass"  # no spread: an input
+
+
+def test_sign_findings_in_the_study_files_are_direction_findings():
+    for s in v.load_studies():
+        for f in s.findings:
+            assert (f.kind == "direction") == v.one_sided(f.band), (s.name, f.finding)
 
 
 @pytest.mark.parametrize(
@@ -51,6 +118,16 @@ def test_score_gives_mean_and_t_interval():
         ("[[findings]]\nfinding='x'\nestimator='guess'\ntarget=1\nband=[0,2]\n", "estimator"),
         ("[[interventions]]\nkind='teleport'\n", "unknown intervention kind"),
         ("[params.choice]\ntemperature=-1\n", "choice.temperature"),
+        ("[[findings]]\nfinding='x'\nestimator='arm_effect'\ntarget=0\nband=[1,1e9]\n", "kind"),
+        (
+            "[[findings]]\nfinding='x'\nestimator='arm_effect'\nkind='direction'\n"
+            "target=0\nband=[-1,1]\n",
+            "direction finding",
+        ),
+        (
+            "[[findings]]\nfinding='x'\nestimator='arm_effect'\nkind='sign'\ntarget=0\nband=[-1,1]\n",
+            "kind must be",
+        ),
     ],
 )
 def test_bad_study_files_are_refused_with_what_is_wrong(tmp_path, text, message):
@@ -79,12 +156,16 @@ def test_validate_quick_runs_every_study_and_writes_the_scorecard(tmp_path):
     record = json.loads((out / "validation.json").read_text())
     assert record["findings"] == sum(EXPECTED_FINDINGS.values())
     statuses = {r["status"] for r in record["scorecard"]}
-    assert statuses <= {"pass", "miss", "not modelled"}
+    assert statuses <= set(v.STATUSES)
     assert record["passed"] == sum(r["status"] == "pass" for r in record["scorecard"])
+    assert record["too_uncertain"] == sum(
+        r["status"] == "too uncertain" for r in record["scorecard"]
+    )
     for r in record["scorecard"]:
         if r["status"] != "not modelled":
             assert r["ci_low"] <= r["estimate"] <= r["ci_high"]
-            assert (r["status"] == "pass") == (r["band_low"] <= r["estimate"] <= r["band_high"])
+            inside = r["band_low"] <= r["estimate"] <= r["band_high"]
+            assert (r["status"] == "miss") == (not inside)
     assert (out / "scorecard.png").stat().st_size > 10_000
     assert record["git_sha"] is None or len(record["git_sha"]) == 40
 
@@ -238,3 +319,23 @@ def test_the_deactivation_study_asks_for_willingness_to_accept_against_its_place
     assert (wta.metric, wta.days, wta.arm) == ("valuation", (120, 148), "deactivation")
     assert study.config(wta.counterfactual)["interventions"][0]["kind"] == "placebo"
     assert study.user_sums() == [v.UserSum("valuation", 120, 148)]
+
+
+def test_the_scorecard_table_and_counts_say_too_uncertain_and_what_it_needs():
+    from rich.console import Console
+
+    from sim.cli import validate as cli
+
+    rows = [
+        v.score(STUDY, BAND, [0.9, 1.0, 1.1, 1.05]),
+        v.score(STUDY, BAND, [0.4, 1.6, 1.2, 0.8]),
+        v.score(STUDY, RISE, [-0.2, 0.5, 0.6, 0.3]),
+    ]
+    console = Console(width=200, record=True)
+    console.print(cli.table(rows, None))
+    text = console.export_text()
+    need = rows[1]["n_needed"]
+    assert f"too uncertain: {need} replications needed" in text
+    assert "> 0.1, 95% CI above 0" in text
+    record = {"passed": 1, "too_uncertain": 2, "findings": 3}
+    assert cli._counts(record) == "1 of 3 findings pass (2 more in band but too uncertain)"

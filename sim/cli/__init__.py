@@ -67,7 +67,7 @@ HEADLINE: dict[str, list[str]] = {
 # the rest of the summary, shown by `sim compare --all`; anything unlisted lands in "other"
 MORE: dict[str, list[str]] = {
     "engagement": [
-        "impulsive_share",
+        "compulsive_minute_share",
         "companion_minutes_per_active_user",
         "feed_user_share",
         "companion_user_share",

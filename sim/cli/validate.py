@@ -2,7 +2,8 @@
 
 Runs the in-silico studies of ``experiments/validation/`` and prints, saves and draws the
 scorecard: study, finding, target and band, simulated value with its 95% confidence interval,
-pass or miss. Bad input raises :class:`~sim.model.params.ParamError` (one line, exit code 2).
+and the result: pass, too uncertain (with the replications a pass or miss would need), miss or
+not modelled (sim/evidence/validation.py; docs/ODD.md 1.2). Bad input raises :class:`~sim.model.params.ParamError` (one line, exit code 2).
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from sim.sweeps.single import umask
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
-STATUS_STYLE = {"pass": "green", "miss": "red", "not modelled": "yellow"}
+STATUS_STYLE = {
+    "pass": "green",
+    "too uncertain": "dark_orange",
+    "miss": "red",
+    "not modelled": "bright_black",
+}
 
 
 def validate_command(
@@ -138,15 +144,13 @@ def validate_command(
         ],
         "scorecard": rows,
         "passed": sum(r["status"] == "pass" for r in rows),
+        "too_uncertain": sum(r["status"] == "too uncertain" for r in rows),
         "findings": len(rows),
     }
     save(out, record)
     if not quiet:
         stdout.print(table(rows, ablate))
-    stdout.print(
-        f"{record['passed']} of {record['findings']} findings within their bands; "
-        f"saved to {out}/validation.json and {out}/scorecard.png"
-    )
+    stdout.print(f"{_counts(record)}; saved to {out}/validation.json and {out}/scorecard.png")
 
 
 def save(out: Path, record: dict) -> None:
@@ -167,10 +171,18 @@ def save(out: Path, record: dict) -> None:
     os.replace(tmp, out / "scorecard.png")
 
 
+def _counts(record: dict) -> str:
+    """``N of M findings pass`` and, if any, how many more lie in their bands with intervals
+    too wide to pass (docs/ODD.md 1.2)."""
+    text = f"{record['passed']} of {record['findings']} findings pass"
+    uncertain = record.get("too_uncertain") or 0
+    return text + (f" ({uncertain} more in band but too uncertain)" if uncertain else "")
+
+
 def _title(record: dict) -> str:
     kind = "quick" if record["quick"] else "full"
     ablated = f", {record['ablate']} switched off" if record["ablate"] else ""
-    return f"Model against published evidence ({kind} run{ablated}): {record['passed']} of {record['findings']} within band"
+    return f"Model against published evidence ({kind} run{ablated}): {_counts(record)}"
 
 
 def table(rows: list[dict], ablate: str | None) -> Table:
@@ -190,17 +202,25 @@ def table(rows: list[dict], ablate: str | None) -> Table:
             r["finding"],
             f"{_band(r)} {r['units']}",
             est,
-            f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]",
+            f"[{STATUS_STYLE[r['status']]}]{_result(r)}[/]",
         )
     return t
 
 
+def _result(r: dict) -> str:
+    """The status, and for one too uncertain to pass the replications it would need."""
+    if r["status"] == "too uncertain":
+        need = r.get("n_needed")
+        return f"too uncertain: {need} replications needed" if need else "too uncertain"
+    return r["status"]
+
+
 def _band(r: dict) -> str:
     lo, hi = r["band_low"], r["band_high"]
-    if hi >= 1e8:
-        return f"> {lo:g}"
-    if lo <= -1e8:
-        return f"< {hi:g}"
+    if hi >= v.OPEN:
+        return f"> {lo:g}, 95% CI above 0"
+    if lo <= -v.OPEN:
+        return f"< {hi:g}, 95% CI below 0"
     return f"{r['target']:g} [{lo:g}, {hi:g}]"
 
 

@@ -52,14 +52,11 @@ FREE = (
 
 
 def targets(rows: list[dict]) -> list[dict]:
-    """Scorecard rows that carry a point target (finite band, a simulated value)."""
+    """Scorecard rows that carry a point target (band findings, not signs; a simulated value)."""
     return [
         r
         for r in rows
-        if r["estimate"] is not None
-        and abs(r["band_high"]) < 1e8
-        and abs(r["band_low"]) < 1e8
-        and "input" not in r["note"]
+        if r["estimate"] is not None and r["kind"] == "band" and "input" not in r["note"]
     ]
 
 

@@ -3,18 +3,35 @@
 Each study is a TOML file in ``experiments/validation/``: a ``[study]`` table (name, citation,
 design, days, users, replications and their ``quick_`` versions), a ``[params]`` table of
 parameter overrides as in ``--config``, optional ``[[interventions]]`` (the study's arms) and
-``[[findings]]``. A finding names an estimator, what it reads, and the published target with a
-band. Replication k of a study runs with seed ``seed + k``; counterfactual runs (the same study
-with some parameters changed, such as the impulsive pull switched off) reuse the replication's
-seed, so they differ from the factual run only through the change (common random numbers). A
-counterfactual may also change a field of one of the study's interventions, as
-``"interventions.{name}.{field}"``: turning an experiment into a ``placebo`` keeps its sample and
-arms (the same assignment stream and, up to the start, the same history) and treats no one, so
-each treated user is paired with their own untreated run (``paired_median``).
+``[[findings]]``. A finding names an estimator, what it reads, its kind (below) and the
+published target with a band. Replication k of a study runs with seed ``seed + k``;
+counterfactual runs (the same study with some parameters changed, such as the impulsive pull
+switched off) reuse the replication's seed, so they differ from the factual run only through
+the change (common random numbers). A counterfactual may also change a field of one of the
+study's interventions, as ``"interventions.{name}.{field}"``: turning an experiment into a
+``placebo`` keeps its sample and arms (the same assignment stream and, up to the start, the
+same history) and treats no one, so each treated user is paired with their own untreated run
+(``paired_median``).
 
-An estimate is the mean over replications with a 95% confidence interval from Student's t. A
-finding **passes** when the estimate lies inside its band; a finding whose quantity the model
-cannot produce is reported as ``not modelled`` and counts as a miss.
+An estimate is the mean over replications with a 95% confidence interval from Student's t
+(half-width ``t(0.975, n-1) * sd / sqrt(n)``). A finding is of one of two kinds (ODD 1.2, 10):
+
+- a **band** finding (``kind = "band"``, the default: a published value with a band around it)
+  **passes** when the estimate lies inside its band *and* the interval is no wider than the
+  band: its half-width is at most half the band's width. The band is the resolution the
+  finding claims, so an estimate less precise than that cannot be said to reproduce it;
+- a **direction** finding (``kind = "direction"``, a published sign: its band is open on one
+  side, with the finite edge the smallest effect that counts) **passes** when the estimate lies
+  inside its band *and* the whole interval lies on the band's side of zero, so the sign is
+  established, not only suggested.
+
+A finding whose estimate lies outside its band is a ``miss``. One whose estimate lies inside
+but whose interval is too wide is ``too uncertain``, not a pass; its ``n_needed`` is the fewest
+replications whose interval, at the spread seen across replications, would be narrow enough
+(about ``n * (half / allowed)^2`` once ``n`` is large enough for ``t`` to be near 1.96; with
+two replications ``t`` is 12.7, so fewer are needed than that formula says). A finding whose
+quantity the model cannot produce is reported as ``not modelled``. Only a ``pass`` counts as
+reproduced; the other three count against the model.
 """
 
 from __future__ import annotations
@@ -65,6 +82,32 @@ class Finding:
     reference_days: tuple[int, int] = (0, 0)
     counterfactual: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    kind: str = "band"  # or "direction": a sign, with a band open on one side
+
+
+# a band edge at or beyond this size is open: the files write 1e9 for "no bound"
+OPEN = 1e8
+KINDS = ("band", "direction")
+STATUSES = ("pass", "too uncertain", "miss", "not modelled")
+
+
+def one_sided(band: tuple[float, float]) -> bool:
+    """Whether a band is open on one side (``[x, 1e9]`` or ``[-1e9, x]``)."""
+    return band[1] >= OPEN or band[0] <= -OPEN
+
+
+def check_kind(f: dict, where: str) -> None:
+    """A direction finding's band is open on one side and excludes zero; a band finding's is
+    closed on both."""
+    kind, (low, high) = f.get("kind", "band"), f["band"]
+    if kind not in KINDS:
+        raise ParamError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "band" and one_sided((low, high)):
+        raise ParamError(f'{where}: a band open on one side is a sign; write kind = "direction"')
+    if kind == "direction" and not ((low >= 0 and high >= OPEN) or (high <= 0 and low <= -OPEN)):
+        raise ParamError(
+            f"{where}: a direction finding's band is [x, 1e9] with x >= 0 or [-1e9, x] with x <= 0"
+        )
 
 
 @dataclass
@@ -156,6 +199,7 @@ def load_study(path: Path) -> Study:
             raise ParamError(
                 f"findings[{i}] in {path}: a paired estimate needs an arm and days = [start, end]"
             )
+        check_kind(item, f"findings[{i}] in {path}")
         item = {
             **item,
             "band": tuple(item["band"]),
@@ -306,10 +350,13 @@ def _key(change: dict[str, Any]) -> str:
 
 
 def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any]:
+    """One scorecard row: the estimate over replications, its 95% interval and the status
+    (``pass``, ``too uncertain``, ``miss`` or ``not modelled``, module docstring; ODD 1.2)."""
     row = {
         "study": study.name,
         "citation": study.citation,
         "finding": f.finding,
+        "kind": f.kind,
         "target": f.target,
         "band_low": f.band[0],
         "band_high": f.band[1],
@@ -324,6 +371,7 @@ def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any
             "ci_high": None,
             "n": len(values),
             "status": "not modelled",
+            "n_needed": None,
         }
     x = np.asarray(values, dtype=float)
     mean = float(x.mean())
@@ -332,7 +380,13 @@ def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any
         if x.size > 1
         else float("nan")
     )
-    status = "pass" if f.band[0] <= mean <= f.band[1] else "miss"
+    allowed = allowed_half_width(f, mean)
+    if not f.band[0] <= mean <= f.band[1]:
+        status = "miss"
+    elif half <= allowed and (f.kind == "band" or half < allowed):  # NaN (one run): uncertain
+        status = "pass"
+    else:
+        status = "too uncertain"
     return {
         **row,
         "estimate": mean,
@@ -340,7 +394,29 @@ def score(study: Study, f: Finding, values: list[float | None]) -> dict[str, Any
         "ci_high": mean + half,
         "n": int(x.size),
         "status": status,
+        "n_needed": replications_needed(x, allowed) if status == "too uncertain" else None,
     }
+
+
+def allowed_half_width(f: Finding, estimate: float) -> float:
+    """The widest 95% half-width a finding may have to pass: half its band's width for a band
+    finding; for a direction finding the distance of the estimate from zero (the interval must
+    not reach zero, so a direction finding needs a half-width strictly below it)."""
+    if f.kind == "direction":
+        return abs(estimate)
+    return (f.band[1] - f.band[0]) / 2
+
+
+def replications_needed(x: np.ndarray, allowed: float) -> int | None:
+    """The fewest replications whose Student-t 95% half-width, at the spread of ``x``, would be
+    below ``allowed``; None when that cannot be said (one replication, or nothing allowed)."""
+    if x.size < 2 or not allowed > 0:
+        return None
+    sd = float(x.std(ddof=1))
+    m = max(x.size + 1, math.ceil((stats.norm.ppf(0.975) * sd / allowed) ** 2))
+    while m < 10**9 and stats.t.ppf(0.975, m - 1) * sd / math.sqrt(m) >= allowed:
+        m += 1  # t > 1.96: a few more than the normal approximation says
+    return m
 
 
 # -- estimators: each turns one replication into one number (None: not modelled) ------------
@@ -405,7 +481,9 @@ def lever_mean(f: Finding, r: dict, _=None) -> float:
 
 
 def counterfactual_share(f: Finding, r: dict, cf: dict) -> float:
-    """Share of ``metric`` over ``days`` that vanishes in the counterfactual run."""
+    """Share of ``metric`` over ``days`` that vanishes in the counterfactual run. With the
+    impulsive pull switched off this is the self-control share of use, the model's one
+    definition of it (ODD 1.2); the daily ``compulsive_minute_share`` is another quantity."""
     factual = _window(r["timeseries"], f.metric, f.days)
     return 1.0 - _window(cf["timeseries"], f.metric, f.days) / factual
 

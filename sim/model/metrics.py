@@ -31,7 +31,8 @@ DAILY = {
     "feed_active_share": "share of users who used a feed today",
     "companion_active_share": "share of users who used a companion today",
     "companion_minutes_per_active_user": "companion minutes per user who used one today",
-    "impulsive_share": "share of provider minutes the reflective self would not have spent",
+    # today's split (ODD 7.2); not the self-control share of use of ODD 1.2, which compares runs
+    "compulsive_minute_share": "share of today's provider minutes the reflective self would not have spent",
     "loneliness_mean": "mean loneliness (0-1)",
     "tie_strength_mean": "mean strength of human ties (0-1)",
     "wellbeing_mean": "mean wellbeing, model units (0-2, 1 neutral)",
@@ -162,7 +163,7 @@ SUMMARY_FROM_DAILY = [
     "commerce_revenue_per_user_day",
     "provider_cost_per_user_day",
     "provider_profit_per_user_day",
-    "impulsive_share",
+    "compulsive_minute_share",
     "companion_minutes_per_active_user",
     "ad_revenue_per_feed_user_day",
     "subscriber_share",
@@ -410,7 +411,9 @@ def daily_row(model, today) -> dict[str, float]:
         "companion_minutes_per_active_user": s["companion_minutes"] / s["companion_active"]
         if s["companion_active"]
         else 0.0,
-        "impulsive_share": s["compulsive_minutes"] / provider_minutes if provider_minutes else 0.0,
+        "compulsive_minute_share": s["compulsive_minutes"] / provider_minutes
+        if provider_minutes
+        else 0.0,
         "loneliness_mean": s["loneliness"] / n,
         "tie_strength_mean": s["tie_strength"] / max(net.target.size, 1),
         "wellbeing_mean": w_mean,

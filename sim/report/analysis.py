@@ -531,7 +531,8 @@ def find_scorecard(results_dir: str | Path) -> Path | None:
 
 def scorecard(path: str | Path) -> pd.DataFrame:
     """The validation scorecard (``sim validate``'s validation.json) as a DataFrame; the record's
-    other fields (quick, ablate, passed, findings, created, git_sha) are in ``.attrs``."""
+    other fields (quick, ablate, passed, too_uncertain, findings, created, git_sha) are in
+    ``.attrs``."""
     path = Path(path)
     try:
         record = json.loads(path.read_text())
@@ -544,7 +545,16 @@ def scorecard(path: str | Path) -> pd.DataFrame:
     frame.attrs.update(
         {
             k: record.get(k)
-            for k in ("quick", "ablate", "passed", "findings", "created", "git_sha", "version")
+            for k in (
+                "quick",
+                "ablate",
+                "passed",
+                "too_uncertain",
+                "findings",
+                "created",
+                "git_sha",
+                "version",
+            )
         }
     )
     return frame

@@ -221,7 +221,9 @@ def figures(
 
 def _card_title(card: pd.DataFrame) -> str:
     kind = "quick run: small populations" if card.attrs.get("quick") else "full run"
-    return f"The model against published evidence\n{kind}: {card.attrs.get('passed')} of {card.attrs.get('findings')} findings within band"
+    uncertain = card.attrs.get("too_uncertain")
+    more = f" ({uncertain} more in band but too uncertain)" if uncertain else ""
+    return f"The model against published evidence\n{kind}: {card.attrs.get('passed')} of {card.attrs.get('findings')} findings pass{more}"
 
 
 # -- the briefing -------------------------------------------------------------------------------
@@ -339,20 +341,27 @@ def methods(results: an.Results, spec: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def validation_summary(card: pd.DataFrame, path: Path) -> dict[str, Any]:
-    """Counts of findings within band per study, and the misses by name."""
+    """Counts of findings that pass per study, and by name those too uncertain to pass (in band,
+    interval too wide) and the misses (docs/ODD.md 1.2)."""
+
+    def named(g: pd.DataFrame, statuses: set[str]) -> list[str]:
+        return [f for f, s in zip(g["finding"], g["status"], strict=True) if s in statuses]
+
     by_study = [
         {
             "study": study,
             "citation": short_citation(g["citation"].iloc[0]) or study,
             "passed": int((g["status"] == "pass").sum()),
             "findings": len(g),
-            "misses": [f for f, s in zip(g["finding"], g["status"], strict=True) if s != "pass"],
+            "uncertain": named(g, {"too uncertain"}),
+            "misses": named(g, {"miss", "not modelled"}),
         }
         for study, g in card.groupby("study", sort=False)
     ]
     return {
         "passed": int((card["status"] == "pass").sum()),
         "findings": len(card),
+        "uncertain": int((card["status"] == "too uncertain").sum()),
         "not_modelled": int((card["status"] == "not modelled").sum()),
         "studies": by_study,
         "quick": bool(card.attrs.get("quick")),
@@ -401,6 +410,11 @@ def caveats(
     elif card.attrs.get("quick"):
         out.append(
             "The validation scorecard comes from a quick run (small populations, two replications); a full 'sim validate' run gives tighter estimates."
+        )
+    uncertain = 0 if card is None else int((card["status"] == "too uncertain").sum())
+    if uncertain:
+        out.append(
+            f"{uncertain} finding{'s' * (uncertain != 1)} of the scorecard {'lie' if uncertain != 1 else 'lies'} inside {'their bands' if uncertain != 1 else 'its band'} with a 95% interval too wide to count as reproduced; 'sim validate' prints how many replications would settle each."
         )
     return out
 

@@ -45,7 +45,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "social_minutes_per_user_day": ("time socialising", "min per user-day"),
     "companion_minutes_per_active_user": ("companion time of their users", "min per user-day"),
     "active_share": ("users of any service today", "% of users"),
-    "impulsive_share": ("minutes driven by impulse", "% of minutes"),
+    "compulsive_minute_share": ("minutes driven by impulse", "% of minutes"),
     "feed_user_share": ("users on at least one feed", "% of users"),
     "companion_user_share": ("users on at least one companion", "% of users"),
     "subscriber_share": ("companion subscribers", "% of users"),

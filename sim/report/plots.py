@@ -42,7 +42,13 @@ from sim.report.plot_style import (  # noqa: E402, F401 - style, colours, save a
     svg,
 )
 
-COLOURS = {"pass": "#2a9d55", "miss": "#c8372d", "not modelled": "#9a9a9a"}
+# the statuses of sim/evidence/validation.py (ODD 1.2)
+COLOURS = {
+    "pass": "#2a9d55",
+    "too uncertain": "#e08a00",
+    "miss": "#c8372d",
+    "not modelled": "#9a9a9a",
+}
 
 
 # -- time series --------------------------------------------------------------------------------
@@ -597,8 +603,10 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
     """One line per finding: its band (grey) and the simulated value with its 95% CI.
 
     Findings have different units, so each line is drawn on its own scale: the band spans
-    -1 to 1 (a one-sided band, a sign test, spans 0 to 1 from its bound), and values beyond
-    +-3 are drawn at the edge with an arrow.
+    -1 to 1 (a one-sided band, a sign test, spans 0 to 1 from its bound, with a tick at zero,
+    which its interval must not reach), and values beyond +-3 are drawn at the edge with an
+    arrow. The colour is the status: pass, too uncertain (in band, interval too wide), miss or
+    not modelled.
     """
     labels = [textwrap.fill(f"{r['finding']} ({r['study'].split('_')[0]})", 80) for r in rows]
     wrapped = sum(label.count("\n") for label in labels)
@@ -623,6 +631,8 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
             band = (-1.0, 1.0)
             to_x = lambda x, c=centre, s=scale: (x - c) / s  # noqa: E731
         ax.barh(y, band[1] - band[0], left=band[0], height=0.6, color="#e4e4e4", zorder=1)
+        if one_sided and r["estimate"] is not None and -3 <= to_x(0.0) <= 3:
+            ax.plot([to_x(0.0)] * 2, [y - 0.3, y + 0.3], color="#555555", lw=1, zorder=1.5)
         colour = COLOURS[r["status"]]
         if r["estimate"] is None:
             ax.text(0, y, "not modelled", ha="center", va="center", fontsize=8, color=colour)
@@ -663,6 +673,6 @@ def scorecard_figure(rows: list[dict], title: str = "Model against published evi
     ax.set_title(title, fontsize=11, loc="left", pad=22)
     for status, colour in COLOURS.items():
         ax.plot([], [], "o", color=colour, label=status)
-    ax.legend(loc="lower left", fontsize=8, frameon=False, ncols=3, bbox_to_anchor=(0.0, 1.0))
+    ax.legend(loc="lower left", fontsize=8, frameon=False, ncols=4, bbox_to_anchor=(0.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
