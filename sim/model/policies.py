@@ -177,7 +177,24 @@ def predicted_value(p, k) -> np.ndarray:
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
-    return np.linalg.solve(np.eye(S) - chance[:, :S] / (1.0 + r), m)
+    with one_blas_thread():
+        return np.linalg.solve(np.eye(S) - chance[:, :S] / (1.0 + r), m)
+
+
+_blas = None
+
+
+def one_blas_thread():
+    """A context in which numpy's BLAS uses one thread. The solve above is small (``STATES``
+    square) and runs every day for every provider: a multithreaded BLAS gains nothing on it,
+    and its threads keep spinning after each call, so two runs side by side (a sweep's
+    workers) each took several times as long as one alone."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 class Policy:
