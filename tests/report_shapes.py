@@ -81,11 +81,16 @@ def results(kind: str, root: Path) -> Path:
     exp.write_text(TOP + text + RECORD.format(every=every, panel=panel))
     if kind == "single":
         exp.write_text(exp.read_text().replace("[record]", "[record]\ntimeseries = false"))
-    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115
-    code = sweep.sweep(exp, folder, workers=1, quiet=True, stdout=quiet, stderr=quiet)
-    assert code == 0, f"tiny sweep {kind} failed"
-    _made[kind] = folder
+    _made[kind] = swept(exp, folder)
     return folder
+
+
+def swept(experiment: Path, out: Path) -> Path:
+    """``out`` after a quiet one-worker sweep of ``experiment`` that must succeed."""
+    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115
+    code = sweep.sweep(experiment, out, workers=1, quiet=True, stdout=quiet, stderr=quiet)
+    assert code == 0, f"sweep of {experiment.name} failed"
+    return out
 
 
 def scorecard(path: Path) -> Path:

@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 from report_shapes import results as shape
-from rich.console import Console
+from report_shapes import swept
 
 from sim.report import analysis as an
 from sim.report import answers, brief
 from sim.report import contrasts as cx
-from sim.sweeps import sweep
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 TRANSITION = """name = "transition_tiny"
@@ -58,12 +57,7 @@ def shapes(tmp_path_factory):
 def transition(tmp_path_factory):
     root = tmp_path_factory.mktemp("transition")
     (root / "t.toml").write_text(TRANSITION)
-    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115
-    code = sweep.sweep(
-        root / "t.toml", root / "out", workers=1, quiet=True, stdout=quiet, stderr=quiet
-    )
-    assert code == 0
-    return root / "out"
+    return swept(root / "t.toml", root / "out")
 
 
 @pytest.fixture(scope="module")

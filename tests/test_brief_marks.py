@@ -10,12 +10,11 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from rich.console import Console
+from report_shapes import swept
 from test_brief import poppler  # noqa: F401 - the fixture that installs pdftotext
 
 from sim.report import analysis as an
 from sim.report import brief
-from sim.sweeps import sweep
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 PLACEBO = """name = "placebo_tiny"
@@ -41,12 +40,7 @@ every = 5
 def placebo(tmp_path_factory):
     root = tmp_path_factory.mktemp("placebo")
     (root / "placebo.toml").write_text(PLACEBO)
-    quiet = Console(file=open("/dev/null", "w"))  # noqa: SIM115
-    code = sweep.sweep(
-        root / "placebo.toml", root / "out", workers=1, quiet=True, stdout=quiet, stderr=quiet
-    )
-    assert code == 0
-    return root / "out"
+    return swept(root / "placebo.toml", root / "out")
 
 
 def test_the_placebo_is_a_known_null_and_the_cap_a_known_effect(placebo):
