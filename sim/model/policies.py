@@ -17,8 +17,10 @@ provider predicts that value from its own observations as a Markov chain of cust
 perceived manipulation by the provider cut at ``TRUST_EDGES`` (the leading indicators it steers
 by; a feed's users have habits but no attachment, and feeds use no tactics). A provider sees
 its users' perceived manipulation in practice through their complaints, ratings, reports and
-cancellation reasons; here it reads it directly, so the later cost of tactics (attachment
-eroded, quits, ODD 7.10) is priced as soon as a tactic moves a user to a band of less trust.
+cancellation reasons; here it reads it directly, so that the later cost of tactics (attachment
+eroded, quits, ODD 7.10) can be priced when a tactic moves a user to a band of less trust (in
+the runs it is not: the users who perceive the most manipulation are the most engaged, and the
+chain, conditioning on the state alone, values them as highly; ODD 9).
 From the user-days, moves between states, quits and profit it has seen, each fading with
 ``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s') of moving
 from s to s' (what is left is the chance of quitting), each shrunk toward staying put at its
