@@ -222,7 +222,7 @@ def figures(
 def _card_title(card: pd.DataFrame) -> str:
     kind = "quick run: small populations" if card.attrs.get("quick") else "full run"
     uncertain = card.attrs.get("too_uncertain")
-    more = f" ({uncertain} more in band but too uncertain)" if uncertain else ""
+    more = f"\n{uncertain} more in band but too uncertain" if uncertain else ""
     return f"The model against published evidence\n{kind}: {card.attrs.get('passed')} of {card.attrs.get('findings')} findings pass{more}"
 
 
