@@ -136,6 +136,7 @@ def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
         tests_kept=0,
         test_log=[],
         corrections={},
+        profit_committed=0.0,
         policy=POLICIES["attention"],
     )
     params = SimpleNamespace(adaptation=SimpleNamespace(false_move_rate=ALPHA, interval=interval))
@@ -361,6 +362,7 @@ def _slow_harm(long_tests: bool, seed: int = 7) -> list[float]:
         tests_kept=0,
         test_log=[],
         corrections={},
+        profit_committed=0.0,
         long_log=[],
         long_total=np.zeros(n),
         policy=POLICIES["attention"],

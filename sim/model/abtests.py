@@ -74,6 +74,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
@@ -270,6 +271,7 @@ def close_window(p, model, day: int) -> None:
     it, and start new tests."""
     ap = model.params.adaptation
     moved = set()
+    p.profit_committed = 0.0
     if p.long_tests:
         p.long_total += p.window[0]
         if long_due(p, model, day):
@@ -337,23 +339,46 @@ def conclude(p, t, model) -> bool:
     z_crit = critical_z(ap.false_move_rate, t.family)
     c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
     correction = (c * ap.interval, c_se * ap.interval)
-    allowed = p.policy.admissible(p, profit_effects(p, t.arm, t.cohort, ap.interval))
+    profit = profit_test(p, t.arm, t.cohort, ap.interval)
+    allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed)
     p.test_log.append(log_entry(p, t, model, sides, z_crit, current, kept, correction))
     if kept is None:
         return False
+    commit(p, profit, t.values, kept)
     p.levers[t.lever] = kept
     p.tests_kept += 1
     return True
 
 
-def profit_effects(p, arm, cohort, days: int) -> tuple[float, float]:
-    """Each side's effect on the provider's profit per user-day of the cohort over the window
-    that closes (arm -1 and +1 against arm 0; nan where a group is too small), which a policy
-    may read to decide which sides it can keep (:meth:`sim.model.policies.Policy.admissible`)."""
+class ProfitTest(NamedTuple):
+    """A test's readout on profit per user-day of its cohort: the control arm's mean and each
+    side's (lowered, raised) :class:`Side` against it (None where a group is too small)."""
+
+    control: float
+    sides: tuple
+
+
+def profit_test(p, arm, cohort, days: int) -> ProfitTest:
+    """The test's :class:`ProfitTest` over the window that closes, which a policy may read to
+    decide which sides it can keep (:meth:`sim.model.policies.Policy.admissible`)."""
     control = cohort & (arm == 0)
-    sides = (compare(p.window[1], cohort & (arm == a), control) for a in (-1, 1))
-    return tuple(float("nan") if s is None else s.effect / days for s in sides)
+    per_day = p.window[1] / days
+    sides = tuple(compare(per_day, cohort & (arm == a), control) for a in (-1, 1))
+    level = float(per_day[control].mean()) if control.any() else 0.0
+    return ProfitTest(level, sides)
+
+
+def confidence_z(false_move_rate: float) -> float:
+    """One-sided z at which a constrained policy reads a side's profit: Phi^-1(1 - alpha)."""
+    return _NORMAL.inv_cdf(1.0 - false_move_rate)
+
+
+def commit(p, profit: ProfitTest, values, kept) -> None:
+    """Add the kept side's effect on profit to what the window's kept changes cost."""
+    side = profit.sides[0 if kept == values[0] else 1]
+    if side is not None:
+        p.profit_committed += side.effect
 
 
 def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
@@ -456,7 +481,8 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     current = p.levers[t.lever]
     values = long_values(p, t.lever, ap.step)
     z_crit = critical_z(ap.false_move_rate, t.family)
-    allowed = p.policy.admissible(p, profit_effects(p, t.arm, t.cohort, ap.interval))
+    profit = profit_test(p, t.arm, t.cohort, ap.interval)
+    allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit, allowed=allowed)
     offsets = (values[0] - current, values[1] - current)
     long_run, short_run = slope(sides, offsets), short_slope(p, t.lever, t.start, day)
@@ -483,6 +509,7 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     )
     if kept is None:
         return False
+    commit(p, profit, values, kept)
     p.levers[t.lever] = kept
     return True
 

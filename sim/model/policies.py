@@ -205,13 +205,14 @@ class Policy:
     name = ""
     code = -1
 
-    def window_closed(self, provider, revenue: float, cost: float, user_days: float, k) -> None:
+    def window_closed(self, provider, revenue: float, cost: float, k) -> None:
         """What the provider learns from its book over a test window that ends today."""
 
-    def admissible(self, provider, profit_effects: tuple[float, ...]) -> tuple[bool, ...]:
-        """Which tested sides the provider may keep, given each side's effect on profit per
-        user-day (nan: not measured): every side, unless the policy constrains its book."""
-        return tuple(True for _ in profit_effects)
+    def admissible(self, provider, profit, z: float) -> tuple[bool, ...]:
+        """Which tested sides the provider may keep, given the test's :class:`ProfitTest`
+        ``profit`` (control's profit per user-day and each side's effect on it): every side,
+        unless the policy constrains its book."""
+        return tuple(True for _ in profit.sides)
 
 
 class Attention(Policy):
@@ -232,19 +233,22 @@ class Wellbeing(Policy):
 
     name, code = "wellbeing", WELLBEING
 
-    def window_closed(self, provider, revenue, cost, user_days, k):
+    def window_closed(self, provider, revenue, cost, k):
         margin = (revenue - cost) / revenue if revenue > 0 else -1.0 if cost > 0 else 0.0
         margin = min(max(margin, -1.0), 1.0)
         price = provider.shadow_price * math.exp(-k.break_even_rate * margin)
         provider.shadow_price = max(price, SHADOW_PRICE_FLOOR)
-        provider.profit_rate = (revenue - cost) / user_days if user_days > 0 else 0.0
 
-    def admissible(self, provider, profit_effects):
+    def admissible(self, provider, profit, z):
         """The break-even constraint in the decision: a side that lowers profit may be kept only
-        if the book's profit per user-day over the window that closed, plus the side's effect,
-        stays at or above zero; a side that raises profit always may."""
-        rate = provider.profit_rate
-        return tuple(not (e < 0 and rate + e < 0) for e in profit_effects)
+        if the test's control profit per user-day, plus what the changes already kept at this
+        window's close cost (``provider.profit_committed``), plus the side's effect less ``z``
+        of its se, stays at or above zero (the side breaks even with confidence); a side that
+        raises profit always may."""
+        margin = profit.control + provider.profit_committed
+        return tuple(
+            s is None or s.effect >= 0 or margin + s.effect - z * s.se >= 0 for s in profit.sides
+        )
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Wellbeing())}
@@ -271,8 +275,7 @@ def record(model, today) -> dict[str, float]:
         total += sums[:2]
         if not launched:
             continue
-        p.book[:2] += sums[2:4]
-        p.book[2] += sums[4 : 4 + STATES].sum()  # user-days of its users
+        p.book += sums[2:4]
         S = STATES
         p.seen *= fade
         p.seen[:, 0] += sums[4 : 4 + S]

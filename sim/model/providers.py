@@ -50,8 +50,9 @@ class Provider(mesa.Agent):
         self.seen = np.zeros((STATES, STATES + 3))
         self.state = np.full(n, -1, np.int8)  # each user's state yesterday, -1: not a user
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
-        self.book = np.zeros(3)  # revenue, cost and user-days of its users over the test window
-        self.profit_rate = 0.0  # profit per user-day of its users over the last closed window
+        self.book = np.zeros(2)  # revenue and cost over the test window
+        # the effect on profit per user-day of the changes kept so far at this window's close
+        self.profit_committed = 0.0
         self.tests_run = 0
         self.tests_kept = 0
         self.test_log: list[ConcludedTest] = []  # every concluded test
