@@ -17,6 +17,7 @@ from sim.model import EconomyModel, mechanisms
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import attachment, habit, learning, manipulation, social
 from sim.model.mechanisms.time_budget import split
+from sim.model.metrics import daily_row
 from sim.model.params import MechanismSwitches
 
 TOL = 1e-9
@@ -610,7 +611,23 @@ def test_ban_manipulation_gives_zero_tactics_for_treated_users():
         m.step()
         assert (lever(m, "manipulation")[treated][:, cols] == 0).all()
         assert (m.users.perceived_manipulation[treated] == 0).all()
+        # the audit counts the sessions of users no ban protects: every tactic, fewer sessions
+        assert m.today.audited_tactics == m.today.tactics
+        assert m.today.audited_sessions < m.today.sessions
+        share = m.today.tactics / m.today.audited_sessions
+        assert daily_row(m, m.today)["audited_farewell_share"] == pytest.approx(share)
     assert (m.users.perceived_manipulation[~treated][:, comp] > 0).any()
+
+
+def test_without_a_ban_the_audit_sees_every_farewell():
+    m = build(days=10, sets={"companion.manipulation": 0.5, "companion.initial_adoption": 0.3})
+    for _ in range(10):
+        m.step()
+        assert m.today.sessions > 0
+        assert (m.today.audited_tactics, m.today.audited_sessions) == (
+            m.today.tactics,
+            m.today.sessions,
+        )
 
 
 # -- 13 interventions that act on time and money ------------------------------------------------

@@ -39,6 +39,8 @@ class Today:
     desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
+    audited_tactics: int = 0  # manipulative farewells met by users no ban protects
+    audited_sessions: int = 0  # companion sessions of users no ban protects
     social_met: np.ndarray | None = None  # (N,) share of social need met by people
     companion_relief: np.ndarray | None = None  # (N,) share met by companions
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties

@@ -10,7 +10,8 @@ manipulation, which fades at ``perception_decay``:
     perceived <- faded + perception * tactic * (1 - faded)
 
 Perceived manipulation lowers reflective value (ODD 7.2), erodes attachment (7.5), raises
-quitting (7.11) and dampens word of mouth (7.11).
+quitting (7.11) and dampens word of mouth (7.11). Sessions and tactics are also counted apart for
+the users no ban protects from a provider, which is what an audit of the apps sees.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.model import compiled, levers
-from sim.model.compiled import jit
+from sim.model.compiled import at, jit
 from sim.model.mechanisms.business import daily_cap, free_tier
 
 SWITCH = "manipulation"
@@ -44,24 +45,28 @@ class Day(NamedTuple):
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     free_minutes: tuple  # the free tier lever's table
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
+    protected: np.ndarray  # (N or 1, P) 1 where a ban keeps a provider's tactics from a user
 
 
 @jit
 def farewells(start, stop, users, k, day, draws):
     """Farewells of users ``start`` to ``stop`` from their uniforms ``draws`` (K, block);
-    returns (tactics, sessions). Every provider's perceived manipulation moves
-    (:func:`perceived_after`), also where no session ended."""
-    rows, tactic_rate, two_selves, cap, free_minutes, compulsive = day
-    tactics = sessions = 0
+    returns (tactics, sessions, and both among users no ban protects). Every provider's
+    perceived manipulation moves (:func:`perceived_after`), also where no session ended."""
+    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected = day
+    tactics = sessions = audited_tactics = audited_sessions = 0
     for i in range(start, stop):
         for j in range(rows.shape[0]):
             m = users.minutes[i, j]
             tactic = False
+            audited = protected[at(protected, i), j] <= 0.0
             if rows[j] >= 0 and m > 0.0:
                 sessions += 1
+                audited_sessions += audited
                 tactic = draws[rows[j], i - start] < levers.lever(tactic_rate, i, j)
             if tactic:
                 tactics += 1
+                audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 extra = min(pull, users.offline_minutes[i], daily_cap(cap, i, j, free) - m)
@@ -72,7 +77,23 @@ def farewells(start, stop, users, k, day, draws):
             users.perceived_manipulation[i, j] = perceived_after(
                 users.perceived_manipulation[i, j], tactic, k
             )
-    return tactics, sessions
+    return tactics, sessions, audited_tactics, audited_sessions
+
+
+def protected_users(constraints, n: int, P: int) -> np.ndarray:
+    """1 where a ban on manipulative farewells (a cap of 0 on the lever) protects a user from a
+    provider, else 0: (1, P) when no ban is in force, else (N, P)."""
+    bans = [
+        (users, cols)
+        for users, cols, name, op, bound in constraints.lever_limits
+        if name == "manipulation" and op == "max" and bound <= 0.0
+    ]
+    if not bans:
+        return np.zeros((1, P))
+    protected = np.zeros((n, P))
+    for users, cols in bans:
+        protected[np.ix_(users, cols)] = 1.0
+    return protected
 
 
 def step(model, today) -> None:
@@ -96,6 +117,7 @@ def step(model, today) -> None:
         compiled.per_user(today.constraints.cap, u.n),
         today.levers.tables["free_minutes"],
         today.compulsive,
+        protected_users(today.constraints, u.n, len(rows)),
     )
 
     def say_goodbye(_, a, b):
@@ -104,5 +126,6 @@ def step(model, today) -> None:
     counts = compiled.each_block(
         compiled.blocks(u.n), say_goodbye, compiled.uniforms(streams, draws) if streams else None
     )
-    today.tactics = sum(c[0] for c in counts)
-    today.sessions = sum(c[1] for c in counts)
+    today.tactics, today.sessions, today.audited_tactics, today.audited_sessions = (
+        sum(c[k] for c in counts) for k in range(4)
+    )
