@@ -504,19 +504,24 @@ def test_wellbeing_keeps_no_side_that_would_put_its_book_into_loss():
     p = SimpleNamespace(profit_committed=0.0)
     z = confidence_z(0.05)
 
-    def test(control, *sides):
+    def readout(control, *sides):
         return ProfitTest(
             control, tuple(None if s is None else Side(s[0], s[1], 0.0) for s in sides)
         )
 
-    assert wellbeing.admissible(p, test(0.05, (-0.03, 0.005), (-0.08, 0.005)), z) == (True, False)
-    assert wellbeing.admissible(p, test(0.05, (-0.03, 0.02), (0.2, 0.5)), z) == (False, True)
-    assert wellbeing.admissible(p, test(0.05, (0.2, 0.01), None), z) == (True, True)
-    assert wellbeing.admissible(p, test(-0.02, (-0.001, 0.0), (0.001, 0.0)), z) == (False, True)
+    assert wellbeing.admissible(p, readout(0.05, (-0.03, 0.005), (-0.08, 0.005)), z) == (
+        True,
+        False,
+    )
+    assert wellbeing.admissible(p, readout(0.05, (-0.03, 0.02), (0.2, 0.5)), z) == (False, True)
+    assert wellbeing.admissible(p, readout(0.05, (0.2, 0.01), None), z) == (True, True)
+    assert wellbeing.admissible(p, readout(-0.02, (-0.001, 0.0), (0.001, 0.0)), z) == (False, True)
     p.profit_committed = -0.03
-    assert wellbeing.admissible(p, test(0.05, (-0.03, 0.005), None), z) == (False, True)
+    assert wellbeing.admissible(p, readout(0.05, (-0.03, 0.005), None), z) == (False, True)
     for other in ("attention", "intimacy"):
-        assert policies.POLICIES[other].admissible(p, test(-1.0, (-1.0, 0.1), (-1.0, 0.1)), z) == (
+        assert policies.POLICIES[other].admissible(
+            p, readout(-1.0, (-1.0, 0.1), (-1.0, 0.1)), z
+        ) == (
             True,
             True,
         )

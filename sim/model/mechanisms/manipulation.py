@@ -45,7 +45,7 @@ class Day(NamedTuple):
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     free_minutes: tuple  # the free tier lever's table
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
-    protected: np.ndarray  # (N or 1, P) 1 where a ban keeps a provider's tactics from a user
+    protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
 
 
 @jit
@@ -59,7 +59,7 @@ def farewells(start, stop, users, k, day, draws):
         for j in range(rows.shape[0]):
             m = users.minutes[i, j]
             tactic = False
-            audited = protected[at(protected, i), j] <= 0.0
+            audited = not protected[at(protected, i), j]
             if rows[j] >= 0 and m > 0.0:
                 sessions += 1
                 audited_sessions += audited
@@ -81,18 +81,18 @@ def farewells(start, stop, users, k, day, draws):
 
 
 def protected_users(constraints, n: int, P: int) -> np.ndarray:
-    """1 where a ban on manipulative farewells (a cap of 0 on the lever) protects a user from a
-    provider, else 0: (1, P) when no ban is in force, else (N, P)."""
+    """Whether a ban on manipulative farewells (a cap of 0 on the lever) protects a user from a
+    provider: (1, P) when no ban is in force, else (N, P), bool."""
     bans = [
         (users, cols)
         for users, cols, name, op, bound in constraints.lever_limits
         if name == "manipulation" and op == "max" and bound <= 0.0
     ]
     if not bans:
-        return np.zeros((1, P))
-    protected = np.zeros((n, P))
+        return np.zeros((1, P), bool)
+    protected = np.zeros((n, P), bool)
     for users, cols in bans:
-        protected[np.ix_(users, cols)] = 1.0
+        protected[np.ix_(users, cols)] = True
     return protected
 
 
