@@ -69,9 +69,19 @@ def leaf_values(f: dataclasses.Field) -> st.SearchStrategy:
     return st.floats(float(m["lo"]), float(m["hi"]), allow_nan=False, allow_infinity=False)
 
 
+# what a prescription may be spent on in each market (a provider option needs its kind there)
+OPTIONS_IN = {
+    "mixed": ["companion", "feed", "friend", "offline"],
+    "attention_economy": ["feed", "friend", "offline"],
+    "intimacy_economy": ["companion", "friend", "offline"],
+}
+
+
 @st.composite
-def interventions(draw, i: int) -> Intervention:
+def interventions(draw, i: int, scenario: str = "mixed") -> Intervention:
     kind = draw(st.sampled_from(sorted(KINDS)))
+    option = draw(st.sampled_from(OPTIONS_IN[scenario])) if kind == "prescribe" else ""
+    targets = ["all", f"{option}s"] if option in ("companion", "feed") else None
     start = draw(st.integers(0, DAYS - 1))
     end = draw(st.none() | st.integers(start + 1, DAYS + 5))
     lever = draw(st.sampled_from(sorted(lever_ranges()))) if kind == "set_lever" else ""
@@ -83,7 +93,8 @@ def interventions(draw, i: int) -> Intervention:
         end=end,
         name=f"iv{i}",
         share=draw(st.floats(0.0, 1.0)),
-        providers=draw(st.sampled_from(["all", "feeds", "companions"])),
+        providers=draw(st.sampled_from(targets or ["all", "feeds", "companions"])),
+        option=option,
         value=draw(st.floats(lo, hi)),
         lever=lever,
         groups=groups,
@@ -114,7 +125,7 @@ def configs(draw):
         sets["market.feeds"] = draw(st.integers(1, 3))
         sets["market.companions"] = draw(st.integers(1, 3))
     sets["market.companion_launch_day"] = draw(st.integers(0, DAYS))
-    ivs = [draw(interventions(i)) for i in range(draw(st.integers(0, 3)))]
+    ivs = [draw(interventions(i, scenario)) for i in range(draw(st.integers(0, 3)))]
     users = draw(st.integers(*USERS))
     seed = draw(st.integers(0, 2**32))
     return scenario, sets, ivs, users, seed
@@ -187,6 +198,28 @@ CORNERS = [
         150,
         5,
     ),
+    # prescriptions beyond small budgets, on providers kept away or not launched, beyond caps,
+    # and sessions with friends under a full lockdown
+    (
+        "mixed",
+        {
+            "population.budget_mean": 60.0,
+            "companion.manipulation": 1.0,
+            "manipulation.extra_minutes": 240.0,
+            "market.companion_launch_day": 10,
+        },
+        [
+            Intervention("prescribe", option="friend", value=1000.0, share=0.5, name="p1"),
+            Intervention("prescribe", option="companion", value=100.0, share=0.7, name="p2"),
+            Intervention("prescribe", option="feed", value=50.0, share=0.3, name="p3"),
+            Intervention("prescribe", option="offline", value=20.0, share=0.3, name="p4"),
+            Intervention("cap_minutes", share=0.5, value=5.0, name="cap"),
+            Intervention("lockdown", share=0.5, value=1.0, name="locked"),
+            Intervention("deactivate", share=0.5, providers="feeds", name="off"),
+        ],
+        150,
+        6,
+    ),
 ]
 
 
@@ -239,10 +272,14 @@ def test_caps_are_never_exceeded(cfg):
         cap = m.today.constraints.cap
         free_tier = m.today.levers["free_minutes"]  # the lever, per provider or per user
         free = np.where(m.is_companion & ~paying, free_tier, np.inf)
-        limit = np.minimum(cap, free)
+        # a prescription may go beyond a cap (chosen minutes fill only what it leaves of one)
+        # and is spent on a provider kept away or not launched
+        given = np.broadcast_to(m.today.constraints.prescribed[:, : len(m.providers)], cap.shape)
+        limit = np.maximum(np.minimum(cap, free), given)
         over = m.users.minutes - limit
         assert np.all(over <= TOL), f"day {m.day}: minutes exceed a cap by {over.max():.3g}"
-        assert np.all(m.users.minutes[m.today.constraints.availability == 0] == 0)
+        away = (m.today.constraints.availability == 0) & (given == 0)
+        assert np.all(m.users.minutes[away] == 0)
 
     simulate(cfg, check)
 

@@ -36,6 +36,8 @@ class Today:
     compulsive: np.ndarray | None = None  # (N, P) minutes beyond the reflective choice
     pull: np.ndarray | None = None  # (N, P) value per minute the impulsive pull adds
     planned_social: np.ndarray | None = None  # (N,) minutes planned for socialising
+    session: np.ndarray | None = None  # (N,) minutes prescribed with a friend (ODD 7.13)
+    session_minutes: np.ndarray | None = None  # (N,) minutes in those sessions, friends' too
     desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
@@ -43,6 +45,9 @@ class Today:
     audited_sessions: int = 0  # companion sessions of users no ban protects
     social_met: np.ndarray | None = None  # (N,) share of social need met by people
     companion_relief: np.ndarray | None = None  # (N,) share met by companions
+    felt_change: np.ndarray | None = (
+        None  # (N,) felt loneliness after the day's contacts less before
+    )
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $
@@ -120,7 +125,7 @@ class EconomyModel(mesa.Model):
             (
                 x,
                 iv.assign(x, self.users.n, self.streams),
-                iv.provider_columns(x.providers, names, kinds),
+                iv.target_columns(x, names, kinds),
             )
             for x in self.interventions
         ]

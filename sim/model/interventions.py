@@ -51,6 +51,13 @@ KINDS: dict[str, str] = {
     "launch": "the targeted providers reach treated users only from `start` (staggered launch)",
     "set_lever": "treated users see the design variant `lever` = `value` on the targeted providers",
     "placebo": "treated users are assigned and recruited as for any kind, and nothing is done to them",
+    "prescribe": "treated users are prescribed `value` minutes a day of `option` (companion, friend, feed or offline life), spent before their free choices, as a laboratory study assigns a session",
+}
+OPTIONS = {
+    "companion": "the targeted companions (their minutes shared equally), used or not",
+    "feed": "the targeted feeds (their minutes shared equally), used or not",
+    "friend": "socialising with the friend of the user's strongest tie, who comes",
+    "offline": "other offline life",
 }
 SAMPLES = {
     "everyone": "every user is assigned to an arm",
@@ -65,6 +72,7 @@ VALUE_RANGE = {
     "nudge_mandate": (0.0, 1.0),
     "bonus": (0.0, 100.0),
     "commitment": (0.0, 1.0),
+    "prescribe": (0.0, 1440.0),
 }
 
 
@@ -102,6 +110,7 @@ class Intervention:
     value: float = 0.0
     name: str = ""  # label of the arm in the results; defaults to the kind
     lever: str = ""  # set_lever only: which lever the design variant sets
+    option: str = ""  # prescribe only: what the prescribed minutes are spent on (OPTIONS)
     groups: int = 1  # users split into this many equal groups ...
     group: int = 0  # ... and this one is targeted
     cluster_size: int = 1  # users assigned in blocks of this many neighbours
@@ -127,7 +136,7 @@ class Intervention:
                 f"intervention name must be text of letters, digits, '_', '-' or '.', "
                 f"got {self.name!r}{at}"
             )
-        for key in ("providers", "lever", "assignment", "sample"):
+        for key in ("providers", "lever", "option", "assignment", "sample"):
             if not isinstance(getattr(self, key), str):
                 raise ParamError(
                     f"intervention {self.name}.{key} must be text, got {getattr(self, key)!r}{at}"
@@ -165,6 +174,14 @@ class Intervention:
         ):
             raise ParamError(
                 f"intervention {self.name}.recruit must be a whole day in [0, start]{at}"
+            )
+        if self.kind == "prescribe" and self.option not in OPTIONS:
+            raise ParamError(
+                f"intervention {self.name}.option must be one of {', '.join(OPTIONS)}{at}"
+            )
+        if self.kind != "prescribe" and self.option:
+            raise ParamError(
+                f"intervention {self.name}.option is for kind prescribe only, not {self.kind}{at}"
             )
         from sim.model.providers import lever_ranges  # design variants: any lever in its range
 
@@ -235,6 +252,7 @@ class Constraints:
     ad_tax: np.ndarray  # (N, P) share of ad revenue taxed away
     bonus: np.ndarray  # (N, P) $ paid per hour of use cut
     commitment: np.ndarray  # (N, P) share of compulsive use a self-set limit stops
+    prescribed: np.ndarray  # (N, P + 2) minutes prescribed per option (providers, friend, offline)
     lever_limits: list[tuple[np.ndarray, np.ndarray, str, str, float]] = field(default_factory=list)
 
     @cached_property
@@ -244,6 +262,10 @@ class Constraints:
     @cached_property
     def any_commitment(self) -> bool:
         return bool(self.commitment.any())
+
+    @cached_property
+    def any_prescribed(self) -> bool:
+        return bool(self.prescribed.any())
 
     def limit_lever(self, lever: str, values: np.ndarray) -> np.ndarray:
         """Apply bans, caps and mandates on a lever matrix of shape (N, P) or (P,)."""
@@ -260,6 +282,21 @@ class Constraints:
                 limited = np.full_like(values, bound)
             values = np.where(region, limited, values)
         return values
+
+
+def target_columns(x: Intervention, names: list[str], kinds: list[str]) -> np.ndarray:
+    """(P,) the provider columns an intervention touches: those ``providers`` names, and for a
+    prescription with a companion or a feed only the targeted providers of that kind, of which
+    there must be one."""
+    cols = provider_columns(x.providers, names, kinds)
+    if x.kind == "prescribe" and x.option in ("companion", "feed"):
+        cols &= np.array([k == x.option for k in kinds], bool)
+        if not cols.any():
+            raise ParamError(
+                f"intervention {x.name} prescribes a {x.option} but providers = "
+                f"{x.providers!r} targets none in this market"
+            )
+    return cols
 
 
 def provider_columns(target: str, names: list[str], kinds: list[str]) -> np.ndarray:
@@ -327,6 +364,7 @@ def todays_constraints(model) -> Constraints:
         ad_tax=default([0.0] * P, "ad_tax"),
         bonus=default([0.0] * P, "bonus"),
         commitment=default([0.0] * P, "commitment"),
+        prescribed=default([0.0] * (P + 2), "prescribe"),
     )
     for iv, users, cols in active:
         region = users[:, None] & cols[None, :]
@@ -350,6 +388,13 @@ def todays_constraints(model) -> Constraints:
             c.bonus[region] += iv.value
         elif iv.kind == "commitment":
             c.commitment[region] = np.maximum(c.commitment[region], iv.value)
+        elif iv.kind == "prescribe":  # several prescriptions add up
+            if iv.option == "friend":
+                c.prescribed[users, P] += iv.value
+            elif iv.option == "offline":
+                c.prescribed[users, P + 1] += iv.value
+            else:  # the targeted providers of the option's kind share the minutes
+                c.prescribed[:, :P][region] += iv.value / cols.sum()
         elif iv.kind == "set_lever":  # only providers that have the lever
             has = np.array([iv.lever in p.LEVERS for p in model.providers])
             c.lever_limits.append((users, cols & has, iv.lever, "set", iv.value))

@@ -146,9 +146,11 @@ def describe_intervention(iv: dict[str, Any]) -> str:
         KINDS.get(kind, kind)
         .replace("`value`", _value(iv.get("value", "")))
         .replace("`lever`", str(iv.get("lever", "")))
+        .replace("`option`", str(iv.get("option", "")))
     )
     what = what.replace("`start`", f"day {iv.get('start')}")
     share = iv.get("share", 1.0)
+    groups = iv.get("groups", 1) or 1
     end = iv.get("end")
     days = (
         f"days {iv.get('start', 0)} to {end - 1}"
@@ -156,7 +158,9 @@ def describe_intervention(iv: dict[str, Any]) -> str:
         else f"from day {iv.get('start', 0)}"
     )
     arms = (
-        f"{share:.0%} of users treated, the rest the control arm"
+        f"{share:.0%} of group {iv.get('group', 0) + 1} of {groups} treated, the rest the control arm"
+        if groups > 1 and share
+        else f"{share:.0%} of users treated, the rest the control arm"
         if share is not None and 0 < share < 1
         else "every user treated (no control arm)"
     )

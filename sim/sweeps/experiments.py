@@ -39,7 +39,7 @@ from sim.model.interventions import (
     Intervention,
     check_names,
     parse_interventions,
-    provider_columns,
+    target_columns,
 )
 from sim.model.params import POLICIES, ParamError, Params, parse_assignment, read_toml
 from sim.model.scenarios import SCENARIOS, policy_label, resolve_run
@@ -552,8 +552,7 @@ def _check_targets(interventions: list[dict[str, Any]], params: Params) -> None:
     names += [f"companion_{chr(97 + k)}" for k in range(m.companions)]
     for x in interventions:
         try:
-            provider_columns(x["providers"], names, kinds)
-            Intervention(**x)
+            target_columns(Intervention(**x), names, kinds)
         except ParamError as e:
             raise ParamError(f"intervention {x['name']}: {e}") from None
 

@@ -69,7 +69,8 @@ def farewells(start, stop, users, k, day, draws):
                 audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
-                extra = min(pull, users.offline_minutes[i], daily_cap(cap, i, j, free) - m)
+                room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
+                extra = max(min(pull, users.offline_minutes[i], room), 0.0)
                 users.minutes[i, j] = m + extra
                 users.offline_minutes[i] -= extra
                 users.compulsive_minutes[i] += extra

@@ -15,11 +15,22 @@ novelty that wears off with days of use):
 
     S = 1 - exp(-sum_j w_ij t_ij / need_minutes)
     K = relief * novelty * (1 - exp(-sum_c heard_ic m_ic / companion_need_minutes))
-    target = clip(baseline * (1 + sensitivity * (reference - (1 - (1 - S)(1 - K)))), 0, 1)
+    met = 1 - (1 - S)(1 - K)
+    target = clip(baseline * (1 + sensitivity * (reference - met)), 0, 1)
     loneliness <- loneliness + adjustment * (target - loneliness)
 
 Time a companion takes from socialising lets ties decay, so heavy use can leave people lonelier.
 Planned social minutes that no friend reciprocates go to other offline life.
+
+How lonely a user feels is their loneliness less what the day's contacts meet of their need:
+``loneliness * (1 - met)`` after them against ``loneliness`` before them (the measure of
+laboratory studies, ODD 7.14), so the day changes it by ``-loneliness * met``.
+
+A session prescribed with a friend (ODD 7.13) is spent with the friend of the user's strongest
+tie, who comes: the tie carries the session's minutes on top of the reciprocated ones, and the
+friend's minutes come from their other offline life (shortened in proportion where a friend's
+sessions would take more of it than they have; what the friend cannot give, or all of it for a
+user without ties, goes to the user's other offline life).
 """
 
 from __future__ import annotations
@@ -77,9 +88,22 @@ def companion_relief(heard_minutes, days_of_use, k):
 
 
 @jit
+def fulfilment(met_by_people, relief):
+    """Share of today's social need met, by people and by companions."""
+    return 1.0 - (1.0 - met_by_people) * (1.0 - relief)
+
+
+@jit
+def felt_change(loneliness, met):
+    """How the day's contacts change the loneliness a user feels: from ``loneliness`` before
+    them to ``loneliness * (1 - met)`` after them."""
+    return -loneliness * met
+
+
+@jit
 def loneliness_after(loneliness, baseline, met_by_people, relief, k):
     """Loneliness moves toward the target set by the share of social need met today."""
-    met = 1.0 - (1.0 - met_by_people) * (1.0 - relief)
+    met = fulfilment(met_by_people, relief)
     target = min(max(baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)), 0.0), 1.0)
     return loneliness + k.adjustment * (target - loneliness)
 
@@ -94,10 +118,44 @@ def totals(start, stop, indptr, strength, total):
         total[i] = s
 
 
+@jit
+def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessions, shift):
+    """Sessions prescribed with friends (module docstring): each user with ``minutes`` > 0
+    meets the friend of their strongest tie (the first of equals). ``sessions`` (E,) gets each
+    tie's session minutes on both of its sides; ``shift`` (N,) what each user's other offline
+    life gains (what a session could not hold) or gives (a friend's time)."""
+    n = minutes.shape[0]
+    hosted = np.zeros(n)
+    chosen = np.full(n, -1, np.int64)
+    for i in range(n):
+        if minutes[i] <= 0.0:
+            continue
+        best, w = -1, -1.0
+        for e in range(indptr[i], indptr[i + 1]):
+            if strength[e] > w:
+                best, w = e, strength[e]
+        chosen[i] = best
+        if best >= 0:
+            hosted[target[best]] += minutes[i]
+        else:
+            shift[i] += minutes[i]
+    for i in range(n):
+        e = chosen[i]
+        if e < 0:
+            continue
+        f = target[e]
+        held = minutes[i] * min(1.0, offline[f] / hosted[f])
+        sessions[e] += held
+        sessions[reverse[e]] += held
+        shift[i] += minutes[i] - held
+        shift[f] -= held
+
+
 class Day(NamedTuple):
     """What socialising reads besides the users' state and its parameters."""
 
     planned: np.ndarray  # (N,) minutes each user plans for socialising (the day's choice)
+    sessions: np.ndarray  # (E,) prescribed session minutes on each tie, or (0,) for none
     total: np.ndarray  # (N,) each user's total tie strength
     social_on: bool  # mechanisms.social
     empathy: float  # companion.empathy
@@ -108,24 +166,28 @@ class Day(NamedTuple):
 def socialise(start, stop, users, k, ties, day, out):
     """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring). A
     tie's strength is the same from both ends and both ends work out the same minutes
-    together, so each end updates its own copy. ``out`` (3, N) gets need met by people,
-    companion relief and mean tie strength."""
+    together, so each end updates its own copy. ``out`` (4, N) gets need met by people,
+    companion relief, mean tie strength and the change of felt loneliness."""
     indptr, target, degree, strength = ties
-    planned, total, social_on, empathy, is_companion = day
+    planned, sessions, total, social_on, empathy, is_companion = day
+    with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
-        together_sum = contact = 0.0
+        together_sum = session_sum = contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             w, f = strength[e], target[e]
             offer = planned[i] * offer_share(w, total[i], degree[i])
             other = planned[f] * offer_share(w, total[f], degree[f])
             together = min(offer, other)
             together_sum += together
+            if with_sessions:
+                together += sessions[e]
+                session_sum += sessions[e]
             contact += w * together
             if social_on:
                 strength[e] = tie_after(w, together, k)
         realised = min(together_sum, planned[i])
         users.offline_minutes[i] += planned[i] - realised
-        users.social_minutes[i] = realised
+        users.social_minutes[i] = realised + session_sum
         heard_minutes = companion_minutes = 0.0
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
@@ -147,29 +209,59 @@ def socialise(start, stop, users, k, ties, day, out):
         for e in range(indptr[i], indptr[i + 1]):
             s += strength[e]
         out[2, i] = s / max(degree[i], 1)
+        out[3, i] = felt_change(users.loneliness[i], fulfilment(met_by_people, relief))
         if social_on:
             users.loneliness[i] = loneliness_after(
                 users.loneliness[i], users.loneliness_baseline[i], met_by_people, relief, k
             )
 
 
+def sessions(model, today) -> np.ndarray:
+    """(E,) minutes of today's sessions prescribed with friends on each tie, with the friends'
+    time taken from their other offline life (:func:`arrange_sessions`); (0,) when there are
+    none. Each user's minutes in sessions go to ``today.session_minutes`` (None: none)."""
+    u, net = model.users, model.network
+    today.session_minutes = None
+    if not today.constraints.any_prescribed or not today.session.any():
+        return np.zeros(0)
+    on_ties = np.zeros(net.target.shape[0])
+    shift = np.zeros(u.n)
+    arrange_sessions(
+        today.session,
+        net.indptr,
+        net.target,
+        net.strength,
+        net.reverse,
+        u.offline_minutes,
+        on_ties,
+        shift,
+    )
+    np.maximum(
+        u.offline_minutes + shift, 0.0, out=u.offline_minutes
+    )  # a friend's time, to rounding
+    today.session_minutes = np.bincount(net.source, weights=on_ties, minlength=u.n)
+    return on_ties
+
+
 def step(model, today) -> None:
-    """Realise today's socialising; update ties and loneliness. Also keeps each user's mean tie
-    strength for the rest of the day (``today.tie_mean``)."""
+    """Realise today's socialising, sessions prescribed with friends included; update ties and
+    loneliness. Also keeps each user's mean tie strength and the change of felt loneliness for
+    the rest of the day (``today.tie_mean``, ``today.felt_change``)."""
     u, net = model.users, model.network
     k = compiled.constants(model.params.social)
     ties = net.ties()
     spans = compiled.blocks(u.n)
     total = model.work("social.total", u.n)
     compiled.each_block(spans, lambda _, a, b: totals(a, b, net.indptr, net.strength, total))
-    out = model.work("social.out", (3, u.n))
+    out = model.work("social.out", (4, u.n))
     prm = model.params
     day = Day(
         today.planned_social,
+        sessions(model, today),
         total,
         prm.mechanisms.social,
         prm.companion.empathy,
         model.is_companion,
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
-    today.social_met, today.companion_relief, today.tie_mean = out
+    today.social_met, today.companion_relief, today.tie_mean, today.felt_change = out

@@ -12,6 +12,12 @@ The day's choice splits each budget twice, with the impulsive pull and without i
 first gives a provider beyond the second is compulsive use (self-set limits stop a share of it,
 ODD 7.13). What the day's minutes are worth is worked out once socialising is realised
 (:mod:`sim.model.mechanisms.welfare`).
+
+Minutes a ``prescribe`` intervention assigns (ODD 7.13) are spent before the free choices: they
+come out of the budget (all of it, shared in proportion, if they add up to more), the split
+shares out the rest, and they are added to their options' minutes, also on a provider the user
+has not adopted. They are never compulsive, and they count against the providers' caps.
+Minutes prescribed with a friend are realised by socialising (ODD 7.6).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class Day(NamedTuple):
     cap: np.ndarray
     commitment: np.ndarray
     any_commitment: bool
+    prescribed: np.ndarray  # (N or 1, P + 2) minutes prescribed per option (ODD 7.13)
     friend_counts: np.ndarray  # (N, P) friends on each provider
     degree: np.ndarray  # (N,) friends
     is_companion: np.ndarray  # (P,)
@@ -65,6 +72,7 @@ class Choice(NamedTuple):
     pull: np.ndarray  # (N, P) value per minute the impulsive pull adds to each provider
     planned: np.ndarray  # (N,) minutes planned for socialising
     desired: np.ndarray  # (N, P) share of the budget each provider would get without caps
+    session: np.ndarray  # (N,) prescribed minutes with a friend, held for socialising (ODD 7.6)
 
 
 @jit
@@ -108,21 +116,40 @@ def split(values, available, budget, temperature, min_session, caps, out):
 
 
 @jit
+def prescription(row, budget, out):
+    """The minutes of each option prescribed today (ODD 7.13) into ``out``, all of them or, if
+    they add up to more than the ``budget``, that budget shared in proportion; returns what is
+    left for the free choice."""
+    held = 0.0
+    for o in range(row.shape[0]):
+        held += row[o]
+    kept = min(1.0, budget / held) if held > 0.0 else 1.0
+    for o in range(row.shape[0]):
+        out[o] = row[o] * kept
+    return max(budget - held * kept, 0.0)
+
+
+@jit
 def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
     pull's weight in each provider's value (``out.pull``), planned social minutes
     (``out.planned``) and the share of the day each provider would have got with no cap or
     minimum session (``out.desired``: what a subscription is worth, ODD 7.8). ``shocks``
-    (block, P + 2) holds the users' standard normal taste draws."""
+    (block, P + 2) holds the users' standard normal taste draws. Prescribed minutes
+    (:func:`prescription`) are spent first and the free choices split the rest of the budget;
+    they count against the providers' caps, and a session with a friend is held in
+    ``out.session`` for socialising."""
     P = users.minutes.shape[1]
     n_options = P + 2
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
+    given = np.empty(n_options)
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
     R = out.R
     for i in range(start, stop):
         b = i - start
         nudged = 0.0
+        budget = prescription(day.prescribed[at(day.prescribed, i)], users.budget[i], given)
         for j in range(P):
             match = ts.match_quality(users.fit[i, j], users.knowledge[i, j])
             bonus = day.bonus[at(day.bonus, i), j]
@@ -157,7 +184,7 @@ def choose(start, stop, users, k, day, shocks, out):
             free = free_tier(
                 day.is_companion[j], users.subscribed[i, j], levers.lever(day.free_minutes, i, j)
             )
-            caps[j] = daily_cap(day.cap, i, j, free)
+            caps[j] = max(daily_cap(day.cap, i, j, free) - given[j], 0.0)
             avail[j] = day.availability[at(day.availability, i), j] if users.adopted[i, j] else 0.0
         R[i, P] = ts.social_value(users.loneliness[i], nudged, k)
         R[i, P + 1] = users.offline_value[i]
@@ -168,13 +195,13 @@ def choose(start, stop, users, k, day, shocks, out):
         values[P + 1] += k.temperature * math.log(k.offline_breadth)
         weight = ts.impulse_weight(users.self_control[i], k) if day.two_selves else 0.0
         if day.two_selves:
-            split(values, avail, users.budget[i], k.temperature, k.min_session, caps, reflective)
+            split(values, avail, budget, k.temperature, k.min_session, caps, reflective)
             for j in range(P):
                 values[j] += weight * pull[j]
         total = logit_weights(values, avail, k.temperature, impulsive)
-        for j in range(P):  # the share each provider would have got with no cap
-            out.desired[i, j] = impulsive[j] / total
-        allot(impulsive, total, users.budget[i], k.min_session, caps)
+        for j in range(P):  # the share of the day each provider would have got with no cap
+            out.desired[i, j] = impulsive[j] / total * (budget / users.budget[i])
+        allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
             c = max(impulsive[j] - reflective[j], 0.0) if day.two_selves else 0.0
@@ -186,10 +213,11 @@ def choose(start, stop, users, k, day, shocks, out):
             out.compulsive[i, j] = c
             out.pull[i, j] = weight * pull[j]
             compulsive_total += c
-            users.minutes[i, j] = impulsive[j]
+            users.minutes[i, j] = impulsive[j] + given[j]
         users.compulsive_minutes[i] = compulsive_total
         out.planned[i] = impulsive[P]
-        users.offline_minutes[i] = impulsive[P + 1]
+        out.session[i] = given[P]
+        users.offline_minutes[i] = impulsive[P + 1] + given[P + 1]
 
 
 def step(model, today) -> None:
@@ -208,6 +236,7 @@ def step(model, today) -> None:
         cap=compiled.per_user(cons.cap, n),
         commitment=compiled.per_user(cons.commitment, n),
         any_commitment=cons.any_commitment,
+        prescribed=compiled.per_user(cons.prescribed, n),
         friend_counts=today.friend_counts,
         degree=model.network.degree,
         is_companion=model.is_companion,
@@ -223,10 +252,12 @@ def step(model, today) -> None:
         pull=model.work("choice.pull", (n, P)),
         planned=model.work("choice.planned", n),
         desired=model.work("choice.desired", (n, P)),
+        session=model.work("choice.session", n),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
     today.desired = out.desired
     today.planned_social = out.planned
+    today.session = out.session
     k = compiled.constants(prm.choice)
     taste = model.streams("taste", model.day)
     shocks = compiled.block_buffer(model, "choice.shocks", n, (), (P + 2,))

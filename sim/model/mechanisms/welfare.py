@@ -152,16 +152,32 @@ def weigh(start, stop, users, k, day, surplus):
         users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
 
 
+def weights(constraints, session_minutes, n: int, P: int) -> tuple[np.ndarray, np.ndarray]:
+    """The weights w of the providers (N or 1, P) and of socialising (N or 1,): their
+    availability, and in full (1) for an option a user spent prescribed minutes on, the
+    friend's side of a session included (ODD 7.13): the study gives it, whatever else limits
+    the choice."""
+    availability, social = constraints.availability, constraints.social_scale
+    if constraints.any_prescribed:
+        given = compiled.per_user(constraints.prescribed, n)
+        availability = np.maximum(availability, given[:, :P] > 0.0)
+        if session_minutes is not None:
+            social = np.maximum(social, session_minutes > 0.0)
+    return compiled.per_user(availability, n), compiled.per_user(social, n, 1)
+
+
 def step(model, today) -> None:
     """Each user's welfare, valuation and consumption value today; consumer surplus by kind in
     ``today.surplus``."""
     u, prm = model.users, model.params
-    cons = today.constraints
+    availability, social = weights(
+        today.constraints, today.session_minutes, u.n, len(model.providers)
+    )
     day = Day(
         today.R,
         today.pull,
-        compiled.per_user(cons.availability, u.n),
-        compiled.per_user(cons.social_scale, u.n, 1),
+        availability,
+        social,
         today.paid,
         model.is_companion,
         prm.wellbeing.value_minutes,
