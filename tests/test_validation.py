@@ -128,6 +128,15 @@ def test_sign_findings_in_the_study_files_are_direction_findings():
             "[[findings]]\nfinding='x'\nestimator='arm_effect'\nkind='sign'\ntarget=0\nband=[-1,1]\n",
             "kind must be",
         ),
+        (
+            "[[interventions]]\nkind='placebo'\nname='a'\nshare=0.5\n"
+            "[[findings]]\nfinding='x'\nestimator='arms_did'\narm='a'\ntarget=0\nband=[-1,1]\n",
+            "needs other_arm = the name of one of the study's interventions",
+        ),
+        (
+            "[[findings]]\nfinding='x'\nestimator='arm_effect'\nscale=0\ntarget=0\nband=[-1,1]\n",
+            "scale",
+        ),
     ],
 )
 def test_bad_study_files_are_refused_with_what_is_wrong(tmp_path, text, message):
@@ -257,10 +266,7 @@ def test_paired_runs_share_sample_and_arms_and_differ_only_from_the_start(tmp_pa
     placebo = study.config(f.counterfactual)
     assert placebo["interventions"][0]["kind"] == "placebo"
     assert study.config()["interventions"][0]["kind"] == "deactivate"
-    runs = [
-        v._run_one(c, 300, study.days, 5, False, study.user_sums())
-        for c in (study.config(), placebo)
-    ]
+    runs = [v._run_one(c, 300, study.days, 5, study.user_sums()) for c in (study.config(), placebo)]
     factual, counterfactual = runs
     treated = factual["treated"]["off"]
     assert np.array_equal(treated, counterfactual["treated"]["off"])
@@ -339,3 +345,76 @@ def test_the_scorecard_table_and_counts_say_too_uncertain_and_what_it_needs():
     assert "> 0.1, 95% CI above 0" in text
     record = {"passed": 1, "too_uncertain": 2, "findings": 3}
     assert cli._counts(record) == "1 of 3 findings pass (2 more in band but too uncertain)"
+
+
+def test_arms_did_is_a_difference_in_differences_between_two_arms():
+    import pandas as pd
+
+    ts = pd.DataFrame(
+        {
+            "arm.lab.treated.loneliness": [0.5, 0.5, 0.3, 0.2],
+            "arm.rest.treated.loneliness": [0.4, 0.4, 0.35, 0.3],
+        }
+    )
+    f = v.Finding(
+        "x",
+        "arms_did",
+        0.0,
+        (-1.0, 1.0),
+        arm="lab",
+        other_arm="rest",
+        metric="loneliness",
+        days=(2, 4),
+        reference_days=(0, 2),
+    )
+    # lab falls by 0.25 on average, rest by 0.075
+    assert v.arms_did(f, {"timeseries": ts}) == pytest.approx(-0.175)
+
+
+def test_the_loneliness_lab_study_runs_its_arms_through_prescribed_sessions():
+    """De Freitas et al. 2024 as designed: five randomised arms of one assignment, each a
+    prescription of 15 minutes a day, and every finding read between two of them."""
+    study = v.load_studies(["defreitas2024_loneliness"])[0]
+    arms = {x["name"]: x for x in study.interventions}
+    assert set(arms) == {
+        "companion_session",
+        "friend_session",
+        "feed_session",
+        "control",
+        "companion_week",
+    }
+    assert {x["kind"] for x in arms.values()} == {"prescribe"}
+    assert sorted(x["group"] for x in arms.values()) == list(range(5))
+    assert {(x["assignment"], x["groups"], x["value"]) for x in arms.values()} == {("lab", 5, 15.0)}
+    options = {name: x["option"] for name, x in arms.items()}
+    assert options == {
+        "companion_session": "companion",
+        "friend_session": "friend",
+        "feed_session": "feed",
+        "control": "offline",
+        "companion_week": "companion",
+    }
+    for f in study.findings:
+        assert f.estimator in v.BETWEEN_ARMS and f.other_arm == "control" and f.scale == 100.0
+    # the arms split the users into disjoint groups of about a fifth each
+    from sim.model import EconomyModel
+    from sim.model.scenarios import resolve
+
+    params, ivs = resolve(config=study.config(), users=1000, days=study.days)
+    treated = np.array([users for _, users, _ in EconomyModel(params, ivs).intervention_arms])
+    assert (treated.sum(axis=0) == 1).all() and (treated.sum(axis=1) > 150).all()
+
+
+def test_the_lab_study_scores_arm_differences_from_a_run(tmp_path):
+    """One small replication through the normal run path: every finding reads its arms."""
+    study = v.load_studies(["defreitas2024_loneliness"])[0]
+    small = v.Study(**{**study.__dict__, "quick_users": 500, "quick_replications": 2})
+    with ThreadPoolExecutor(1) as pool:
+        rows = v.run_studies([small], quick=True, executor=pool)
+    by = {r["finding"]: r for r in rows}
+    assert len(by) == 5
+    for r in rows:
+        assert r["status"] != "not modelled" and np.isfinite(r["estimate"])
+    companion = by["A companion session lowers loneliness by about 20 points"]["estimate"]
+    person = by["... about as much as talking to a person (-19 points)"]["estimate"]
+    assert companion < 0.0 and person < 0.0  # both sessions relieve loneliness against control

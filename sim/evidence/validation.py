@@ -13,6 +13,12 @@ study's interventions, as ``"interventions.{name}.{field}"``: turning an experim
 same history) and treats no one, so each treated user is paired with their own untreated run
 (``paired_median``).
 
+A finding's ``scale`` (default 1) multiplies every replication's value before it is scored,
+to put the estimate in the finding's units (100 for loneliness, a share in the model, on a
+0-100 scale). Between-arms estimators (``arms_difference``, ``arms_did``) compare the treated
+users of two interventions of the study (``arm`` and ``other_arm``), such as the arms of a
+laboratory study randomised into groups of one assignment (ODD 7.13).
+
 An estimate is the mean over replications with a 95% confidence interval from Student's t
 (half-width ``t(0.975, n-1) * sd / sqrt(n)``). A finding is of one of two kinds (ODD 1.2, 10):
 
@@ -47,7 +53,6 @@ import numpy as np
 from scipy import stats
 
 from sim.model import compiled
-from sim.model.mechanisms import social
 from sim.model.metrics import UserSum
 from sim.model.params import ParamError, parse_assignment, read_toml
 from sim.model.scenarios import resolve
@@ -83,6 +88,7 @@ class Finding:
     counterfactual: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     kind: str = "band"  # or "direction": a sign, with a band open on one side
+    scale: float = 1.0  # the estimate in the finding's units: 100 for loneliness on 0-100
 
 
 # a band edge at or beyond this size is open: the files write 1e9 for "no bound"
@@ -199,6 +205,17 @@ def load_study(path: Path) -> Study:
             raise ParamError(
                 f"findings[{i}] in {path}: a paired estimate needs an arm and days = [start, end]"
             )
+        if item["estimator"] in BETWEEN_ARMS:
+            names = {x.get("name", x.get("kind")) for x in tree.get("interventions", [])}
+            for key in ("arm", "other_arm"):
+                if item.get(key) not in names:
+                    raise ParamError(
+                        f"findings[{i}] in {path}: estimator {item['estimator']} needs {key} = "
+                        f"the name of one of the study's interventions, got {item.get(key)!r}"
+                    )
+        scale = item.get("scale", 1.0)
+        if not isinstance(scale, int | float) or isinstance(scale, bool) or not scale:
+            raise ParamError(f"findings[{i}].scale in {path} must be a number other than 0")
         check_kind(item, f"findings[{i}] in {path}")
         item = {
             **item,
@@ -264,14 +281,12 @@ def read_overrides(config: Path | None = None, sets: list[str] | None = None) ->
 
 # -- running -------------------------------------------------------------------------------
 def _run_one(
-    config: dict, users: int, days: int, seed: int, lab: bool, sums: list[UserSum] = ()
+    config: dict, users: int, days: int, seed: int, sums: list[UserSum] = ()
 ) -> dict[str, Any]:
-    """One replication (in a worker): the time series, summary and, for lab studies, the model;
-    with ``sums``, those per-user sums and every intervention's treated users."""
+    """One replication (in a worker): the time series and summary; with ``sums``, those
+    per-user sums and every intervention's treated users."""
     from sim.sweeps.single import run
 
-    if lab:
-        return {"lab": lab_session(config, users, seed)}
     result = run(config=config, users=users, days=days, seed=seed, user_sums=list(sums))
     return {
         "timeseries": result.timeseries,
@@ -308,7 +323,6 @@ def run_studies(
         for s in studies:
             users = s.quick_users if quick else s.users
             reps = s.quick_replications if quick else s.replications
-            lab = any(f.estimator.startswith("lab_") for f in s.findings)
             variants = {"": {}} | {
                 _key(f.counterfactual): f.counterfactual for f in s.findings if f.counterfactual
             }
@@ -320,7 +334,6 @@ def run_studies(
                         users,
                         s.days,
                         s.seed + k,
-                        lab,
                         s.user_sums(),
                     )
         results = {}
@@ -341,6 +354,7 @@ def run_studies(
                 )
                 for k in range(reps)
             ]
+            values = [None if v is None else v * f.scale for v in values]
             rows.append(score(s, f, values))
     return rows
 
@@ -468,6 +482,23 @@ def arms_difference(f: Finding, r: dict, _=None) -> float:
     )
 
 
+def arms_did(f: Finding, r: dict, _=None) -> float:
+    """Difference in differences between randomised arms: the change of the treated mean of
+    ``metric`` in ``arm`` from ``reference_days`` to ``days``, less the same change in
+    ``other_arm``. With two windows of one day each it is
+
+        (m_arm(days) - m_arm(ref)) - (m_other(days) - m_other(ref))
+
+    the before-and-after design of laboratory studies, against a control arm."""
+    ts = r["timeseries"]
+
+    def change(arm: str) -> float:
+        column = f"arm.{arm}.treated.{f.metric}"
+        return _window(ts, column, f.days) - _window(ts, column, f.reference_days)
+
+    return change(f.arm) - change(f.other_arm)
+
+
 def series_mean(f: Finding, r: dict, _=None) -> float:
     """Mean of a model-level daily series over ``days``."""
     return _window(r["timeseries"], f.metric, f.days)
@@ -519,11 +550,6 @@ def not_modelled(f: Finding, r: dict, _=None) -> None:
     return None
 
 
-def lab_relief(f: Finding, r: dict, _=None) -> float:
-    """Momentary change in loneliness (0-100 points) from one session; ``metric`` names it."""
-    return r["lab"][f.metric]
-
-
 ESTIMATORS = {
     "arm_effect": arm_effect,
     "arm_level": arm_level,
@@ -531,64 +557,16 @@ ESTIMATORS = {
     "arm_relative": arm_relative,
     "arm_did_relative": arm_did_relative,
     "arms_difference": arms_difference,
+    "arms_did": arms_did,
     "series_mean": series_mean,
     "lever_mean": lever_mean,
     "counterfactual_share": counterfactual_share,
     "paired_median": paired_median,
-    "lab_relief": lab_relief,
     "parameter": parameter,
     "not_modelled": not_modelled,
 }
 
 
 PAIRED = {"paired_median"}  # estimators that read per-user sums (Study.user_sums)
+BETWEEN_ARMS = {"arms_difference", "arms_did"}  # estimators that compare two interventions' arms
 NEEDS_COUNTERFACTUAL = {"counterfactual_share", *PAIRED}
-
-
-def lab_session(
-    config: dict, users: int, seed: int, warmup: int = 30, minutes: float = 15.0
-) -> dict[str, float]:
-    """A laboratory study on the model's users (De Freitas et al. 2024).
-
-    After ``warmup`` days of ordinary life (companions not yet launched), each user's momentary
-    loneliness is read as ``100 * L * (1 - fulfilment)``: the share of today's social need one
-    session meets. A first ``minutes`` session with a companion meets K (ODD 7.6) for a new user
-    (no emotional knowledge, no attachment, full novelty); talking to one's strongest tie for the
-    same time meets ``1 - exp(-w * minutes / need_minutes)``; a feed meets none. Over a week of
-    daily sessions, loneliness follows the model's daily update with K wearing off by novelty
-    and S the user's own social fulfilment on the last ordinary day.
-    """
-    from sim.model import EconomyModel
-
-    params, ivs = resolve(config=config, users=users, days=warmup + 1, seed=seed)
-    params.market.companion_launch_day = warmup + 1
-    model = EconomyModel(params, ivs)
-    for _ in range(warmup):
-        model.step()
-    u, net = model.users, model.network
-    k = compiled.constants(params.social)
-    L = u.loneliness
-    heard = social.heard(params.companion.empathy, 0.0, 0.0)  # nothing known, no attachment yet
-
-    def relief(days_of_use: float) -> float:
-        return social.companion_relief(heard * minutes, days_of_use, k)
-
-    strongest = np.zeros(u.n)
-    np.maximum.at(strongest, net.source, net.strength)
-    human = -np.expm1(-strongest * minutes / params.social.need_minutes)
-    week = L.copy()
-    for day in range(7):
-        met_by_people = model.today.social_met
-        week = np.array(
-            [
-                social.loneliness_after(w, b, m, relief(float(day)), k)
-                for w, b, m in zip(week, u.loneliness_baseline, met_by_people, strict=True)
-            ]
-        )
-    return {
-        "companion_session": float(-100 * (L * relief(0.0)).mean()),
-        "human_session": float(-100 * (L * human).mean()),
-        "feed_session": 0.0,
-        "first_minus_seventh_session": float(-100 * (L * (relief(0.0) - relief(6.0))).mean()),
-        "week_of_sessions": float(100 * (week - L).mean()),
-    }
