@@ -212,9 +212,10 @@ class UserAgent(mesa.Agent):
                 self.emotional[j] *= 1.0 - lp.forgetting
             if p.kind == "companion":
                 ap = prm.attachment
-                warmth = m.empathy * (0.5 + 0.5 * self.emotional[j])
+                understood = m.empathy * (0.5 + 0.5 * self.emotional[j]) * self.minutes[j]
+                heard = -math.expm1(-understood / prm.social.companion_need_minutes)
                 a = self.attachment[j]
-                a += (1.0 - a) * -math.expm1(-ap.rate * warmth * hours)
+                a += (1.0 - a) * -math.expm1(-ap.rate * heard)
                 a *= math.exp(-(ap.decay + ap.manipulation_erosion * self.perceived[j]))
                 self.attachment[j] = a
 
@@ -238,7 +239,6 @@ class UserAgent(mesa.Agent):
         for j, p in enumerate(m.providers):
             if p.kind == "companion":
                 heard = m.empathy * (0.5 + 0.5 * self.emotional[j])
-                heard *= 0.5 + 0.5 * self.attachment[j]
                 heard_minutes += heard * self.minutes[j]
                 used = used or self.minutes[j] > 0
                 comp_minutes += self.minutes[j]

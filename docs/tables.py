@@ -23,7 +23,7 @@ from pathlib import Path
 from sim.evidence.calibration import FREE
 from sim.evidence.validation import MECHANISMS, STUDIES_DIR, load_study
 from sim.model.compiled import constants
-from sim.model.mechanisms.business import serving_cost
+from sim.model.mechanisms.business import responsiveness_cost, serving_cost
 from sim.model.params import Params, describe
 from sim.model.schedule import SCHEDULE
 
@@ -78,7 +78,8 @@ def reference_use(study: str, metric: str) -> tuple[float, str]:
 def breakeven_table() -> str:
     """Each business model's break-even at the default parameters and initial levers (7.8):
     every number from :class:`sim.model.params.Params` and
-    :func:`sim.model.mechanisms.business.serving_cost`; the daily uses are validation findings."""
+    :func:`sim.model.mechanisms.business.serving_cost` (and ``responsiveness_cost`` for companions);
+    the daily uses are validation findings."""
     prm = Params()
     feed, comp = prm.feed, prm.companion
     kf, kc = constants(feed), constants(comp)
@@ -90,9 +91,15 @@ def breakeven_table() -> str:
     feed_per_minute = serving_cost(1.0, feed.personalisation, kf) - feed.review_cost
     feed_day = serving_cost(feed_use, feed.personalisation, kf)
     full_day = serving_cost(feed_use, 1.0, kf)
-    comp_per_minute = serving_cost(1.0, comp.personalisation, kc) - comp.review_cost
-    free_day = serving_cost(comp.free_minutes, comp.personalisation, kc)
-    used_day = serving_cost(comp_use, comp.personalisation, kc)
+
+    def comp_cost(minutes: float) -> float:
+        return serving_cost(minutes, comp.personalisation, kc) + responsiveness_cost(
+            minutes, comp.empathy, kc
+        )
+
+    comp_per_minute = comp_cost(1.0) - comp.review_cost
+    free_day = comp_cost(comp.free_minutes)
+    used_day = comp_cost(comp_use)
     subscription = comp.price / 30.0
     margin = subscription - used_day  # a subscriber's day at the reference use, no commerce
     commerce = comp.commerce_rate * comp_use  # at full attachment
@@ -122,13 +129,14 @@ def breakeven_table() -> str:
         "`cpm` / 1000) |",
         f"| feed | break-even ad load at full {p}, {feed_use:g} min/day | "
         f"{full_day / feed_use / ads_per_load:.3g} | |",
-        f"| companion | serving cost per minute at the initial {p} ({comp.personalisation:g}) | "
-        f"{money(comp_per_minute)} | `companion.serving_cost` x (1 + "
-        f"`companion.personalisation_cost` x {comp.personalisation:g}) |",
+        f"| companion | serving cost per minute at the initial {p} ({comp.personalisation:g}) "
+        f"and empathy ({comp.empathy:g}) | {money(comp_per_minute)} | `companion.serving_cost` x "
+        f"(1 + `companion.personalisation_cost` x {comp.personalisation:g} + "
+        f"`companion.empathy_cost` x {comp.empathy:g}) |",
         f"| companion | review cost per user-day | {money(comp.review_cost)} | "
         "`companion.review_cost` |",
         f"| companion | cost of a free user's day at the whole free tier ({comp.free_minutes:g} min) "
-        f"| {money(free_day)} | `serving_cost` |",
+        f"| {money(free_day)} | `serving_cost` + `responsiveness_cost` |",
         f"| companion | cost of a user's day of {comp_use:g} min, paying or not | "
         f"{money(used_day)} | `serving_cost`; the minutes: {comp_why} |",
         f"| companion | subscription revenue per subscriber-day at the initial price "

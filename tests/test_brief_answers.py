@@ -32,7 +32,7 @@ scenario = "mixed"
 "market.companion_launch_day" = 40
 "run.summary_window" = 16
 [paths]
-"companion.empathy" = [[40, 0.5], [100, 0.85]]
+"learning.emotional_rate" = [[40, 0.0075], [100, 0.03]]
 [grid]
 policy = ["attention", "wellbeing"]
 [[cases]]

@@ -227,7 +227,7 @@ def run_days(model: EconomyModel, days: int) -> list[dict]:
                 "social": u.social_minutes.copy(),
                 "offline": u.offline_minutes.copy(),
                 "budget": u.budget.copy(),
-                "felt": model.today.felt_change.copy(),
+                "felt": model.today.session_change.copy(),
                 "loneliness": u.loneliness.copy(),
                 "treated": treated,
             }
@@ -330,6 +330,23 @@ def test_a_friend_session_relieves_loneliness_through_socialising():
     frozen = {**NOT_LAUNCHED, "mechanisms.social": False}
     off = run_days(lab_model("friend", sets=frozen), 6)
     assert np.array_equal(off[5]["loneliness"], off[0]["loneliness"])
+
+
+def test_the_session_measure_reads_the_session_alone():
+    """ODD 7.6: felt loneliness is measured just before and after a user's own prescribed
+    session, so other offline life, days without a session and friends who come to one
+    measure 0, and a companion session measures -loneliness x its relief."""
+    companion = run_days(lab_model("companion", providers="companion_a"), 7)
+    friend, control = run_days(lab_model("friend"), 5), run_days(lab_model("offline"), 5)
+    treated = companion[0]["treated"]
+    assert (control[4]["felt"] == 0.0).all()
+    assert (companion[3]["felt"] == 0.0).all() and (companion[6]["felt"] == 0.0).all()
+    for session in (companion[4], companion[5]):
+        assert (session["felt"][treated] <= 0.0).all() and session["felt"][treated].mean() < 0.0
+        assert (session["felt"][~treated] == 0.0).all()
+    # the friends who come have a contact, not a session of their own
+    hosts = ~treated & (friend[4]["social"] > control[4]["social"] + 1e-9)
+    assert hosts.any() and (friend[4]["felt"][hosts] == 0.0).all()
 
 
 def test_a_feed_session_meets_no_social_need():

@@ -415,6 +415,37 @@ def test_more_companion_minutes_build_more_attachment():
     assert (attachment_after(m, 120.0)[:, ~comp] == 0).all()
 
 
+def test_attachment_grows_from_feeling_understood_not_from_hours():
+    """ODD 7.5: a day's growth saturates in minutes (days of being heard, not hours of use),
+    grows with the companion's empathy and with what it knows of the user's moods, and an
+    unempathic companion builds none."""
+    quiet = {"attachment.decay": 0.0, "attachment.manipulation_erosion": 0.0}
+    m = build(days=10, sets={"attachment.rate": 0.05, **quiet})
+    advance(m, 10)
+    comp = m.is_companion
+    start = m.users.attachment[:, comp].copy()
+    gain = {x: attachment_after(m, x)[:, comp] - start for x in (20.0, 80.0, 320.0)}
+    assert (gain[80.0] > gain[20.0]).all()
+    # four times the minutes give less than three times the growth, and once the need to be
+    # heard is met, little more
+    assert (gain[80.0] < 3.0 * gain[20.0]).all()
+    assert (gain[320.0] < 1.5 * gain[80.0]).all()
+
+    def grown(empathy: float, knowledge: float) -> np.ndarray:
+        snap = snapshot(m)
+        m.today.levers["empathy"] = np.where(comp, empathy, 0.0)
+        m.users.emotional_knowledge[:, comp] = knowledge
+        out = attachment_after(m, 30.0)[:, comp] - start
+        restore(m, snap)
+        return out
+
+    levers = dict(m.today.levers.tables)
+    assert (grown(0.0, 1.0) == 0.0).all()
+    assert (grown(0.4, 0.0) < grown(0.8, 0.0)).all()
+    assert (grown(0.8, 0.0) < grown(0.8, 1.0)).all()
+    m.today.levers.tables.update(levers)
+
+
 def test_attachment_fades_without_use():
     m = build(days=15, sets={"attachment.rate": 0.1, "attachment.decay": 0.02})
     advance(m, 15)

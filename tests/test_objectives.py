@@ -79,6 +79,15 @@ def test_serving_cost_rises_with_personalisation_and_is_zero_without_minutes(sec
     assert business.serving_cost(30.0, 0.0, flat) == business.serving_cost(30.0, 1.0, flat)
 
 
+def test_empathy_costs_in_proportion_to_minutes_and_serving_cost():
+    """ODD 7.8: a companion's empathy adds serving_cost * empathy_cost * empathy per minute."""
+    k = constants(CompanionParams(), serving_cost=0.002, empathy_cost=1.5)
+    for minutes in (0.0, 1.0, 60.0):
+        costs = [business.responsiveness_cost(minutes, e, k) for e in (0.0, 0.5, 1.0)]
+        assert costs[0] == 0.0
+        assert costs == pytest.approx([0.0, 0.0015 * minutes, 0.003 * minutes], abs=1e-15)
+
+
 def test_review_cost_is_charged_once_per_user_served_whatever_the_minutes():
     k = constants(CompanionParams(), serving_cost=0.001, personalisation_cost=2.0, review_cost=0.05)
     for minutes in (0.01, 1.0, 60.0, 1440.0):
@@ -123,35 +132,23 @@ def test_booked_cost_is_the_sum_over_users_of_the_serving_cost_formula():
     m = build(users=300, days=2, sets=REVIEWED, interventions=[variant])
     m.step()
     u = m.users
-    depth = lever(m, "personalisation")
+    depth, empathy = lever(m, "personalisation"), lever(m, "empathy")
     assert len(np.unique(depth)) > 1, "personalisation is the same for everyone"
-    expected = np.zeros_like(u.minutes)
+    expected, by_minute = np.zeros_like(u.minutes), np.zeros_like(u.minutes)
     for j, p in enumerate(m.providers):
         k = m.params.companion if m.is_companion[j] else m.params.feed
         served = u.minutes[:, j] > 0
-        per_minute = k.serving_cost * (1.0 + k.personalisation_cost * depth[:, j])
-        expected[:, j] = per_minute * u.minutes[:, j] + k.review_cost * served
+        responsive = k.empathy_cost * empathy[:, j] if m.is_companion[j] else 0.0
+        per_minute = k.serving_cost * (1.0 + k.personalisation_cost * depth[:, j] + responsive)
+        by_minute[:, j] = per_minute * u.minutes[:, j]
+        expected[:, j] = by_minute[:, j] + k.review_cost * served
         assert served.any(), p.name
     np.testing.assert_allclose(m.today.cost, expected, rtol=1e-12, atol=1e-15)
     for j, p in enumerate(m.providers):
         assert p.book[1] == pytest.approx(expected[:, j].sum(), rel=1e-12)
         assert p.book[0] == pytest.approx(m.today.revenue[:, j].sum(), rel=1e-12)
     # the review part is one review per user served, not per minute
-    reviews = m.today.cost - np.where(
-        u.minutes > 0,
-        np.where(m.is_companion, m.params.companion.serving_cost, m.params.feed.serving_cost)
-        * (
-            1.0
-            + np.where(
-                m.is_companion,
-                m.params.companion.personalisation_cost,
-                m.params.feed.personalisation_cost,
-            )
-            * depth
-        )
-        * u.minutes,
-        0.0,
-    )
+    reviews = m.today.cost - by_minute
     per_user = np.where(m.is_companion, 0.02, 0.01)
     np.testing.assert_allclose(reviews, np.where(u.minutes > 0, per_user, 0.0), atol=1e-12)
 

@@ -45,7 +45,7 @@ def differs(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     "parameter, value",
     [
         ("companion.serving_cost", 0.0005),
-        ("companion.empathy", 0.4),
+        ("social.companion_relief", 0.4),
         ("learning.emotional_rate", 0.05),
     ],
 )
@@ -68,15 +68,15 @@ def test_a_path_gives_the_run_of_setting_its_value_from_its_day_on(parameter, va
 
 
 def test_a_linear_path_sets_each_days_interpolated_value():
-    path = ParamPath("companion.empathy", ((4, 0.8), (20, 0.4)))
+    path = ParamPath("social.companion_relief", ((4, 0.8), (20, 0.4)))
     assert [path.value(d) for d in (0, 4, 12, 20, 23)] == pytest.approx([0.8, 0.8, 0.6, 0.4, 0.4])
-    assert ParamPath("companion.empathy", ((4, 0.8), (20, 0.4)), "step").value(19) == 0.8
+    assert ParamPath("social.companion_relief", ((4, 0.8), (20, 0.4)), "step").value(19) == 0.8
     assert ParamPath("adaptation.interval", ((0, 14), (10, 7))).value(5) == 10  # whole numbers
     seen = []
 
     def by_day(model):
-        model.params.set("companion.empathy", path.value(model.steps))
-        seen.append(model.params.companion.empathy)
+        model.params.set("social.companion_relief", path.value(model.steps))
+        seen.append(model.params.social.companion_relief)
 
     pd.testing.assert_frame_equal(run([path]), run(set_on=by_day), check_exact=True)
     assert seen[12] == pytest.approx(0.6)
@@ -120,25 +120,25 @@ BAD = {
     "run length": ('"run.days" = [[0, 20]]', ["run.days", "fixed when the model is built"]),
     "switch": ('"mechanisms.habit" = [[0, false]]', ["mechanisms.habit", "numeric"]),
     "out of range": (
-        '"companion.empathy" = [[0, 0.5], [10, 1.5]]',
-        ["companion.empathy", "point 2 (day 10)", "[0, 1]", "1.5"],
+        '"social.companion_relief" = [[0, 0.5], [10, 1.5]]',
+        ["social.companion_relief", "point 2 (day 10)", "[0, 1]", "1.5"],
     ),
     "days not increasing": (
-        '"companion.empathy" = [[10, 0.5], [5, 0.6]]',
-        ["companion.empathy", "days must increase", "day 5 after day 10"],
+        '"social.companion_relief" = [[10, 0.5], [5, 0.6]]',
+        ["social.companion_relief", "days must increase", "day 5 after day 10"],
     ),
     "beyond the run": (
-        '"companion.empathy" = [[0, 0.5], [40, 0.6]]',
-        ["companion.empathy", "day 40 is beyond the run", "days 0 to 29"],
+        '"social.companion_relief" = [[0, 0.5], [40, 0.6]]',
+        ["social.companion_relief", "day 40 is beyond the run", "days 0 to 29"],
     ),
-    "not points": ('"companion.empathy" = 0.5', ["companion.empathy", "[day, value]"]),
+    "not points": ('"social.companion_relief" = 0.5', ["social.companion_relief", "[day, value]"]),
     "unknown form": (
-        '"companion.empathy" = { points = [[0, 0.5]], form = "cubic" }',
+        '"social.companion_relief" = { points = [[0, 0.5]], form = "cubic" }',
         ["form must be one of linear, step"],
     ),
     "also set": (
-        '"companion.empathy" = [[0, 0.5]]\n[companion]\nempathy = 0.6',
-        ["companion.empathy follows a path and is also set"],
+        '"social.companion_relief" = [[0, 0.5]]\n[social]\ncompanion_relief = 0.6',
+        ["social.companion_relief follows a path and is also set"],
     ),
     "joint rule": (
         '"wellbeing.w_ties" = [[0, 0.3], [20, 0.9]]',
@@ -165,12 +165,12 @@ def test_a_path_from_python_is_checked_as_one_from_a_file():
     with pytest.raises(ParamError, match="initial lever"):
         EconomyModel(users=100, days=5, paths={"companion.price": [[0, 12.0]]})
     with pytest.raises(ParamError, match="given twice"):
-        EconomyModel(users=100, days=5, paths=[ParamPath("companion.empathy", ((0, 0.5),))] * 2)
+        EconomyModel(users=100, days=5, paths=[ParamPath("social.companion_relief", ((0, 0.5),))] * 2)
     with pytest.raises(ParamError, match="only by sim run and sim sweep"):
-        sim.resolve(config={"paths": {"companion.empathy": [[0, 0.5]]}})
+        sim.resolve(config={"paths": {"social.companion_relief": [[0, 0.5]]}})
     # in Python a run may be shorter than its paths: it follows their first days
-    assert parse({"companion.empathy": [[0, 0.5], [900, 0.9]]})[0].value(450) == pytest.approx(0.7)
-    EconomyModel(users=100, days=5, paths={"companion.empathy": [[0, 0.5], [900, 0.9]]})
+    assert parse({"social.companion_relief": [[0, 0.5], [900, 0.9]]})[0].value(450) == pytest.approx(0.7)
+    EconomyModel(users=100, days=5, paths={"social.companion_relief": [[0, 0.5], [900, 0.9]]})
 
 
 # -- provenance ------------------------------------------------------------------------------------
@@ -221,21 +221,21 @@ description = "d"
 users = 100
 days = 30
 [paths]
-"companion.empathy" = [[0, 0.5], [20, 0.9]]
+"social.companion_relief" = [[0, 0.5], [20, 0.9]]
 """
 
 
 @pytest.mark.parametrize(
     "extra, sets, needle",
     [
-        ('[base]\n"companion.empathy" = 0.7\n', [], "[base] 'companion.empathy'"),
-        ('[grid]\n"companion.empathy" = [0.6, 0.7]\n', [], "[grid] 'companion.empathy'"),
+        ('[base]\n"social.companion_relief" = 0.7\n', [], "[base] 'social.companion_relief'"),
+        ('[grid]\n"social.companion_relief" = [0.6, 0.7]\n', [], "[grid] 'social.companion_relief'"),
         (
-            '[[cases]]\nlabel = "a"\npaths = { "companion.empathy" = [[0, 0.1]] }\n',
+            '[[cases]]\nlabel = "a"\npaths = { "social.companion_relief" = [[0, 0.1]] }\n',
             [],
-            "gives companion.empathy a path already",
+            "gives social.companion_relief a path already",
         ),
-        ("", ["companion.empathy=0.7"], "--set companion.empathy"),
+        ("", ["social.companion_relief=0.7"], "--set social.companion_relief"),
         ('[[cases]]\nlabel = "a"\npaths = { "feed.hooks" = [[0, 0.1]] }\n', [], "feed.hooks"),
     ],
 )
@@ -255,8 +255,8 @@ def test_experiment_paths_reach_every_run_and_its_id(tmp_path):
     )
     exp = load(path)
     a, b = expand(exp)
-    assert set(a.paths) == {"companion.empathy"}
-    assert set(b.paths) == {"companion.empathy", "learning.emotional_rate"}
+    assert set(a.paths) == {"social.companion_relief"}
+    assert set(b.paths) == {"social.companion_relief", "learning.emotional_rate"}
     assert exp.definition()["paths"] == a.paths
     plain = tmp_path / "y.toml"
     plain.write_text(EXPERIMENT.split("[paths]")[0])
@@ -269,7 +269,7 @@ def test_the_transition_experiment_loads_and_runs_small():
     assert exp.days >= 1825 and exp.record.every == 7 and not exp.warnings
     assert {s.policy for s in specs} == {"attention", "intimacy", "wellbeing"}
     assert {s.columns["case"] for s in specs} >= {"no_regulation", "ban_manipulation"}
-    assert all(s.paths == specs[0].paths and len(s.paths) >= 3 for s in specs)
+    assert all(s.paths == specs[0].paths and len(s.paths) >= 2 for s in specs)
     for r in set(s.replication for s in specs):  # paired: one seed per replication
         assert len({s.seed for s in specs if s.replication == r}) == 1
 

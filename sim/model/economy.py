@@ -45,9 +45,7 @@ class Today:
     audited_sessions: int = 0  # companion sessions of users no ban protects
     social_met: np.ndarray | None = None  # (N,) share of social need met by people
     companion_relief: np.ndarray | None = None  # (N,) share met by companions
-    felt_change: np.ndarray | None = (
-        None  # (N,) felt loneliness after the day's contacts less before
-    )
+    session_change: np.ndarray | None = None  # (N,) felt loneliness over a prescribed session
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $

@@ -88,7 +88,7 @@ ARM = {
     "valuation": "valuation (what users would say the day was worth, the pull included), $ per day",
     "wellbeing_sd": "standard deviation of measured wellbeing within the arm (with wellbeing.measurement_sd)",
     "loneliness": "loneliness",
-    "felt_loneliness_change": "change of felt loneliness over the day's contacts: -loneliness at the day's start x share of the day's social need met",
+    "session_loneliness_change": "change of felt loneliness over the day's prescribed session: -loneliness at the day's start x share of social need the session meets",
     "tie_strength": "mean tie strength",
 }
 
@@ -489,7 +489,7 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
         "valuation": float(u.valuation[who].mean()),
         "wellbeing_sd": measured_sd(model, float(w.std())),
         "loneliness": float(u.loneliness[who].mean()),
-        "felt_loneliness_change": float(today.felt_change[who].mean()),
+        "session_loneliness_change": float(today.session_change[who].mean()),
         "tie_strength": float(today.tie_mean[who].mean()),
     }
 

@@ -180,7 +180,9 @@ class LearningParams:
 class AttachmentParams:
     """Attachment to companions (ODD 7.5)."""
 
-    rate: float = param(0.03, 0.0, 1.0, "1/hour", "attachment growth per hour at full empathy")
+    rate: float = param(
+        0.03, 0.0, 1.0, "1/day", "attachment growth per day of feeling fully heard"
+    )
     decay: float = param(0.01, 0.0, 1.0, "1/day", "attachment lost per day")
     manipulation_erosion: float = param(
         0.05, 0.0, 1.0, "1/day", "attachment lost per unit of perceived manipulation"
@@ -300,10 +302,15 @@ class CompanionParams:
     review_cost: float = param(
         0.001, 0.0, 1.0, "$/user-day", "safety review and human escalation per user served"
     )
+    empathy_cost: float = param(
+        0.5, 0.0, 20.0, "", "extra serving cost at full empathy, share of the base"
+    )
     commerce_rate: float = param(
         0.0005, 0.0, 0.1, "$/min", "commerce revenue per minute at full attachment"
     )
-    empathy: float = param(0.8, 0.0, 1.0, "0-1", "how well the companion responds to emotion")
+    empathy: float = param(
+        0.8, 0.0, 1.0, "0-1", "initial emotional responsiveness (how well it responds to emotion)"
+    )
     hooks: float = param(0.3, 0.0, 1.0, "0-1", "initial engagement hooks")
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
     manipulation: float = param(

@@ -8,7 +8,7 @@ nearest whole number. In a config or experiment file::
 
     [paths]
     "companion.serving_cost" = [[0, 0.002], [1095, 0.0005]]               # linear
-    "companion.empathy" = { points = [[0, 0.6], [730, 0.9]], form = "step" }
+    "companion.review_cost" = { points = [[0, 0.001], [730, 0.003]], form = "step" }
 
 Each day, before any other step (the schedule's ``paths`` step), every path's value for the
 day is set on the model's parameter tree with :meth:`sim.model.params.Params.set`, so the

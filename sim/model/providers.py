@@ -118,6 +118,7 @@ class Companion(Provider):
         "free_minutes": (0.0, 240.0),
         "hooks": (0.0, 1.0),
         "personalisation": (0.0, 1.0),
+        "empathy": (0.0, 1.0),
         "manipulation": (0.0, 1.0),
         "nudge": (0.0, 1.0),
     }

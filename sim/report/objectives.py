@@ -35,7 +35,16 @@ OWN: dict[str, tuple[str, tuple[str, ...]]] = {
     "wellbeing": ("welfare_per_user_day", ("wellbeing_sd_units", "active_share")),
 }
 LOWER_IS_BETTER = ("monthly_churn",)
-LEVERS = ("ad_load", "hooks", "personalisation", "nudge", "price", "free_minutes", "manipulation")
+LEVERS = (
+    "ad_load",
+    "hooks",
+    "personalisation",
+    "empathy",
+    "nudge",
+    "price",
+    "free_minutes",
+    "manipulation",
+)
 
 
 def own_objectives(results: Results) -> pd.DataFrame:

@@ -1,20 +1,26 @@
-"""Attachment to companions (ODD 7.5).
+"""Attachment to companions grows from being understood (ODD 7.5).
 
-    attachment <- attachment + (1 - attachment)(1 - exp(-rate * warmth * hours))
-    attachment <- attachment * exp(-(decay + erosion * perceived_manipulation))
-    warmth = empathy * (0.5 + 0.5 * emotional_knowledge)
+    understanding = empathy * (0.5 + 0.5 * emotional_knowledge)
+    heard         = 1 - exp(-understanding * minutes / companion_need_minutes)
+    attachment   <- attachment + (1 - attachment)(1 - exp(-rate * heard))
+    attachment   <- attachment * exp(-(decay + erosion * perceived_manipulation))
 
-Time builds attachment, faster with empathy and with what the companion knows of the user's
-moods; it decays every day and is eroded by perceived manipulation. Attachment makes users feel
-heard (ODD 7.6), adds reflective value and impulsive pull (ODD 7.2), raises switching costs
-(ODD 7.11) and, through the minutes users want, the worth of a subscription (ODD 7.8).
+A minute with a companion makes a user feel understood as far as the companion responds to
+emotion (its ``empathy``, a lever) and knows the user's moods and their shared history
+(emotional knowledge, ODD 7.4, which each companion keeps of its own users and which is lost on
+switching). How heard a user feels in a day saturates in minutes, as loneliness relief does
+(``social.companion_need_minutes``, ODD 7.6): attachment grows with days of feeling understood,
+not with hours of use, so minutes a companion captures with hooks add little to it. Attachment
+decays every day and is eroded by perceived manipulation. It adds reflective value and
+impulsive pull (ODD 7.2), raises switching costs (ODD 7.11) and, through the minutes users want,
+the worth of a subscription (ODD 7.8).
 """
 
 from __future__ import annotations
 
 import math
 
-from sim.model import compiled
+from sim.model import compiled, levers
 from sim.model.compiled import jit
 from sim.model.mechanisms.learning import learned
 
@@ -24,42 +30,48 @@ STATE = ("attachment",)  # the user state it owns (others may read it)
 
 
 @jit
-def warmth(empathy, emotional_knowledge):
-    """How warm an hour with the companion feels: its empathy, more so when it knows the
-    user's moods."""
+def understanding(empathy, emotional_knowledge):
+    """How understood a minute with the companion makes the user feel: its empathy, more so
+    when it knows the user's moods and shared history."""
     return empathy * (0.5 + 0.5 * emotional_knowledge)
 
 
 @jit
-def attachment_after(attachment, hours, warmth, perceived_manipulation, k):
+def heard(understood_minutes, need_minutes):
+    """Share of the need to be heard that ``understood_minutes`` (minutes weighted by
+    :func:`understanding`) meet: diminishing returns in minutes."""
+    return -math.expm1(-understood_minutes / need_minutes)
+
+
+@jit
+def attachment_after(attachment, heard_today, perceived_manipulation, k):
     """Tomorrow's attachment (module docstring)."""
-    grown = learned(attachment, k.rate * warmth, hours)
+    grown = learned(attachment, k.rate, heard_today)
     return grown * math.exp(-(k.decay + k.manipulation_erosion * perceived_manipulation))
 
 
 @jit
-def attach(start, stop, users, k, empathy, is_companion):
+def attach(start, stop, users, k, need_minutes, empathy, is_companion):
     """:func:`attachment_after` for users ``start`` to ``stop`` and every companion."""
     for i in range(start, stop):
         for j in range(users.attachment.shape[1]):
             if is_companion[j]:
+                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
                 users.attachment[i, j] = attachment_after(
                     users.attachment[i, j],
-                    users.minutes[i, j] / 60.0,
-                    warmth(empathy, users.emotional_knowledge[i, j]),
+                    heard(u * users.minutes[i, j], need_minutes),
                     users.perceived_manipulation[i, j],
                     k,
                 )
 
 
 def step(model, today) -> None:
-    """Attachment grows with warm time together and decays."""
+    """Attachment grows with days of feeling understood and decays."""
     comp = model.is_companion
     if not model.params.mechanisms.attachment or not comp.any():
         return
-    u, k, empathy = (
-        model.users,
-        compiled.constants(model.params.attachment),
-        model.params.companion.empathy,
+    u, k = model.users, compiled.constants(model.params.attachment)
+    need, empathy = model.params.social.companion_need_minutes, today.levers.tables["empathy"]
+    compiled.each_block(
+        compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, need, empathy, comp)
     )
-    compiled.each_block(compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, empathy, comp))

@@ -5,10 +5,12 @@ Companions:  subscription revenue = subscribed * price / 30 per day;
              commerce = commerce_rate * minutes * attachment
 Both:        cost = serving_cost * (1 + personalisation_cost * personalisation) * minutes
                     + review_cost * [used today];   profit = revenue - cost
+Companions:  cost += serving_cost * empathy_cost * empathy * minutes
 
 Serving a minute costs more the more of the user a provider keeps and uses (compute for deeper
-personalisation and, for companions, a longer memory read with every reply); moderation and
-human review cost a fixed amount per user served that day. What subscribers pay is kept per user
+personalisation and, for companions, a longer memory read with every reply) and, for
+companions, the more emotionally responsive its replies (a larger model, tuned and checked for
+it); moderation and human review cost a fixed amount per user served that day. What subscribers pay is kept per user
 (``today.paid``) for their welfare (ODD 7.7).
 
 Freemium: free users get ``free_minutes`` a day; subscribers have no daily limit. What the
@@ -93,6 +95,12 @@ def serving_cost(minutes, personalisation, k):
 
 
 @jit
+def responsiveness_cost(minutes, empathy, k):
+    """What a companion's empathy adds to the cost of a user's day (module docstring)."""
+    return k.serving_cost * k.empathy_cost * empathy * minutes
+
+
+@jit
 def conversion_hazard(gap, k):
     """Daily probability that a free user of the companion subscribes."""
     return k.conversion * sigmoid(gap)
@@ -111,6 +119,7 @@ class Day(NamedTuple):
     ad_load: tuple  # lever tables (sim.model.levers)
     price: tuple
     personalisation: tuple
+    empathy: tuple
     ad_tax: np.ndarray  # interventions' ad tax, one row per user or one for everyone
     revenue: np.ndarray  # (N, P) $, written
     cost: np.ndarray  # (N, P) $, written
@@ -123,8 +132,8 @@ def book(start, stop, users, feed, companion, day):
     ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns
     the block's sums (4, P) of ad tax, ad revenue net of tax, subscription revenue and commerce
     revenue."""
-    is_companion, ad_load, price, personalisation = day[:4]
-    ad_tax, revenue, cost, paid = day[4:]
+    is_companion, ad_load, price, personalisation, empathy = day[:5]
+    ad_tax, revenue, cost, paid = day[5:]
     P = users.minutes.shape[1]
     per_ad = feed.cpm / 1000.0
     sums = np.zeros((4, P))
@@ -141,7 +150,9 @@ def book(start, stop, users, feed, companion, day):
             depth = levers.lever(personalisation, i, j)
             if is_companion[j]:
                 commerce = companion.commerce_rate * m * users.attachment[i, j]
-                cost[i, j] = serving_cost(m, depth, companion)
+                cost[i, j] = serving_cost(m, depth, companion) + responsiveness_cost(
+                    m, levers.lever(empathy, i, j), companion
+                )
             else:
                 cost[i, j] = serving_cost(m, depth, feed)
             revenue[i, j] = value - tax + subscription + commerce
@@ -208,6 +219,7 @@ def step(model, today) -> None:
         tables["ad_load"],
         price,
         tables["personalisation"],
+        tables["empathy"],
         compiled.per_user(today.constraints.ad_tax, u.n),
         today.revenue,
         today.cost,

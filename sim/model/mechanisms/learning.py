@@ -30,7 +30,8 @@ def learned(known, rate, hours):
 
 @jit
 def learn(start, stop, users, k, personalisation, empathy, is_companion):
-    """Knowledge and emotional knowledge of users ``start`` to ``stop`` (module docstring)."""
+    """Knowledge and emotional knowledge of users ``start`` to ``stop`` (module docstring);
+    ``personalisation`` and ``empathy`` are lever tables (:mod:`sim.model.levers`)."""
     keep = 1.0 - k.forgetting
     for i in range(start, stop):
         for j in range(users.knowledge.shape[1]):
@@ -43,7 +44,7 @@ def learn(start, stop, users, k, personalisation, empathy, is_companion):
             hours = m / 60.0
             users.knowledge[i, j] = learned(users.knowledge[i, j], k.rate * depth, hours)
             if is_companion[j]:
-                rate = k.emotional_rate * depth * empathy
+                rate = k.emotional_rate * depth * levers.lever(empathy, i, j)
                 users.emotional_knowledge[i, j] = learned(
                     users.emotional_knowledge[i, j], rate, hours
                 )
@@ -54,7 +55,7 @@ def step(model, today) -> None:
     if not model.params.mechanisms.learning:
         return
     u, k = model.users, compiled.constants(model.params.learning)
-    depth, empathy = today.levers.tables["personalisation"], model.params.companion.empathy
+    depth, empathy = today.levers.tables["personalisation"], today.levers.tables["empathy"]
     comp = model.is_companion
     compiled.each_block(
         compiled.blocks(u.n), lambda _, a, b: learn(a, b, u, k, depth, empathy, comp)

@@ -14,17 +14,22 @@ Loneliness moves toward a target set by how much social need was met today, by p
 novelty that wears off with days of use):
 
     S = 1 - exp(-sum_j w_ij t_ij / need_minutes)
-    K = relief * novelty * (1 - exp(-sum_c heard_ic m_ic / companion_need_minutes))
+    K = relief * novelty * (1 - exp(-sum_c understanding_ic m_ic / companion_need_minutes))
     met = 1 - (1 - S)(1 - K)
     target = clip(baseline * (1 + sensitivity * (reference - met)), 0, 1)
     loneliness <- loneliness + adjustment * (target - loneliness)
 
+A companion relieves loneliness as far as it makes the user feel understood (its empathy and
+what it knows of the user, ODD 7.5): a first session with an empathic companion already does.
 Time a companion takes from socialising lets ties decay, so heavy use can leave people lonelier.
 Planned social minutes that no friend reciprocates go to other offline life.
 
-How lonely a user feels is their loneliness less what the day's contacts meet of their need:
-``loneliness * (1 - met)`` after them against ``loneliness`` before them (the measure of
-laboratory studies, ODD 7.14), so the day changes it by ``-loneliness * met``.
+How lonely a user feels is their loneliness less what contact meets of their need:
+``loneliness * (1 - met)`` after it against ``loneliness`` before it. Laboratory studies measure
+it just before and just after a prescribed session (ODD 7.13, 7.14), so a session changes it by
+``-loneliness * met_session``, with ``met_session`` the share of need the session's own minutes
+meet (people and companions combined as above, with that day's novelty; a friend who comes to
+a session meets the user, but the session measured is the user's own).
 
 A session prescribed with a friend (ODD 7.13) is spent with the friend of the user's strongest
 tie, who comes: the tie carries the session's minutes on top of the reciprocated ones, and the
@@ -40,9 +45,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model import compiled
-from sim.model.compiled import jit
-from sim.model.mechanisms.attachment import warmth
+from sim.model import compiled, levers
+from sim.model.compiled import at, jit
+from sim.model.mechanisms.attachment import heard, understanding
 
 SWITCH = "social"
 PARAMS = ("social",)  # the parameter sections it reads
@@ -74,17 +79,17 @@ def tie_after(strength, together, k):
 
 
 @jit
-def heard(empathy, emotional_knowledge, attachment):
-    """How much a minute with a companion makes the user feel heard."""
-    return warmth(empathy, emotional_knowledge) * (0.5 + 0.5 * attachment)
+def companion_relief(understood_minutes, days_of_use, k):
+    """K: share of today's social need met by companions, as far as they make the user feel
+    heard (diminishing returns in minutes) and with a novelty that wears off with days of use."""
+    novelty = k.novelty_floor + (1.0 - k.novelty_floor) * math.exp(-days_of_use / k.novelty_days)
+    return k.companion_relief * novelty * heard(understood_minutes, k.companion_need_minutes)
 
 
 @jit
-def companion_relief(heard_minutes, days_of_use, k):
-    """K: share of today's social need met by companions, with diminishing returns in minutes
-    and a novelty that wears off with days of use."""
-    novelty = k.novelty_floor + (1.0 - k.novelty_floor) * math.exp(-days_of_use / k.novelty_days)
-    return k.companion_relief * novelty * -math.expm1(-heard_minutes / k.companion_need_minutes)
+def met_by(contact, k):
+    """S: share of social need met by ``contact`` (minutes weighted by tie strength)."""
+    return -math.expm1(-contact / k.need_minutes)
 
 
 @jit
@@ -95,8 +100,8 @@ def fulfilment(met_by_people, relief):
 
 @jit
 def felt_change(loneliness, met):
-    """How the day's contacts change the loneliness a user feels: from ``loneliness`` before
-    them to ``loneliness * (1 - met)`` after them."""
+    """How contact that meets the share ``met`` of social need changes the loneliness a user
+    feels: from ``loneliness`` before it to ``loneliness * (1 - met)`` after it."""
     return -loneliness * met
 
 
@@ -158,7 +163,9 @@ class Day(NamedTuple):
     sessions: np.ndarray  # (E,) prescribed session minutes on each tie, or (0,) for none
     total: np.ndarray  # (N,) each user's total tie strength
     social_on: bool  # mechanisms.social
-    empathy: float  # companion.empathy
+    empathy: tuple  # lever table (sim.model.levers)
+    prescribed: np.ndarray  # (N or 1, P + 2) minutes prescribed per option (ODD 7.13)
+    asked: np.ndarray  # (N,) minutes prescribed with a friend today (ODD 7.1)
     is_companion: np.ndarray  # (P,)
 
 
@@ -167,12 +174,13 @@ def socialise(start, stop, users, k, ties, day, out):
     """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring). A
     tie's strength is the same from both ends and both ends work out the same minutes
     together, so each end updates its own copy. ``out`` (4, N) gets need met by people,
-    companion relief, mean tie strength and the change of felt loneliness."""
+    companion relief, mean tie strength and the change of felt loneliness over the day's
+    prescribed session."""
     indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, is_companion = day
+    planned, sessions, total, social_on, empathy, prescribed, _, is_companion = day
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
-        together_sum = session_sum = contact = 0.0
+        together_sum = session_sum = contact = session_contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             w, f = strength[e], target[e]
             offer = planned[i] * offer_share(w, total[i], degree[i])
@@ -182,34 +190,39 @@ def socialise(start, stop, users, k, ties, day, out):
             if with_sessions:
                 together += sessions[e]
                 session_sum += sessions[e]
+                if day.asked[i] > 0.0:  # their own session, not one they come to
+                    session_contact += w * sessions[e]
             contact += w * together
             if social_on:
                 strength[e] = tie_after(w, together, k)
         realised = min(together_sum, planned[i])
         users.offline_minutes[i] += planned[i] - realised
         users.social_minutes[i] = realised + session_sum
-        heard_minutes = companion_minutes = 0.0
+        understood = session_understood = companion_minutes = 0.0
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                a = users.attachment[i, j]
-                heard_minutes += heard(empathy, users.emotional_knowledge[i, j], a) * m
+                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
+                understood += u * m
+                session_understood += u * min(prescribed[at(prescribed, i), j], m)
                 companion_minutes += m
-        relief = companion_relief(heard_minutes, users.companion_exposure[i], k)
+        relief = companion_relief(understood, users.companion_exposure[i], k)
+        session_relief = companion_relief(session_understood, users.companion_exposure[i], k)
         if companion_minutes > 0.0:
             users.companion_exposure[i] += 1.0
         average = users.companion_minutes_avg[i]
         users.companion_minutes_avg[i] = average + COMPANION_AVERAGE_WEIGHT * (
             companion_minutes - average
         )
-        met_by_people = -math.expm1(-contact / k.need_minutes)
+        met_by_people = met_by(contact, k)
         out[0, i] = met_by_people
         out[1, i] = relief
         s = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             s += strength[e]
         out[2, i] = s / max(degree[i], 1)
-        out[3, i] = felt_change(users.loneliness[i], fulfilment(met_by_people, relief))
+        session_met = fulfilment(met_by(session_contact, k), session_relief)
+        out[3, i] = felt_change(users.loneliness[i], session_met)
         if social_on:
             users.loneliness[i] = loneliness_after(
                 users.loneliness[i], users.loneliness_baseline[i], met_by_people, relief, k
@@ -245,8 +258,9 @@ def sessions(model, today) -> np.ndarray:
 
 def step(model, today) -> None:
     """Realise today's socialising, sessions prescribed with friends included; update ties and
-    loneliness. Also keeps each user's mean tie strength and the change of felt loneliness for
-    the rest of the day (``today.tie_mean``, ``today.felt_change``)."""
+    loneliness. Also keeps each user's mean tie strength and the change of felt loneliness over
+    the day's prescribed session for the rest of the day (``today.tie_mean``,
+    ``today.session_change``)."""
     u, net = model.users, model.network
     k = compiled.constants(model.params.social)
     ties = net.ties()
@@ -260,8 +274,10 @@ def step(model, today) -> None:
         sessions(model, today),
         total,
         prm.mechanisms.social,
-        prm.companion.empathy,
+        today.levers.tables["empathy"],
+        compiled.per_user(today.constraints.prescribed, u.n),
+        today.session,
         model.is_companion,
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
-    today.social_met, today.companion_relief, today.tie_mean, today.felt_change = out
+    today.social_met, today.companion_relief, today.tie_mean, today.session_change = out

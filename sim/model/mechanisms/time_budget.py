@@ -60,7 +60,7 @@ class Day(NamedTuple):
     network_effects: bool
     two_selves: bool
     aversion: float  # manipulation.aversion
-    empathy: float  # companion.empathy
+    empathy: tuple  # lever table (sim.model.levers)
     free_minutes: tuple  # the free tier lever's table
 
 
@@ -163,7 +163,7 @@ def choose(start, stop, users, k, day, shocks, out):
             )
             if day.is_companion[j]:
                 r += ts.companion_value(
-                    day.empathy,
+                    levers.lever(day.empathy, i, j),
                     users.emotional_knowledge[i, j],
                     users.attachment[i, j],
                     users.loneliness[i],
@@ -243,7 +243,7 @@ def step(model, today) -> None:
         network_effects=prm.mechanisms.network_effects,
         two_selves=two,
         aversion=prm.manipulation.aversion,
-        empathy=prm.companion.empathy,
+        empathy=lev["empathy"],
         free_minutes=lev["free_minutes"],
     )
     out = Choice(

@@ -20,7 +20,7 @@ budget (:mod:`sim.model.mechanisms.time_budget`) is the day's compulsive use.
 from __future__ import annotations
 
 from sim.model.compiled import jit
-from sim.model.mechanisms.attachment import warmth
+from sim.model.mechanisms.attachment import understanding
 
 SWITCH = "two_selves"
 PARAMS = ("choice",)  # the parameter sections it reads
@@ -48,7 +48,7 @@ def reflective_value(match, ad_load, perceived_manipulation, bonus, k, aversion)
 @jit
 def companion_value(empathy, emotional_knowledge, attachment, loneliness, k):
     """What a companion adds to R: being heard, worth more to the lonely, and the relationship."""
-    heard = warmth(empathy, emotional_knowledge) * k.heard_value * loneliness
+    heard = understanding(empathy, emotional_knowledge) * k.heard_value * loneliness
     return heard + k.attachment_value * attachment
 
 
