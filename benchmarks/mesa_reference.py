@@ -81,12 +81,12 @@ class UserAgent(mesa.Agent):
         z = [0.0] * P
         self.habit, self.knowledge, self.emotional = z[:], z[:], z[:]
         self.attachment, self.perceived, self.remembered = z[:], z[:], z[:]
+        self.dependence = z[:]
         self.adopted, self.subscribed = [False] * P, [False] * P
         self.adopted_day, self.quit_day = [0] * P, [-1] * P
         self.minutes, self.compulsive, self.R, self.desired = z[:], z[:], z[:], z[:]
         self.ties: list[Tie] = []
         self.companion_exposure = 0.0
-        self.companion_minutes_avg = 0.0
         self.social_minutes = self.offline_minutes = self.planned_social = 0.0
         self.consumption = self.ad_impressions = self.wellbeing = 0.0
         self.revenue = self.ad_revenue = self.subscription_revenue = 0.0
@@ -141,6 +141,7 @@ class UserAgent(mesa.Agent):
                 + c.hook_pull * lv["hooks"]
                 + c.moreish_pull * self.knowledge[j]
                 + c.attachment_pull * self.attachment[j]
+                + c.dependence_pull * self.dependence[j]
             )
             avail.append(1.0 if self.adopted[j] and m.day >= p.launch_day else 0.0)
         nudged = max(
@@ -234,14 +235,15 @@ class UserAgent(mesa.Agent):
         self.offline_minutes += self.planned_social - realised
         self.social_minutes = realised
         contact = sum(t.strength * x for t, x in zip(self.ties, together, strict=True))
-        heard_minutes, used = 0.0, False
-        comp_minutes = 0.0
+        heard_minutes, used, unanswered = 0.0, False, 0.0
+        self.heard = [0.0] * len(m.providers)
         for j, p in enumerate(m.providers):
             if p.kind == "companion":
-                heard = m.empathy * (0.5 + 0.5 * self.emotional[j])
-                heard_minutes += heard * self.minutes[j]
+                understood = m.empathy * (0.5 + 0.5 * self.emotional[j]) * self.minutes[j]
+                heard_minutes += understood
+                self.heard[j] = -math.expm1(-understood / sp.companion_need_minutes)
+                unanswered = max(unanswered, self.dependence[j] * (1.0 - self.heard[j]))
                 used = used or self.minutes[j] > 0
-                comp_minutes += self.minutes[j]
         novelty = sp.novelty_floor + (1.0 - sp.novelty_floor) * math.exp(
             -self.companion_exposure / sp.novelty_days
         )
@@ -252,9 +254,14 @@ class UserAgent(mesa.Agent):
         social_met = -math.expm1(-contact / sp.need_minutes)
         met = 1.0 - (1.0 - social_met) * (1.0 - relief)
         target = self.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met))
-        target = min(max(target, 0.0), 1.0)
+        target = min(max(target + m.prm.dependence.distress * unanswered, 0.0), 1.0)
         self.loneliness += sp.adjustment * (target - self.loneliness)
-        self.companion_minutes_avg += 0.25 * (comp_minutes - self.companion_minutes_avg)
+        dp = m.prm.dependence
+        for j, p in enumerate(m.providers):  # dependence grows where the companion stood in
+            if p.kind == "companion":
+                d = self.dependence[j]
+                d += (1.0 - d) * -math.expm1(-dp.rate * self.heard[j] * (1.0 - social_met))
+                self.dependence[j] = d * (1.0 - dp.decay)
 
     def grow_ties(self) -> None:
         """Each tie is updated once, by its first end."""
@@ -342,6 +349,7 @@ class UserAgent(mesa.Agent):
             if self.adopted[j]:
                 cost = ap.switching_knowledge * self.knowledge[j]
                 cost += ap.switching_attachment * self.attachment[j]
+                cost += ap.switching_dependence * self.dependence[j]
                 surplus = self.remembered[j] + cost - self.offline_value
                 self.quits_today[j] = draw < ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
             else:

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import EconomyModel, mechanisms
+from sim.model import EconomyModel, compiled, mechanisms
 from sim.model.interventions import Intervention
-from sim.model.mechanisms import attachment, habit, learning, manipulation, social
+from sim.model.mechanisms import adoption, attachment, dependence, habit, learning, manipulation, social
+from sim.model.mechanisms import two_selves
 from sim.model.mechanisms.time_budget import split
 from sim.model.metrics import daily_row
-from sim.model.params import MechanismSwitches
+from sim.model.params import DependenceParams, MechanismSwitches
 
 TOL = 1e-9
 
@@ -563,6 +564,59 @@ def test_companion_relief_has_diminishing_returns_and_a_ceiling():
     r = {x: loneliness_after(m, x)[1] for x in (0.0, 30.0, 60.0, 1440.0)}
     assert ((r[30.0] - r[0.0]) > (r[60.0] - r[30.0])).all()
     assert (r[1440.0] <= ceiling + TOL).all() and (r[1440.0] >= 0).all()
+
+
+# -- 15 dependence -----------------------------------------------------------------------------
+def test_dependence_grows_where_a_companion_stands_in_for_people_and_fades():
+    """ODD 7.15: growth from being heard on days people meet little of the need; none when
+    people meet all of it or the companion is not used; it fades every day."""
+    k = compiled.constants(DependenceParams(rate=0.05, decay=0.02))
+    after = dependence.dependence_after
+    assert after(0.0, 1.0, 0.0, k) > after(0.0, 1.0, 0.5, k) > after(0.0, 0.5, 0.5, k) > 0.0
+    assert after(0.0, 1.0, 1.0, k) == 0.0 and after(0.0, 0.0, 0.0, k) == 0.0
+    assert after(0.6, 0.0, 0.0, k) == pytest.approx(0.6 * 0.98)
+    d = 0.0
+    for _ in range(3000):  # settles where growth balances decay, inside [0, 1]
+        d = after(d, 1.0, 0.0, k)
+    g = -np.expm1(-0.05)
+    assert d == pytest.approx(g * 0.98 / (1.0 - 0.98 * (1.0 - g)), rel=1e-9)
+
+
+def test_dependence_has_its_three_consequences():
+    """ODD 7.15: a pull above reflective value, distress when the companion does not answer,
+    and staying despite a negative surplus."""
+    c = compiled.constants(sim.Params().choice)
+    assert two_selves.impulsive_pull(0, 0, 0, 0, 0.5, c) == pytest.approx(0.5 * c.dependence_pull)
+    a = compiled.constants(sim.Params().adoption)
+    stay = [adoption.quit_hazard(0.0, 1.0, 0.0, 0.0, d, a) for d in (0.0, 0.5, 1.0)]
+    assert stay[0] > stay[1] > stay[2] > 0.0
+    assert dependence.withdrawal(0.8, 0.0) == pytest.approx(0.8)
+    assert dependence.withdrawal(0.8, 1.0) == 0.0 and dependence.withdrawal(0.0, 0.0) == 0.0
+    # in the day: dependent users whose companion is silent today grow lonelier
+    m = build(days=10, sets={"social.adjustment": 0.5})
+    advance(m, 10)
+    comp = m.is_companion
+    calm, _ = loneliness_after(m, 0.0)
+    snap = snapshot(m)
+    m.users.dependence[:, comp] = 0.8
+    distressed, _ = loneliness_after(m, 0.0)
+    answered, _ = loneliness_after(m, 600.0)
+    restore(m, snap)
+    assert (distressed >= calm - TOL).all() and distressed.mean() > calm.mean()
+    assert answered.mean() < distressed.mean()
+
+
+def test_dependent_share_reads_the_dependence_state():
+    m = build("intimacy_economy", days=5)
+    advance(m, 4)
+    comp = m.is_companion
+    m.users.dependence[:, comp] = 0.0
+    m.users.dependence[:30, np.flatnonzero(comp)[-1]] = 0.7  # one companion is enough
+    m.users.dependence[30:60, comp] = 0.49
+    assert daily_row(m, m.today)["dependent_share"] == pytest.approx(30 / m.users.n)
+    with_off = build("intimacy_economy", days=40, sets={"mechanisms.dependence": False})
+    advance(with_off, 40)
+    assert (with_off.users.dependence == 0.0).all()
 
 
 # -- 10 manipulation ---------------------------------------------------------------------------

@@ -43,7 +43,7 @@ DAILY = {
     "feed_consumer_surplus_per_user_day": "users' welfare with feeds less without them, $ per user and day",
     "companion_consumer_surplus_per_user_day": "users' welfare with companions less without them, $ per user and day",
     "mean_attachment": "mean attachment to the most-attached companion, among companion users",
-    "dependent_share": "share of users with heavy companion use (moving average, about a week) and weak ties",
+    "dependent_share": "share of users whose dependence on some companion is at least dependence.threshold",
     "feed_user_share": "share of users on at least one feed",
     "companion_user_share": "share of users on at least one companion",
     "subscriber_share": "share of companion users who pay for at least one companion",
@@ -276,9 +276,9 @@ PER_PROVIDER = ("minutes", "users", "revenue", "cost")
 
 
 @jit
-def dependent(companion_minutes_avg, tie_mean, k):
-    """Heavy companion use (moving average, about a week) together with weak human ties."""
-    return companion_minutes_avg >= k.dependence_minutes and tie_mean < k.dependence_ties
+def dependent(dependence, k):
+    """A user's dependence on some companion is at least ``dependence.threshold`` (ODD 7.15)."""
+    return dependence >= k.threshold
 
 
 class Day(NamedTuple):
@@ -303,13 +303,14 @@ def tally(start, stop, users, day, k):
     for i in range(start, stop):
         feed = comp = 0.0
         feed_user = comp_user = subscriber = False
-        largest = 0.0
+        largest = most = 0.0
         for j in range(P):
             m = users.minutes[i, j]
             adopted = users.adopted[i, j]
             if is_companion[j]:
                 comp += m
                 largest = max(largest, users.attachment[i, j])
+                most = max(most, users.dependence[i, j])
                 comp_user |= adopted
                 subscriber |= users.subscribed[i, j]
             else:
@@ -330,7 +331,7 @@ def tally(start, stop, users, day, k):
         s[8] += feed + comp > 0.0
         s[9] += feed > 0.0
         s[10] += comp > 0.0
-        s[11] += dependent(users.companion_minutes_avg[i], tie_mean[i], k)
+        s[11] += dependent(most, k)
         s[12] += feed_user
         s[13] += comp_user
         s[14] += comp_user and subscriber
@@ -382,7 +383,7 @@ def daily_row(model, today) -> dict[str, float]:
     u, n, net = model.users, model.users.n, model.network
     P = len(model.providers)
     sorted_wellbeing = sort_wellbeing(model)
-    k = compiled.constants(model.params.social)
+    k = compiled.constants(model.params.dependence)
     day = Day(
         model.is_companion, today.tie_mean, net.degree, today.revenue, today.cost, today.surplus
     )

@@ -136,6 +136,9 @@ class ChoiceParams:
         0.6, 0.0, 5.0, "utility", "impulsive pull of full knowledge of the user's tastes"
     )
     attachment_pull: float = param(0.8, 0.0, 5.0, "utility", "impulsive pull of full attachment")
+    dependence_pull: float = param(
+        1.0, 0.0, 5.0, "utility", "impulsive pull of full dependence on a companion"
+    )
     nudge_value: float = param(
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
     )
@@ -190,6 +193,20 @@ class AttachmentParams:
 
 
 @dataclass
+class DependenceParams:
+    """Dependence on companions (ODD 7.15)."""
+
+    rate: float = param(
+        0.03, 0.0, 1.0, "1/day", "dependence growth per day of being heard by a companion alone"
+    )
+    decay: float = param(0.02, 0.0, 1.0, "1/day", "share of dependence lost per day")
+    distress: float = param(
+        0.2, 0.0, 1.0, "0-1", "loneliness added at full dependence with the companion not there"
+    )
+    threshold: float = param(0.5, 0.0, 1.0, "0-1", "dependence counted in dependent_share")
+
+
+@dataclass
 class SocialParams:
     """Loneliness and human ties (ODD 7.6)."""
 
@@ -213,10 +230,6 @@ class SocialParams:
     )
     novelty_days: float = param(20.0, 1.0, 3650.0, "days", "use days over which novelty wears off")
     novelty_floor: float = param(0.5, 0.0, 1.0, "0-1", "relief left once novelty is gone")
-    dependence_minutes: float = param(
-        60.0, 0.0, 1440.0, "min/day", "companion use counted as heavy"
-    )
-    dependence_ties: float = param(0.3, 0.0, 1.0, "0-1", "mean tie strength counted as weak")
 
 
 @dataclass
@@ -358,6 +371,9 @@ class AdoptionParams:
     switching_attachment: float = param(
         0.8, 0.0, 5.0, "utility", "switching cost of full attachment"
     )
+    switching_dependence: float = param(
+        1.0, 0.0, 5.0, "utility", "cost of leaving a companion at full dependence"
+    )
     switch_propensity: float = param(
         0.5, 0.0, 1.0, "", "chance a quitter moves to a rival of the same kind"
     )
@@ -443,6 +459,7 @@ class MechanismSwitches:
     habit: bool = switch("habit stocks build and decay (off: no habit)")
     learning: bool = switch("providers learn about users (off: knowledge stays zero)")
     attachment: bool = switch("attachment to companions (off: stays zero)")
+    dependence: bool = switch("dependence on companions (off: stays zero)")
     social: bool = switch("loneliness and ties respond to time use (off: frozen)")
     manipulation: bool = switch("manipulative farewell tactics (off: never used)")
     adoption: bool = switch("adoption, churn and switching (off: initial users stay)")
@@ -461,6 +478,7 @@ class Params:
     habit: HabitParams = field(default_factory=HabitParams)
     learning: LearningParams = field(default_factory=LearningParams)
     attachment: AttachmentParams = field(default_factory=AttachmentParams)
+    dependence: DependenceParams = field(default_factory=DependenceParams)
     social: SocialParams = field(default_factory=SocialParams)
     wellbeing: WellbeingParams = field(default_factory=WellbeingParams)
     feed: FeedParams = field(default_factory=FeedParams)

@@ -46,6 +46,7 @@ class Users(NamedTuple):
     knowledge: np.ndarray  # (N, P) what each provider knows about the user's tastes
     emotional_knowledge: np.ndarray  # (N, P) what companions know of the user's moods
     attachment: np.ndarray  # (N, P), zero for feeds
+    dependence: np.ndarray  # (N, P), zero for feeds
     perceived_manipulation: np.ndarray  # (N, P)
     remembered_value: np.ndarray  # (N, P) reflective value per minute, as remembered
     companion_exposure: np.ndarray  # (N,) days with companion use (novelty wears off)
@@ -62,8 +63,6 @@ class Users(NamedTuple):
     wellbeing: np.ndarray  # (N,)
     welfare: np.ndarray  # (N,) $ today, on reflection
     valuation: np.ndarray  # (N,) $ today, as the user chooses (the impulsive pull included)
-    # (N,) exponential average of companion minutes, weight 0.25 on today (about a week)
-    companion_minutes_avg: np.ndarray
 
     @property
     def n(self) -> int:
@@ -105,6 +104,7 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         knowledge=zeros(),
         emotional_knowledge=zeros(),
         attachment=zeros(),
+        dependence=zeros(),
         perceived_manipulation=zeros(),
         remembered_value=zeros(),
         companion_exposure=np.zeros(n),
@@ -121,5 +121,4 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         wellbeing=np.zeros(n),
         welfare=np.zeros(n),
         valuation=np.zeros(n),
-        companion_minutes_avg=np.zeros(n),
     )

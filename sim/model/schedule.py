@@ -17,6 +17,7 @@ from sim.model.mechanisms import (
     adoption,
     attachment,
     business,
+    dependence,
     habit,
     learning,
     manipulation,
@@ -90,15 +91,22 @@ SCHEDULE: tuple[Step, ...] = (
         attachment.step,
         "attachment",
         "7.5",
-        "attachment to companions grows with warm time together and decays",
+        "attachment to companions grows with days of feeling understood and decays",
     ),
     Step(
         "social",
         social.step,
         "social",
         "7.6",
-        "socialising realised on ties; tie strength and loneliness; days of companion use and "
-        "the moving average of companion minutes",
+        "socialising realised on ties; tie strength and loneliness (with the distress of "
+        "unanswered dependence); days of companion use",
+    ),
+    Step(
+        "dependence",
+        dependence.step,
+        "dependence",
+        "7.15",
+        "dependence on companions grows where they met social need people left unmet, and fades",
     ),
     Step(
         "business",

@@ -9,6 +9,7 @@ and quit when it falls below their outside option, with hazard
 
     quit = quit_rate * sigmoid((offline_value - remembered - switching_cost) / quit_scale)
     switching_cost = switching_knowledge * knowledge + switching_attachment * attachment
+                     + switching_dependence * dependence
 
 so engagement can rise while value falls and then collapse. A quitter moves to a same-kind rival
 with probability ``switch_propensity`` (a switch). Non-users adopt with probability
@@ -101,16 +102,21 @@ def appeals(kind, ai_openness, loneliness):
 
 
 @jit
-def switching_cost(knowledge, attachment, k):
-    """What a user would lose by leaving: what the provider knows and the attachment built."""
-    return k.switching_knowledge * knowledge + k.switching_attachment * attachment
+def switching_cost(knowledge, attachment, dependence, k):
+    """What a user would lose by leaving: what the provider knows, the attachment built and
+    the dependence that leaving would leave unanswered (ODD 7.15)."""
+    return (
+        k.switching_knowledge * knowledge
+        + k.switching_attachment * attachment
+        + k.switching_dependence * dependence
+    )
 
 
 @jit
-def quit_hazard(remembered, offline_value, knowledge, attachment, k):
+def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, k):
     """Daily probability that a user quits: high when the remembered value, with what leaving
     would cost, falls below the outside option."""
-    surplus = remembered + switching_cost(knowledge, attachment, k) - offline_value
+    surplus = remembered + switching_cost(knowledge, attachment, dependence, k) - offline_value
     return k.quit_rate * sigmoid(-surplus / k.quit_scale)
 
 
@@ -122,6 +128,7 @@ def users_quit_hazard(users, i, j, k):
         users.offline_value[i],
         users.knowledge[i, j],
         users.attachment[i, j],
+        users.dependence[i, j],
         k,
     )
 

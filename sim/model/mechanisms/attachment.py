@@ -44,6 +44,12 @@ def heard(understood_minutes, need_minutes):
 
 
 @jit
+def heard_today(empathy, emotional_knowledge, minutes, need_minutes):
+    """How heard a companion made the user feel today (module docstring), 0-1."""
+    return heard(understanding(empathy, emotional_knowledge) * minutes, need_minutes)
+
+
+@jit
 def attachment_after(attachment, heard_today, perceived_manipulation, k):
     """Tomorrow's attachment (module docstring)."""
     grown = learned(attachment, k.rate, heard_today)
@@ -56,10 +62,14 @@ def attach(start, stop, users, k, need_minutes, empathy, is_companion):
     for i in range(start, stop):
         for j in range(users.attachment.shape[1]):
             if is_companion[j]:
-                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
                 users.attachment[i, j] = attachment_after(
                     users.attachment[i, j],
-                    heard(u * users.minutes[i, j], need_minutes),
+                    heard_today(
+                        levers.lever(empathy, i, j),
+                        users.emotional_knowledge[i, j],
+                        users.minutes[i, j],
+                        need_minutes,
+                    ),
                     users.perceived_manipulation[i, j],
                     k,
                 )

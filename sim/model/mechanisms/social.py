@@ -47,19 +47,12 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard, understanding
+from sim.model.mechanisms.attachment import heard, heard_today, understanding
+from sim.model.mechanisms.dependence import withdrawal
 
 SWITCH = "social"
 PARAMS = ("social",)  # the parameter sections it reads
-STATE = (
-    "loneliness",
-    "social_minutes",
-    "companion_exposure",
-    "companion_minutes_avg",
-)  # the user state it owns (others may read it)
-
-# weight of today in the moving average of companion minutes (about a week)
-COMPANION_AVERAGE_WEIGHT = 0.25
+STATE = ("loneliness", "social_minutes", "companion_exposure")  # the user state it owns
 
 
 @jit
@@ -106,10 +99,12 @@ def felt_change(loneliness, met):
 
 
 @jit
-def loneliness_after(loneliness, baseline, met_by_people, relief, k):
-    """Loneliness moves toward the target set by the share of social need met today."""
+def loneliness_after(loneliness, baseline, met_by_people, relief, distress, k):
+    """Loneliness moves toward the target set by the share of social need met today, raised
+    by the ``distress`` of a dependence left unanswered (ODD 7.15)."""
     met = fulfilment(met_by_people, relief)
-    target = min(max(baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)), 0.0), 1.0)
+    target = baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)) + distress
+    target = min(max(target, 0.0), 1.0)
     return loneliness + k.adjustment * (target - loneliness)
 
 
@@ -166,6 +161,7 @@ class Day(NamedTuple):
     empathy: tuple  # lever table (sim.model.levers)
     prescribed: np.ndarray  # (N or 1, P + 2) minutes prescribed per option (ODD 7.13)
     asked: np.ndarray  # (N,) minutes prescribed with a friend today (ODD 7.1)
+    distress: float  # dependence.distress, 0 with mechanisms.dependence off
     is_companion: np.ndarray  # (P,)
 
 
@@ -177,7 +173,7 @@ def socialise(start, stop, users, k, ties, day, out):
     companion relief, mean tie strength and the change of felt loneliness over the day's
     prescribed session."""
     indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, prescribed, _, is_companion = day
+    planned, sessions, total, social_on, empathy, prescribed, _, distress, is_companion = day
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
         together_sum = session_sum = contact = session_contact = 0.0
@@ -198,22 +194,21 @@ def socialise(start, stop, users, k, ties, day, out):
         realised = min(together_sum, planned[i])
         users.offline_minutes[i] += planned[i] - realised
         users.social_minutes[i] = realised + session_sum
-        understood = session_understood = companion_minutes = 0.0
+        understood = session_understood = unanswered = 0.0
+        used = False
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
-                understood += u * m
-                session_understood += u * min(prescribed[at(prescribed, i), j], m)
-                companion_minutes += m
+                e, ek = levers.lever(empathy, i, j), users.emotional_knowledge[i, j]
+                understood += understanding(e, ek) * m
+                session_understood += understanding(e, ek) * min(prescribed[at(prescribed, i), j], m)
+                h = heard_today(e, ek, m, k.companion_need_minutes)
+                unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
+                used |= m > 0.0
         relief = companion_relief(understood, users.companion_exposure[i], k)
         session_relief = companion_relief(session_understood, users.companion_exposure[i], k)
-        if companion_minutes > 0.0:
+        if used:
             users.companion_exposure[i] += 1.0
-        average = users.companion_minutes_avg[i]
-        users.companion_minutes_avg[i] = average + COMPANION_AVERAGE_WEIGHT * (
-            companion_minutes - average
-        )
         met_by_people = met_by(contact, k)
         out[0, i] = met_by_people
         out[1, i] = relief
@@ -225,7 +220,12 @@ def socialise(start, stop, users, k, ties, day, out):
         out[3, i] = felt_change(users.loneliness[i], session_met)
         if social_on:
             users.loneliness[i] = loneliness_after(
-                users.loneliness[i], users.loneliness_baseline[i], met_by_people, relief, k
+                users.loneliness[i],
+                users.loneliness_baseline[i],
+                met_by_people,
+                relief,
+                distress * unanswered,
+                k,
             )
 
 
@@ -277,6 +277,7 @@ def step(model, today) -> None:
         today.levers.tables["empathy"],
         compiled.per_user(today.constraints.prescribed, u.n),
         today.session,
+        prm.dependence.distress if prm.mechanisms.dependence else 0.0,
         model.is_companion,
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))

@@ -177,6 +177,7 @@ def choose(start, stop, users, k, day, shocks, out):
                 levers.lever(day.hooks, i, j),
                 users.knowledge[i, j],
                 users.attachment[i, j],
+                users.dependence[i, j],
                 k,
             )
             if users.adopted[i, j]:

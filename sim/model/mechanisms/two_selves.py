@@ -65,13 +65,14 @@ def social_value(loneliness, nudged, k):
 
 
 @jit
-def impulsive_pull(habit, hooks, knowledge, attachment, k):
+def impulsive_pull(habit, hooks, knowledge, attachment, dependence, k):
     """The impulsive self's pull toward a provider."""
     return (
         k.habit_pull * habit
         + k.hook_pull * hooks
         + k.moreish_pull * knowledge
         + k.attachment_pull * attachment
+        + k.dependence_pull * dependence
     )
 
 
