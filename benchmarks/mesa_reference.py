@@ -254,14 +254,15 @@ class UserAgent(mesa.Agent):
         social_met = -math.expm1(-contact / sp.need_minutes)
         met = 1.0 - (1.0 - social_met) * (1.0 - relief)
         target = self.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met))
-        target = min(max(target + m.prm.dependence.distress * unanswered, 0.0), 1.0)
-        self.loneliness += sp.adjustment * (target - self.loneliness)
         dp = m.prm.dependence
+        target += dp.distress * (1.0 - social_met) * unanswered
+        target = min(max(target, 0.0), 1.0)
+        self.loneliness += sp.adjustment * (target - self.loneliness)
         for j, p in enumerate(m.providers):  # dependence grows where the companion stood in
             if p.kind == "companion":
                 d = self.dependence[j]
-                d += (1.0 - d) * -math.expm1(-dp.rate * self.heard[j] * (1.0 - social_met))
-                self.dependence[j] = d * (1.0 - dp.decay)
+                x = self.loneliness_baseline * self.heard[j] * (1.0 - social_met)
+                self.dependence[j] = d + dp.rate * x * (1.0 - d) - dp.decay * (1.0 - x) * d
 
     def grow_ties(self) -> None:
         """Each tie is updated once, by its first end."""

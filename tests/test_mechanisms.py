@@ -15,8 +15,16 @@ import pytest
 import sim
 from sim.model import EconomyModel, compiled, mechanisms
 from sim.model.interventions import Intervention
-from sim.model.mechanisms import adoption, attachment, dependence, habit, learning, manipulation, social
-from sim.model.mechanisms import two_selves
+from sim.model.mechanisms import (
+    adoption,
+    attachment,
+    dependence,
+    habit,
+    learning,
+    manipulation,
+    social,
+    two_selves,
+)
 from sim.model.mechanisms.time_budget import split
 from sim.model.metrics import daily_row
 from sim.model.params import DependenceParams, MechanismSwitches
@@ -568,18 +576,25 @@ def test_companion_relief_has_diminishing_returns_and_a_ceiling():
 
 # -- 15 dependence -----------------------------------------------------------------------------
 def test_dependence_grows_where_a_companion_stands_in_for_people_and_fades():
-    """ODD 7.15: growth from being heard on days people meet little of the need; none when
-    people meet all of it or the companion is not used; it fades every day."""
+    """ODD 7.15: growth from being heard on days people meet little of the need, the more for
+    users prone to loneliness; none when people meet all of it or the companion is not used,
+    and then it fades; it settles at rate x / (rate x + decay (1 - x)), up to 1."""
     k = compiled.constants(DependenceParams(rate=0.05, decay=0.02))
+    x = dependence.substitution
+    assert x(0.6, 1.0, 0.0) > x(0.6, 1.0, 0.5) > x(0.3, 1.0, 0.5) > x(0.3, 0.5, 0.5) > 0.0
+    assert x(0.6, 1.0, 1.0) == 0.0 and x(0.6, 0.0, 0.0) == 0.0 and x(0.0, 1.0, 0.0) == 0.0
     after = dependence.dependence_after
-    assert after(0.0, 1.0, 0.0, k) > after(0.0, 1.0, 0.5, k) > after(0.0, 0.5, 0.5, k) > 0.0
-    assert after(0.0, 1.0, 1.0, k) == 0.0 and after(0.0, 0.0, 0.0, k) == 0.0
-    assert after(0.6, 0.0, 0.0, k) == pytest.approx(0.6 * 0.98)
-    d = 0.0
-    for _ in range(3000):  # settles where growth balances decay, inside [0, 1]
-        d = after(d, 1.0, 0.0, k)
-    g = -np.expm1(-0.05)
-    assert d == pytest.approx(g * 0.98 / (1.0 - 0.98 * (1.0 - g)), rel=1e-9)
+    assert after(0.0, 0.0, k) == 0.0 and after(0.6, 0.0, k) == pytest.approx(0.6 * 0.98)
+    for sub in (0.1, 0.4, 1.0):
+        d = 0.0
+        for _ in range(5000):
+            d = after(d, sub, k)
+            assert 0.0 <= d <= 1.0
+        assert d == pytest.approx(0.05 * sub / (0.05 * sub + 0.02 * (1.0 - sub)), rel=1e-6)
+    # dependent (above one half) only where x exceeds decay / (rate + decay)
+    cut = 0.02 / 0.07
+    settle = [0.05 * v / (0.05 * v + 0.02 * (1.0 - v)) for v in (cut - 0.01, cut + 0.01)]
+    assert settle[0] < 0.5 < settle[1]
 
 
 def test_dependence_has_its_three_consequences():
@@ -592,6 +607,9 @@ def test_dependence_has_its_three_consequences():
     assert stay[0] > stay[1] > stay[2] > 0.0
     assert dependence.withdrawal(0.8, 0.0) == pytest.approx(0.8)
     assert dependence.withdrawal(0.8, 1.0) == 0.0 and dependence.withdrawal(0.0, 0.0) == 0.0
+    # friends who meet the need leave no room for distress
+    assert dependence.distress(0.8, 1.0, 0.2) == 0.0
+    assert dependence.distress(0.8, 0.0, 0.2) == pytest.approx(0.16)
     # in the day: dependent users whose companion is silent today grow lonelier
     m = build(days=10, sets={"social.adjustment": 0.5})
     advance(m, 10)

@@ -165,11 +165,15 @@ def test_a_path_from_python_is_checked_as_one_from_a_file():
     with pytest.raises(ParamError, match="initial lever"):
         EconomyModel(users=100, days=5, paths={"companion.price": [[0, 12.0]]})
     with pytest.raises(ParamError, match="given twice"):
-        EconomyModel(users=100, days=5, paths=[ParamPath("social.companion_relief", ((0, 0.5),))] * 2)
+        EconomyModel(
+            users=100, days=5, paths=[ParamPath("social.companion_relief", ((0, 0.5),))] * 2
+        )
     with pytest.raises(ParamError, match="only by sim run and sim sweep"):
         sim.resolve(config={"paths": {"social.companion_relief": [[0, 0.5]]}})
     # in Python a run may be shorter than its paths: it follows their first days
-    assert parse({"social.companion_relief": [[0, 0.5], [900, 0.9]]})[0].value(450) == pytest.approx(0.7)
+    assert parse({"social.companion_relief": [[0, 0.5], [900, 0.9]]})[0].value(
+        450
+    ) == pytest.approx(0.7)
     EconomyModel(users=100, days=5, paths={"social.companion_relief": [[0, 0.5], [900, 0.9]]})
 
 
@@ -229,7 +233,11 @@ days = 30
     "extra, sets, needle",
     [
         ('[base]\n"social.companion_relief" = 0.7\n', [], "[base] 'social.companion_relief'"),
-        ('[grid]\n"social.companion_relief" = [0.6, 0.7]\n', [], "[grid] 'social.companion_relief'"),
+        (
+            '[grid]\n"social.companion_relief" = [0.6, 0.7]\n',
+            [],
+            "[grid] 'social.companion_relief'",
+        ),
         (
             '[[cases]]\nlabel = "a"\npaths = { "social.companion_relief" = [[0, 0.1]] }\n',
             [],

@@ -183,9 +183,7 @@ class LearningParams:
 class AttachmentParams:
     """Attachment to companions (ODD 7.5)."""
 
-    rate: float = param(
-        0.03, 0.0, 1.0, "1/day", "attachment growth per day of feeling fully heard"
-    )
+    rate: float = param(0.03, 0.0, 1.0, "1/day", "attachment growth per day of feeling fully heard")
     decay: float = param(0.01, 0.0, 1.0, "1/day", "attachment lost per day")
     manipulation_erosion: float = param(
         0.05, 0.0, 1.0, "1/day", "attachment lost per unit of perceived manipulation"

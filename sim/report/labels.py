@@ -49,7 +49,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "feed_user_share": ("users on at least one feed", "% of users"),
     "companion_user_share": ("users on at least one companion", "% of users"),
     "subscriber_share": ("companion subscribers", "% of users"),
-    "dependent_share": ("dependent users", "% of users"),  # heavy companion use and weak ties
+    "dependent_share": ("dependent users", "% of users"),  # from the dependence state (ODD 7.15)
     "manipulative_farewell_share": ("manipulative farewells", "% of companion sessions"),
     "retention_90d": ("90-day retention", "% of spells"),
     "monthly_churn": ("monthly churn", "% of spells"),

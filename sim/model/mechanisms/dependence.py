@@ -1,30 +1,29 @@
 """Dependence on a companion: a state that grows when the companion meets social need that
-people leave unmet, and has consequences (ODD 7.15).
+people leave unmet, in people prone to loneliness, and has consequences (ODD 7.15).
 
-    substitution = heard * (1 - S)
-    dependence  <- dependence + (1 - dependence)(1 - exp(-rate * substitution))
-    dependence  <- dependence * (1 - decay)
+    x           = loneliness_baseline * heard * (1 - S)
+    dependence <- dependence + rate * x * (1 - dependence) - decay * (1 - x) * dependence
 
-with ``heard`` how heard the companion made the user feel today (ODD 7.5) and ``S`` the share of
-their social need people met today (ODD 7.6). Being heard by a companion on days when people
-meet the need builds attachment (7.5) but little dependence; on days when they do not, it
-substitutes for them, and dependence builds. It fades every day, faster than it builds once the
-need is met by people or the companion is not used.
+with ``heard`` how heard the companion made the user feel today (ODD 7.5), ``S`` the share of
+their social need people met today (ODD 7.6) and the loneliness baseline the user's trait need
+(ODD 2.1). Being heard by a companion on days when people meet the need builds attachment (7.5)
+but no dependence; on days when they do not, the companion substitutes for them, the more so
+the more the user needs company, and dependence builds. It settles at
+``rate x / (rate x + decay (1 - x))``: above one half where ``x > decay / (rate + decay)``, and
+it fades once people meet the need or the companion is not used.
 
 What dependence does is read where it acts:
 
 - a pull above reflective value, ``choice.dependence_pull * dependence`` in the impulsive pull
   (ODD 7.2), so dependent users use the companion more than they would choose on reflection;
-- distress when the companion does not hear them (an outage, a ban, a lapsed subscription):
-  ``withdrawal = max_c dependence_c * (1 - heard_c)`` raises the loneliness target by
-  ``dependence.distress * withdrawal`` (ODD 7.6);
+- distress when the companion does not hear them (an outage, a ban, a lapsed subscription) and
+  people do not make up for it: ``withdrawal = max_c dependence_c * (1 - heard_c)`` raises the
+  loneliness target by ``dependence.distress * (1 - S) * withdrawal`` (ODD 7.6);
 - staying despite a negative surplus: ``adoption.switching_dependence * dependence`` adds to
   what leaving would cost (ODD 7.11).
 """
 
 from __future__ import annotations
-
-import math
 
 from sim.model import compiled, levers
 from sim.model.compiled import jit
@@ -36,16 +35,28 @@ STATE = ("dependence",)  # the user state it owns (others may read it)
 
 
 @jit
-def dependence_after(dependence, heard, met_by_people, k):
-    """Tomorrow's dependence on a companion (module docstring)."""
-    grown = dependence + (1.0 - dependence) * -math.expm1(-k.rate * heard * (1.0 - met_by_people))
-    return grown * (1.0 - k.decay)
+def substitution(need, heard, met_by_people):
+    """x: how far a companion stood in for people today, weighted by the user's need."""
+    return need * heard * (1.0 - met_by_people)
+
+
+@jit
+def dependence_after(dependence, x, k):
+    """Tomorrow's dependence on a companion after a day of substitution ``x`` (module
+    docstring); it stays in [0, 1] for rates up to 1."""
+    return dependence + k.rate * x * (1.0 - dependence) - k.decay * (1.0 - x) * dependence
 
 
 @jit
 def withdrawal(dependence, heard):
-    """Distress from one companion today: the dependence it leaves unanswered."""
+    """What one companion leaves unanswered of a user's dependence today."""
     return dependence * (1.0 - heard)
+
+
+@jit
+def distress(unanswered, met_by_people, weight):
+    """Loneliness added by a dependence left unanswered, less where people meet the need."""
+    return weight * (1.0 - met_by_people) * unanswered
 
 
 @jit
@@ -60,9 +71,8 @@ def depend(start, stop, users, k, need_minutes, empathy, met_by_people, is_compa
                     users.minutes[i, j],
                     need_minutes,
                 )
-                users.dependence[i, j] = dependence_after(
-                    users.dependence[i, j], h, met_by_people[i], k
-                )
+                x = substitution(users.loneliness_baseline[i], h, met_by_people[i])
+                users.dependence[i, j] = dependence_after(users.dependence[i, j], x, k)
 
 
 def step(model, today) -> None:

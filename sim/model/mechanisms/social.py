@@ -47,8 +47,8 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard, heard_today, understanding
-from sim.model.mechanisms.dependence import withdrawal
+from sim.model.mechanisms.attachment import heard, understanding
+from sim.model.mechanisms.dependence import distress, withdrawal
 
 SWITCH = "social"
 PARAMS = ("social",)  # the parameter sections it reads
@@ -99,11 +99,11 @@ def felt_change(loneliness, met):
 
 
 @jit
-def loneliness_after(loneliness, baseline, met_by_people, relief, distress, k):
+def loneliness_after(loneliness, baseline, met_by_people, relief, added, k):
     """Loneliness moves toward the target set by the share of social need met today, raised
-    by the ``distress`` of a dependence left unanswered (ODD 7.15)."""
+    by ``added``, the distress of a dependence left unanswered (ODD 7.15)."""
     met = fulfilment(met_by_people, relief)
-    target = baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)) + distress
+    target = baseline * (1.0 + k.sensitivity * (k.reference_fulfilment - met)) + added
     target = min(max(target, 0.0), 1.0)
     return loneliness + k.adjustment * (target - loneliness)
 
@@ -119,11 +119,13 @@ def totals(start, stop, indptr, strength, total):
 
 
 @jit
-def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessions, shift):
+def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessions, shift, own):
     """Sessions prescribed with friends (module docstring): each user with ``minutes`` > 0
     meets the friend of their strongest tie (the first of equals). ``sessions`` (E,) gets each
     tie's session minutes on both of its sides; ``shift`` (N,) what each user's other offline
-    life gains (what a session could not hold) or gives (a friend's time)."""
+    life gains (what a session could not hold) or gives (a friend's time); ``own`` (N,) the
+    contact of each user's own session (tie strength x minutes held), not of those they come
+    to."""
     n = minutes.shape[0]
     hosted = np.zeros(n)
     chosen = np.full(n, -1, np.int64)
@@ -147,6 +149,7 @@ def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessio
         held = minutes[i] * min(1.0, offline[f] / hosted[f])
         sessions[e] += held
         sessions[reverse[e]] += held
+        own[i] = strength[e] * held
         shift[i] += minutes[i] - held
         shift[f] -= held
 
@@ -160,8 +163,8 @@ class Day(NamedTuple):
     social_on: bool  # mechanisms.social
     empathy: tuple  # lever table (sim.model.levers)
     prescribed: np.ndarray  # (N or 1, P + 2) minutes prescribed per option (ODD 7.13)
-    asked: np.ndarray  # (N,) minutes prescribed with a friend today (ODD 7.1)
-    distress: float  # dependence.distress, 0 with mechanisms.dependence off
+    own: np.ndarray  # (N,) contact of each user's own session with a friend, or (0,) for none
+    distress: float  # dependence.distress, 0 with mechanisms.dependence off (ODD 7.15)
     is_companion: np.ndarray  # (P,)
 
 
@@ -173,10 +176,10 @@ def socialise(start, stop, users, k, ties, day, out):
     companion relief, mean tie strength and the change of felt loneliness over the day's
     prescribed session."""
     indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, prescribed, _, distress, is_companion = day
+    planned, sessions, total, social_on, empathy, prescribed, own, weight, is_companion = day
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
-        together_sum = session_sum = contact = session_contact = 0.0
+        together_sum = session_sum = contact = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             w, f = strength[e], target[e]
             offer = planned[i] * offer_share(w, total[i], degree[i])
@@ -186,8 +189,6 @@ def socialise(start, stop, users, k, ties, day, out):
             if with_sessions:
                 together += sessions[e]
                 session_sum += sessions[e]
-                if day.asked[i] > 0.0:  # their own session, not one they come to
-                    session_contact += w * sessions[e]
             contact += w * together
             if social_on:
                 strength[e] = tie_after(w, together, k)
@@ -199,10 +200,10 @@ def socialise(start, stop, users, k, ties, day, out):
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                e, ek = levers.lever(empathy, i, j), users.emotional_knowledge[i, j]
-                understood += understanding(e, ek) * m
-                session_understood += understanding(e, ek) * min(prescribed[at(prescribed, i), j], m)
-                h = heard_today(e, ek, m, k.companion_need_minutes)
+                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
+                understood += u * m
+                session_understood += u * min(prescribed[at(prescribed, i), j], m)
+                h = heard(u * m, k.companion_need_minutes)
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
                 used |= m > 0.0
         relief = companion_relief(understood, users.companion_exposure[i], k)
@@ -216,6 +217,9 @@ def socialise(start, stop, users, k, ties, day, out):
         for e in range(indptr[i], indptr[i + 1]):
             s += strength[e]
         out[2, i] = s / max(degree[i], 1)
+        session_contact = (
+            own[i] if with_sessions else 0.0
+        )  # their own session, not one they come to
         session_met = fulfilment(met_by(session_contact, k), session_relief)
         out[3, i] = felt_change(users.loneliness[i], session_met)
         if social_on:
@@ -224,21 +228,22 @@ def socialise(start, stop, users, k, ties, day, out):
                 users.loneliness_baseline[i],
                 met_by_people,
                 relief,
-                distress * unanswered,
+                distress(unanswered, met_by_people, weight),
                 k,
             )
 
 
-def sessions(model, today) -> np.ndarray:
+def sessions(model, today) -> tuple[np.ndarray, np.ndarray]:
     """(E,) minutes of today's sessions prescribed with friends on each tie, with the friends'
-    time taken from their other offline life (:func:`arrange_sessions`); (0,) when there are
-    none. Each user's minutes in sessions go to ``today.session_minutes`` (None: none)."""
+    time taken from their other offline life, and (N,) the contact of each user's own session
+    (:func:`arrange_sessions`); both (0,) when there are none. Each user's minutes in sessions
+    go to ``today.session_minutes`` (None: none)."""
     u, net = model.users, model.network
     today.session_minutes = None
     if not today.constraints.any_prescribed or not today.session.any():
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0)
     on_ties = np.zeros(net.target.shape[0])
-    shift = np.zeros(u.n)
+    shift, own = np.zeros(u.n), np.zeros(u.n)
     arrange_sessions(
         today.session,
         net.indptr,
@@ -248,12 +253,13 @@ def sessions(model, today) -> np.ndarray:
         u.offline_minutes,
         on_ties,
         shift,
+        own,
     )
     np.maximum(
         u.offline_minutes + shift, 0.0, out=u.offline_minutes
     )  # a friend's time, to rounding
     today.session_minutes = np.bincount(net.source, weights=on_ties, minlength=u.n)
-    return on_ties
+    return on_ties, own
 
 
 def step(model, today) -> None:
@@ -269,14 +275,15 @@ def step(model, today) -> None:
     compiled.each_block(spans, lambda _, a, b: totals(a, b, net.indptr, net.strength, total))
     out = model.work("social.out", (4, u.n))
     prm = model.params
+    on_ties, own = sessions(model, today)
     day = Day(
         today.planned_social,
-        sessions(model, today),
+        on_ties,
         total,
         prm.mechanisms.social,
         today.levers.tables["empathy"],
         compiled.per_user(today.constraints.prescribed, u.n),
-        today.session,
+        own,
         prm.dependence.distress if prm.mechanisms.dependence else 0.0,
         model.is_companion,
     )
