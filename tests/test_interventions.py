@@ -349,6 +349,27 @@ def test_the_session_measure_reads_the_session_alone():
     assert hosts.any() and (friend[4]["felt"][hosts] == 0.0).all()
 
 
+def test_a_participant_who_also_hosts_a_session_measures_only_their_own():
+    """ODD 7.6: a friend-arm participant who is also another participant's strongest tie meets
+    twice, but their measure reads their own 15 minutes on their own strongest tie."""
+    model = lab_model("friend")
+    for _ in range(4):
+        model.step()
+    net, u = model.network, model.users
+    strongest = np.maximum.reduceat(net.strength, net.indptr[:-1])  # every user has ties here
+    assert (np.diff(net.indptr) > 0).all()
+    lonely = u.loneliness.copy()
+    model.step()  # the first session day
+    treated = model.intervention_arms[0][1]
+    need = model.params.social.need_minutes
+    bound = lonely * -np.expm1(-strongest * 15.0 / need)  # at most 15 minutes on that tie
+    felt = -model.today.session_change
+    hosts = treated & (model.today.session_minutes > 15.0 + 1e-9)  # met someone else's too
+    assert hosts.any()
+    assert (felt[treated] <= bound[treated] + 1e-12).all()
+    assert felt[hosts].mean() > 0.0
+
+
 def test_a_feed_session_meets_no_social_need():
     feed, control = (
         run_days(lab_model("feed", providers="feed_a"), 5),
