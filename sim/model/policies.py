@@ -214,6 +214,10 @@ class Policy:
         unless the policy constrains its book."""
         return tuple(True for _ in profit.sides)
 
+    def long_share(self, ap) -> float:
+        """Users in each arm of this policy's long tests (ODD 7.9): ``adaptation.long_share``."""
+        return ap.long_share
+
 
 class Attention(Policy):
     """J = profit + minute_value * minutes: profit and time captured now."""
@@ -226,6 +230,12 @@ class Intimacy(Policy):
     expected discounted lifetime profit, from a Markov chain of customer states."""
 
     name, code = "intimacy", INTIMACY
+
+    def long_share(self, ap) -> float:
+        """A relationship's value shows over months, not within a test window: an intimacy
+        provider also runs long tests, on arms of ``adaptation.intimacy_long_share`` users
+        (or ``long_share``, if larger)."""
+        return max(ap.long_share, ap.intimacy_long_share)
 
 
 class Wellbeing(Policy):
