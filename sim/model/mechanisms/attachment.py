@@ -25,7 +25,7 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.learning import learned
 
 SWITCH = "attachment"
-PARAMS = ("attachment",)  # the parameter sections it reads
+PARAMS = ("attachment", "social")  # the parameter sections it reads
 STATE = ("attachment",)  # the user state it owns (others may read it)
 
 

@@ -30,7 +30,7 @@ from sim.model.compiled import jit
 from sim.model.mechanisms.attachment import heard_today
 
 SWITCH = "dependence"
-PARAMS = ("dependence",)  # the parameter sections it reads
+PARAMS = ("dependence", "social")  # the parameter sections it reads
 STATE = ("dependence",)  # the user state it owns (others may read it)
 
 

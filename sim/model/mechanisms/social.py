@@ -51,7 +51,7 @@ from sim.model.mechanisms.attachment import heard, understanding
 from sim.model.mechanisms.dependence import distress, withdrawal
 
 SWITCH = "social"
-PARAMS = ("social",)  # the parameter sections it reads
+PARAMS = ("social", "dependence")  # the parameter sections it reads
 STATE = ("loneliness", "social_minutes", "companion_exposure")  # the user state it owns
 
 
