@@ -195,7 +195,7 @@ class DependenceParams:
     """Dependence on companions (ODD 7.15)."""
 
     rate: float = param(
-        0.03, 0.0, 1.0, "1/day", "dependence growth per day of being heard by a companion alone"
+        0.03, 0.0, 1.0, "1/day", "dependence growth per day of full substitution (ODD 7.15)"
     )
     decay: float = param(0.02, 0.0, 1.0, "1/day", "share of dependence lost per day")
     distress: float = param(
