@@ -192,6 +192,26 @@ def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
     ).all()
 
 
+def test_a_lonely_sample_keeps_the_loneliest_third_from_the_start():
+    """ODD 7.13: ``sample = "lonely"`` screens on baseline loneliness when the model is built;
+    the control arm is the rest of the sample, and users outside it are in neither arm."""
+    x = Intervention("launch", providers="companions", share=0.5, start=50, sample="lonely")
+    params, _ = sim.resolve("mixed", users=900, days=3, seed=4)
+    m = EconomyModel(params, [x])
+    treated, sample = m.intervention_arms[0][1], m.study_samples[x.name]
+    lonely = m.users.loneliness_baseline
+    assert sample.sum() == pytest.approx(300, abs=3)
+    assert lonely[sample].min() >= lonely[~sample].max()
+    assert not (treated & ~sample).any() and 0.35 < treated[sample].mean() < 0.65
+    m.step()
+    row = m.latest
+    control = sample & ~treated
+    assert row["arm.launch.control.loneliness"] == pytest.approx(m.users.loneliness[control].mean())
+    assert row["arm.launch.treated.loneliness"] == pytest.approx(m.users.loneliness[treated].mean())
+    with pytest.raises(ParamError, match="sample must be one of everyone, users, lonely"):
+        Intervention("launch", sample="sad")
+
+
 # -- prescribed use (laboratory designs) ------------------------------------------------------
 LAB = dict(users=600, days=8, seed=5)
 NOT_LAUNCHED = {"market.companion_launch_day": 365}  # the companions are new to everyone

@@ -128,6 +128,7 @@ class EconomyModel(mesa.Model):
             for x in self.interventions
         ]
         self.study_samples: dict[str, np.ndarray] = {}  # by intervention: who is in it
+        iv.screen(self)
         self.user_sums = metrics.user_sums(user_sums, self.users, params.run.days)
         self.friend_counts = FriendCounts(self.network, self.users.adopted)
         self.loyalty = Loyalty.empty(params.run.days)

@@ -5,11 +5,13 @@ An intervention is data: a kind, the users it targets, the providers it touches,
 ``[start, end)`` it is in force. Each day :func:`todays_constraints` turns the ones in force into
 masks, caps and lever limits that the choice and business steps read.
 
-Who is in the experiment: everyone (``sample = "everyone"``, the default), or, with
+Who is in the experiment: everyone (``sample = "everyone"``, the default); with
 ``sample = "users"``, only the users of the targeted providers on the recruitment day
-``recruit`` (default: ``start``), as field studies recruit a platform's users. Users outside
-the sample are neither treated nor controls; before the recruitment day the arms' metrics
-cover every assigned user.
+``recruit`` (default: ``start``), as field studies recruit a platform's users; or, with
+``sample = "lonely"``, only the users whose baseline loneliness (a trait, ODD 2.1) is in the
+loneliest third of the population, as studies recruit lonely participants by a screening
+score, from the start of the run. Users outside the sample are neither treated nor controls;
+before the recruitment day the arms' metrics cover every assigned user.
 
 Assignment is random and seeded, so a run is an experiment with treatment and control arms. One
 uniform draw ``u`` per unit comes from the stream ``assign:{assignment}`` (``assignment``
@@ -62,7 +64,9 @@ OPTIONS = {
 SAMPLES = {
     "everyone": "every user is assigned to an arm",
     "users": "only users of the targeted providers on the recruit day are in the experiment",
+    "lonely": "only the loneliest third of users (baseline loneliness) are in the experiment",
 }
+LONELY_SHARE = 1.0 / 3.0  # sample = "lonely": the loneliest third by baseline loneliness
 VALUE_RANGE = {
     "cap_minutes": (0.0, 1440.0),
     "lockdown": (0.0, 1.0),
@@ -321,6 +325,18 @@ def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
     scaled = u * x.groups
     in_group = np.floor(scaled) == x.group
     return in_group & (scaled - x.group < x.share)
+
+
+def screen(model) -> None:
+    """Samples fixed by a trait (``sample = "lonely"``): the treated arm shrinks to them when
+    the model is built, and the sample is kept in ``model.study_samples``."""
+    lonely = model.users.loneliness_baseline
+    cut = np.quantile(lonely, 1.0 - LONELY_SHARE)
+    for x, users, _ in model.intervention_arms:
+        if x.sample == "lonely":
+            sample = lonely >= cut
+            users &= sample
+            model.study_samples[x.name] = sample
 
 
 def recruit(model) -> None:
