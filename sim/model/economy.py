@@ -47,6 +47,7 @@ class Today:
     companion_relief: np.ndarray | None = None  # (N,) share met by companions
     session_change: np.ndarray | None = None  # (N,) felt loneliness over a prescribed session
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
+    heard: np.ndarray | None = None  # (N, P) how heard each companion made each user feel
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $
     paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user

@@ -25,12 +25,11 @@ What dependence does is read where it acts:
 
 from __future__ import annotations
 
-from sim.model import compiled, levers
+from sim.model import compiled
 from sim.model.compiled import jit
-from sim.model.mechanisms.attachment import heard_today
 
 SWITCH = "dependence"
-PARAMS = ("dependence", "social")  # the parameter sections it reads
+PARAMS = ("dependence",)  # the parameter sections it reads
 STATE = ("dependence",)  # the user state it owns (others may read it)
 
 
@@ -60,18 +59,13 @@ def distress(unanswered, met_by_people, weight):
 
 
 @jit
-def depend(start, stop, users, k, need_minutes, empathy, met_by_people, is_companion):
-    """:func:`dependence_after` for users ``start`` to ``stop`` and every companion."""
+def depend(start, stop, users, k, heard, met_by_people, is_companion):
+    """:func:`dependence_after` for users ``start`` to ``stop`` and every companion, from how
+    heard each companion made each user feel today (``heard``, worked out by socialising)."""
     for i in range(start, stop):
         for j in range(users.dependence.shape[1]):
             if is_companion[j]:
-                h = heard_today(
-                    levers.lever(empathy, i, j),
-                    users.emotional_knowledge[i, j],
-                    users.minutes[i, j],
-                    need_minutes,
-                )
-                x = substitution(users.loneliness_baseline[i], h, met_by_people[i])
+                x = substitution(users.loneliness_baseline[i], heard[i, j], met_by_people[i])
                 users.dependence[i, j] = dependence_after(users.dependence[i, j], x, k)
 
 
@@ -81,8 +75,5 @@ def step(model, today) -> None:
     if not model.params.mechanisms.dependence or not comp.any():
         return
     u, k = model.users, compiled.constants(model.params.dependence)
-    need, empathy = model.params.social.companion_need_minutes, today.levers.tables["empathy"]
-    met = today.social_met
-    compiled.each_block(
-        compiled.blocks(u.n), lambda _, a, b: depend(a, b, u, k, need, empathy, met, comp)
-    )
+    heard, met = today.heard, today.social_met
+    compiled.each_block(compiled.blocks(u.n), lambda _, a, b: depend(a, b, u, k, heard, met, comp))

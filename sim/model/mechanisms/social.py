@@ -166,6 +166,7 @@ class Day(NamedTuple):
     own: np.ndarray  # (N,) contact of each user's own session with a friend, or (0,) for none
     distress: float  # dependence.distress, 0 with mechanisms.dependence off (ODD 7.15)
     is_companion: np.ndarray  # (P,)
+    heard: np.ndarray  # (N, P) written: how heard each companion made each user feel (ODD 7.5)
 
 
 @jit
@@ -174,9 +175,10 @@ def socialise(start, stop, users, k, ties, day, out):
     tie's strength is the same from both ends and both ends work out the same minutes
     together, so each end updates its own copy. ``out`` (4, N) gets need met by people,
     companion relief, mean tie strength and the change of felt loneliness over the day's
-    prescribed session."""
+    prescribed session; ``day.heard`` (N, P) how heard each companion made each user feel."""
     indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, prescribed, own, weight, is_companion = day
+    planned, sessions, total, social_on, empathy, prescribed, own, weight, is_companion = day[:9]
+    heard_by = day.heard
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
         together_sum = session_sum = contact = 0.0
@@ -204,6 +206,7 @@ def socialise(start, stop, users, k, ties, day, out):
                 understood += u * m
                 session_understood += u * min(prescribed[at(prescribed, i), j], m)
                 h = heard(u * m, k.companion_need_minutes)
+                heard_by[i, j] = h
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
                 used |= m > 0.0
         relief = companion_relief(understood, users.companion_exposure[i], k)
@@ -217,10 +220,8 @@ def socialise(start, stop, users, k, ties, day, out):
         for e in range(indptr[i], indptr[i + 1]):
             s += strength[e]
         out[2, i] = s / max(degree[i], 1)
-        session_contact = (
-            own[i] if with_sessions else 0.0
-        )  # their own session, not one they come to
-        session_met = fulfilment(met_by(session_contact, k), session_relief)
+        own_contact = own[i] if with_sessions else 0.0  # not the sessions they come to
+        session_met = fulfilment(met_by(own_contact, k), session_relief)
         out[3, i] = felt_change(users.loneliness[i], session_met)
         if social_on:
             users.loneliness[i] = loneliness_after(
@@ -265,8 +266,9 @@ def sessions(model, today) -> tuple[np.ndarray, np.ndarray]:
 def step(model, today) -> None:
     """Realise today's socialising, sessions prescribed with friends included; update ties and
     loneliness. Also keeps each user's mean tie strength and the change of felt loneliness over
-    the day's prescribed session for the rest of the day (``today.tie_mean``,
-    ``today.session_change``)."""
+    the day's prescribed session, and how heard each companion made each user feel (companion
+    columns only), for the rest of the day (``today.tie_mean``, ``today.session_change``,
+    ``today.heard``)."""
     u, net = model.users, model.network
     k = compiled.constants(model.params.social)
     ties = net.ties()
@@ -286,6 +288,8 @@ def step(model, today) -> None:
         own,
         prm.dependence.distress if prm.mechanisms.dependence else 0.0,
         model.is_companion,
+        model.work("social.heard", u.minutes.shape),
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean, today.session_change = out
+    today.heard = day.heard
