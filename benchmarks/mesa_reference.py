@@ -128,7 +128,7 @@ class UserAgent(mesa.Agent):
             r -= c.ad_annoyance * lv.get("ad_load", 0.0)
             r -= prm.manipulation.aversion * self.perceived[j]
             if p.kind == "companion":
-                heard = m.empathy * (0.5 + 0.5 * self.emotional[j])
+                heard = m.empathy * (0.5 + 0.5 * self.recalled(j))
                 r += c.heard_value * self.loneliness * heard
                 r += c.attachment_value * self.attachment[j]
                 cap.append(math.inf if self.subscribed[j] else prm.companion.free_minutes)
@@ -213,12 +213,18 @@ class UserAgent(mesa.Agent):
                 self.emotional[j] *= 1.0 - lp.forgetting
             if p.kind == "companion":
                 ap = prm.attachment
-                understood = m.empathy * (0.5 + 0.5 * self.emotional[j]) * self.minutes[j]
+                understood = m.empathy * (0.5 + 0.5 * self.recalled(j)) * self.minutes[j]
                 heard = -math.expm1(-understood / prm.social.companion_need_minutes)
                 a = self.attachment[j]
                 a += (1.0 - a) * -math.expm1(-ap.rate * heard)
                 a *= math.exp(-(ap.decay + ap.manipulation_erosion * self.perceived[j]))
                 self.attachment[j] = a
+
+    def recalled(self, j: int) -> float:
+        """What companion ``j``'s replies use of what it knows of the user's moods: all of it
+        for a subscriber, ``free_memory`` of it on the free tier (ODD 7.4, 7.8)."""
+        share = 1.0 if self.subscribed[j] else self.model.prm.companion.free_memory
+        return self.emotional[j] * share
 
     def offer_time(self) -> None:
         """Offer planned social minutes to ties in proportion to their strength (ODD 7.6)."""
@@ -239,7 +245,7 @@ class UserAgent(mesa.Agent):
         self.heard = [0.0] * len(m.providers)
         for j, p in enumerate(m.providers):
             if p.kind == "companion":
-                understood = m.empathy * (0.5 + 0.5 * self.emotional[j]) * self.minutes[j]
+                understood = m.empathy * (0.5 + 0.5 * self.recalled(j)) * self.minutes[j]
                 heard_minutes += understood
                 self.heard[j] = -math.expm1(-understood / sp.companion_need_minutes)
                 unanswered = max(unanswered, self.dependence[j] * (1.0 - self.heard[j]))
@@ -297,9 +303,15 @@ class UserAgent(mesa.Agent):
                 cost = minutes * cp.serving_cost
                 c = m.prm.choice
                 allowed, want = min(cp.free_minutes / self.budget, 1.0), self.desired[j]
-                lost = 0.0
+                # the paid tier's memory adds g (in units of T) to a minute; the day's share
+                # the companion would get on the free tier, worked back for a subscriber
+                full = m.empathy * 0.5 * self.emotional[j] * (1.0 - cp.free_memory)
+                g = c.heard_value * self.loneliness * full / c.temperature
+                if self.subscribed[j]:
+                    want = want * math.exp(-g) / (1.0 - want + want * math.exp(-g))
+                lost = math.log1p(want * math.expm1(g))
                 if allowed < want:
-                    lost = (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - want))
+                    lost += (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - want))
                     if allowed > 0.0:
                         lost += allowed * math.log(allowed / want)
                 worth = 30.0 * self.budget * c.temperature * lost / c.money_value

@@ -22,9 +22,12 @@ from sim.model.interventions import Intervention
 from sim.model.mechanisms import business
 from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Params
 from sim.model.policies import (
+    ATTACHMENT_BANDS,
     ATTENTION,
     FREE_STATES,
+    HABIT_BANDS,
     INTIMACY,
+    MOVES,
     SHADOW_PRICE_FLOOR,
     STATES,
     TRUST_BANDS,
@@ -59,9 +62,17 @@ def lever(model, name: str) -> np.ndarray:
     return np.broadcast_to(values, model.users.minutes.shape)
 
 
-def valued(value: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """V of each user's state, 0 for a non-user (state -1)."""
-    return np.where(state >= 0, value[np.maximum(state, 0)], 0.0)
+def valued(value: np.ndarray, state: np.ndarray, attachment: np.ndarray) -> np.ndarray:
+    """V of each user's state, 0 for a non-user (state -1), linear in their attachment between
+    the centres of the attachment bands (flat beyond the first and last), the rest of the state
+    as it is."""
+    per_band = HABIT_BANDS * TRUST_BANDS
+    s = np.maximum(state, 0)
+    first = s - (s % FREE_STATES) // per_band * per_band
+    centres = (np.arange(ATTACHMENT_BANDS) + 0.5) / ATTACHMENT_BANDS
+    bands = first[:, None] + np.arange(ATTACHMENT_BANDS) * per_band
+    v = np.array([np.interp(a, centres, value[b]) for a, b in zip(attachment, bands, strict=True)])
+    return np.where(state >= 0, v, 0.0)
 
 
 # -- costs --------------------------------------------------------------------------------------
@@ -127,19 +138,24 @@ REVIEWED = {
 
 def test_booked_cost_is_the_sum_over_users_of_the_serving_cost_formula():
     """Per user and provider, and in each provider's book, on a day when personalisation differs
-    between users (a design variant for half of them)."""
+    between users (a design variant for half of them). A companion reads with every reply the
+    memory its tier uses: all of it for subscribers, ``free_memory`` of it for free users."""
     variant = Intervention("set_lever", share=0.5, lever="personalisation", value=1.0)
     m = build(users=300, days=2, sets=REVIEWED, interventions=[variant])
+    subscribed = m.users.subscribed.copy()  # the day is booked before anyone converts
     m.step()
     u = m.users
     depth, empathy = lever(m, "personalisation"), lever(m, "empathy")
     assert len(np.unique(depth)) > 1, "personalisation is the same for everyone"
+    used = np.where(subscribed, 1.0, lever(m, "free_memory"))
+    assert 0 < used[:, m.is_companion].min() < 1
     expected, by_minute = np.zeros_like(u.minutes), np.zeros_like(u.minutes)
     for j, p in enumerate(m.providers):
         k = m.params.companion if m.is_companion[j] else m.params.feed
         served = u.minutes[:, j] > 0
         responsive = k.empathy_cost * empathy[:, j] if m.is_companion[j] else 0.0
-        per_minute = k.serving_cost * (1.0 + k.personalisation_cost * depth[:, j] + responsive)
+        memory = depth[:, j] * (used[:, j] if m.is_companion[j] else 1.0)
+        per_minute = k.serving_cost * (1.0 + k.personalisation_cost * memory + responsive)
         by_minute[:, j] = per_minute * u.minutes[:, j]
         expected[:, j] = by_minute[:, j] + k.review_cost * served
         assert served.any(), p.name
@@ -233,7 +249,27 @@ def test_a_user_who_perceives_manipulation_is_in_a_state_of_less_trust():
 
 
 def seen_nothing() -> SimpleNamespace:
-    return SimpleNamespace(seen=np.zeros((STATES, STATES + 3)))
+    return SimpleNamespace(seen=np.zeros((STATES, MOVES + STATES + 1)))
+
+
+def test_a_relationship_is_valued_as_its_attachment_moves_within_a_band():
+    """At the centre of its attachment band a user is worth V of their state; between two
+    centres, the straight line between the two bands' V; below the first centre and above the
+    last, the end band's V. Nothing else in the state changes with attachment."""
+    value = np.arange(STATES, dtype=float) ** 1.5
+    per_band = HABIT_BANDS * TRUST_BANDS
+    for paying in (False, True):
+        s = relationship_state(paying, 0.3, 0.9, 0.4)  # band 1
+        assert policies.value_at(value, s, 0.3) == pytest.approx(value[s])
+        assert policies.value_at(value, s, 0.4) == pytest.approx(
+            0.5 * (value[s] + value[s + per_band])
+        )
+        assert policies.value_at(value, s, 0.25) == pytest.approx(
+            0.75 * value[s] + 0.25 * value[s - per_band]
+        )
+        first, last = s - per_band, s + (ATTACHMENT_BANDS - 2) * per_band
+        assert policies.value_at(value, s, 0.0) == pytest.approx(value[first])
+        assert policies.value_at(value, s, 1.0) == pytest.approx(value[last])
 
 
 def test_predicted_value_without_observations_is_finite():
@@ -251,9 +287,9 @@ def observe(seen, state, days, margin, moves) -> None:
     seen[state, 1] += margin * days
     left = 1.0
     for to, share in moves.items():
-        seen[state, 2 + to] += share * days
+        seen[state, MOVES + to] += share * days
         left -= share
-    seen[state, 2 + state] += left * days
+    seen[state, MOVES + state] += left * days
 
 
 def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
@@ -264,6 +300,43 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     observe(p.seen, s, 1e9, 0.25, {})
     r = 0.1 / 365.0
     assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
+
+
+def test_an_arm_is_valued_on_the_terms_its_lever_sets():
+    """A price a dollar a month higher is worth, in a paying state that users never leave, a
+    thirtieth of a dollar a day over the state's discounted days to come, (1 + r) / r; nothing
+    in a free state whose users never come to pay; empathy a step lower saves its cost on
+    every minute to come; a lever that sets no terms (hooks) is worth nothing. The intimacy
+    policy credits each arm's users with the gain of the state they are in; the others do not
+    value relationships."""
+    prm = Params()
+    adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
+    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    p = seen_nothing()
+    p.kind = "companion"
+    p.levers = {"price": 10.0, "personalisation": 0.5, "empathy": 0.8, "free_memory": 0.5}
+    paying, free = relationship_state(True, 0.5, 0.5, 0.0), relationship_state(False, 0.5, 0.5, 0.0)
+    for s, minutes in ((paying, 100.0), (free, 60.0)):
+        observe(p.seen, s, 1e9, 0.0, {})
+        p.seen[s, 2] = minutes * 1e9
+    days = (1.0 + 0.1 / 365.0) / (0.1 / 365.0)
+    gain = policies.terms_value(p, model, "price", (9.0, 11.0))
+    assert gain[1, paying] == pytest.approx(days / 30.0, rel=1e-4)
+    assert gain[0, paying] == pytest.approx(-days / 30.0, rel=1e-4)
+    assert gain[:, free] == pytest.approx(0.0, abs=1e-6)
+    assert (policies.terms_value(p, model, "hooks", (0.1, 0.5)) == 0.0).all()
+    cp = prm.companion
+    saved = policies.terms_value(p, model, "empathy", (0.6, 1.0))[0]
+    per_day = cp.serving_cost * cp.empathy_cost * 0.2
+    assert saved[paying] == pytest.approx(per_day * 100.0 * days, rel=1e-4)
+    assert saved[free] == pytest.approx(per_day * 60.0 * days, rel=1e-4)
+    p.state = np.array([paying, free, -1, paying], np.int8)
+    p.attached = np.full(4, 0.5)  # the centre of the states' attachment band
+    arm = np.array([1, 1, 1, -1], np.int8)
+    extra = policies.POLICIES["intimacy"].terminal(p, model, "price", arm, (9.0, 11.0))
+    np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
+    for other in ("attention", "wellbeing"):
+        assert policies.POLICIES[other].terminal(p, model, "price", arm, (9.0, 11.0)) is None
 
 
 def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay():
@@ -338,19 +411,21 @@ class Accounts:
         return self.revenue[:, j] - self.cost[:, j]
 
 
-def provider_at(j: int, own: int, value, state, shadow_price: float = 1.0, n: int = 300):
-    return policies.Provider(j, own, value, state, shadow_price, np.zeros((2, n)))
+def provider_at(j: int, own: int, value, state, shadow_price=1.0, n=300, attached=None):
+    attached = np.zeros(n) if attached is None else attached
+    return policies.Provider(j, own, value, state, attached, shadow_price, np.zeros((2, n)))
 
 
 def test_intimacy_objective_summed_over_a_window_telescopes():
     """With the values V held fixed, J summed over the window is the profit made plus V of the
-    states users end in less V of the states they started in (0 for a non-user)."""
+    states and attachment users end in less V of those they started in (0 for a non-user)."""
     acc = Accounts()
     j, n = 2, acc.n
     value = acc.rng.normal(0.0, 5.0, STATES)
     start = np.where(acc.rng.random(n) < 0.7, acc.rng.integers(0, STATES, n), -1).astype(np.int8)
     state = start.copy()
-    provider = provider_at(j, INTIMACY, value, state)
+    held = acc.rng.random(n)
+    provider = provider_at(j, INTIMACY, value, state, attached=held.copy())
     k = constants(AdaptationParams())
     profit = np.zeros(n)
     total = 0.0
@@ -361,10 +436,12 @@ def test_intimacy_objective_summed_over_a_window_telescopes():
         total += sums[1]
         # every user who started the day in a state moved somewhere or quit, once
         S = STATES
-        moves = sums[4 + 2 * S :].reshape(S, S + 1)
+        moves = sums[4 + MOVES * S :].reshape(S, S + 1)
         np.testing.assert_allclose(moves.sum(axis=1), sums[4 : 4 + S], rtol=0, atol=0)
     assert (state != start).any() and (state == -1).any() and (start == -1).any()
-    expected = profit + valued(value, state) - valued(value, start)
+    ended = provider.attached
+    assert (ended != held).all()
+    expected = profit + valued(value, state, ended) - valued(value, start, held)
     np.testing.assert_allclose(provider.window[0], expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(provider.window[1], profit, rtol=1e-12, atol=1e-12)
     assert total == pytest.approx(expected.sum(), rel=1e-12, abs=1e-9)
@@ -423,6 +500,7 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
 
 def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
+    (linear in attachment between its bands' centres)
     from what it has seen so far, for every provider (summed in today's objective sums) and
     in an intimacy-seeking companion's window."""
     m = build(users=300, days=12, sets={"companion.initial_adoption": 0.4})
@@ -431,12 +509,14 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
     for _ in range(12):
         values = [predicted_value(p, k) for p in m.providers]
         states = [p.state.copy() for p in m.providers]
+        held = [p.attached.copy() for p in m.providers]
         windows = [p.window.copy() for p in m.providers]
         m.step()
         total = 0.0
         for j, p in enumerate(m.providers):
             profit = m.today.revenue[:, j] - m.today.cost[:, j]
-            j_today = profit + valued(values[j], p.state) - valued(values[j], states[j])
+            j_today = valued(values[j], p.state, p.attached) - valued(values[j], states[j], held[j])
+            j_today += profit
             total += j_today.sum()
             if p.policy.code == INTIMACY:
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
@@ -581,16 +661,46 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
     choice = constants(ChoiceParams())
     budget, desired = 480.0, 0.25  # wants 120 minutes a day
     inf = np.inf
-    worth = business.subscription_worth(budget, 60.0, inf, desired, choice)
+
+    def worth_of(free, cap=inf):  # a free user, no memory held back
+        return business.subscription_worth(budget, free, cap, desired, 0.0, False, choice)
+
+    worth = worth_of(60.0)
     lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
     assert worth == pytest.approx(30.0 * lost / choice.money_value)
     assert worth > 0.0
-    assert business.subscription_worth(budget, 120.0, inf, desired, choice) == 0.0
-    assert business.subscription_worth(budget, 0.0, inf, desired, choice) > worth
+    assert worth_of(120.0) == 0.0
+    assert worth_of(0.0) > worth
     # under an intervention's cap the subscription lifts the free tier only up to that cap
-    assert business.subscription_worth(budget, 60.0, 40.0, desired, choice) == 0.0
-    partly = business.subscription_worth(budget, 60.0, 90.0, desired, choice)
+    assert worth_of(60.0, 40.0) == 0.0
+    partly = worth_of(60.0, 90.0)
     assert 0.0 < partly < worth
+
+
+def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_knows():
+    """The paid tier's memory adds g to each minute's reflective value: the log-sum rises by
+    B T ln(1 + S (exp(g / T) - 1)), worth paying for even where the free tier's limit does not
+    bind; a subscriber, whose day is split at the paid tier's values, values it the same."""
+    from sim.model.mechanisms import business
+    from sim.model.params import ChoiceParams
+
+    choice = constants(ChoiceParams())
+    T, budget, desired, inf = choice.temperature, 480.0, 0.25, np.inf
+    g = business.memory_value(0.8, 0.6, 0.2, 0.5, 0.5, choice)
+    assert g == pytest.approx(choice.heard_value * 0.5 * 0.8 * 0.5 * 0.6 * 0.5)
+    assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, choice) == 0.0  # nothing held back
+    assert business.memory_value(0.8, 0.0, 0.2, 0.5, 0.0, choice) == 0.0  # nothing known yet
+    worth = business.subscription_worth(budget, 240.0, inf, desired, g, False, choice)
+    expected = 30.0 * budget * T * np.log1p(desired * np.expm1(g / T)) / choice.money_value
+    assert worth == pytest.approx(expected, rel=1e-12) and worth > 0.0
+    paid_share = business.share_at(desired, g, T)
+    assert paid_share > desired
+    as_subscriber = business.subscription_worth(budget, 240.0, inf, paid_share, g, True, choice)
+    assert as_subscriber == pytest.approx(worth, rel=1e-9)
+    # with a limit that binds too, both parts add up
+    both = business.subscription_worth(budget, 60.0, inf, desired, g, False, choice)
+    limit = business.subscription_worth(budget, 60.0, inf, desired, 0.0, False, choice)
+    assert both > max(worth, limit)
 
 
 def test_a_tighter_free_tier_converts_more_of_the_same_users():

@@ -337,6 +337,9 @@ def conclude(p, t, model) -> bool:
     ap = model.params.adaptation
     p.tests_run += 1
     change = p.window[0] - p.objective_before
+    extra = p.policy.terminal(p, model, t.lever, t.arm, t.values)
+    if extra is not None:  # each arm's relationships valued on its own terms
+        change = change + extra
     current = p.levers[t.lever]
     z_crit = critical_z(ap.false_move_rate, t.family)
     c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
@@ -482,6 +485,9 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     change = p.long_total / (day - t.start) - t.before
     current = p.levers[t.lever]
     values = long_values(p, t.lever, ap.step)
+    extra = p.policy.terminal(p, model, t.lever, t.arm, values)
+    if extra is not None:  # as a short test's, spread over the long test's days
+        change = change + extra / (day - t.start)
     z_crit = critical_z(ap.false_move_rate, t.family)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))

@@ -293,6 +293,13 @@ class CompanionParams:
     free_minutes: float = param(
         101.5, 0.0, 240.0, "min/day", "initial daily minutes on the free tier"
     )  # calibrated
+    free_memory: float = param(  # an assumption: paid tiers sell a longer, deeper memory
+        0.5,
+        0.0,
+        1.0,
+        "share",
+        "initial share of what the companion knows of a user that its replies use on the free tier",
+    )
     conversion: float = param(
         0.01,
         0.0,

@@ -54,6 +54,7 @@ import numpy as np
 from sim.model import compiled
 from sim.model.abtests import window_closes
 from sim.model.compiled import jit
+from sim.model.mechanisms.business import lever_margin
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
 ATTACHMENT_BANDS = 5  # equal bands of attachment in [0, 1]
@@ -71,6 +72,7 @@ TRUST_BANDS = len(TRUST_EDGES) + 1
 FREE_STATES = ATTACHMENT_BANDS * HABIT_BANDS * TRUST_BANDS  # the states of a user who does not pay
 STATES = 2 * FREE_STATES  # free or paying, by band of attachment, of habit and of trust
 assert STATES <= 127, "each user's state is held as an int8 (sim.model.providers)"
+MOVES = 3  # columns of what a provider has seen by state: user-days, profit, minutes, then moves
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
 
@@ -95,6 +97,35 @@ def relationship_state(subscribed, attachment, habit, perceived):
 
 
 @jit
+def between_bands(attachment):
+    """Where ``attachment`` lies between the centres of the attachment bands: the band below
+    and the weight of the band above (0 below the first centre, 1 above the last)."""
+    x = attachment * ATTACHMENT_BANDS - 0.5
+    below = min(max(int(math.floor(x)), 0), ATTACHMENT_BANDS - 2)
+    return below, min(max(x - below, 0.0), 1.0)
+
+
+@jit
+def value_at(value, state, attachment):
+    """``value`` (by state) of a user in ``state`` whose attachment is ``attachment``: linear
+    between the centres of the attachment bands, the rest of the state as it is, so that the
+    leading indicator counts as it moves, not only when it crosses a band's edge."""
+    per_band = HABIT_BANDS * TRUST_BANDS
+    band = (state % FREE_STATES) // per_band
+    first = state - band * per_band  # the same state in the first attachment band
+    below, w = between_bands(attachment)
+    low, high = value[first + below * per_band], value[first + (below + 1) * per_band]
+    return (1.0 - w) * low + w * high
+
+
+@jit
+def values_at(value, state, attachment, out):
+    """:func:`value_at` of every user into ``out``; 0 for a non-user (state -1)."""
+    for i in range(state.shape[0]):
+        out[i] = value_at(value, state[i], attachment[i]) if state[i] >= 0 else 0.0
+
+
+@jit
 def wellbeing_value(welfare, profit, shadow_price):
     """The wellbeing-aligned policy's J: the user's welfare and profit at its shadow price."""
     return welfare + shadow_price * profit
@@ -114,6 +145,7 @@ class Provider(NamedTuple):
     policy: int  # the code of its own policy; -1 before its launch (nothing is added)
     value: np.ndarray  # (STATES,) V by state, as it predicts it
     state: np.ndarray  # (N,) int8 each user's state yesterday, -1 for non-users; updated
+    attached: np.ndarray  # (N,) each user's attachment yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
     window: np.ndarray  # (2, N) objective and profit summed over its test window
 
@@ -123,27 +155,28 @@ def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
     own policy's and its profit to its test window. Returns the block's sums: the attention
     and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
-    user-days, profit and moves to each state today and to quitting (S + 1 columns), which its
-    predictions learn from. (The wellbeing-aligned objective is not summed: the metrics report
+    user-days, profit, minutes and moves to each state today and to quitting (S + 1 columns),
+    which its predictions learn from. (The wellbeing-aligned objective is not summed: the metrics report
     its measure, welfare.)"""
-    j, own, value, state, shadow_price, window = provider
+    j, own, value, state, attached, shadow_price, window = provider
     S = STATES
-    sums = np.zeros(4 + 2 * S + S * (S + 1))
-    moves = sums[4 + 2 * S :].reshape(S, S + 1)
+    sums = np.zeros(4 + MOVES * S + S * (S + 1))
+    moves = sums[4 + MOVES * S :].reshape(S, S + 1)
     for i in range(start, stop):
         revenue, cost = day.revenue[i, j], day.cost[i, j]
         profit = revenue - cost
-        before = state[i]
-        now = -1
+        before, held = state[i], attached[i]
+        now, attachment = -1, users.attachment[i, j]
         if users.adopted[i, j]:
             now = relationship_state(
                 users.subscribed[i, j],
-                users.attachment[i, j],
+                attachment,
                 users.habit[i, j],
                 users.perceived_manipulation[i, j],
             )
-        state[i] = now
-        change = (value[now] if now >= 0 else 0.0) - (value[before] if before >= 0 else 0.0)
+        state[i], attached[i] = now, attachment
+        change = value_at(value, now, attachment) if now >= 0 else 0.0
+        change -= value_at(value, before, held) if before >= 0 else 0.0
         attention = attention_value(profit, users.minutes[i, j], k)
         intimacy = profit + change
         wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
@@ -154,6 +187,7 @@ def objectives(start, stop, users, k, day, provider):
         if before >= 0:  # a user this morning
             sums[4 + before] += 1.0
             sums[4 + S + before] += profit
+            sums[4 + 2 * S + before] += users.minutes[i, j]
             moves[before, now if now >= 0 else S] += 1.0
         if own == ATTENTION:
             window[0, i] += attention
@@ -166,21 +200,72 @@ def objectives(start, stop, users, k, day, provider):
     return sums
 
 
-def predicted_value(p, k) -> np.ndarray:
-    """V by state as provider ``p`` predicts it from what it has seen (module docstring):
-    ``p.seen`` holds, by state, user-days, profit and moves to each state and to quitting."""
+class Chain(NamedTuple):
+    """A provider's predictions by state (module docstring): the discounted chain
+    I - P / (1 + r), the daily margin m and the daily minutes of its users."""
+
+    discounted: np.ndarray  # (S, S)
+    margin: np.ndarray  # (S,) $ per user-day
+    minutes: np.ndarray  # (S,) per user-day
+
+
+def chain(p, k) -> Chain:
+    """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
+    by state, user-days, profit, minutes and moves to each state and to quitting. Minutes are
+    shrunk like the margin."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
-    exposure, margin = p.seen[:, 0], p.seen[:, 1]
-    moves = p.seen[:, 2:]
+    exposure = p.seen[:, 0]
+    moves = p.seen[:, MOVES:]
     total = exposure.sum() + prior
     quit_all = (moves[:, S].sum() + prior * r) / total
     stay = np.zeros((S, S + 1))
     stay[:, :S] = np.eye(S) * (1.0 - quit_all)
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
-    m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    margin, minutes = (
+        (p.seen[:, c] + prior * p.seen[:, c].sum() / total) / (exposure + prior) for c in (1, 2)
+    )
+    return Chain(np.eye(S) - chance[:, :S] / (1.0 + r), margin, minutes)
+
+
+def predicted_value(p, k) -> np.ndarray:
+    """V by state as provider ``p`` predicts it from what it has seen: V = (I - P/(1+r))^-1 m."""
+    c = chain(p, k)
     with one_blas_thread():
-        return np.linalg.solve(np.eye(S) - chance[:, :S] / (1.0 + r), m)
+        return np.linalg.solve(c.discounted, c.margin)
+
+
+LEVER_TERMS = ("price", "ad_load", "personalisation", "empathy", "free_memory")
+
+
+def terms_value(p, model, lever: str, values) -> np.ndarray:
+    """(len(values), S): how much more each state's relationship would be worth to provider
+    ``p`` with ``lever`` at each of ``values`` instead of its current value, on the terms the
+    lever sets: the margin of a day in each state at its users' minutes (its price, ad load
+    and the cost of serving them, :func:`sim.model.mechanisms.business.lever_margin`), over
+    the chain's expected discounted days in each state to come:
+
+        dV = (I - P / (1 + r))^-1 (m(s; lever = value) - m(s; current))
+
+    What the lever does to behaviour (minutes, moves between states) is not in it: tests see
+    that in their users. 0 for a lever that sets no terms (hooks, nudges)."""
+    out = np.zeros((len(values), STATES))
+    if lever not in LEVER_TERMS:
+        return out
+    prm = model.params
+    k = compiled.constants(prm.adaptation)
+    c = chain(p, k)
+    kind = (compiled.constants(prm.feed), compiled.constants(prm.companion))
+    is_companion = p.kind == "companion"
+    current = tuple(p.levers.get(x, 0.0) for x in LEVER_TERMS)
+    for row, value in enumerate(values):
+        terms = tuple(value if x == lever else v for x, v in zip(LEVER_TERMS, current))
+        for s in range(STATES):
+            paying = s >= FREE_STATES
+            out[row, s] = lever_margin(is_companion, paying, c.minutes[s], terms, *kind)
+            out[row, s] -= lever_margin(is_companion, paying, c.minutes[s], current, *kind)
+    with one_blas_thread():
+        return np.linalg.solve(c.discounted, out.T).T
 
 
 _blas = None
@@ -218,6 +303,12 @@ class Policy:
         """Users in each arm of this policy's long tests (ODD 7.9): ``adaptation.long_share``."""
         return ap.long_share
 
+    def terminal(self, provider, model, lever: str, arm, values) -> np.ndarray | None:
+        """What each user's relationship would be worth at the end of a test of ``lever`` on
+        its ``arm`` (-1, 0, +1) at ``values`` (lowered, raised), beyond what the objective
+        already counts: None, for a policy that does not value relationships."""
+        return None
+
 
 class Attention(Policy):
     """J = profit + minute_value * minutes: profit and time captured now."""
@@ -236,6 +327,22 @@ class Intimacy(Policy):
         provider also runs long tests, on arms of ``adaptation.intimacy_long_share`` users
         (or ``long_share``, if larger)."""
         return max(ap.long_share, ap.intimacy_long_share)
+
+    def terminal(self, provider, model, lever, arm, values):
+        """A test's arm is valued on its own terms: a user in an arm ends the test in a state
+        whose worth the objective counts at the current lever (V), though the lever would set
+        the terms of all the days to come; each is credited the difference
+        (:func:`terms_value`, at the state the user is in today), so that a price rise is
+        weighed as the subscriptions it loses within the test against the higher price paid
+        by those who stay for as long as they are expected to, and a cheaper service the same
+        way (ODD 7.9)."""
+        extra = np.zeros(arm.shape[0])
+        gains = terms_value(provider, model, lever, values)
+        at_gain = np.empty(arm.shape[0])
+        for side, gain in zip((-1, 1), gains, strict=True):
+            values_at(gain, provider.state, provider.attached, at_gain)
+            extra[arm == side] = at_gain[arm == side]
+        return extra
 
 
 class Wellbeing(Policy):
@@ -276,7 +383,8 @@ def record(model, today) -> dict[str, float]:
     for p in model.providers:
         launched = model.day >= p.launch_day
         own = p.policy.code if launched else -1
-        provider = Provider(p.column, own, predicted_value(p, k), p.state, p.shadow_price, p.window)
+        value = predicted_value(p, k)
+        provider = Provider(p.column, own, value, p.state, p.attached, p.shadow_price, p.window)
 
         def add(_, a, b, provider=provider):
             return objectives(a, b, u, k, day, provider)
@@ -288,9 +396,8 @@ def record(model, today) -> dict[str, float]:
         p.book += sums[2:4]
         S = STATES
         p.seen *= fade
-        p.seen[:, 0] += sums[4 : 4 + S]
-        p.seen[:, 1] += sums[4 + S : 4 + 2 * S]
-        p.seen[:, 2:] += sums[4 + 2 * S :].reshape(S, S + 1)
+        p.seen[:, :MOVES] += sums[4 : 4 + MOVES * S].reshape(MOVES, S).T
+        p.seen[:, MOVES:] += sums[4 + MOVES * S :].reshape(S, S + 1)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0

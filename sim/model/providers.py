@@ -23,7 +23,7 @@ from sim.model.abtests import (
     long_values,
 )
 from sim.model.mechanisms.adoption import COMPANION, FEED
-from sim.model.policies import POLICIES, STATES
+from sim.model.policies import MOVES, POLICIES, STATES
 
 
 class Provider(mesa.Agent):
@@ -46,9 +46,10 @@ class Provider(mesa.Agent):
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
         # what it has seen of its users by state (sim.model.policies): user-days, profit,
-        # moves to each state and to quitting, fading
-        self.seen = np.zeros((STATES, STATES + 3))
+        # minutes, moves to each state and to quitting, fading
+        self.seen = np.zeros((STATES, MOVES + STATES + 1))
         self.state = np.full(n, -1, np.int8)  # each user's state yesterday, -1: not a user
+        self.attached = np.zeros(n)  # and their attachment, which its values interpolate
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
         self.book = np.zeros(2)  # revenue and cost over the test window
         # the effect on profit per user-day of the changes kept so far at this window's close
@@ -116,6 +117,7 @@ class Companion(Provider):
     LEVERS = {
         "price": (0.0, 30.0),
         "free_minutes": (0.0, 240.0),
+        "free_memory": (0.0, 1.0),
         "hooks": (0.0, 1.0),
         "personalisation": (0.0, 1.0),
         "empathy": (0.0, 1.0),

@@ -43,6 +43,7 @@ LEVERS = (
     "nudge",
     "price",
     "free_minutes",
+    "free_memory",
     "manipulation",
 )
 

@@ -8,7 +8,7 @@
 A minute with a companion makes a user feel understood as far as the companion responds to
 emotion (its ``empathy``, a lever) and knows the user's moods and their shared history
 (emotional knowledge, ODD 7.4, which each companion keeps of its own users and which is lost on
-switching). How heard a user feels in a day saturates in minutes, as loneliness relief does
+switching; on the free tier its replies use only the share ``free_memory`` of it, ODD 7.8). How heard a user feels in a day saturates in minutes, as loneliness relief does
 (``social.companion_need_minutes``, ODD 7.6): attachment grows with days of feeling understood,
 not with hours of use, so minutes a companion captures with hooks add little to it. Attachment
 decays every day and is eroded by perceived manipulation. It adds reflective value and
@@ -22,7 +22,7 @@ import math
 
 from sim.model import compiled, levers
 from sim.model.compiled import jit
-from sim.model.mechanisms.learning import learned
+from sim.model.mechanisms.learning import learned, recalled
 
 SWITCH = "attachment"
 PARAMS = ("attachment", "social")  # the parameter sections it reads
@@ -57,7 +57,7 @@ def attachment_after(attachment, heard_today, perceived_manipulation, k):
 
 
 @jit
-def attach(start, stop, users, k, need_minutes, empathy, is_companion):
+def attach(start, stop, users, k, need_minutes, empathy, free_memory, is_companion):
     """:func:`attachment_after` for users ``start`` to ``stop`` and every companion."""
     for i in range(start, stop):
         for j in range(users.attachment.shape[1]):
@@ -66,7 +66,11 @@ def attach(start, stop, users, k, need_minutes, empathy, is_companion):
                     users.attachment[i, j],
                     heard_today(
                         levers.lever(empathy, i, j),
-                        users.emotional_knowledge[i, j],
+                        recalled(
+                            users.emotional_knowledge[i, j],
+                            users.subscribed[i, j],
+                            levers.lever(free_memory, i, j),
+                        ),
                         users.minutes[i, j],
                         need_minutes,
                     ),
@@ -81,7 +85,8 @@ def step(model, today) -> None:
     if not model.params.mechanisms.attachment or not comp.any():
         return
     u, k = model.users, compiled.constants(model.params.attachment)
-    need, empathy = model.params.social.companion_need_minutes, today.levers.tables["empathy"]
+    need, tables = model.params.social.companion_need_minutes, today.levers.tables
+    empathy, memory = tables["empathy"], tables["free_memory"]
     compiled.each_block(
-        compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, need, empathy, comp)
+        compiled.blocks(u.n), lambda _, a, b: attach(a, b, u, k, need, empathy, memory, comp)
     )

@@ -3,7 +3,7 @@
 Feeds:       ads = minutes * items_per_minute * ad_load;  ad revenue = ads * cpm / 1000 * (1 - tax)
 Companions:  subscription revenue = subscribed * price / 30 per day;
              commerce = commerce_rate * minutes * attachment
-Both:        cost = serving_cost * (1 + personalisation_cost * personalisation) * minutes
+Both:        cost = serving_cost * (1 + personalisation_cost * personalisation * used) * minutes
                     + review_cost * [used today];   profit = revenue - cost
 Companions:  cost += serving_cost * empathy_cost * empathy * minutes
 
@@ -13,21 +13,29 @@ companions, the more emotionally responsive its replies (a larger model, tuned a
 it); moderation and human review cost a fixed amount per user served that day. What subscribers pay is kept per user
 (``today.paid``) for their welfare (ODD 7.7).
 
-Freemium: free users get ``free_minutes`` a day; subscribers have no daily limit. What the
-subscription is worth to a user is what lifting the free tier's limit is worth to them, in the
-currency of their choices and welfare (ODD 7.7): with S the share of the day they would have
-given the companion today with no limit (the day's split before caps, impulsive pull and taste
-shock included: each day's reconsideration sees one day's draw of what a month of the paid
-tier is worth, 30 times the expected daily cost of the limit) and a = free_minutes / budget,
+Freemium: a companion's paid tier sells two things. Free users get ``free_minutes`` a day and
+replies that draw on the share ``free_memory`` of what the companion knows of them (both levers):
+``used`` = free_memory on the free tier, 1 for subscribers, scales the memory read with every
+reply (its cost above) and the emotional knowledge that makes a user feel understood (ODD 7.5).
+Subscribers have no daily limit and a companion that uses all it knows of them. What the
+subscription is worth to a user is what the paid tier is worth to them over the free one, in
+the currency of their choices and welfare (ODD 7.7). With S the share of the day they would
+give the companion at the free tier's values with no limit (the day's split before caps,
+impulsive pull and taste shock included: each day's reconsideration sees one day's draw of what
+a month of the paid tier is worth, 30 times the expected daily worth), S' the same share at the
+paid tier's values, a = free_minutes / budget, and g what the full memory adds to a minute's
+reflective value (being heard, ODD 7.2: heard_value * loneliness * empathy * 0.5 * EK *
+(1 - free_memory)), the logit's log-sum gives
 
-    worth = 30 * cap_cost(budget, a, S, T) / money_value      ($ per month)
+    worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / money_value
 
-(less what the limit that stays costs, when an intervention caps the companion too: the
-subscription lifts only the free tier)
-which is 0 for a user the free tier does not limit and grows with how far it holds them below
-what they want (attachment, being heard and habit all raise S). Each day a free user of the
-companion converts with probability conversion * sigmoid((worth - price) / price_scale), and a
-subscriber cancels with probability cancellation * sigmoid((price - worth) / price_scale).
+in $ a month (less what a limit that stays costs at S', when an intervention caps the companion
+too: the subscription lifts only the free tier). The first term is being understood more, worth
+more to the lonely and to a user the companion knows well; the second is lifting the limit, 0
+for a user it does not hold back. For a subscriber the day's split is at the paid tier's
+values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
+converts with probability conversion * sigmoid((worth - price) / price_scale), and a subscriber
+cancels with probability cancellation * sigmoid((price - worth) / price_scale).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
+from sim.model.mechanisms.learning import memory_used
+from sim.model.mechanisms.two_selves import companion_value
 from sim.model.mechanisms.welfare import cap_cost
 
 SWITCH = None  # every provider books its day
@@ -68,15 +78,36 @@ def daily_cap(cap, i, j, free):
 
 
 @jit
-def subscription_worth(budget, free_minutes, cap, desired, choice):
-    """$ a month a user would pay to lift the free tier's limit up to ``cap``, the limit that
-    stays (an intervention's, or none); ``choice`` are the choice parameters (temperature,
-    money_value). Module docstring."""
+def share_at(share, change, temperature):
+    """An option's logit share of the day once its value per minute changes by ``change``."""
+    raised = share * math.exp(change / temperature)
+    return raised / (1.0 - share + raised)
+
+
+@jit
+def memory_value(empathy, emotional_knowledge, attachment, loneliness, free_memory, choice):
+    """What the paid tier's full memory adds to a minute with the companion, in reflective
+    value (ODD 7.2): being heard by a companion that uses all it knows of the user."""
+    full = companion_value(empathy, emotional_knowledge, attachment, loneliness, choice)
+    free = emotional_knowledge * memory_used(False, free_memory)
+    return full - companion_value(empathy, free, attachment, loneliness, choice)
+
+
+@jit
+def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, choice):
+    """$ a month a user would pay for the paid tier: its memory, worth ``gain`` more a minute,
+    and lifting the free tier's limit up to ``cap``, the limit that stays (an intervention's,
+    or none). ``desired`` is the share of the day the companion would get at the values of
+    the user's own tier; ``choice`` are the choice parameters (temperature, money_value).
+    Module docstring."""
+    T = choice.temperature
+    free = share_at(desired, -gain, T) if subscribed else desired
+    paid = share_at(free, gain, T)
     held = min(free_minutes, cap) / budget
     lifted = min(cap / budget, 1.0)
-    lost = cap_cost(budget, held, desired, choice.temperature)
-    lost -= cap_cost(budget, lifted, desired, choice.temperature)
-    return 30.0 * lost / choice.money_value
+    understood = budget * T * math.log1p(free * math.expm1(gain / T))
+    lost = cap_cost(budget, held, free, T) - cap_cost(budget, lifted, paid, T)
+    return 30.0 * (understood + lost) / choice.money_value
 
 
 @jit
@@ -101,6 +132,27 @@ def responsiveness_cost(minutes, empathy, k):
 
 
 @jit
+def ad_value(minutes, ad_load, feed):
+    """What the ads in ``minutes`` of feed at ``ad_load`` sell for, before any ad tax."""
+    return minutes * feed.items_per_minute * ad_load * (feed.cpm / 1000.0)
+
+
+@jit
+def lever_margin(is_companion, paying, minutes, levers, feed, companion):
+    """A user-day's margin as the provider's levers set it, at ``minutes`` of use: ads or
+    the subscription less serving (commerce and ad tax, which no lever sets, left out).
+    ``levers`` is (price, ad_load, personalisation, empathy, free_memory)."""
+    price, ad_load, depth, empathy, free_memory = levers
+    if not is_companion:
+        return ad_value(minutes, ad_load, feed) - serving_cost(minutes, depth, feed)
+    depth *= memory_used(paying, free_memory)
+    cost = serving_cost(minutes, depth, companion) + responsiveness_cost(
+        minutes, empathy, companion
+    )
+    return (price / 30.0 if paying else 0.0) - cost
+
+
+@jit
 def conversion_hazard(gap, k):
     """Daily probability that a free user of the companion subscribes."""
     return k.conversion * sigmoid(gap)
@@ -120,6 +172,7 @@ class Day(NamedTuple):
     price: tuple
     personalisation: tuple
     empathy: tuple
+    free_memory: tuple
     ad_tax: np.ndarray  # interventions' ad tax, one row per user or one for everyone
     revenue: np.ndarray  # (N, P) $, written
     cost: np.ndarray  # (N, P) $, written
@@ -132,24 +185,24 @@ def book(start, stop, users, feed, companion, day):
     ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns
     the block's sums (4, P) of ad tax, ad revenue net of tax, subscription revenue and commerce
     revenue."""
-    is_companion, ad_load, price, personalisation, empathy = day[:5]
-    ad_tax, revenue, cost, paid = day[5:]
+    is_companion, ad_load, price, personalisation, empathy, free_memory = day[:6]
+    ad_tax, revenue, cost, paid = day[6:]
     P = users.minutes.shape[1]
-    per_ad = feed.cpm / 1000.0
     sums = np.zeros((4, P))
     for i in range(start, stop):
         impressions = 0.0
         for j in range(P):
             m = users.minutes[i, j]
-            ads = m * feed.items_per_minute * levers.lever(ad_load, i, j)
-            impressions += ads
-            value = ads * per_ad
+            load = levers.lever(ad_load, i, j)
+            impressions += m * feed.items_per_minute * load
+            value = ad_value(m, load, feed)
             tax = value * ad_tax[at(ad_tax, i), j]
             subscription = levers.lever(price, i, j) / 30.0 if users.subscribed[i, j] else 0.0
             commerce = 0.0
             depth = levers.lever(personalisation, i, j)
             if is_companion[j]:
                 commerce = companion.commerce_rate * m * users.attachment[i, j]
+                depth *= memory_used(users.subscribed[i, j], levers.lever(free_memory, i, j))
                 cost[i, j] = serving_cost(m, depth, companion) + responsiveness_cost(
                     m, levers.lever(empathy, i, j), companion
                 )
@@ -171,6 +224,8 @@ class Offer(NamedTuple):
     companions: np.ndarray  # (K,) columns of the companions
     price: tuple  # lever tables (sim.model.levers)
     free_minutes: tuple
+    free_memory: tuple
+    empathy: tuple
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
 
@@ -184,16 +239,27 @@ def subscribe(start, stop, users, k, choice, offer, draws):
             j = offer.companions[c]
             if not users.adopted[i, j]:  # quitting ends a subscription (ODD 7.11)
                 continue
+            subscribed = users.subscribed[i, j]
+            gain = memory_value(
+                levers.lever(offer.empathy, i, j),
+                users.emotional_knowledge[i, j],
+                users.attachment[i, j],
+                users.loneliness[i],
+                levers.lever(offer.free_memory, i, j),
+                choice,
+            )
             worth = subscription_worth(
                 users.budget[i],
                 levers.lever(offer.free_minutes, i, j),
                 offer.cap[at(offer.cap, i), j],
                 offer.desired[i, j],
+                gain,
+                subscribed,
                 choice,
             )
             gap = price_gap(worth, levers.lever(offer.price, i, j), k)
             draw = draws[c, i - start]
-            if users.subscribed[i, j]:
+            if subscribed:
                 users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
             else:
                 users.subscribed[i, j] = draw < conversion_hazard(gap, k)
@@ -220,6 +286,7 @@ def step(model, today) -> None:
         price,
         tables["personalisation"],
         tables["empathy"],
+        tables["free_memory"],
         compiled.per_user(today.constraints.ad_tax, u.n),
         today.revenue,
         today.cost,
@@ -237,6 +304,8 @@ def step(model, today) -> None:
         np.array([p.column for p in companions], np.int64),
         price,
         tables["free_minutes"],
+        tables["free_memory"],
+        tables["empathy"],
         compiled.per_user(today.constraints.cap, u.n),
         today.desired,
     )

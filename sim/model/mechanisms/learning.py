@@ -7,7 +7,11 @@ returns (ODD 7.4).
 and both fade by the share ``forgetting`` a day without use. Knowledge raises match quality
 ``fit + (1 - fit) knowledge`` (more enjoyment and more "moreish" pull, ODD 7.2); companions'
 emotional knowledge makes users feel heard (ODD 7.5, 7.6). ``personalisation`` is a lever: how
-deep the provider's memory of the user goes.
+deep the provider's memory of the user goes. A companion keeps all it learns, but its replies
+to a free user draw on only the share ``free_memory`` (a lever) of it: the paid tier sells the
+rest (ODD 7.8), so what makes a user feel understood is
+
+    recalled emotional knowledge = emotional * (1 if subscribed else free_memory)
 """
 
 from __future__ import annotations
@@ -26,6 +30,19 @@ STATE = ("knowledge", "emotional_knowledge")  # the user state it owns (others m
 def learned(known, rate, hours):
     """What is known after ``hours`` of use at learning ``rate`` per hour: diminishing returns."""
     return known + (1.0 - known) * -math.expm1(-rate * hours)
+
+
+@jit
+def memory_used(subscribed, free_memory):
+    """Share of what a companion keeps of a user that its replies use: all of it for a
+    subscriber, ``free_memory`` (a lever) on the free tier."""
+    return 1.0 if subscribed else free_memory
+
+
+@jit
+def recalled(emotional_knowledge, subscribed, free_memory):
+    """What of the companion's emotional knowledge of the user its replies draw on today."""
+    return emotional_knowledge * memory_used(subscribed, free_memory)
 
 
 @jit

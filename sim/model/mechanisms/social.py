@@ -20,7 +20,7 @@ novelty that wears off with days of use):
     loneliness <- loneliness + adjustment * (target - loneliness)
 
 A companion relieves loneliness as far as it makes the user feel understood (its empathy and
-what it knows of the user, ODD 7.5): a first session with an empathic companion already does.
+what it knows of the user and uses, ODD 7.5): a first session with an empathic companion already does.
 Time a companion takes from socialising lets ties decay, so heavy use can leave people lonelier.
 Planned social minutes that no friend reciprocates go to other offline life.
 
@@ -49,6 +49,7 @@ from sim.model import compiled, levers
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import heard, understanding
 from sim.model.mechanisms.dependence import distress, withdrawal
+from sim.model.mechanisms.learning import recalled
 
 SWITCH = "social"
 PARAMS = ("social", "dependence")  # the parameter sections it reads
@@ -162,6 +163,7 @@ class Day(NamedTuple):
     total: np.ndarray  # (N,) each user's total tie strength
     social_on: bool  # mechanisms.social
     empathy: tuple  # lever table (sim.model.levers)
+    free_memory: tuple  # lever table
     prescribed: np.ndarray  # (N or 1, P + 2) minutes prescribed per option (ODD 7.13)
     own: np.ndarray  # (N,) contact of each user's own session with a friend, or (0,) for none
     distress: float  # dependence.distress, 0 with mechanisms.dependence off (ODD 7.15)
@@ -177,7 +179,8 @@ def socialise(start, stop, users, k, ties, day, out):
     companion relief, mean tie strength and the change of felt loneliness over the day's
     prescribed session; ``day.heard`` (N, P) how heard each companion made each user feel."""
     indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, prescribed, own, weight, is_companion = day[:9]
+    planned, sessions, total, social_on, empathy, memory, prescribed, own, weight = day[:9]
+    is_companion = day.is_companion
     heard_by = day.heard
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
@@ -202,7 +205,12 @@ def socialise(start, stop, users, k, ties, day, out):
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                u = understanding(levers.lever(empathy, i, j), users.emotional_knowledge[i, j])
+                known = recalled(
+                    users.emotional_knowledge[i, j],
+                    users.subscribed[i, j],
+                    levers.lever(memory, i, j),
+                )
+                u = understanding(levers.lever(empathy, i, j), known)
                 understood += u * m
                 session_understood += u * min(prescribed[at(prescribed, i), j], m)
                 h = heard(u * m, k.companion_need_minutes)
@@ -284,6 +292,7 @@ def step(model, today) -> None:
         total,
         prm.mechanisms.social,
         today.levers.tables["empathy"],
+        today.levers.tables["free_memory"],
         compiled.per_user(today.constraints.prescribed, u.n),
         own,
         prm.dependence.distress if prm.mechanisms.dependence else 0.0,

@@ -31,6 +31,7 @@ from sim.model import compiled, levers
 from sim.model.compiled import at, jit
 from sim.model.mechanisms import two_selves as ts
 from sim.model.mechanisms.business import daily_cap, free_tier
+from sim.model.mechanisms.learning import recalled
 
 SWITCH = None  # the budget always holds
 PARAMS = ("choice", "companion")  # the parameter sections it reads
@@ -61,6 +62,7 @@ class Day(NamedTuple):
     two_selves: bool
     aversion: float  # manipulation.aversion
     empathy: tuple  # lever table (sim.model.levers)
+    free_memory: tuple
     free_minutes: tuple  # the free tier lever's table
 
 
@@ -164,7 +166,11 @@ def choose(start, stop, users, k, day, shocks, out):
             if day.is_companion[j]:
                 r += ts.companion_value(
                     levers.lever(day.empathy, i, j),
-                    users.emotional_knowledge[i, j],
+                    recalled(
+                        users.emotional_knowledge[i, j],
+                        users.subscribed[i, j],
+                        levers.lever(day.free_memory, i, j),
+                    ),
                     users.attachment[i, j],
                     users.loneliness[i],
                     k,
@@ -245,6 +251,7 @@ def step(model, today) -> None:
         two_selves=two,
         aversion=prm.manipulation.aversion,
         empathy=lev["empathy"],
+        free_memory=lev["free_memory"],
         free_minutes=lev["free_minutes"],
     )
     out = Choice(
