@@ -259,7 +259,7 @@ def terms_value(p, model, lever: str, values) -> np.ndarray:
     is_companion = p.kind == "companion"
     current = tuple(p.levers.get(x, 0.0) for x in LEVER_TERMS)
     for row, value in enumerate(values):
-        terms = tuple(value if x == lever else v for x, v in zip(LEVER_TERMS, current))
+        terms = tuple(value if x == lever else v for x, v in zip(LEVER_TERMS, current, strict=True))
         for s in range(STATES):
             paying = s >= FREE_STATES
             out[row, s] = lever_margin(is_companion, paying, c.minutes[s], terms, *kind)
