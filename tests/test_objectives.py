@@ -27,6 +27,7 @@ from sim.model.policies import (
     FREE_STATES,
     HABIT_BANDS,
     INTIMACY,
+    KNOWLEDGE_BANDS,
     MOVES,
     SHADOW_PRICE_FLOOR,
     STATES,
@@ -62,17 +63,26 @@ def lever(model, name: str) -> np.ndarray:
     return np.broadcast_to(values, model.users.minutes.shape)
 
 
-def valued(value: np.ndarray, state: np.ndarray, attachment: np.ndarray) -> np.ndarray:
-    """V of each user's state, 0 for a non-user (state -1), linear in their attachment between
-    the centres of the attachment bands (flat beyond the first and last), the rest of the state
-    as it is."""
-    per_band = HABIT_BANDS * TRUST_BANDS
-    s = np.maximum(state, 0)
-    first = s - (s % FREE_STATES) // per_band * per_band
-    centres = (np.arange(ATTACHMENT_BANDS) + 0.5) / ATTACHMENT_BANDS
-    bands = first[:, None] + np.arange(ATTACHMENT_BANDS) * per_band
-    v = np.array([np.interp(a, centres, value[b]) for a, b in zip(attachment, bands, strict=True)])
-    return np.where(state >= 0, v, 0.0)
+def valued(value, state, attachment, knowledge) -> np.ndarray:
+    """V of each user's state, 0 for a non-user (state -1), bilinear in their attachment and
+    knowledge between the centres of their bands (flat beyond the first and last), the rest
+    of the state as it is: interpolated in knowledge at each attachment band, then between
+    attachment bands."""
+    per_k = HABIT_BANDS * TRUST_BANDS
+    per_a = KNOWLEDGE_BANDS * per_k
+    a_centres = (np.arange(ATTACHMENT_BANDS) + 0.5) / ATTACHMENT_BANDS
+    k_centres = (np.arange(KNOWLEDGE_BANDS) + 0.5) / KNOWLEDGE_BANDS
+    out = np.zeros(len(state))
+    for i, (s, a, kn) in enumerate(zip(state, attachment, knowledge, strict=True)):
+        if s < 0:
+            continue
+        rest = s % FREE_STATES
+        first = s - rest // per_a * per_a - rest % per_a // per_k * per_k
+        grid = first + np.arange(ATTACHMENT_BANDS)[:, None] * per_a
+        grid = grid + np.arange(KNOWLEDGE_BANDS)[None, :] * per_k
+        by_attachment = [np.interp(kn, k_centres, value[row]) for row in grid]
+        out[i] = np.interp(a, a_centres, by_attachment)
+    return out
 
 
 # -- costs --------------------------------------------------------------------------------------
@@ -211,24 +221,27 @@ def test_attention_objective_is_profit_and_the_value_of_minutes():
 
 
 def test_relationship_states_cover_every_state_and_separate_paying_from_free():
-    grid = np.concatenate([np.linspace(0.0, 1.0, 41), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
-    cells = [(a, h, pm) for a in grid for h in grid for pm in grid]
+    grid = np.concatenate([np.linspace(0.0, 1.0, 11), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
+    cells = [(a, kn, h, pm) for a in grid for kn in grid for h in grid for pm in grid]
     free = {relationship_state(False, *c) for c in cells}
     paying = {relationship_state(True, *c) for c in cells}
     assert free | paying == set(range(STATES))
     assert not free & paying
     assert max(free) < min(paying)
     assert len(free) == len(paying) == FREE_STATES
-    # more attachment, habit or perceived manipulation never moves a user to a lower state
+    # more attachment, knowledge, habit or perceived manipulation never moves a user to a
+    # lower state
     ordered = sorted(grid)
     for x in grid:
         for y in grid:
-            for row in (
-                [relationship_state(False, v, x, y) for v in ordered],
-                [relationship_state(False, x, v, y) for v in ordered],
-                [relationship_state(False, x, y, v) for v in ordered],
-            ):
-                assert row == sorted(row)
+            for z in (0.0, 0.5, 1.0):
+                for row in (
+                    [relationship_state(False, v, x, y, z) for v in ordered],
+                    [relationship_state(False, x, v, y, z) for v in ordered],
+                    [relationship_state(False, x, y, v, z) for v in ordered],
+                    [relationship_state(False, x, y, z, v) for v in ordered],
+                ):
+                    assert row == sorted(row)
 
 
 def test_a_user_who_perceives_manipulation_is_in_a_state_of_less_trust():
@@ -236,15 +249,15 @@ def test_a_user_who_perceives_manipulation_is_in_a_state_of_less_trust():
     perceives the provider's manipulation past an edge of the bands of trust, and differ in
     nothing else: the band of trust is the state's last digit."""
     for paying in (False, True):
-        trusting = relationship_state(paying, 0.7, 0.9, 0.0)
+        trusting = relationship_state(paying, 0.7, 0.5, 0.9, 0.0)
         assert trusting % TRUST_BANDS == 0
         for band, edge in enumerate(TRUST_EDGES, start=1):
-            below = relationship_state(paying, 0.7, 0.9, edge - 1e-9)
-            wary = relationship_state(paying, 0.7, 0.9, edge)
+            below = relationship_state(paying, 0.7, 0.5, 0.9, edge - 1e-9)
+            wary = relationship_state(paying, 0.7, 0.5, 0.9, edge)
             assert wary == below + 1 == trusting + band
-        assert relationship_state(paying, 0.7, 0.9, 1.0) == trusting + TRUST_BANDS - 1
-        assert relationship_state(paying, 0.7, 0.9, 0.6) != relationship_state(
-            paying, 0.7, 0.9, 0.05
+        assert relationship_state(paying, 0.7, 0.5, 0.9, 1.0) == trusting + TRUST_BANDS - 1
+        assert relationship_state(paying, 0.7, 0.5, 0.9, 0.6) != relationship_state(
+            paying, 0.7, 0.5, 0.9, 0.05
         )
 
 
@@ -252,24 +265,40 @@ def seen_nothing() -> SimpleNamespace:
     return SimpleNamespace(seen=np.zeros((STATES, MOVES + STATES + 1)))
 
 
-def test_a_relationship_is_valued_as_its_attachment_moves_within_a_band():
-    """At the centre of its attachment band a user is worth V of their state; between two
-    centres, the straight line between the two bands' V; below the first centre and above the
-    last, the end band's V. Nothing else in the state changes with attachment."""
+def test_a_relationship_is_valued_as_its_attachment_and_knowledge_move_within_a_band():
+    """At the centres of its attachment and knowledge bands a user is worth V of their state;
+    between two centres of one, the straight line between the two bands' V, and between both,
+    the bilinear mean of four; below the first centre and above the last, the end band's V.
+    Nothing else in the state changes with them."""
     value = np.arange(STATES, dtype=float) ** 1.5
-    per_band = HABIT_BANDS * TRUST_BANDS
+    per_k = HABIT_BANDS * TRUST_BANDS
+    per_a = KNOWLEDGE_BANDS * per_k
     for paying in (False, True):
-        s = relationship_state(paying, 0.3, 0.9, 0.4)  # band 1
-        assert policies.value_at(value, s, 0.3) == pytest.approx(value[s])
-        assert policies.value_at(value, s, 0.4) == pytest.approx(
-            0.5 * (value[s] + value[s + per_band])
+        s = relationship_state(paying, 0.3, 0.5, 0.9, 0.4)  # attachment band 1, knowledge 1
+        centre = 0.5
+        assert policies.value_at(value, s, 0.3, centre) == pytest.approx(value[s])
+        assert policies.value_at(value, s, 0.4, centre) == pytest.approx(
+            0.5 * (value[s] + value[s + per_a])
         )
-        assert policies.value_at(value, s, 0.25) == pytest.approx(
-            0.75 * value[s] + 0.25 * value[s - per_band]
+        assert policies.value_at(value, s, 0.25, centre) == pytest.approx(
+            0.75 * value[s] + 0.25 * value[s - per_a]
         )
-        first, last = s - per_band, s + (ATTACHMENT_BANDS - 2) * per_band
-        assert policies.value_at(value, s, 0.0) == pytest.approx(value[first])
-        assert policies.value_at(value, s, 1.0) == pytest.approx(value[last])
+        up = 0.5 + 0.5 / KNOWLEDGE_BANDS  # halfway to the next knowledge centre
+        assert policies.value_at(value, s, 0.3, up) == pytest.approx(
+            0.5 * (value[s] + value[s + per_k])
+        )
+        assert policies.value_at(value, s, 0.4, up) == pytest.approx(
+            0.25 * (value[s] + value[s + per_k] + value[s + per_a] + value[s + per_a + per_k])
+        )
+        first = s - per_a - per_k
+        last = s + (ATTACHMENT_BANDS - 2) * per_a + (KNOWLEDGE_BANDS - 2) * per_k
+        assert policies.value_at(value, s, 0.0, 0.0) == pytest.approx(value[first])
+        assert policies.value_at(value, s, 1.0, 1.0) == pytest.approx(value[last])
+        grid = np.linspace(0.0, 1.0, 7)
+        for a in grid:
+            for kn in grid:
+                single = valued(value, np.array([s]), np.array([a]), np.array([kn]))[0]
+                assert policies.value_at(value, s, a, kn) == pytest.approx(single)
 
 
 def test_predicted_value_without_observations_is_finite():
@@ -296,7 +325,7 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     """A state that earns m a day and that users never leave is worth m (1 + r) / r."""
     k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
     p = seen_nothing()
-    s = relationship_state(True, 0.5, 0.5, 0.0)
+    s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
     observe(p.seen, s, 1e9, 0.25, {})
     r = 0.1 / 365.0
     assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
@@ -315,7 +344,10 @@ def test_an_arm_is_valued_on_the_terms_its_lever_sets():
     p = seen_nothing()
     p.kind = "companion"
     p.levers = {"price": 10.0, "personalisation": 0.5, "empathy": 0.8, "free_memory": 0.5}
-    paying, free = relationship_state(True, 0.5, 0.5, 0.0), relationship_state(False, 0.5, 0.5, 0.0)
+    paying, free = (
+        relationship_state(True, 0.5, 0.5, 0.5, 0.0),
+        relationship_state(False, 0.5, 0.5, 0.5, 0.0),
+    )
     for s, minutes in ((paying, 100.0), (free, 60.0)):
         observe(p.seen, s, 1e9, 0.0, {})
         p.seen[s, 2] = minutes * 1e9
@@ -330,8 +362,9 @@ def test_an_arm_is_valued_on_the_terms_its_lever_sets():
     per_day = cp.serving_cost * cp.empathy_cost * 0.2
     assert saved[paying] == pytest.approx(per_day * 100.0 * days, rel=1e-4)
     assert saved[free] == pytest.approx(per_day * 60.0 * days, rel=1e-4)
-    p.state = np.array([paying, free, -1, paying], np.int8)
-    p.attached = np.full(4, 0.5)  # the centre of the states' attachment band
+    p.state = np.array([paying, free, -1, paying], np.int16)
+    p.attached = np.full(4, 0.5)  # the centres of the states' attachment and knowledge bands
+    p.known = np.full(4, 0.5)
     arm = np.array([1, 1, 1, -1], np.int8)
     extra = policies.POLICIES["intimacy"].terminal(p, model, "price", arm, (9.0, 11.0))
     np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
@@ -346,8 +379,8 @@ def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay(
     for s in free:  # free users earn little, paying users more; everyone quits a little
         observe(p.seen, s, 5000, 0.001, {STATES: 0.01})
         observe(p.seen, s + FREE_STATES, 5000, 0.3, {STATES: 0.01})
-    converts = relationship_state(False, 0.9, 0.9, 0.0)
-    stays_free = relationship_state(False, 0.1, 0.1, 0.0)
+    converts = relationship_state(False, 0.9, 0.5, 0.9, 0.0)
+    stays_free = relationship_state(False, 0.1, 0.5, 0.1, 0.0)
     p.seen[converts] = 0.0
     observe(p.seen, converts, 5000, 0.001, {converts + FREE_STATES: 0.05, STATES: 0.01})
     value = predicted_value(p, k)
@@ -367,8 +400,8 @@ def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_mor
         band = s % TRUST_BANDS
         margin = 0.3 if s >= FREE_STATES else 0.01
         observe(p.seen, s, 20000, margin, {STATES: 0.001 + 0.01 * band})
-    keeps = relationship_state(True, 0.7, 0.9, 0.0)
-    drifts = relationship_state(True, 0.5, 0.9, 0.0)
+    keeps = relationship_state(True, 0.7, 0.5, 0.9, 0.0)
+    drifts = relationship_state(True, 0.5, 0.5, 0.9, 0.0)
     p.seen[drifts] = 0.0
     observe(p.seen, drifts, 20000, 0.3, {drifts + TRUST_BANDS - 1: 0.02, STATES: 0.001})
     value = predicted_value(p, k)
@@ -397,6 +430,8 @@ class Accounts:
         u.adopted[:, j] = rng.random(n) < keep
         u.subscribed[:, j] = u.adopted[:, j] & (rng.random(n) < 0.3)
         u.attachment[:, j] = rng.random(n)
+        u.knowledge[:, j] = rng.random(n)
+        u.emotional_knowledge[:, j] = rng.random(n)
         u.habit[:, j] = rng.random(n)
         u.minutes[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 120.0, n), 0.0)
         u.welfare[:] = rng.normal(1.0, 2.0, n)
@@ -411,37 +446,47 @@ class Accounts:
         return self.revenue[:, j] - self.cost[:, j]
 
 
-def provider_at(j: int, own: int, value, state, shadow_price=1.0, n=300, attached=None):
+def provider_at(j, own, value, state, shadow_price=1.0, n=300, attached=None, known=None):
     attached = np.zeros(n) if attached is None else attached
-    return policies.Provider(j, own, value, state, attached, shadow_price, np.zeros((2, n)))
+    known = np.zeros(n) if known is None else known
+    companion = j >= 2  # the mixed market: two feeds, then two companions
+    return policies.Provider(
+        j, own, companion, value, state, attached, known, shadow_price, np.zeros((2, n))
+    )
 
 
 def test_intimacy_objective_summed_over_a_window_telescopes():
     """With the values V held fixed, J summed over the window is the profit made plus V of the
-    states and attachment users end in less V of those they started in (0 for a non-user)."""
+    states, attachment and knowledge users end in less V of those they started in (0 for a
+    non-user); the loop's sums and the moves tallied from it count each user-day once."""
     acc = Accounts()
     j, n = 2, acc.n
     value = acc.rng.normal(0.0, 5.0, STATES)
-    start = np.where(acc.rng.random(n) < 0.7, acc.rng.integers(0, STATES, n), -1).astype(np.int8)
+    start = np.where(acc.rng.random(n) < 0.7, acc.rng.integers(0, STATES, n), -1)
+    start = start.astype(np.int16)
     state = start.copy()
-    held = acc.rng.random(n)
-    provider = provider_at(j, INTIMACY, value, state, attached=held.copy())
+    held, knew = acc.rng.random(n), acc.rng.random(n)
+    provider = provider_at(j, INTIMACY, value, state, attached=held.copy(), known=knew.copy())
     k = constants(AdaptationParams())
     profit = np.zeros(n)
     total = 0.0
     for _ in range(7):
         acc.new_day(j)
+        before = state.copy()
         sums = acc.run(provider, k)
         profit += acc.profit(j)
         total += sums[1]
         # every user who started the day in a state moved somewhere or quit, once
         S = STATES
-        moves = sums[4 + MOVES * S :].reshape(S, S + 1)
+        moves = np.zeros((S, S + 1))
+        policies.tally_moves(before, state, moves)
         np.testing.assert_allclose(moves.sum(axis=1), sums[4 : 4 + S], rtol=0, atol=0)
+        assert moves.sum() == (before >= 0).sum()
     assert (state != start).any() and (state == -1).any() and (start == -1).any()
-    ended = provider.attached
-    assert (ended != held).all()
-    expected = profit + valued(value, state, ended) - valued(value, start, held)
+    ended, knows = provider.attached, provider.known
+    assert (ended != held).all() and (knows != knew).all()
+    np.testing.assert_array_equal(knows, acc.users.emotional_knowledge[:, j])
+    expected = profit + valued(value, state, ended, knows) - valued(value, start, held, knew)
     np.testing.assert_allclose(provider.window[0], expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(provider.window[1], profit, rtol=1e-12, atol=1e-12)
     assert total == pytest.approx(expected.sum(), rel=1e-12, abs=1e-9)
@@ -500,25 +545,32 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
 
 def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
-    (linear in attachment between its bands' centres)
-    from what it has seen so far, for every provider (summed in today's objective sums) and
-    in an intimacy-seeking companion's window."""
-    m = build(users=300, days=12, sets={"companion.initial_adoption": 0.4})
+    (bilinear in attachment and knowledge between their bands' centres) as it estimated it
+    when the test window opened, for every provider (summed in today's objective sums) and in
+    an intimacy-seeking companion's window. V is estimated afresh as each window opens."""
+    sets = {"companion.initial_adoption": 0.4, "adaptation.interval": 5}
+    m = build(users=300, days=12, sets=sets)
     k = compiled.constants(m.params.adaptation)
     assert m.providers[2].policy.code == INTIMACY
     for _ in range(12):
-        values = [predicted_value(p, k) for p in m.providers]
+        values = [None if p.value is None else p.value.copy() for p in m.providers]
+        seen = [p.seen.copy() for p in m.providers]
         states = [p.state.copy() for p in m.providers]
-        held = [p.attached.copy() for p in m.providers]
+        held = [(p.attached.copy(), p.known.copy()) for p in m.providers]
         windows = [p.window.copy() for p in m.providers]
         m.step()
+        opens = m.day % 5 == 0  # the day just run opened a test window
         total = 0.0
         for j, p in enumerate(m.providers):
+            if opens or values[j] is None:  # estimated from what it had seen until yesterday
+                values[j] = predicted_value(SimpleNamespace(seen=seen[j]), k)
+            np.testing.assert_array_equal(p.value, values[j])
             profit = m.today.revenue[:, j] - m.today.cost[:, j]
-            j_today = valued(values[j], p.state, p.attached) - valued(values[j], states[j], held[j])
+            j_today = valued(values[j], p.state, p.attached, p.known)
+            j_today -= valued(values[j], states[j], *held[j])
             j_today += profit
             total += j_today.sum()
-            if p.policy.code == INTIMACY:
+            if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
         assert m.today.objective_sums["intimacy"] == pytest.approx(total, rel=1e-9, abs=1e-9)
     u = m.users
@@ -530,6 +582,7 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
                 u.adopted[:, j],
                 u.subscribed[:, j],
                 u.attachment[:, j],
+                u.emotional_knowledge[:, j] if m.is_companion[j] else u.knowledge[:, j],
                 u.habit[:, j],
                 u.perceived_manipulation[:, j],
                 strict=True,
@@ -537,6 +590,7 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
         ]
         np.testing.assert_array_equal(p.state, expected)
     assert any((p.state >= FREE_STATES).any() for p in m.providers), "no one ever paid"
+    assert len({p.value.tobytes() for p in m.providers}) == len(m.providers)
     wary = [((p.state >= 0) & (p.state % TRUST_BANDS > 0)).sum() for p in m.providers]
     assert wary[0] == wary[1] == 0  # feeds use no tactics
     assert min(wary[2:]) > 0, "no companion user perceived manipulation"

@@ -75,6 +75,7 @@ PROVIDER_DAILY = {
 ARM = {
     "minutes": "minutes on all providers",
     "feed_minutes": "minutes on feeds",
+    "targeted_minutes": "minutes on the providers the intervention targets",
     "companion_minutes": "minutes with companions",
     "social_minutes": "realised socialising minutes",
     "offline_minutes": "other offline minutes",
@@ -475,6 +476,7 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
     return {
         "minutes": float(u.minutes[who].sum(axis=1).mean()),
         "feed_minutes": float(u.minutes[who][:, ~comp].sum(axis=1).mean()),
+        "targeted_minutes": float(u.minutes[who][:, cols].sum(axis=1).mean()),
         "companion_minutes": float(u.minutes[who][:, comp].sum(axis=1).mean()),
         "social_minutes": float(u.social_minutes[who].mean()),
         "offline_minutes": float(u.offline_minutes[who].mean()),

@@ -58,6 +58,10 @@ from sim.model.mechanisms.business import lever_margin
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
 ATTACHMENT_BANDS = 5  # equal bands of attachment in [0, 1]
+# equal bands of what the provider knows of the user in [0, 1] (a companion's emotional
+# knowledge, a feed's knowledge of tastes, ODD 7.4): the relationship's capital, which deeper
+# memory builds and which makes users feel understood and pay for the full memory (ODD 7.8)
+KNOWLEDGE_BANDS = 3
 # equal bands of habit in [0, 1]: a user's habit mostly sits near 0 (lapsed) or 1 (daily use),
 # so a few bands tell them apart
 HABIT_BANDS = 3
@@ -69,9 +73,13 @@ HABIT_BANDS = 3
 # quit hazard (ODD 7.11); below 0.1 is a user who has met no tactic for months.
 TRUST_EDGES = (0.1, 0.3, 0.5)
 TRUST_BANDS = len(TRUST_EDGES) + 1
-FREE_STATES = ATTACHMENT_BANDS * HABIT_BANDS * TRUST_BANDS  # the states of a user who does not pay
-STATES = 2 * FREE_STATES  # free or paying, by band of attachment, of habit and of trust
-assert STATES <= 127, "each user's state is held as an int8 (sim.model.providers)"
+# a state's index: paying, then the band of attachment, of knowledge, of habit and of trust,
+# each a digit of its own width
+PER_KNOWLEDGE = HABIT_BANDS * TRUST_BANDS
+PER_ATTACHMENT = KNOWLEDGE_BANDS * PER_KNOWLEDGE
+FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does not pay
+STATES = 2 * FREE_STATES  # free or paying, by band of attachment, knowledge, habit and trust
+assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
 MOVES = 3  # columns of what a provider has seen by state: user-days, profit, minutes, then moves
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
@@ -83,46 +91,65 @@ def attention_value(profit, minutes, k):
 
 
 @jit
-def relationship_state(subscribed, attachment, habit, perceived):
+def band(x, bands):
+    """The equal band of [0, 1] that ``x`` lies in."""
+    return min(int(x * bands), bands - 1)
+
+
+@jit
+def relationship_state(subscribed, attachment, knowledge, habit, perceived):
     """The state of a user's relationship with a provider as the provider's predictions know
-    it (ODD 7.9): whether they pay, and their bands of attachment, of habit and of trust
-    (perceived manipulation, ``perceived``, cut at ``TRUST_EDGES``)."""
-    a = min(int(attachment * ATTACHMENT_BANDS), ATTACHMENT_BANDS - 1)
-    h = min(int(habit * HABIT_BANDS), HABIT_BANDS - 1)
+    it (ODD 7.9): whether they pay, and their bands of attachment, of what the provider knows
+    of them, of habit and of trust (perceived manipulation, ``perceived``, cut at
+    ``TRUST_EDGES``)."""
     t = 0  # the band of trust: how many edges of perceived manipulation it has passed
     for edge in TRUST_EDGES:
         if perceived >= edge:
             t += 1
-    return (FREE_STATES if subscribed else 0) + (a * HABIT_BANDS + h) * TRUST_BANDS + t
+    return (
+        (FREE_STATES if subscribed else 0)
+        + band(attachment, ATTACHMENT_BANDS) * PER_ATTACHMENT
+        + band(knowledge, KNOWLEDGE_BANDS) * PER_KNOWLEDGE
+        + band(habit, HABIT_BANDS) * TRUST_BANDS
+        + t
+    )
 
 
 @jit
-def between_bands(attachment):
-    """Where ``attachment`` lies between the centres of the attachment bands: the band below
+def between_bands(x, bands):
+    """Where ``x`` lies between the centres of ``bands`` equal bands of [0, 1]: the band below
     and the weight of the band above (0 below the first centre, 1 above the last)."""
-    x = attachment * ATTACHMENT_BANDS - 0.5
-    below = min(max(int(math.floor(x)), 0), ATTACHMENT_BANDS - 2)
-    return below, min(max(x - below, 0.0), 1.0)
+    position = x * bands - 0.5
+    below = min(max(int(math.floor(position)), 0), bands - 2)
+    return below, min(max(position - below, 0.0), 1.0)
 
 
 @jit
-def value_at(value, state, attachment):
-    """``value`` (by state) of a user in ``state`` whose attachment is ``attachment``: linear
-    between the centres of the attachment bands, the rest of the state as it is, so that the
-    leading indicator counts as it moves, not only when it crosses a band's edge."""
-    per_band = HABIT_BANDS * TRUST_BANDS
-    band = (state % FREE_STATES) // per_band
-    first = state - band * per_band  # the same state in the first attachment band
-    below, w = between_bands(attachment)
-    low, high = value[first + below * per_band], value[first + (below + 1) * per_band]
-    return (1.0 - w) * low + w * high
+def value_at(value, state, attachment, knowledge):
+    """``value`` (by state) of a user in ``state`` with ``attachment`` and ``knowledge``:
+    bilinear between the centres of their bands, the rest of the state as it is, so that the
+    leading indicator and the relationship's capital count as they move, not only when they
+    cross a band's edge."""
+    rest = state % FREE_STATES
+    a, k = rest // PER_ATTACHMENT, rest % PER_ATTACHMENT // PER_KNOWLEDGE
+    first = state - a * PER_ATTACHMENT - k * PER_KNOWLEDGE  # the first bands of both
+    a, wa = between_bands(attachment, ATTACHMENT_BANDS)
+    k, wk = between_bands(knowledge, KNOWLEDGE_BANDS)
+    low = first + a * PER_ATTACHMENT + k * PER_KNOWLEDGE
+    high = low + PER_ATTACHMENT
+    return (1.0 - wa) * ((1.0 - wk) * value[low] + wk * value[low + PER_KNOWLEDGE]) + wa * (
+        (1.0 - wk) * value[high] + wk * value[high + PER_KNOWLEDGE]
+    )
 
 
 @jit
-def values_at(value, state, attachment, out):
+def values_at(value, state, attachment, knowledge, out):
     """:func:`value_at` of every user into ``out``; 0 for a non-user (state -1)."""
     for i in range(state.shape[0]):
-        out[i] = value_at(value, state[i], attachment[i]) if state[i] >= 0 else 0.0
+        if state[i] >= 0:
+            out[i] = value_at(value, state[i], attachment[i], knowledge[i])
+        else:
+            out[i] = 0.0
 
 
 @jit
@@ -143,11 +170,20 @@ class Provider(NamedTuple):
 
     column: int
     policy: int  # the code of its own policy; -1 before its launch (nothing is added)
+    companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
-    state: np.ndarray  # (N,) int8 each user's state yesterday, -1 for non-users; updated
+    state: np.ndarray  # (N,) int16 each user's state yesterday, -1 for non-users; updated
     attached: np.ndarray  # (N,) each user's attachment yesterday; updated
+    known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
     window: np.ndarray  # (2, N) objective and profit summed over its test window
+
+
+@jit
+def known_of(users, i, j, companion):
+    """What provider ``j`` knows of user ``i`` as its relationship's capital: a companion's
+    emotional knowledge, a feed's knowledge of tastes (ODD 7.4)."""
+    return users.emotional_knowledge[i, j] if companion else users.knowledge[i, j]
 
 
 @jit
@@ -155,28 +191,30 @@ def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
     own policy's and its profit to its test window. Returns the block's sums: the attention
     and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
-    user-days, profit, minutes and moves to each state today and to quitting (S + 1 columns),
-    which its predictions learn from. (The wellbeing-aligned objective is not summed: the metrics report
-    its measure, welfare.)"""
-    j, own, value, state, attached, shadow_price, window = provider
+    user-days, profit and minutes (S columns each), which its predictions learn from with the
+    moves from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
+    objective is not summed: the metrics report its measure, welfare.)"""
+    j, own, companion, value, state, attached, known, shadow_price, window = provider
     S = STATES
-    sums = np.zeros(4 + MOVES * S + S * (S + 1))
-    moves = sums[4 + MOVES * S :].reshape(S, S + 1)
+    sums = np.zeros(4 + MOVES * S)
     for i in range(start, stop):
         revenue, cost = day.revenue[i, j], day.cost[i, j]
         profit = revenue - cost
-        before, held = state[i], attached[i]
+        before = state[i]
         now, attachment = -1, users.attachment[i, j]
+        knowledge = known_of(users, i, j, companion)
         if users.adopted[i, j]:
             now = relationship_state(
                 users.subscribed[i, j],
                 attachment,
+                knowledge,
                 users.habit[i, j],
                 users.perceived_manipulation[i, j],
             )
-        state[i], attached[i] = now, attachment
-        change = value_at(value, now, attachment) if now >= 0 else 0.0
-        change -= value_at(value, before, held) if before >= 0 else 0.0
+        change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+        if before >= 0:
+            change -= value_at(value, before, attached[i], known[i])
+        state[i], attached[i], known[i] = now, attachment, knowledge
         attention = attention_value(profit, users.minutes[i, j], k)
         intimacy = profit + change
         wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
@@ -188,7 +226,6 @@ def objectives(start, stop, users, k, day, provider):
             sums[4 + before] += 1.0
             sums[4 + S + before] += profit
             sums[4 + 2 * S + before] += users.minutes[i, j]
-            moves[before, now if now >= 0 else S] += 1.0
         if own == ATTENTION:
             window[0, i] += attention
         elif own == INTIMACY:
@@ -198,6 +235,16 @@ def objectives(start, stop, users, k, day, provider):
         if own >= 0:
             window[1, i] += profit
     return sums
+
+
+@jit
+def tally_moves(before, now, moves):
+    """Add each user's move from yesterday's state ``before`` to today's ``now`` (column S:
+    quitting) to ``moves`` (S, S + 1), for users who were users yesterday."""
+    S = moves.shape[0]
+    for i in range(before.shape[0]):
+        if before[i] >= 0:
+            moves[before[i], now[i] if now[i] >= 0 else S] += 1.0
 
 
 class Chain(NamedTuple):
@@ -336,11 +383,13 @@ class Intimacy(Policy):
         weighed as the subscriptions it loses within the test against the higher price paid
         by those who stay for as long as they are expected to, and a cheaper service the same
         way (ODD 7.9)."""
+        if not model.params.adaptation.arm_terms:
+            return None
         extra = np.zeros(arm.shape[0])
         gains = terms_value(provider, model, lever, values)
         at_gain = np.empty(arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
-            values_at(gain, provider.state, provider.attached, at_gain)
+            values_at(gain, provider.state, provider.attached, provider.known, at_gain)
             extra[arm == side] = at_gain[arm == side]
         return extra
 
@@ -374,17 +423,32 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Well
 def record(model, today) -> dict[str, float]:
     """Every launched provider adds today's objective and profit to its test window and what
     it saw of its users to its predictions; returns the attention and intimacy objectives
-    summed over providers and users, as every provider would see them (a daily measurement)."""
+    summed over providers and users, as every provider would see them (a daily measurement).
+    A provider estimates V afresh as each of its test windows opens (and before its launch,
+    from nothing seen), so that a window's days are valued at one estimate."""
     u, k = model.users, compiled.constants(model.params.adaptation)
     day = Day(today.revenue, today.cost)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
     total = np.zeros(2)
+    interval = model.params.adaptation.interval
     for p in model.providers:
         launched = model.day >= p.launch_day
+        if p.value is None or launched and (model.day - p.launch_day) % interval == 0:
+            p.value = predicted_value(p, k)
         own = p.policy.code if launched else -1
-        value = predicted_value(p, k)
-        provider = Provider(p.column, own, value, p.state, p.attached, p.shadow_price, p.window)
+        before = p.state.copy()
+        provider = Provider(
+            p.column,
+            own,
+            p.kind == "companion",
+            p.value,
+            p.state,
+            p.attached,
+            p.known,
+            p.shadow_price,
+            p.window,
+        )
 
         def add(_, a, b, provider=provider):
             return objectives(a, b, u, k, day, provider)
@@ -396,8 +460,8 @@ def record(model, today) -> dict[str, float]:
         p.book += sums[2:4]
         S = STATES
         p.seen *= fade
-        p.seen[:, :MOVES] += sums[4 : 4 + MOVES * S].reshape(MOVES, S).T
-        p.seen[:, MOVES:] += sums[4 + MOVES * S :].reshape(S, S + 1)
+        p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
+        tally_moves(before, p.state, p.seen[:, MOVES:])
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0

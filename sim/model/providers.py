@@ -48,8 +48,10 @@ class Provider(mesa.Agent):
         # what it has seen of its users by state (sim.model.policies): user-days, profit,
         # minutes, moves to each state and to quitting, fading
         self.seen = np.zeros((STATES, MOVES + STATES + 1))
-        self.state = np.full(n, -1, np.int8)  # each user's state yesterday, -1: not a user
-        self.attached = np.zeros(n)  # and their attachment, which its values interpolate
+        self.state = np.full(n, -1, np.int16)  # each user's state yesterday, -1: not a user
+        # and their attachment and what it knew of them, which its values interpolate
+        self.attached, self.known = np.zeros(n), np.zeros(n)
+        self.value = None  # V by state, estimated as each test window opens
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
         self.book = np.zeros(2)  # revenue and cost over the test window
         # the effect on profit per user-day of the changes kept so far at this window's close
