@@ -331,43 +331,38 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
 
 
-def test_an_arm_is_valued_on_the_terms_its_lever_sets():
+def test_a_price_test_arm_is_valued_at_its_own_price():
     """A price a dollar a month higher is worth, in a paying state that users never leave, a
     thirtieth of a dollar a day over the state's discounted days to come, (1 + r) / r; nothing
-    in a free state whose users never come to pay; empathy a step lower saves its cost on
-    every minute to come; a lever that sets no terms (hooks) is worth nothing. The intimacy
-    policy credits each arm's users with the gain of the state they are in; the others do not
-    value relationships."""
+    in a free state whose users never come to pay. The intimacy policy credits each arm's users
+    of a price test with the gain of the state they are in, and nothing for other levers or
+    with ``price_terms`` off; the other policies do not value relationships."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
     model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    k = constants(adaptation)
     p = seen_nothing()
-    p.kind = "companion"
-    p.levers = {"price": 10.0, "personalisation": 0.5, "empathy": 0.8, "free_memory": 0.5}
-    paying, free = (
-        relationship_state(True, 0.5, 0.5, 0.5, 0.0),
-        relationship_state(False, 0.5, 0.5, 0.5, 0.0),
-    )
-    for s, minutes in ((paying, 100.0), (free, 60.0)):
+    p.levers = {"price": 10.0}
+    paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    free = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
+    for s in (paying, free):
         observe(p.seen, s, 1e9, 0.0, {})
-        p.seen[s, 2] = minutes * 1e9
     days = (1.0 + 0.1 / 365.0) / (0.1 / 365.0)
-    gain = policies.terms_value(p, model, "price", (9.0, 11.0))
+    gain = policies.price_value(p, k, (9.0, 11.0))
     assert gain[1, paying] == pytest.approx(days / 30.0, rel=1e-4)
     assert gain[0, paying] == pytest.approx(-days / 30.0, rel=1e-4)
     assert gain[:, free] == pytest.approx(0.0, abs=1e-6)
-    assert (policies.terms_value(p, model, "hooks", (0.1, 0.5)) == 0.0).all()
-    cp = prm.companion
-    saved = policies.terms_value(p, model, "empathy", (0.6, 1.0))[0]
-    per_day = cp.serving_cost * cp.empathy_cost * 0.2
-    assert saved[paying] == pytest.approx(per_day * 100.0 * days, rel=1e-4)
-    assert saved[free] == pytest.approx(per_day * 60.0 * days, rel=1e-4)
     p.state = np.array([paying, free, -1, paying], np.int16)
     p.attached = np.full(4, 0.5)  # the centres of the states' attachment and knowledge bands
     p.known = np.full(4, 0.5)
     arm = np.array([1, 1, 1, -1], np.int8)
-    extra = policies.POLICIES["intimacy"].terminal(p, model, "price", arm, (9.0, 11.0))
+    intimacy = policies.POLICIES["intimacy"]
+    extra = intimacy.terminal(p, model, "price", arm, (9.0, 11.0))
     np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
+    assert intimacy.terminal(p, model, "empathy", arm, (0.6, 1.0)) is None
+    off = dataclasses.replace(adaptation, price_terms=False)
+    unpriced = SimpleNamespace(params=dataclasses.replace(prm, adaptation=off))
+    assert intimacy.terminal(p, unpriced, "price", arm, (9.0, 11.0)) is None
     for other in ("attention", "wellbeing"):
         assert policies.POLICIES[other].terminal(p, model, "price", arm, (9.0, 11.0)) is None
 

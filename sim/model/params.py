@@ -403,9 +403,9 @@ class AdaptationParams:
     concurrent: bool = switch(
         "test every lever at once on independent arms (off: one lever at a time)"
     )
-    arm_terms: bool = switch(
-        "intimacy objective: credit a test arm's users with their relationship's worth on the "
-        "arm's price and costs over its expected life (off: only the window's profit and moves)"
+    price_terms: bool = switch(
+        "intimacy objective: credit the users in a price test's arm with their relationship's "
+        "worth at the arm's price over its expected life (off: only the window's profit and moves)"
     )
     holdout_share: float = param(
         0.1,

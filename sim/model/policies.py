@@ -54,7 +54,6 @@ import numpy as np
 from sim.model import compiled
 from sim.model.abtests import window_closes
 from sim.model.compiled import jit
-from sim.model.mechanisms.business import lever_margin
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
 ATTACHMENT_BANDS = 5  # equal bands of attachment in [0, 1]
@@ -80,7 +79,7 @@ PER_ATTACHMENT = KNOWLEDGE_BANDS * PER_KNOWLEDGE
 FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does not pay
 STATES = 2 * FREE_STATES  # free or paying, by band of attachment, knowledge, habit and trust
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
-MOVES = 3  # columns of what a provider has seen by state: user-days, profit, minutes, then moves
+MOVES = 2  # columns of what a provider has seen by state: user-days and profit, then moves
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
 
@@ -191,7 +190,7 @@ def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
     own policy's and its profit to its test window. Returns the block's sums: the attention
     and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
-    user-days, profit and minutes (S columns each), which its predictions learn from with the
+    user-days and profit (S columns each), which its predictions learn from with the
     moves from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
     objective is not summed: the metrics report its measure, welfare.)"""
     j, own, companion, value, state, attached, known, shadow_price, window = provider
@@ -225,7 +224,6 @@ def objectives(start, stop, users, k, day, provider):
         if before >= 0:  # a user this morning
             sums[4 + before] += 1.0
             sums[4 + S + before] += profit
-            sums[4 + 2 * S + before] += users.minutes[i, j]
         if own == ATTENTION:
             window[0, i] += attention
         elif own == INTIMACY:
@@ -249,19 +247,17 @@ def tally_moves(before, now, moves):
 
 class Chain(NamedTuple):
     """A provider's predictions by state (module docstring): the discounted chain
-    I - P / (1 + r), the daily margin m and the daily minutes of its users."""
+    I - P / (1 + r) and the daily margin m."""
 
     discounted: np.ndarray  # (S, S)
     margin: np.ndarray  # (S,) $ per user-day
-    minutes: np.ndarray  # (S,) per user-day
 
 
 def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
-    by state, user-days, profit, minutes and moves to each state and to quitting. Minutes are
-    shrunk like the margin."""
+    by state, user-days, profit and moves to each state and to quitting."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
-    exposure = p.seen[:, 0]
+    exposure, margin = p.seen[:, 0], p.seen[:, 1]
     moves = p.seen[:, MOVES:]
     total = exposure.sum() + prior
     quit_all = (moves[:, S].sum() + prior * r) / total
@@ -269,10 +265,8 @@ def chain(p, k) -> Chain:
     stay[:, :S] = np.eye(S) * (1.0 - quit_all)
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
-    margin, minutes = (
-        (p.seen[:, c] + prior * p.seen[:, c].sum() / total) / (exposure + prior) for c in (1, 2)
-    )
-    return Chain(np.eye(S) - chance[:, :S] / (1.0 + r), margin, minutes)
+    m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    return Chain(np.eye(S) - chance[:, :S] / (1.0 + r), m)
 
 
 def predicted_value(p, k) -> np.ndarray:
@@ -282,37 +276,20 @@ def predicted_value(p, k) -> np.ndarray:
         return np.linalg.solve(c.discounted, c.margin)
 
 
-LEVER_TERMS = ("price", "ad_load", "personalisation", "empathy", "free_memory")
+def price_value(p, k, prices) -> np.ndarray:
+    """(len(prices), S): how much more a relationship in each state would be worth to provider
+    ``p`` at each of ``prices`` ($ a month) than at its current price: a paying day earns a
+    thirtieth of the difference, over the chain's expected discounted paying days to come,
 
+        dV = (I - P / (1 + r))^-1 [s pays] (price' - price) / 30.
 
-def terms_value(p, model, lever: str, values) -> np.ndarray:
-    """(len(values), S): how much more each state's relationship would be worth to provider
-    ``p`` with ``lever`` at each of ``values`` instead of its current value, on the terms the
-    lever sets: the margin of a day in each state at its users' minutes (its price, ad load
-    and the cost of serving them, :func:`sim.model.mechanisms.business.lever_margin`), over
-    the chain's expected discounted days in each state to come:
-
-        dV = (I - P / (1 + r))^-1 (m(s; lever = value) - m(s; current))
-
-    What the lever does to behaviour (minutes, moves between states) is not in it: tests see
-    that in their users. 0 for a lever that sets no terms (hooks, nudges)."""
-    out = np.zeros((len(values), STATES))
-    if lever not in LEVER_TERMS:
-        return out
-    prm = model.params
-    k = compiled.constants(prm.adaptation)
+    What the price does to behaviour (conversions, cancellations, quits) is not in it: a test
+    sees that in its users within the window."""
     c = chain(p, k)
-    kind = (compiled.constants(prm.feed), compiled.constants(prm.companion))
-    is_companion = p.kind == "companion"
-    current = tuple(p.levers.get(x, 0.0) for x in LEVER_TERMS)
-    for row, value in enumerate(values):
-        terms = tuple(value if x == lever else v for x, v in zip(LEVER_TERMS, current, strict=True))
-        for s in range(STATES):
-            paying = s >= FREE_STATES
-            out[row, s] = lever_margin(is_companion, paying, c.minutes[s], terms, *kind)
-            out[row, s] -= lever_margin(is_companion, paying, c.minutes[s], current, *kind)
+    paying = (np.arange(STATES) >= FREE_STATES).astype(float)
+    gains = np.outer((np.asarray(prices, float) - p.levers["price"]) / 30.0, paying)
     with one_blas_thread():
-        return np.linalg.solve(c.discounted, out.T).T
+        return np.linalg.solve(c.discounted, gains.T).T
 
 
 _blas = None
@@ -320,9 +297,9 @@ _blas = None
 
 def one_blas_thread():
     """A context in which numpy's BLAS uses one thread. The solve above is small (``STATES``
-    square) and runs every day for every provider: a multithreaded BLAS gains nothing on it,
-    and its threads keep spinning after each call, so two runs side by side (a sweep's
-    workers) each took several times as long as one alone."""
+    square) and runs for every provider as each test window opens: a multithreaded BLAS gains
+    nothing on it, and its threads keep spinning after each call, so two runs side by side (a
+    sweep's workers) each took several times as long as one alone."""
     global _blas
     if _blas is None:
         from threadpoolctl import ThreadpoolController
@@ -376,17 +353,19 @@ class Intimacy(Policy):
         return max(ap.long_share, ap.intimacy_long_share)
 
     def terminal(self, provider, model, lever, arm, values):
-        """A test's arm is valued on its own terms: a user in an arm ends the test in a state
-        whose worth the objective counts at the current lever (V), though the lever would set
-        the terms of all the days to come; each is credited the difference
-        (:func:`terms_value`, at the state the user is in today), so that a price rise is
-        weighed as the subscriptions it loses within the test against the higher price paid
-        by those who stay for as long as they are expected to, and a cheaper service the same
-        way (ODD 7.9)."""
-        if not model.params.adaptation.arm_terms:
+        """A price test's arm is valued at its own price: a user in an arm ends the test in a
+        state whose worth the objective counts at the current price (V), though the price
+        would hold for all the paying days to come; each is credited the difference
+        (:func:`price_value`, at the state, attachment and knowledge the user has today), so
+        that a price rise is weighed as the subscriptions it loses within the test against the
+        higher price paid by those who stay for as long as they are expected to (ODD 7.9).
+        Other levers act on users through their days, over months, and are judged on what the
+        window shows."""
+        if lever != "price" or not model.params.adaptation.price_terms:
             return None
         extra = np.zeros(arm.shape[0])
-        gains = terms_value(provider, model, lever, values)
+        k = compiled.constants(model.params.adaptation)
+        gains = price_value(provider, k, values)
         at_gain = np.empty(arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
             values_at(gain, provider.state, provider.attached, provider.known, at_gain)

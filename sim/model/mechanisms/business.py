@@ -138,21 +138,6 @@ def ad_value(minutes, ad_load, feed):
 
 
 @jit
-def lever_margin(is_companion, paying, minutes, levers, feed, companion):
-    """A user-day's margin as the provider's levers set it, at ``minutes`` of use: ads or
-    the subscription less serving (commerce and ad tax, which no lever sets, left out).
-    ``levers`` is (price, ad_load, personalisation, empathy, free_memory)."""
-    price, ad_load, depth, empathy, free_memory = levers
-    if not is_companion:
-        return ad_value(minutes, ad_load, feed) - serving_cost(minutes, depth, feed)
-    depth *= memory_used(paying, free_memory)
-    cost = serving_cost(minutes, depth, companion) + responsiveness_cost(
-        minutes, empathy, companion
-    )
-    return (price / 30.0 if paying else 0.0) - cost
-
-
-@jit
 def conversion_hazard(gap, k):
     """Daily probability that a free user of the companion subscribes."""
     return k.conversion * sigmoid(gap)
