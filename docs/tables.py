@@ -24,6 +24,7 @@ from sim.evidence.calibration import FREE
 from sim.evidence.validation import MECHANISMS, STUDIES_DIR, load_study
 from sim.model.compiled import constants
 from sim.model.mechanisms.business import responsiveness_cost, serving_cost
+from sim.model.mechanisms.learning import memory_used
 from sim.model.params import Params, describe
 from sim.model.schedule import SCHEDULE
 
@@ -92,14 +93,14 @@ def breakeven_table() -> str:
     feed_day = serving_cost(feed_use, feed.personalisation, kf)
     full_day = serving_cost(feed_use, 1.0, kf)
 
-    def comp_cost(minutes: float) -> float:
-        return serving_cost(minutes, comp.personalisation, kc) + responsiveness_cost(
-            minutes, comp.empathy, kc
-        )
+    def comp_cost(minutes: float, paying: bool) -> float:
+        depth = comp.personalisation * memory_used(paying, comp.free_memory)
+        return serving_cost(minutes, depth, kc) + responsiveness_cost(minutes, comp.empathy, kc)
 
-    comp_per_minute = comp_cost(1.0) - comp.review_cost
-    free_day = comp_cost(comp.free_minutes)
-    used_day = comp_cost(comp_use)
+    comp_per_minute = comp_cost(1.0, True) - comp.review_cost
+    free_day = comp_cost(comp.free_minutes, False)
+    used_day = comp_cost(comp_use, True)
+    free_used_day = comp_cost(comp_use, False)
     subscription = comp.price / 30.0
     margin = subscription - used_day  # a subscriber's day at the reference use, no commerce
     commerce = comp.commerce_rate * comp_use  # at full attachment
@@ -129,16 +130,17 @@ def breakeven_table() -> str:
         "`cpm` / 1000) |",
         f"| feed | break-even ad load at full {p}, {feed_use:g} min/day | "
         f"{full_day / feed_use / ads_per_load:.3g} | |",
-        f"| companion | serving cost per minute at the initial {p} ({comp.personalisation:g}) "
-        f"and empathy ({comp.empathy:g}) | {money(comp_per_minute)} | `companion.serving_cost` x "
-        f"(1 + `companion.personalisation_cost` x {comp.personalisation:g} + "
-        f"`companion.empathy_cost` x {comp.empathy:g}) |",
+        f"| companion | serving cost per minute of a subscriber at the initial {p} "
+        f"({comp.personalisation:g}) and empathy ({comp.empathy:g}) | {money(comp_per_minute)} | "
+        f"`companion.serving_cost` x (1 + `companion.personalisation_cost` x "
+        f"{comp.personalisation:g} + `companion.empathy_cost` x {comp.empathy:g}); a free "
+        f"user's memory costs `companion.free_memory` ({comp.free_memory:g}) as much |",
         f"| companion | review cost per user-day | {money(comp.review_cost)} | "
         "`companion.review_cost` |",
         f"| companion | cost of a free user's day at the whole free tier ({comp.free_minutes:g} min) "
         f"| {money(free_day)} | `serving_cost` + `responsiveness_cost` |",
-        f"| companion | cost of a user's day of {comp_use:g} min, paying or not | "
-        f"{money(used_day)} | `serving_cost`; the minutes: {comp_why} |",
+        f"| companion | cost of a subscriber's day of {comp_use:g} min (a free user's: "
+        f"{money(free_used_day)}) | {money(used_day)} | `serving_cost`; the minutes: {comp_why} |",
         f"| companion | subscription revenue per subscriber-day at the initial price "
         f"(${comp.price:g}/month) | {money(subscription)} | `companion.price` / 30 |",
         f"| companion | commerce revenue of a day of {comp_use:g} min at full attachment | "
@@ -149,9 +151,9 @@ def breakeven_table() -> str:
         f"tier, subscribers at {comp_use:g} min, no commerce | {share(free_day, margin)} | "
         "free cost / (free cost + subscriber margin) |",
         f"| companion | the same, free users also at {comp_use:g} min | "
-        f"{share(used_day, margin)} | |",
+        f"{share(free_used_day, margin)} | |",
         f"| companion | the same, everyone at {comp_use:g} min and full attachment (commerce "
-        f"from every user) | {share(used_day - commerce, margin + commerce)} | |",
+        f"from every user) | {share(free_used_day - commerce, margin + commerce)} | |",
     ]
     return "\n".join(rows) + "\n"
 

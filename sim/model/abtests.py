@@ -338,7 +338,7 @@ def conclude(p, t, model) -> bool:
     p.tests_run += 1
     change = p.window[0] - p.objective_before
     extra = p.policy.terminal(p, model, t.lever, t.arm, t.values)
-    if extra is not None:  # each arm's relationships valued on its own terms
+    if extra is not None:  # a price test's arms valued at their own price
         change = change + extra
     current = p.levers[t.lever]
     z_crit = critical_z(ap.false_move_rate, t.family)

@@ -3,19 +3,23 @@
 For provider p and user i, each day:
 
     attention:  J = profit + minute_value * minutes
-    intimacy:   J = profit + V(s_today) - V(s_yesterday)
+    intimacy:   J = profit + V(s_today) - V(s_yesterday)      (V between bands, below)
     wellbeing:  J = welfare + shadow_price * profit
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
 relationship: the profit it made today and the change in its expected discounted lifetime
-profit, each day's moves between states valued at that day's estimate V, so that a test
-window's J sums to the profit made plus the value of the moves its users made (a quitter's
-value falls to 0; a change in the estimate itself is not counted as value created). The
+profit, every day of a test window valued at the estimate V made as the window opened, so
+that a window's J sums to the profit made plus the value of the moves its users made (a
+quitter's value falls to 0; a change in the estimate is not counted as value created). The
 provider predicts that value from its own observations as a Markov chain of customer states
 (Pfeifer & Carraway 2000): a user's state s is whether they pay, their band of attachment
-(``ATTACHMENT_BANDS`` equal bands), of habit (``HABIT_BANDS``) and of trust, the user's
-perceived manipulation by the provider cut at ``TRUST_EDGES`` (the leading indicators it steers
-by; a feed's users have habits but no attachment, and feeds use no tactics). A provider sees
+(``ATTACHMENT_BANDS`` equal bands), of what the provider knows of them (``KNOWLEDGE_BANDS``: a
+companion's emotional knowledge, a feed's knowledge of tastes, the relationship's capital), of
+habit (``HABIT_BANDS``) and of trust, the user's perceived manipulation by the provider cut at
+``TRUST_EDGES`` (the leading indicators it steers by; a feed's users have habits and are known
+but have no attachment, and feeds use no tactics). A user is valued bilinearly between the
+centres of their bands of attachment and knowledge (:func:`value_at`), so that moves within a
+band count. A provider sees
 its users' perceived manipulation in practice through their complaints, ratings, reports and
 cancellation reasons; here it reads it directly, so that the later cost of tactics (attachment
 eroded, quits, ODD 7.10) can be priced when a tactic moves a user to a band of less trust (in
@@ -31,7 +35,9 @@ that has seen little predicts little, and V stays finite before any quit is seen
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
-pay is worth the subscriptions to come. *Wellbeing-aligned* values the whole-day
+pay is worth the subscriptions to come. A price holds for all the paying days to come, so the
+users in the arms of a price test are credited with what their relationship would be worth at
+the arm's price (:meth:`Intimacy.terminal`). *Wellbeing-aligned* values the whole-day
 welfare of its users in $ (ODD 7.7), subject to breaking even over its whole book: the shadow
 price of that constraint rises while the book loses money and falls while it makes money,
 

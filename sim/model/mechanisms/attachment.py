@@ -8,7 +8,8 @@
 A minute with a companion makes a user feel understood as far as the companion responds to
 emotion (its ``empathy``, a lever) and knows the user's moods and their shared history
 (emotional knowledge, ODD 7.4, which each companion keeps of its own users and which is lost on
-switching; on the free tier its replies use only the share ``free_memory`` of it, ODD 7.8). How heard a user feels in a day saturates in minutes, as loneliness relief does
+switching; on the free tier its replies use only the share ``free_memory`` of it, ODD 7.8). How
+heard a user feels in a day saturates in minutes, as loneliness relief does
 (``social.companion_need_minutes``, ODD 7.6): attachment grows with days of feeling understood,
 not with hours of use, so minutes a companion captures with hooks add little to it. Attachment
 decays every day and is eroded by perceived manipulation. It adds reflective value and

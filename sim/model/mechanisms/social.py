@@ -20,7 +20,8 @@ novelty that wears off with days of use):
     loneliness <- loneliness + adjustment * (target - loneliness)
 
 A companion relieves loneliness as far as it makes the user feel understood (its empathy and
-what it knows of the user and uses, ODD 7.5): a first session with an empathic companion already does.
+what it knows of the user and uses, ODD 7.5): a first session with an empathic companion
+already does.
 Time a companion takes from socialising lets ties decay, so heavy use can leave people lonelier.
 Planned social minutes that no friend reciprocates go to other offline life.
 
