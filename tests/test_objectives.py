@@ -334,9 +334,11 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
 def test_a_price_test_arm_is_valued_at_its_own_price():
     """A price a dollar a month higher is worth, in a paying state that users never leave, a
     thirtieth of a dollar a day over the state's discounted days to come, (1 + r) / r; nothing
-    in a free state whose users never come to pay. The intimacy policy credits each arm's users
-    of a price test with the gain of the state they are in, and nothing for other levers or
-    with ``price_terms`` off; the other policies do not value relationships."""
+    in a free state whose users never come to pay. Where free users come to pay, an arm that
+    converts half as often is worth less in the free state than one that converts as often.
+    The intimacy policy credits each arm's users of a price test with the gain of the state
+    they are in, and nothing for other levers or with ``price_terms`` off; the other policies
+    do not value relationships."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
     model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
@@ -348,23 +350,87 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     for s in (paying, free):
         observe(p.seen, s, 1e9, 0.0, {})
     days = (1.0 + 0.1 / 365.0) / (0.1 / 365.0)
-    gain = policies.price_value(p, k, (9.0, 11.0))
+    same = np.ones((2, 2))
+    gain = policies.price_value(p, k, (9.0, 11.0), same)
     assert gain[1, paying] == pytest.approx(days / 30.0, rel=1e-4)
     assert gain[0, paying] == pytest.approx(-days / 30.0, rel=1e-4)
     assert gain[:, free] == pytest.approx(0.0, abs=1e-6)
+    # free users who come to pay, 1% a day: the raised arm's worth depends on how they convert
+    p.seen[free] = 0.0
+    observe(p.seen, free, 1e9, 0.0, {paying: 0.01})
+    as_often = policies.price_value(p, k, (11.0,), [(1.0, 1.0)])[0, free]
+    half = policies.price_value(p, k, (11.0,), [(0.5, 1.0)])[0, free]
+    assert as_often > half > 0.0
+    unchanged = policies.price_value(p, k, (10.0,), [(1.0, 1.0)])
+    assert unchanged == pytest.approx(0.0, abs=1e-6)
     p.state = np.array([paying, free, -1, paying], np.int16)
     p.attached = np.full(4, 0.5)  # the centres of the states' attachment and knowledge bands
     p.known = np.full(4, 0.5)
     arm = np.array([1, 1, 1, -1], np.int8)
+    test = abtests.ABTest("price", (9.0, 11.0), arm, np.ones(4, bool), 0)
+    test.tiers[:] = [[100.0, 1.0, 100.0, 1.0]] * 3  # every arm converts and cancels alike
+    gain = policies.price_value(p, k, (9.0, 11.0), same)
     intimacy = policies.POLICIES["intimacy"]
-    extra = intimacy.terminal(p, model, "price", arm, (9.0, 11.0))
+    extra = intimacy.terminal(p, model, test)
     np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
-    assert intimacy.terminal(p, model, "empathy", arm, (0.6, 1.0)) is None
+    empathy = abtests.ABTest("empathy", (0.6, 1.0), arm, np.ones(4, bool), 0)
+    assert intimacy.terminal(p, model, empathy) is None
     off = dataclasses.replace(adaptation, price_terms=False)
     unpriced = SimpleNamespace(params=dataclasses.replace(prm, adaptation=off))
-    assert intimacy.terminal(p, unpriced, "price", arm, (9.0, 11.0)) is None
+    assert intimacy.terminal(p, unpriced, test) is None
     for other in ("attention", "wellbeing"):
-        assert policies.POLICIES[other].terminal(p, model, "price", arm, (9.0, 11.0)) is None
+        assert policies.POLICIES[other].terminal(p, model, test) is None
+
+
+def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
+    """By arm, among the cohort's users on both days: free user-days and conversions, paying
+    user-days and cancellations; and the arms' rates against control's."""
+    F, Q = 0, FREE_STATES  # a free and a paying state
+    before = np.array([F, F, Q, Q, F, Q, -1, F], np.int16)
+    now = np.array([Q, F, F, Q, Q, -1, Q, Q], np.int16)
+    arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
+    cohort = np.array([True] * 7 + [False])
+    tiers = np.zeros((3, 4))
+    policies.tally_tiers(before, now, arm, cohort, tiers)
+    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 1, 0, 0], [2, 1, 2, 1]])
+    ratios = policies.tier_ratios(tiers)
+    assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
+    assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 1.0))
+
+
+def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
+    """The value the policy adds at a test's close decides which side is kept; the test's log,
+    from which the long-run corrections are learned, keeps the effects as measured."""
+    n = 400
+    rng = np.random.default_rng(3)
+    arm = rng.choice(np.array([-1, 0, 1], np.int8), n)
+    window = np.zeros((2, n))
+    window[0] = rng.normal(0.0, 1.0, n)
+    bonus = np.where(arm == 1, 5.0, 0.0)  # the raised side is worth much more on its terms
+
+    class Valued(policies.Attention):
+        def terminal(self, provider, model, test, values=None):
+            return bonus
+
+    p = SimpleNamespace(
+        name="companion_a",
+        tests_run=0,
+        tests_kept=0,
+        window=window,
+        objective_before=np.zeros(n),
+        levers={"price": 10.0},
+        corrections={},
+        policy=Valued(),
+        test_log=[],
+        profit_committed=0.0,
+    )
+    model = SimpleNamespace(params=Params(), day=55)
+    test = abtests.ABTest("price", (4.0, 16.0), arm, np.ones(n, bool), 0)
+    assert abtests.conclude(p, test, model)
+    assert p.levers["price"] == 16.0
+    logged = p.test_log[-1]
+    measured = window[0][arm == 1].mean() - window[0][arm == 0].mean()
+    assert logged.effect[1] == pytest.approx(measured / model.params.adaptation.interval)
 
 
 def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay():

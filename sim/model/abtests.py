@@ -74,7 +74,7 @@ still moves in at most ``false_move_rate`` of windows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -95,6 +95,9 @@ class ABTest:
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
     family: int = 1  # levers tested in the same window (m of the correction)
+    # by arm (lowered, control, raised): free user-days, conversions, paying user-days and
+    # cancellations of the cohort while the test runs (:func:`sim.model.policies.tally_tiers`)
+    tiers: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))
 
 
 @dataclass
@@ -109,6 +112,7 @@ class LongTest:
     before: np.ndarray  # (N,) objective per day in the window before the start
     start: int
     family: int = 1
+    tiers: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))  # as ABTest's
 
 
 @dataclass(frozen=True)
@@ -229,11 +233,7 @@ def judge(
     not compared (None) when its value is the current one or a group has fewer than 2 users of
     the cohort; a side the policy does not allow (``allowed``, e.g. one that would put a
     wellbeing-aligned provider's book into loss) is compared but never kept."""
-    control = cohort & (arm == 0)
-    sides = tuple(
-        None if value == current else compare(change, cohort & (arm == a), control)
-        for a, value in ((-1, values[0]), (1, values[1]))
-    )
+    sides = sides_of(change, arm, cohort, values, current)
     best, best_z = None, z_crit
     for side, value, ok in zip(sides, values, allowed, strict=True):
         if side is None or not ok:
@@ -242,6 +242,16 @@ def judge(
         if z > best_z:
             best, best_z = value, z
     return sides, best
+
+
+def sides_of(change, arm, cohort, values, current) -> tuple:
+    """Both sides of a test against control (:func:`compare`): None for a side whose value is
+    the current one or whose group has fewer than 2 users of the cohort."""
+    control = cohort & (arm == 0)
+    return tuple(
+        None if value == current else compare(change, cohort & (arm == a), control)
+        for a, value in ((-1, values[0]), (1, values[1]))
+    )
 
 
 def window_closes(p, model) -> bool:
@@ -337,17 +347,19 @@ def conclude(p, t, model) -> bool:
     ap = model.params.adaptation
     p.tests_run += 1
     change = p.window[0] - p.objective_before
-    extra = p.policy.terminal(p, model, t.lever, t.arm, t.values)
-    if extra is not None:  # a price test's arms valued at their own price
-        change = change + extra
     current = p.levers[t.lever]
     z_crit = critical_z(ap.false_move_rate, t.family)
     c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
     correction = (c * ap.interval, c_se * ap.interval)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
+    measured = sides_of(change, t.arm, t.cohort, t.values, current)
+    extra = p.policy.terminal(p, model, t)
+    if extra is not None:  # a price test's arms valued at their own price, judged so
+        change = change + extra
     sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed)
-    p.test_log.append(log_entry(p, t, model, sides, z_crit, current, kept, correction))
+    # the log and the long-run corrections keep the effects as the window measured them
+    p.test_log.append(log_entry(p, t, model, measured, z_crit, current, kept, correction))
     if kept is None:
         return False
     commit(p, profit, t.values, kept)
@@ -485,15 +497,17 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     change = p.long_total / (day - t.start) - t.before
     current = p.levers[t.lever]
     values = long_values(p, t.lever, ap.step)
-    extra = p.policy.terminal(p, model, t.lever, t.arm, values)
-    if extra is not None:  # as a short test's, spread over the long test's days
-        change = change + extra / (day - t.start)
     z_crit = critical_z(ap.false_move_rate, t.family)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
+    measured = sides_of(change, t.arm, t.cohort, values, current)
+    extra = p.policy.terminal(p, model, t, values)
+    if extra is not None:  # as a short test's, spread over the long test's days
+        change = change + extra / (day - t.start)
     sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit, allowed=allowed)
+    # the long-run correction compares effects as both kinds of test measured them
     offsets = (values[0] - current, values[1] - current)
-    long_run, short_run = slope(sides, offsets), short_slope(p, t.lever, t.start, day)
+    long_run, short_run = slope(measured, offsets), short_slope(p, t.lever, t.start, day)
     c, c_se = float("nan"), float("nan")
     if long_run is not None and short_run is not None:
         c, c_se = long_run[0] - short_run[0], float(np.hypot(long_run[1], short_run[1]))
@@ -506,9 +520,9 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
             lever=t.lever,
             current=current,
             offsets=offsets,
-            effect=tuple(nan if s is None else s.effect for s in sides),
-            se=tuple(nan if s is None else s.se for s in sides),
-            z=tuple(nan if s is None else s.z for s in sides),
+            effect=tuple(nan if s is None else s.effect for s in measured),
+            se=tuple(nan if s is None else s.se for s in measured),
+            z=tuple(nan if s is None else s.z for s in measured),
             z_crit=z_crit,
             correction=c,
             correction_se=c_se,

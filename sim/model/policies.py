@@ -251,10 +251,28 @@ def tally_moves(before, now, moves):
             moves[before[i], now[i] if now[i] >= 0 else S] += 1.0
 
 
-class Chain(NamedTuple):
-    """A provider's predictions by state (module docstring): the discounted chain
-    I - P / (1 + r) and the daily margin m."""
+@jit
+def tally_tiers(before, now, arm, cohort, out):
+    """Add to ``out`` (3, 4), by arm (-1, 0, +1), the cohort's free user-days, conversions
+    (free yesterday, paying today), paying user-days and cancellations (paying yesterday, free
+    today) among users who were users both days."""
+    for i in range(before.shape[0]):
+        if not cohort[i] or before[i] < 0 or now[i] < 0:
+            continue
+        row = arm[i] + 1
+        if before[i] >= FREE_STATES:
+            out[row, 2] += 1.0
+            out[row, 3] += now[i] < FREE_STATES
+        else:
+            out[row, 0] += 1.0
+            out[row, 1] += now[i] >= FREE_STATES
 
+
+class Chain(NamedTuple):
+    """A provider's predictions by state (module docstring): the chance P of moving between
+    states, the discounted chain I - P / (1 + r) and the daily margin m."""
+
+    chance: np.ndarray  # (S, S)
     discounted: np.ndarray  # (S, S)
     margin: np.ndarray  # (S,) $ per user-day
 
@@ -272,7 +290,7 @@ def chain(p, k) -> Chain:
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
-    return Chain(np.eye(S) - chance[:, :S] / (1.0 + r), m)
+    return Chain(chance[:, :S], np.eye(S) - chance[:, :S] / (1.0 + r), m)
 
 
 def predicted_value(p, k) -> np.ndarray:
@@ -282,20 +300,44 @@ def predicted_value(p, k) -> np.ndarray:
         return np.linalg.solve(c.discounted, c.margin)
 
 
-def price_value(p, k, prices) -> np.ndarray:
+def tier_ratios(tiers) -> np.ndarray:
+    """(2, 2): each side's (lowered, raised) daily rate of converting and of cancelling over
+    control's, from a price test's ``tiers`` (:func:`tally_tiers`), each rate with half an
+    event added so that a side with none is not taken to have none for ever."""
+    free, converted, paying, cancelled = tiers.T
+    conversion = (converted + 0.5) / (free + 1.0)
+    cancelling = (cancelled + 0.5) / (paying + 1.0)
+    return np.array(
+        [[conversion[a] / conversion[1], cancelling[a] / cancelling[1]] for a in (0, 2)]
+    )
+
+
+def price_value(p, k, prices, ratios) -> np.ndarray:
     """(len(prices), S): how much more a relationship in each state would be worth to provider
-    ``p`` at each of ``prices`` ($ a month) than at its current price: a paying day earns a
-    thirtieth of the difference, over the chain's expected discounted paying days to come,
+    ``p`` at each of ``prices`` ($ a month) than at its current price, on the chain as the
+    test's arm showed it: its paying days earn a thirtieth of the difference, and free users
+    convert and paying users cancel at the arm's rates, ``ratios`` (:func:`tier_ratios`)
+    times the chain's, what they gain or lose taken from or given to staying put,
 
-        dV = (I - P / (1 + r))^-1 [s pays] (price' - price) / 30.
-
-    What the price does to behaviour (conversions, cancellations, quits) is not in it: a test
-    sees that in its users within the window."""
+        V_x = (I - P_x / (1 + r))^-1 (m + [s pays] (price' - price) / 30),   dV = V_x - V."""
     c = chain(p, k)
-    paying = (np.arange(STATES) >= FREE_STATES).astype(float)
-    gains = np.outer((np.asarray(prices, float) - p.levers["price"]) / 30.0, paying)
+    S, r = STATES, k.discount_rate / 365.0
+    pays = np.arange(S) >= FREE_STATES
+    crossing = pays[:, None] != pays[None, :]  # from free to paying and back
+    cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
+    stay = np.diag(c.chance)
     with one_blas_thread():
-        return np.linalg.solve(c.discounted, gains.T).T
+        base = np.linalg.solve(c.discounted, c.margin)
+        out = np.empty((len(prices), S))
+        for row, (price, (convert, cancel)) in enumerate(zip(prices, ratios, strict=True)):
+            # staying put gives what crossing takes, and can give no more than it has
+            crossed = np.minimum(cross * np.where(pays, cancel, convert), cross + stay)
+            scale = np.divide(crossed, cross, out=np.ones(S), where=cross > 0)
+            chance = np.where(crossing, c.chance * scale[:, None], c.chance)
+            np.fill_diagonal(chance, stay + cross - crossed)
+            margin = c.margin + pays * (price - p.levers["price"]) / 30.0
+            out[row] = np.linalg.solve(np.eye(S) - chance / (1.0 + r), margin) - base
+    return out
 
 
 _blas = None
@@ -333,10 +375,11 @@ class Policy:
         """Users in each arm of this policy's long tests (ODD 7.9): ``adaptation.long_share``."""
         return ap.long_share
 
-    def terminal(self, provider, model, lever: str, arm, values) -> np.ndarray | None:
-        """What each user's relationship would be worth at the end of a test of ``lever`` on
-        its ``arm`` (-1, 0, +1) at ``values`` (lowered, raised), beyond what the objective
-        already counts: None, for a policy that does not value relationships."""
+    def terminal(self, provider, model, test, values=None) -> np.ndarray | None:
+        """What each user's relationship would be worth at the end of ``test`` (a short or long
+        test, its arms at ``values``, lowered and raised: the test's own by default) beyond
+        what the objective already counts: None, for a policy that does not value
+        relationships."""
         return None
 
 
@@ -358,24 +401,25 @@ class Intimacy(Policy):
         (or ``long_share``, if larger)."""
         return max(ap.long_share, ap.intimacy_long_share)
 
-    def terminal(self, provider, model, lever, arm, values):
+    def terminal(self, provider, model, test, values=None):
         """A price test's arm is valued at its own price: a user in an arm ends the test in a
         state whose worth the objective counts at the current price (V), though the price
-        would hold for all the paying days to come; each is credited the difference
-        (:func:`price_value`, at the state, attachment and knowledge the user has today), so
-        that a price rise is weighed as the subscriptions it loses within the test against the
-        higher price paid by those who stay for as long as they are expected to (ODD 7.9).
-        Other levers act on users through their days, over months, and are judged on what the
-        window shows."""
-        if lever != "price" or not model.params.adaptation.price_terms:
+        would hold for all the days to come; each is credited the difference, on the chain
+        with the arm's price and its rates of converting and cancelling as the test measured
+        them (:func:`price_value`, at the state, attachment and knowledge the user has today),
+        so that a price rise is weighed as the subscriptions it loses, within the test and
+        after it, against the higher price paid by those who stay (ODD 7.9). Other levers act
+        on users through their days, over months, and are judged on what the window shows."""
+        if test.lever != "price" or not model.params.adaptation.price_terms:
             return None
-        extra = np.zeros(arm.shape[0])
+        values = test.values if values is None else values
         k = compiled.constants(model.params.adaptation)
-        gains = price_value(provider, k, values)
-        at_gain = np.empty(arm.shape[0])
+        gains = price_value(provider, k, values, tier_ratios(test.tiers))
+        extra = np.zeros(test.arm.shape[0])
+        at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
             values_at(gain, provider.state, provider.attached, provider.known, at_gain)
-            extra[arm == side] = at_gain[arm == side]
+            extra[test.arm == side] = at_gain[test.arm == side]
         return extra
 
 
@@ -447,6 +491,9 @@ def record(model, today) -> dict[str, float]:
         p.seen *= fade
         p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
         tally_moves(before, p.state, p.seen[:, MOVES:])
+        for test in (p.tests.get("price"), p.long_tests.get("price")):
+            if test is not None:  # what a price does to paying, arm by arm
+                tally_tiers(before, p.state, test.arm, test.cohort, test.tiers)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0
