@@ -564,7 +564,7 @@ def test_objectives_loop_adds_its_own_policys_objective_to_the_window():
         (ATTENTION, acc.profit(j) + 0.004 * u.minutes[:, j]),
         (WELLBEING, u.welfare + 0.7 * acc.profit(j)),
     ):
-        provider = provider_at(j, own, value, np.full(n, -1, np.int8), shadow_price=0.7)
+        provider = provider_at(j, own, value, np.full(n, -1, np.int16), shadow_price=0.7)
         acc.run(provider, k)
         np.testing.assert_allclose(provider.window[0], expected, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(provider.window[1], acc.profit(j), rtol=1e-12, atol=1e-15)
@@ -575,11 +575,11 @@ def test_a_provider_not_yet_launched_adds_nothing_to_its_window():
     j, n = 3, acc.n
     acc.new_day(j)
     value = np.ones(STATES)
-    provider = provider_at(j, -1, value, np.full(n, -1, np.int8))
+    provider = provider_at(j, -1, value, np.full(n, -1, np.int16))
     sums = acc.run(provider, constants(AdaptationParams()))
     assert (provider.window == 0).all()
     assert sums[2] > 0  # its objectives are still measured
-    launched = provider_at(j, ATTENTION, value, np.full(n, -1, np.int8))
+    launched = provider_at(j, ATTENTION, value, np.full(n, -1, np.int16))
     acc.run(launched, constants(AdaptationParams()))
     assert (launched.window != 0).any()
 

@@ -27,6 +27,9 @@ probability at most ``false_move_rate`` (the familywise rate). Each concluded te
 
 the true effect a side needs for the test to keep it four times in five. Effects, se and MDE
 are logged in the objective's own units per user-day (the window sums J over ``interval`` days).
+A policy may add to each user's change what the arm's relationship is worth beyond what the
+window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's price tests);
+that decides the test, and the log keeps the effects as the window measured them.
 
 Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
 invisible to a test: providers with short tests learn what pays now and can pay for it later.
