@@ -926,3 +926,31 @@ def test_every_user_array_is_a_trait_or_owned_by_exactly_one_mechanism():
     assert {k: v for k, v in owners.items() if len(v) > 1} == {}
     assert set(owners) | set(TRAITS) == set(Users._fields)
     assert not set(owners) & set(TRAITS)
+
+
+def test_a_free_user_is_understood_by_the_share_of_memory_the_free_tier_uses():
+    """Same seed, same users, the companions knowing every user's moods well: with the free
+    tier's memory at 0 instead of 1, a free user's reflective value of a companion falls by
+    what knowing them adds (heard_value x loneliness x empathy x 0.5 x EK) and a subscriber's
+    does not change; how heard they felt falls for free users only."""
+    days = []
+    for share in (1.0, 0.0):
+        m = build("intimacy_economy", users=300, days=2, sets={"companion.free_memory": share})
+        u = m.users
+        comp = m.is_companion
+        u.emotional_knowledge[:, comp] = 0.8
+        u.adopted[:, comp] = True
+        u.subscribed[:, comp] = np.arange(u.n)[:, None] % 2 == 0
+        loneliness = u.loneliness.copy()
+        m.step()
+        days.append((m.today.R[:, : len(m.providers)].copy(), m.today.heard.copy(), loneliness))
+    (full, heard_full, lonely), (none, heard_none, _) = days
+    k = m.params.choice
+    paying = np.arange(m.users.n) % 2 == 0
+    for j in np.flatnonzero(m.is_companion):
+        empathy = m.params.companion.empathy
+        drop = k.heard_value * lonely * empathy * 0.5 * 0.8
+        np.testing.assert_allclose(full[~paying, j] - none[~paying, j], drop[~paying], rtol=1e-9)
+        np.testing.assert_array_equal(full[paying, j], none[paying, j])
+        used = m.users.minutes[:, j] > 0
+        assert (heard_none[~paying & used, j] < heard_full[~paying & used, j]).all()

@@ -796,7 +796,7 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     """The paid tier's memory adds g to each minute's reflective value: the log-sum rises by
     B T ln(1 + S (exp(g / T) - 1)), worth paying for even where the free tier's limit does not
     bind; a subscriber, whose day is split at the paid tier's values, values it the same."""
-    from sim.model.mechanisms import business
+    from sim.model.mechanisms import business, welfare
     from sim.model.params import ChoiceParams
 
     choice = constants(ChoiceParams())
@@ -815,7 +815,10 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     # with a limit that binds too, both parts add up
     both = business.subscription_worth(budget, 60.0, inf, desired, g, False, choice)
     limit = business.subscription_worth(budget, 60.0, inf, desired, 0.0, False, choice)
-    assert both > max(worth, limit)
+    assert both == pytest.approx(worth + limit, rel=1e-12)
+    assert limit == pytest.approx(
+        30.0 * welfare.cap_cost(budget, 60.0 / budget, desired, T) / choice.money_value
+    )
 
 
 def test_a_tighter_free_tier_converts_more_of_the_same_users():
