@@ -396,6 +396,20 @@ def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
     ratios = policies.tier_ratios(tiers)
     assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
     assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 1.0))
+    # only an intimacy provider that values price tests at their own price keeps the tally
+    prm = Params()
+    off = dataclasses.replace(
+        prm, adaptation=dataclasses.replace(prm.adaptation, price_terms=False)
+    )
+    for name, params, kept in (
+        ("intimacy", prm, True),
+        ("intimacy", off, False),
+        ("attention", prm, False),
+    ):
+        test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
+        provider = SimpleNamespace(state=now, tests={"price": test}, long_tests={})
+        policies.POLICIES[name].observe(provider, before, SimpleNamespace(params=params))
+        np.testing.assert_array_equal(test.tiers, tiers if kept else np.zeros((3, 4)))
 
 
 def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():

@@ -270,11 +270,11 @@ def tally_tiers(before, now, arm, cohort, out):
 
 class Chain(NamedTuple):
     """A provider's predictions by state (module docstring): the chance P of moving between
-    states, the discounted chain I - P / (1 + r) and the daily margin m."""
+    states, the daily margin m and the daily discount rate r."""
 
     chance: np.ndarray  # (S, S)
-    discounted: np.ndarray  # (S, S)
     margin: np.ndarray  # (S,) $ per user-day
+    rate: float
 
 
 def chain(p, k) -> Chain:
@@ -290,14 +290,18 @@ def chain(p, k) -> Chain:
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
-    return Chain(chance[:, :S], np.eye(S) - chance[:, :S] / (1.0 + r), m)
+    return Chain(chance[:, :S], m, r)
+
+
+def discounted_value(chance, margin, rate) -> np.ndarray:
+    """V = (I - P / (1 + r))^-1 m: what each state earns and what it leads to."""
+    with one_blas_thread():
+        return np.linalg.solve(np.eye(chance.shape[0]) - chance / (1.0 + rate), margin)
 
 
 def predicted_value(p, k) -> np.ndarray:
-    """V by state as provider ``p`` predicts it from what it has seen: V = (I - P/(1+r))^-1 m."""
-    c = chain(p, k)
-    with one_blas_thread():
-        return np.linalg.solve(c.discounted, c.margin)
+    """V by state as provider ``p`` predicts it from what it has seen (:func:`chain`)."""
+    return discounted_value(*chain(p, k))
 
 
 def tier_ratios(tiers) -> np.ndarray:
@@ -321,22 +325,20 @@ def price_value(p, k, prices, ratios) -> np.ndarray:
 
         V_x = (I - P_x / (1 + r))^-1 (m + [s pays] (price' - price) / 30),   dV = V_x - V."""
     c = chain(p, k)
-    S, r = STATES, k.discount_rate / 365.0
-    pays = np.arange(S) >= FREE_STATES
+    pays = np.arange(STATES) >= FREE_STATES
     crossing = pays[:, None] != pays[None, :]  # from free to paying and back
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
-    with one_blas_thread():
-        base = np.linalg.solve(c.discounted, c.margin)
-        out = np.empty((len(prices), S))
-        for row, (price, (convert, cancel)) in enumerate(zip(prices, ratios, strict=True)):
-            # staying put gives what crossing takes, and can give no more than it has
-            crossed = np.minimum(cross * np.where(pays, cancel, convert), cross + stay)
-            scale = np.divide(crossed, cross, out=np.ones(S), where=cross > 0)
-            chance = np.where(crossing, c.chance * scale[:, None], c.chance)
-            np.fill_diagonal(chance, stay + cross - crossed)
-            margin = c.margin + pays * (price - p.levers["price"]) / 30.0
-            out[row] = np.linalg.solve(np.eye(S) - chance / (1.0 + r), margin) - base
+    base = discounted_value(*c)
+    out = np.empty((len(prices), STATES))
+    for row, (price, (convert, cancel)) in enumerate(zip(prices, ratios, strict=True)):
+        # staying put gives what crossing takes, and can give no more than it has
+        crossed = np.minimum(cross * np.where(pays, cancel, convert), cross + stay)
+        scale = np.divide(crossed, cross, out=np.ones(STATES), where=cross > 0)
+        chance = np.where(crossing, c.chance * scale[:, None], c.chance)
+        np.fill_diagonal(chance, stay + cross - crossed)
+        margin = c.margin + pays * (price - p.levers["price"]) / 30.0
+        out[row] = discounted_value(chance, margin, c.rate) - base
     return out
 
 
@@ -375,6 +377,10 @@ class Policy:
         """Users in each arm of this policy's long tests (ODD 7.9): ``adaptation.long_share``."""
         return ap.long_share
 
+    def observe(self, provider, before, model) -> None:
+        """What the provider notes of its running tests each day, from its users' states
+        yesterday (``before``) and today (``provider.state``), for :meth:`terminal`."""
+
     def terminal(self, provider, model, test, values=None) -> np.ndarray | None:
         """What each user's relationship would be worth at the end of ``test`` (a short or long
         test, its arms at ``values``, lowered and raised: the test's own by default) beyond
@@ -400,6 +406,15 @@ class Intimacy(Policy):
         provider also runs long tests, on arms of ``adaptation.intimacy_long_share`` users
         (or ``long_share``, if larger)."""
         return max(ap.long_share, ap.intimacy_long_share)
+
+    def observe(self, provider, before, model):
+        """While a price test (short or long) runs, what the price does to paying, arm by arm
+        (:func:`tally_tiers`)."""
+        if not model.params.adaptation.price_terms:
+            return
+        for test in (provider.tests.get("price"), provider.long_tests.get("price")):
+            if test is not None:
+                tally_tiers(before, provider.state, test.arm, test.cohort, test.tiers)
 
     def terminal(self, provider, model, test, values=None):
         """A price test's arm is valued at its own price: a user in an arm ends the test in a
@@ -491,9 +506,7 @@ def record(model, today) -> dict[str, float]:
         p.seen *= fade
         p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
         tally_moves(before, p.state, p.seen[:, MOVES:])
-        for test in (p.tests.get("price"), p.long_tests.get("price")):
-            if test is not None:  # what a price does to paying, arm by arm
-                tally_tiers(before, p.state, test.arm, test.cohort, test.tiers)
+        p.policy.observe(p, before, model)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0

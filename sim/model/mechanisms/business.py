@@ -132,12 +132,6 @@ def responsiveness_cost(minutes, empathy, k):
 
 
 @jit
-def ad_value(minutes, ad_load, feed):
-    """What the ads in ``minutes`` of feed at ``ad_load`` sell for, before any ad tax."""
-    return minutes * feed.items_per_minute * ad_load * (feed.cpm / 1000.0)
-
-
-@jit
 def conversion_hazard(gap, k):
     """Daily probability that a free user of the companion subscribes."""
     return k.conversion * sigmoid(gap)
@@ -173,14 +167,15 @@ def book(start, stop, users, feed, companion, day):
     is_companion, ad_load, price, personalisation, empathy, free_memory = day[:6]
     ad_tax, revenue, cost, paid = day[6:]
     P = users.minutes.shape[1]
+    per_ad = feed.cpm / 1000.0
     sums = np.zeros((4, P))
     for i in range(start, stop):
         impressions = 0.0
         for j in range(P):
             m = users.minutes[i, j]
-            load = levers.lever(ad_load, i, j)
-            impressions += m * feed.items_per_minute * load
-            value = ad_value(m, load, feed)
+            ads = m * feed.items_per_minute * levers.lever(ad_load, i, j)
+            impressions += ads
+            value = ads * per_ad
             tax = value * ad_tax[at(ad_tax, i), j]
             subscription = levers.lever(price, i, j) / 30.0 if users.subscribed[i, j] else 0.0
             commerce = 0.0
