@@ -355,15 +355,17 @@ class UserAgent(mesa.Agent):
         self.quits_today = [False] * P
         self.joins_today = [False] * P
         k = max(len(self.ties), 1)
+        impulse = c.impulse_weight * (1.0 - self.self_control)
         for j, p in enumerate(m.providers):
             if m.day < p.launch_day:
                 continue
             draw = m.rng.random()
+            hold = ap.habit_hold * impulse * c.habit_pull * self.habit[j]
             if self.adopted[j]:
                 cost = ap.switching_knowledge * self.knowledge[j]
                 cost += ap.switching_attachment * self.attachment[j]
                 cost += ap.switching_dependence * self.dependence[j]
-                surplus = self.remembered[j] + cost - self.offline_value
+                surplus = self.remembered[j] + cost + hold - self.offline_value
                 self.quits_today[j] = draw < ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
             else:
                 endorse = (
@@ -377,7 +379,8 @@ class UserAgent(mesa.Agent):
                 marketing = prm.feed.marketing if p.kind == "feed" else prm.companion.marketing
                 prob = (marketing + ap.word_of_mouth * endorse) * self.appeal(p)
                 if self.quit_day[j] >= 0:
-                    prob *= sigmoid((self.remembered[j] - self.offline_value) / ap.quit_scale)
+                    surplus = self.remembered[j] + hold - self.offline_value
+                    prob *= sigmoid(surplus / ap.quit_scale)
                 self.joins_today[j] = draw < prob
 
     def move(self) -> None:

@@ -597,13 +597,40 @@ def test_dependence_grows_where_a_companion_stands_in_for_people_and_fades():
     assert settle[0] < 0.5 < settle[1]
 
 
+def test_a_break_loosens_the_habits_hold():
+    """ODD 7.11: the habit's pull, felt when deciding whether to stay, keeps users; four weeks
+    without use let the habit fade, and with it the hold, so quitting is likelier after a
+    break. With the share ``habit_hold`` at 0, or the two selves off, habit keeps no one."""
+    params = sim.Params()
+    a, h = compiled.constants(params.adoption), compiled.constants(params.habit)
+    weight = adoption.hold_weight(params)
+    assert weight == pytest.approx(params.choice.impulse_weight * params.choice.habit_pull)
+    used = 0.9
+    after_break = used
+    for _ in range(28):
+        after_break = habit.habit_after(after_break, 0.0, h.formation, h.reference_minutes)
+    hazards = [
+        adoption.quit_hazard(0.5, 0.6, 0.0, 0.0, 0.0, adoption.habit_hold(x, 0.4, weight), a)
+        for x in (used, after_break, 0.0)
+    ]
+    assert hazards[0] < hazards[1] < hazards[2] <= a.quit_rate
+    assert adoption.habit_hold(0.0, 0.4, weight) == 0.0
+    assert adoption.habit_hold(used, 1.0, weight) == 0.0  # full self-control feels no pull
+    off = dataclasses.replace(params, adoption=dataclasses.replace(params.adoption, habit_hold=0))
+    assert adoption.hold_weight(off) == 0.0
+    two_off = dataclasses.replace(
+        params, mechanisms=dataclasses.replace(params.mechanisms, two_selves=False)
+    )
+    assert adoption.hold_weight(two_off) == 0.0
+
+
 def test_dependence_has_its_three_consequences():
     """ODD 7.15: a pull above reflective value, distress when the companion does not answer,
     and staying despite a negative surplus."""
     c = compiled.constants(sim.Params().choice)
     assert two_selves.impulsive_pull(0, 0, 0, 0, 0.5, c) == pytest.approx(0.5 * c.dependence_pull)
     a = compiled.constants(sim.Params().adoption)
-    stay = [adoption.quit_hazard(0.0, 1.0, 0.0, 0.0, d, a) for d in (0.0, 0.5, 1.0)]
+    stay = [adoption.quit_hazard(0.0, 1.0, 0.0, 0.0, d, 0.0, a) for d in (0.0, 0.5, 1.0)]
     assert stay[0] > stay[1] > stay[2] > 0.0
     assert dependence.withdrawal(0.8, 0.0) == pytest.approx(0.8)
     assert dependence.withdrawal(0.8, 1.0) == 0.0 and dependence.withdrawal(0.0, 0.0) == 0.0

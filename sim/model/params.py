@@ -382,6 +382,13 @@ class AdoptionParams:
     switch_propensity: float = param(
         0.5, 0.0, 1.0, "", "chance a quitter moves to a rival of the same kind"
     )
+    habit_hold: float = param(
+        1.0,
+        0.0,
+        1.0,
+        "share",
+        "share of a habit's impulsive pull felt when deciding whether to stay",
+    )
 
 
 @dataclass

@@ -5,13 +5,17 @@ of its use that was compulsive:
 
     remembered <- remembered + value_memory * (R - regret_value * compulsive_share - remembered)
 
-and quit when it falls below their outside option, with hazard
+and quit when it, with what leaving would cost, falls below their outside option, with hazard
 
-    quit = quit_rate * sigmoid((offline_value - remembered - switching_cost) / quit_scale)
+    quit = quit_rate * sigmoid((offline_value - remembered - switching_cost - hold) / quit_scale)
     switching_cost = switching_knowledge * knowledge + switching_attachment * attachment
                      + switching_dependence * dependence
+    hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. A quitter moves to a same-kind rival
+so engagement can rise while value falls and then collapse. The habit's hold is its impulsive
+pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
+lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
+come back. A quitter moves to a same-kind rival
 with probability ``switch_propensity`` (a switch). Non-users adopt with probability
 
     (marketing + word_of_mouth * endorsing_friends_share) * appeal
@@ -56,6 +60,7 @@ class Market(NamedTuple):
     rivals: np.ndarray  # (P, R) same-kind rivals, the first n_rivals of each row
     n_rivals: np.ndarray
     manipulation_word_of_mouth: float  # how much feeling manipulated stops endorsing
+    hold_weight: float  # habit_hold * impulse_weight * habit_pull: the hold of a full habit
     network_effects: bool  # mechanisms.network_effects
 
 
@@ -113,15 +118,23 @@ def switching_cost(knowledge, attachment, dependence, k):
 
 
 @jit
-def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, k):
-    """Daily probability that a user quits: high when the remembered value, with what leaving
-    would cost, falls below the outside option."""
-    surplus = remembered + switching_cost(knowledge, attachment, dependence, k) - offline_value
-    return k.quit_rate * sigmoid(-surplus / k.quit_scale)
+def habit_hold(habit, self_control, hold_weight):
+    """The habit's impulsive pull as felt when deciding whether to stay: what leaving would
+    take from the impulsive self (``hold_weight`` is the hold of a full habit at zero
+    self-control)."""
+    return hold_weight * (1.0 - self_control) * habit
 
 
 @jit
-def users_quit_hazard(users, i, j, k):
+def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, hold, k):
+    """Daily probability that a user quits: high when the remembered value, with what leaving
+    would cost and the habit's hold, falls below the outside option."""
+    stay = remembered + switching_cost(knowledge, attachment, dependence, k) + hold
+    return k.quit_rate * sigmoid(-(stay - offline_value) / k.quit_scale)
+
+
+@jit
+def users_quit_hazard(users, i, j, k, hold_weight):
     """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state."""
     return quit_hazard(
         users.remembered_value[i, j],
@@ -129,6 +142,7 @@ def users_quit_hazard(users, i, j, k):
         users.knowledge[i, j],
         users.attachment[i, j],
         users.dependence[i, j],
+        habit_hold(users.habit[i, j], users.self_control[i], hold_weight),
         k,
     )
 
@@ -193,7 +207,7 @@ def decide(start, stop, users, k, market, ties, draws, out):
                 continue
             draw = draws[j, b]
             if users.adopted[i, j]:
-                quits[i, j] = draw < users_quit_hazard(users, i, j, k)
+                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market.hold_weight)
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue
@@ -205,7 +219,8 @@ def decide(start, stop, users, k, market, ties, draws, out):
                 share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
             prob = (marketing[j] + k.word_of_mouth * share) * weight
             if users.quit_day[i, j] >= 0:  # former users come back if they remember it well
-                surplus = users.remembered_value[i, j] - users.offline_value[i]
+                hold = habit_hold(users.habit[i, j], users.self_control[i], market.hold_weight)
+                surplus = users.remembered_value[i, j] + hold - users.offline_value[i]
                 prob *= sigmoid(surplus / k.quit_scale)
             joins[i, j] = draw < prob
         for j in range(P):
@@ -288,8 +303,18 @@ def market_table(model, today) -> Market:
         rivals,
         n_rivals,
         model.params.manipulation.word_of_mouth,
+        hold_weight(model.params),
         model.params.mechanisms.network_effects,
     )
+
+
+def hold_weight(params) -> float:
+    """The hold of a full habit at zero self-control: the share ``adoption.habit_hold`` of the
+    habit's impulsive pull (ODD 7.2), none without the two selves."""
+    c = params.choice
+    if not params.mechanisms.two_selves:
+        return 0.0
+    return params.adoption.habit_hold * c.impulse_weight * c.habit_pull
 
 
 def step(model, today) -> None:
