@@ -565,4 +565,7 @@ def panel_rows(model, sample: np.ndarray) -> pd.DataFrame:
         j = p.column
         for state in ("minutes", "habit", "knowledge", "attachment", "adopted", "subscribed"):
             cols[f"{p.name}.{state}"] = getattr(u, state)[sample, j]
+        adopted = u.adopted[sample, j]
+        tenure = np.where(adopted, model.day - u.adopted_day[sample, j], -1)
+        cols[f"{p.name}.tenure"] = tenure.astype(np.int32)  # days in the spell; -1: not a user
     return pd.DataFrame(cols)

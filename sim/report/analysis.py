@@ -518,6 +518,64 @@ def user_types(results: Results, day: int | None = None) -> pd.DataFrame | None:
     return out.merge(results.runs[ids], on="run_id")
 
 
+TENURE_BANDS = (0, 90, 365)  # days: a new, a settled and a long relationship
+
+
+def switching_by_tenure(
+    results: Results,
+    source: str,
+    rival: str,
+    start: int,
+    end: int,
+    bands: tuple[int, ...] = TENURE_BANDS,
+    subscribers: bool = True,
+) -> pd.DataFrame:
+    """Who moved from ``source`` to ``rival`` between two panel days, by the tenure of their
+    relationship with ``source`` on day ``start`` (ODD 7.11, switching costs that grow with the
+    relationship).
+
+    Among users of ``source`` on day ``start`` (its subscribers only, with ``subscribers``),
+    the share who on day ``end`` use ``rival`` and no longer ``source``, per run and tenure
+    band (``bands`` are the bands' lower edges in days). Returns one row per run and band with
+    ``band`` (e.g. "90-364 days"), ``users`` (at risk) and ``switched`` (share), and the runs'
+    seed and factors.
+
+    Raises:
+        ParamError: the results hold no panel, or not on both days, or not for both providers.
+    """
+    panel = results.panel()
+    if panel is None:
+        raise ParamError(f"{results.path} has no per-user panel: record one ([record] panel)")
+    for day in (start, end):
+        if not (panel["day"] == day).any():
+            days = ", ".join(str(d) for d in sorted(panel["day"].unique()))
+            raise ParamError(f"the panel has no day {day}: it holds days {days}")
+    for name in (source, rival):
+        if f"{name}.tenure" not in panel:
+            raise ParamError(f"the panel has no provider {name!r} with tenure recorded")
+    keys = ["run_id", "user"]
+    before = panel.loc[panel["day"] == start, [*keys, f"{source}.tenure", f"{source}.subscribed"]]
+    after = panel.loc[panel["day"] == end, [*keys, f"{source}.adopted", f"{rival}.adopted"]]
+    at_risk = before[before[f"{source}.tenure"] >= 0]
+    if subscribers:
+        at_risk = at_risk[at_risk[f"{source}.subscribed"].astype(bool)]
+    m = at_risk.merge(after, on=keys)
+    m["moved"] = m[f"{rival}.adopted"].astype(bool) & ~m[f"{source}.adopted"].astype(bool)
+    edges = [*bands, np.inf]
+    names = [
+        f"{a}+ days" if math.isinf(b) else f"{a}-{b - 1} days"
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    m["band"] = pd.cut(m[f"{source}.tenure"], edges, right=False, labels=names)
+    out = (
+        m.groupby(["run_id", "band"], observed=False)["moved"]
+        .agg(users="size", switched="mean")
+        .reset_index()
+    )
+    ids = [c for c in ["run_id", "seed", *results.factors] if c in results.runs]
+    return out.merge(results.runs[ids], on="run_id")
+
+
 def find_scorecard(results_dir: str | Path) -> Path | None:
     """``validation.json`` in a results folder, in its ``validation/`` subfolder, or None."""
     for candidate in (

@@ -12,19 +12,27 @@ and quit when it, with what leaving would cost, falls below their outside option
                      + switching_dependence * dependence
     hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. The habit's hold is its impulsive
+so engagement can rise while value falls and then collapse. A subscriber also weighs the best
+rival's offer: a rival of the same kind whose paid tier costs less adds what it would save them,
+per minute of their use, to the outside option,
+
+    offline_value + money_value * (price - rival_price) / 30 / max(minutes, min_session),
+
+and a quitter with such an offer moves to that rival. What leaving costs (what the provider
+knows, the attachment built, dependence) does not travel, so the longer the relationship the
+larger the price cut it takes. The habit's hold is its impulsive
 pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
 lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
 come back. A quitter moves to a same-kind rival
-with probability ``switch_propensity`` (a switch). Non-users adopt with probability
+with probability ``switch_propensity`` (a switch) when no rival's offer drew them. Non-users adopt with probability
 
     (marketing + word_of_mouth * endorsing_friends_share) * appeal
 
 where friends who feel manipulated do not endorse, appeal is 1 for feeds and
 2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
 companions), and former users come back only in proportion to sigmoid of their remembered
-surplus. A quitter who switches picks one of the provider's same-kind rivals at random, and
-moves if it does not use it already and may use it.
+surplus. A quitter who switches without an offer picks one of the provider's same-kind rivals
+at random, and moves if it does not use it already and may use it.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model import compiled
+from sim.model import compiled, levers
 from sim.model import interventions as iv
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.business import sigmoid
@@ -61,15 +69,20 @@ class Market(NamedTuple):
     n_rivals: np.ndarray
     manipulation_word_of_mouth: float  # how much feeling manipulated stops endorsing
     hold_weight: float  # habit_hold * impulse_weight * habit_pull: the hold of a full habit
+    price: tuple  # the price lever's table (sim.model.levers)
+    money_value: float  # choice.money_value: utility of a dollar a minute
+    min_session: float  # choice.min_session: the fewest minutes a saving is spread over
     network_effects: bool  # mechanisms.network_effects
 
 
 class Decisions(NamedTuple):
-    """Today's quits, joins and switches (moves into a provider), each (N, P) bool."""
+    """Today's quits, joins and switches (moves into a provider), each (N, P) bool, and the
+    rival whose offer each user weighed (-1: none), (N, P) int."""
 
     quits: np.ndarray
     joins: np.ndarray
     moved: np.ndarray
+    offers: np.ndarray
 
 
 @dataclass
@@ -134,17 +147,59 @@ def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, ho
 
 
 @jit
-def users_quit_hazard(users, i, j, k, hold_weight):
-    """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state."""
+def users_quit_hazard(users, i, j, k, market, saving):
+    """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state, with a rival's
+    offer worth ``saving`` a minute on top of the outside option."""
     return quit_hazard(
         users.remembered_value[i, j],
-        users.offline_value[i],
+        users.offline_value[i] + saving,
         users.knowledge[i, j],
         users.attachment[i, j],
         users.dependence[i, j],
-        habit_hold(users.habit[i, j], users.self_control[i], hold_weight),
+        habit_hold(users.habit[i, j], users.self_control[i], market.hold_weight),
         k,
     )
+
+
+@jit
+def rival_saving(paid, rival_price, minutes, money_value, min_session):
+    """What a rival's cheaper paid tier would save a subscriber who pays ``paid`` a month, per
+    minute of their use, in reflective value (ODD 7.11); 0 for a rival no cheaper."""
+    if rival_price >= paid:
+        return 0.0
+    return money_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
+
+
+@jit
+def may_join(users, i, r, market):
+    """Whether user ``i`` may start using provider ``r`` today: launched, available to them and
+    not a user already."""
+    available = market.availability[at(market.availability, i), r] > 0.0
+    return market.launched[r] and available and not users.adopted[i, r]
+
+
+@jit
+def best_offer(users, i, j, market):
+    """(rival, saving) of the rival of ``j`` whose paid tier would save subscriber ``i`` the
+    most (:func:`rival_saving`), or (-1, 0) when none is cheaper or ``i`` pays nothing."""
+    best, saving = -1, 0.0
+    if not users.subscribed[i, j]:
+        return best, saving
+    paid = levers.lever(market.price, i, j)
+    for n in range(market.n_rivals[j]):
+        r = market.rivals[j, n]
+        if not may_join(users, i, r, market):
+            continue
+        s = rival_saving(
+            paid,
+            levers.lever(market.price, i, r),
+            users.minutes[i, j],
+            market.money_value,
+            market.min_session,
+        )
+        if s > saving:
+            best, saving = r, s
+    return best, saving
 
 
 @jit
@@ -196,18 +251,21 @@ def decide(start, stop, users, k, market, ties, draws, out):
         market.launched,
         market.availability,
     )
-    quits, joins, moved = out
+    quits, joins, moved, offers = out
     P = users.minutes.shape[1]
     for i in range(start, stop):
         b = i - start
         for j in range(P):
             quits[i, j] = joins[i, j] = moved[i, j] = False
+            offers[i, j] = -1
         for j in range(P):
             if not deciding[j]:
                 continue
             draw = draws[j, b]
             if users.adopted[i, j]:
-                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market.hold_weight)
+                rival, saving = best_offer(users, i, j, market)
+                offers[i, j] = rival
+                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market, saving)
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue
@@ -227,10 +285,12 @@ def decide(start, stop, users, k, market, ties, draws, out):
             n_rivals = market.n_rivals[j]
             if not quits[i, j] or n_rivals == 0:
                 continue
-            draw = draws[P + j, b]
-            if draw >= k.switch_propensity:
-                continue
-            r = market.rivals[j, int(draw / k.switch_propensity * n_rivals)]
+            r = int(offers[i, j])  # the offer that drew them, else a rival at random
+            if r < 0:
+                draw = draws[P + j, b]
+                if draw >= k.switch_propensity:
+                    continue
+                r = market.rivals[j, int(draw / k.switch_propensity * n_rivals)]
             uses = (users.adopted[i, r] and not quits[i, r]) or joins[i, r] or moved[i, r]
             if not uses and deciding[r] and availability[at(availability, i), r] > 0.0:
                 moved[i, r] = True
@@ -304,6 +364,9 @@ def market_table(model, today) -> Market:
         n_rivals,
         model.params.manipulation.word_of_mouth,
         hold_weight(model.params),
+        today.levers.tables["price"],
+        model.params.choice.money_value,
+        model.params.choice.min_session,
         model.params.mechanisms.network_effects,
     )
 
@@ -336,14 +399,15 @@ def step(model, today) -> None:
     draws = compiled.block_buffer(model, "adoption.draws", u.n, (2 * P,))
     ties = model.network.ties()
     out = Decisions(
-        *(model.work(f"adoption.{k}", u.adopted.shape, bool) for k in Decisions._fields)
+        *(model.work(f"adoption.{k}", u.adopted.shape, bool) for k in Decisions._fields[:3]),
+        model.work("adoption.offers", u.adopted.shape, np.int8),
     )
     compiled.each_block(
         spans,
         lambda _, a, b: decide(a, b, u, k, market, ties, draws(a, b), out),
         compiled.uniforms(streams, draws),
     )
-    quits, joins, moved = out
+    quits, joins, moved, _ = out
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])
