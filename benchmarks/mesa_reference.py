@@ -354,6 +354,7 @@ class UserAgent(mesa.Agent):
                 self.remembered[j] += ap.value_memory * (value - self.remembered[j])
         self.quits_today = [False] * P
         self.joins_today = [False] * P
+        self.offers = [-1] * P  # the rival whose offer each quit weighed
         k = max(len(self.ties), 1)
         impulse = c.impulse_weight * (1.0 - self.self_control)
         for j, p in enumerate(m.providers):
@@ -365,7 +366,17 @@ class UserAgent(mesa.Agent):
                 cost = ap.switching_knowledge * self.knowledge[j]
                 cost += ap.switching_attachment * self.attachment[j]
                 cost += ap.switching_dependence * self.dependence[j]
-                surplus = self.remembered[j] + cost + hold - self.offline_value
+                alternative, self.offers[j] = self.offline_value, -1
+                for r, q in enumerate(m.providers):  # the best rival's offer
+                    if q.kind != p.kind or r == j or self.adopted[r] or m.day < q.launch_day:
+                        continue
+                    offer = self.R[r]
+                    if self.subscribed[j]:
+                        saving = p.levers["price"] - q.levers["price"]
+                        offer += c.money_value * saving / 30.0 / max(self.minutes[j], c.min_session)
+                    if offer > alternative:
+                        alternative, self.offers[j] = offer, r
+                surplus = self.remembered[j] + cost + hold - alternative
                 self.quits_today[j] = draw < ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
             else:
                 endorse = (
@@ -395,11 +406,12 @@ class UserAgent(mesa.Agent):
             if not self.quits_today[j]:
                 continue
             rivals = [r for r, q in enumerate(m.providers) if q.kind == p.kind and r != j]
-            if rivals and m.rng.random() < m.prm.adoption.switch_propensity:
+            r = self.offers[j]  # the offer that drew them, else a rival at random
+            if r < 0 and rivals and m.rng.random() < m.prm.adoption.switch_propensity:
                 r = rivals[int(m.rng.integers(len(rivals)))]
-                if not self.adopted[r]:
-                    self.start_spell(r)
-                    m.switches += 1
+            if r >= 0 and not self.adopted[r]:
+                self.start_spell(r)
+                m.switches += 1
 
 
 class MesaEconomy(mesa.Model):

@@ -624,18 +624,18 @@ def test_a_break_loosens_the_habits_hold():
     assert adoption.hold_weight(two_off) == 0.0
 
 
-def test_a_rivals_price_cut_draws_subscribers_to_it():
-    """ODD 7.11: a subscriber weighs a cheaper rival's paid tier, what it would save them per
-    minute of use, against staying; quitters with such an offer move to that rival. With equal
-    prices nothing changes."""
+def test_a_rivals_offer_draws_users_to_it():
+    """ODD 7.11: a user weighs the best rival's offer, what it is worth to them today without
+    the relationship (its reflective value) and, for a subscriber, what its paid tier would
+    save, against staying; quitters whose best alternative was that offer move to it."""
     assert adoption.rival_saving(10.0, 10.0, 60.0, 19.0, 3.0) == 0.0
-    assert adoption.rival_saving(10.0, 12.0, 60.0, 19.0, 3.0) == 0.0
+    assert adoption.rival_saving(10.0, 12.0, 60.0, 19.0, 3.0) == pytest.approx(-19.0 * 2 / 30 / 60)
     assert adoption.rival_saving(10.0, 4.0, 60.0, 19.0, 3.0) == pytest.approx(19.0 * 6 / 30 / 60)
     # spread over at least min_session minutes
     assert adoption.rival_saving(10.0, 4.0, 0.0, 19.0, 3.0) == pytest.approx(19.0 * 6 / 30 / 3)
     # in the day: every user of companion_a quits it, no one else quits or joins and no switch
-    # draw falls below the switch propensity; only subscribers of companion_a with
-    # companion_b's free paid tier on offer (not its users already) move, all to companion_b
+    # draw falls below the switch propensity; users of companion_a move to companion_b where
+    # its offer beat their outside option, and only they
     cut = Intervention(kind="set_lever", providers="companion_b", lever="price", value=0, start=0)
     m = build(
         "intimacy_economy",
@@ -648,20 +648,37 @@ def test_a_rivals_price_cut_draws_subscribers_to_it():
     u, today = m.users, m.today
     a, b = (p.column for p in m.providers)
     P = len(m.providers)
-    u.remembered_value[:, a] = u.offline_value - 1.0  # every user of a would rather leave
     market = adoption.market_table(m, today)
-    out = adoption.Decisions(
-        *(np.zeros(u.adopted.shape, bool) for _ in range(3)), np.zeros(u.adopted.shape, np.int8)
+
+    def decide():
+        out = adoption.Decisions(
+            *(np.zeros(u.adopted.shape, bool) for _ in range(3)),
+            np.zeros(u.adopted.shape, np.int8),
+        )
+        draws = np.full((2 * P, u.n), 0.999)  # no one joins, quits b or switches at random
+        draws[a] = 0.0  # below any hazard
+        k = compiled.constants(m.params.adoption)
+        adoption.decide(0, u.n, u, k, market, m.network.ties(), today.R, draws, out)
+        return out
+
+    quits, _, moved, offers = decide()
+    may = u.adopted[:, a] & ~u.adopted[:, b]
+    price = m.params.companion.price
+    saving = np.where(
+        u.subscribed[:, a],
+        m.params.choice.money_value * price / 30 / np.maximum(u.minutes[:, a], 3.0),
+        0.0,
     )
-    draws = np.full((2 * P, u.n), 0.999)  # no one joins, quits b or switches at random
-    draws[a] = 1e-9
-    k = compiled.constants(m.params.adoption)
-    adoption.decide(0, u.n, u, k, market, m.network.ties(), draws, out)
-    quits, _, moved, offers = out
-    offered = u.adopted[:, a] & u.subscribed[:, a] & ~u.adopted[:, b]
-    assert offered.sum() > 10 and quits[:, a][u.adopted[:, a]].all()
+    offered = may & (today.R[:, b] + saving > u.offline_value)
+    assert offered.sum() > 10 and (may & ~offered).sum() > 10
+    assert quits[:, a][u.adopted[:, a]].all()
     assert (offers[:, a][offered] == b).all() and (offers[:, a][~offered] == -1).all()
     assert (moved[:, b] == offered).all()
+    # a rival that is worth less than the outside option draws no one
+    today.R[:, b] = u.offline_value - 1.0
+    _, _, moved, offers = decide()
+    cheap = may & u.subscribed[:, a]
+    assert (offers[:, a][~cheap] == -1).all() and moved[:, b].sum() < offered.sum()
 
 
 def test_dependence_has_its_three_consequences():

@@ -12,15 +12,16 @@ and quit when it, with what leaving would cost, falls below their outside option
                      + switching_dependence * dependence
     hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. A subscriber also weighs the best
-rival's offer: a rival of the same kind whose paid tier costs less adds what it would save them,
-per minute of their use, to the outside option,
+so engagement can rise while value falls and then collapse. The outside option is the better
+of other offline life and the best rival's offer: what a rival of the same kind is worth to the
+user today without the relationship (its reflective value R, ODD 7.2) and, for a subscriber,
+what its paid tier would save them per minute of use,
 
-    offline_value + money_value * (price - rival_price) / 30 / max(minutes, min_session),
+    offer = R_rival + money_value * (price - rival_price) / 30 / max(minutes, min_session),
 
-and a quitter with such an offer moves to that rival. What leaving costs (what the provider
-knows, the attachment built, dependence) does not travel, so the longer the relationship the
-larger the price cut it takes. The habit's hold is its impulsive
+and a quitter whose alternative was an offer moves to that rival. What the provider knows, the
+attachment built, dependence and the habit's hold do not travel, so the longer the relationship
+the larger the offer it takes to end it. The habit's hold is its impulsive
 pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
 lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
 come back. A quitter moves to a same-kind rival
@@ -147,12 +148,12 @@ def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, ho
 
 
 @jit
-def users_quit_hazard(users, i, j, k, market, saving):
-    """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state, with a rival's
-    offer worth ``saving`` a minute on top of the outside option."""
+def users_quit_hazard(users, i, j, k, market, alternative):
+    """:func:`quit_hazard` of user ``i`` for provider ``j`` from today's state, against the
+    ``alternative`` value of a minute (the outside option or a rival's offer)."""
     return quit_hazard(
         users.remembered_value[i, j],
-        users.offline_value[i] + saving,
+        alternative,
         users.knowledge[i, j],
         users.attachment[i, j],
         users.dependence[i, j],
@@ -163,10 +164,8 @@ def users_quit_hazard(users, i, j, k, market, saving):
 
 @jit
 def rival_saving(paid, rival_price, minutes, money_value, min_session):
-    """What a rival's cheaper paid tier would save a subscriber who pays ``paid`` a month, per
-    minute of their use, in reflective value (ODD 7.11); 0 for a rival no cheaper."""
-    if rival_price >= paid:
-        return 0.0
+    """What a rival's paid tier would save a subscriber who pays ``paid`` a month, per minute
+    of their use, in reflective value (ODD 7.11); negative for a dearer rival."""
     return money_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
 
 
@@ -179,27 +178,29 @@ def may_join(users, i, r, market):
 
 
 @jit
-def best_offer(users, i, j, market):
-    """(rival, saving) of the rival of ``j`` whose paid tier would save subscriber ``i`` the
-    most (:func:`rival_saving`), or (-1, 0) when none is cheaper or ``i`` pays nothing."""
-    best, saving = -1, 0.0
-    if not users.subscribed[i, j]:
-        return best, saving
-    paid = levers.lever(market.price, i, j)
+def best_offer(users, i, j, market, R):
+    """(rival, value) of the rival of ``j`` worth most to user ``i`` a minute: its reflective
+    value today without the relationship ``i`` has with ``j`` (``R[i, r]``, ODD 7.2), plus, for
+    a subscriber, what its paid tier would save (:func:`rival_saving`); (-1, -inf) when ``i``
+    may join no rival."""
+    best, value = -1, -np.inf
+    paid = levers.lever(market.price, i, j) if users.subscribed[i, j] else 0.0
     for n in range(market.n_rivals[j]):
         r = market.rivals[j, n]
         if not may_join(users, i, r, market):
             continue
-        s = rival_saving(
-            paid,
-            levers.lever(market.price, i, r),
-            users.minutes[i, j],
-            market.money_value,
-            market.min_session,
-        )
-        if s > saving:
-            best, saving = r, s
-    return best, saving
+        v = R[i, r]
+        if users.subscribed[i, j]:
+            v += rival_saving(
+                paid,
+                levers.lever(market.price, i, r),
+                users.minutes[i, j],
+                market.money_value,
+                market.min_session,
+            )
+        if v > value:
+            best, value = r, v
+    return best, value
 
 
 @jit
@@ -241,7 +242,7 @@ def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
 
 
 @jit
-def decide(start, stop, users, k, market, ties, draws, out):
+def decide(start, stop, users, k, market, ties, R, draws, out):
     """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state,
     into ``out`` (:class:`Decisions`); ``draws`` (2P, block) holds one uniform per provider
     for quitting or joining and one for switching."""
@@ -263,9 +264,11 @@ def decide(start, stop, users, k, market, ties, draws, out):
                 continue
             draw = draws[j, b]
             if users.adopted[i, j]:
-                rival, saving = best_offer(users, i, j, market)
-                offers[i, j] = rival
-                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market, saving)
+                alternative = users.offline_value[i]
+                rival, value = best_offer(users, i, j, market, R)
+                if value > alternative:  # a rival's offer beats the outside option
+                    offers[i, j], alternative = rival, value
+                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market, alternative)
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue
@@ -404,7 +407,7 @@ def step(model, today) -> None:
     )
     compiled.each_block(
         spans,
-        lambda _, a, b: decide(a, b, u, k, market, ties, draws(a, b), out),
+        lambda _, a, b: decide(a, b, u, k, market, ties, today.R, draws(a, b), out),
         compiled.uniforms(streams, draws),
     )
     quits, joins, moved, _ = out
