@@ -192,8 +192,9 @@ class UserAgent(mesa.Agent):
                 if m.rng.random() < p.levers["manipulation"]:
                     m.tactics += 1
                     cap = math.inf if self.subscribed[j] else prm.companion.free_minutes
-                    extra = mp.extra_minutes * (1.0 - self.self_control)
-                    extra = min(extra, self.offline_minutes, cap - self.minutes[j])
+                    wanted = min(mp.extra_minutes * (1.0 - self.self_control), self.offline_minutes)
+                    self.desired[j] = min(self.desired[j] + wanted / self.budget, 1.0 - 1e-6)
+                    extra = max(min(wanted, cap - self.minutes[j]), 0.0)
                     self.minutes[j] += extra
                     self.offline_minutes -= extra
                     self.compulsive[j] += extra

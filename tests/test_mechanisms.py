@@ -18,6 +18,7 @@ from sim.model.interventions import Intervention
 from sim.model.mechanisms import (
     adoption,
     attachment,
+    business,
     dependence,
     habit,
     learning,
@@ -761,6 +762,33 @@ def test_manipulative_tactics_add_minutes_and_perceived_manipulation():
     # extra minutes come out of other offline life: the budget still adds up
     np.testing.assert_allclose(mins1.sum(axis=1) + off1, mins0.sum(axis=1) + off0, rtol=0, atol=TOL)
     assert (off1 >= 0).all()
+
+
+def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
+    """ODD 7.10: a tactic's pull counts in what the user wants of the companion today (the
+    uncapped share that prices the subscription, 7.8) whether or not the cap lets its minutes
+    through, so a free user at the limit values the paid tier more."""
+    m = build(days=40, sets={"manipulation.extra_minutes": 20.0, "companion.free_minutes": 20.0})
+    advance(m, 40)
+    u, today = m.users, m.today
+    comp = np.flatnonzero(m.is_companion)
+    at_limit = (
+        (u.minutes[:, comp] >= 20.0 - TOL) & ~u.subscribed[:, comp] & (u.self_control < 1)[:, None]
+    )
+    assert at_limit.sum() > 10, "no free user at the limit: nothing to test"
+    before = today.desired.copy()
+    mins1 = farewell_outcome(m, 1.0)[0]
+    after = today.desired.copy()
+    today.desired[...] = before
+    np.testing.assert_array_equal(mins1[:, comp][at_limit], u.minutes[:, comp][at_limit])
+    assert (after[:, comp][at_limit] > before[:, comp][at_limit]).all()
+    assert (after >= before).all() and (after < 1).all()
+    choice = compiled.constants(m.params.choice)
+    worth = [
+        business.subscription_worth(300.0, 20.0, np.inf, d, 0.0, False, choice)
+        for d in (0.2, manipulation.wanted_after(0.2, 15.0, 300.0))
+    ]
+    assert worth[1] > worth[0]
 
 
 def test_tactics_that_take_all_offline_time_keep_every_part_of_the_day_non_negative():

@@ -4,7 +4,12 @@ At each companion session's end a tactic is used with probability ``manipulation
 A tactic works on the impulsive self: it adds ``extra_minutes * (1 - self_control)`` minutes
 (none with the two-selves mechanism off), taken from other offline life, never beyond the day's
 cap on that provider (free tier, interventions), and counted as compulsive. It raises perceived
-manipulation, which fades at ``perception_decay``:
+manipulation, which fades at ``perception_decay``. The tactic's pull also counts in what the
+user wants of the companion today, the share of the day it would get with no cap, which prices
+its subscription (ODD 7.8), whether or not the cap lets the minutes through: at the free tier's
+limit a tactic sells the paid tier instead of minutes.
+
+Perceived manipulation moves as
 
     faded = perceived * (1 - perception_decay)
     perceived <- faded + perception * tactic * (1 - faded)
@@ -46,6 +51,14 @@ class Day(NamedTuple):
     free_minutes: tuple  # the free tier lever's table
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
     protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
+    desired: np.ndarray  # (N, P) share of the day each provider would get uncapped, raised
+
+
+@jit
+def wanted_after(desired, minutes, budget):
+    """The share of the day a user wants of a companion once a tactic pulls ``minutes`` more
+    toward it (kept below the whole day)."""
+    return min(desired + minutes / budget, 1.0 - 1e-6)
 
 
 @jit
@@ -53,7 +66,7 @@ def farewells(start, stop, users, k, day, draws):
     """Farewells of users ``start`` to ``stop`` from their uniforms ``draws`` (K, block);
     returns (tactics, sessions, and both among users no ban protects). Every provider's
     perceived manipulation moves (:func:`perceived_after`), also where no session ended."""
-    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected = day
+    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected, desired = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     for i in range(start, stop):
         for j in range(rows.shape[0]):
@@ -68,9 +81,11 @@ def farewells(start, stop, users, k, day, draws):
                 tactics += 1
                 audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
+                wanted = min(pull, users.offline_minutes[i])
+                desired[i, j] = wanted_after(desired[i, j], wanted, users.budget[i])
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
-                extra = max(min(pull, users.offline_minutes[i], room), 0.0)
+                extra = max(min(wanted, room), 0.0)
                 users.minutes[i, j] = m + extra
                 users.offline_minutes[i] -= extra
                 users.compulsive_minutes[i] += extra
@@ -119,6 +134,7 @@ def step(model, today) -> None:
         today.levers.tables["free_minutes"],
         today.compulsive,
         protected_users(today.constraints, u.n, len(rows)),
+        today.desired,
     )
 
     def say_goodbye(_, a, b):
