@@ -83,6 +83,7 @@ ARM = {
     "compulsive_any": "share with any compulsive minutes",
     "active": "share who used a targeted provider",
     "adopted": "share who use a targeted provider (have not quit)",
+    "quits": "share who quit a targeted provider today, whether or not they moved to a rival",
     "perceived_manipulation": "perceived manipulation, mean over the targeted providers",
     "wellbeing": "wellbeing, model units",
     "welfare": "welfare, $ per day",
@@ -484,6 +485,9 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
         "compulsive_any": float((u.compulsive_minutes[who] > 0).mean()),
         "active": float((u.minutes[who][:, cols] > 0).any(axis=1).mean()),
         "adopted": float(u.adopted[who][:, cols].any(axis=1).mean()),
+        "quits": float(today.quits[who][:, cols].any(axis=1).mean())
+        if today.quits is not None
+        else 0.0,
         "perceived_manipulation": float(u.perceived_manipulation[who][:, cols].mean())
         if cols.any()
         else 0.0,

@@ -411,6 +411,7 @@ def step(model, today) -> None:
         compiled.uniforms(streams, draws),
     )
     quits, joins, moved, _ = out
+    today.quits = quits
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])
