@@ -143,6 +143,8 @@ def grid(n: int, ncols: int, width: float, height: float, **kw):
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
     fig = ReportFigure(figsize=(width, height * nrows), layout="constrained")
+    # room at the edges for a tick label the locator adds once the layout has resized the axes
+    fig.get_layout_engine().set(w_pad=0.08)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False, **kw)).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
