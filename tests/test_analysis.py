@@ -185,3 +185,45 @@ def test_load_refuses_what_is_not_results(tmp_path):
         an.load(tmp_path / "nothing")
     with pytest.raises(ParamError, match="not a results folder"):
         an.load(tmp_path)
+
+
+def _panel_results(tmp_path) -> an.Results:
+    """Results of one run whose panel holds six users on days 720 and 780."""
+    before = {
+        "companion_a.tenure": [10, 100, 400, -1, 50, 500],
+        "companion_a.subscribed": [True, True, True, False, False, True],
+        "companion_a.adopted": [True, True, True, False, True, True],
+        "companion_b.adopted": [False] * 6,
+    }
+    after = {
+        "companion_a.tenure": [-1, 160, -1, -1, 110, 560],
+        "companion_a.subscribed": [False, True, False, False, False, True],
+        "companion_a.adopted": [False, True, False, False, True, True],
+        "companion_b.adopted": [True, False, True, True, False, False],
+    }
+    frames = [
+        pd.DataFrame({"day": day, "user": range(6), **cols, "companion_b.tenure": -1})
+        for day, cols in ((720, before), (780, after))
+    ]
+    pd.concat(frames).assign(run_id="r0").to_parquet(tmp_path / "panel.parquet")
+    runs = pd.DataFrame({"run_id": ["r0"], "seed": [1], "case": ["cut"]})
+    return an.Results(tmp_path, {}, runs, runs.iloc[:0], None, ["case"])
+
+
+def test_switching_by_tenure_counts_who_moved_to_the_rival_by_band(tmp_path):
+    """Users of companion_a on day 720 who use companion_b and no longer companion_a on day
+    780, by their tenure with companion_a on day 720 (0-89, 90-364, 365+ days)."""
+    res = _panel_results(tmp_path)
+    everyone = an.switching_by_tenure(
+        res, "companion_a", "companion_b", 720, 780, subscribers=False
+    )
+    assert everyone["users"].tolist() == [2, 1, 2]  # users 0 and 4; 1; 2 and 5 (user 3: none)
+    assert everyone["switched"].tolist() == [0.5, 0.0, 0.5]
+    assert everyone["band"].astype(str).tolist() == ["0-89 days", "90-364 days", "365+ days"]
+    assert (everyone["case"] == "cut").all() and (everyone["seed"] == 1).all()
+    paying = an.switching_by_tenure(res, "companion_a", "companion_b", 720, 780)
+    assert paying["users"].tolist() == [1, 1, 2] and paying["switched"].tolist() == [1.0, 0.0, 0.5]
+    with pytest.raises(ParamError, match="no day 750"):
+        an.switching_by_tenure(res, "companion_a", "companion_b", 720, 750)
+    with pytest.raises(ParamError, match="no provider 'feed_a'"):
+        an.switching_by_tenure(res, "feed_a", "companion_b", 720, 780)
