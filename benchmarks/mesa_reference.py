@@ -356,6 +356,7 @@ class UserAgent(mesa.Agent):
         self.quits_today = [False] * P
         self.joins_today = [False] * P
         self.offers = [-1] * P  # the rival whose offer each quit weighed
+        self.expected = [0.0] * P  # and what a minute there was expected to be worth
         k = max(len(self.ties), 1)
         impulse = c.impulse_weight * (1.0 - self.self_control)
         for j, p in enumerate(m.providers):
@@ -368,15 +369,19 @@ class UserAgent(mesa.Agent):
                 cost += ap.switching_attachment * self.attachment[j]
                 cost += ap.switching_dependence * self.dependence[j]
                 alternative, self.offers[j] = self.offline_value, -1
-                for r, q in enumerate(m.providers):  # the best rival's offer
+                for r, q in enumerate(m.providers):  # the best rival companion's offer
+                    if p.kind != "companion" or self.minutes[j] <= 0:
+                        break
                     if q.kind != p.kind or r == j or self.adopted[r] or m.day < q.launch_day:
                         continue
-                    offer = self.R[r]
+                    regret = c.regret_value * self.compulsive[j] / self.minutes[j]
+                    worth = self.remembered[r] if self.quit_day[r] >= 0 else self.R[r] - regret
+                    offer = worth
                     if self.subscribed[j]:
                         saving = p.levers["price"] - q.levers["price"]
                         offer += c.money_value * saving / 30.0 / max(self.minutes[j], c.min_session)
                     if offer > alternative:
-                        alternative, self.offers[j] = offer, r
+                        alternative, self.offers[j], self.expected[j] = offer, r, worth
                 surplus = self.remembered[j] + cost + hold - alternative
                 self.quits_today[j] = draw < ap.quit_rate * sigmoid(-surplus / ap.quit_scale)
             else:
@@ -410,8 +415,10 @@ class UserAgent(mesa.Agent):
             r = self.offers[j]  # the offer that drew them, else a rival at random
             if r < 0 and rivals and m.rng.random() < m.prm.adoption.switch_propensity:
                 r = rivals[int(m.rng.integers(len(rivals)))]
-            if r >= 0 and not self.adopted[r]:
+            if r >= 0 and not self.adopted[r] and m.day >= m.providers[r].launch_day:
                 self.start_spell(r)
+                if r == self.offers[j]:
+                    self.remembered[r] = self.expected[j]
                 m.switches += 1
 
 

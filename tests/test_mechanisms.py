@@ -626,17 +626,16 @@ def test_a_break_loosens_the_habits_hold():
 
 
 def test_a_rivals_offer_draws_users_to_it():
-    """ODD 7.11: a user weighs the best rival's offer, what it is worth to them today without
-    the relationship (its reflective value) and, for a subscriber, what its paid tier would
-    save, against staying; quitters whose best alternative was that offer move to it."""
+    """ODD 7.11: on a day they talked to their companion, a user weighs the best rival
+    companion's offer, what they expect a minute there to be worth (remembered, or its
+    reflective value today less the regret they know) and, for a subscriber, what its paid tier
+    would save, against staying; quitters whose best alternative was that offer move to it and
+    start out remembering what they expected."""
     assert adoption.rival_saving(10.0, 10.0, 60.0, 19.0, 3.0) == 0.0
     assert adoption.rival_saving(10.0, 12.0, 60.0, 19.0, 3.0) == pytest.approx(-19.0 * 2 / 30 / 60)
     assert adoption.rival_saving(10.0, 4.0, 60.0, 19.0, 3.0) == pytest.approx(19.0 * 6 / 30 / 60)
     # spread over at least min_session minutes
     assert adoption.rival_saving(10.0, 4.0, 0.0, 19.0, 3.0) == pytest.approx(19.0 * 6 / 30 / 3)
-    # in the day: every user of companion_a quits it, no one else quits or joins and no switch
-    # draw falls below the switch propensity; users of companion_a move to companion_b where
-    # its offer beat their outside option, and only they
     cut = Intervention(kind="set_lever", providers="companion_b", lever="price", value=0, start=0)
     m = build(
         "intimacy_economy",
@@ -650,36 +649,64 @@ def test_a_rivals_offer_draws_users_to_it():
     a, b = (p.column for p in m.providers)
     P = len(m.providers)
     market = adoption.market_table(m, today)
+    u.remembered_value[:, a] = u.offline_value - 1.0  # every user of a would rather leave
 
     def decide():
         out = adoption.Decisions(
             *(np.zeros(u.adopted.shape, bool) for _ in range(3)),
             np.zeros(u.adopted.shape, np.int8),
+            np.zeros(u.adopted.shape, np.float32),
         )
         draws = np.full((2 * P, u.n), 0.999)  # no one joins, quits b or switches at random
         draws[a] = 0.0  # below any hazard
         k = compiled.constants(m.params.adoption)
-        adoption.decide(0, u.n, u, k, market, m.network.ties(), today.R, draws, out)
+        ties = m.network.ties()
+        adoption.decide(0, u.n, u, k, market, ties, today.R, today.compulsive, draws, out)
         return out
 
-    quits, _, moved, offers = decide()
-    may = u.adopted[:, a] & ~u.adopted[:, b]
+    quits, _, moved, offers, expected = decide()
+    minutes = u.minutes[:, a]
+    may = u.adopted[:, a] & ~u.adopted[:, b] & (minutes > 0)
+    share = today.compulsive[:, a] / np.maximum(minutes, 1e-9)
+    worth = np.where(
+        u.quit_day[:, b] >= 0,
+        u.remembered_value[:, b],
+        today.R[:, b] - m.params.choice.regret_value * share,
+    )
     price = m.params.companion.price
     saving = np.where(
         u.subscribed[:, a],
-        m.params.choice.money_value * price / 30 / np.maximum(u.minutes[:, a], 3.0),
+        m.params.choice.money_value * price / 30 / np.maximum(minutes, 3.0),
         0.0,
     )
-    offered = may & (today.R[:, b] + saving > u.offline_value)
+    offered = may & (worth + saving > u.offline_value)
     assert offered.sum() > 10 and (may & ~offered).sum() > 10
     assert quits[:, a][u.adopted[:, a]].all()
     assert (offers[:, a][offered] == b).all() and (offers[:, a][~offered] == -1).all()
+    np.testing.assert_allclose(expected[:, a][offered], worth[offered], rtol=1e-6)
     assert (moved[:, b] == offered).all()
-    # a rival that is worth less than the outside option draws no one
+    # no offer on a day without use, however cheap the rival
+    assert (offers[:, a][u.adopted[:, a] & (minutes <= 0)] == -1).all()
+    # a rival that is worth less than the outside option draws only subscribers it saves enough
     today.R[:, b] = u.offline_value - 1.0
-    _, _, moved, offers = decide()
-    cheap = may & u.subscribed[:, a]
-    assert (offers[:, a][~cheap] == -1).all() and moved[:, b].sum() < offered.sum()
+    _, _, moved, offers, _ = decide()
+    assert moved[:, b].sum() < offered.sum()
+    # in the day's step, movers start out remembering what they expected of the rival
+    m2 = build("intimacy_economy", users=1500, days=200, sets={"mechanisms.adaptation": False})
+    advance(m2, 100)
+    a2, b2 = (p.column for p in m2.providers)
+    drawn = 0
+    for _ in range(60):
+        m2.step()
+        moved2, offers2 = m2._work["adoption.moved"], m2._work["adoption.offers"]
+        movers = moved2[:, b2] & (offers2[:, a2] == b2)
+        np.testing.assert_allclose(
+            m2.users.remembered_value[movers, b2],
+            m2._work["adoption.expected"][movers, a2],
+            rtol=1e-6,
+        )
+        drawn += int(movers.sum())
+    assert drawn > 0
 
 
 def test_dependence_has_its_three_consequences():

@@ -12,16 +12,19 @@ and quit when it, with what leaving would cost, falls below their outside option
                      + switching_dependence * dependence
     hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. The outside option is the better
-of other offline life and the best rival's offer: what a rival of the same kind is worth to the
-user today without the relationship (its reflective value R, ODD 7.2) and, for a subscriber,
-what its paid tier would save them per minute of use,
+so engagement can rise while value falls and then collapse. For a companion, on a day the user
+talked to it, the outside option is the better of other offline life and the best rival
+companion's offer: what the user expects a minute there to be worth (what they remember of it
+if they used it before; else its reflective value R to them today, without a relationship, less
+the regret they know from today's compulsive share) and, for a subscriber, what its paid tier
+would save them per minute of use,
 
-    offer = R_rival + money_value * (price - rival_price) / 30 / max(minutes, min_session),
+    offer = expected + money_value * (price - rival_price) / 30 / max(minutes, min_session).
 
-and a quitter whose alternative was an offer moves to that rival. What the provider knows, the
-attachment built, dependence and the habit's hold do not travel, so the longer the relationship
-the larger the offer it takes to end it. The habit's hold is its impulsive
+A quitter whose alternative was an offer moves to that rival and starts out remembering what
+they expected. What the provider knows, the attachment built, dependence and the habit's hold
+do not travel, so the longer the relationship the larger the offer it takes to end it. Feeds
+are used side by side, so a feed's rival draws users by word of mouth, not by ending a spell. The habit's hold is its impulsive
 pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
 lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
 come back. A quitter moves to a same-kind rival
@@ -71,19 +74,23 @@ class Market(NamedTuple):
     manipulation_word_of_mouth: float  # how much feeling manipulated stops endorsing
     hold_weight: float  # habit_hold * impulse_weight * habit_pull: the hold of a full habit
     price: tuple  # the price lever's table (sim.model.levers)
+    cap: np.ndarray  # interventions' caps on minutes, one row per user or one for everyone
     money_value: float  # choice.money_value: utility of a dollar a minute
-    min_session: float  # choice.min_session: the fewest minutes a saving is spread over
+    min_session: float  # choice.min_session: the fewest minutes worth a session
+    regret_value: float  # choice.regret_value: value lost when all of a day's use is compulsive
     network_effects: bool  # mechanisms.network_effects
 
 
 class Decisions(NamedTuple):
-    """Today's quits, joins and switches (moves into a provider), each (N, P) bool, and the
-    rival whose offer each user weighed (-1: none), (N, P) int."""
+    """Today's quits, joins and switches (moves into a provider), each (N, P) bool; the rival
+    whose offer each user weighed (-1: none), (N, P) int8, and what they expected a minute
+    there to be worth, (N, P) float32."""
 
     quits: np.ndarray
     joins: np.ndarray
     moved: np.ndarray
     offers: np.ndarray
+    expected: np.ndarray
 
 
 @dataclass
@@ -178,29 +185,41 @@ def may_join(users, i, r, market):
 
 
 @jit
-def best_offer(users, i, j, market, R):
-    """(rival, value) of the rival of ``j`` worth most to user ``i`` a minute: its reflective
-    value today without the relationship ``i`` has with ``j`` (``R[i, r]``, ODD 7.2), plus, for
-    a subscriber, what its paid tier would save (:func:`rival_saving`); (-1, -inf) when ``i``
-    may join no rival."""
-    best, value = -1, -np.inf
+def expected_value(users, i, r, R, regret):
+    """What user ``i`` expects a minute with rival ``r`` to be worth: what they remember of it
+    if they used it before, else its reflective value to them today without a relationship
+    (``R[i, r]``, ODD 7.2) less the ``regret`` they know from the kind (module docstring)."""
+    if users.quit_day[i, r] >= 0:
+        return users.remembered_value[i, r]
+    return R[i, r] - regret
+
+
+@jit
+def best_offer(users, i, j, market, R, compulsive):
+    """(rival, offer, expected) for a user ``i`` of companion ``j`` on a day they used it: the
+    rival ``r`` whose offer is worth most to them a minute, its :func:`expected_value` plus,
+    for a subscriber, what its paid tier would save (:func:`rival_saving`), and the expected
+    value alone; (-1, -inf, 0) when no rival may draw them (none they may join and use today,
+    or ``j`` is a feed, or they did not use ``j`` today)."""
+    best, offer, expected = -1, -np.inf, 0.0
+    minutes = users.minutes[i, j]
+    if market.kinds[j] != COMPANION or minutes <= 0.0:
+        return best, offer, expected
+    regret = market.regret_value * compulsive[i, j] / minutes
     paid = levers.lever(market.price, i, j) if users.subscribed[i, j] else 0.0
     for n in range(market.n_rivals[j]):
         r = market.rivals[j, n]
-        if not may_join(users, i, r, market):
+        usable = market.cap[at(market.cap, i), r] >= market.min_session
+        if not (usable and may_join(users, i, r, market)):
             continue
-        v = R[i, r]
+        e = expected_value(users, i, r, R, regret)
+        v = e
         if users.subscribed[i, j]:
-            v += rival_saving(
-                paid,
-                levers.lever(market.price, i, r),
-                users.minutes[i, j],
-                market.money_value,
-                market.min_session,
-            )
-        if v > value:
-            best, value = r, v
-    return best, value
+            rival_price = levers.lever(market.price, i, r)
+            v += rival_saving(paid, rival_price, minutes, market.money_value, market.min_session)
+        if v > offer:
+            best, offer, expected = r, v, e
+    return best, offer, expected
 
 
 @jit
@@ -242,7 +261,7 @@ def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
 
 
 @jit
-def decide(start, stop, users, k, market, ties, R, draws, out):
+def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
     """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state,
     into ``out`` (:class:`Decisions`); ``draws`` (2P, block) holds one uniform per provider
     for quitting or joining and one for switching."""
@@ -252,7 +271,7 @@ def decide(start, stop, users, k, market, ties, R, draws, out):
         market.launched,
         market.availability,
     )
-    quits, joins, moved, offers = out
+    quits, joins, moved, offers, expected = out
     P = users.minutes.shape[1]
     for i in range(start, stop):
         b = i - start
@@ -265,9 +284,9 @@ def decide(start, stop, users, k, market, ties, R, draws, out):
             draw = draws[j, b]
             if users.adopted[i, j]:
                 alternative = users.offline_value[i]
-                rival, value = best_offer(users, i, j, market, R)
-                if value > alternative:  # a rival's offer beats the outside option
-                    offers[i, j], alternative = rival, value
+                rival, offer, worth = best_offer(users, i, j, market, R, compulsive)
+                if offer > alternative:  # a rival's offer beats the outside option
+                    offers[i, j], expected[i, j], alternative = rival, worth, offer
                 quits[i, j] = draw < users_quit_hazard(users, i, j, k, market, alternative)
                 continue
             if availability[at(availability, i), j] <= 0.0:
@@ -368,8 +387,10 @@ def market_table(model, today) -> Market:
         model.params.manipulation.word_of_mouth,
         hold_weight(model.params),
         today.levers.tables["price"],
+        compiled.per_user(today.constraints.cap, model.users.n),
         model.params.choice.money_value,
         model.params.choice.min_session,
+        model.params.choice.regret_value,
         model.params.mechanisms.network_effects,
     )
 
@@ -404,18 +425,26 @@ def step(model, today) -> None:
     out = Decisions(
         *(model.work(f"adoption.{k}", u.adopted.shape, bool) for k in Decisions._fields[:3]),
         model.work("adoption.offers", u.adopted.shape, np.int8),
+        model.work("adoption.expected", u.adopted.shape, np.float32),
     )
     compiled.each_block(
         spans,
-        lambda _, a, b: decide(a, b, u, k, market, ties, today.R, draws(a, b), out),
+        lambda _, a, b: decide(
+            a, b, u, k, market, ties, today.R, today.compulsive, draws(a, b), out
+        ),
         compiled.uniforms(streams, draws),
     )
-    quits, joins, moved, _ = out
+    quits, joins, moved, offers, expected = out
     today.quits = quits
     for p in model.providers:
         end_spells(model, p.column, quits[:, p.column])
         start_spells(model, p.column, joins[:, p.column])
     for p in model.providers:
-        switched = start_spells(model, p.column, moved[:, p.column])
+        r = p.column
+        switched = start_spells(model, r, moved[:, r])
+        movers = np.flatnonzero(moved[:, r])
+        drawn = offers[movers] == r  # (movers, P): the provider whose user the offer drew
+        who, left = np.nonzero(drawn)
+        u.remembered_value[movers[who], r] = expected[movers[who], left]  # what they expected
         model.loyalty.switches += switched
         model.loyalty.switches_today += switched
