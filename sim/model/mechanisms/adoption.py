@@ -12,31 +12,34 @@ and quit when it, with what leaving would cost, falls below their outside option
                      + switching_dependence * dependence
     hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. For a companion, on a day the user
-talked to it, the outside option is the better of other offline life and the best rival
-companion's offer: what the user expects a minute there to be worth (what they remember of it
-if they used it before; else its reflective value R to them today, without a relationship, less
-the regret they know from today's compulsive share) and, for a subscriber, what its paid tier
-would save them per minute of use,
+so engagement can rise while value falls and then collapse. The habit's hold is its impulsive
+pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
+lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
+come back.
+
+For a companion, on a day the user talked to it, the outside option is the better of other
+offline life and the best rival companion's offer: what the user expects a minute there to be
+worth (what they remember of it if they used it before; else its reflective value R to them
+today, without a relationship, less the regret they know from today's compulsive share) and,
+for a subscriber, what its paid tier would save them per minute of use,
 
     offer = expected + money_value * (price - rival_price) / 30 / max(minutes, min_session).
 
 A quitter whose alternative was an offer moves to that rival and starts out remembering what
 they expected. What the provider knows, the attachment built, dependence and the habit's hold
 do not travel, so the longer the relationship the larger the offer it takes to end it. Feeds
-are used side by side, so a feed's rival draws users by word of mouth, not by ending a spell. The habit's hold is its impulsive
-pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
-lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
-come back. A quitter moves to a same-kind rival
-with probability ``switch_propensity`` (a switch) when no rival's offer drew them. Non-users adopt with probability
+are used side by side, so a feed's rival draws users by word of mouth, not by ending a spell.
+Any other quitter moves to a same-kind rival picked at random with probability
+``switch_propensity`` (a switch), if they do not use it already and may use it.
+
+Non-users adopt with probability
 
     (marketing + word_of_mouth * endorsing_friends_share) * appeal
 
 where friends who feel manipulated do not endorse, appeal is 1 for feeds and
 2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
 companions), and former users come back only in proportion to sigmoid of their remembered
-surplus. A quitter who switches without an offer picks one of the provider's same-kind rivals
-at random, and moves if it does not use it already and may use it.
+surplus, the habit's hold included.
 """
 
 from __future__ import annotations
