@@ -691,6 +691,8 @@ def test_a_rivals_offer_draws_users_to_it():
     today.R[:, b] = u.offline_value - 1.0
     _, _, moved, offers, _ = decide()
     assert moved[:, b].sum() < offered.sum()
+    # only a saving, or what former users remember of it, can draw them now
+    assert not (moved[:, b] & ~u.subscribed[:, a] & (u.quit_day[:, b] < 0)).any()
     # in the day's step, movers start out remembering what they expected of the rival
     m2 = build("intimacy_economy", users=1500, days=200, sets={"mechanisms.adaptation": False})
     advance(m2, 100)
