@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from sim.report.objectives import OWN, end_levers, own_objectives
+from sim.report.objectives import OWN, end_levers, landscape_rank, own_objectives
 
 
 def runs(shift: dict[str, dict[str, float]], seeds: int = 6) -> pd.DataFrame:
@@ -67,3 +67,40 @@ def test_end_levers_average_a_kinds_providers_on_the_last_day():
     row = table[table.policy == "attention"].iloc[0]
     expected = (r[r.policy == "attention"].index.to_numpy() * 0.2 / (len(r) - 1) + 0.05).mean()
     assert np.isclose(row["mean"], expected) and row["seeds"] == 6
+
+
+def landscape(values: dict[float, dict[str, float]]) -> SimpleNamespace:
+    """A fixed-lever landscape over ``feed.ad_load``, two seeds per point, each point's
+    measures as given (seed noise +-0.001)."""
+    rows = [
+        {"scenario": "mixed", "feed.ad_load": x, "seed": seed, **{m: v + d for m, v in ms.items()}}
+        for x, ms in values.items()
+        for seed, d in ((1, -0.001), (2, 0.001))
+    ]
+    return SimpleNamespace(name="grid", runs=pd.DataFrame(rows), factors=["feed.ad_load"])
+
+
+def test_landscape_rank_places_each_policy_among_the_grid_points():
+    measure = OWN["attention"][0]
+    grid = landscape(
+        {
+            x / 10: {
+                measure: x,
+                "welfare_per_user_day": 10 - x,
+                "provider_profit_per_user_day": x - 3,
+            }
+            for x in range(10)
+        }
+    )
+    # every measure is about 1 plus the shift: attention between the points at 6 and 7
+    adaptive = runs({"attention": {measure: 5.5}, "wellbeing": {"welfare_per_user_day": 6.5}})
+    assert 6 < adaptive[adaptive.policy == "attention"][measure].mean() < 7
+    table = landscape_rank(grid, SimpleNamespace(runs=adaptive)).set_index("policy")
+    attention = table.loc["attention"]
+    assert attention["rank"] == 4 and attention["points"] == 10  # the points at 7, 8, 9 above
+    assert attention["share_below"] == 0.7 and attention["best_at"] == "feed.ad_load 0.9"
+    assert not attention["top_decile"]  # the 90th percentile is 8.1
+    wellbeing = table.loc["wellbeing"]
+    # points that lose money (x < 3) are out of reach: the best that breaks even is 7.0
+    assert wellbeing["points"] == 7 and wellbeing["best"] == 7.0
+    assert wellbeing["rank"] == 1 and wellbeing["top_decile"]

@@ -12,11 +12,13 @@ where it applies. The objectives' long-run measures:
   (a policy that drove users off would show here).
 
 :func:`own_objectives` pairs each policy against every other on these measures;
-:func:`end_levers` gives the levers each policy ends on, with intervals across seeds.
+:func:`end_levers` gives the levers each policy ends on, with intervals across seeds;
+:func:`landscape_rank` where each policy's own measure ends on a landscape of fixed levers.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.report.analysis import Results, compare, t_interval
@@ -116,3 +118,56 @@ def end_levers(results: Results) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+def landscape_rank(landscape: Results, adaptive: Results) -> pd.DataFrame:
+    """Where adaptive providers end on a landscape of fixed levers (ODD 7.9): for each policy
+    in ``adaptive`` (a sweep over ``policy``, such as the headline), in the landscape's market,
+    its own objective's long-run measure (``OWN``) against the same measure at every grid point
+    of ``landscape`` (a sweep with adaptation off over a grid of levers, same users and days).
+
+    One row per policy: the realised measure (mean over seeds, 95% interval), the grid points
+    ranked (for the wellbeing-aligned policy only those that break even, mean provider profit
+    >= 0, as its objective is constrained to), how many lie above the realised mean
+    (``rank`` = 1 + that number), the share of points below it, the landscape's 90th
+    percentile and best point, and ``top_decile`` (the realised mean reaches the 90th
+    percentile)."""
+    grid = [f for f in landscape.factors if f not in ("seed", "replication")]
+    if not grid:
+        raise ValueError(f"{landscape.name}: no grid of levers to rank against")
+    scenarios = set(landscape.runs["scenario"])
+    if len(scenarios) != 1:
+        raise ValueError(f"{landscape.name}: a landscape is one market, not {sorted(scenarios)}")
+    scenario = scenarios.pop()
+    points = landscape.runs.groupby(grid).mean(numeric_only=True).reset_index()
+    runs = adaptive.runs[adaptive.runs["scenario"] == scenario]
+    rows = []
+    for policy, part in runs.groupby("policy"):
+        measure = OWN[policy][0]
+        ranked = points
+        if policy == "wellbeing":
+            ranked = points[points["provider_profit_per_user_day"] >= 0]
+        if ranked.empty or measure not in part:
+            continue
+        values = ranked[measure].to_numpy()
+        mean, low, high = t_interval(part[measure])
+        best = ranked.loc[ranked[measure].idxmax()]
+        decile = float(np.quantile(values, 0.9))
+        rows.append(
+            {
+                "scenario": scenario,
+                "policy": policy,
+                "measure": measure,
+                "realised": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "points": len(values),
+                "rank": 1 + int((values > mean).sum()),
+                "share_below": float((values < mean).mean()),
+                "top_decile_from": decile,
+                "best": float(best[measure]),
+                "best_at": ", ".join(f"{g} {best[g]:g}" for g in grid),
+                "top_decile": bool(mean >= decile),
+            }
+        )
+    return pd.DataFrame(rows)
