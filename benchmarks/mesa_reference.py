@@ -87,6 +87,7 @@ class UserAgent(mesa.Agent):
         self.minutes, self.compulsive, self.R, self.desired = z[:], z[:], z[:], z[:]
         self.ties: list[Tie] = []
         self.companion_exposure = 0.0
+        self.understood_usual = 0.0  # understood companion minutes of a usual day
         self.social_minutes = self.offline_minutes = self.planned_social = 0.0
         self.consumption = self.ad_impressions = self.wellbeing = 0.0
         self.revenue = self.ad_revenue = self.subscription_revenue = 0.0
@@ -129,7 +130,8 @@ class UserAgent(mesa.Agent):
             r -= prm.manipulation.aversion * self.perceived[j]
             if p.kind == "companion":
                 heard = m.empathy * (0.5 + 0.5 * self.recalled(j))
-                r += c.heard_value * self.loneliness * heard
+                unmet = math.exp(-self.understood_usual / prm.social.companion_need_minutes)
+                r += c.heard_value * self.loneliness * heard * unmet
                 r += c.attachment_value * self.attachment[j]
                 cap.append(math.inf if self.subscribed[j] else prm.companion.free_minutes)
             else:
@@ -258,6 +260,7 @@ class UserAgent(mesa.Agent):
             sp.companion_relief * novelty * -math.expm1(-heard_minutes / sp.companion_need_minutes)
         )
         self.companion_exposure += used
+        self.understood_usual += sp.usual_memory * (heard_minutes - self.understood_usual)
         social_met = -math.expm1(-contact / sp.need_minutes)
         met = 1.0 - (1.0 - social_met) * (1.0 - relief)
         target = self.loneliness_baseline * (1.0 + sp.sensitivity * (sp.reference_fulfilment - met))
@@ -307,7 +310,8 @@ class UserAgent(mesa.Agent):
                 # the paid tier's memory adds g (in units of T) to a minute; the day's share
                 # the companion would get on the free tier, worked back for a subscriber
                 full = m.empathy * 0.5 * self.emotional[j] * (1.0 - cp.free_memory)
-                g = c.heard_value * self.loneliness * full / c.temperature
+                unmet = math.exp(-self.understood_usual / prm.social.companion_need_minutes)
+                g = c.heard_value * self.loneliness * full * unmet / c.temperature
                 if self.subscribed[j]:
                     want = want * math.exp(-g) / (1.0 - want + want * math.exp(-g))
                 lost = math.log1p(want * math.expm1(g))

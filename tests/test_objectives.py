@@ -815,10 +815,12 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
 
     choice = constants(ChoiceParams())
     T, budget, desired, inf = choice.temperature, 480.0, 0.25, np.inf
-    g = business.memory_value(0.8, 0.6, 0.2, 0.5, 0.5, choice)
+    g = business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, 0.5, choice)
     assert g == pytest.approx(choice.heard_value * 0.5 * 0.8 * 0.5 * 0.6 * 0.5)
-    assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, choice) == 0.0  # nothing held back
-    assert business.memory_value(0.8, 0.0, 0.2, 0.5, 0.0, choice) == 0.0  # nothing known yet
+    # a user whose usual day leaves a quarter of the need unmet values it a quarter as much
+    assert business.memory_value(0.8, 0.6, 0.2, 0.5, 0.25, 0.5, choice) == pytest.approx(g / 4)
+    assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, 1.0, choice) == 0.0  # nothing held back
+    assert business.memory_value(0.8, 0.0, 0.2, 0.5, 1.0, 0.0, choice) == 0.0  # nothing known yet
     worth = business.subscription_worth(budget, 240.0, inf, desired, g, False, choice)
     expected = 30.0 * budget * T * np.log1p(desired * np.expm1(g / T)) / choice.money_value
     assert worth == pytest.approx(expected, rel=1e-12) and worth > 0.0

@@ -100,6 +100,7 @@ def weigh(case: Case, paid=None, pull=None, value_minutes: float = 120.0) -> np.
         zeros if paid is None else np.ascontiguousarray(paid),
         IS_COMPANION,
         value_minutes,
+        np.zeros(n),
     )
     surplus = np.zeros((2, n))
     welfare.weigh(0, n, case.users, case.k, day, surplus)
@@ -265,6 +266,8 @@ def test_consumer_surplus_is_not_negative_without_the_pull_at_default_taste_nois
 
 
 def test_welfare_without_the_pull_is_at_most_the_log_sum_and_equal_at_the_unconstrained_split():
+    """At the minutes' values per minute (being heard at its margin, ODD 7.2): welfare less
+    what being heard is worth beyond the margin (7.7) is bounded by the log-sum."""
     m = build(
         users=300,
         days=15,
@@ -285,6 +288,7 @@ def test_welfare_without_the_pull_is_at_most_the_log_sum_and_equal_at_the_uncons
         off = u.budget * (R[:, P + 1] + T * math.log(k.offline_breadth))
         paid = m.today.paid.sum(axis=1)
         bound = (u.budget * T * np.log(z) - off) / k.money_value - paid
+        bound += m.today.beyond_margin / k.money_value
         assert (u.welfare <= bound + 1e-9 * np.abs(bound) + TOL).all(), f"day {m.day}"
         logit = u.budget[:, None] * weights * np.exp(R / T) / z[:, None]
         spent = np.column_stack([u.minutes, u.social_minutes, u.offline_minutes])

@@ -49,6 +49,7 @@ class Today:
     session_change: np.ndarray | None = None  # (N,) felt loneliness over a prescribed session
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
     heard: np.ndarray | None = None  # (N, P) how heard each companion made each user feel
+    beyond_margin: np.ndarray | None = None  # (N,) being heard's value beyond the margin
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $
     paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user

@@ -50,6 +50,7 @@ class Users(NamedTuple):
     perceived_manipulation: np.ndarray  # (N, P)
     remembered_value: np.ndarray  # (N, P) reflective value per minute, as remembered
     companion_exposure: np.ndarray  # (N,) days with companion use (novelty wears off)
+    understood_usual: np.ndarray  # (N,) understood companion minutes of a usual day
     adopted: np.ndarray  # (N, P) bool
     adopted_day: np.ndarray  # (N, P) int32, start of the current spell
     quit_day: np.ndarray  # (N, P) int32, last day the user quit, -1 if never
@@ -108,6 +109,7 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         perceived_manipulation=zeros(),
         remembered_value=zeros(),
         companion_exposure=np.zeros(n),
+        understood_usual=np.zeros(n),
         adopted=np.zeros((n, P), bool),
         adopted_day=np.zeros((n, P), np.int32),
         quit_day=np.full((n, P), -1, np.int32),

@@ -45,6 +45,22 @@ def heard(understood_minutes, need_minutes):
 
 
 @jit
+def unmet_need(understood_usual, need_minutes):
+    """Share of the need to be heard that a usual day leaves unmet, ``1 - heard`` at the
+    understood minutes of a usual day: what one more understood minute adds, relative to the
+    first (the derivative of :func:`heard` times ``need_minutes``; ODD 7.2)."""
+    return math.exp(-understood_usual / need_minutes)
+
+
+@jit
+def beyond_margin(understood_minutes, unmet, need_minutes):
+    """What a day's being heard is worth beyond its value at the margin, in understood minutes
+    at full value: ``need_minutes * heard`` (the day's whole value) less ``understood_minutes *
+    unmet`` (what the day's choice counted, every minute at the margin; ODD 7.7)."""
+    return need_minutes * heard(understood_minutes, need_minutes) - understood_minutes * unmet
+
+
+@jit
 def heard_today(empathy, emotional_knowledge, minutes, need_minutes):
     """How heard a companion made the user feel today (module docstring), 0-1."""
     return heard(understanding(empathy, emotional_knowledge) * minutes, need_minutes)

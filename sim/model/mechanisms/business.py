@@ -47,12 +47,13 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
+from sim.model.mechanisms.attachment import unmet_need
 from sim.model.mechanisms.learning import memory_used
 from sim.model.mechanisms.two_selves import companion_value
 from sim.model.mechanisms.welfare import cap_cost
 
 SWITCH = None  # every provider books its day
-PARAMS = ("feed", "companion", "choice")  # the parameter sections it reads
+PARAMS = ("feed", "companion", "choice", "social")  # the parameter sections it reads
 STATE = ("subscribed", "ad_impressions")  # the user state it owns (others may read it)
 
 
@@ -85,12 +86,13 @@ def share_at(share, change, temperature):
 
 
 @jit
-def memory_value(empathy, emotional_knowledge, attachment, loneliness, free_memory, choice):
+def memory_value(empathy, emotional_knowledge, attachment, loneliness, unmet, free_memory, choice):
     """What the paid tier's full memory adds to a minute with the companion, in reflective
-    value (ODD 7.2): being heard by a companion that uses all it knows of the user."""
-    full = companion_value(empathy, emotional_knowledge, attachment, loneliness, choice)
+    value (ODD 7.2): being heard by a companion that uses all it knows of the user, at the
+    margin of a usual day (``unmet``, :func:`sim.model.mechanisms.attachment.unmet_need`)."""
+    full = companion_value(empathy, emotional_knowledge, attachment, loneliness, unmet, choice)
     free = emotional_knowledge * memory_used(False, free_memory)
-    return full - companion_value(empathy, free, attachment, loneliness, choice)
+    return full - companion_value(empathy, free, attachment, loneliness, unmet, choice)
 
 
 @jit
@@ -208,6 +210,7 @@ class Offer(NamedTuple):
     empathy: tuple
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
+    need_minutes: float  # social.companion_need_minutes
 
 
 @jit
@@ -225,6 +228,7 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 users.emotional_knowledge[i, j],
                 users.attachment[i, j],
                 users.loneliness[i],
+                unmet_need(users.understood_usual[i], offer.need_minutes),
                 levers.lever(offer.free_memory, i, j),
                 choice,
             )
@@ -288,6 +292,7 @@ def step(model, today) -> None:
         tables["empathy"],
         compiled.per_user(today.constraints.cap, u.n),
         today.desired,
+        prm.social.companion_need_minutes,
     )
     choice = compiled.constants(prm.choice)
     streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]

@@ -48,13 +48,18 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard, understanding
+from sim.model.mechanisms.attachment import beyond_margin, heard, understanding, unmet_need
 from sim.model.mechanisms.dependence import distress, withdrawal
 from sim.model.mechanisms.learning import recalled
 
 SWITCH = "social"
-PARAMS = ("social", "dependence")  # the parameter sections it reads
-STATE = ("loneliness", "social_minutes", "companion_exposure")  # the user state it owns
+PARAMS = ("social", "dependence", "choice")  # the parameter sections it reads
+STATE = (
+    "loneliness",
+    "social_minutes",
+    "companion_exposure",
+    "understood_usual",
+)  # the user state it owns
 
 
 @jit
@@ -170,6 +175,8 @@ class Day(NamedTuple):
     distress: float  # dependence.distress, 0 with mechanisms.dependence off (ODD 7.15)
     is_companion: np.ndarray  # (P,)
     heard: np.ndarray  # (N, P) written: how heard each companion made each user feel (ODD 7.5)
+    heard_value: float  # choice.heard_value
+    beyond_margin: np.ndarray  # (N,) written: being heard's value beyond the margin (ODD 7.7)
 
 
 @jit
@@ -218,6 +225,11 @@ def socialise(start, stop, users, k, ties, day, out):
                 heard_by[i, j] = h
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
                 used |= m > 0.0
+        need, usual = k.companion_need_minutes, users.understood_usual[i]
+        unmet = unmet_need(usual, need)
+        worth = beyond_margin(understood, unmet, need)
+        day.beyond_margin[i] = day.heard_value * users.loneliness[i] * worth
+        users.understood_usual[i] = usual + k.usual_memory * (understood - usual)
         relief = companion_relief(understood, users.companion_exposure[i], k)
         session_relief = companion_relief(session_understood, users.companion_exposure[i], k)
         if used:
@@ -299,7 +311,10 @@ def step(model, today) -> None:
         prm.dependence.distress if prm.mechanisms.dependence else 0.0,
         model.is_companion,
         model.work("social.heard", u.minutes.shape),
+        prm.choice.heard_value,
+        model.work("social.beyond_margin", u.n),
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean, today.session_change = out
     today.heard = day.heard
+    today.beyond_margin = day.beyond_margin

@@ -30,11 +30,12 @@ import numpy as np
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
 from sim.model.mechanisms import two_selves as ts
+from sim.model.mechanisms.attachment import unmet_need
 from sim.model.mechanisms.business import daily_cap, free_tier
 from sim.model.mechanisms.learning import recalled
 
 SWITCH = None  # the budget always holds
-PARAMS = ("choice", "companion")  # the parameter sections it reads
+PARAMS = ("choice", "companion", "social")  # the parameter sections it reads
 STATE = (
     "minutes",
     "offline_minutes",
@@ -64,6 +65,7 @@ class Day(NamedTuple):
     empathy: tuple  # lever table (sim.model.levers)
     free_memory: tuple
     free_minutes: tuple  # the free tier lever's table
+    need_minutes: float  # social.companion_need_minutes: understood minutes meeting the need
 
 
 class Choice(NamedTuple):
@@ -173,6 +175,7 @@ def choose(start, stop, users, k, day, shocks, out):
                     ),
                     users.attachment[i, j],
                     users.loneliness[i],
+                    unmet_need(users.understood_usual[i], day.need_minutes),
                     k,
                 )
             elif day.network_effects:
@@ -253,6 +256,7 @@ def step(model, today) -> None:
         empathy=lev["empathy"],
         free_memory=lev["free_memory"],
         free_minutes=lev["free_minutes"],
+        need_minutes=prm.social.companion_need_minutes,
     )
     out = Choice(
         R=model.work("choice.R", (n, P + 2)),

@@ -46,9 +46,10 @@ def reflective_value(match, ad_load, perceived_manipulation, bonus, k, aversion)
 
 
 @jit
-def companion_value(empathy, emotional_knowledge, attachment, loneliness, k):
-    """What a companion adds to R: being heard, worth more to the lonely, and the relationship."""
-    heard = understanding(empathy, emotional_knowledge) * k.heard_value * loneliness
+def companion_value(empathy, emotional_knowledge, attachment, loneliness, unmet, k):
+    """What a companion adds to R: being heard, worth more to the lonely and less the more of
+    the need a usual day already meets (``unmet``, :func:`unmet_need`), and the relationship."""
+    heard = understanding(empathy, emotional_knowledge) * k.heard_value * loneliness * unmet
     return heard + k.attachment_value * attachment
 
 

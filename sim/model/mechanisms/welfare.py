@@ -112,6 +112,7 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid today (the business step)
     is_companion: np.ndarray  # (P,)
     value_minutes: float  # wellbeing.value_minutes
+    beyond_margin: np.ndarray  # (N,) being heard's value beyond the margin (ODD 7.2, 7.6)
 
 
 @jit
@@ -138,6 +139,8 @@ def weigh(start, stop, users, k, day, surplus):
             total += v
             valued += m * max(R[i, j], 0.0)
             pulled += m * day.pull[i, j]
+        companions += day.beyond_margin[i]  # the day's being heard, each minute at its worth
+        total += day.beyond_margin[i]
         social = users.social_minutes[i]
         total += option_value(social, R[i, P], day.social_scale[at(day.social_scale, i)], B, T)
         total += option_value(users.offline_minutes[i], R[i, P + 1], breadth, B, T)
@@ -181,6 +184,7 @@ def step(model, today) -> None:
         today.paid,
         model.is_companion,
         prm.wellbeing.value_minutes,
+        today.beyond_margin,
     )
     today.surplus = model.work("welfare.surplus", (2, u.n))
     k = compiled.constants(prm.choice)
