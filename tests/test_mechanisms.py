@@ -575,6 +575,56 @@ def test_companion_relief_has_diminishing_returns_and_a_ceiling():
     assert (r[1440.0] <= ceiling + TOL).all() and (r[1440.0] >= 0).all()
 
 
+def test_being_heard_is_valued_at_the_margin_of_a_usual_day():
+    """ODD 7.2, 7.6, 7.7: a companion minute's value of being heard falls with the understood
+    minutes of a usual day (the share of the need it leaves unmet), the usual day follows the
+    day's understood minutes, and welfare counts the day's being heard at its whole worth:
+    more than the margin's count for a user who heard less than usual, less for one who heard
+    far more."""
+    from sim.model.mechanisms.attachment import beyond_margin, heard, unmet_need
+
+    need = 25.0
+    assert unmet_need(0.0, need) == 1.0
+    assert unmet_need(25.0, need) == pytest.approx(np.exp(-1.0))
+    # the margin is the derivative of the day's whole worth, need * heard(x)
+    x, h = 40.0, 1e-6
+    slope = need * (heard(x + h, need) - heard(x - h, need)) / (2 * h)
+    assert slope == pytest.approx(unmet_need(x, need), rel=1e-6)
+    assert beyond_margin(x, unmet_need(x, need), need) > 0.0  # the first minutes were worth more
+    assert beyond_margin(200.0, unmet_need(0.0, need), need) < 0.0  # minutes past the need
+
+    m = build(days=20, sets={"companion.empathy": 1.0, "companion.initial_adoption": 1.0})
+    advance(m, 10)
+    comp, u, P = m.is_companion, m.users, len(m.providers)
+    R = {}
+    for usual in (0.0, 25.0, 100.0):
+        snap = snapshot(m)
+        u.understood_usual[:] = usual
+        m.step()
+        R[usual] = m.today.R[:, :P][:, comp].copy()
+        restore(m, snap)
+    lonely = u.loneliness > 0.05
+    assert (R[0.0][lonely] > R[25.0][lonely]).all() and (R[25.0][lonely] > R[100.0][lonely]).all()
+    # the usual day moves toward today's understood minutes at social.usual_memory a day
+    snap = snapshot(m)
+    u.understood_usual[:] = 0.0
+    m.step()
+    used = u.minutes[:, comp].sum(axis=1) > 0
+    assert (u.understood_usual[used] > 0.0).all() and (u.understood_usual[~used] == 0.0).all()
+    restore(m, snap)
+
+
+def test_without_satiation_companions_take_more_of_the_day():
+    """With social.usual_memory 0 every minute of being heard is valued as the first: users
+    give companions more of the day than when a usual day's being heard satiates (ODD 7.2)."""
+    minutes = {}
+    for memory in (0.0, 0.1):
+        m = build(days=90, sets={"social.usual_memory": memory, "companion.initial_adoption": 0.5})
+        advance(m, 90)
+        minutes[memory] = m.users.minutes[:, m.is_companion].sum(axis=1).mean()
+    assert minutes[0.1] < 0.8 * minutes[0.0]
+
+
 # -- 15 dependence -----------------------------------------------------------------------------
 def test_dependence_grows_where_a_companion_stands_in_for_people_and_fades():
     """ODD 7.15: growth from being heard on days people meet little of the need, the more for
