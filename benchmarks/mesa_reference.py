@@ -88,6 +88,7 @@ class UserAgent(mesa.Agent):
         self.ties: list[Tie] = []
         self.companion_exposure = 0.0
         self.understood_usual = 0.0  # understood companion minutes of a usual day
+        self.heard_beyond = 0.0  # today's being heard beyond the margin (utility-minutes)
         self.social_minutes = self.offline_minutes = self.planned_social = 0.0
         self.consumption = self.ad_impressions = self.wellbeing = 0.0
         self.revenue = self.ad_revenue = self.subscription_revenue = 0.0
@@ -260,6 +261,13 @@ class UserAgent(mesa.Agent):
             sp.companion_relief * novelty * -math.expm1(-heard_minutes / sp.companion_need_minutes)
         )
         self.companion_exposure += used
+        # the day's being heard beyond what the choice counted at the usual day's margin
+        need = sp.companion_need_minutes
+        unmet = math.exp(-self.understood_usual / need)
+        whole = need * -math.expm1(-heard_minutes / need)
+        self.heard_beyond = (
+            m.prm.choice.heard_value * self.loneliness * (whole - heard_minutes * unmet)
+        )
         self.understood_usual += sp.usual_memory * (heard_minutes - self.understood_usual)
         social_met = -math.expm1(-contact / sp.need_minutes)
         met = 1.0 - (1.0 - social_met) * (1.0 - relief)
@@ -352,10 +360,15 @@ class UserAgent(mesa.Agent):
         m, prm = self.model, self.model.prm
         ap, c = prm.adoption, prm.choice
         P = len(m.providers)
+        companion_minutes = sum(
+            x for x, p in zip(self.minutes, m.providers, strict=True) if p.kind == "companion"
+        )
         for j in range(P):
             if self.minutes[j] > 0:
                 share = self.compulsive[j] / max(self.minutes[j], 1e-9)
                 value = self.R[j] - c.regret_value * share
+                if m.providers[j].kind == "companion":  # remembered at its average worth
+                    value += self.heard_beyond / companion_minutes
                 self.remembered[j] += ap.value_memory * (value - self.remembered[j])
         self.quits_today = [False] * P
         self.joins_today = [False] * P

@@ -49,7 +49,7 @@ class Today:
     session_change: np.ndarray | None = None  # (N,) felt loneliness over a prescribed session
     tie_mean: np.ndarray | None = None  # (N,) mean strength of each user's ties
     heard: np.ndarray | None = None  # (N, P) how heard each companion made each user feel
-    beyond_margin: np.ndarray | None = None  # (N,) being heard's value beyond the margin
+    heard_day: Any = None  # social.HeardDay: the day's being heard, beyond the margin (7.7)
     revenue: np.ndarray | None = None  # (N, P) $
     cost: np.ndarray | None = None  # (N, P) $
     paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user

@@ -226,12 +226,12 @@ class SocialParams:
     companion_need_minutes: float = param(  # calibrated
         24.74, 1.0, 600.0, "min", "companion minutes meeting most of that"
     )
-    usual_memory: float = param(
+    usual_memory: float = param(  # above about 0.3 a user's use swings from day to day
         0.1,
         0.0,
-        1.0,
+        0.3,
         "1/day",
-        "weight of today in the understood companion minutes of a usual day (0: no satiation)",
+        "weight of today in the understood companion minutes of a usual day (0: chosen unsated)",
     )
     novelty_days: float = param(20.0, 1.0, 3650.0, "days", "use days over which novelty wears off")
     novelty_floor: float = param(0.5, 0.0, 1.0, "0-1", "relief left once novelty is gone")

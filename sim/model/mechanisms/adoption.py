@@ -52,10 +52,11 @@ import numpy as np
 from sim.model import compiled, levers
 from sim.model import interventions as iv
 from sim.model.compiled import at, jit
+from sim.model.mechanisms.attachment import heard_beyond
 from sim.model.mechanisms.business import sigmoid
 
 SWITCH = "adoption"
-PARAMS = ("adoption",)  # the parameter sections it reads
+PARAMS = ("adoption", "choice", "social")  # the parameter sections it reads
 STATE = (
     "remembered_value",
     "adopted",
@@ -236,14 +237,25 @@ def remembered_after(remembered, reflective_value, minutes, compulsive, regret_v
 
 
 @jit
-def remember(start, stop, users, k, R, compulsive, regret_value):
+def remember(start, stop, users, k, R, compulsive, regret_value, heard, need, is_companion):
     """Remembered value of users ``start`` to ``stop`` (with the mechanism off, use still
-    updates what users remember)."""
+    updates what users remember). A companion minute is remembered at its average worth, the
+    day's being heard beyond the margin (``heard``, a :class:`sim.model.mechanisms.social.
+    HeardDay`) shared over the day's companion minutes: staying is all or nothing, not one
+    minute more (ODD 7.11)."""
+    P = users.minutes.shape[1]
     for i in range(start, stop):
-        for j in range(users.minutes.shape[1]):
+        companion_minutes = 0.0
+        for j in range(P):
+            if is_companion[j]:
+                companion_minutes += users.minutes[i, j]
+        beyond = 0.0
+        if companion_minutes > 0.0:
+            beyond = heard_beyond(heard[2][i], heard[0][i], heard[1][i], need) / companion_minutes
+        for j in range(P):
             users.remembered_value[i, j] = remembered_after(
                 users.remembered_value[i, j],
-                R[i, j],
+                R[i, j] + beyond if is_companion[j] else R[i, j],
                 users.minutes[i, j],
                 compulsive[i, j],
                 regret_value,
@@ -414,8 +426,16 @@ def step(model, today) -> None:
     k = compiled.constants(prm.adoption)
     spans = compiled.blocks(u.n)
     regret = prm.choice.regret_value
+    need, heard, is_companion = (
+        prm.social.companion_need_minutes,
+        today.heard_day,
+        model.is_companion,
+    )
     compiled.each_block(
-        spans, lambda _, a, b: remember(a, b, u, k, today.R, today.compulsive, regret)
+        spans,
+        lambda _, a, b: remember(
+            a, b, u, k, today.R, today.compulsive, regret, heard, need, is_companion
+        ),
     )
     if not prm.mechanisms.adoption:
         return

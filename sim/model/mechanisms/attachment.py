@@ -61,6 +61,13 @@ def beyond_margin(understood_minutes, unmet, need_minutes):
 
 
 @jit
+def heard_beyond(weight, understood_minutes, unmet, need_minutes):
+    """:func:`beyond_margin` in utility-minutes: ``weight`` is the value of a fully understood
+    minute to the user, ``choice.heard_value * loneliness`` (ODD 7.2, 7.7)."""
+    return weight * beyond_margin(understood_minutes, unmet, need_minutes)
+
+
+@jit
 def heard_today(empathy, emotional_knowledge, minutes, need_minutes):
     """How heard a companion made the user feel today (module docstring), 0-1."""
     return heard(understanding(empathy, emotional_knowledge) * minutes, need_minutes)

@@ -48,7 +48,7 @@ import numpy as np
 
 from sim.model import compiled, levers
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import beyond_margin, heard, understanding, unmet_need
+from sim.model.mechanisms.attachment import heard, understanding, unmet_need
 from sim.model.mechanisms.dependence import distress, withdrawal
 from sim.model.mechanisms.learning import recalled
 
@@ -161,6 +161,16 @@ def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessio
         shift[f] -= held
 
 
+class HeardDay(NamedTuple):
+    """The day's being heard, for what it is worth beyond the margin (ODD 7.2, 7.7): each
+    user's understood companion minutes, the unmet need of their usual day the choice valued
+    them at, and the value of a fully understood minute to them."""
+
+    understood: np.ndarray  # (N,)
+    unmet: np.ndarray  # (N,)
+    weight: np.ndarray  # (N,) choice.heard_value * loneliness
+
+
 class Day(NamedTuple):
     """What socialising reads besides the users' state and its parameters."""
 
@@ -176,7 +186,9 @@ class Day(NamedTuple):
     is_companion: np.ndarray  # (P,)
     heard: np.ndarray  # (N, P) written: how heard each companion made each user feel (ODD 7.5)
     heard_value: float  # choice.heard_value
-    beyond_margin: np.ndarray  # (N,) written: being heard's value beyond the margin (ODD 7.7)
+    understood: np.ndarray  # (N,) written: today's understood companion minutes (ODD 7.6)
+    unmet: np.ndarray  # (N,) written: the usual day's unmet need the choice valued them at
+    heard_weight: np.ndarray  # (N,) written: heard_value * loneliness, as the choice valued it
 
 
 @jit
@@ -225,10 +237,10 @@ def socialise(start, stop, users, k, ties, day, out):
                 heard_by[i, j] = h
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
                 used |= m > 0.0
-        need, usual = k.companion_need_minutes, users.understood_usual[i]
-        unmet = unmet_need(usual, need)
-        worth = beyond_margin(understood, unmet, need)
-        day.beyond_margin[i] = day.heard_value * users.loneliness[i] * worth
+        usual = users.understood_usual[i]
+        day.understood[i] = understood
+        day.unmet[i] = unmet_need(usual, k.companion_need_minutes)
+        day.heard_weight[i] = day.heard_value * users.loneliness[i]  # the morning's loneliness
         users.understood_usual[i] = usual + k.usual_memory * (understood - usual)
         relief = companion_relief(understood, users.companion_exposure[i], k)
         session_relief = companion_relief(session_understood, users.companion_exposure[i], k)
@@ -312,9 +324,11 @@ def step(model, today) -> None:
         model.is_companion,
         model.work("social.heard", u.minutes.shape),
         prm.choice.heard_value,
-        model.work("social.beyond_margin", u.n),
+        model.work("social.understood", u.n),
+        model.work("social.unmet", u.n),
+        model.work("social.heard_weight", u.n),
     )
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean, today.session_change = out
     today.heard = day.heard
-    today.beyond_margin = day.beyond_margin
+    today.heard_day = HeardDay(day.understood, day.unmet, day.heard_weight)

@@ -66,9 +66,10 @@ import numpy as np
 
 from sim.model import compiled
 from sim.model.compiled import at, jit
+from sim.model.mechanisms.attachment import heard_beyond
 
 SWITCH = None  # welfare is always measured
-PARAMS = ("choice",)  # the parameter sections it reads
+PARAMS = ("choice", "social")  # the parameter sections it reads
 STATE = ("welfare", "valuation", "consumption_value")  # the user state it owns (others may read it)
 KINDS = ("feed", "companion")  # consumer surplus is reported per kind, in this order
 
@@ -112,7 +113,8 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid today (the business step)
     is_companion: np.ndarray  # (P,)
     value_minutes: float  # wellbeing.value_minutes
-    beyond_margin: np.ndarray  # (N,) being heard's value beyond the margin (ODD 7.2, 7.6)
+    heard: tuple  # social.HeardDay: understood minutes, unmet need, weight (N,) each
+    need_minutes: float  # social.companion_need_minutes
 
 
 @jit
@@ -139,19 +141,23 @@ def weigh(start, stop, users, k, day, surplus):
             total += v
             valued += m * max(R[i, j], 0.0)
             pulled += m * day.pull[i, j]
-        companions += day.beyond_margin[i]  # the day's being heard, each minute at its worth
-        total += day.beyond_margin[i]
+        understood, unmet, weight = day.heard[0][i], day.heard[1][i], day.heard[2][i]
+        beyond = heard_beyond(weight, understood, unmet, day.need_minutes)
         social = users.social_minutes[i]
         total += option_value(social, R[i, P], day.social_scale[at(day.social_scale, i)], B, T)
         total += option_value(users.offline_minutes[i], R[i, P + 1], breadth, B, T)
         valued += social * max(R[i, P], 0.0)
         offline_day = B * (R[i, P + 1] + T * math.log(breadth))
-        users.welfare[i] = (total - offline_day) / k.money_value - feed_paid - companion_paid
+        whole = total + beyond  # the day's being heard at its whole worth
+        users.welfare[i] = (whole - offline_day) / k.money_value - feed_paid - companion_paid
         users.valuation[i] = users.welfare[i] + pulled / k.money_value
+        # without feeds companions take up their share too, and hear the user for longer
+        scaled = understood / max(1.0 - feed_share, 1e-12)
         feed_rest = without(total - feeds, feed_share, B, T)
-        surplus[0, i] = (total - feed_rest) / k.money_value - feed_paid
+        feed_rest += heard_beyond(weight, scaled, unmet, day.need_minutes)
+        surplus[0, i] = (whole - feed_rest) / k.money_value - feed_paid
         companion_rest = without(total - companions, companion_share, B, T)
-        surplus[1, i] = (total - companion_rest) / k.money_value - companion_paid
+        surplus[1, i] = (whole - companion_rest) / k.money_value - companion_paid
         users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
 
 
@@ -184,7 +190,8 @@ def step(model, today) -> None:
         today.paid,
         model.is_companion,
         prm.wellbeing.value_minutes,
-        today.beyond_margin,
+        today.heard_day,
+        prm.social.companion_need_minutes,
     )
     today.surplus = model.work("welfare.surplus", (2, u.n))
     k = compiled.constants(prm.choice)
