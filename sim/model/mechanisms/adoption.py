@@ -5,6 +5,9 @@ of its use that was compulsive:
 
     remembered <- remembered + value_memory * (R - regret_value * compulsive_share - remembered)
 
+(a companion minute at its average worth that day, the day's being heard beyond the margin
+shared over the day's companion minutes: staying is all or nothing),
+
 and quit when it, with what leaving would cost, falls below their outside option, with hazard
 
     quit = quit_rate * sigmoid((offline_value - remembered - switching_cost - hold) / quit_scale)

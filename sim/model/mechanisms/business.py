@@ -24,8 +24,9 @@ give the companion at the free tier's values with no limit (the day's split befo
 impulsive pull and taste shock included: each day's reconsideration sees one day's draw of what
 a month of the paid tier is worth, 30 times the expected daily worth), S' the same share at the
 paid tier's values, a = free_minutes / budget, and g what the full memory adds to a minute's
-reflective value (being heard, ODD 7.2: heard_value * loneliness * empathy * 0.5 * EK *
-(1 - free_memory)), the logit's log-sum gives
+reflective value (being heard, ODD 7.2: heard_value * loneliness * unmet * empathy * 0.5 *
+EK * (1 - free_memory), with unmet the share of the need to be heard a usual day leaves
+unmet), the logit's log-sum gives
 
     worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / money_value
 

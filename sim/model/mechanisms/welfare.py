@@ -12,10 +12,16 @@ is the falling value of one more minute of the same thing. Welfare evaluates U a
 actually spent (after the impulsive pull, caps, farewell tactics and the socialising friends
 took up), against a day spent wholly on other offline life, and subtracts what the user paid:
 
-    welfare = B (U(s) - R_off - T ln offline_breadth) / money_value - subscriptions paid
+    welfare = (B (U(s) - R_off - T ln offline_breadth) + beyond) / money_value - subscriptions paid
 
 in $ per day (money_value converts utility per minute into $ per minute; ODD 7.13, bonus). Each
-minute counts once. Minutes are valued at R, the user's lasting tastes: the day's split was
+minute counts once. Minutes are valued at R, the user's lasting tastes, with being heard at the
+margin of a usual day (ODD 7.2); ``beyond`` (:func:`sim.model.mechanisms.attachment.
+heard_beyond`, from the social step's :class:`~sim.model.mechanisms.social.HeardDay`) turns
+that into the day's being heard at its whole worth. Without feeds, companions would take up
+their share too and hear the user for longer, so the feeds' surplus works ``beyond`` out at the
+companions' understood minutes scaled by 1 / (1 - S_feeds). The day's split was
+chosen with the day's taste shocks too (ODD 7.1), so the day's split was
 chosen with the day's taste shocks too (ODD 7.1), so a day's welfare can sit below the optimum
 of U even without the impulsive pull (a limitation, ODD 9). Use the reflective self would not have chosen lowers U below its
 reflective optimum, so compulsive use costs welfare.
