@@ -406,7 +406,9 @@ class AdaptationParams:
     test_share: float = param(
         0.33, 0.01, 0.33, "share", "share of users in each treatment arm of a test"
     )
-    step: float = param(0.2, 0.0, 1.0, "share of range", "size of a tested lever change")
+    step: float = param(  # a change of size 0 would test nothing
+        0.2, 0.01, 1.0, "share of range", "size of a tested lever change"
+    )
     false_move_rate: float = param(
         0.05,
         0.001,
