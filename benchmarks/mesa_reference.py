@@ -88,7 +88,7 @@ class UserAgent(mesa.Agent):
         self.ties: list[Tie] = []
         self.companion_exposure = 0.0
         self.understood_usual = 0.0  # understood companion minutes of a usual day
-        self.heard_beyond = 0.0  # today's being heard beyond the margin (utility-minutes)
+        self.beyond_margin = 0.0  # today's being heard beyond the margin (utility-minutes)
         self.social_minutes = self.offline_minutes = self.planned_social = 0.0
         self.consumption = self.ad_impressions = self.wellbeing = 0.0
         self.revenue = self.ad_revenue = self.subscription_revenue = 0.0
@@ -265,7 +265,7 @@ class UserAgent(mesa.Agent):
         need = sp.companion_need_minutes
         unmet = math.exp(-self.understood_usual / need)
         whole = need * -math.expm1(-heard_minutes / need)
-        self.heard_beyond = (
+        self.beyond_margin = (
             m.prm.choice.heard_value * self.loneliness * (whole - heard_minutes * unmet)
         )
         self.understood_usual += sp.usual_memory * (heard_minutes - self.understood_usual)
@@ -368,7 +368,7 @@ class UserAgent(mesa.Agent):
                 share = self.compulsive[j] / max(self.minutes[j], 1e-9)
                 value = self.R[j] - c.regret_value * share
                 if m.providers[j].kind == "companion":  # remembered at its average worth
-                    value += self.heard_beyond / companion_minutes
+                    value += self.beyond_margin / companion_minutes
                 self.remembered[j] += ap.value_memory * (value - self.remembered[j])
         self.quits_today = [False] * P
         self.joins_today = [False] * P

@@ -590,8 +590,8 @@ def test_being_heard_is_valued_at_the_margin_of_a_usual_day():
     x, h = 40.0, 1e-6
     slope = need * (heard(x + h, need) - heard(x - h, need)) / (2 * h)
     assert slope == pytest.approx(unmet_need(x, need), rel=1e-6)
-    assert beyond_margin(x, unmet_need(x, need), need) > 0.0  # the first minutes were worth more
-    assert beyond_margin(200.0, unmet_need(0.0, need), need) < 0.0  # minutes past the need
+    assert beyond_margin(1.0, x, unmet_need(x, need), need) > 0.0  # the first minutes worth more
+    assert beyond_margin(1.0, 200.0, unmet_need(0.0, need), need) < 0.0  # minutes past the need
 
     m = build(days=20, sets={"companion.empathy": 1.0, "companion.initial_adoption": 1.0})
     advance(m, 10)

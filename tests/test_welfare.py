@@ -22,7 +22,8 @@ import sim
 from sim.model import EconomyModel, compiled
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import welfare
-from sim.model.mechanisms.attachment import heard_beyond
+from sim.model.mechanisms.attachment import beyond_margin
+from sim.model.mechanisms.social import HeardDay
 from sim.model.params import ChoiceParams, ParamError
 
 TOL = 1e-9
@@ -101,7 +102,7 @@ def weigh(case: Case, paid=None, pull=None, value_minutes: float = 120.0) -> np.
         zeros if paid is None else np.ascontiguousarray(paid),
         IS_COMPANION,
         value_minutes,
-        (np.zeros(n), np.ones(n), np.zeros(n)),  # no companion heard the user
+        HeardDay(np.zeros(n), np.ones(n), np.zeros(n)),  # no companion heard the user
         25.0,
     )
     surplus = np.zeros((2, n))
@@ -292,7 +293,7 @@ def test_welfare_without_the_pull_is_at_most_the_log_sum_and_equal_at_the_uncons
         bound = (u.budget * T * np.log(z) - off) / k.money_value - paid
         heard = m.today.heard_day
         need = m.params.social.companion_need_minutes
-        beyond = [heard_beyond(w, x, un, need) for x, un, w in zip(*heard, strict=True)]
+        beyond = [beyond_margin(w, x, un, need) for x, un, w in zip(*heard, strict=True)]
         bound += np.array(beyond) / k.money_value
         assert (u.welfare <= bound + 1e-9 * np.abs(bound) + TOL).all(), f"day {m.day}"
         logit = u.budget[:, None] * weights * np.exp(R / T) / z[:, None]
@@ -435,15 +436,14 @@ def test_a_cap_that_does_not_bind_costs_nothing_and_a_tighter_one_costs_more():
 
 def test_without_feeds_companions_hear_the_user_longer_in_the_feed_surplus():
     """ODD 7.7: the day without feeds gives their share to the other options, companions
-    included, so the day's being heard beyond the margin is worked out at the scaled
-    understood minutes: a user whose feed share is large and whose companion hears them
-    little gains more from being heard without feeds, and the feed surplus is smaller than
-    with the correction held at today's minutes."""
+    included, so the day's being heard beyond the margin is worked out at the understood
+    minutes scaled by 1 / (1 - feed share): the feed surplus moves by exactly the correction
+    today less the one at the scaled minutes."""
     case = logit_case()
     n = case.users.n
     surplus = {}
     for understood in (0.0, 10.0):
-        heard = (np.full(n, understood), np.ones(n), np.full(n, 2.0))
+        heard = HeardDay(np.full(n, understood), np.ones(n), np.full(n, 2.0))
         day = welfare.Day(
             np.ascontiguousarray(case.R),
             np.zeros((n, P)),
@@ -458,9 +458,9 @@ def test_without_feeds_companions_hear_the_user_longer_in_the_feed_surplus():
         out = np.zeros((2, n))
         welfare.weigh(0, n, case.users, case.k, day, out)
         surplus[understood] = out.copy()
-        beyond = np.array([heard_beyond(2.0, understood, 1.0, 25.0)] * n)
+        beyond = np.array([beyond_margin(2.0, understood, 1.0, 25.0)] * n)
         feed_share = case.users.minutes[:, ~IS_COMPANION].sum(axis=1) / case.budget
-        scaled = np.array([heard_beyond(2.0, understood / (1 - s), 1.0, 25.0) for s in feed_share])
+        scaled = np.array([beyond_margin(2.0, understood / (1 - s), 1.0, 25.0) for s in feed_share])
         # the feed surplus moves by the correction today less the one at the scaled minutes
         shift = (beyond - scaled) / case.k.money_value
         np.testing.assert_allclose(out[0] - surplus[0.0][0], shift, rtol=1e-9, atol=1e-12)

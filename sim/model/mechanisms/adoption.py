@@ -55,7 +55,7 @@ import numpy as np
 from sim.model import compiled, levers
 from sim.model import interventions as iv
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard_beyond
+from sim.model.mechanisms.attachment import beyond_margin
 from sim.model.mechanisms.business import sigmoid
 
 SWITCH = "adoption"
@@ -254,7 +254,8 @@ def remember(start, stop, users, k, R, compulsive, regret_value, heard, need, is
                 companion_minutes += users.minutes[i, j]
         beyond = 0.0
         if companion_minutes > 0.0:
-            beyond = heard_beyond(heard[2][i], heard[0][i], heard[1][i], need) / companion_minutes
+            worth = beyond_margin(heard.weight[i], heard.understood[i], heard.unmet[i], need)
+            beyond = worth / companion_minutes
         for j in range(P):
             users.remembered_value[i, j] = remembered_after(
                 users.remembered_value[i, j],

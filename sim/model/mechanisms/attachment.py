@@ -53,18 +53,14 @@ def unmet_need(understood_usual, need_minutes):
 
 
 @jit
-def beyond_margin(understood_minutes, unmet, need_minutes):
-    """What a day's being heard is worth beyond its value at the margin, in understood minutes
-    at full value: ``need_minutes * heard`` (the day's whole value) less ``understood_minutes *
-    unmet`` (what the day's choice counted, every minute at the margin; ODD 7.7)."""
-    return need_minutes * heard(understood_minutes, need_minutes) - understood_minutes * unmet
-
-
-@jit
-def heard_beyond(weight, understood_minutes, unmet, need_minutes):
-    """:func:`beyond_margin` in utility-minutes: ``weight`` is the value of a fully understood
-    minute to the user, ``choice.heard_value * loneliness`` (ODD 7.2, 7.7)."""
-    return weight * beyond_margin(understood_minutes, unmet, need_minutes)
+def beyond_margin(weight, understood_minutes, unmet, need_minutes):
+    """What a day's being heard is worth beyond its value at the margin, in utility-minutes:
+    ``need_minutes * heard`` (the day's whole worth, in understood minutes at full value) less
+    ``understood_minutes * unmet`` (what the day's choice counted, every minute at the margin),
+    times ``weight``, the value of a fully understood minute to the user, ``choice.heard_value
+    * loneliness`` (ODD 7.6, 7.7)."""
+    whole = need_minutes * heard(understood_minutes, need_minutes)
+    return weight * (whole - understood_minutes * unmet)
 
 
 @jit

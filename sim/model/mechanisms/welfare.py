@@ -17,11 +17,10 @@ took up), against a day spent wholly on other offline life, and subtracts what t
 in $ per day (money_value converts utility per minute into $ per minute; ODD 7.13, bonus). Each
 minute counts once. Minutes are valued at R, the user's lasting tastes, with being heard at the
 margin of a usual day (ODD 7.2); ``beyond`` (:func:`sim.model.mechanisms.attachment.
-heard_beyond`, from the social step's :class:`~sim.model.mechanisms.social.HeardDay`) turns
+beyond_margin`, from the social step's :class:`~sim.model.mechanisms.social.HeardDay`) turns
 that into the day's being heard at its whole worth. Without feeds, companions would take up
 their share too and hear the user for longer, so the feeds' surplus works ``beyond`` out at the
 companions' understood minutes scaled by 1 / (1 - S_feeds). The day's split was
-chosen with the day's taste shocks too (ODD 7.1), so the day's split was
 chosen with the day's taste shocks too (ODD 7.1), so a day's welfare can sit below the optimum
 of U even without the impulsive pull (a limitation, ODD 9). Use the reflective self would not have chosen lowers U below its
 reflective optimum, so compulsive use costs welfare.
@@ -72,7 +71,7 @@ import numpy as np
 
 from sim.model import compiled
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard_beyond
+from sim.model.mechanisms.attachment import beyond_margin
 
 SWITCH = None  # welfare is always measured
 PARAMS = ("choice", "social")  # the parameter sections it reads
@@ -119,7 +118,7 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid today (the business step)
     is_companion: np.ndarray  # (P,)
     value_minutes: float  # wellbeing.value_minutes
-    heard: tuple  # social.HeardDay: understood minutes, unmet need, weight (N,) each
+    heard: tuple  # social.HeardDay: understood minutes, unmet need, weight, (N,) each
     need_minutes: float  # social.companion_need_minutes
 
 
@@ -147,8 +146,9 @@ def weigh(start, stop, users, k, day, surplus):
             total += v
             valued += m * max(R[i, j], 0.0)
             pulled += m * day.pull[i, j]
-        understood, unmet, weight = day.heard[0][i], day.heard[1][i], day.heard[2][i]
-        beyond = heard_beyond(weight, understood, unmet, day.need_minutes)
+        heard = day.heard
+        understood, unmet, weight = heard.understood[i], heard.unmet[i], heard.weight[i]
+        beyond = beyond_margin(weight, understood, unmet, day.need_minutes)
         social = users.social_minutes[i]
         total += option_value(social, R[i, P], day.social_scale[at(day.social_scale, i)], B, T)
         total += option_value(users.offline_minutes[i], R[i, P + 1], breadth, B, T)
@@ -160,7 +160,7 @@ def weigh(start, stop, users, k, day, surplus):
         # without feeds companions take up their share too, and hear the user for longer
         scaled = understood / max(1.0 - feed_share, 1e-12)
         feed_rest = without(total - feeds, feed_share, B, T)
-        feed_rest += heard_beyond(weight, scaled, unmet, day.need_minutes)
+        feed_rest += beyond_margin(weight, scaled, unmet, day.need_minutes)
         surplus[0, i] = (whole - feed_rest) / k.money_value - feed_paid
         companion_rest = without(total - companions, companion_share, B, T)
         surplus[1, i] = (whole - companion_rest) / k.money_value - companion_paid
