@@ -89,6 +89,7 @@ class UserAgent(mesa.Agent):
         self.companion_exposure = 0.0
         self.understood_usual = 0.0  # understood companion minutes of a usual day
         self.beyond_margin = 0.0  # today's being heard beyond the margin (utility-minutes)
+        self.heard_day = (0.0, 1.0, 0.0)  # understood minutes, unmet need, value of a minute
         self.social_minutes = self.offline_minutes = self.planned_social = 0.0
         self.consumption = self.ad_impressions = self.wellbeing = 0.0
         self.revenue = self.ad_revenue = self.subscription_revenue = 0.0
@@ -224,6 +225,16 @@ class UserAgent(mesa.Agent):
                 a *= math.exp(-(ap.decay + ap.manipulation_erosion * self.perceived[j]))
                 self.attachment[j] = a
 
+    def heard_in_place(self, j: int, r: int, companion_minutes: float) -> float:
+        """Being heard beyond the margin a minute of companion use, had rival ``r`` heard the
+        user for their minutes with ``j`` (ODD 7.11)."""
+        m, need = self.model, self.model.prm.social.companion_need_minutes
+        understood, unmet, weight = self.heard_day
+        understood += self.minutes[j] * m.empathy * 0.5 * (self.recalled(r) - self.recalled(j))
+        understood = max(understood, 0.0)
+        whole = need * -math.expm1(-understood / need)
+        return weight * (whole - understood * unmet) / companion_minutes
+
     def recalled(self, j: int) -> float:
         """What companion ``j``'s replies use of what it knows of the user's moods: all of it
         for a subscriber, ``free_memory`` of it on the free tier (ODD 7.4, 7.8)."""
@@ -265,9 +276,8 @@ class UserAgent(mesa.Agent):
         need = sp.companion_need_minutes
         unmet = math.exp(-self.understood_usual / need)
         whole = need * -math.expm1(-heard_minutes / need)
-        self.beyond_margin = (
-            m.prm.choice.heard_value * self.loneliness * (whole - heard_minutes * unmet)
-        )
+        self.heard_day = (heard_minutes, unmet, m.prm.choice.heard_value * self.loneliness)
+        self.beyond_margin = self.heard_day[2] * (whole - heard_minutes * unmet)
         self.understood_usual += sp.usual_memory * (heard_minutes - self.understood_usual)
         social_met = -math.expm1(-contact / sp.need_minutes)
         met = 1.0 - (1.0 - social_met) * (1.0 - relief)
@@ -382,9 +392,7 @@ class UserAgent(mesa.Agent):
             draw = m.rng.random()
             hold = ap.habit_hold * impulse * c.habit_pull * self.habit[j]
             if self.adopted[j]:
-                cost = ap.switching_knowledge * self.knowledge[j]
-                cost += ap.switching_attachment * self.attachment[j]
-                cost += ap.switching_dependence * self.dependence[j]
+                cost = ap.switching_dependence * self.dependence[j]
                 alternative, self.offers[j] = self.offline_value, -1
                 for r, q in enumerate(m.providers):  # the best rival companion's offer
                     if p.kind != "companion" or self.minutes[j] <= 0:
@@ -392,7 +400,9 @@ class UserAgent(mesa.Agent):
                     if q.kind != p.kind or r == j or self.adopted[r] or m.day < q.launch_day:
                         continue
                     regret = c.regret_value * self.compulsive[j] / self.minutes[j]
-                    worth = self.remembered[r] if self.quit_day[r] >= 0 else self.R[r] - regret
+                    worth = self.remembered[r]
+                    if self.quit_day[r] < 0:  # untried: at its average worth in j's place
+                        worth = self.R[r] - regret + self.heard_in_place(j, r, companion_minutes)
                     offer = worth
                     if self.subscribed[j]:
                         saving = p.levers["price"] - q.levers["price"]

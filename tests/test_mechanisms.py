@@ -661,7 +661,7 @@ def test_a_break_loosens_the_habits_hold():
     for _ in range(28):
         after_break = habit.habit_after(after_break, 0.0, h.formation, h.reference_minutes)
     hazards = [
-        adoption.quit_hazard(0.5, 0.6, 0.0, 0.0, 0.0, adoption.habit_hold(x, 0.4, weight), a)
+        adoption.quit_hazard(0.5, 0.6, 0.0, adoption.habit_hold(x, 0.4, weight), a)
         for x in (used, after_break, 0.0)
     ]
     assert hazards[0] < hazards[1] < hazards[2] <= a.quit_rate
@@ -678,7 +678,8 @@ def test_a_break_loosens_the_habits_hold():
 def test_a_rivals_offer_draws_users_to_it():
     """ODD 7.11: on a day they talked to their companion, a user weighs the best rival
     companion's offer, what they expect a minute there to be worth (remembered, or its
-    reflective value today less the regret they know) and, for a subscriber, what its paid tier
+    reflective value today less the regret they know and plus being heard by it beyond the
+    margin, as the companion left is judged) and, for a subscriber, what its paid tier
     would save, against staying; quitters whose best alternative was that offer move to it and
     start out remembering what they expected."""
     assert adoption.rival_saving(10.0, 10.0, 60.0, 19.0, 3.0) == 0.0
@@ -718,10 +719,25 @@ def test_a_rivals_offer_draws_users_to_it():
     minutes = u.minutes[:, a]
     may = u.adopted[:, a] & ~u.adopted[:, b] & (minutes > 0)
     share = today.compulsive[:, a] / np.maximum(minutes, 1e-9)
+    # an untried rival is judged at its average worth, as the companion left is: the day's
+    # being heard beyond the margin with its understanding in place of a's
+    c, heard = m.params.companion, today.heard_day
+    need = m.params.social.companion_need_minutes
+    used = np.where(u.subscribed[:, a], 1.0, c.free_memory)
+    change = (
+        c.empathy
+        * 0.5
+        * (u.emotional_knowledge[:, b] * c.free_memory - u.emotional_knowledge[:, a] * used)
+    )
+    understood = np.maximum(heard.understood + minutes * change, 0.0)
+    whole = need * -np.expm1(-understood / need)
+    companion_minutes = np.maximum(u.minutes[:, [a, b]].sum(axis=1), 1e-9)
+    beyond = heard.weight * (whole - understood * heard.unmet) / companion_minutes
+    assert (beyond[may] > 0.0).any()
     worth = np.where(
         u.quit_day[:, b] >= 0,
         u.remembered_value[:, b],
-        today.R[:, b] - m.params.choice.regret_value * share,
+        today.R[:, b] - m.params.choice.regret_value * share + beyond,
     )
     price = m.params.companion.price
     saving = np.where(
@@ -738,7 +754,7 @@ def test_a_rivals_offer_draws_users_to_it():
     # no offer on a day without use, however cheap the rival
     assert (offers[:, a][u.adopted[:, a] & (minutes <= 0)] == -1).all()
     # a rival that is worth less than the outside option draws only subscribers it saves enough
-    today.R[:, b] = u.offline_value - 1.0
+    today.R[:, b] = u.offline_value - 1.0 - beyond
     _, _, moved, offers, _ = decide()
     assert moved[:, b].sum() < offered.sum()
     # only a saving, or what former users remember of it, can draw them now
@@ -767,7 +783,7 @@ def test_dependence_has_its_three_consequences():
     c = compiled.constants(sim.Params().choice)
     assert two_selves.impulsive_pull(0, 0, 0, 0, 0.5, c) == pytest.approx(0.5 * c.dependence_pull)
     a = compiled.constants(sim.Params().adoption)
-    stay = [adoption.quit_hazard(0.0, 1.0, 0.0, 0.0, d, 0.0, a) for d in (0.0, 0.5, 1.0)]
+    stay = [adoption.quit_hazard(0.0, 1.0, d, 0.0, a) for d in (0.0, 0.5, 1.0)]
     assert stay[0] > stay[1] > stay[2] > 0.0
     assert dependence.withdrawal(0.8, 0.0) == pytest.approx(0.8)
     assert dependence.withdrawal(0.8, 1.0) == 0.0 and dependence.withdrawal(0.0, 0.0) == 0.0

@@ -377,12 +377,6 @@ class AdoptionParams:
     )
     quit_scale: float = param(0.1, 0.01, 5.0, "utility", "how sharply quitting turns on")
     value_memory: float = param(0.1, 0.0, 1.0, "1/day", "weight of today in the remembered value")
-    switching_knowledge: float = param(
-        0.3, 0.0, 5.0, "utility", "switching cost of full provider knowledge"
-    )
-    switching_attachment: float = param(
-        0.8, 0.0, 5.0, "utility", "switching cost of full attachment"
-    )
     switching_dependence: float = param(
         1.0, 0.0, 5.0, "utility", "cost of leaving a companion at full dependence"
     )

@@ -531,8 +531,9 @@ def switching_by_tenure(
     subscribers: bool = True,
 ) -> pd.DataFrame:
     """Who moved from ``source`` to ``rival`` between two panel days, by the tenure of their
-    relationship with ``source`` on day ``start`` (ODD 7.11, switching costs that grow with the
-    relationship).
+    relationship with ``source`` on day ``start`` (ODD 7.11: what a companion knows of a user
+    and the attachment built do not travel to a rival, so the longer the relationship, the more
+    leaving gives up).
 
     Among users of ``source`` on day ``start`` (its subscribers only, with ``subscribers``),
     the share who on day ``end`` use ``rival`` and no longer ``source``, per run and tenure

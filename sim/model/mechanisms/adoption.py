@@ -11,14 +11,16 @@ shared over the day's companion minutes: staying is all or nothing),
 and quit when it, with what leaving would cost, falls below their outside option, with hazard
 
     quit = quit_rate * sigmoid((offline_value - remembered - switching_cost - hold) / quit_scale)
-    switching_cost = switching_knowledge * knowledge + switching_attachment * attachment
-                     + switching_dependence * dependence
+    switching_cost = switching_dependence * dependence
     hold = habit_hold * impulse_weight * (1 - self_control) * habit_pull * habit
 
-so engagement can rise while value falls and then collapse. The habit's hold is its impulsive
-pull as felt when deciding whether to stay: a habitual user feels leaving as losing it. A break
-lets the habit fade, and with it the hold, so some users who stayed by habit leave and do not
-come back.
+so engagement can rise while value falls and then collapse. What the provider knows of the user
+and the attachment built are in the remembered value already (they make a minute there worth
+more, ODD 7.2) and in no rival's: that gap is what they cost to leave, so they are not counted
+a second time as a cost of leaving. Dependence is: a need leaving would leave unanswered. The
+habit's hold is its impulsive pull as felt when deciding whether to stay: a habitual user feels
+leaving as losing it. A break lets the habit fade, and with it the hold, so some users who
+stayed by habit leave and do not come back.
 
 For a companion, on a day the user talked to it, the outside option is the better of other
 offline life and the best rival companion's offer: what the user expects a minute there to be
@@ -55,7 +57,7 @@ import numpy as np
 from sim.model import compiled, levers
 from sim.model import interventions as iv
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import beyond_margin
+from sim.model.mechanisms.attachment import beyond_margin, understanding_today
 from sim.model.mechanisms.business import sigmoid
 
 SWITCH = "adoption"
@@ -86,6 +88,10 @@ class Market(NamedTuple):
     min_session: float  # choice.min_session: the fewest minutes worth a session
     regret_value: float  # choice.regret_value: value lost when all of a day's use is compulsive
     network_effects: bool  # mechanisms.network_effects
+    empathy: tuple  # lever tables (sim.model.levers)
+    free_memory: tuple
+    heard: tuple  # the day's being heard (sim.model.mechanisms.social.HeardDay)
+    need: float  # social.companion_need_minutes
 
 
 class Decisions(NamedTuple):
@@ -135,14 +141,11 @@ def appeals(kind, ai_openness, loneliness):
 
 
 @jit
-def switching_cost(knowledge, attachment, dependence, k):
-    """What a user would lose by leaving: what the provider knows, the attachment built and
-    the dependence that leaving would leave unanswered (ODD 7.15)."""
-    return (
-        k.switching_knowledge * knowledge
-        + k.switching_attachment * attachment
-        + k.switching_dependence * dependence
-    )
+def switching_cost(dependence, k):
+    """What leaving would cost a user beyond the value they remember: the dependence that
+    leaving would leave unanswered (ODD 7.15). What the provider knows of them and the
+    attachment built are in the remembered value (module docstring)."""
+    return k.switching_dependence * dependence
 
 
 @jit
@@ -154,10 +157,10 @@ def habit_hold(habit, self_control, hold_weight):
 
 
 @jit
-def quit_hazard(remembered, offline_value, knowledge, attachment, dependence, hold, k):
+def quit_hazard(remembered, offline_value, dependence, hold, k):
     """Daily probability that a user quits: high when the remembered value, with what leaving
     would cost and the habit's hold, falls below the outside option."""
-    stay = remembered + switching_cost(knowledge, attachment, dependence, k) + hold
+    stay = remembered + switching_cost(dependence, k) + hold
     return k.quit_rate * sigmoid(-(stay - offline_value) / k.quit_scale)
 
 
@@ -168,8 +171,6 @@ def users_quit_hazard(users, i, j, k, market, alternative):
     return quit_hazard(
         users.remembered_value[i, j],
         alternative,
-        users.knowledge[i, j],
-        users.attachment[i, j],
         users.dependence[i, j],
         habit_hold(users.habit[i, j], users.self_control[i], market.hold_weight),
         k,
@@ -192,13 +193,34 @@ def may_join(users, i, r, market):
 
 
 @jit
-def expected_value(users, i, r, R, regret):
+def expected_value(users, i, r, R, regret, beyond):
     """What user ``i`` expects a minute with rival ``r`` to be worth: what they remember of it
     if they used it before, else its reflective value to them today without a relationship
-    (``R[i, r]``, ODD 7.2) less the ``regret`` they know from the kind (module docstring)."""
+    (``R[i, r]``, ODD 7.2) less the ``regret`` they know from the kind and plus ``beyond``,
+    being heard by it beyond the margin (:func:`heard_in_place`), as the companion they
+    remember is (module docstring)."""
     if users.quit_day[i, r] >= 0:
         return users.remembered_value[i, r]
-    return R[i, r] - regret
+    return R[i, r] - regret + beyond
+
+
+@jit
+def heard_in_place(users, i, j, r, market):
+    """Being heard beyond the margin, per minute of user ``i``'s companion use today, had rival
+    ``r`` heard them for their minutes with ``j`` (ODD 7.11): the day's understood minutes with
+    ``r``'s understanding of them in place of ``j``'s, worth what :func:`remember` adds to a
+    companion minute for the day as it was, so that the rival and the companion left are both
+    judged at their average worth, not one at its average and the other at the margin."""
+    companion_minutes = 0.0
+    for c in range(users.minutes.shape[1]):
+        if market.kinds[c] == COMPANION:
+            companion_minutes += users.minutes[i, c]
+    heard = market.heard
+    change = understanding_today(users, i, r, market.empathy, market.free_memory)
+    change -= understanding_today(users, i, j, market.empathy, market.free_memory)
+    understood = max(heard.understood[i] + users.minutes[i, j] * change, 0.0)
+    worth = beyond_margin(heard.weight[i], understood, heard.unmet[i], market.need)
+    return worth / companion_minutes
 
 
 @jit
@@ -219,7 +241,7 @@ def best_offer(users, i, j, market, R, compulsive):
         usable = market.cap[at(market.cap, i), r] >= market.min_session
         if not (usable and may_join(users, i, r, market)):
             continue
-        e = expected_value(users, i, r, R, regret)
+        e = expected_value(users, i, r, R, regret, heard_in_place(users, i, j, r, market))
         v = e
         if users.subscribed[i, j]:
             rival_price = levers.lever(market.price, i, r)
@@ -411,6 +433,10 @@ def market_table(model, today) -> Market:
         model.params.choice.min_session,
         model.params.choice.regret_value,
         model.params.mechanisms.network_effects,
+        today.levers.tables["empathy"],
+        today.levers.tables["free_memory"],
+        today.heard_day,
+        model.params.social.companion_need_minutes,
     )
 
 

@@ -13,8 +13,8 @@ heard a user feels in a day saturates in minutes, as loneliness relief does
 (``social.companion_need_minutes``, ODD 7.6): attachment grows with days of feeling understood,
 not with hours of use, so minutes a companion captures with hooks add little to it. Attachment
 decays every day and is eroded by perceived manipulation. It adds reflective value and
-impulsive pull (ODD 7.2), raises switching costs (ODD 7.11) and, through the minutes users want,
-the worth of a subscription (ODD 7.8).
+impulsive pull (ODD 7.2), which no rival offers a user who leaves (ODD 7.11), and, through the
+minutes users want, the worth of a subscription (ODD 7.8).
 """
 
 from __future__ import annotations
@@ -35,6 +35,17 @@ def understanding(empathy, emotional_knowledge):
     """How understood a minute with the companion makes the user feel: its empathy, more so
     when it knows the user's moods and shared history."""
     return empathy * (0.5 + 0.5 * emotional_knowledge)
+
+
+@jit
+def understanding_today(users, i, j, empathy, free_memory):
+    """:func:`understanding` of companion ``j`` for user ``i`` today: its empathy and what its
+    replies draw on of what it knows of the user (all of it for a subscriber, ``free_memory``
+    of it on the free tier, ODD 7.4, 7.8); ``empathy`` and ``free_memory`` are lever tables."""
+    known = recalled(
+        users.emotional_knowledge[i, j], users.subscribed[i, j], levers.lever(free_memory, i, j)
+    )
+    return understanding(levers.lever(empathy, i, j), known)
 
 
 @jit
@@ -64,12 +75,6 @@ def beyond_margin(weight, understood_minutes, unmet, need_minutes):
 
 
 @jit
-def heard_today(empathy, emotional_knowledge, minutes, need_minutes):
-    """How heard a companion made the user feel today (module docstring), 0-1."""
-    return heard(understanding(empathy, emotional_knowledge) * minutes, need_minutes)
-
-
-@jit
 def attachment_after(attachment, heard_today, perceived_manipulation, k):
     """Tomorrow's attachment (module docstring)."""
     grown = learned(attachment, k.rate, heard_today)
@@ -82,18 +87,10 @@ def attach(start, stop, users, k, need_minutes, empathy, free_memory, is_compani
     for i in range(start, stop):
         for j in range(users.attachment.shape[1]):
             if is_companion[j]:
+                understood = understanding_today(users, i, j, empathy, free_memory)
                 users.attachment[i, j] = attachment_after(
                     users.attachment[i, j],
-                    heard_today(
-                        levers.lever(empathy, i, j),
-                        recalled(
-                            users.emotional_knowledge[i, j],
-                            users.subscribed[i, j],
-                            levers.lever(free_memory, i, j),
-                        ),
-                        users.minutes[i, j],
-                        need_minutes,
-                    ),
+                    heard(understood * users.minutes[i, j], need_minutes),
                     users.perceived_manipulation[i, j],
                     k,
                 )

@@ -46,11 +46,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.model import compiled, levers
+from sim.model import compiled
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard, understanding, unmet_need
+from sim.model.mechanisms.attachment import heard, understanding_today, unmet_need
 from sim.model.mechanisms.dependence import distress, withdrawal
-from sim.model.mechanisms.learning import recalled
 
 SWITCH = "social"
 PARAMS = ("social", "dependence", "choice")  # the parameter sections it reads
@@ -225,12 +224,7 @@ def socialise(start, stop, users, k, ties, day, out):
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                known = recalled(
-                    users.emotional_knowledge[i, j],
-                    users.subscribed[i, j],
-                    levers.lever(memory, i, j),
-                )
-                u = understanding(levers.lever(empathy, i, j), known)
+                u = understanding_today(users, i, j, empathy, memory)
                 understood += u * m
                 session_understood += u * min(prescribed[at(prescribed, i), j], m)
                 h = heard(u * m, k.companion_need_minutes)
