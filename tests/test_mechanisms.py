@@ -747,6 +747,9 @@ def test_a_rivals_offer_draws_users_to_it():
     )
     offered = may & (worth + saving > u.offline_value)
     assert offered.sum() > 10 and (may & ~offered).sum() > 10
+    # some offers stand only because the rival is judged at its average worth
+    untried = u.quit_day[:, b] < 0
+    assert (offered & untried & (worth - beyond + saving <= u.offline_value)).any()
     assert quits[:, a][u.adopted[:, a]].all()
     assert (offers[:, a][offered] == b).all() and (offers[:, a][~offered] == -1).all()
     np.testing.assert_allclose(expected[:, a][offered], worth[offered], rtol=1e-6)

@@ -90,7 +90,7 @@ class Market(NamedTuple):
     network_effects: bool  # mechanisms.network_effects
     empathy: tuple  # lever tables (sim.model.levers)
     free_memory: tuple
-    heard: tuple  # the day's being heard (sim.model.mechanisms.social.HeardDay)
+    heard: tuple  # the day's being heard, a sim.model.mechanisms.social.HeardDay
     need: float  # social.companion_need_minutes
 
 
@@ -193,15 +193,15 @@ def may_join(users, i, r, market):
 
 
 @jit
-def expected_value(users, i, r, R, regret, beyond):
-    """What user ``i`` expects a minute with rival ``r`` to be worth: what they remember of it
-    if they used it before, else its reflective value to them today without a relationship
-    (``R[i, r]``, ODD 7.2) less the ``regret`` they know from the kind and plus ``beyond``,
-    being heard by it beyond the margin (:func:`heard_in_place`), as the companion they
-    remember is (module docstring)."""
+def expected_value(users, i, j, r, R, regret, market):
+    """What user ``i`` of companion ``j`` expects a minute with rival ``r`` to be worth: what
+    they remember of it if they used it before, else its reflective value to them today without
+    a relationship (``R[i, r]``, ODD 7.2) less the ``regret`` they know from the kind and plus
+    being heard by it beyond the margin in ``j``'s place (:func:`heard_in_place`), as the
+    companion they remember is (module docstring)."""
     if users.quit_day[i, r] >= 0:
         return users.remembered_value[i, r]
-    return R[i, r] - regret + beyond
+    return R[i, r] - regret + heard_in_place(users, i, j, r, market)
 
 
 @jit
@@ -241,7 +241,7 @@ def best_offer(users, i, j, market, R, compulsive):
         usable = market.cap[at(market.cap, i), r] >= market.min_session
         if not (usable and may_join(users, i, r, market)):
             continue
-        e = expected_value(users, i, r, R, regret, heard_in_place(users, i, j, r, market))
+        e = expected_value(users, i, j, r, R, regret, market)
         v = e
         if users.subscribed[i, j]:
             rival_price = levers.lever(market.price, i, r)
