@@ -106,7 +106,12 @@ def breakeven_table() -> str:
     commerce = comp.commerce_rate * comp_use  # at full attachment
 
     def share(loss: float, gain: float) -> str:
-        return f"{loss / (loss + gain):.0%}" if gain > 0 else "none (a subscriber loses money)"
+        if gain <= 0:
+            return "none (a subscriber loses money)"
+        if loss <= 0:
+            return "0% (commerce alone covers a free user's cost)"
+        paying = loss / (loss + gain)
+        return f"{paying:.1%}" if paying < 0.1 else f"{paying:.0%}"
 
     def money(x: float) -> str:
         return f"${x:.3g}"

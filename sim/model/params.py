@@ -318,8 +318,8 @@ class CompanionParams:
         0.05485, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
     )
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
-    serving_cost: float = param(  # hosted small language models' list prices, 2024
-        0.001, 0.0, 0.1, "$/min", "cost of serving a minute of conversation without memory"
+    serving_cost: float = param(  # Character.AI 2024: under a cent per hour of conversation
+        0.00007, 0.0, 0.1, "$/min", "cost of serving a minute of conversation without memory"
     )
     personalisation_cost: float = param(
         2.0, 0.0, 20.0, "", "extra serving cost at full memory depth, share of the base"
