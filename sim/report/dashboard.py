@@ -97,7 +97,7 @@ WELFARE_WORD = "welfare"  # daily metrics with this in their name join the wellb
 KEY_PARAMS: dict[str, tuple[str, float, float, float]] = {
     "companion.empathy": ("empathy", 0.0, 1.0, 0.05),
     "companion.free_minutes": ("free min/day", 0.0, 240.0, 0.5),
-    "companion.serving_cost": ("cost $/min", 0.0, 0.01, 0.0005),
+    "companion.serving_cost": ("cost $/min", 0.0, 0.003, 0.00001),
     "social.companion_relief": ("need met", 0.0, 1.0, 0.05),
     "feed.cpm": ("ad $/1000", 0.0, 40.0, 1.0),
 }
