@@ -423,6 +423,30 @@ def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():
     assert all(t.z[1] < t.z_crit < t.effect[1] / t.se[1] for t in later)
 
 
+def test_a_correction_the_long_tests_cannot_tell_from_zero_vetoes_no_move():
+    """The raised side pays 0.2 a user-day now. A long-run correction that would undo it (-10
+    per unit of lever: -0.45 a user-day a step) vetoes the move when the long tests measured
+    it (se 0.1), and is not used while its se (6) leaves it indistinguishable from zero."""
+    for se, moved in ((0.1, False), (6.0, True)):
+        p, test, model = fake()
+        p.corrections["ad_load"] = (-10.0, se)
+        assert abtests.conclude(p, test, model) is moved
+        (r,) = p.test_log
+        assert r.correction == (0.0 if moved else -10.0)
+        assert r.z[1] == pytest.approx(r.effect[1] / r.se[1]) if moved else r.z[1] < 0
+
+
+def test_each_long_test_adds_its_correction_to_the_earlier_ones_by_precision():
+    p = SimpleNamespace(corrections={})
+    abtests.learn_correction(p, "hooks", -0.4, 0.2)
+    assert p.corrections["hooks"] == (-0.4, 0.2)
+    abtests.learn_correction(p, "hooks", 0.2, 0.2)  # as precise: the mean, se / sqrt(2)
+    c, se = p.corrections["hooks"]
+    assert c == pytest.approx(-0.1) and se == pytest.approx(0.2 / np.sqrt(2))
+    abtests.learn_correction(p, "hooks", 5.0, 100.0)  # all but no information
+    assert p.corrections["hooks"][0] == pytest.approx(-0.1, abs=1e-4)
+
+
 def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_them():
     """Long tests (ODD 7.9) start when a provider's first window closes, last
     ``long_windows`` windows, and every provider concludes one per lever each time."""

@@ -66,13 +66,14 @@ is compared between each side and control as the short tests are (Welch z, Bonfe
 sides and levers); the provider moves the lever a step to the best side that passes, and learns
 the lever's *long-run correction*: the long test's slope (effect per unit of lever) less the
 short tests' slope of the same lever over the same days (the unselected effects of every short
-test of it concluded meanwhile, precision-weighted), with its se. A later short test of the
-lever keeps a side only when it passes both as measured and as a long-run estimate, effect +
-correction * (tested - current) with the se widened by the correction's se times the change:
-short tests keep what pays now unless the long run says otherwise, and only long tests move a
-lever against the short run (one step per long test, so that a correction learned at one value
-of the lever is not carried step after step to others). A lever with no effect, short or long,
-still moves in at most ``false_move_rate`` of windows.
+test of it concluded meanwhile, precision-weighted), with its se, pooled by precision with the
+corrections of the lever's earlier long tests. Once the pooled correction is told from zero
+(two-sided, at ``false_move_rate``), a later short test of the lever keeps a side only when it
+passes both as measured and as a long-run estimate, effect + correction * (tested - current)
+with the se widened by the correction's se times the change: short tests keep what pays now
+unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
+nothing. Only long tests move a lever against the short run (one step per long test). A lever
+with no effect, short or long, still moves in at most ``false_move_rate`` of windows.
 """
 
 from __future__ import annotations
@@ -352,7 +353,7 @@ def conclude(p, t, model) -> bool:
     change = p.window[0] - p.objective_before
     current = p.levers[t.lever]
     z_crit = critical_z(ap.false_move_rate, t.family)
-    c, c_se = p.corrections.get(t.lever, (0.0, 0.0))  # per user-day: to window sums
+    c, c_se = correction_in_force(p, t.lever, ap.false_move_rate)  # per user-day
     correction = (c * ap.interval, c_se * ap.interval)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
@@ -491,6 +492,33 @@ def short_slope(p, lever: str, start: int, day: int) -> tuple[float, float] | No
     return float(np.dot(w, slopes) / w.sum()), float(w.sum() ** -0.5)
 
 
+def pooled(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """Two estimates ``(value, se)`` of one quantity combined with weights ``1 / se^2``; an
+    estimate without a positive se replaces the other."""
+    (x, sx), (y, sy) = a, b
+    if not (sx > 0 and sy > 0):
+        return b
+    wx, wy = sx**-2, sy**-2
+    return (wx * x + wy * y) / (wx + wy), (wx + wy) ** -0.5
+
+
+def learn_correction(p, lever: str, c: float, c_se: float) -> None:
+    """Add a long test's correction of ``lever`` to what the provider has learned of it:
+    every long test's correction, pooled by precision (:func:`pooled`)."""
+    known = p.corrections.get(lever)
+    p.corrections[lever] = (c, c_se) if known is None else pooled(known, (c, c_se))
+
+
+def correction_in_force(p, lever: str, false_move_rate: float) -> tuple[float, float]:
+    """The long-run correction a short test of ``lever`` is judged with: the pooled one once
+    the long tests tell it from zero (``|c| >= Phi^-1(1 - false_move_rate / 2) se_c``), else
+    none, so that a correction the long tests cannot yet see vetoes no move."""
+    c, c_se = p.corrections.get(lever, (0.0, 0.0))
+    if abs(c) < critical_z(false_move_rate, 1) * c_se:
+        return 0.0, 0.0
+    return c, c_se
+
+
 def conclude_long(p, t: LongTest, model, day: int) -> bool:
     """Judge a long test on the change in each user's objective per day (its days against the
     window before it), learn the lever's long-run correction (long-run slope less the short
@@ -514,7 +542,7 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     c, c_se = float("nan"), float("nan")
     if long_run is not None and short_run is not None:
         c, c_se = long_run[0] - short_run[0], float(np.hypot(long_run[1], short_run[1]))
-        p.corrections[t.lever] = (c, c_se)
+        learn_correction(p, t.lever, c, c_se)
     nan = float("nan")
     p.long_log.append(
         LongResult(
