@@ -371,7 +371,7 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     test.tiers[:] = [[100.0, 1.0, 100.0, 1.0]] * 3  # every arm converts and cancels alike
     gain = policies.price_value(p, k, (9.0, 11.0), same)
     intimacy = policies.POLICIES["intimacy"]
-    extra = intimacy.terminal(p, model, test)
+    extra = intimacy.terminal(p, model, test).extra
     np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
     empathy = abtests.ABTest("empathy", (0.6, 1.0), arm, np.ones(4, bool), 0)
     assert intimacy.terminal(p, model, empathy) is None
@@ -380,6 +380,39 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     assert intimacy.terminal(p, unpriced, test) is None
     for other in ("attention", "wellbeing"):
         assert policies.POLICIES[other].terminal(p, model, test) is None
+
+
+def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
+    """The credit rests on each arm's rates of converting and cancelling against control's,
+    estimated from the events the test saw: its variance (delta method on the log ratios)
+    falls as the events grow a hundredfold, and a price test's side passes only once its se
+    includes it."""
+    prm = Params()
+    adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
+    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    p = seen_nothing()
+    p.levers = {"price": 10.0}
+    paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    free = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
+    observe(p.seen, free, 1e9, 0.0, {paying: 0.01, STATES: 0.001})
+    observe(p.seen, paying, 1e9, 0.3, {free: 0.01, STATES: 0.001})
+    n = 3000
+    p.state = np.where(np.arange(n) % 2 == 0, paying, free).astype(np.int16)
+    p.attached, p.known = np.full(n, 0.5), np.full(n, 0.5)
+    arm = np.tile(np.array([-1, 0, 1], np.int8), n // 3)
+    test = abtests.ABTest("price", (9.0, 11.0), arm, np.ones(n, bool), 0)
+    intimacy = policies.POLICIES["intimacy"]
+    variances = []
+    for events in (4.0, 400.0):
+        test.tiers[:] = [[1e4, events, 1e4, events]] * 3
+        credit = intimacy.terminal(p, model, test)
+        assert all(v > 0.0 for v in credit.variance)
+        variances.append(credit.variance)
+    few, many = np.array(variances)
+    np.testing.assert_allclose(few / many, (2 / 4.5) / (2 / 400.5), rtol=1e-6)
+    side = abtests.Side(1.0, 0.1, 10.0)
+    assert abtests.widened(side, 0.0) == side
+    assert abtests.widened(side, 0.03) == abtests.Side(1.0, 0.2, 5.0)
 
 
 def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
@@ -424,7 +457,7 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
 
     class Valued(policies.Attention):
         def terminal(self, provider, model, test, values=None):
-            return bonus
+            return policies.Credit(bonus, (0.0, 0.0))
 
     p = SimpleNamespace(
         name="companion_a",

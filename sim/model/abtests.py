@@ -221,6 +221,15 @@ def corrected(side: Side, correction: tuple[float, float], offset: float) -> Sid
     return Side(effect, se, effect / se if se > 0 else 0.0)
 
 
+def widened(side: Side, variance: float) -> Side:
+    """A side whose effect carries ``variance`` beyond the spread between users (one estimate
+    shared by the side's users): se = sqrt(se^2 + variance)."""
+    if variance <= 0.0:
+        return side
+    se = float(np.sqrt(side.se**2 + variance))
+    return Side(side.effect, se, side.effect / se)
+
+
 def judged_z(side: Side, correction: tuple[float, float], offset: float) -> float:
     """The z a side is judged by: the smaller of its short-run z and its long-run z
     (:func:`corrected`); without a correction, its z."""
@@ -228,7 +237,15 @@ def judged_z(side: Side, correction: tuple[float, float], offset: float) -> floa
 
 
 def judge(
-    change, arm, cohort, values, current, z_crit, correction=(0.0, 0.0), allowed=(True, True)
+    change,
+    arm,
+    cohort,
+    values,
+    current,
+    z_crit,
+    correction=(0.0, 0.0),
+    allowed=(True, True),
+    noise=(0.0, 0.0),
 ) -> tuple[tuple, float | None]:
     """Both sides of one test (as measured) and the value to keep: the side with the largest
     judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
@@ -236,8 +253,12 @@ def judge(
     pay within the test and, as far as the lever's long test showed, in the long run. A side is
     not compared (None) when its value is the current one or a group has fewer than 2 users of
     the cohort; a side the policy does not allow (``allowed``, e.g. one that would put a
-    wellbeing-aligned provider's book into loss) is compared but never kept."""
-    sides = sides_of(change, arm, cohort, values, current)
+    wellbeing-aligned provider's book into loss) is compared but never kept. ``noise`` adds,
+    per side, a variance common to the side's users (an estimated credit, :func:`widened`)."""
+    sides = tuple(
+        None if s is None else widened(s, v)
+        for s, v in zip(sides_of(change, arm, cohort, values, current), noise, strict=True)
+    )
     best, best_z = None, z_crit
     for side, value, ok in zip(sides, values, allowed, strict=True):
         if side is None or not ok:
@@ -358,10 +379,12 @@ def conclude(p, t, model) -> bool:
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, t.values, current)
-    extra = p.policy.terminal(p, model, t)
-    if extra is not None:  # a price test's arms valued at their own price, judged so
-        change = change + extra
-    sides, kept = judge(change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed)
+    credit, noise = p.policy.terminal(p, model, t), (0.0, 0.0)
+    if credit is not None:  # a price test's arms valued at their own price, judged so
+        change, noise = change + credit.extra, credit.variance
+    sides, kept = judge(
+        change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed, noise
+    )
     # the log and the long-run corrections keep the effects as the window measured them
     p.test_log.append(log_entry(p, t, model, measured, z_crit, current, kept, correction))
     if kept is None:
@@ -532,10 +555,13 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, values, current)
-    extra = p.policy.terminal(p, model, t, values)
-    if extra is not None:  # as a short test's, spread over the long test's days
-        change = change + extra / (day - t.start)
-    sides, kept = judge(change, t.arm, t.cohort, values, current, z_crit, allowed=allowed)
+    credit, noise, days = p.policy.terminal(p, model, t, values), (0.0, 0.0), day - t.start
+    if credit is not None:  # as a short test's, spread over the long test's days
+        change = change + credit.extra / days
+        noise = tuple(v / days**2 for v in credit.variance)
+    sides, kept = judge(
+        change, t.arm, t.cohort, values, current, z_crit, allowed=allowed, noise=noise
+    )
     # the long-run correction compares effects as both kinds of test measured them
     offsets = (values[0] - current, values[1] - current)
     long_run, short_run = slope(measured, offsets), short_slope(p, t.lever, t.start, day)

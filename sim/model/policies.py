@@ -316,6 +316,23 @@ def tier_ratios(tiers) -> np.ndarray:
     )
 
 
+def tier_ratio_variance(tiers) -> np.ndarray:
+    """(2, 2): the sampling variance of the log of each :func:`tier_ratios` entry, counting
+    conversions and cancellations as Poisson (each with the half event added there):
+    var log(rate_a / rate_control) = 1 / (events_a + 0.5) + 1 / (events_control + 0.5)."""
+    events = tiers[:, [1, 3]] + 0.5  # (arm, conversions and cancellations)
+    return np.array([1.0 / events[a] + 1.0 / events[1] for a in (0, 2)])
+
+
+class Credit(NamedTuple):
+    """What :meth:`Policy.terminal` adds to a test: each user's ``extra`` value, and per side
+    (lowered, raised) the variance of the arm's mean extra that comes from estimating it,
+    common to the arm's users and so not in the spread between them."""
+
+    extra: np.ndarray  # (N,)
+    variance: tuple[float, float]
+
+
 def price_value(p, k, prices, ratios) -> np.ndarray:
     """(len(prices), S): how much more a relationship in each state would be worth to provider
     ``p`` at each of ``prices`` ($ a month) than at its current price, on the chain as the
@@ -341,6 +358,8 @@ def price_value(p, k, prices, ratios) -> np.ndarray:
         out[row] = discounted_value(chance, margin, c.rate) - base
     return out
 
+
+RATIO_STEP = 0.01  # the step in a rate ratio's log at which the credit's slope is taken
 
 _blas = None
 
@@ -381,11 +400,11 @@ class Policy:
         """What the provider notes of its running tests each day, from its users' states
         yesterday (``before``) and today (``provider.state``), for :meth:`terminal`."""
 
-    def terminal(self, provider, model, test, values=None) -> np.ndarray | None:
+    def terminal(self, provider, model, test, values=None) -> Credit | None:
         """What each user's relationship would be worth at the end of ``test`` (a short or long
         test, its arms at ``values``, lowered and raised: the test's own by default) beyond
-        what the objective already counts: None, for a policy that does not value
-        relationships."""
+        what the objective already counts, with the variance of estimating it (:class:`Credit`):
+        None, for a policy that does not value relationships."""
         return None
 
 
@@ -423,13 +442,36 @@ class Intimacy(Policy):
         with the arm's price and its rates of converting and cancelling as the test measured
         them (:func:`price_value`, at the state, attachment and knowledge the user has today),
         so that a price rise is weighed as the subscriptions it loses, within the test and
-        after it, against the higher price paid by those who stay (ODD 7.9). Other levers act
+        after it, against the higher price paid by those who stay (ODD 7.9). The rates are
+        estimates: the variance they give each arm's mean credit (delta method, on the log of
+        each rate ratio, :func:`tier_ratio_variance`) widens the test's se. Other levers act
         on users through their days, over months, and are judged on what the window shows."""
         if test.lever != "price" or not model.params.adaptation.price_terms:
             return None
         values = test.values if values is None else values
         k = compiled.constants(model.params.adaptation)
-        gains = price_value(provider, k, values, tier_ratios(test.tiers))
+        ratios = tier_ratios(test.tiers)
+        extra = self.credit(provider, k, test, values, ratios)
+        sides = [test.cohort & (test.arm == side) for side in (-1, 1)]
+        means = np.array([extra[who].mean() if who.any() else 0.0 for who in sides])
+        variance = np.zeros(2)
+        log_var = tier_ratio_variance(test.tiers)
+        for rate in (0, 1):  # conversion, cancelling: d mean credit / d log ratio
+            bumped = ratios.copy()
+            bumped[:, rate] *= math.exp(RATIO_STEP)
+            moved = self.credit(provider, k, test, values, bumped)
+            slope = [
+                (moved[who].mean() - m) / RATIO_STEP if who.any() else 0.0
+                for who, m in zip(sides, means, strict=True)
+            ]
+            variance += np.square(slope) * log_var[:, rate]
+        return Credit(extra, (float(variance[0]), float(variance[1])))
+
+    @staticmethod
+    def credit(provider, k, test, values, ratios) -> np.ndarray:
+        """Each user's credit in a price test's arm at ``values`` with the arms' ``ratios``
+        (:func:`price_value` at the user's state, attachment and knowledge; 0 in control)."""
+        gains = price_value(provider, k, values, ratios)
         extra = np.zeros(test.arm.shape[0])
         at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
