@@ -463,11 +463,10 @@ def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_th
     assert out["long_tests_moved"] == sum(
         r.kept is not None for p in m.providers for r in p.long_log
     )
-    default = small(0.1, days=40)  # the default: long tests for intimacy providers only
+    default = small(0.1, days=40)  # the default: long tests for every policy
     default.run_model()
-    for p in default.providers:
-        assert bool(p.long_log) == (p.policy.name == "intimacy"), (p.name, p.policy.name)
+    assert all(p.long_log for p in default.providers)
     assert {p.policy.name for p in default.providers} >= {"intimacy", "attention"}
-    off = small(0.1, days=40, **{"adaptation.intimacy_long_share": 0.0})
+    off = small(0.1, days=40, **{"adaptation.long_share": 0.0})
     off.run_model()
     assert all(not p.long_log and not p.long_tests for p in off.providers)

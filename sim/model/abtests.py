@@ -52,9 +52,8 @@ everyone else minus the holdout's over the summary window since the holdout was 
 A holdout sees only the moves the short tests made; where the long run is best may lie where
 short tests never go (fewer ads lose revenue within any eight weeks). *Long tests* look both
 ways (Hohnhold et al. measured the long-run effect of ad load changes in long experiments and
-corrected their short tests with it): a provider whose policy has a long share above 0
-(``adaptation.long_share``, 0 by default; for an intimacy provider the larger of it and
-``adaptation.intimacy_long_share``, 0.05, since a relationship's value shows over months) also
+corrected their short tests with it): with a long share above 0 (``adaptation.long_share``,
+0.05 by default, for every policy; 0 leaves short tests alone, myopic providers) a provider also
 runs, for ``adaptation.long_windows`` windows at a time, a test of every lever on its own
 independent arms of that many users each (stream ``longtest:{provider}:{lever}``), a step
 below and a step above the lever's current value (following it as short tests move it); those
@@ -300,7 +299,7 @@ def long_due(p, model, day: int) -> bool:
     first window after launch, then every ``long_windows`` windows."""
     ap = model.params.adaptation
     closed = (day - p.launch_day) // ap.interval  # windows closed, today's included
-    return p.policy.long_share(ap) > 0 and (closed - 1) % ap.long_windows == 0
+    return ap.long_share > 0 and (closed - 1) % ap.long_windows == 0
 
 
 def close_window(p, model, day: int) -> None:
@@ -470,7 +469,7 @@ def long_values(p, lever: str, step_share: float) -> tuple[float, float]:
 def propose_long(p, lever: str, model, day: int, family: int) -> LongTest:
     """A long test of ``lever`` from ``day`` on independent arms of ``long_share`` users each;
     held-out users are in no arm and not in the cohort."""
-    share = p.policy.long_share(model.params.adaptation)
+    share = model.params.adaptation.long_share
     draw = model.streams(f"longtest:{p.name}:{lever}", day).random(model.users.n)
     lowered, tested = draw < share, draw < 2 * share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)

@@ -433,20 +433,12 @@ class AdaptationParams:
         "(0: the holdout stays on the launch levers all run and only measures)",
     )
     long_share: float = param(
-        0.0,
+        0.05,
         0.0,
         0.1,
         "share",
         "users in each arm of a long test of each lever, a step below or above its value "
         "(0: no long tests)",
-    )
-    intimacy_long_share: float = param(
-        0.05,
-        0.0,
-        0.1,
-        "share",
-        "users in each arm of the long tests intimacy providers run (the larger of this and "
-        "long_share; 0 and long_share 0: no long tests)",
     )
     long_windows: int = param(
         4,

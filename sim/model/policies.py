@@ -392,10 +392,6 @@ class Policy:
         unless the policy constrains its book."""
         return tuple(True for _ in profit.sides)
 
-    def long_share(self, ap) -> float:
-        """Users in each arm of this policy's long tests (ODD 7.9): ``adaptation.long_share``."""
-        return ap.long_share
-
     def observe(self, provider, before, model) -> None:
         """What the provider notes of its running tests each day, from its users' states
         yesterday (``before``) and today (``provider.state``), for :meth:`terminal`."""
@@ -419,12 +415,6 @@ class Intimacy(Policy):
     expected discounted lifetime profit, from a Markov chain of customer states."""
 
     name, code = "intimacy", INTIMACY
-
-    def long_share(self, ap) -> float:
-        """A relationship's value shows over months, not within a test window: an intimacy
-        provider also runs long tests, on arms of ``adaptation.intimacy_long_share`` users
-        (or ``long_share``, if larger)."""
-        return max(ap.long_share, ap.intimacy_long_share)
 
     def observe(self, provider, before, model):
         """While a price test (short or long) runs, what the price does to paying, arm by arm
