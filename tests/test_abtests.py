@@ -343,11 +343,12 @@ def test_a_run_reviews_every_few_windows_and_reports_the_reviews():
 
 
 # -- long tests: slow effects enter decisions ------------------------------------------------------
-def _slow_harm(long_tests: bool, seed: int = 7) -> list[float]:
+def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
     """A lever whose raised side pays within a short test (+0.5 per user over a window) and
     costs over a long one (-0.05 per user-day a step up, +0.05 a step down). Four short
     windows, then (with ``long_tests``) the long test that ran beside them concludes, then four
-    more short windows. Returns the lever after each step, and the provider."""
+    more short windows. ``known``: a correction of the lever learned before, if any. Returns
+    the lever after each step, and the provider."""
     rng = np.random.default_rng(seed)
     n, interval, share = 4000, 7, 0.1
     draw = rng.random(n)
@@ -361,7 +362,7 @@ def _slow_harm(long_tests: bool, seed: int = 7) -> list[float]:
         tests_run=0,
         tests_kept=0,
         test_log=[],
-        corrections={},
+        corrections={} if known is None else {"hooks": known},
         profit_committed=0.0,
         long_log=[],
         long_total=np.zeros(n),
@@ -417,6 +418,12 @@ def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():
     # long slope: +0.05 a step (0.2) down, -0.25 per unit; short slope +0.5 / 7 a step up
     assert r.correction == pytest.approx(-0.25 - 0.5 / 7 / 0.2, abs=0.03)
     assert p.corrections["hooks"] == (r.correction, r.correction_se) and r.correction_se > 0
+    # a correction learned before is pooled with the new one by precision, not replaced
+    _, q = _slow_harm(long_tests=True, known=(0.0, r.correction_se))
+    (s,) = q.long_log
+    c, se = q.corrections["hooks"]
+    assert se == pytest.approx(s.correction_se / np.sqrt(2), rel=0.05)
+    assert c == pytest.approx(s.correction / 2, rel=0.05)
     later = [t for t in p.test_log if t.day > 5 * 7]
     assert all(t.correction == r.correction for t in later)
     # judged z: the raised side's long-run z, below its short-run z and below the threshold
@@ -425,9 +432,10 @@ def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():
 
 def test_a_correction_the_long_tests_cannot_tell_from_zero_vetoes_no_move():
     """The raised side pays 0.2 a user-day now. A long-run correction that would undo it (-10
-    per unit of lever: -0.45 a user-day a step) vetoes the move when the long tests measured
-    it (se 0.1), and is not used while its se (6) leaves it indistinguishable from zero."""
-    for se, moved in ((0.1, False), (6.0, True)):
+    per unit of lever: -0.45 a user-day a step) vetoes the move once the long tests tell it
+    from zero (|c| / se 2.0, just past the two-sided 1.96 at alpha 0.05), and is not used just
+    short of that (1.9), well below the tests' Bonferroni threshold (2.5)."""
+    for se, moved in ((10.0 / 2.0, False), (10.0 / 1.9, True)):
         p, test, model = fake()
         p.corrections["ad_load"] = (-10.0, se)
         assert abtests.conclude(p, test, model) is moved

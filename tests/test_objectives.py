@@ -410,6 +410,25 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
         variances.append(credit.variance)
     few, many = np.array(variances)
     np.testing.assert_allclose(few / many, (2 / 4.5) / (2 / 400.5), rtol=1e-6)
+    # arms that saw different numbers of conversions and cancellations: each side's variance is
+    # the sum over the two rates of (slope of its mean credit in the log ratio)^2 times that
+    # log ratio's variance, the slopes taken here from price_value directly
+    test.tiers[:] = [[1e4, 20.0, 1e4, 5.0], [1e4, 40.0, 1e4, 10.0], [1e4, 8.0, 1e4, 30.0]]
+    credit = intimacy.terminal(p, model, test)
+    k = constants(adaptation)
+    ratios = policies.tier_ratios(test.tiers)
+    users = {-1: p.state[arm == -1], 1: p.state[arm == 1]}  # bands' centres: value_at is V(s)
+    events = {-1: (20.5, 5.5), 0: (40.5, 10.5), 1: (8.5, 30.5)}
+    for row, side in enumerate((-1, 1)):
+        expected = 0.0
+        for rate in (0, 1):
+            bumped = ratios.copy()
+            bumped[row, rate] *= np.exp(1e-4)
+            moved = policies.price_value(p, k, (9.0, 11.0), bumped)[row]
+            base = policies.price_value(p, k, (9.0, 11.0), ratios)[row]
+            slope = (moved[users[side]].mean() - base[users[side]].mean()) / 1e-4
+            expected += slope**2 * (1 / events[side][rate] + 1 / events[0][rate])
+        assert credit.variance[row] == pytest.approx(expected, rel=0.02)
     side = abtests.Side(1.0, 0.1, 10.0)
     assert abtests.widened(side, 0.0) == side
     assert abtests.widened(side, 0.03) == abtests.Side(1.0, 0.2, 5.0)
@@ -455,9 +474,11 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
     window[0] = rng.normal(0.0, 1.0, n)
     bonus = np.where(arm == 1, 5.0, 0.0)  # the raised side is worth much more on its terms
 
+    noise = (0.0, 0.0)
+
     class Valued(policies.Attention):
         def terminal(self, provider, model, test, values=None):
-            return policies.Credit(bonus, (0.0, 0.0))
+            return policies.Credit(bonus, noise)
 
     p = SimpleNamespace(
         name="companion_a",
@@ -478,6 +499,11 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
     logged = p.test_log[-1]
     measured = window[0][arm == 1].mean() - window[0][arm == 0].mean()
     assert logged.effect[1] == pytest.approx(measured / model.params.adaptation.interval)
+    # the same credit, estimated with an error as large as itself: too uncertain to keep
+    noise = (0.0, 25.0)
+    p.levers["price"] = 10.0
+    assert not abtests.conclude(p, test, model)
+    assert p.levers["price"] == 10.0
 
 
 def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay():

@@ -72,7 +72,9 @@ passes both as measured and as a long-run estimate, effect + correction * (teste
 with the se widened by the correction's se times the change: short tests keep what pays now
 unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
 nothing. Only long tests move a lever against the short run (one step per long test). A lever
-with no effect, short or long, still moves in at most ``false_move_rate`` of windows.
+with no effect, short or long, still moves in at most ``false_move_rate / m`` of its tests; a
+window in which long tests also conclude (every ``long_windows``-th) judges both families, each
+at ``false_move_rate``, so it can move some lever with no effect with probability up to twice it.
 """
 
 from __future__ import annotations
