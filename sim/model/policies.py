@@ -316,6 +316,9 @@ def tier_ratios(tiers) -> np.ndarray:
     )
 
 
+RATIO_STEP = 0.01  # the step in a rate ratio's log at which the credit's slope is taken
+
+
 def tier_ratio_variance(tiers) -> np.ndarray:
     """(2, 2): the sampling variance of the log of each :func:`tier_ratios` entry, counting
     conversions and cancellations as Poisson (each with the half event added there):
@@ -358,8 +361,6 @@ def price_value(p, k, prices, ratios) -> np.ndarray:
         out[row] = discounted_value(chance, margin, c.rate) - base
     return out
 
-
-RATIO_STEP = 0.01  # the step in a rate ratio's log at which the credit's slope is taken
 
 _blas = None
 
