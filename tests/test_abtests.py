@@ -213,8 +213,9 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
                 assert not (t.arm[p.holdout].any() or t.cohort[p.holdout].any())
     assert any(p.levers != p.holdout_levers for p in m.providers), "no lever ever moved"
     assert not any(p.reviews for p in m.providers)
-    for p in m.providers:  # every lever tested in each window: L is the provider's levers
-        assert p.test_log and all(r.family == len(p.LEVERS) for r in p.test_log)
+    for p in m.providers:  # every lever tested in each window (L), long tests ending in some
+        L = len(p.LEVERS)
+        assert p.test_log and {r.family for r in p.test_log} <= {L, 2 * L}
     out = abtests.summary(m)
     for p in m.providers:
         days = m.params.run.days - max(start, p.launch_day)
@@ -466,6 +467,14 @@ def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_th
         assert len(p.long_log) == 2 * len(p.LEVERS)
         (test,) = {t.start for t in p.long_tests.values()}
         assert test == 35
+        # Bonferroni over every test a window concludes: the short tests alone in most
+        # windows, short and long together where long tests end
+        both = critical_z(ALPHA, 2 * len(p.LEVERS))
+        assert all(r.z_crit == pytest.approx(both) for r in p.long_log)
+        for r in p.test_log:
+            family = 2 * len(p.LEVERS) if r.day in (21, 35) else len(p.LEVERS)
+            assert r.family == family, r.day
+            assert r.z_crit == pytest.approx(critical_z(ALPHA, family))
     out = abtests.summary(m)
     assert out["long_tests_run"] == sum(len(p.long_log) for p in m.providers)
     assert out["long_tests_moved"] == sum(

@@ -18,8 +18,8 @@ and keeps the side with the largest z_a when
 
     z_a > z_crit = Phi^-1(1 - false_move_rate / (2 m))
 
-with m the number of levers tested in the window: a Bonferroni correction over the two sides and
-the m levers, so that a window in which no lever has any effect moves some lever with
+with m the number of tests concluding in the window (long tests included, below): a Bonferroni
+correction over the two sides and the m tests, so that a window in which no lever has any effect moves some lever with
 probability at most ``false_move_rate`` (the familywise rate). Each concluded test is logged
 (:class:`ConcludedTest`, ``provider.test_log``) with its minimum detectable effect at 80% power,
 
@@ -71,10 +71,10 @@ corrections of the lever's earlier long tests. Once the pooled correction is tol
 passes both as measured and as a long-run estimate, effect + correction * (tested - current)
 with the se widened by the correction's se times the change: short tests keep what pays now
 unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
-nothing. Only long tests move a lever against the short run (one step per long test). A lever
-with no effect, short or long, still moves in at most ``false_move_rate / m`` of its tests; a
-window in which long tests also conclude (every ``long_windows``-th) judges both families, each
-at ``false_move_rate``, so it can move some lever with no effect with probability up to twice it.
+nothing. Only long tests move a lever against the short run (one step per long test). In a
+window in which long tests also conclude (every ``long_windows``-th), m counts every test that
+concludes, short and long, so that no window moves some lever with no effect with probability
+above ``false_move_rate``.
 """
 
 from __future__ import annotations
@@ -92,14 +92,14 @@ _NORMAL = NormalDist()
 @dataclass
 class ABTest:
     """One running A/B/n test of ``lever``: arm -1 gets ``values[0]``, arm +1 ``values[1]``,
-    arm 0 (control) keeps the current value; ``family`` levers are tested in its window."""
+    arm 0 (control) keeps the current value; ``family`` tests conclude in its window."""
 
     lever: str
     values: tuple[float, float]  # (lowered, raised)
     arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
-    family: int = 1  # levers tested in the same window (m of the correction)
+    family: int = 1  # tests concluding in the same window, short and long (m of the correction)
     # by arm (lowered, control, raised): free user-days, conversions, paying user-days and
     # cancellations of the cohort while the test runs (:func:`sim.model.policies.tally_tiers`)
     tiers: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))
@@ -179,7 +179,7 @@ class ConcludedTest:
     effect: tuple[float, float]
     se: tuple[float, float]
     z: tuple[float, float]
-    family: int  # m: levers tested in the window
+    family: int  # m: tests concluding in the window, short and long
     z_crit: float
     mde: float  # the larger side's MDE at 80% power
     level: float
@@ -310,9 +310,13 @@ def close_window(p, model, day: int) -> None:
     ap = model.params.adaptation
     moved = set()
     p.profit_committed = 0.0
+    long_ends = bool(p.long_tests) and long_due(p, model, day)
+    ending = [*p.tests.values(), *(p.long_tests.values() if long_ends else ())]
+    for t in ending:  # Bonferroni over every test the window concludes
+        t.family = len(ending)
     if p.long_tests:
         p.long_total += p.window[0]
-        if long_due(p, model, day):
+        if long_ends:
             moved = {t.lever for t in p.long_tests.values() if conclude_long(p, t, model, day)}
             p.long_tests = {}
     for test in p.tests.values():
@@ -330,17 +334,15 @@ def close_window(p, model, day: int) -> None:
     p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
         if long_due(p, model, day) and not p.long_tests:
-            p.long_tests = {
-                lever: propose_long(p, lever, model, day, len(p.LEVERS)) for lever in p.LEVERS
-            }
+            p.long_tests = {lever: propose_long(p, lever, model, day) for lever in p.LEVERS}
             p.long_total.fill(0.0)
         levers = list(p.LEVERS)
         if not ap.concurrent:
             levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
-        p.tests = {lever: propose(p, lever, model, day, len(levers)) for lever in levers}
+        p.tests = {lever: propose(p, lever, model, day) for lever in levers}
 
 
-def propose(p, lever: str, model, day: int, family: int = 1):
+def propose(p, lever: str, model, day: int):
     """Test ``lever`` a step lower and a step higher than now, on independent random arms;
     holdout users are in no arm and not in the cohort."""
     ap = model.params.adaptation
@@ -364,7 +366,6 @@ def propose(p, lever: str, model, day: int, family: int = 1):
         arm=arm,
         cohort=cohort,
         start=day,
-        family=family,
     )
 
 
@@ -468,7 +469,7 @@ def long_values(p, lever: str, step_share: float) -> tuple[float, float]:
     return max(lo, current - step), min(hi, current + step)
 
 
-def propose_long(p, lever: str, model, day: int, family: int) -> LongTest:
+def propose_long(p, lever: str, model, day: int) -> LongTest:
     """A long test of ``lever`` from ``day`` on independent arms of ``long_share`` users each;
     held-out users are in no arm and not in the cohort."""
     share = model.params.adaptation.long_share
@@ -480,7 +481,7 @@ def propose_long(p, lever: str, model, day: int, family: int) -> LongTest:
         arm[p.holdout] = 0
         cohort &= ~p.holdout
     before = p.window[0] / model.params.adaptation.interval
-    return LongTest(lever, arm, cohort, before, day, family)
+    return LongTest(lever, arm, cohort, before, day)
 
 
 def slope(sides, offsets) -> tuple[float, float] | None:
