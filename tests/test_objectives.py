@@ -368,7 +368,7 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     p.known = np.full(4, 0.5)
     arm = np.array([1, 1, 1, -1], np.int8)
     test = abtests.ABTest("price", (9.0, 11.0), arm, np.ones(4, bool), 0)
-    test.tiers[:] = [[100.0, 1.0, 100.0, 1.0]] * 3  # every arm converts and cancels alike
+    test.tallies = np.zeros((4, 4))  # every arm converts and cancels alike (none)
     gain = policies.price_value(p, k, (9.0, 11.0), same)
     intimacy = policies.POLICIES["intimacy"]
     extra = intimacy.terminal(p, model, test).extra
@@ -404,7 +404,7 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
     intimacy = policies.POLICIES["intimacy"]
     variances = []
     for events in (4.0, 400.0):
-        test.tiers[:] = [[1e4, events, 1e4, events]] * 3
+        test.tallies = spread([[1e4, events, 1e4, events]] * 3, arm)
         credit = intimacy.terminal(p, model, test)
         assert all(v > 0.0 for v in credit.variance)
         variances.append(credit.variance)
@@ -413,10 +413,11 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
     # arms that saw different numbers of conversions and cancellations: each side's variance is
     # the sum over the two rates of (slope of its mean credit in the log ratio)^2 times that
     # log ratio's variance, the slopes taken here from price_value directly
-    test.tiers[:] = [[1e4, 20.0, 1e4, 5.0], [1e4, 40.0, 1e4, 10.0], [1e4, 8.0, 1e4, 30.0]]
+    tiers = [[1e4, 20.0, 1e4, 5.0], [1e4, 40.0, 1e4, 10.0], [1e4, 8.0, 1e4, 30.0]]
+    test.tallies = spread(tiers, arm)
     credit = intimacy.terminal(p, model, test)
     k = constants(adaptation)
-    ratios = policies.tier_ratios(test.tiers)
+    ratios = policies.tier_ratios(np.array(tiers))
     users = {-1: p.state[arm == -1], 1: p.state[arm == 1]}  # bands' centres: value_at is V(s)
     events = {-1: (20.5, 5.5), 0: (40.5, 10.5), 1: (8.5, 30.5)}
     for row, side in enumerate((-1, 1)):
@@ -429,9 +430,70 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
             slope = (moved[users[side]].mean() - base[users[side]].mean()) / 1e-4
             expected += slope**2 * (1 / events[side][rate] + 1 / events[0][rate])
         assert credit.variance[row] == pytest.approx(expected, rel=0.02)
-    side = abtests.Side(1.0, 0.1, 10.0)
-    assert abtests.widened(side, 0.0) == side
-    assert abtests.widened(side, 0.03) == abtests.Side(1.0, 0.2, 5.0)
+    # the estimate's own variance widens a side's se; nothing else changes it
+    values = np.random.default_rng(1).normal(size=n)
+    bare = abtests.compare(values, arm == 1, arm == 0)
+    wide = abtests.compare(values, arm == 1, arm == 0, variance=0.03)
+    assert wide.effect == bare.effect and wide.se == pytest.approx(np.hypot(bare.se, 0.03**0.5))
+
+
+def spread(tiers, arm) -> np.ndarray:
+    """Per-user tallies (free days, conversions, paying days, cancellations) whose sums by arm
+    (-1, 0, +1) are ``tiers``, each arm's spread evenly over its users."""
+    out = np.zeros((arm.shape[0], 4))
+    for row, a in enumerate((-1, 0, 1)):
+        out[arm == a] = np.asarray(tiers[row], float) / (arm == a).sum()
+    return out
+
+
+def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measured():
+    """The conversions a test sees both raise the window's measured objective of the users who
+    convert and set the estimated rates the credit rests on, so the two errors move together.
+    Replicated price tests with the same true rates: the z of each side about its mean effect
+    has sd 1 once each user's share of the estimated rates enters the se (covariance), and
+    clearly more than 1 with the rates' own variance alone."""
+    prm = Params()
+    adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
+    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    p = seen_nothing()
+    p.levers = {"price": 10.0}
+    paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    free = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
+    observe(p.seen, free, 1e9, 0.0, {paying: 0.002, STATES: 0.001})
+    observe(p.seen, paying, 1e9, 0.3, {free: 0.01, STATES: 0.001})
+    n, days = 3000, 56
+    arm = np.tile(np.array([-1, 0, 1], np.int8), n // 3)
+    cohort = np.ones(n, bool)
+    p.attached, p.known = np.full(n, 0.5), np.full(n, 0.5)
+    paid = np.arange(n) % 2 == 1  # half the users pay as the test starts
+    intimacy = policies.POLICIES["intimacy"]
+    rng = np.random.default_rng(5)
+    effects, se, se_alone = [], [], []
+    for _ in range(300):
+        # the same rates in every arm: converting 0.002 a day, cancelling 0.005
+        moved = rng.poisson(np.where(paid, 0.005, 0.002) * days).astype(float)
+        p.state = np.where(paid == (moved == 0), paying, free).astype(np.int16)
+        test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
+        at_risk = np.full(n, float(days))
+        test.tallies = np.column_stack(
+            [np.where(paid, 0, at_risk), np.where(paid, 0, moved)]
+            + [np.where(paid, at_risk, 0), np.where(paid, moved, 0)]
+        )
+        # a conversion raises the relationship's worth within the window, a cancellation
+        # lowers it (the objective counts the change in V)
+        change = 100.0 * np.where(paid, -moved, moved) + rng.normal(0.0, 1.0, n)
+        credit = intimacy.terminal(p, model, test)
+        alone = credit._replace(influence=np.zeros_like(credit.influence))
+        both = abtests.sides_of(change, arm, cohort, test.values, 10.0, credit)
+        rates_only = abtests.sides_of(change, arm, cohort, test.values, 10.0, alone)
+        effects.append([s.effect for s in both])
+        se.append([s.se for s in both])
+        se_alone.append([s.se for s in rates_only])
+    effects, se, se_alone = np.array(effects), np.array(se), np.array(se_alone)
+    deviation = effects - effects.mean(axis=0)
+    for side in (0, 1):
+        assert np.std(deviation[:, side] / se[:, side]) == pytest.approx(1.0, abs=0.1)
+        assert np.std(deviation[:, side] / se_alone[:, side]) > 1.15
 
 
 def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
@@ -442,8 +504,11 @@ def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
     now = np.array([Q, F, F, Q, Q, -1, Q, Q], np.int16)
     arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
     cohort = np.array([True] * 7 + [False])
-    tiers = np.zeros((3, 4))
-    policies.tally_tiers(before, now, arm, cohort, tiers)
+    tallies = np.zeros((8, 4))
+    policies.tally_tiers(before, now, cohort, tallies)
+    users = [[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]]
+    np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3)
+    tiers = policies.arm_tiers(tallies, arm, cohort)
     np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 1, 0, 0], [2, 1, 2, 1]])
     ratios = policies.tier_ratios(tiers)
     assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
@@ -461,7 +526,10 @@ def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
         test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
         provider = SimpleNamespace(state=now, tests={"price": test}, long_tests={})
         policies.POLICIES[name].observe(provider, before, SimpleNamespace(params=params))
-        np.testing.assert_array_equal(test.tiers, tiers if kept else np.zeros((3, 4)))
+        if kept:
+            np.testing.assert_array_equal(test.tallies, tallies)
+        else:
+            assert test.tallies is None
 
 
 def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
@@ -478,7 +546,7 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
 
     class Valued(policies.Attention):
         def terminal(self, provider, model, test, values=None):
-            return policies.Credit(bonus, noise)
+            return policies.Credit(bonus, noise, np.zeros((2, n)))
 
     p = SimpleNamespace(
         name="companion_a",

@@ -19,17 +19,19 @@ and keeps the side with the largest z_a when
     z_a > z_crit = Phi^-1(1 - false_move_rate / (2 m))
 
 with m the number of tests concluding in the window (long tests included, below): a Bonferroni
-correction over the two sides and the m tests, so that a window in which no lever has any effect moves some lever with
-probability at most ``false_move_rate`` (the familywise rate). Each concluded test is logged
-(:class:`ConcludedTest`, ``provider.test_log``) with its minimum detectable effect at 80% power,
+correction over the two sides and the m tests, so that a window in which no lever has any
+effect moves some lever with probability at most ``false_move_rate`` (the familywise rate).
+Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
+detectable effect at 80% power,
 
     MDE = (z_crit + Phi^-1(0.8)) * max_a se_a,
 
 the true effect a side needs for the test to keep it four times in five. Effects, se and MDE
 are logged in the objective's own units per user-day (the window sums J over ``interval`` days).
 A policy may add to each user's change what the arm's relationship is worth beyond what the
-window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's price tests);
-that decides the test, and the log keeps the effects as the window measured them.
+window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's price tests),
+with the error of estimating it (:class:`Credit`); that decides the test, and the log keeps the
+effects as the window measured them.
 
 Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
 invisible to a test: providers with short tests learn what pays now and can pay for it later.
@@ -79,7 +81,7 @@ above ``false_move_rate``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import NamedTuple
 
@@ -87,6 +89,26 @@ import numpy as np
 
 POWER = 0.8  # the power at which the minimum detectable effect is given
 _NORMAL = NormalDist()
+
+
+class Credit(NamedTuple):
+    """What a policy adds to a test (:meth:`sim.model.policies.Policy.terminal`): each user's
+    ``extra`` value; per side (lowered, raised) the ``variance`` of the arm's mean extra that
+    comes from estimating it, common to the side's users and so not in the spread between them;
+    and per side each user's ``influence`` on that estimate (its linearised share, in arm and
+    control alike), through which the estimate's error moves with what the test measured."""
+
+    extra: np.ndarray  # (N,)
+    variance: tuple[float, float]
+    influence: np.ndarray  # (2, N)
+
+    def scaled(self, factor: float) -> Credit:
+        """The credit in units ``factor`` times its own (a long test's: per day of it)."""
+        return Credit(
+            self.extra * factor,
+            (self.variance[0] * factor**2, self.variance[1] * factor**2),
+            self.influence * factor,
+        )
 
 
 @dataclass
@@ -100,9 +122,9 @@ class ABTest:
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
     family: int = 1  # tests concluding in the same window, short and long (m of the correction)
-    # by arm (lowered, control, raised): free user-days, conversions, paying user-days and
-    # cancellations of the cohort while the test runs (:func:`sim.model.policies.tally_tiers`)
-    tiers: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))
+    # (N, 4) per user of the cohort while the test runs: free days, conversions, paying days and
+    # cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
+    tallies: np.ndarray | None = None
 
 
 @dataclass
@@ -117,7 +139,7 @@ class LongTest:
     before: np.ndarray  # (N,) objective per day in the window before the start
     start: int
     family: int = 1
-    tiers: np.ndarray = field(default_factory=lambda: np.zeros((3, 4)))  # as ABTest's
+    tallies: np.ndarray | None = None  # as ABTest's
 
 
 @dataclass(frozen=True)
@@ -199,14 +221,27 @@ def detectable_effect(se: float, z_crit: float, power: float = POWER) -> float:
     return (z_crit + _NORMAL.inv_cdf(power)) * se
 
 
-def compare(values: np.ndarray, treated: np.ndarray, control: np.ndarray) -> Side | None:
+def compare(
+    values: np.ndarray,
+    treated: np.ndarray,
+    control: np.ndarray,
+    variance: float = 0.0,
+    influence: np.ndarray | None = None,
+) -> Side | None:
     """Welch comparison of the treated and control means of ``values`` (None when a group has
-    fewer than 2 users): se = sqrt(var_t / n_t + var_c / n_c), z = effect / se (0 if se = 0)."""
+    fewer than 2 users): se = sqrt(var_t / n_t + var_c / n_c), z = effect / se (0 if se = 0).
+    When the values carry an estimate common to the side's users (a :class:`Credit`), its
+    ``variance`` is added and twice its covariance with the groups' means, from each user's
+    ``influence`` on it: + 2 (cov_t(values, influence) / n_t + cov_c(values, influence) / n_c)."""
     a, b = values[treated], values[control]
     if a.size < 2 or b.size < 2:
         return None
     effect = float(a.mean() - b.mean())
-    se = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
+    var = a.var(ddof=1) / a.size + b.var(ddof=1) / b.size + variance
+    if influence is not None:
+        for group, x in ((treated, a), (control, b)):
+            var += 2.0 * np.cov(x, influence[group])[0, 1] / x.size
+    se = float(np.sqrt(max(var, 0.0)))
     return Side(effect, se, effect / se if se > 0 else 0.0)
 
 
@@ -220,15 +255,6 @@ def corrected(side: Side, correction: tuple[float, float], offset: float) -> Sid
     effect = side.effect + c * offset
     se = float(np.hypot(side.se, c_se * offset))
     return Side(effect, se, effect / se if se > 0 else 0.0)
-
-
-def widened(side: Side, variance: float) -> Side:
-    """A side whose effect carries ``variance`` beyond the spread between users (one estimate
-    shared by the side's users): se = sqrt(se^2 + variance)."""
-    if variance <= 0.0:
-        return side
-    se = float(np.sqrt(side.se**2 + variance))
-    return Side(side.effect, se, side.effect / se)
 
 
 def judged_z(side: Side, correction: tuple[float, float], offset: float) -> float:
@@ -246,20 +272,17 @@ def judge(
     z_crit,
     correction=(0.0, 0.0),
     allowed=(True, True),
-    noise=(0.0, 0.0),
+    credit: Credit | None = None,
 ) -> tuple[tuple, float | None]:
-    """Both sides of one test (as measured) and the value to keep: the side with the largest
+    """Both sides of one test (as judged) and the value to keep: the side with the largest
     judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
     and its z once the lever's long-run ``correction`` is applied (:func:`corrected`): it must
     pay within the test and, as far as the lever's long test showed, in the long run. A side is
     not compared (None) when its value is the current one or a group has fewer than 2 users of
     the cohort; a side the policy does not allow (``allowed``, e.g. one that would put a
-    wellbeing-aligned provider's book into loss) is compared but never kept. ``noise`` adds,
-    per side, a variance common to the side's users (an estimated credit, :func:`widened`)."""
-    sides = tuple(
-        None if s is None else widened(s, v)
-        for s, v in zip(sides_of(change, arm, cohort, values, current), noise, strict=True)
-    )
+    wellbeing-aligned provider's book into loss) is compared but never kept. A policy's
+    ``credit`` is added to each user's change and its estimation error to each side's se."""
+    sides = sides_of(change, arm, cohort, values, current, credit)
     best, best_z = None, z_crit
     for side, value, ok in zip(sides, values, allowed, strict=True):
         if side is None or not ok:
@@ -270,14 +293,21 @@ def judge(
     return sides, best
 
 
-def sides_of(change, arm, cohort, values, current) -> tuple:
-    """Both sides of a test against control (:func:`compare`): None for a side whose value is
+def sides_of(change, arm, cohort, values, current, credit: Credit | None = None) -> tuple:
+    """Both sides of a test against control (:func:`compare`), with a policy's ``credit``
+    added to the change (its estimation error to the se) if any: None for a side whose value is
     the current one or whose group has fewer than 2 users of the cohort."""
     control = cohort & (arm == 0)
-    return tuple(
-        None if value == current else compare(change, cohort & (arm == a), control)
-        for a, value in ((-1, values[0]), (1, values[1]))
-    )
+    if credit is not None:
+        change = change + credit.extra
+    sides = []
+    for row, (a, value) in enumerate(((-1, values[0]), (1, values[1]))):
+        if value == current:
+            sides.append(None)
+            continue
+        error = (0.0, None) if credit is None else (credit.variance[row], credit.influence[row])
+        sides.append(compare(change, cohort & (arm == a), control, *error))
+    return tuple(sides)
 
 
 def window_closes(p, model) -> bool:
@@ -381,11 +411,9 @@ def conclude(p, t, model) -> bool:
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, t.values, current)
-    credit, noise = p.policy.terminal(p, model, t), (0.0, 0.0)
-    if credit is not None:  # a price test's arms valued at their own price, judged so
-        change, noise = change + credit.extra, credit.variance
+    credit = p.policy.terminal(p, model, t)  # a price test's arms valued at their own price
     sides, kept = judge(
-        change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed, noise
+        change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed, credit
     )
     # the log and the long-run corrections keep the effects as the window measured them
     p.test_log.append(log_entry(p, t, model, measured, z_crit, current, kept, correction))
@@ -557,12 +585,11 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, values, current)
-    credit, noise, days = p.policy.terminal(p, model, t, values), (0.0, 0.0), day - t.start
+    credit = p.policy.terminal(p, model, t, values)
     if credit is not None:  # as a short test's, spread over the long test's days
-        change = change + credit.extra / days
-        noise = tuple(v / days**2 for v in credit.variance)
+        credit = credit.scaled(1.0 / (day - t.start))
     sides, kept = judge(
-        change, t.arm, t.cohort, values, current, z_crit, allowed=allowed, noise=noise
+        change, t.arm, t.cohort, values, current, z_crit, allowed=allowed, credit=credit
     )
     # the long-run correction compares effects as both kinds of test measured them
     offsets = (values[0] - current, values[1] - current)

@@ -58,7 +58,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.model import compiled
-from sim.model.abtests import window_closes
+from sim.model.abtests import Credit, window_closes
 from sim.model.compiled import jit
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
@@ -252,20 +252,26 @@ def tally_moves(before, now, moves):
 
 
 @jit
-def tally_tiers(before, now, arm, cohort, out):
-    """Add to ``out`` (3, 4), by arm (-1, 0, +1), the cohort's free user-days, conversions
-    (free yesterday, paying today), paying user-days and cancellations (paying yesterday, free
-    today) among users who were users both days."""
+def tally_tiers(before, now, cohort, out):
+    """Add to ``out`` (N, 4), per user of the cohort who was a user both days: a free day, a
+    conversion (free yesterday, paying today), a paying day, a cancellation (paying yesterday,
+    free today)."""
     for i in range(before.shape[0]):
         if not cohort[i] or before[i] < 0 or now[i] < 0:
             continue
-        row = arm[i] + 1
         if before[i] >= FREE_STATES:
-            out[row, 2] += 1.0
-            out[row, 3] += now[i] < FREE_STATES
+            out[i, 2] += 1.0
+            out[i, 3] += now[i] < FREE_STATES
         else:
-            out[row, 0] += 1.0
-            out[row, 1] += now[i] >= FREE_STATES
+            out[i, 0] += 1.0
+            out[i, 1] += now[i] >= FREE_STATES
+
+
+def arm_tiers(tallies, arm, cohort) -> np.ndarray:
+    """(3, 4): the cohort's :func:`tally_tiers` summed by arm (-1, 0, +1)."""
+    if tallies is None:
+        return np.zeros((3, 4))
+    return np.array([tallies[cohort & (arm == a)].sum(axis=0, dtype=float) for a in (-1, 0, 1)])
 
 
 class Chain(NamedTuple):
@@ -304,16 +310,18 @@ def predicted_value(p, k) -> np.ndarray:
     return discounted_value(*chain(p, k))
 
 
+def tier_rates(tiers) -> np.ndarray:
+    """(3, 2): each arm's (lowered, control, raised) daily rate of converting and of cancelling
+    from its ``tiers`` (:func:`arm_tiers`), each with half an event added so that an arm with
+    none is not taken to have none for ever."""
+    return (tiers[:, [1, 3]] + 0.5) / (tiers[:, [0, 2]] + 1.0)
+
+
 def tier_ratios(tiers) -> np.ndarray:
-    """(2, 2): each side's (lowered, raised) daily rate of converting and of cancelling over
-    control's, from a price test's ``tiers`` (:func:`tally_tiers`), each rate with half an
-    event added so that a side with none is not taken to have none for ever."""
-    free, converted, paying, cancelled = tiers.T
-    conversion = (converted + 0.5) / (free + 1.0)
-    cancelling = (cancelled + 0.5) / (paying + 1.0)
-    return np.array(
-        [[conversion[a] / conversion[1], cancelling[a] / cancelling[1]] for a in (0, 2)]
-    )
+    """(2, 2): each side's (lowered, raised) rate of converting and of cancelling over control's
+    (:func:`tier_rates`)."""
+    rates = tier_rates(tiers)
+    return rates[[0, 2]] / rates[1]
 
 
 RATIO_STEP = 0.01  # the step in a rate ratio's log at which the credit's slope is taken
@@ -327,13 +335,21 @@ def tier_ratio_variance(tiers) -> np.ndarray:
     return np.array([1.0 / events[a] + 1.0 / events[1] for a in (0, 2)])
 
 
-class Credit(NamedTuple):
-    """What :meth:`Policy.terminal` adds to a test: each user's ``extra`` value, and per side
-    (lowered, raised) the variance of the arm's mean extra that comes from estimating it,
-    common to the arm's users and so not in the spread between them."""
-
-    extra: np.ndarray  # (N,)
-    variance: tuple[float, float]
+def rate_influence(tallies, arm, cohort, tiers) -> np.ndarray:
+    """(N, 2): each cohort user's linearised share of the log of their arm's rates of converting
+    and of cancelling (:func:`tier_rates`), scaled so that the arm's mean of it is the log
+    rate's deviation: psi_i = n (e_i - rate x_i) / (events + 0.5), with e_i and x_i the user's
+    events and days at risk, n the arm's users (0 for users outside the cohort)."""
+    out = np.zeros((arm.shape[0], 2))
+    if tallies is None:
+        return out
+    rates = tier_rates(tiers)
+    for row, a in enumerate((-1, 0, 1)):
+        who = cohort & (arm == a)
+        t = tallies[who]
+        events = tiers[row, [1, 3]] + 0.5
+        out[who] = who.sum() * (t[:, [1, 3]] - rates[row] * t[:, [0, 2]]) / events
+    return out
 
 
 def price_value(p, k, prices, ratios) -> np.ndarray:
@@ -424,7 +440,9 @@ class Intimacy(Policy):
             return
         for test in (provider.tests.get("price"), provider.long_tests.get("price")):
             if test is not None:
-                tally_tiers(before, provider.state, test.arm, test.cohort, test.tiers)
+                if test.tallies is None:
+                    test.tallies = np.zeros((test.arm.shape[0], 4), np.float32)
+                tally_tiers(before, provider.state, test.cohort, test.tallies)
 
     def terminal(self, provider, model, test, values=None):
         """A price test's arm is valued at its own price: a user in an arm ends the test in a
@@ -434,29 +452,39 @@ class Intimacy(Policy):
         them (:func:`price_value`, at the state, attachment and knowledge the user has today),
         so that a price rise is weighed as the subscriptions it loses, within the test and
         after it, against the higher price paid by those who stay (ODD 7.9). The rates are
-        estimates: the variance they give each arm's mean credit (delta method, on the log of
-        each rate ratio, :func:`tier_ratio_variance`) widens the test's se. Other levers act
-        on users through their days, over months, and are judged on what the window shows."""
+        estimates from the events the test saw, and their error is the test's: with the slope
+        of each arm's mean credit in the log of each rate ratio, the credit carries the variance
+        the ratios give it (delta method, events as Poisson, :func:`tier_ratio_variance`) and
+        each user's linearised share of the ratios (:func:`rate_influence`), through which its
+        covariance with the measured change enters the test's se (:func:`abtests.compare`).
+        Other levers act on users through their days, over months, and are judged on what the
+        window shows."""
         if test.lever != "price" or not model.params.adaptation.price_terms:
             return None
         values = test.values if values is None else values
         k = compiled.constants(model.params.adaptation)
-        ratios = tier_ratios(test.tiers)
+        tiers = arm_tiers(test.tallies, test.arm, test.cohort)
+        ratios = tier_ratios(tiers)
         extra = self.credit(provider, k, test, values, ratios)
         sides = [test.cohort & (test.arm == side) for side in (-1, 1)]
         means = np.array([extra[who].mean() if who.any() else 0.0 for who in sides])
-        variance = np.zeros(2)
-        log_var = tier_ratio_variance(test.tiers)
-        for rate in (0, 1):  # conversion, cancelling: d mean credit / d log ratio
+        slopes = np.zeros((2, 2))  # (side, rate): d mean credit / d log ratio
+        for rate in (0, 1):  # conversion, cancelling
             bumped = ratios.copy()
             bumped[:, rate] *= math.exp(RATIO_STEP)
             moved = self.credit(provider, k, test, values, bumped)
-            slope = [
+            slopes[:, rate] = [
                 (moved[who].mean() - m) / RATIO_STEP if who.any() else 0.0
                 for who, m in zip(sides, means, strict=True)
             ]
-            variance += np.square(slope) * log_var[:, rate]
-        return Credit(extra, (float(variance[0]), float(variance[1])))
+        variance = (np.square(slopes) * tier_ratio_variance(tiers)).sum(axis=1)
+        psi = rate_influence(test.tallies, test.arm, test.cohort, tiers)
+        control = test.cohort & (test.arm == 0)
+        influence = np.zeros((2, test.arm.shape[0]))
+        for row, who in enumerate(sides):  # a side's users and control's, each on its own rates
+            both = who | control
+            influence[row, both] = psi[both] @ slopes[row]
+        return Credit(extra, (float(variance[0]), float(variance[1])), influence)
 
     @staticmethod
     def credit(provider, k, test, values, ratios) -> np.ndarray:
