@@ -556,6 +556,7 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
         objective_before=np.zeros(n),
         levers={"price": 10.0},
         corrections={},
+        evidence={},
         policy=Valued(),
         test_log=[],
         profit_committed=0.0,

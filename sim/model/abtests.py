@@ -81,6 +81,7 @@ above ``false_move_rate``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import NamedTuple
@@ -207,6 +208,7 @@ class ConcludedTest:
     level: float
     kept: float | None
     correction: float = 0.0  # the lever's long-run correction it was judged with, per unit
+    looks: int = 1  # tests of the lever at this value whose evidence it was judged on
 
 
 def critical_z(false_move_rate: float, levers: int) -> float:
@@ -283,6 +285,12 @@ def judge(
     wellbeing-aligned provider's book into loss) is compared but never kept. A policy's
     ``credit`` is added to each user's change and its estimation error to each side's se."""
     sides = sides_of(change, arm, cohort, values, current, credit)
+    return sides, choose(sides, values, current, z_crit, correction, allowed)
+
+
+def choose(sides, values, current, z_crit, correction=(0.0, 0.0), allowed=(True, True)):
+    """The value of the side with the largest judged z (:func:`judged_z`) above ``z_crit``
+    among those compared and ``allowed``, or None."""
     best, best_z = None, z_crit
     for side, value, ok in zip(sides, values, allowed, strict=True):
         if side is None or not ok:
@@ -290,7 +298,7 @@ def judge(
         z = judged_z(side, correction, value - current)
         if z > best_z:
             best, best_z = value, z
-    return sides, best
+    return best
 
 
 def sides_of(change, arm, cohort, values, current, credit: Credit | None = None) -> tuple:
@@ -349,6 +357,8 @@ def close_window(p, model, day: int) -> None:
         if long_ends:
             moved = {t.lever for t in p.long_tests.values() if conclude_long(p, t, model, day)}
             p.long_tests = {}
+            for lever in moved:  # its short tests' evidence was of its old value
+                p.evidence.pop(lever, None)
     for test in p.tests.values():
         if test.lever not in moved:  # a lever a long test just moved: the long run decides
             conclude(p, test, model)
@@ -400,29 +410,73 @@ def propose(p, lever: str, model, day: int):
 
 
 def conclude(p, t, model) -> bool:
-    """Keep the better tested value when its z passes the corrected threshold; log the test."""
+    """Add the test to what the lever's tests have shown since it last moved
+    (:func:`accumulated`) and keep the better tested value when the accumulated evidence
+    passes the threshold of its look (:func:`spent`); log the test."""
     ap = model.params.adaptation
     p.tests_run += 1
     change = p.window[0] - p.objective_before
     current = p.levers[t.lever]
-    z_crit = critical_z(ap.false_move_rate, t.family)
     c, c_se = correction_in_force(p, t.lever, ap.false_move_rate)  # per user-day
     correction = (c * ap.interval, c_se * ap.interval)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, t.values, current)
     credit = p.policy.terminal(p, model, t)  # a price test's arms valued at their own price
-    sides, kept = judge(
-        change, t.arm, t.cohort, t.values, current, z_crit, correction, allowed, credit
+    judged = (
+        measured if credit is None else sides_of(change, t.arm, t.cohort, t.values, current, credit)
     )
+    evidence = accumulated(p.evidence.get(t.lever), current, t.values, judged)
+    share = spent(evidence.looks)
+    z_crit = critical_z(ap.false_move_rate * share, t.family) if share > 0 else math.inf
+    kept = choose(evidence.sides, t.values, current, z_crit, correction, allowed)
     # the log and the long-run corrections keep the effects as the window measured them
-    p.test_log.append(log_entry(p, t, model, measured, z_crit, current, kept, correction))
+    p.test_log.append(log_entry(p, t, model, measured, evidence, z_crit, kept, correction))
     if kept is None:
+        p.evidence[t.lever] = evidence
         return False
     commit(p, profit, t.values, kept)
     p.levers[t.lever] = kept
+    p.evidence.pop(t.lever, None)
     p.tests_kept += 1
     return True
+
+
+class Evidence(NamedTuple):
+    """What the short tests of one lever have shown since it last moved: the lever's value
+    and the tested values they share, how many tests (looks), and each side's effect pooled
+    over them (:func:`pooled`, as a :class:`Side`; None where no test compared it)."""
+
+    current: float
+    values: tuple[float, float]
+    looks: int
+    sides: tuple
+
+
+def accumulated(known: Evidence | None, current: float, values, sides) -> Evidence:
+    """``known`` evidence with one more test's ``sides`` added, each side pooled by precision
+    with the earlier tests' (:func:`pooled`); a fresh start when there is none or it was
+    gathered at another value of the lever."""
+    if known is None or known.current != current or known.values != tuple(values):
+        return Evidence(current, tuple(values), 1, tuple(sides))
+    both = []
+    for a, b in zip(known.sides, sides, strict=True):
+        if a is None or b is None:
+            both.append(a if b is None else b)
+            continue
+        effect, se = pooled((a.effect, a.se), (b.effect, b.se))
+        both.append(Side(effect, se, effect / se if se > 0 else 0.0))
+    return Evidence(current, known.values, known.looks + 1, tuple(both))
+
+
+def spent(looks: int) -> float:
+    """The share of the false-move rate a lever's accumulated evidence may use at its
+    ``looks``-th test: it is judged each time it has doubled (looks 1, 2, 4, 8, ...), the j-th
+    time with share 1 / (j (j + 1)), shares that sum to 1 over every judgement there can be, so
+    that a lever with no effect moves over all of them with probability at most what one test
+    had; 0 between (the evidence only grows)."""
+    j = looks.bit_length()
+    return 1.0 / (j * (j + 1)) if looks == 1 << (j - 1) else 0.0
 
 
 class ProfitTest(NamedTuple):
@@ -455,19 +509,20 @@ def commit(p, profit: ProfitTest, values, kept) -> None:
         p.profit_committed += side.effect
 
 
-def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
-    """The test's log entry, its effects and se as measured, in the objective's units per
-    user-day (window sums divided by ``interval``), and z as judged (with the lever's long-run
-    correction, :func:`corrected`)."""
-    days = model.params.adaptation.interval
+def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0)):
+    """The test's log entry: its effects and se as measured, in the objective's units per
+    user-day (window sums divided by ``interval``); z as judged, on the lever's accumulated
+    ``evidence`` (with the policy's credit and the lever's long-run correction,
+    :func:`corrected`), and the MDE of that evidence."""
+    days, current = model.params.adaptation.interval, evidence.current
     nan = float("nan")
     effect = tuple(nan if s is None else s.effect / days for s in sides)
     se = tuple(nan if s is None else s.se / days for s in sides)
     z = tuple(
         nan if s is None else judged_z(s, correction, v - current)
-        for s, v in zip(sides, t.values, strict=True)
+        for s, v in zip(evidence.sides, t.values, strict=True)
     )
-    compared = [s for s in se if s == s]
+    compared = [s.se / days for s in evidence.sides if s is not None and z_crit < math.inf]
     control = t.cohort & (t.arm == 0)
     level = float(p.window[0][control].mean()) / days if control.any() else nan
     return ConcludedTest(
@@ -485,6 +540,7 @@ def log_entry(p, t, model, sides, z_crit, current, kept, correction=(0.0, 0.0)):
         level=level,
         kept=kept,
         correction=correction[0] / days,
+        looks=evidence.looks,
     )
 
 
@@ -673,6 +729,7 @@ def review(p, model, day: int) -> None:
             back = side.z < -z_crit
             if back:
                 p.levers = dict(p.holdout_levers)
+                p.evidence.clear()
             effect, se = side.effect, side.se
             p.reviews.append(Review(p.name, day, effect, se, side.z, back))
     p.holdout_levers = dict(p.levers)
@@ -722,7 +779,9 @@ def figures_of_tests(log: list[ConcludedTest], false_move_rate: float) -> dict[s
     return {
         "tests_run": float(len(log)),
         "tests_moved_share": float(np.mean([r.kept is not None for r in log])),
-        "tests_moved_by_chance_max": float(np.mean([false_move_rate / r.family for r in log])),
+        "tests_moved_by_chance_max": float(
+            np.mean([false_move_rate * spent(r.looks) / r.family for r in log])
+        ),
         "test_mde_median": float(np.nanmedian(mde)) if np.isfinite(mde).any() else nan,
         "test_mde_relative_median": float(np.median(finite)) if finite.size else nan,
         "test_abs_z_median": float(np.nanmedian(z)) if np.isfinite(z).any() else nan,

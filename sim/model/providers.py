@@ -15,6 +15,7 @@ import numpy as np
 from sim.model.abtests import (
     ABTest,
     ConcludedTest,
+    Evidence,
     LongResult,
     LongTest,
     Review,
@@ -59,6 +60,8 @@ class Provider(mesa.Agent):
         self.tests_run = 0
         self.tests_kept = 0
         self.test_log: list[ConcludedTest] = []  # every concluded test
+        # by lever, what its short tests have shown since it last moved (sim.model.abtests)
+        self.evidence: dict[str, Evidence] = {}
         # the long-term holdout (sim.model.abtests): users kept on the levers of the last
         # review (the launch levers at first), their objective summed since it, and over the
         # summary window (None without a holdout)
