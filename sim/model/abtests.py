@@ -12,15 +12,20 @@ began (intention to treat):
 
     effect_a = mean dJ_a - mean dJ_control
     se_a     = sqrt(var dJ_a / n_a + var dJ_control / n_control)        (Welch)
-    z_a      = effect_a / se_a
 
-and keeps the side with the largest z_a when
+A window alone may be too small to see an effect that is there, and a lever that does not move
+is tested again at the same values: its tests' evidence adds up, each side's effect pooled by
+precision over the k tests since the lever last moved (:func:`accumulated`), z_a = pooled
+effect / pooled se. The evidence is judged each time it has doubled (k = 1, 2, 4, ...), the
+j-th time keeping the side with the largest z_a when
 
-    z_a > z_crit = Phi^-1(1 - false_move_rate / (2 m))
+    z_a > z_crit = Phi^-1(1 - false_move_rate / (j (j + 1)) / (2 m))
 
 with m the number of tests concluding in the window (long tests included, below): a Bonferroni
-correction over the two sides and the m tests, so that a window in which no lever has any
-effect moves some lever with probability at most ``false_move_rate`` (the familywise rate).
+correction over the two sides and the m tests, and over the judgements of a lever's evidence
+(:func:`spent`), so that a window in which no lever has any effect moves some lever with
+probability at most ``false_move_rate`` (the familywise rate) and a lever with no effect moves
+over all its judgements with probability at most ``false_move_rate / m``.
 Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
 detectable effect at 80% power,
 
