@@ -733,8 +733,10 @@ def review(p, model, day: int) -> None:
             z_crit = _NORMAL.inv_cdf(1.0 - model.params.adaptation.false_move_rate)
             back = side.z < -z_crit
             if back:
+                for lever, value in p.holdout_levers.items():
+                    if p.levers[lever] != value:  # its evidence was of the value it leaves
+                        p.evidence.pop(lever, None)
                 p.levers = dict(p.holdout_levers)
-                p.evidence.clear()
             effect, se = side.effect, side.se
             p.reviews.append(Review(p.name, day, effect, se, side.z, back))
     p.holdout_levers = dict(p.levers)
