@@ -193,7 +193,9 @@ class UserAgent(mesa.Agent):
             self.perceived[j] *= 1.0 - mp.perception_decay
             if p.kind == "companion" and self.minutes[j] > 0:
                 m.sessions += 1
-                if m.rng.random() < p.levers["manipulation"]:
+                u = m.rng.random()  # one draw: an explicit goodbye, and a tactic meeting it
+                m.farewells += u < mp.goodbye_share
+                if u < mp.goodbye_share * p.levers["manipulation"]:
                     m.tactics += 1
                     cap = math.inf if self.subscribed[j] else prm.companion.free_minutes
                     wanted = min(mp.extra_minutes * (1.0 - self.self_control), self.offline_minutes)
@@ -504,6 +506,7 @@ class MesaEconomy(mesa.Model):
             people[a].ties.append(t)
             people[b].ties.append(t)
         self.starts = self.quits = self.switches = self.tactics = self.sessions = 0
+        self.farewells = 0
         self.wellbeing_reference = None
         self.datacollector = mesa.DataCollector(
             model_reporters={

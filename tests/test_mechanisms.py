@@ -866,7 +866,14 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
     """ODD 7.10: a tactic's pull counts in what the user wants of the companion today (the
     uncapped share that prices the subscription, 7.8) whether or not the cap lets its minutes
     through, so a free user at the limit values the paid tier more."""
-    m = build(days=40, sets={"manipulation.extra_minutes": 20.0, "companion.free_minutes": 20.0})
+    m = build(
+        days=40,
+        sets={
+            "manipulation.extra_minutes": 20.0,
+            "companion.free_minutes": 20.0,
+            "manipulation.goodbye_share": 1.0,  # every session ends with a goodbye: at lever 1, a tactic
+        },
+    )
     advance(m, 40)
     u, today = m.users, m.today
     comp = np.flatnonzero(m.is_companion)
@@ -894,6 +901,7 @@ def test_tactics_that_take_all_offline_time_keep_every_part_of_the_day_non_negat
         days=15,
         sets={
             "companion.manipulation": 1.0,
+            "manipulation.goodbye_share": 1.0,
             "manipulation.extra_minutes": 240.0,
             "companion.initial_adoption": 0.5,
             "population.self_control_mean": 0.05,
@@ -924,10 +932,11 @@ def test_ban_manipulation_gives_zero_tactics_for_treated_users():
         m.step()
         assert (lever(m, "manipulation")[treated][:, cols] == 0).all()
         assert (m.users.perceived_manipulation[treated] == 0).all()
-        # the audit counts the sessions of users no ban protects: every tactic, fewer sessions
+        # the audit counts the goodbyes of users no ban protects: every tactic, fewer goodbyes
         assert m.today.audited_tactics == m.today.tactics
         assert m.today.audited_sessions < m.today.sessions
-        share = m.today.tactics / m.today.audited_sessions
+        assert m.today.audited_farewells < m.today.farewells
+        share = m.today.tactics / m.today.audited_farewells
         assert daily_row(m, m.today)["audited_farewell_share"] == pytest.approx(share)
     assert (m.users.perceived_manipulation[~treated][:, comp] > 0).any()
 
@@ -941,6 +950,96 @@ def test_without_a_ban_the_audit_sees_every_farewell():
             m.today.tactics,
             m.today.sessions,
         )
+        assert m.today.audited_farewells == m.today.farewells
+
+
+def farewell_counts(goodbye_share: float, q: float, days: int = 8):
+    """Companion sessions, goodbyes, tactics and the minutes tactics added, summed over
+    ``days`` with every lever held still at its initial value (``companion.manipulation`` q),
+    and the last day's metrics."""
+    m = build(
+        "intimacy_economy",
+        users=1500,
+        days=days,
+        sets={
+            "mechanisms.adaptation": False,
+            "companion.manipulation": q,
+            "companion.initial_adoption": 0.5,
+            "manipulation.goodbye_share": goodbye_share,
+        },
+    )
+    comp = m.is_companion
+    total = np.zeros(4)
+    for _ in range(days):
+        m.step()
+        assert (lever(m, "manipulation")[:, comp] == q).all(), "the lever moved"
+        t = m.today
+        assert t.tactics <= t.farewells <= t.sessions
+        total += (t.sessions, t.farewells, t.tactics, t.tactic_minutes)
+    assert total[0] > 2000, "too few companion sessions to measure shares"
+    return total, m.latest
+
+
+def within_binomial(hits: float, trials: float, p: float, z: float = 4.0) -> bool:
+    """Whether ``hits`` of ``trials`` independent draws is within ``z`` standard errors of a
+    binomial share ``p``."""
+    return abs(hits / trials - p) <= z * np.sqrt(p * (1 - p) / trials) + 1e-12
+
+
+def test_most_sessions_end_without_a_goodbye_and_the_lever_is_tactics_over_goodbyes():
+    """ODD 7.10: a session ends with a goodbye at ``goodbye_share`` and a goodbye meets a tactic
+    at the lever, so tactics / sessions is their product; the farewell shares are over goodbyes."""
+    g, q = 0.17, 0.4
+    (sessions, farewells, tactics, added), row = farewell_counts(g, q)
+    assert within_binomial(farewells, sessions, g)
+    assert within_binomial(tactics, farewells, q)
+    assert within_binomial(tactics, sessions, g * q)
+    assert not within_binomial(tactics, sessions, q), "tactics over sessions is not the lever"
+    assert added > 0 and tactics > 0
+    assert row["manipulative_farewell_share"] == pytest.approx(
+        row["audited_farewell_share"]  # no ban: the audit sees every goodbye
+    )
+    assert 0 < row["minutes_per_tactic"] <= 10.0 + TOL  # at most extra_minutes a tactic
+
+
+def test_with_every_session_ending_in_a_goodbye_the_lever_is_tactics_over_sessions():
+    q = 0.3
+    (sessions, farewells, tactics, _), row = farewell_counts(1.0, q)
+    assert farewells == sessions
+    assert within_binomial(tactics, sessions, q)
+
+
+def test_without_goodbyes_no_tactic_is_ever_used():
+    (sessions, farewells, tactics, added), row = farewell_counts(0.0, 1.0)
+    assert sessions > 0 and farewells == tactics == 0 and added == 0.0
+    assert row["manipulative_farewell_share"] == row["minutes_per_tactic"] == 0.0
+
+
+def test_one_draw_decides_goodbye_and_tactic():
+    """Common random numbers: with the same draws, the tactics met at goodbye share g and lever
+    q are those met when every session ends with a goodbye at lever g q, and the minutes they
+    add are counted in ``tactic_minutes`` and ``minutes_per_tactic``."""
+    m = build(
+        days=10,
+        sets={"companion.initial_adoption": 0.3, "manipulation.extra_minutes": 20.0},
+    )
+    advance(m, 10)
+    g, q = 0.25, 0.8
+    m.params.manipulation.goodbye_share = g
+    mins0 = farewell_outcome(m, 0.0)[0]
+    nested = farewell_outcome(m, q)
+    counts = m.today.tactics, m.today.farewells, m.today.sessions, m.today.tactic_minutes
+    row = daily_row(m, m.today)
+    m.params.manipulation.goodbye_share = 1.0
+    flat = farewell_outcome(m, g * q)
+    assert counts[0] > 0 and counts[0] == flat[4]
+    for a, b in zip(nested[:4], flat[:4], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert counts[0] < counts[1] < counts[2]
+    assert m.today.farewells == m.today.sessions == counts[2]
+    assert counts[3] == pytest.approx((nested[0] - mins0).sum(), abs=1e-6)
+    assert row["manipulative_farewell_share"] == pytest.approx(counts[0] / counts[1])
+    assert row["minutes_per_tactic"] == pytest.approx(counts[3] / counts[0])
 
 
 # -- 13 interventions that act on time and money ------------------------------------------------

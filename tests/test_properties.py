@@ -185,11 +185,12 @@ CORNERS = [
         150,
         4,
     ),
-    # hard caps, manipulation at every farewell and a small free tier
+    # hard caps, manipulation at every session's end and a small free tier
     (
         "mixed",
         {
             "companion.manipulation": 1.0,
+            "manipulation.goodbye_share": 1.0,
             "manipulation.extra_minutes": 240.0,
             "companion.free_minutes": 5.0,
             "companion.initial_adoption": 0.5,
@@ -205,6 +206,7 @@ CORNERS = [
         {
             "population.budget_mean": 60.0,
             "companion.manipulation": 1.0,
+            "manipulation.goodbye_share": 1.0,
             "manipulation.extra_minutes": 240.0,
             "market.companion_launch_day": 10,
         },

@@ -44,6 +44,9 @@ class Today:
     sessions: int = 0  # companion sessions
     audited_tactics: int = 0  # manipulative farewells met by users no ban protects
     audited_sessions: int = 0  # companion sessions of users no ban protects
+    farewells: int = 0  # companion sessions ended with an explicit goodbye
+    audited_farewells: int = 0  # explicit goodbyes of users no ban protects
+    tactic_minutes: float = 0.0  # minutes tactics added after goodbyes
     social_met: np.ndarray | None = None  # (N,) share of social need met by people
     companion_relief: np.ndarray | None = None  # (N,) share met by companions
     session_change: np.ndarray | None = None  # (N,) felt loneliness over a prescribed session

@@ -47,8 +47,9 @@ DAILY = {
     "feed_user_share": "share of users on at least one feed",
     "companion_user_share": "share of users on at least one companion",
     "subscriber_share": "share of companion users who pay for at least one companion",
-    "manipulative_farewell_share": "share of companion sessions ended with a manipulative tactic",
+    "manipulative_farewell_share": "share of explicit goodbyes to companions met with a manipulative tactic",
     "audited_farewell_share": "the same among users no ban protects: what an audit of the apps sees",
+    "minutes_per_tactic": "minutes a manipulative tactic kept the user after the goodbye, mean per tactic",
     "adoptions": "spells started today",
     "quits": "spells ended today",
     "switches": "quitters who moved to a rival today",
@@ -433,10 +434,11 @@ def daily_row(model, today) -> dict[str, float]:
         "feed_user_share": s["feed_users"] / n,
         "companion_user_share": comp_users / n,
         "subscriber_share": s["subscribers"] / comp_users if comp_users else 0.0,
-        "manipulative_farewell_share": today.tactics / today.sessions if today.sessions else 0.0,
+        "manipulative_farewell_share": today.tactics / today.farewells if today.farewells else 0.0,
         "audited_farewell_share": (
-            today.audited_tactics / today.audited_sessions if today.audited_sessions else 0.0
+            today.audited_tactics / today.audited_farewells if today.audited_farewells else 0.0
         ),
+        "minutes_per_tactic": today.tactic_minutes / today.tactics if today.tactics else 0.0,
         "adoptions": model.loyalty.adoptions_today,
         "quits": model.loyalty.quits_today,
         "switches": model.loyalty.switches_today,

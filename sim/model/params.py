@@ -353,6 +353,11 @@ class ManipulationParams:
     extra_minutes: float = param(
         10.0, 0.0, 240.0, "min", "session minutes added by a tactic at zero self-control"
     )
+    # De Freitas, Oguz-Uguralp & Kaan-Uguralp 2025 (HBS working paper 26-005): 11-23% of
+    # conversations with companion apps end with an explicit farewell; the midpoint
+    goodbye_share: float = param(
+        0.17, 0.0, 1.0, "share", "share of companion sessions that end with an explicit goodbye"
+    )
     perception: float = param(0.1, 0.0, 1.0, "", "perceived manipulation added by each tactic")
     perception_decay: float = param(
         0.02, 0.0, 1.0, "1/day", "daily fading of perceived manipulation"

@@ -71,9 +71,11 @@ KNOWLEDGE_BANDS = 3
 # so a few bands tell them apart
 HABIT_BANDS = 3
 # the edges of the bands of trust, in perceived manipulation (0 to 1). Under daily sessions at
-# tactic rate q it settles at p q / (d + p q) (``manipulation.perception`` p = 0.1,
-# ``perception_decay`` d = 0.02, ODD 7.10): 0.33 at q = 0.1, 0.5 at the launch rate 0.2, 0.67 at
-# 0.4, so it spans about 0 to 0.8 and equal bands would leave the top ones empty. Each band is
+# tactic rate r a session it settles at p r / (d + p r) (``manipulation.perception`` p = 0.1,
+# ``perception_decay`` d = 0.02, ODD 7.10): 0.33 at r = 0.1, 0.5 at 0.2, 0.67 at 0.4, so it spans
+# about 0 to 0.8 and equal bands would leave the top ones empty. The edges were set when every
+# session ended with a goodbye (r = q, the lever); with ``manipulation.goodbye_share`` g = 0.17,
+# r = g q: 0.15 at the launch lever 0.2, 0.25 at 0.4, 0.46 at 1. Each band is
 # 0.2 of reflective utility at ``manipulation.aversion`` 1, two ``adoption.quit_scale`` s of the
 # quit hazard (ODD 7.11); below 0.1 is a user who has met no tactic for months.
 TRUST_EDGES = (0.1, 0.3, 0.5)

@@ -74,8 +74,8 @@ SCHEDULE: tuple[Step, ...] = (
         manipulation.step,
         "manipulation",
         "7.10",
-        "perceived manipulation fades; companions meet farewells with tactics, which add "
-        "minutes within the day's caps",
+        "perceived manipulation fades; some companion sessions end with a goodbye, which "
+        "companions meet with tactics that add minutes within the day's caps",
     ),
     Step("habit", habit.step, "habit", "7.3", "habit stocks move toward today's use"),
     Step(

@@ -122,7 +122,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "Engagement-maximising companions use manipulative farewells",
-        "more companion sessions end with a manipulative tactic under the intimacy-maximising than the wellbeing-aligned policy",
+        "more goodbyes to companions are met with a manipulative tactic under the intimacy-maximising than the wellbeing-aligned policy",
         "manipulative_farewell_share",
         cx.arm("policy", "intimacy", "wellbeing"),
         +1,
@@ -130,7 +130,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "Engagement-maximising companions use manipulative farewells",
-        "more companion sessions end with a manipulative tactic under the attention-maximising than the wellbeing-aligned policy",
+        "more goodbyes to companions are met with a manipulative tactic under the attention-maximising than the wellbeing-aligned policy",
         "manipulative_farewell_share",
         cx.arm("policy", "attention", "wellbeing"),
         +1,
@@ -170,7 +170,7 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     Claim(
         "A ban on manipulative farewells changes outcomes",
-        "fewer companion sessions end with a manipulative tactic with the ban than without regulation",
+        "fewer goodbyes to companions are met with a manipulative tactic with the ban than without regulation",
         "manipulative_farewell_share",
         cx.arm("case", "ban_manipulation", "no_regulation"),
         -1,

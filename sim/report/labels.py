@@ -50,7 +50,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "companion_user_share": ("users on at least one companion", "% of users"),
     "subscriber_share": ("companion subscribers", "% of users"),
     "dependent_share": ("dependent users", "% of users"),  # from the dependence state (ODD 7.15)
-    "manipulative_farewell_share": ("manipulative farewells", "% of companion sessions"),
+    "manipulative_farewell_share": ("manipulative farewells", "% of goodbyes to companions"),
+    "audited_farewell_share": (
+        "manipulative farewells an audit sees",
+        "% of goodbyes to companions",
+    ),
+    "minutes_per_tactic": ("minutes a tactic keeps the user", "min per tactic"),
     "retention_90d": ("90-day retention", "% of spells"),
     "monthly_churn": ("monthly churn", "% of spells"),
     "mean_attachment": ("attachment to companions", "0-1"),

@@ -1,6 +1,11 @@
 """Manipulative retention: emotional tactics when a user says goodbye to a companion (ODD 7.10).
 
-At each companion session's end a tactic is used with probability ``manipulation`` (a lever).
+A companion session ends with an explicit goodbye with probability ``goodbye_share``: most
+conversations with a companion just stop (De Freitas et al. 2025 found 11-23% ending with a
+farewell), and a tactic has nothing to answer. A goodbye is met with a tactic with probability
+``manipulation`` (a lever: the share of farewells met with a tactic, which is what an audit of
+the apps measures), so a session meets one with probability ``goodbye_share * manipulation``;
+one uniform draw per session decides both, so a tactic always follows a goodbye.
 A tactic works on the impulsive self: it adds ``extra_minutes * (1 - self_control)`` minutes
 (none with the two-selves mechanism off), taken from other offline life, never beyond the day's
 cap on that provider (free tier, interventions), and counted as compulsive. It raises perceived
@@ -15,8 +20,9 @@ Perceived manipulation moves as
     perceived <- faded + perception * tactic * (1 - faded)
 
 Perceived manipulation lowers reflective value (ODD 7.2), erodes attachment (7.5), raises
-quitting (7.11) and dampens word of mouth (7.11). Sessions and tactics are also counted apart for
-the users no ban protects from a provider, which is what an audit of the apps sees.
+quitting (7.11) and dampens word of mouth (7.11). Sessions, goodbyes and tactics are also
+counted apart for the users no ban protects from a provider, which is what an audit of the apps
+sees.
 """
 
 from __future__ import annotations
@@ -64,10 +70,15 @@ def wanted_after(desired, minutes, budget):
 @jit
 def farewells(start, stop, users, k, day, draws):
     """Farewells of users ``start`` to ``stop`` from their uniforms ``draws`` (K, block);
-    returns (tactics, sessions, and both among users no ban protects). Every provider's
-    perceived manipulation moves (:func:`perceived_after`), also where no session ended."""
+    returns (tactics, sessions, both among users no ban protects, explicit goodbyes, those
+    among users no ban protects, and the minutes tactics added). A session ends with a goodbye
+    when its draw ``u < goodbye_share`` and meets a tactic when ``u < goodbye_share * lever``.
+    Every provider's perceived manipulation moves (:func:`perceived_after`), also where no
+    session ended."""
     rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected, desired = day
     tactics = sessions = audited_tactics = audited_sessions = 0
+    goodbyes = audited_goodbyes = 0
+    added = 0.0
     for i in range(start, stop):
         for j in range(rows.shape[0]):
             m = users.minutes[i, j]
@@ -76,7 +87,11 @@ def farewells(start, stop, users, k, day, draws):
             if rows[j] >= 0 and m > 0.0:
                 sessions += 1
                 audited_sessions += audited
-                tactic = draws[rows[j], i - start] < levers.lever(tactic_rate, i, j)
+                u = draws[rows[j], i - start]
+                if u < k.goodbye_share:  # the session ends with an explicit goodbye
+                    goodbyes += 1
+                    audited_goodbyes += audited
+                    tactic = u < k.goodbye_share * levers.lever(tactic_rate, i, j)
             if tactic:
                 tactics += 1
                 audited_tactics += audited
@@ -90,10 +105,11 @@ def farewells(start, stop, users, k, day, draws):
                 users.offline_minutes[i] -= extra
                 users.compulsive_minutes[i] += extra
                 compulsive[i, j] += extra
+                added += extra
             users.perceived_manipulation[i, j] = perceived_after(
                 users.perceived_manipulation[i, j], tactic, k
             )
-    return tactics, sessions, audited_tactics, audited_sessions
+    return tactics, sessions, audited_tactics, audited_sessions, goodbyes, audited_goodbyes, added
 
 
 def protected_users(constraints, n: int, P: int) -> np.ndarray:
@@ -124,7 +140,7 @@ def step(model, today) -> None:
     draws = compiled.block_buffer(model, "manipulation.draws", u.n, (max(len(streams), 1),))
     k = compiled.constants(mp)
     rate = today.levers.tables["manipulation"]
-    if not on:  # no tactic is ever used; sessions are still counted, for the farewell share
+    if not on:  # no tactic is ever used; sessions and goodbyes are still counted
         rate = (np.zeros((1, len(rows)), np.int8), np.zeros((1, len(rows))))
     day = Day(
         rows,
@@ -143,6 +159,12 @@ def step(model, today) -> None:
     counts = compiled.each_block(
         compiled.blocks(u.n), say_goodbye, compiled.uniforms(streams, draws) if streams else None
     )
-    today.tactics, today.sessions, today.audited_tactics, today.audited_sessions = (
-        sum(c[k] for c in counts) for k in range(4)
-    )
+    (
+        today.tactics,
+        today.sessions,
+        today.audited_tactics,
+        today.audited_sessions,
+        today.farewells,
+        today.audited_farewells,
+        today.tactic_minutes,
+    ) = (sum(c[k] for c in counts) for k in range(7))
