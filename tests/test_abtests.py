@@ -360,8 +360,12 @@ def test_a_review_rolls_back_changes_that_made_the_objective_worse_and_keeps_the
     p = m.providers[0]
     rng = np.random.default_rng(5)
     old = p.holdout.copy()
+    # evidence gathered at the levers' values: what the rollback moves starts afresh
+    kept = abtests.Evidence(p.levers["ad_load"], (0.0, 0.2), 3, (None, None))
+    p.evidence = {"hooks": kept._replace(current=p.LEVERS["hooks"][1]), "ad_load": kept}
     assert _reviewed(m, p, 1.0, rng)  # the holdout did far better: back to its levers
     assert p.levers["hooks"] == p.LEVERS["hooks"][0] == p.holdout_levers["hooks"]
+    assert p.evidence == {"ad_load": kept}
     assert not (p.holdout == old).all() and p.holdout_since == m.day + 1  # drawn afresh
     assert not p.since_review.any()
     assert not _reviewed(m, p, -1.0, rng)  # the changes did better: kept
