@@ -29,9 +29,9 @@ over all its judgements with probability at most ``false_move_rate / m``.
 Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
 detectable effect at 80% power,
 
-    MDE = (z_crit + Phi^-1(0.8)) * max_a se_a,
+    MDE = (z_crit + Phi^-1(0.8)) * max_a pooled se_a      (NaN where the evidence is not judged),
 
-the true effect a side needs for the test to keep it four times in five. Effects, se and MDE
+the true effect a side needs for the evidence to keep it four times in five. Effects, se and MDE
 are logged in the objective's own units per user-day (the window sums J over ``interval`` days).
 A policy may add to each user's change what the arm's relationship is worth beyond what the
 window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's price tests),
