@@ -133,12 +133,13 @@ def test_a_lever_without_effect_moves_over_all_its_looks_at_most_the_false_move_
             sides = abtests.sides_of(rng.standard_normal(USERS), arm, cohort, VALUES, CURRENT)
             known = abtests.accumulated(known, CURRENT, VALUES, sides)
             share = abtests.spent(known.looks)
-            if share and abtests.choose(known.sides, VALUES, CURRENT, critical_z(ALPHA * share, 1)):
+            z_crit = critical_z(ALPHA * share, 1) if share else np.inf
+            if abtests.choose(known.sides, VALUES, CURRENT, z_crit) is not None:
                 moved[n] = True
-            if abtests.choose(known.sides, VALUES, CURRENT, critical_z(ALPHA, 1)):
+            if abtests.choose(known.sides, VALUES, CURRENT, critical_z(ALPHA, 1)) is not None:
                 peeked[n] = True
     assert moved.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / count), moved.mean()
-    assert moved.mean() > 0.005 and peeked.mean() > 2 * ALPHA, (moved.mean(), peeked.mean())
+    assert moved.mean() > 0.01 and peeked.mean() > 3 * ALPHA, (moved.mean(), peeked.mean())
 
 
 def test_evidence_pooled_over_windows_finds_an_effect_too_small_for_one():

@@ -446,12 +446,15 @@ def spread(tiers, arm) -> np.ndarray:
     return out
 
 
-def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measured():
+@pytest.mark.parametrize("spread", [0.0, 2.0])
+def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measured(spread):
     """The conversions a test sees both raise the window's measured objective of the users who
-    convert and set the estimated rates the credit rests on, so the two errors move together.
-    Replicated price tests with the same true rates: the z of each side about its mean effect
-    has sd 1 once each user's share of the estimated rates enters the se (covariance), and
-    clearly more than 1 with the rates' own variance alone."""
+    convert and set the estimated rates the credit rests on, so the two errors move together;
+    and users convert and cancel at rates of their own (coefficient of variation ``spread``), so
+    the estimated rates vary more than counts at one rate would. Replicated price tests with the
+    same true rates in every arm: the z of each side about its mean effect has sd 1 once each
+    user's share of the estimated rates enters the se, and clearly more than 1 with the rates'
+    own (Poisson) variance alone."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
     model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
@@ -468,10 +471,14 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
     paid = np.arange(n) % 2 == 1  # half the users pay as the test starts
     intimacy = policies.POLICIES["intimacy"]
     rng = np.random.default_rng(5)
+    # the same rates in every arm: converting 0.002 a day on average, cancelling 0.005
+    rate = np.where(paid, 0.005, 0.002)
+    if spread:
+        rate = rate * rng.gamma(1.0 / spread**2, spread**2, n)
     effects, se, se_alone = [], [], []
     for _ in range(300):
-        # the same rates in every arm: converting 0.002 a day, cancelling 0.005
-        moved = rng.poisson(np.where(paid, 0.005, 0.002) * days).astype(float)
+        arm = rng.permutation(arm)  # arms drawn afresh, as every test's are
+        moved = rng.poisson(rate * days).astype(float)
         p.state = np.where(paid == (moved == 0), paying, free).astype(np.int16)
         test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
         at_risk = np.full(n, float(days))

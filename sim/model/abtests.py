@@ -237,18 +237,25 @@ def compare(
 ) -> Side | None:
     """Welch comparison of the treated and control means of ``values`` (None when a group has
     fewer than 2 users): se = sqrt(var_t / n_t + var_c / n_c), z = effect / se (0 if se = 0).
-    When the values carry an estimate common to the side's users (a :class:`Credit`), its
-    ``variance`` is added and twice its covariance with the groups' means, from each user's
-    ``influence`` on it: + 2 (cov_t(values, influence) / n_t + cov_c(values, influence) / n_c)."""
-    a, b = values[treated], values[control]
-    if a.size < 2 or b.size < 2:
+    When the values carry an estimate common to the side's users (a :class:`Credit`) whose
+    error each user's ``influence`` linearises, the se is that of values + influence (Welch),
+    which holds the estimate's covariance with the groups' means and its error from users'
+    differences, with the estimate's model ``variance`` in place of the influence's own where it
+    is the larger (few events):
+
+        se^2 = W(values + influence) + max(0, variance - W(influence)),
+        W(x) = var_t(x) / n_t + var_c(x) / n_c."""
+    t, c = values[treated], values[control]
+    if t.size < 2 or c.size < 2:
         return None
-    effect = float(a.mean() - b.mean())
-    var = a.var(ddof=1) / a.size + b.var(ddof=1) / b.size + variance
+    effect = float(t.mean() - c.mean())
+    var = t.var(ddof=1) / t.size + c.var(ddof=1) / c.size + variance
     if influence is not None:
-        for group, x in ((treated, a), (control, b)):
-            var += 2.0 * np.cov(x, influence[group])[0, 1] / x.size
-    se = float(np.sqrt(max(var, 0.0)))
+        it, ic = influence[treated], influence[control]
+        own = it.var(ddof=1) / it.size + ic.var(ddof=1) / ic.size
+        var = (t + it).var(ddof=1) / t.size + (c + ic).var(ddof=1) / c.size
+        var += max(0.0, variance - own)
+    se = float(np.sqrt(var))
     return Side(effect, se, effect / se if se > 0 else 0.0)
 
 
@@ -752,8 +759,9 @@ SUMMARY = {
     "tests_run": "A/B tests concluded (whole run)",
     "tests_moved_share": "share of concluded tests that moved their lever (whole run)",
     "tests_moved_by_chance_max": "the most tests_moved_share can be if no lever had any effect: "
-    "mean over tests of false_move_rate / m",
-    "test_mde_median": "median minimum detectable effect at 80% power, objective per user-day",
+    "mean over tests of false_move_rate * share of the look / m (0 where not judged)",
+    "test_mde_median": "median minimum detectable effect at 80% power of the evidence judged, "
+    "objective per user-day",
     "test_mde_relative_median": "median of MDE / |control arm's mean objective per user-day|",
     "test_abs_z_median": "median |z| of the compared sides",
 }
