@@ -382,11 +382,11 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
         assert policies.POLICIES[other].terminal(p, model, test) is None
 
 
-def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
-    """The credit rests on each arm's rates of converting and cancelling against control's,
-    estimated from the events the test saw: its variance (delta method on the log ratios)
-    falls as the events grow a hundredfold, and a price test's side passes only once its se
-    includes it."""
+def priced_companion(converting: float):
+    """A model with the intimacy provider's defaults (a slight prior, 10% discount rate) and a
+    companion at $10 a month that has seen free users convert at ``converting`` a day and
+    paying ones cancel at 1% (both quit at 0.1%); returns it with the paying and free states
+    at the centres of their bands."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
     model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
@@ -394,8 +394,18 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
     p.levers = {"price": 10.0}
     paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
     free = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
-    observe(p.seen, free, 1e9, 0.0, {paying: 0.01, STATES: 0.001})
+    observe(p.seen, free, 1e9, 0.0, {paying: converting, STATES: 0.001})
     observe(p.seen, paying, 1e9, 0.3, {free: 0.01, STATES: 0.001})
+    return model, p, paying, free
+
+
+def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
+    """The credit rests on each arm's rates of converting and cancelling against control's,
+    estimated from the events the test saw: its variance (delta method on the log ratios)
+    falls as the events grow a hundredfold, and a price test's side passes only once its se
+    includes it."""
+    model, p, paying, free = priced_companion(converting=0.01)
+    adaptation = model.params.adaptation
     n = 3000
     p.state = np.where(np.arange(n) % 2 == 0, paying, free).astype(np.int16)
     p.attached, p.known = np.full(n, 0.5), np.full(n, 0.5)
@@ -455,15 +465,7 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
     same true rates in every arm: the z of each side about its mean effect has sd 1 once each
     user's share of the estimated rates enters the se, and clearly more than 1 with the rates'
     own (Poisson) variance alone."""
-    prm = Params()
-    adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
-    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
-    p = seen_nothing()
-    p.levers = {"price": 10.0}
-    paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
-    free = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
-    observe(p.seen, free, 1e9, 0.0, {paying: 0.002, STATES: 0.001})
-    observe(p.seen, paying, 1e9, 0.3, {free: 0.01, STATES: 0.001})
+    model, p, paying, free = priced_companion(converting=0.002)
     n, days = 3000, 56
     arm = np.tile(np.array([-1, 0, 1], np.int8), n // 3)
     cohort = np.ones(n, bool)
