@@ -336,8 +336,10 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     thirtieth of a dollar a day over the state's discounted days to come, (1 + r) / r; nothing
     in a free state whose users never come to pay. Where free users come to pay, an arm that
     converts half as often is worth less in the free state than one that converts as often.
-    The intimacy policy credits each arm's users of a price test with the gain of the state
-    they are in, and nothing for other levers or with ``price_terms`` off; the other policies
+    A free tier's arm with the same rates is worth nothing more, and one that converts more is
+    worth more in the free state. The intimacy policy credits each arm's users of a price test
+    with the gain of the state they are in, tests of the other terms with their arms' rates,
+    and nothing for other levers or with ``price_terms`` off; the other policies
     do not value relationships."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
@@ -351,28 +353,37 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
         observe(p.seen, s, 1e9, 0.0, {})
     days = (1.0 + 0.1 / 365.0) / (0.1 / 365.0)
     same = np.ones((2, 2))
-    gain = policies.price_value(p, k, (9.0, 11.0), same)
+    gain = policies.terms_value(p, k, "price", (9.0, 11.0), same)
     assert gain[1, paying] == pytest.approx(days / 30.0, rel=1e-4)
     assert gain[0, paying] == pytest.approx(-days / 30.0, rel=1e-4)
     assert gain[:, free] == pytest.approx(0.0, abs=1e-6)
     # free users who come to pay, 1% a day: the raised arm's worth depends on how they convert
     p.seen[free] = 0.0
     observe(p.seen, free, 1e9, 0.0, {paying: 0.01})
-    as_often = policies.price_value(p, k, (11.0,), [(1.0, 1.0)])[0, free]
-    half = policies.price_value(p, k, (11.0,), [(0.5, 1.0)])[0, free]
+    as_often = policies.terms_value(p, k, "price", (11.0,), [(1.0, 1.0)])[0, free]
+    half = policies.terms_value(p, k, "price", (11.0,), [(0.5, 1.0)])[0, free]
     assert as_often > half > 0.0
-    unchanged = policies.price_value(p, k, (10.0,), [(1.0, 1.0)])
+    unchanged = policies.terms_value(p, k, "price", (10.0,), [(1.0, 1.0)])
     assert unchanged == pytest.approx(0.0, abs=1e-6)
+    # the free tier is a term with no margin of its own: an arm is worth what its rates bring,
+    # here where paying users earn a margin
+    _, priced, paying_, free_ = priced_companion(converting=0.01)
+    cut = policies.terms_value(priced, k, "free_minutes", (50, 150), [(2.0, 1.0), (1.0, 1.0)])
+    assert cut[0, free_] > cut[0, paying_] > 0.0 and cut[1] == pytest.approx(0.0, abs=1e-6)
     p.state = np.array([paying, free, -1, paying], np.int16)
     p.attached = np.full(4, 0.5)  # the centres of the states' attachment and knowledge bands
     p.known = np.full(4, 0.5)
     arm = np.array([1, 1, 1, -1], np.int8)
     test = abtests.ABTest("price", (9.0, 11.0), arm, np.ones(4, bool), 0)
     test.tallies = np.zeros((4, 4))  # every arm converts and cancels alike (none)
-    gain = policies.price_value(p, k, (9.0, 11.0), same)
+    gain = policies.terms_value(p, k, "price", (9.0, 11.0), same)
     intimacy = policies.POLICIES["intimacy"]
     extra = intimacy.terminal(p, model, test).extra
     np.testing.assert_allclose(extra, [gain[1, paying], gain[1, free], 0.0, gain[0, paying]])
+    for term in ("free_minutes", "free_memory"):
+        tested = abtests.ABTest(term, (0.4, 0.6), arm, np.ones(4, bool), 0)
+        tested.tallies = test.tallies
+        assert intimacy.terminal(p, model, tested).extra == pytest.approx(0.0, abs=1e-6)
     empathy = abtests.ABTest("empathy", (0.6, 1.0), arm, np.ones(4, bool), 0)
     assert intimacy.terminal(p, model, empathy) is None
     off = dataclasses.replace(adaptation, price_terms=False)
@@ -414,7 +425,7 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
     intimacy = policies.POLICIES["intimacy"]
     variances = []
     for events in (4.0, 400.0):
-        test.tallies = spread([[1e4, events, 1e4, events]] * 3, arm)
+        test.tallies = spread([[1e4, 1e4, events, events]] * 3, arm)
         credit = intimacy.terminal(p, model, test)
         assert all(v > 0.0 for v in credit.variance)
         variances.append(credit.variance)
@@ -422,8 +433,8 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
     np.testing.assert_allclose(few / many, (2 / 4.5) / (2 / 400.5), rtol=1e-6)
     # arms that saw different numbers of conversions and cancellations: each side's variance is
     # the sum over the two rates of (slope of its mean credit in the log ratio)^2 times that
-    # log ratio's variance, the slopes taken here from price_value directly
-    tiers = [[1e4, 20.0, 1e4, 5.0], [1e4, 40.0, 1e4, 10.0], [1e4, 8.0, 1e4, 30.0]]
+    # log ratio's variance, the slopes taken here from terms_value directly
+    tiers = [[1e4, 1e4, 20.0, 5.0], [1e4, 1e4, 40.0, 10.0], [1e4, 1e4, 8.0, 30.0]]
     test.tallies = spread(tiers, arm)
     credit = intimacy.terminal(p, model, test)
     k = constants(adaptation)
@@ -435,8 +446,8 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
         for rate in (0, 1):
             bumped = ratios.copy()
             bumped[row, rate] *= np.exp(1e-4)
-            moved = policies.price_value(p, k, (9.0, 11.0), bumped)[row]
-            base = policies.price_value(p, k, (9.0, 11.0), ratios)[row]
+            moved = policies.terms_value(p, k, "price", (9.0, 11.0), bumped)[row]
+            base = policies.terms_value(p, k, "price", (9.0, 11.0), ratios)[row]
             slope = (moved[users[side]].mean() - base[users[side]].mean()) / 1e-4
             expected += slope**2 * (1 / events[side][rate] + 1 / events[0][rate])
         assert credit.variance[row] == pytest.approx(expected, rel=0.02)
@@ -448,7 +459,7 @@ def test_a_price_tests_credit_is_as_uncertain_as_the_rates_it_rests_on():
 
 
 def spread(tiers, arm) -> np.ndarray:
-    """Per-user tallies (free days, conversions, paying days, cancellations) whose sums by arm
+    """Per-user tallies (free days, paying days, conversions, cancellations) whose sums by arm
     (-1, 0, +1) are ``tiers``, each arm's spread evenly over its users."""
     out = np.zeros((arm.shape[0], 4))
     for row, a in enumerate((-1, 0, 1)):
@@ -485,8 +496,8 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
         test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
         at_risk = np.full(n, float(days))
         test.tallies = np.column_stack(
-            [np.where(paid, 0, at_risk), np.where(paid, 0, moved)]
-            + [np.where(paid, at_risk, 0), np.where(paid, moved, 0)]
+            [np.where(paid, 0, at_risk), np.where(paid, at_risk, 0)]
+            + [np.where(paid, 0, moved), np.where(paid, moved, 0)]
         )
         # a conversion raises the relationship's worth within the window, a cancellation
         # lowers it (the objective counts the change in V)
@@ -505,35 +516,40 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
         assert np.std(deviation[:, side] / se_alone[:, side]) > 1.15
 
 
-def test_a_price_test_tallies_each_arms_conversions_and_cancellations():
-    """By arm, among the cohort's users on both days: free user-days and conversions, paying
-    user-days and cancellations; and the arms' rates against control's."""
+def test_a_terms_test_tallies_each_arms_conversions_and_cancellations():
+    """By arm, among the cohort's users on both days: free and paying user-days, conversions
+    and cancellations; and the arms' rates against control's. Only an intimacy provider that
+    values tests of the subscription's terms on their own terms keeps the tally, for every term
+    and no other lever."""
     F, Q = 0, FREE_STATES  # a free and a paying state
     before = np.array([F, F, Q, Q, F, Q, -1, F], np.int16)
     now = np.array([Q, F, F, Q, Q, -1, Q, Q], np.int16)
     arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
     cohort = np.array([True] * 7 + [False])
-    tallies = np.zeros((8, 4))
+    tallies = np.zeros((8, policies.TALLIES))
     policies.tally_tiers(before, now, cohort, tallies)
-    users = [[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]]
+    # free days, paying days, conversions, cancellations
+    users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0]]
     np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3)
     tiers = policies.arm_tiers(tallies, arm, cohort)
-    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 1, 0, 0], [2, 1, 2, 1]])
+    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 0, 1, 0], [2, 2, 1, 1]])
     ratios = policies.tier_ratios(tiers)
     assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
     assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 1.0))
-    # only an intimacy provider that values price tests at their own price keeps the tally
     prm = Params()
     off = dataclasses.replace(
         prm, adaptation=dataclasses.replace(prm.adaptation, price_terms=False)
     )
-    for name, params, kept in (
-        ("intimacy", prm, True),
-        ("intimacy", off, False),
-        ("attention", prm, False),
+    for name, params, lever, kept in (
+        ("intimacy", prm, "price", True),
+        ("intimacy", prm, "free_minutes", True),
+        ("intimacy", prm, "free_memory", True),
+        ("intimacy", prm, "hooks", False),
+        ("intimacy", off, "price", False),
+        ("attention", prm, "price", False),
     ):
-        test = abtests.ABTest("price", (9.0, 11.0), arm, cohort, 0)
-        provider = SimpleNamespace(state=now, tests={"price": test}, long_tests={})
+        test = abtests.ABTest(lever, (9.0, 11.0), arm, cohort, 0)
+        provider = SimpleNamespace(state=now, tests={lever: test}, long_tests={})
         policies.POLICIES[name].observe(provider, before, SimpleNamespace(params=params))
         if kept:
             np.testing.assert_array_equal(test.tallies, tallies)

@@ -34,9 +34,9 @@ detectable effect at 80% power,
 the true effect a side needs for the evidence to keep it four times in five. Effects, se and MDE
 are logged in the objective's own units per user-day (the window sums J over ``interval`` days).
 A policy may add to each user's change what the arm's relationship is worth beyond what the
-window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's price tests),
-with the error of estimating it (:class:`Credit`); that decides the test, and the log keeps the
-effects as the window measured them.
+window counts (:meth:`sim.model.policies.Policy.terminal`: an intimacy provider's tests of the
+subscription's terms), with the error of estimating it (:class:`Credit`); that decides the test,
+and the log keeps the effects as the window measured them.
 
 Effects that take longer than ``interval`` days to show (habit, attachment, churn) are
 invisible to a test: providers with short tests learn what pays now and can pay for it later.
@@ -128,7 +128,7 @@ class ABTest:
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
     family: int = 1  # tests concluding in the same window, short and long (m of the correction)
-    # (N, 4) per user of the cohort while the test runs: free days, conversions, paying days and
+    # (N, 4) per user of the cohort while the test runs: free and paying days, conversions and
     # cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
     tallies: np.ndarray | None = None
 
@@ -434,7 +434,7 @@ def conclude(p, t, model) -> bool:
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, t.values, current)
-    credit = p.policy.terminal(p, model, t)  # a price test's arms valued at their own price
+    credit = p.policy.terminal(p, model, t)  # a terms test's arms valued on their own terms
     judged = (
         measured if credit is None else sides_of(change, t.arm, t.cohort, t.values, current, credit)
     )

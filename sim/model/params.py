@@ -419,8 +419,9 @@ class AdaptationParams:
         "test every lever at once on independent arms (off: one lever at a time)"
     )
     price_terms: bool = switch(
-        "intimacy objective: credit the users in a price test's arm with their relationship's "
-        "worth at the arm's price over its expected life (off: only the window's profit and moves)"
+        "intimacy objective: credit the users in the arm of a test of the subscription's terms "
+        "(price, free tier, free memory) with their relationship's worth on the arm's terms over "
+        "its expected life (off: only the window's profit and moves)"
     )
     holdout_share: float = param(
         0.1,

@@ -35,9 +35,9 @@ that has seen little predicts little, and V stays finite before any quit is seen
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
-pay is worth the subscriptions to come. A price holds for all the paying days to come, so the
-users in the arms of a price test are credited with what their relationship would be worth at
-the arm's price (:meth:`Intimacy.terminal`). *Wellbeing-aligned* values the whole-day
+pay is worth the subscriptions to come. The subscription's terms (price, free tier, free memory)
+hold for all the days to come, so the users in the arms of a test of one are credited with what
+their relationship would be worth on the arm's terms (:meth:`Intimacy.terminal`). *Wellbeing-aligned* values the whole-day
 welfare of its users in $ (ODD 7.7), subject to breaking even over its whole book: the shadow
 price of that constraint rises while the book loses money and falls while it makes money,
 
@@ -253,26 +253,38 @@ def tally_moves(before, now, moves):
             moves[before[i], now[i] if now[i] >= 0 else S] += 1.0
 
 
+# the columns of a terms test's per-user tallies (:func:`tally_tiers`): days at risk in each
+# tier, then the events whose rates the test measures, each with the column of its days at risk
+FREE_DAYS, PAYING_DAYS = 0, 1
+RATES = ("converting", "cancelling")
+EVENTS = (2, 3)  # the tallies' columns of each rate's events
+AT_RISK = (FREE_DAYS, PAYING_DAYS)  # and of its days at risk
+TALLIES = 2 + len(RATES)
+# the subscription's terms: what users weigh against its worth every day in converting and
+# cancelling (ODD 7.8), tested with each arm valued on its own terms (:meth:`Intimacy.terminal`)
+TERMS = ("price", "free_minutes", "free_memory")
+
+
 @jit
 def tally_tiers(before, now, cohort, out):
-    """Add to ``out`` (N, 4), per user of the cohort who was a user both days: a free day, a
-    conversion (free yesterday, paying today), a paying day, a cancellation (paying yesterday,
-    free today)."""
+    """Add to ``out`` (N, ``TALLIES``), per user of the cohort who was a user both days: a free
+    or a paying day, and a conversion (free yesterday, paying today) or a cancellation (paying
+    yesterday, free today)."""
     for i in range(before.shape[0]):
         if not cohort[i] or before[i] < 0 or now[i] < 0:
             continue
-        if before[i] >= FREE_STATES:
-            out[i, 2] += 1.0
-            out[i, 3] += now[i] < FREE_STATES
-        else:
-            out[i, 0] += 1.0
-            out[i, 1] += now[i] >= FREE_STATES
+        paying = before[i] >= FREE_STATES
+        out[i, PAYING_DAYS if paying else FREE_DAYS] += 1.0
+        if paying and now[i] < FREE_STATES:
+            out[i, EVENTS[1]] += 1.0
+        elif not paying and now[i] >= FREE_STATES:
+            out[i, EVENTS[0]] += 1.0
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
-    """(3, 4): the cohort's :func:`tally_tiers` summed by arm (-1, 0, +1)."""
+    """(3, ``TALLIES``): the cohort's :func:`tally_tiers` summed by arm (-1, 0, +1)."""
     if tallies is None:
-        return np.zeros((3, 4))
+        return np.zeros((3, TALLIES))
     return np.array([tallies[cohort & (arm == a)].sum(axis=0, dtype=float) for a in (-1, 0, 1)])
 
 
@@ -313,14 +325,14 @@ def predicted_value(p, k) -> np.ndarray:
 
 
 def tier_rates(tiers) -> np.ndarray:
-    """(3, 2): each arm's (lowered, control, raised) daily rate of converting and of cancelling
-    from its ``tiers`` (:func:`arm_tiers`), each with half an event added so that an arm with
-    none is not taken to have none for ever."""
-    return (tiers[:, [1, 3]] + 0.5) / (tiers[:, [0, 2]] + 1.0)
+    """(3, 2): each arm's (lowered, control, raised) daily rate of each of ``RATES`` from its
+    ``tiers`` (:func:`arm_tiers`), each with half an event added so that an arm with none is not
+    taken to have none for ever."""
+    return (tiers[:, EVENTS] + 0.5) / (tiers[:, AT_RISK] + 1.0)
 
 
 def tier_ratios(tiers) -> np.ndarray:
-    """(2, 2): each side's (lowered, raised) rate of converting and of cancelling over control's
+    """(2, 2): each side's (lowered, raised) rate of each of ``RATES`` over control's
     (:func:`tier_rates`)."""
     rates = tier_rates(tiers)
     return rates[[0, 2]] / rates[1]
@@ -330,52 +342,60 @@ RATIO_STEP = 0.01  # the step in a rate ratio's log at which the credit's slope 
 
 
 def tier_ratio_variance(tiers) -> np.ndarray:
-    """(2, 2): the sampling variance of the log of each :func:`tier_ratios` entry, counting
-    conversions and cancellations as Poisson (each with the half event added there):
+    """(2, 2): the sampling variance of the log of each :func:`tier_ratios` entry, counting each
+    rate's events as Poisson (each with the half event added there):
     var log(rate_a / rate_control) = 1 / (events_a + 0.5) + 1 / (events_control + 0.5)."""
-    events = tiers[:, [1, 3]] + 0.5  # (arm, conversions and cancellations)
+    events = tiers[:, EVENTS] + 0.5  # (arm, rate)
     return np.array([1.0 / events[a] + 1.0 / events[1] for a in (0, 2)])
 
 
 def rate_influence(tallies, arm, cohort, tiers) -> np.ndarray:
-    """(N, 2): each cohort user's linearised share of the log of their arm's rates of converting
-    and of cancelling (:func:`tier_rates`), scaled so that the arm's mean of it is the log
-    rate's deviation: psi_i = n (e_i - rate x_i) / (events + 0.5), with e_i and x_i the user's
-    events and days at risk, n the arm's users (0 for users outside the cohort)."""
-    out = np.zeros((arm.shape[0], 2))
+    """(N, 2): each cohort user's linearised share of the log of their arm's rates
+    (:func:`tier_rates`), scaled so that the arm's mean of it is the log rate's deviation:
+    psi_i = n (e_i - rate x_i) / (events + 0.5), with e_i and x_i the user's events and days at
+    risk, n the arm's users (0 for users outside the cohort)."""
+    out = np.zeros((arm.shape[0], len(RATES)))
     if tallies is None:
         return out
     rates = tier_rates(tiers)
     for row, a in enumerate((-1, 0, 1)):
         who = cohort & (arm == a)
         t = tallies[who]
-        events = tiers[row, [1, 3]] + 0.5
-        out[who] = who.sum() * (t[:, [1, 3]] - rates[row] * t[:, [0, 2]]) / events
+        events = tiers[row, EVENTS] + 0.5
+        out[who] = who.sum() * (t[:, EVENTS] - rates[row] * t[:, AT_RISK]) / events
     return out
 
 
-def price_value(p, k, prices, ratios) -> np.ndarray:
-    """(len(prices), S): how much more a relationship in each state would be worth to provider
-    ``p`` at each of ``prices`` ($ a month) than at its current price, on the chain as the
-    test's arm showed it: its paying days earn a thirtieth of the difference, and free users
-    convert and paying users cancel at the arm's rates, ``ratios`` (:func:`tier_ratios`)
-    times the chain's, what they gain or lose taken from or given to staying put,
+def terms_value(p, k, lever, values, ratios) -> np.ndarray:
+    """(len(values), S): how much more a relationship in each state would be worth to provider
+    ``p`` with its term ``lever`` (one of ``TERMS``) at each of ``values`` than at its current
+    value, on the chain as the test's arm showed it: free users convert and paying users cancel
+    at the arm's rates, ``ratios`` (:func:`tier_ratios`) times the chain's, what they gain or
+    lose taken from or given to staying put, and a price's paying days earn a thirtieth of its
+    difference,
 
-        V_x = (I - P_x / (1 + r))^-1 (m + [s pays] (price' - price) / 30),   dV = V_x - V."""
+        V_x = (I - P_x / (1 + r))^-1 (m + [lever is price] [s pays] (price' - price) / 30),
+        dV = V_x - V.
+
+    Quitting stays at the chain's rates, and a free tier's other margin (commerce less the cost
+    of serving its minutes, about $0.0001 a minute at the defaults) at the chain's margin: the
+    test counts both within its window, not after it (ODD 7.9)."""
     c = chain(p, k)
     pays = np.arange(STATES) >= FREE_STATES
     crossing = pays[:, None] != pays[None, :]  # from free to paying and back
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
     base = discounted_value(*c)
-    out = np.empty((len(prices), STATES))
-    for row, (price, (convert, cancel)) in enumerate(zip(prices, ratios, strict=True)):
+    out = np.empty((len(values), STATES))
+    for row, (value, (convert, cancel)) in enumerate(zip(values, ratios, strict=True)):
         # staying put gives what crossing takes, and can give no more than it has
         crossed = np.minimum(cross * np.where(pays, cancel, convert), cross + stay)
         scale = np.divide(crossed, cross, out=np.ones(STATES), where=cross > 0)
         chance = np.where(crossing, c.chance * scale[:, None], c.chance)
         np.fill_diagonal(chance, stay + cross - crossed)
-        margin = c.margin + pays * (price - p.levers["price"]) / 30.0
+        margin = c.margin
+        if lever == "price":
+            margin = margin + pays * (value - p.levers["price"]) / 30.0
         out[row] = discounted_value(chance, margin, c.rate) - base
     return out
 
@@ -436,32 +456,35 @@ class Intimacy(Policy):
     name, code = "intimacy", INTIMACY
 
     def observe(self, provider, before, model):
-        """While a price test (short or long) runs, what the price does to paying, arm by arm
-        (:func:`tally_tiers`)."""
+        """While a test (short or long) of one of the subscription's ``TERMS`` runs, what it does
+        to paying, arm by arm (:func:`tally_tiers`)."""
         if not model.params.adaptation.price_terms:
             return
-        for test in (provider.tests.get("price"), provider.long_tests.get("price")):
-            if test is not None:
-                if test.tallies is None:
-                    test.tallies = np.zeros((test.arm.shape[0], 4), np.float32)
-                tally_tiers(before, provider.state, test.cohort, test.tallies)
+        for lever in TERMS:
+            for test in (provider.tests.get(lever), provider.long_tests.get(lever)):
+                if test is not None:
+                    if test.tallies is None:
+                        test.tallies = np.zeros((test.arm.shape[0], TALLIES), np.float32)
+                    tally_tiers(before, provider.state, test.cohort, test.tallies)
 
     def terminal(self, provider, model, test, values=None):
-        """A price test's arm is valued at its own price: a user in an arm ends the test in a
-        state whose worth the objective counts at the current price (V), though the price
-        would hold for all the days to come; each is credited the difference, on the chain
-        with the arm's price and its rates of converting and cancelling as the test measured
-        them (:func:`price_value`, at the state, attachment and knowledge the user has today),
-        so that a price rise is weighed as the subscriptions it loses, within the test and
-        after it, against the higher price paid by those who stay (ODD 7.9). The rates are
-        estimates from the events the test saw, and their error is the test's: with the slope
+        """A test of the subscription's terms (``TERMS``: price, free tier, free memory) values
+        each arm on its own terms: a user in an arm ends the test in a state whose worth the
+        objective counts at the current terms (V), though the terms would hold for all the days
+        to come; each is credited the difference, on the chain with the arm's terms and its
+        rates of converting and cancelling as the test measured them (:func:`terms_value`, at
+        the state, attachment and knowledge the user has today), so that a price rise is
+        weighed as the subscriptions it loses, within the test and after it, against the higher
+        price paid by those who stay, and a smaller free tier as the subscriptions it sells
+        (ODD 7.9). The rates are estimates from the events the test saw, and their error is the
+        test's: with the slope
         of each arm's mean credit in the log of each rate ratio, the credit carries the variance
         the ratios give it (delta method, events as Poisson, :func:`tier_ratio_variance`) and
         each user's linearised share of the ratios (:func:`rate_influence`), through which its
         covariance with the measured change enters the test's se (:func:`abtests.compare`).
         Other levers act on users through their days, over months, and are judged on what the
         window shows."""
-        if test.lever != "price" or not model.params.adaptation.price_terms:
+        if test.lever not in TERMS or not model.params.adaptation.price_terms:
             return None
         values = test.values if values is None else values
         k = compiled.constants(model.params.adaptation)
@@ -470,8 +493,8 @@ class Intimacy(Policy):
         extra = self.credit(provider, k, test, values, ratios)
         sides = [test.cohort & (test.arm == side) for side in (-1, 1)]
         means = np.array([extra[who].mean() if who.any() else 0.0 for who in sides])
-        slopes = np.zeros((2, 2))  # (side, rate): d mean credit / d log ratio
-        for rate in (0, 1):  # conversion, cancelling
+        slopes = np.zeros((2, len(RATES)))  # (side, rate): d mean credit / d log ratio
+        for rate in range(len(RATES)):
             bumped = ratios.copy()
             bumped[:, rate] *= math.exp(RATIO_STEP)
             moved = self.credit(provider, k, test, values, bumped)
@@ -490,9 +513,9 @@ class Intimacy(Policy):
 
     @staticmethod
     def credit(provider, k, test, values, ratios) -> np.ndarray:
-        """Each user's credit in a price test's arm at ``values`` with the arms' ``ratios``
-        (:func:`price_value` at the user's state, attachment and knowledge; 0 in control)."""
-        gains = price_value(provider, k, values, ratios)
+        """Each user's credit in a terms test's arm at ``values`` with the arms' ``ratios``
+        (:func:`terms_value` at the user's state, attachment and knowledge; 0 in control)."""
+        gains = terms_value(provider, k, test.lever, values, ratios)
         extra = np.zeros(test.arm.shape[0])
         at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
