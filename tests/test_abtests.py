@@ -426,6 +426,8 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
         long_log=[],
         long_total=np.zeros(n),
         policy=POLICIES["attention"],
+        holdout=np.zeros(n, bool),  # a holdout (empty here) on the levers of the last review
+        holdout_levers={"hooks": 0.4},
     )
     adaptation = SimpleNamespace(false_move_rate=ALPHA, interval=interval, step=0.2)
     model = SimpleNamespace(params=SimpleNamespace(adaptation=adaptation), day=0)
@@ -459,14 +461,18 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
 
 
 def test_a_change_that_pays_now_and_costs_later_is_undone_with_long_tests_and_not_without():
-    without, _ = _slow_harm(long_tests=False)
+    without, p = _slow_harm(long_tests=False)
     assert without[-1] == 1.0 and without == sorted(without)  # short tests only raise it
-    with_long, _ = _slow_harm(long_tests=True)
+    assert p.holdout_levers == {"hooks": 0.4}  # what short tests keep waits for a review
+    with_long, p = _slow_harm(long_tests=True)
     # the short tests raised it to 1.0; the long test takes it a step back down and teaches
     # the correction, after which the short tests, which still see the raise pay now, no
     # longer raise it (nor lower it: lowering costs now)
     assert with_long[4] == 1.0 and with_long[5] == pytest.approx(0.8)
     assert all(v == pytest.approx(0.8) for v in with_long[5:])
+    # the holdout takes up the long test's move, judged over the long run already, so that
+    # the next review does not judge it on its first weeks
+    assert p.holdout_levers["hooks"] == pytest.approx(0.8)
 
 
 def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():

@@ -43,8 +43,9 @@ invisible to a test: providers with short tests learn what pays now and can pay 
 A long-term holdout (Hohnhold, O'Brien & Tang 2015) sees them and lets them decide: a random
 share ``adaptation.holdout_share`` of users (stream ``holdout:{provider}``, keyed by the day it
 is drawn) stays on the levers of the provider's last review (its launch levers at first), in no
-test's arms or cohort. Every ``adaptation.holdout_review`` windows the provider reviews the
-changes it kept since: with x_i user i's objective per day since the review before,
+test's arms or cohort, and takes up what long tests (below) move, which are judged over the
+long run already. Every ``adaptation.holdout_review`` windows the provider reviews the changes
+its short tests kept since: with x_i user i's objective per day since the review before,
 
     effect = mean(x | not holdout) - mean(x | holdout),   z = effect / se (Welch)
 
@@ -644,7 +645,9 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     """Judge a long test on the change in each user's objective per day (its days against the
     window before it), learn the lever's long-run correction (long-run slope less the short
     tests' slope over the same days) and move the lever a step when a side passes the
-    corrected threshold. Returns whether the lever moved."""
+    corrected threshold. Returns whether the lever moved. The holdout takes up the move too:
+    it was judged over as long a span as a review's, and a review that saw it only from the day
+    it was made would judge it on its start (module docstring)."""
     ap = model.params.adaptation
     change = p.long_total / (day - t.start) - t.before
     current = p.levers[t.lever]
@@ -687,6 +690,8 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
         return False
     commit(p, profit, values, kept)
     p.levers[t.lever] = kept
+    if p.holdout is not None:  # judged over the long run already: the holdout takes it up too
+        p.holdout_levers[t.lever] = kept
     return True
 
 
