@@ -117,9 +117,16 @@ def test_an_effect_equal_to_the_mde_is_found_four_times_in_five(levers):
     assert abs(found - 0.8) < 4 * np.sqrt(0.8 * 0.2 / 1000), found
 
 
+def test_judgements_come_as_the_evidence_doubles_then_every_fourth_test_within_the_rate():
+    assert [k for k in range(1, 29) if abtests.judgement(k)] == [1, 2, 4, 8, 12, 16, 20, 24, 28]
+    assert [abtests.judgement(k) for k in (8, 12, 28)] == [4, 5, 9]
+    assert sum(abtests.spent(k) for k in range(1, 10**5)) == pytest.approx(1.0, abs=1e-4)
+
+
 def test_a_lever_without_effect_moves_over_all_its_looks_at_most_the_false_move_rate():
     """A lever's tests pool their evidence until it moves (``accumulated``), and the evidence
-    is judged each time it doubles with a shrinking share of the false-move rate (``spent``):
+    is judged each time it doubles up to 8 tests, then at every 4th, with a shrinking share of
+    the false-move rate (``spent``):
     over 16 windows a lever with no effect moves at most ALPHA of the time. Judged at every
     window at the full rate, the same pooled evidence would move it far more often."""
     count, looks = 1000, 16

@@ -16,8 +16,9 @@ began (intention to treat):
 A window alone may be too small to see an effect that is there, and a lever that does not move
 is tested again at the same values: its tests' evidence adds up, each side's effect pooled by
 precision over the k tests since the lever last moved (:func:`accumulated`), z_a = pooled
-effect / pooled se. The evidence is judged each time it has doubled (k = 1, 2, 4, ...), the
-j-th time keeping the side with the largest z_a when
+effect / pooled se. The evidence is judged each time it has doubled up to k = 8 (k = 1, 2, 4, 8)
+and at every 4th test after (k = 12, 16, ...: :func:`judgement`), the j-th time keeping the side
+with the largest z_a when
 
     z_a > z_crit = Phi^-1(1 - false_move_rate / (j (j + 1)) / (2 m))
 
@@ -482,14 +483,28 @@ def accumulated(known: Evidence | None, current: float, values, sides) -> Eviden
     return Evidence(current, known.values, known.looks + 1, tuple(both))
 
 
+EVERY = 4  # past 2 * EVERY tests, a lever's evidence is judged at every EVERY-th
+
+
+def judgement(looks: int) -> int:
+    """Which judgement of a lever's accumulated evidence its ``looks``-th test is: it is judged
+    each time it has doubled up to ``2 * EVERY`` tests (looks 1, 2, 4, 8) and at every
+    ``EVERY``-th test after (12, 16, 20, ...), so that evidence that grows slowly waits at most
+    ``EVERY`` windows for its next judgement; 0 between."""
+    first = (2 * EVERY).bit_length()  # the judgement at look 2 * EVERY
+    if looks <= 2 * EVERY:
+        j = looks.bit_length()
+        return j if looks == 1 << (j - 1) else 0
+    return first + (looks - 2 * EVERY) // EVERY if looks % EVERY == 0 else 0
+
+
 def spent(looks: int) -> float:
     """The share of the false-move rate a lever's accumulated evidence may use at its
-    ``looks``-th test: it is judged each time it has doubled (looks 1, 2, 4, 8, ...), the j-th
-    time with share 1 / (j (j + 1)), shares that sum to 1 over every judgement there can be, so
-    that a lever with no effect moves over all of them with probability at most what one test
-    had; 0 between (the evidence only grows)."""
-    j = looks.bit_length()
-    return 1.0 / (j * (j + 1)) if looks == 1 << (j - 1) else 0.0
+    ``looks``-th test: the j-th :func:`judgement` of it has share 1 / (j (j + 1)), shares that
+    sum to 1 over every judgement there can be, so that a lever with no effect moves over all
+    of them with probability at most what one test had; 0 between (the evidence only grows)."""
+    j = judgement(looks)
+    return 1.0 / (j * (j + 1)) if j else 0.0
 
 
 class ProfitTest(NamedTuple):
