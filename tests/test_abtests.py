@@ -436,7 +436,9 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
         holdout=np.zeros(n, bool),  # a holdout (empty here) on the levers of the last review
         holdout_levers={"hooks": 0.4},
     )
-    adaptation = SimpleNamespace(false_move_rate=ALPHA, interval=interval, step=0.2)
+    adaptation = SimpleNamespace(
+        false_move_rate=ALPHA, interval=interval, step=0.2, holdout_review=4
+    )
     model = SimpleNamespace(params=SimpleNamespace(adaptation=adaptation), day=0)
     path = [p.levers["hooks"]]
 
@@ -477,9 +479,23 @@ def test_a_change_that_pays_now_and_costs_later_is_undone_with_long_tests_and_no
     # longer raise it (nor lower it: lowering costs now)
     assert with_long[4] == 1.0 and with_long[5] == pytest.approx(0.8)
     assert all(v == pytest.approx(0.8) for v in with_long[5:])
-    # the holdout takes up the long test's move, judged over the long run already, so that
-    # the next review does not judge it on its first weeks
-    assert p.holdout_levers["hooks"] == pytest.approx(0.8)
+    # the holdout does not take up the long test's move: short tests moved the lever since
+    # the last review (0.4 to 1.0), and the review is still to judge where it now stands
+    assert p.holdout_levers == {"hooks": 0.4}
+
+
+@pytest.mark.parametrize("review", [4, 0])
+def test_the_holdout_takes_up_a_long_tests_move_of_a_lever_no_short_test_moved(review):
+    """A long test's move, judged over as many days as a review's, is taken up by a holdout
+    that reviews and holds the lever where the long test found it; a holdout that only
+    measures (no reviews) stays on the launch levers."""
+    p = SimpleNamespace(holdout=np.zeros(4, bool), holdout_levers={"hooks": 0.4, "ad_load": 0.1})
+    model = SimpleNamespace(
+        params=SimpleNamespace(adaptation=SimpleNamespace(holdout_review=review))
+    )
+    assert abtests.taken_up(p, "hooks", 0.4, model) == (review > 0)
+    assert not abtests.taken_up(p, "hooks", 0.6, model)  # a short test moved it since
+    assert not abtests.taken_up(SimpleNamespace(holdout=None), "hooks", 0.4, model)
 
 
 def test_the_long_run_correction_is_the_long_slope_less_the_short_slope():

@@ -558,8 +558,9 @@ def test_a_terms_test_tallies_each_arms_conversions_and_cancellations():
 
 
 def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
-    """The value the policy adds at a test's close decides which side is kept; the test's log,
-    from which the long-run corrections are learned, keeps the effects as measured."""
+    """The value the policy adds at a test's close decides which side is kept, without the
+    lever's long-run correction; the test's log, from which the corrections are learned, keeps
+    the effects as measured."""
     n = 400
     rng = np.random.default_rng(3)
     arm = rng.choice(np.array([-1, 0, 1], np.int8), n)
@@ -593,6 +594,12 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
     logged = p.test_log[-1]
     measured = window[0][arm == 1].mean() - window[0][arm == 0].mean()
     assert logged.effect[1] == pytest.approx(measured / model.params.adaptation.interval)
+    # a long-run correction learned from effects as measured, told from zero, that would veto
+    # the raise: a credited test is judged without it (the credit values those days already)
+    p.levers["price"] = 10.0
+    p.corrections = {"price": (-1.0, 0.01)}
+    assert abtests.conclude(p, test, model)
+    assert p.levers["price"] == 16.0 and p.test_log[-1].correction == 0.0
     # the same credit, estimated with an error as large as itself: too uncertain to keep
     noise = (0.0, 25.0)
     p.levers["price"] = 10.0

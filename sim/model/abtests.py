@@ -44,9 +44,9 @@ invisible to a test: providers with short tests learn what pays now and can pay 
 A long-term holdout (Hohnhold, O'Brien & Tang 2015) sees them and lets them decide: a random
 share ``adaptation.holdout_share`` of users (stream ``holdout:{provider}``, keyed by the day it
 is drawn) stays on the levers of the provider's last review (its launch levers at first), in no
-test's arms or cohort, and takes up what long tests (below) move, which are judged over the
-long run already. Every ``adaptation.holdout_review`` windows the provider reviews the changes
-its short tests kept since: with x_i user i's objective per day since the review before,
+test's arms or cohort, and takes up what long tests (below) move where no short test has moved
+the lever since the review (:func:`taken_up`): those moves were judged over the long run already.
+Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with x_i user i's objective per day since the review before,
 
     effect = mean(x | not holdout) - mean(x | holdout),   z = effect / se (Welch)
 
@@ -80,7 +80,9 @@ corrections of the lever's earlier long tests. Once the pooled correction is tol
 passes both as measured and as a long-run estimate, effect + correction * (tested - current)
 with the se widened by the correction's se times the change: short tests keep what pays now
 unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
-nothing. Only long tests move a lever against the short run (one step per long test). In a
+nothing. A test a policy credits beyond its window (an intimacy provider's tests of the
+subscription's terms) is judged without the correction: the credit values those days already,
+and the correction, learned from effects as measured, would count them again. Only long tests move a lever against the short run (one step per long test). In a
 window in which long tests also conclude (every ``long_windows``-th), m counts every test that
 concludes, short and long, so that no window moves some lever with no effect with probability
 above ``false_move_rate``.
@@ -130,8 +132,8 @@ class ABTest:
     cohort: np.ndarray  # (N,) bool, users of the provider when the test started
     start: int
     family: int = 1  # tests concluding in the same window, short and long (m of the correction)
-    # (N, 4) per user of the cohort while the test runs: free and paying days, conversions and
-    # cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
+    # (N, TALLIES) per user of the cohort while the test runs: free and paying days, conversions
+    # and cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
     tallies: np.ndarray | None = None
 
 
@@ -431,8 +433,6 @@ def conclude(p, t, model) -> bool:
     p.tests_run += 1
     change = p.window[0] - p.objective_before
     current = p.levers[t.lever]
-    c, c_se = correction_in_force(p, t.lever, ap.false_move_rate)  # per user-day
-    correction = (c * ap.interval, c_se * ap.interval)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
     measured = sides_of(change, t.arm, t.cohort, t.values, current)
@@ -440,6 +440,12 @@ def conclude(p, t, model) -> bool:
     judged = (
         measured if credit is None else sides_of(change, t.arm, t.cohort, t.values, current, credit)
     )
+    # a credit values the days after the window already: the long-run correction, learned
+    # from effects as measured, would count them again
+    c, c_se = (
+        (0.0, 0.0) if credit is not None else correction_in_force(p, t.lever, ap.false_move_rate)
+    )
+    correction = (c * ap.interval, c_se * ap.interval)  # per user-day, to the window's units
     evidence = accumulated(p.evidence.get(t.lever), current, t.values, judged)
     share = spent(evidence.looks)
     z_crit = critical_z(ap.false_move_rate * share, t.family) if share > 0 else math.inf
@@ -483,7 +489,7 @@ def accumulated(known: Evidence | None, current: float, values, sides) -> Eviden
     return Evidence(current, known.values, known.looks + 1, tuple(both))
 
 
-EVERY = 4  # past 2 * EVERY tests, a lever's evidence is judged at every EVERY-th
+EVERY = 4  # past 2 * EVERY tests, a lever's evidence is judged at every EVERY-th (a power of 2)
 
 
 def judgement(looks: int) -> int:
@@ -660,9 +666,9 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     """Judge a long test on the change in each user's objective per day (its days against the
     window before it), learn the lever's long-run correction (long-run slope less the short
     tests' slope over the same days) and move the lever a step when a side passes the
-    corrected threshold. Returns whether the lever moved. The holdout takes up the move too:
-    it was judged over as long a span as a review's, and a review that saw it only from the day
-    it was made would judge it on its start (module docstring)."""
+    corrected threshold. Returns whether the lever moved. The holdout takes up the move too
+    (:func:`taken_up`): it was judged over as many days as a review's, and a review that saw it
+    only from the day it was made would judge it on its first weeks (module docstring)."""
     ap = model.params.adaptation
     change = p.long_total / (day - t.start) - t.before
     current = p.levers[t.lever]
@@ -705,9 +711,21 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
         return False
     commit(p, profit, values, kept)
     p.levers[t.lever] = kept
-    if p.holdout is not None:  # judged over the long run already: the holdout takes it up too
+    if taken_up(p, t.lever, current, model):
         p.holdout_levers[t.lever] = kept
     return True
+
+
+def taken_up(p, lever: str, current: float, model) -> bool:
+    """Whether the holdout takes up a long test's move of ``lever`` from ``current``: when it
+    reviews (``adaptation.holdout_review`` above 0; else it stays on the launch levers and only
+    measures) and holds the lever at ``current`` (no short test has moved it since the last
+    review, whose move the review is still to judge)."""
+    return (
+        p.holdout is not None
+        and model.params.adaptation.holdout_review > 0
+        and p.holdout_levers.get(lever) == current
+    )
 
 
 # -- the long-term holdout ------------------------------------------------------------------------
