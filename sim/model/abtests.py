@@ -46,7 +46,8 @@ share ``adaptation.holdout_share`` of users (stream ``holdout:{provider}``, keye
 is drawn) stays on the levers of the provider's last review (its launch levers at first), in no
 test's arms or cohort, and takes up what long tests (below) move where no short test has moved
 the lever since the review (:func:`taken_up`): those moves were judged over the long run already.
-Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with x_i user i's objective per day since the review before,
+Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with
+x_i user i's objective per day since the review before,
 
     effect = mean(x | not holdout) - mean(x | holdout),   z = effect / se (Welch)
 
@@ -82,10 +83,10 @@ with the se widened by the correction's se times the change: short tests keep wh
 unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
 nothing. A test a policy credits beyond its window (an intimacy provider's tests of the
 subscription's terms) is judged without the correction: the credit values those days already,
-and the correction, learned from effects as measured, would count them again. Only long tests move a lever against the short run (one step per long test). In a
-window in which long tests also conclude (every ``long_windows``-th), m counts every test that
-concludes, short and long, so that no window moves some lever with no effect with probability
-above ``false_move_rate``.
+and the correction, learned from effects as measured, would count them again. Only long tests
+move a lever against the short run (one step per long test). In a window in which long tests
+also conclude (every ``long_windows``-th), m counts every test that concludes, short and long,
+so that no window moves some lever with no effect with probability above ``false_move_rate``.
 """
 
 from __future__ import annotations

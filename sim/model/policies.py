@@ -37,9 +37,10 @@ that has seen little predicts little, and V stays finite before any quit is seen
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
 pay is worth the subscriptions to come. The subscription's terms (price, free tier, free memory)
 hold for all the days to come, so the users in the arms of a test of one are credited with what
-their relationship would be worth on the arm's terms (:meth:`Intimacy.terminal`). *Wellbeing-aligned* values the whole-day
-welfare of its users in $ (ODD 7.7), subject to breaking even over its whole book: the shadow
-price of that constraint rises while the book loses money and falls while it makes money,
+their relationship would be worth on the arm's terms (:meth:`Intimacy.terminal`).
+*Wellbeing-aligned* values the whole-day welfare of its users in $ (ODD 7.7), subject to
+breaking even over its whole book: the shadow price of that constraint rises while the book
+loses money and falls while it makes money,
 
     shadow_price <- shadow_price * exp(-break_even_rate * clip(profit / revenue, -1, 1))
 
@@ -477,11 +478,11 @@ class Intimacy(Policy):
         weighed as the subscriptions it loses, within the test and after it, against the higher
         price paid by those who stay, and a smaller free tier as the subscriptions it sells
         (ODD 7.9). The rates are estimates from the events the test saw, and their error is the
-        test's: with the slope
-        of each arm's mean credit in the log of each rate ratio, the credit carries the variance
-        the ratios give it (delta method, events as Poisson, :func:`tier_ratio_variance`) and
-        each user's linearised share of the ratios (:func:`rate_influence`), through which its
-        covariance with the measured change enters the test's se (:func:`abtests.compare`).
+        test's: with the slope of each arm's mean credit in the log of each rate ratio, the
+        credit carries the variance the ratios give it (delta method, events as Poisson,
+        :func:`tier_ratio_variance`) and each user's linearised share of the ratios
+        (:func:`rate_influence`), through which its covariance with the measured change enters
+        the test's se (:func:`abtests.compare`).
         Other levers act on users through their days, over months, and are judged on what the
         window shows."""
         if test.lever not in TERMS or not model.params.adaptation.price_terms:
