@@ -29,10 +29,20 @@ import numba
 import numpy as np
 
 
-def jit(fn):
+def jit(fn=None, *, refcount: bool = False):
     """Compile ``fn`` with Numba, cached on disk, releasing the GIL (so blocks of users run side
-    by side on the team's threads); x / 0 gives inf or nan as in numpy instead of raising."""
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+    by side on the team's threads); x / 0 gives inf or nan as in numpy instead of raising.
+
+    Functions compile without Numba's reference counting unless ``refcount`` (``@jit(refcount
+    =True)``), which a function that creates arrays or takes a Python object (a numpy
+    Generator) needs. Formula functions take the users' table, a tuple of some forty arrays:
+    with reference counting every call counts a reference to each array in and out, about
+    half a microsecond a call, which made a user's daily adoption decision twenty times slower
+    than its arithmetic. Without it the arrays are borrowed from the caller, which holds them
+    for the call."""
+    if fn is None:
+        return functools.partial(jit, refcount=refcount)
+    return numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=refcount)(fn)
 
 
 def per_user(x, n: int, ndim: int = 2):
@@ -235,7 +245,7 @@ def each_block(spans, body, draw=None) -> list:
     return results
 
 
-@jit
+@jit(refcount=True)
 def normals(rng, out):
     """Fill the flat array ``out`` with ``rng``'s standard normals, the numbers
     ``rng.standard_normal(out=out)`` gives: Numba's copy of numpy's ziggurat, three times as

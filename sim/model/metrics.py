@@ -196,7 +196,7 @@ def _rank_weights(n: int) -> np.ndarray:
     return w
 
 
-@jit
+@jit(refcount=True)
 def sort(x, out, keys, spare):
     """``out`` = ``x`` sorted ascending (LSD radix sort on the IEEE bits, 11 bits a pass;
     passes in which every value has the same digit are skipped). ``keys`` and ``spare`` are
@@ -295,7 +295,7 @@ class Day(NamedTuple):
     surplus: np.ndarray  # (2, N) $ consumer surplus of feeds, of companions (the welfare step)
 
 
-@jit
+@jit(refcount=True)
 def tally(start, stop, users, day, k):
     """Sums and counts over users ``start`` to ``stop`` behind the daily series: the
     :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""

@@ -194,7 +194,7 @@ def known_of(users, i, j, companion):
     return users.emotional_knowledge[i, j] if companion else users.knowledge[i, j]
 
 
-@jit
+@jit(refcount=True)
 def objectives(start, stop, users, k, day, provider):
     """The provider's objective under every policy for users ``start`` to ``stop``; adds its
     own policy's and its profit to its test window. Returns the block's sums: the attention

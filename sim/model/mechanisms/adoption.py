@@ -131,7 +131,7 @@ def appeal(kind, ai_openness, loneliness):
     return 2.0 * ai_openness * (0.5 + loneliness) if kind == COMPANION else 1.0
 
 
-@jit
+@jit(refcount=True)
 def appeals(kind, ai_openness, loneliness):
     """:func:`appeal` of a provider of ``kind`` to every user."""
     out = np.empty(ai_openness.shape[0])

@@ -161,7 +161,7 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid, written
 
 
-@jit
+@jit(refcount=True)
 def book(start, stop, users, feed, companion, day):
     """Revenue, cost and subscriptions paid of users ``start`` to ``stop`` into
     ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns

@@ -124,7 +124,7 @@ def totals(start, stop, indptr, strength, total):
         total[i] = s
 
 
-@jit
+@jit(refcount=True)
 def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessions, shift, own):
     """Sessions prescribed with friends (module docstring): each user with ``minutes`` > 0
     meets the friend of their strongest tie (the first of equals). ``sessions`` (E,) gets each

@@ -133,7 +133,7 @@ def prescription(row, budget, out):
     return max(budget - held * kept, 0.0)
 
 
-@jit
+@jit(refcount=True)
 def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
