@@ -13,17 +13,19 @@ import numpy as np
 import pytest
 
 import sim
-from sim.model import EconomyModel, compiled, mechanisms
+from sim.model import EconomyModel, compiled, mechanisms, population
 from sim.model.interventions import Intervention
 from sim.model.mechanisms import (
     adoption,
     attachment,
     business,
     dependence,
+    experience,
     habit,
     learning,
     manipulation,
     social,
+    time_budget,
     two_selves,
 )
 from sim.model.mechanisms.time_budget import split
@@ -406,6 +408,70 @@ def test_knowledge_never_exceeds_one():
         k, e = knowledge_after(m, 1440.0, start=start)
         assert (k >= 0).all() and (k <= 1).all()
         assert (e >= 0).all() and (e <= 1).all()
+
+
+# -- 4b trying a provider (ODD 7.16) -----------------------------------------------------------
+def test_users_learn_a_providers_fit_by_using_it_with_diminishing_returns():
+    m = build(days=3, sets={"learning.trial_rate": 0.5})
+    advance(m, 3)
+    u, snap = m.users, snapshot(m)
+
+    def after(minutes, start):
+        u.familiarity[...] = start
+        u.minutes[...] = minutes
+        experience.step(m, m.today)
+        out = u.familiarity.copy()
+        restore(m, snap)
+        return out
+
+    assert (after(0.0, 0.3) == 0.3).all(), "a day without use teaches nothing and forgets nothing"
+    one, two = after(60.0, 0.0), after(120.0, 0.0)
+    assert (one > 0).all() and (two > one).all() and (two < 2 * one).all()
+    assert (after(60.0, 0.6) - 0.6 < one).all(), "the same hour teaches less when more is known"
+    assert (after(1e6, 0.0) <= 1.0).all()
+
+
+def test_an_untried_provider_is_valued_at_its_kinds_prior_fit():
+    """ODD 7.16: reflective values rest on the expected fit, the prior of the kind for a
+    provider the user has not used and the user's own fit once they know it."""
+    m = build("intimacy_economy", users=400, days=2, sets={"mechanisms.adaptation": False})
+    advance(m, 2)
+    u, snap = m.users, snapshot(m)
+
+    def values(familiarity):
+        u.familiarity[...] = familiarity
+        time_budget.step(m, m.today)  # the day's choice again, from the same state
+        R = m.today.R[:, : len(m.providers)].copy()
+        restore(m, snap)
+        return R
+
+    known, untried = values(1.0), values(0.0)
+    fit = u.fit
+    prior = population.FIT_PRIOR
+    assert prior == pytest.approx(np.mean(np.random.default_rng(0).beta(2, 2, 200_000)), abs=0.01)
+    # the same day and state: knowing the fit raises the value where the fit beats the prior
+    above, below = fit > prior + 0.05, fit < prior - 0.05
+    assert (known[above] > untried[above]).all() and (known[below] < untried[below]).all()
+    assert (
+        np.corrcoef(known.ravel(), fit.ravel())[0, 1]
+        > np.corrcoef(untried.ravel(), fit.ravel())[0, 1]
+    )
+
+
+def test_friends_who_never_used_a_provider_do_not_recommend_it():
+    m = build(users=300, days=5)
+    advance(m, 5)
+    u, ties = m.users, m.network.ties()
+    j = next(p.column for p in m.providers if p.kind == "companion")
+    u.adopted[:, j] = True
+    u.perceived_manipulation[:, j] = 0.0
+    u.familiarity[:, j] = 0.0
+    none = [adoption.endorsing_share(i, j, ties, u, 1.0) for i in range(u.n)]
+    u.familiarity[:, j] = 1.0
+    every = [adoption.endorsing_share(i, j, ties, u, 1.0) for i in range(u.n)]
+    assert max(none) == 0.0
+    has_friends = ties.degree > 0
+    np.testing.assert_allclose(np.asarray(every)[has_friends], 1.0)
 
 
 # -- 5 attachment ------------------------------------------------------------------------------
@@ -1150,6 +1216,8 @@ def _check_switch_off(name: str, m: EconomyModel, start: dict) -> None:
         assert (u.habit == 0).all()
     elif name == "learning":
         assert (u.knowledge == 0).all() and (u.emotional_knowledge == 0).all()
+    elif name == "experience":
+        assert (u.familiarity == 1).all(), "without the mechanism users know every fit"
     elif name == "attachment":
         assert (u.attachment == 0).all()
     elif name == "social":

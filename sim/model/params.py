@@ -170,13 +170,16 @@ class HabitParams:
 
 @dataclass
 class LearningParams:
-    """What providers learn about users (ODD 7.4)."""
+    """What providers learn about users (ODD 7.4) and users about providers (ODD 7.16)."""
 
     rate: float = param(0.02, 0.0, 1.0, "1/hour", "learning rate at full personalisation")
     emotional_rate: float = param(
         0.015, 0.0, 1.0, "1/hour", "companions' learning of emotional state"
     )
     forgetting: float = param(0.002, 0.0, 1.0, "1/day", "knowledge lost per day without use")
+    trial_rate: float = param(
+        0.5, 0.0, 10.0, "1/hour", "users' learning of how well a provider suits them, by use"
+    )
 
 
 @dataclass
@@ -483,6 +486,9 @@ class MechanismSwitches:
     two_selves: bool = switch("impulsive pull on choices (off: reflective choices only)")
     habit: bool = switch("habit stocks build and decay (off: no habit)")
     learning: bool = switch("providers learn about users (off: knowledge stays zero)")
+    experience: bool = switch(
+        "users learn a provider's fit by using it (off: they know it from the start)"
+    )
     attachment: bool = switch("attachment to companions (off: stays zero)")
     dependence: bool = switch("dependence on companions (off: stays zero)")
     social: bool = switch("loneliness and ties respond to time use (off: frozen)")

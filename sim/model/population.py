@@ -32,6 +32,12 @@ TRAITS = (
 )
 
 
+FIT_SHAPE = 2.0  # fit ~ Beta(FIT_SHAPE, FIT_SHAPE)
+FIT_PRIOR = FIT_SHAPE / (
+    2.0 * FIT_SHAPE
+)  # its mean: what users expect of a provider's fit before using it (ODD 7.16)
+
+
 class Users(NamedTuple):
     # traits (ODD 2.1), fixed for the run
     loneliness_baseline: np.ndarray
@@ -49,6 +55,7 @@ class Users(NamedTuple):
     dependence: np.ndarray  # (N, P), zero for feeds
     perceived_manipulation: np.ndarray  # (N, P)
     remembered_value: np.ndarray  # (N, P) reflective value per minute, as remembered
+    familiarity: np.ndarray  # (N, P) how much of each provider's fit the user has learned by use
     companion_exposure: np.ndarray  # (N,) days with companion use (novelty wears off)
     understood_usual: np.ndarray  # (N,) understood companion minutes of a usual day
     adopted: np.ndarray  # (N, P) bool
@@ -84,14 +91,14 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         openness = beta_trait(rng, pp.ai_openness_mean, c, n)
         budget = np.clip(pp.budget_mean + pp.budget_sd * rng.standard_normal(n), 30.0, 960.0)
         offline = params.choice.offline_value + pp.offline_value_sd * rng.standard_normal(n)
-        fit = rng.beta(2.0, 2.0, (n, P))
+        fit = rng.beta(FIT_SHAPE, FIT_SHAPE, (n, P))
     else:
         loneliness = np.full(n, pp.loneliness_mean)
         self_control = np.full(n, pp.self_control_mean)
         openness = np.full(n, pp.ai_openness_mean)
         budget = np.full(n, pp.budget_mean)
         offline = np.full(n, params.choice.offline_value)
-        fit = np.full((n, P), 0.5)
+        fit = np.full((n, P), FIT_PRIOR)
     zeros = lambda: np.zeros((n, P))  # noqa: E731
     return Users(
         loneliness_baseline=loneliness,
@@ -108,6 +115,7 @@ def make_users(params: Params, kinds: list[str], streams: Streams) -> Users:
         dependence=zeros(),
         perceived_manipulation=zeros(),
         remembered_value=zeros(),
+        familiarity=zeros() if params.mechanisms.experience else np.ones((n, P)),
         companion_exposure=np.zeros(n),
         understood_usual=np.zeros(n),
         adopted=np.zeros((n, P), bool),

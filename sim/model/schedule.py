@@ -18,6 +18,7 @@ from sim.model.mechanisms import (
     attachment,
     business,
     dependence,
+    experience,
     habit,
     learning,
     manipulation,
@@ -85,6 +86,13 @@ SCHEDULE: tuple[Step, ...] = (
         "7.4",
         "providers' knowledge (companions' emotional knowledge too) grows with use and fades "
         "without it",
+    ),
+    Step(
+        "experience",
+        experience.step,
+        "experience",
+        "7.16",
+        "users learn how well the providers they used today suit them",
     ),
     Step(
         "attachment",

@@ -291,13 +291,15 @@ def remember(start, stop, users, k, R, compulsive, regret_value, heard, need, is
 
 @jit
 def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
-    """Share of user ``i``'s friends who use provider ``j`` and do not feel manipulated by it."""
+    """Share of user ``i``'s friends who use provider ``j`` and recommend it: in proportion to
+    how well they know it from use (ODD 7.16) and to how little they feel manipulated by it."""
     indptr, target, degree = ties.indptr, ties.target, ties.degree
     s = 0.0
     for e in range(indptr[i], indptr[i + 1]):
         f = target[e]
         if users.adopted[f, j]:
-            s += 1.0 - manipulation_word_of_mouth * users.perceived_manipulation[f, j]
+            trust = 1.0 - manipulation_word_of_mouth * users.perceived_manipulation[f, j]
+            s += users.familiarity[f, j] * trust
     return s / max(degree[i], 1)
 
 
@@ -406,6 +408,7 @@ def launch(model, today) -> None:
             fp, on = model.params.feed, model.params.mechanisms
             u.habit[who, j] = fp.initial_habit if on.habit else 0.0
             u.knowledge[who, j] = fp.initial_habit if on.learning else 0.0
+            u.familiarity[who, j] = 1.0  # they have used the feed for years
 
 
 def market_table(model, today) -> Market:

@@ -32,7 +32,9 @@ from sim.model.compiled import at, jit
 from sim.model.mechanisms import two_selves as ts
 from sim.model.mechanisms.attachment import unmet_need
 from sim.model.mechanisms.business import daily_cap, free_tier
+from sim.model.mechanisms.experience import expected_fit
 from sim.model.mechanisms.learning import recalled
+from sim.model.population import FIT_PRIOR
 
 SWITCH = None  # the budget always holds
 PARAMS = ("choice", "companion", "social")  # the parameter sections it reads
@@ -155,7 +157,8 @@ def choose(start, stop, users, k, day, shocks, out):
         nudged = 0.0
         budget = prescription(day.prescribed[at(day.prescribed, i)], users.budget[i], given)
         for j in range(P):
-            match = ts.match_quality(users.fit[i, j], users.knowledge[i, j])
+            fit = expected_fit(users.fit[i, j], users.familiarity[i, j], FIT_PRIOR)
+            match = ts.match_quality(fit, users.knowledge[i, j])
             bonus = day.bonus[at(day.bonus, i), j]
             r = ts.reflective_value(
                 match,
