@@ -242,6 +242,46 @@ def test_free_tier_is_never_exceeded_by_non_subscribers():
     assert binds, "no free user ever reached the free tier, so the test shows nothing"
 
 
+@pytest.mark.parametrize("free", [0.0, 2.0])
+def test_a_closed_free_tier_holds_free_users_at_the_door_to_pay_or_leave(free):
+    """ODD 7.8: with a free tier below a session there is nothing to use without paying; a
+    free user decides at once, and no one stays a user of a companion they neither use nor pay
+    for (joiners decide the day after they join, when the business step first sees them)."""
+    m = build(
+        "intimacy_economy",
+        users=1500,
+        days=40,
+        sets={
+            "companion.free_minutes": free,
+            "choice.min_session": 3.0,
+            "mechanisms.adaptation": False,
+        },
+    )
+    comp = m.is_companion
+    paid = left = 0
+    m.step()  # launch: the initial users join during the day
+    for _ in range(39):
+        before = m.users.adopted[:, comp] & ~m.users.subscribed[:, comp]  # free users this morning
+        m.step()
+        u, away = m.users, m.today.turned_away[:, comp]
+        assert not (away & ~before).any(), "only free users are held at the door"
+        assert not (u.adopted[:, comp] & away).any(), "who did not pay left the same day"
+        free_users = u.adopted[:, comp] & ~u.subscribed[:, comp]
+        assert not (free_users & before).any(), "a free user stayed free past one door"
+        paid += int((before & u.subscribed[:, comp]).sum())
+        left += int(away.sum())
+    assert paid > 0 and left > 0, (paid, left)
+
+
+def test_a_free_tier_of_a_session_or_more_turns_no_one_away():
+    m = build("intimacy_economy", users=500, days=20, sets={"companion.free_minutes": 3.0})
+    comp = m.is_companion
+    for _ in range(20):
+        m.step()
+        assert not m.today.turned_away[:, comp].any()
+    assert (m.users.adopted[:, comp] & ~m.users.subscribed[:, comp]).any()
+
+
 # -- 2 two selves ------------------------------------------------------------------------------
 def test_two_selves_off_gives_no_compulsive_minutes():
     m = build(

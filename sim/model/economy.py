@@ -39,6 +39,7 @@ class Today:
     session: np.ndarray | None = None  # (N,) minutes prescribed with a friend (ODD 7.13)
     session_minutes: np.ndarray | None = None  # (N,) minutes in those sessions, friends' too
     desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
+    turned_away: np.ndarray | None = None  # (N, P) bool: held at the door, did not pay (7.8)
     quits: np.ndarray | None = None  # (N, P) bool: spells ended today (ODD 7.11)
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions

@@ -122,7 +122,8 @@ SCHEDULE: tuple[Step, ...] = (
         None,
         "7.8",
         "revenue, cost and subscriptions paid per user and provider, ad impressions; "
-        "subscriptions convert and cancel",
+        "subscriptions convert and cancel; free users a closed tier holds at the door pay or "
+        "are turned away",
     ),
     Step(
         "welfare",

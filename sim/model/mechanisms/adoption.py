@@ -92,6 +92,7 @@ class Market(NamedTuple):
     free_memory: tuple
     heard: tuple  # the day's being heard, a sim.model.mechanisms.social.HeardDay
     need: float  # social.companion_need_minutes
+    turned_away: np.ndarray  # free users held at the door who did not pay (one row: nobody)
 
 
 class Decisions(NamedTuple):
@@ -307,7 +308,8 @@ def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
 def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
     """Quits, joins and switches of users ``start`` to ``stop`` from the same morning state,
     into ``out`` (:class:`Decisions`); ``draws`` (2P, block) holds one uniform per provider
-    for quitting or joining and one for switching."""
+    for quitting or joining and one for switching. Free users a closed tier turned away today
+    (``market.turned_away``, ODD 7.8) quit."""
     kinds, marketing, deciding, availability = (
         market.kinds,
         market.marketing,
@@ -330,7 +332,9 @@ def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
                 rival, offer, worth = best_offer(users, i, j, market, R, compulsive)
                 if offer > alternative:  # a rival's offer beats the outside option
                     offers[i, j], expected[i, j], alternative = rival, worth, offer
-                quits[i, j] = draw < users_quit_hazard(users, i, j, k, market, alternative)
+                turned_away = market.turned_away[at(market.turned_away, i), j]
+                hazard = users_quit_hazard(users, i, j, k, market, alternative)
+                quits[i, j] = turned_away or draw < hazard
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue
@@ -440,6 +444,7 @@ def market_table(model, today) -> Market:
         today.levers.tables["free_memory"],
         today.heard_day,
         model.params.social.companion_need_minutes,
+        np.zeros((1, P), bool) if today.turned_away is None else today.turned_away,
     )
 
 

@@ -36,7 +36,11 @@ more to the lonely and to a user the companion knows well; the second is lifting
 for a user it does not hold back. For a subscriber the day's split is at the paid tier's
 values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
 converts with probability conversion * sigmoid((worth - price) / price_scale), and a subscriber
-cancels with probability cancellation * sigmoid((price - worth) / price_scale).
+cancels with probability cancellation * sigmoid((price - worth) / price_scale). A free user whose
+free tier gives less than a session (a closed tier) has nothing to use without paying: they are
+held at the door and decide at once, subscribing with probability sigmoid((worth - price) /
+price_scale); the others leave that day (``today.turned_away``, read by adoption), so no one
+stays a user of a companion they neither use nor pay for.
 """
 
 from __future__ import annotations
@@ -141,6 +145,20 @@ def conversion_hazard(gap, k):
 
 
 @jit
+def at_the_door(free_minutes, cap, min_session):
+    """Whether a free user is held at the door: the free tier gives less than a session while
+    the paid tier would give one (an intervention's cap does not hold them back as well)."""
+    return free_minutes < min_session <= cap
+
+
+@jit
+def door_decision(gap):
+    """Probability that a free user held at the door subscribes at once: the one decision of
+    :func:`conversion_hazard`, without its daily rate; the others leave (ODD 7.8)."""
+    return sigmoid(gap)
+
+
+@jit
 def cancel_hazard(gap, k):
     """Daily probability that a subscriber cancels."""
     return k.cancellation * sigmoid(-gap)
@@ -212,12 +230,14 @@ class Offer(NamedTuple):
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
     need_minutes: float  # social.companion_need_minutes
+    turned_away: np.ndarray  # (N, P) bool, out: free users held at the door who did not pay
 
 
 @jit
 def subscribe(start, stop, users, k, choice, offer, draws):
     """Conversions and cancellations of users ``start`` to ``stop`` with the companions
-    ``offer.companions``, from their uniforms ``draws`` (K, block)."""
+    ``offer.companions``, from their uniforms ``draws`` (K, block); free users held at the door
+    (:func:`at_the_door`) pay at once or are ``offer.turned_away``."""
     for i in range(start, stop):
         for c in range(offer.companions.shape[0]):
             j = offer.companions[c]
@@ -233,10 +253,12 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 levers.lever(offer.free_memory, i, j),
                 choice,
             )
+            free_minutes = levers.lever(offer.free_minutes, i, j)
+            cap = offer.cap[at(offer.cap, i), j]
             worth = subscription_worth(
                 users.budget[i],
-                levers.lever(offer.free_minutes, i, j),
-                offer.cap[at(offer.cap, i), j],
+                free_minutes,
+                cap,
                 offer.desired[i, j],
                 gain,
                 subscribed,
@@ -246,6 +268,9 @@ def subscribe(start, stop, users, k, choice, offer, draws):
             draw = draws[c, i - start]
             if subscribed:
                 users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
+            elif at_the_door(free_minutes, cap, choice.min_session):
+                users.subscribed[i, j] = draw < door_decision(gap)
+                offer.turned_away[i, j] = not users.subscribed[i, j]
             else:
                 users.subscribed[i, j] = draw < conversion_hazard(gap, k)
 
@@ -294,7 +319,9 @@ def step(model, today) -> None:
         compiled.per_user(today.constraints.cap, u.n),
         today.desired,
         prm.social.companion_need_minutes,
+        np.zeros(u.minutes.shape, bool),
     )
+    today.turned_away = offer.turned_away
     choice = compiled.constants(prm.choice)
     streams = [model.streams(f"subscribe:{p.name}", model.day) for p in companions]
     draws = compiled.block_buffer(model, "business.draws", u.n, (len(companions),))
