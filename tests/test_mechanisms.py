@@ -271,6 +271,10 @@ def test_a_closed_free_tier_holds_free_users_at_the_door_to_pay_or_leave(free):
         paid += int((before & u.subscribed[:, comp]).sum())
         left += int(away.sum())
     assert paid > 0 and left > 0, (paid, left)
+    # newcomers turned away at their first door never became users: no spell of theirs counts
+    loyalty = m.loyalty
+    assert loyalty.starts_by_day.sum() == loyalty.ended_count + m.users.adopted.sum()
+    assert loyalty.ended_count < left, (loyalty.ended_count, left)
 
 
 def test_a_free_tier_of_a_session_or_more_turns_no_one_away():

@@ -140,7 +140,8 @@ def add_user_sums(model) -> None:
 
 # run-level metrics computed from spells rather than averaged from DAILY
 LOYALTY = {
-    "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run)",
+    "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run; "
+    "newcomers a closed free tier turned away at once never started one)",
     "monthly_churn": "1 - (1 - daily quit rate)^30, daily quit rate = quits / user-provider spells (window)",
     "mean_tenure_days": "mean length of spells, ended ones and those still running at the end (whole run)",
     "switching_rate": "moves to a same-kind rival per user per 30 days (whole run)",

@@ -392,6 +392,18 @@ def end_spells(model, j: int, who: np.ndarray) -> None:
     loyalty.quits_today += who.size
 
 
+def turn_away(model, j: int, who: np.ndarray) -> None:
+    """Users ``who`` ((N,) bool), at the door of ``j``'s closed free tier on their first day
+    there (ODD 7.8), leave without having become users: their spell is withdrawn, not ended, so
+    it counts in no retention, tenure or churn (the state is left as by :func:`end_spells`)."""
+    u, day = model.users, model.day
+    who = np.flatnonzero(who)
+    np.add.at(model.loyalty.starts_by_day, u.adopted_day[who, j], -1)
+    u.adopted[who, j] = False
+    u.subscribed[who, j] = False
+    u.quit_day[who, j] = day
+
+
 def launch(model, today) -> None:
     """Initial users of providers launching today (day 0 for incumbents), before the day's
     choice; resets the day's adoption counters."""
@@ -497,9 +509,15 @@ def step(model, today) -> None:
     )
     quits, joins, moved, offers, expected = out
     today.quits = quits
+    away = today.turned_away  # quits too: free users a closed tier held at the door (ODD 7.8)
     for p in model.providers:
-        end_spells(model, p.column, quits[:, p.column])
-        start_spells(model, p.column, joins[:, p.column])
+        j = p.column
+        first_door = np.zeros(u.n, bool)
+        if away is not None:  # on their first day with j: they never became its users
+            first_door = away[:, j] & (u.adopted_day[:, j] >= model.day - 1)
+        turn_away(model, j, first_door)
+        end_spells(model, j, quits[:, j] & ~first_door)
+        start_spells(model, j, joins[:, j])
     for p in model.providers:
         r = p.column
         switched = start_spells(model, r, moved[:, r])
