@@ -6,12 +6,13 @@ it (ODD 7.16).
 
 A user who has not used a provider knows only what such providers are like on average
 (:data:`sim.model.population.FIT_PRIOR`, the mean of the fits users draw); each hour of use
-shows them more of how well its content and conversation suit them (Nelson 1970). Choices,
-what a subscription is worth (ODD 7.8) and what a rival is expected to be worth (ODD 7.11) all
-rest on the expected fit, so a free tier is also a trial: a companion whose free tier gives no
+shows them more of how well its content suits them (Nelson 1970). Choices, what a
+subscription is worth (ODD 7.8) and what a rival is expected to be worth (ODD 7.11) all rest on
+the expected fit, so a free tier can work as a trial: a companion whose free tier gives no
 minutes sells its paid tier to users who know it only by its kind. What users have learned of a
 provider is not forgotten, and a friend recommends a provider in proportion to how well they
-know it (word of mouth, ODD 7.11), so users who never used it do not.
+know it (word of mouth, ODD 7.11), so users who never used it do not. Being heard (ODD 7.5) is
+not part of what is learned: ODD 7.16 says what the mechanism leaves out.
 """
 
 from __future__ import annotations
