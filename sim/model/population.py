@@ -33,9 +33,8 @@ TRAITS = (
 
 
 FIT_SHAPE = 2.0  # fit ~ Beta(FIT_SHAPE, FIT_SHAPE)
-FIT_PRIOR = FIT_SHAPE / (
-    2.0 * FIT_SHAPE
-)  # its mean: what users expect of a provider's fit before using it (ODD 7.16)
+# its mean: what users expect of a provider's fit before using it (ODD 7.16)
+FIT_PRIOR = FIT_SHAPE / (2.0 * FIT_SHAPE)
 
 
 class Users(NamedTuple):
