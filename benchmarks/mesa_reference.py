@@ -339,7 +339,9 @@ class UserAgent(mesa.Agent):
                     lost += (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - want))
                     if allowed > 0.0:
                         lost += allowed * math.log(allowed / want)
-                worth = 30.0 * self.budget * c.temperature * lost / c.money_value
+                worth = (
+                    30.0 * self.budget * c.temperature * lost / (c.money_value * c.loss_aversion)
+                )
                 gap = (worth - price) / cp.price_scale
                 draw = m.rng.random()
                 converts = (
@@ -408,7 +410,13 @@ class UserAgent(mesa.Agent):
                     offer = worth
                     if self.subscribed[j]:
                         saving = p.levers["price"] - q.levers["price"]
-                        offer += c.money_value * saving / 30.0 / max(self.minutes[j], c.min_session)
+                        offer += (
+                            c.money_value
+                            * c.loss_aversion
+                            * saving
+                            / 30.0
+                            / max(self.minutes[j], c.min_session)
+                        )
                     if offer > alternative:
                         alternative, self.offers[j], self.expected[j] = offer, r, worth
                 surplus = self.remembered[j] + cost + hold - alternative

@@ -277,6 +277,29 @@ def test_a_closed_free_tier_holds_free_users_at_the_door_to_pay_or_leave(free):
     assert loyalty.ended_count < left, (loyalty.ended_count, left)
 
 
+def test_users_pay_for_use_less_than_they_would_accept_to_give_it_up():
+    """ODD 7.2, money: a subscription is bought at the value of money paid, loss aversion times
+    the value of money received for use given up; the same users and companion, less loss
+    averse, pay more often, and a bonus for cutting use is answered the same either way."""
+    sets = {"companion.free_minutes": 20.0, "mechanisms.adaptation": False}
+    paying = {}
+    for aversion in (1.0, 2.25):
+        at = {**sets, "choice.loss_aversion": aversion}
+        m = build("intimacy_economy", users=1000, days=40, sets=at)
+        advance(m, 40)
+        comp = m.is_companion
+        paying[aversion] = m.users.subscribed[:, comp].sum() / m.users.adopted[:, comp].sum()
+    assert paying[2.25] < 0.8 * paying[1.0], paying
+    bonus = Intervention("bonus", share=0.5, value=10.0, start=5, end=20)
+    minutes = {}  # feeds only: nothing to pay for
+    for aversion in (1.0, 2.25):
+        sets = {"choice.loss_aversion": aversion, "mechanisms.adaptation": False}
+        m = build("attention_economy", users=300, days=20, sets=sets, interventions=[bonus])
+        advance(m, 12)
+        minutes[aversion] = m.users.minutes.copy()
+    np.testing.assert_array_equal(minutes[1.0], minutes[2.25])
+
+
 def test_a_free_tier_of_a_session_or_more_turns_no_one_away():
     m = build(
         "intimacy_economy",
@@ -858,7 +881,11 @@ def test_a_rivals_offer_draws_users_to_it():
     price = m.params.companion.price
     saving = np.where(
         u.subscribed[:, a],
-        m.params.choice.money_value * price / 30 / np.maximum(minutes, 3.0),
+        m.params.choice.money_value
+        * m.params.choice.loss_aversion
+        * price
+        / 30
+        / np.maximum(minutes, 3.0),
         0.0,
     )
     offered = may & (worth + saving > u.offline_value)

@@ -956,7 +956,7 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
 
     worth = worth_of(60.0)
     lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
-    assert worth == pytest.approx(30.0 * lost / choice.money_value)
+    assert worth == pytest.approx(30.0 * lost / (choice.money_value * choice.loss_aversion))
     assert worth > 0.0
     assert worth_of(120.0) == 0.0
     assert worth_of(0.0) > worth
@@ -982,7 +982,13 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, 1.0, choice) == 0.0  # nothing held back
     assert business.memory_value(0.8, 0.0, 0.2, 0.5, 1.0, 0.0, choice) == 0.0  # nothing known yet
     worth = business.subscription_worth(budget, 240.0, inf, desired, g, False, choice)
-    expected = 30.0 * budget * T * np.log1p(desired * np.expm1(g / T)) / choice.money_value
+    expected = (
+        30.0
+        * budget
+        * T
+        * np.log1p(desired * np.expm1(g / T))
+        / (choice.money_value * choice.loss_aversion)
+    )
     assert worth == pytest.approx(expected, rel=1e-12) and worth > 0.0
     paid_share = business.share_at(desired, g, T)
     assert paid_share > desired
@@ -993,7 +999,9 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     limit = business.subscription_worth(budget, 60.0, inf, desired, 0.0, False, choice)
     assert both == pytest.approx(worth + limit, rel=1e-12)
     assert limit == pytest.approx(
-        30.0 * welfare.cap_cost(budget, 60.0 / budget, desired, T) / choice.money_value
+        30.0
+        * welfare.cap_cost(budget, 60.0 / budget, desired, T)
+        / (choice.money_value * choice.loss_aversion)
     )
 
 

@@ -50,6 +50,12 @@ def choice_constants(**values):
     return compiled.constants(dataclasses.replace(ChoiceParams(), **values))
 
 
+def paying(k) -> float:
+    """Utility per $/minute paid for use: money received for use given up, times the loss
+    aversion over use given up (ODD 7.2)."""
+    return k.money_value * k.loss_aversion
+
+
 @dataclasses.dataclass
 class Case:
     """A day of ``n`` users at the reflective logit optimum: values R (N, P + 2), weights of the
@@ -122,9 +128,12 @@ def test_welfare_at_the_reflective_optimum_is_the_log_sum(temperature):
     c = logit_case(temperature=temperature)
     weigh(c)
     k = c.k
-    expected = (c.budget * k.temperature * c.log_z - offline_day(c)) / k.money_value
+    expected = (c.budget * k.temperature * c.log_z - offline_day(c)) / paying(k)
     np.testing.assert_allclose(c.users.welfare, expected, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(c.users.valuation, c.users.welfare, rtol=0, atol=0)
+    # with no pull and nothing paid, what users would accept to give the day up is the loss
+    # aversion times what they would pay for it
+    assert k.loss_aversion > 1.0
+    np.testing.assert_allclose(c.users.valuation, k.loss_aversion * expected, rtol=1e-9, atol=1e-9)
     # the log-sum is at least the value of the day spent offline, so welfare is not negative
     assert (c.users.welfare >= -TOL).all()
 
@@ -138,7 +147,7 @@ def test_consumer_surplus_at_the_optimum_is_minus_log_of_the_share_left():
     k = c.k
     for row, kind in ((0, FEEDS), (1, COMPANIONS)):
         share = c.minutes[:, :P][:, kind].sum(axis=1) / c.budget
-        expected = -c.budget * k.temperature * np.log1p(-share) / k.money_value - paid[:, kind].sum(
+        expected = -c.budget * k.temperature * np.log1p(-share) / paying(k) - paid[:, kind].sum(
             axis=1
         )
         np.testing.assert_allclose(surplus[row], expected, rtol=1e-7, atol=1e-9)
@@ -170,7 +179,7 @@ def test_moving_minutes_away_from_the_reflective_optimum_lowers_welfare():
     np.testing.assert_allclose(moved.sum(axis=1), c.budget, rtol=1e-12)
 
 
-def test_valuation_less_welfare_is_the_pull_on_the_minutes_spent():
+def test_valuation_counts_the_pull_on_the_minutes_spent_and_welfare_does_not():
     c = logit_case(seed=3)
     rng = np.random.default_rng(3)
     n = c.users.n
@@ -182,12 +191,12 @@ def test_valuation_less_welfare_is_the_pull_on_the_minutes_spent():
     moved[:, P + 1] -= extra.sum(axis=1)
     set_minutes(c.users, moved)
     weigh(c)
-    reflective = c.users.welfare.copy()
+    reflective, unpulled = c.users.welfare.copy(), c.users.valuation.copy()
     pull = rng.uniform(0.0, 3.0, (n, P))
     weigh(c, pull=pull)
     np.testing.assert_allclose(c.users.welfare, reflective, rtol=0, atol=0)
     expected = (moved[:, :P] * pull).sum(axis=1) / c.k.money_value
-    np.testing.assert_allclose(c.users.valuation - c.users.welfare, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c.users.valuation - unpulled, expected, rtol=1e-9, atol=1e-12)
     assert (expected > 0).any()
 
 
@@ -248,7 +257,10 @@ def test_consumer_surplus_is_not_negative_without_the_impulsive_pull():
         m.step()
         gross = m.today.surplus + kind_paid(m)
         assert gross.min() >= -TOL, f"day {m.day}: surplus {gross.min():.3g} below what was paid"
-        np.testing.assert_array_equal(m.users.valuation, m.users.welfare)
+        # without the pull what users would accept is the loss aversion times what they would pay
+        paid = kind_paid(m).sum(axis=0)
+        accepted = m.params.choice.loss_aversion * (m.users.welfare + paid) - paid
+        np.testing.assert_allclose(m.users.valuation, accepted, rtol=1e-12, atol=1e-12)
         positive += int((gross > 1e-6).sum())
     assert positive > 0
 
@@ -290,11 +302,11 @@ def test_welfare_without_the_pull_is_at_most_the_log_sum_and_equal_at_the_uncons
         z = (weights * np.exp(R / T)).sum(axis=1)
         off = u.budget * (R[:, P + 1] + T * math.log(k.offline_breadth))
         paid = m.today.paid.sum(axis=1)
-        bound = (u.budget * T * np.log(z) - off) / k.money_value - paid
+        bound = (u.budget * T * np.log(z) - off) / paying(k) - paid
         heard = m.today.heard_day
         need = m.params.social.companion_need_minutes
         beyond = [beyond_margin(w, x, un, need) for x, un, w in zip(*heard, strict=True)]
-        bound += np.array(beyond) / k.money_value
+        bound += np.array(beyond) / paying(k)
         assert (u.welfare <= bound + 1e-9 * np.abs(bound) + TOL).all(), f"day {m.day}"
         logit = u.budget[:, None] * weights * np.exp(R / T) / z[:, None]
         spent = np.column_stack([u.minutes, u.social_minutes, u.offline_minutes])
@@ -304,13 +316,16 @@ def test_welfare_without_the_pull_is_at_most_the_log_sum_and_equal_at_the_uncons
     assert equal > 0, "no user's day was the unconstrained split, so equality is untested"
 
 
-def test_valuation_less_welfare_in_a_run_is_the_pull_on_the_minutes_spent():
+def test_valuation_in_a_run_weighs_use_given_up_as_a_loss_and_counts_the_pull():
     m = build(users=200, days=15, sets={"companion.initial_adoption": 0.3})
     for _ in range(15):
         m.step()
         u = m.users
-        pulled = (u.minutes * m.today.pull).sum(axis=1) / m.params.choice.money_value
-        np.testing.assert_allclose(u.valuation - u.welfare, pulled, rtol=1e-9, atol=1e-12)
+        k = m.params.choice
+        pulled = (u.minutes * m.today.pull).sum(axis=1) / k.money_value
+        paid = m.today.paid.sum(axis=1)
+        accepted = k.loss_aversion * (u.welfare + paid) + pulled - paid
+        np.testing.assert_allclose(u.valuation, accepted, rtol=1e-9, atol=1e-9)
     assert (pulled > 0).any()
 
 
@@ -379,8 +394,11 @@ def test_welfare_valuation_and_surplus_are_finite_every_day(cfg):
             ("surplus", m.today.surplus),
         ):
             assert np.isfinite(a).all(), f"day {m.day}: {name} has NaN or inf"
-        # the impulsive pull only adds to what users would say the day was worth
-        assert (u.valuation >= u.welfare - 1e-9 * (1.0 + np.abs(u.welfare))).all()
+        # the impulsive pull only adds to what users would accept to give the day up, which
+        # before the pull is the loss aversion times what they would pay for it
+        paid = m.today.paid.sum(axis=1)
+        accepted = m.params.choice.loss_aversion * (u.welfare + paid) - paid
+        assert (u.valuation >= accepted - 1e-9 * (1.0 + np.abs(accepted))).all()
         for key in (
             "welfare_per_user_day",
             "feed_consumer_surplus_per_user_day",
@@ -462,7 +480,7 @@ def test_without_feeds_companions_hear_the_user_longer_in_the_feed_surplus():
         feed_share = case.users.minutes[:, ~IS_COMPANION].sum(axis=1) / case.budget
         scaled = np.array([beyond_margin(2.0, understood / (1 - s), 1.0, 25.0) for s in feed_share])
         # the feed surplus moves by the correction today less the one at the scaled minutes
-        shift = (beyond - scaled) / case.k.money_value
+        shift = (beyond - scaled) / paying(case.k)
         np.testing.assert_allclose(out[0] - surplus[0.0][0], shift, rtol=1e-9, atol=1e-12)
     # at full unmet need (need * heard(x) - x) falls with x: the scaled correction is lower,
     # so the feed surplus is higher than with the correction held at today's minutes

@@ -149,6 +149,13 @@ class ChoiceParams:
         "utility per $/min",
         "reflective value of being paid a dollar a minute (bonus intervention)",
     )
+    loss_aversion: float = param(
+        2.25,
+        1.0,
+        10.0,
+        "",
+        "weight of use given up against money: willingness to accept over willingness to pay",
+    )
     regret_value: float = param(
         1.0,
         0.0,

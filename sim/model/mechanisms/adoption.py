@@ -28,7 +28,9 @@ worth (what they remember of it if they used it before; else its reflective valu
 today, without a relationship, less the regret they know from today's compulsive share) and,
 for a subscriber, what its paid tier would save them per minute of use,
 
-    offer = expected + money_value * (price - rival_price) / 30 / max(minutes, min_session).
+    offer = expected + paying_value * (price - rival_price) / 30 / max(minutes, min_session),
+
+money saved valued as money paid for use (ODD 7.2).
 
 A quitter whose alternative was an offer moves to that rival and starts out remembering what
 they expected. What the provider knows, the attachment built, dependence and the habit's hold
@@ -59,6 +61,7 @@ from sim.model import interventions as iv
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import beyond_margin, understanding_today
 from sim.model.mechanisms.business import sigmoid
+from sim.model.mechanisms.two_selves import paying_value
 
 SWITCH = "adoption"
 PARAMS = ("adoption", "choice", "social")  # the parameter sections it reads
@@ -84,7 +87,7 @@ class Market(NamedTuple):
     hold_weight: float  # habit_hold * impulse_weight * habit_pull: the hold of a full habit
     price: tuple  # the price lever's table (sim.model.levers)
     cap: np.ndarray  # interventions' caps on minutes, one row per user or one for everyone
-    money_value: float  # choice.money_value: utility of a dollar a minute
+    paying_value: float  # utility of a dollar a minute paid for use (two_selves.paying_value)
     min_session: float  # choice.min_session: the fewest minutes worth a session
     regret_value: float  # choice.regret_value: value lost when all of a day's use is compulsive
     network_effects: bool  # mechanisms.network_effects
@@ -179,18 +182,24 @@ def users_quit_hazard(users, i, j, k, market, alternative):
 
 
 @jit
-def rival_saving(paid, rival_price, minutes, money_value, min_session):
+def rival_saving(paid, rival_price, minutes, paying_value, min_session):
     """What a rival's paid tier would save a subscriber who pays ``paid`` a month, per minute
     of their use, in reflective value (ODD 7.11); negative for a dearer rival."""
-    return money_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
+    return paying_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
 
 
 @jit
 def may_join(users, i, r, market):
-    """Whether user ``i`` may start using provider ``r`` today: launched, available to them and
-    not a user already."""
+    """Whether user ``i`` may start using provider ``r`` today: launched, available to them,
+    not a user already and not turned away at its door today (ODD 7.8)."""
     available = market.availability[at(market.availability, i), r] > 0.0
-    return market.launched[r] and available and not users.adopted[i, r]
+    return market.launched[r] and available and not (users.adopted[i, r] or away(market, i, r))
+
+
+@jit
+def away(market, i, j):
+    """Whether provider ``j``'s closed free tier turned user ``i`` away today (ODD 7.8)."""
+    return market.turned_away[at(market.turned_away, i), j]
 
 
 @jit
@@ -246,7 +255,7 @@ def best_offer(users, i, j, market, R, compulsive):
         v = e
         if users.subscribed[i, j]:
             rival_price = levers.lever(market.price, i, r)
-            v += rival_saving(paid, rival_price, minutes, market.money_value, market.min_session)
+            v += rival_saving(paid, rival_price, minutes, market.paying_value, market.min_session)
         if v > offer:
             best, offer, expected = r, v, e
     return best, offer, expected
@@ -332,9 +341,8 @@ def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
                 rival, offer, worth = best_offer(users, i, j, market, R, compulsive)
                 if offer > alternative:  # a rival's offer beats the outside option
                     offers[i, j], expected[i, j], alternative = rival, worth, offer
-                turned_away = market.turned_away[at(market.turned_away, i), j]
                 hazard = users_quit_hazard(users, i, j, k, market, alternative)
-                quits[i, j] = turned_away or draw < hazard
+                quits[i, j] = away(market, i, j) or draw < hazard
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue
@@ -361,7 +369,8 @@ def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
                     continue
                 r = market.rivals[j, int(draw / k.switch_propensity * n_rivals)]
             uses = (users.adopted[i, r] and not quits[i, r]) or joins[i, r] or moved[i, r]
-            if not uses and deciding[r] and availability[at(availability, i), r] > 0.0:
+            open_to = deciding[r] and availability[at(availability, i), r] > 0.0
+            if not uses and open_to and not away(market, i, r):
                 moved[i, r] = True
 
 
@@ -448,7 +457,7 @@ def market_table(model, today) -> Market:
         hold_weight(model.params),
         today.levers.tables["price"],
         compiled.per_user(today.constraints.cap, model.users.n),
-        model.params.choice.money_value,
+        paying_value(compiled.constants(model.params.choice)),
         model.params.choice.min_session,
         model.params.choice.regret_value,
         model.params.mechanisms.network_effects,

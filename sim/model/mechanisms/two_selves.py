@@ -15,6 +15,12 @@ attachment. eps is a daily taste shock from the stream ``taste``. Other offline 
 the outside option of ODD 7.11, stays ``offline_value``. With the mechanism off, or in the
 reflective counterfactual, the pull is dropped: the difference between the two splits of the
 budget (:mod:`sim.model.mechanisms.time_budget`) is the day's compulsive use.
+
+Money has two values in utility (ODD 7.2, money). ``money_value`` is the value of a dollar
+received for use given up, as a bonus for cutting use pays it; use given up is a loss and
+weighs ``loss_aversion`` times what the same use is worth to buy, so a dollar paid for use is
+worth ``paying_value = loss_aversion * money_value`` (Tversky and Kahneman 1991; willingness to
+accept runs several times willingness to pay, Horowitz and McConnell 2002).
 """
 
 from __future__ import annotations
@@ -43,6 +49,13 @@ def reflective_value(match, ad_load, perceived_manipulation, bonus, k, aversion)
         - aversion * perceived_manipulation
         - k.money_value * bonus / 60.0
     )
+
+
+@jit
+def paying_value(k):
+    """Utility per $/minute of money paid for use (a subscription, a rival's lower price): the
+    value of money received for use given up, times the loss aversion over use given up."""
+    return k.money_value * k.loss_aversion
 
 
 @jit

@@ -12,9 +12,10 @@ is the falling value of one more minute of the same thing. Welfare evaluates U a
 actually spent (after the impulsive pull, caps, farewell tactics and the socialising friends
 took up), against a day spent wholly on other offline life, and subtracts what the user paid:
 
-    welfare = (B (U(s) - R_off - T ln offline_breadth) + beyond) / money_value - subscriptions paid
+    welfare = (B (U(s) - R_off - T ln offline_breadth) + beyond) / paying_value - subscriptions paid
 
-in $ per day (money_value converts utility per minute into $ per minute; ODD 7.13, bonus). Each
+in $ per day, what the user would pay for the day's options (``paying_value`` converts utility
+per minute into $ per minute paid, :func:`sim.model.mechanisms.two_selves.paying_value`). Each
 minute counts once. Minutes are valued at R, the user's lasting tastes, with being heard at the
 margin of a usual day (ODD 7.2); ``beyond`` (:func:`sim.model.mechanisms.attachment.
 beyond_margin`, from the social step's :class:`~sim.model.mechanisms.social.HeardDay`) turns
@@ -32,16 +33,18 @@ logit split does):
     U_without = U_rest / (1 - S_k) + T ln(1 - S_k)
 
 where U_rest is U's sum over the other options; the surplus is B (U - U_without) /
-money_value less what was paid to that kind.
+paying_value less what was paid to that kind.
 
-What users would *say* the day was worth, the valuation a stated willingness to pay or to
-accept reveals (ODD 7.7), is the same sum at the values they chose by, the impulsive pull
-included (ODD 7.2, ``pull`` = impulse weight x pull per minute):
+What users would *accept* to give the day's options up, the valuation a deactivation study
+elicits (ODD 7.7), is the same sum at the values they chose by, the impulsive pull included
+(ODD 7.2, ``pull`` = impulse weight x pull per minute), with the use given up weighed as a loss
+(``money_value``, the value of money received for use given up, ODD 7.2):
 
-    valuation = welfare + sum_j minutes_j pull_j / money_value
+    valuation = (B (U(s) - R_off - T ln offline_breadth) + beyond + sum_j minutes_j pull_j)
+                / money_value - subscriptions paid
 
-The two agree for a user without self-control problems; the gap is what the impulsive self
-adds to what users would accept to give a provider up.
+With no loss aversion and no self-control problems the two agree; otherwise valuation exceeds
+welfare by the loss aversion and by what the impulsive self adds.
 
 A cap on one option (a companion's free tier) costs the user, in the same utility, the
 divergence of the share it allows a = cap / B from the share they would choose S (at the
@@ -50,7 +53,7 @@ giving the rest to the others in proportion loses exactly)
 
     cap_cost = B T (a ln(a / S) + (1 - a) ln((1 - a) / (1 - S)))    for a < S, else 0
 
-which at a = 0 is the option's whole surplus, -B T ln(1 - S). Divided by money_value it is the
+which at a = 0 is the option's whole surplus, -B T ln(1 - S). Divided by paying_value it is the
 most a user would pay a day to lift the cap: what a subscription is worth (ODD 7.8).
 
 The consumption value of the wellbeing composite (ODD 7.7) is worked out from the same minutes,
@@ -72,6 +75,7 @@ import numpy as np
 from sim.model import compiled
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import beyond_margin
+from sim.model.mechanisms.two_selves import paying_value
 
 SWITCH = None  # welfare is always measured
 PARAMS = ("choice", "social")  # the parameter sections it reads
@@ -127,7 +131,7 @@ def weigh(start, stop, users, k, day, surplus):
     """Welfare, valuation and consumption value of users ``start`` to ``stop``; ``surplus`` (2, N) gets
     the consumer surplus of feeds and of companions (module docstring)."""
     R, P = day.R, users.minutes.shape[1]
-    T, breadth = k.temperature, k.offline_breadth
+    T, breadth, paying = k.temperature, k.offline_breadth, paying_value(k)
     for i in range(start, stop):
         B = users.budget[i]
         total = valued = pulled = 0.0
@@ -155,15 +159,16 @@ def weigh(start, stop, users, k, day, surplus):
         valued += social * max(R[i, P], 0.0)
         offline_day = B * (R[i, P + 1] + T * math.log(breadth))
         whole = total + beyond  # the day's being heard at its whole worth
-        users.welfare[i] = (whole - offline_day) / k.money_value - feed_paid - companion_paid
-        users.valuation[i] = users.welfare[i] + pulled / k.money_value
+        paid = feed_paid + companion_paid
+        users.welfare[i] = (whole - offline_day) / paying - paid
+        users.valuation[i] = (whole - offline_day + pulled) / k.money_value - paid
         # without feeds companions take up their share too, and hear the user for longer
         scaled = understood / max(1.0 - feed_share, 1e-12)
         feed_rest = without(total - feeds, feed_share, B, T)
         feed_rest += beyond_margin(weight, scaled, unmet, day.need_minutes)
-        surplus[0, i] = (whole - feed_rest) / k.money_value - feed_paid
+        surplus[0, i] = (whole - feed_rest) / paying - feed_paid
         companion_rest = without(total - companions, companion_share, B, T)
-        surplus[1, i] = (whole - companion_rest) / k.money_value - companion_paid
+        surplus[1, i] = (whole - companion_rest) / paying - companion_paid
         users.consumption_value[i] = -math.expm1(-valued / day.value_minutes)
 
 
