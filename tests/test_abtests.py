@@ -289,6 +289,23 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
     assert out["test_mde_median"] > 0
 
 
+def test_a_tests_cohort_takes_in_the_users_who_join_while_it_runs_but_no_held_out_user():
+    """ODD 7.9, intention to treat: the cohort is the provider's users at the start and every
+    user it gains while the test runs, in their arm from the day they join."""
+    m = small(0.2, days=60, **{"adaptation.holdout_review": 0})
+    joiners = 0
+    while m.running:
+        m.step()
+        for p in m.providers:
+            users = m.users.adopted[:, p.column]
+            for t in [*p.tests.values(), *p.long_tests.values()]:
+                assert not t.cohort[p.holdout].any() and not t.eligible[p.holdout].any()
+                assert (t.cohort >= (users & t.eligible)).all(), "a user today outside the cohort"
+                joined = m.users.adopted_day[:, p.column] > t.start
+                joiners += int((t.cohort & users & joined).sum())
+    assert joiners > 0, "no one joined a provider while a test ran, so the test shows nothing"
+
+
 def test_without_a_holdout_nothing_is_kept_for_it_nor_reported():
     m = small(0.0, days=15)
     m.run_model()

@@ -67,7 +67,8 @@ corrected their short tests with it): with a long share above 0 (``adaptation.lo
 runs, for ``adaptation.long_windows`` windows at a time, a test of every lever on its own
 independent arms of that many users each (stream ``longtest:{provider}:{lever}``), a step
 below and a step above the lever's current value (following it as short tests move it); those
-users are in no short test of that lever. At its end, with the cohort its users at the start,
+users are in no short test of that lever. At its end, with the cohort its users at the start and
+since (:func:`enrol`, as a short test's),
 
     dx_i = sum of J_i over the long test / its days - J_i over the window before / interval
 
@@ -130,12 +131,13 @@ class ABTest:
     lever: str
     values: tuple[float, float]  # (lowered, raised)
     arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
-    cohort: np.ndarray  # (N,) bool, users of the provider when the test started
+    cohort: np.ndarray  # (N,) bool, users of the provider at the start or since (:func:`enrol`)
     start: int
     family: int = 1  # tests concluding in the same window, short and long (m of the correction)
     # (N, TALLIES) per user of the cohort while the test runs: free and paying days, conversions
     # and cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
     tallies: np.ndarray | None = None
+    eligible: np.ndarray | None = None  # (N,) bool, who may enter the cohort; None: everyone
 
 
 @dataclass
@@ -146,11 +148,12 @@ class LongTest:
 
     lever: str
     arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
-    cohort: np.ndarray  # (N,) bool, users of the provider when it started, not held out
+    cohort: np.ndarray  # (N,) bool, as ABTest's
     before: np.ndarray  # (N,) objective per day in the window before the start
     start: int
     family: int = 1
     tallies: np.ndarray | None = None  # as ABTest's
+    eligible: np.ndarray | None = None  # as ABTest's
 
 
 @dataclass(frozen=True)
@@ -409,21 +412,31 @@ def propose(p, lever: str, model, day: int):
     # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
     lowered, tested = draw < ap.test_share, draw < 2 * ap.test_share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
-    cohort = model.users.adopted[:, p.column].copy()
+    eligible = np.ones(model.users.n, bool)
     if p.holdout is not None:
         arm[p.holdout] = 0
-        cohort &= ~p.holdout
+        eligible &= ~p.holdout
     long = p.long_tests.get(lever)
     if long is not None:  # users in the lever's long test are in none of its short tests
         arm[long.arm != 0] = 0
-        cohort &= long.arm == 0
+        eligible &= long.arm == 0
     return ABTest(
         lever=lever,
         values=(max(lo, current - step), min(hi, current + step)),
         arm=arm,
-        cohort=cohort,
+        cohort=model.users.adopted[:, p.column] & eligible,
         start=day,
+        eligible=eligible,
     )
+
+
+def enrol(p, users: np.ndarray) -> None:
+    """Today's ``users`` ((N,) bool) of provider ``p`` enter the cohort of each of its tests
+    running, short and long, where eligible: a test counts everyone who used the provider while
+    it ran, so what an arm does to who joins (a free tier's newcomers) is in its effect."""
+    for test in (*p.tests.values(), *p.long_tests.values()):
+        if test is not None:
+            test.cohort |= users if test.eligible is None else users & test.eligible
 
 
 def conclude(p, t, model) -> bool:
@@ -595,12 +608,13 @@ def propose_long(p, lever: str, model, day: int) -> LongTest:
     draw = model.streams(f"longtest:{p.name}:{lever}", day).random(model.users.n)
     lowered, tested = draw < share, draw < 2 * share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
-    cohort = model.users.adopted[:, p.column].copy()
+    eligible = np.ones(model.users.n, bool)
     if p.holdout is not None:
         arm[p.holdout] = 0
-        cohort &= ~p.holdout
+        eligible &= ~p.holdout
     before = p.window[0] / model.params.adaptation.interval
-    return LongTest(lever, arm, cohort, before, day)
+    cohort = model.users.adopted[:, p.column] & eligible
+    return LongTest(lever, arm, cohort, before, day, eligible=eligible)
 
 
 def slope(sides, offsets) -> tuple[float, float] | None:

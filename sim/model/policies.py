@@ -59,7 +59,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.model import compiled
-from sim.model.abtests import Credit, window_closes
+from sim.model.abtests import Credit, enrol, window_closes
 from sim.model.compiled import jit
 
 ATTENTION, INTIMACY, WELLBEING = 0, 1, 2  # policies as compiled code reads them
@@ -593,6 +593,7 @@ def record(model, today) -> dict[str, float]:
         p.seen *= fade
         p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
         tally_moves(before, p.state, p.seen[:, MOVES:])
+        enrol(p, u.adopted[:, p.column])  # today's newcomers enter its tests' cohorts
         p.policy.observe(p, before, model)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
