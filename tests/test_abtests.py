@@ -594,3 +594,27 @@ def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_th
     off = small(0.1, days=40, **{"adaptation.long_share": 0.0})
     off.run_model()
     assert all(not p.long_log and not p.long_tests for p in off.providers)
+
+
+def test_a_free_tier_steps_by_ratios_closes_below_a_session_and_opens_at_one():
+    """ODD 7.9: the free tier's tested values are its value divided and multiplied by (most /
+    session) ** step, so a tier of a few minutes can be found; below a session it closes."""
+    factor = (240.0 / 3.0) ** 0.2
+    low, high = abtests.tier_steps(101.5, 240.0, 0.2, 3.0)
+    assert low == pytest.approx(101.5 / factor) and high == 240.0
+    assert abtests.tier_steps(0.0, 240.0, 0.2, 3.0) == (0.0, 3.0)
+    assert abtests.tier_steps(3.0, 240.0, 0.2, 3.0) == (0.0, pytest.approx(3.0 * factor))
+    # five steps down from the launch tier pass through tiers of a few minutes
+    tier, seen = 101.5, []
+    while tier > 0:
+        tier = abtests.tier_steps(tier, 240.0, 0.2, 3.0)[0]
+        seen.append(tier)
+    assert any(3.0 <= t <= 10.0 for t in seen) and seen[-1] == 0.0
+    # a companion's test of its free tier tries those values; other levers step linearly
+    params, _ = sim.resolve("intimacy_economy", users=50, days=2, seed=1)
+    m = EconomyModel(params)
+    p = next(p for p in m.providers if p.kind == "companion")
+    p.levers["free_minutes"], p.levers["price"] = 20.0, 10.0
+    tier = abtests.tested_values(p, "free_minutes", 0.2)
+    assert tier == pytest.approx((20.0 / factor, 20.0 * factor))
+    assert abtests.tested_values(p, "price", 0.2) == pytest.approx((4.0, 16.0))

@@ -406,8 +406,6 @@ def propose(p, lever: str, model, day: int):
     """Test ``lever`` a step lower and a step higher than now, on independent random arms;
     holdout users are in no arm and not in the cohort."""
     ap = model.params.adaptation
-    lo, hi = p.LEVERS[lever]
-    current, step = p.levers[lever], ap.step * (hi - lo)
     draw = model.streams(f"abtest:{p.name}:{lever}", day).random(model.users.n)
     # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
     lowered, tested = draw < ap.test_share, draw < 2 * ap.test_share
@@ -422,7 +420,7 @@ def propose(p, lever: str, model, day: int):
         eligible &= long.arm == 0
     return ABTest(
         lever=lever,
-        values=(max(lo, current - step), min(hi, current + step)),
+        values=tested_values(p, lever, ap.step),
         arm=arm,
         cohort=model.users.adopted[:, p.column] & eligible,
         start=day,
@@ -593,12 +591,28 @@ def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0))
 
 
 # -- long tests ------------------------------------------------------------------------------------
-def long_values(p, lever: str, step_share: float) -> tuple[float, float]:
-    """The values of a long test's arms today: a step below and above the current value,
-    within the lever's range."""
+def tested_values(p, lever: str, step_share: float) -> tuple[float, float]:
+    """The values a test of ``lever`` tries (a long test's arms today): a step below and a
+    step above its current value, within its range, a step being ``step_share`` of the range;
+    a free tier steps by ratios (:func:`tier_steps`)."""
     lo, hi = p.LEVERS[lever]
-    current, step = p.levers[lever], step_share * (hi - lo)
+    current = p.levers[lever]
+    if lever == "free_minutes":
+        return tier_steps(current, hi, step_share, max(p.model.params.choice.min_session, 1.0))
+    step = step_share * (hi - lo)
     return max(lo, current - step), min(hi, current + step)
+
+
+def tier_steps(current: float, most: float, step_share: float, session: float):
+    """A free tier's lowered and raised values: divided and multiplied by (most / session) **
+    step_share, a step of ``step_share`` of its range on a log scale from one ``session`` to
+    the ``most`` minutes (ODD 7.9). A tier lowered below a session closes (0: nothing to use
+    without paying, ODD 7.8); a closed tier is raised to one session. What a tier of minutes a
+    day is worth to users goes by ratios: 5 minutes more is much to a tier of 5, little to one
+    of 100."""
+    factor = (most / session) ** step_share
+    lowered = current / factor
+    return (lowered if lowered >= session else 0.0), min(most, max(current * factor, session))
 
 
 def propose_long(p, lever: str, model, day: int) -> LongTest:
@@ -687,7 +701,7 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     ap = model.params.adaptation
     change = p.long_total / (day - t.start) - t.before
     current = p.levers[t.lever]
-    values = long_values(p, t.lever, ap.step)
+    values = tested_values(p, t.lever, ap.step)
     z_crit = critical_z(ap.false_move_rate, t.family)
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.abtests import long_values
+from sim.model.abtests import tested_values
 from sim.model.compiled import at, jit
 
 
@@ -103,7 +103,7 @@ def provider_column(p, name: str, n: int) -> tuple[list[float], np.ndarray | Non
     long = p.long_tests.get(name)
     if long is not None:  # a long test's arms: a step below and above the current value
         codes = np.zeros(n, np.int8) if codes is None else codes.copy()
-        low, high = long_values(p, name, p.model.params.adaptation.step)
+        low, high = tested_values(p, name, p.model.params.adaptation.step)
         codes[long.arm < 0] = len(values)
         codes[long.arm > 0] = len(values) + 1
         values = [*values, low, high]

@@ -21,7 +21,7 @@ from sim.model.abtests import (
     Review,
     adapt,
     holdout_users,
-    long_values,
+    tested_values,
 )
 from sim.model.mechanisms.adoption import COMPANION, FEED
 from sim.model.policies import MOVES, POLICIES, STATES
@@ -92,7 +92,7 @@ class Provider(mesa.Agent):
             value = np.where(t.arm < 0, t.values[0], np.where(t.arm > 0, t.values[1], value))
         long = self.long_tests.get(name)
         if long is not None:
-            low, high = long_values(self, name, self.model.params.adaptation.step)
+            low, high = tested_values(self, name, self.model.params.adaptation.step)
             value = np.where(long.arm < 0, low, np.where(long.arm > 0, high, value))
         if self.holdout is not None and name in self.holdout_levers:
             value = np.where(self.holdout, self.holdout_levers[name], value)
