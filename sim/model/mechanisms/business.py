@@ -30,9 +30,9 @@ unmet), the logit's log-sum gives
 
     worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / paying_value
 
-in $ a month, at the value of money paid for use (ODD 7.2: what a user would pay, not what
-they would accept to give the use up) (less what a limit that stays costs at S', when an intervention caps the companion
-too: the subscription lifts only the free tier). The first term is being understood more, worth
+in $ a month at the value of money paid for use (ODD 7.2: what a user would pay, not what they
+would accept to give the use up), less what a limit that stays costs at S' when an
+intervention caps the companion too (the subscription lifts only the free tier). The first term is being understood more, worth
 more to the lonely and to a user the companion knows well; the second is lifting the limit, 0
 for a user it does not hold back. For a subscriber the day's split is at the paid tier's
 values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
