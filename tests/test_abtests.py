@@ -618,3 +618,9 @@ def test_a_free_tier_steps_by_ratios_closes_below_a_session_and_opens_at_one():
     tier = abtests.tested_values(p, "free_minutes", 0.2)
     assert tier == pytest.approx((20.0 / factor, 20.0 * factor))
     assert abtests.tested_values(p, "price", 0.2) == pytest.approx((4.0, 16.0))
+    # effects per unit of lever are per log minute of the tier: every ratio step is one unit
+    # wide wherever the tier is, and the door (a session to closed) has no width
+    tier, price = abtests.scale_of(p, "free_minutes"), abtests.scale_of(p, "price")
+    assert tier(40.0) - tier(20.0) == pytest.approx(tier(200.0) - tier(100.0))
+    assert tier(3.0) - tier(0.0) == 0.0
+    assert price(16.0) - price(10.0) == pytest.approx(6.0)

@@ -80,6 +80,7 @@ test of it concluded meanwhile, precision-weighted), with its se, pooled by prec
 corrections of the lever's earlier long tests. Once the pooled correction is told from zero
 (two-sided, at ``false_move_rate``), a later short test of the lever keeps a side only when it
 passes both as measured and as a long-run estimate, effect + correction * (tested - current)
+(offsets on the lever's scale, :func:`scale_of`: a free tier's in log minutes)
 with the se widened by the correction's se times the change: short tests keep what pays now
 unless the long run says otherwise, and a correction the long tests cannot yet see vetoes
 nothing. A test a policy credits beyond its window (an intimacy provider's tests of the
@@ -295,6 +296,7 @@ def judge(
     correction=(0.0, 0.0),
     allowed=(True, True),
     credit: Credit | None = None,
+    scale=None,
 ) -> tuple[tuple, float | None]:
     """Both sides of one test (as judged) and the value to keep: the side with the largest
     judged z above ``z_crit``, or None. A side's judged z is the smaller of its z as measured
@@ -305,17 +307,19 @@ def judge(
     wellbeing-aligned provider's book into loss) is compared but never kept. A policy's
     ``credit`` is added to each user's change and its estimation error to each side's se."""
     sides = sides_of(change, arm, cohort, values, current, credit)
-    return sides, choose(sides, values, current, z_crit, correction, allowed)
+    return sides, choose(sides, values, current, z_crit, correction, allowed, scale)
 
 
-def choose(sides, values, current, z_crit, correction=(0.0, 0.0), allowed=(True, True)):
+def choose(sides, values, current, z_crit, correction=(0.0, 0.0), allowed=(True, True), scale=None):
     """The value of the side with the largest judged z (:func:`judged_z`) above ``z_crit``
-    among those compared and ``allowed``, or None."""
+    among those compared and ``allowed``, or None; offsets from ``current`` are taken on the
+    lever's ``scale`` (:func:`scale_of`; None: the value itself)."""
+    scale = scale or _itself
     best, best_z = None, z_crit
     for side, value, ok in zip(sides, values, allowed, strict=True):
         if side is None or not ok:
             continue
-        z = judged_z(side, correction, value - current)
+        z = judged_z(side, correction, scale(value) - scale(current))
         if z > best_z:
             best, best_z = value, z
     return best
@@ -462,7 +466,9 @@ def conclude(p, t, model) -> bool:
     evidence = accumulated(p.evidence.get(t.lever), current, t.values, judged)
     share = spent(evidence.looks)
     z_crit = critical_z(ap.false_move_rate * share, t.family) if share > 0 else math.inf
-    kept = choose(evidence.sides, t.values, current, z_crit, correction, allowed)
+    kept = choose(
+        evidence.sides, t.values, current, z_crit, correction, allowed, scale_of(p, t.lever)
+    )
     # the log and the long-run corrections keep the effects as the window measured them
     p.test_log.append(log_entry(p, t, model, measured, evidence, z_crit, kept, correction))
     if kept is None:
@@ -562,11 +568,12 @@ def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0))
     ``evidence`` (with the policy's credit and the lever's long-run correction,
     :func:`corrected`), and the MDE of that evidence."""
     days, current = model.params.adaptation.interval, evidence.current
+    scale = scale_of(p, t.lever)
     nan = float("nan")
     effect = tuple(nan if s is None else s.effect / days for s in sides)
     se = tuple(nan if s is None else s.se / days for s in sides)
     z = tuple(
-        nan if s is None else judged_z(s, correction, v - current)
+        nan if s is None else judged_z(s, correction, scale(v) - scale(current))
         for s, v in zip(evidence.sides, t.values, strict=True)
     )
     compared = [s.se / days for s in evidence.sides if s is not None and z_crit < math.inf]
@@ -599,9 +606,31 @@ def tested_values(p, lever: str, step_share: float) -> tuple[float, float]:
     lo, hi = p.LEVERS[lever]
     current = p.levers[lever]
     if lever == "free_minutes":
-        return tier_steps(current, hi, step_share, max(p.model.params.choice.min_session, 1.0))
+        return tier_steps(current, hi, step_share, session(p))
     step = step_share * (hi - lo)
     return max(lo, current - step), min(hi, current + step)
+
+
+def session(p) -> float:
+    """The fewest minutes worth a session (``choice.min_session``, at least a minute): the
+    smallest free tier that is open."""
+    return max(p.model.params.choice.min_session, 1.0)
+
+
+def _itself(value: float) -> float:
+    return value
+
+
+def scale_of(p, lever: str):
+    """The scale a lever's tests step along, as a function of its value, on which effects per
+    unit of lever (the long-run correction) are taken: the value itself, or for the free tier,
+    stepped by ratios (:func:`tier_steps`), the log of its minutes with a closed tier counted as
+    one session, so that slopes compare across tiers and the step between a session and a
+    closed tier (the door, ODD 7.8, a change of regime) has none."""
+    if lever != "free_minutes":
+        return _itself
+    floor = session(p)
+    return lambda value: math.log(max(value, floor))
 
 
 def tier_steps(current: float, most: float, step_share: float, session: float):
@@ -650,12 +679,12 @@ def short_slope(p, lever: str, start: int, day: int) -> tuple[float, float] | No
     """The short tests' effect per unit of ``lever`` per user-day, precision-weighted over its
     tests concluded from ``start`` to ``day`` (all of them, kept or not: no selection), with
     its se; None when there were none."""
-    weights, slopes = [], []
+    weights, slopes, scale = [], [], scale_of(p, lever)
     for r in p.test_log:
         if r.lever != lever or not start < r.day <= day:
             continue
         sides = [None if e != e else Side(e, s, 0.0) for e, s in zip(r.effect, r.se, strict=True)]
-        found = slope(sides, [v - r.current for v in r.values])
+        found = slope(sides, [scale(v) - scale(r.current) for v in r.values])
         if found is not None and found[1] > 0:
             slopes.append(found[0])
             weights.append(found[1] ** -2)
@@ -710,11 +739,20 @@ def conclude_long(p, t: LongTest, model, day: int) -> bool:
     credit = p.policy.terminal(p, model, t, values)
     if credit is not None:  # as a short test's, spread over the long test's days
         credit = credit.scaled(1.0 / (day - t.start))
+    scale = scale_of(p, t.lever)
     sides, kept = judge(
-        change, t.arm, t.cohort, values, current, z_crit, allowed=allowed, credit=credit
+        change,
+        t.arm,
+        t.cohort,
+        values,
+        current,
+        z_crit,
+        allowed=allowed,
+        credit=credit,
+        scale=scale,
     )
     # the long-run correction compares effects as both kinds of test measured them
-    offsets = (values[0] - current, values[1] - current)
+    offsets = (scale(values[0]) - scale(current), scale(values[1]) - scale(current))
     long_run, short_run = slope(measured, offsets), short_slope(p, t.lever, t.start, day)
     c, c_se = float("nan"), float("nan")
     if long_run is not None and short_run is not None:
