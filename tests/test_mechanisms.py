@@ -548,6 +548,21 @@ def test_friends_who_never_used_a_provider_do_not_recommend_it():
 
 
 # -- 5 attachment ------------------------------------------------------------------------------
+def test_attachment_is_reported_by_tier_and_the_tiers_make_up_the_mean():
+    """ODD 7.14: subscriber_attachment and free_user_attachment are the mean of each companion
+    user's largest attachment among those who pay for a companion and those who pay for none."""
+    m = build("intimacy_economy", users=600, days=40, sets={"companion.free_minutes": 20.0})
+    advance(m, 40)
+    row, u, comp = daily_row(m, m.today), m.users, m.is_companion
+    users = u.adopted[:, comp].any(axis=1)
+    paying = users & u.subscribed[:, comp].any(axis=1)
+    largest = u.attachment[:, comp].max(axis=1)
+    assert paying.sum() > 10 and (users & ~paying).sum() > 10
+    assert row["subscriber_attachment"] == pytest.approx(largest[paying].mean())
+    assert row["free_user_attachment"] == pytest.approx(largest[users & ~paying].mean())
+    assert row["mean_attachment"] == pytest.approx(largest[users].mean())
+
+
 def attachment_after(model: EconomyModel, companion_minutes) -> np.ndarray:
     return state_after(model, attachment.step, "attachment", companion_minutes, model.is_companion)
 

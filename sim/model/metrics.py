@@ -43,6 +43,8 @@ DAILY = {
     "feed_consumer_surplus_per_user_day": "users' welfare with feeds less without them, $ per user and day",
     "companion_consumer_surplus_per_user_day": "users' welfare with companions less without them, $ per user and day",
     "mean_attachment": "mean attachment to the most-attached companion, among companion users",
+    "subscriber_attachment": "the same among companion users who pay for a companion",
+    "free_user_attachment": "the same among companion users who pay for none",
     "dependent_share": "share of users whose dependence on some companion is at least dependence.threshold",
     "feed_user_share": "share of users on at least one feed",
     "companion_user_share": "share of users on at least one companion",
@@ -152,6 +154,8 @@ SUMMARY_FROM_DAILY = [
     "companion_minutes_per_user_day",
     "active_share",
     "mean_attachment",
+    "subscriber_attachment",
+    "free_user_attachment",
     "wellbeing_mean",
     "wellbeing_sd_units",
     "wellbeing_p10",
@@ -275,6 +279,7 @@ TALLY = (
     "welfare",
     "feed_surplus",
     "companion_surplus",
+    "subscriber_attachment",  # largest attachment of each subscriber
 )
 PER_PROVIDER = ("minutes", "users", "revenue", "cost")
 
@@ -302,7 +307,7 @@ def tally(start, stop, users, day, k):
     :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""
     is_companion, tie_mean, degree, revenue, cost, surplus = day
     P = users.minutes.shape[1]
-    T = 19
+    T = 20
     s = np.zeros(T + 4 * P)
     for i in range(start, stop):
         feed = comp = 0.0
@@ -343,6 +348,7 @@ def tally(start, stop, users, day, k):
         s[16] += users.welfare[i]
         s[17] += surplus[0, i]
         s[18] += surplus[1, i]
+        s[19] += largest if comp_user and subscriber else 0.0
     return s
 
 
@@ -405,6 +411,8 @@ def daily_row(model, today) -> dict[str, float]:
     ref_sd = measured_sd(model, ref_sd)
     w_mean = s["wellbeing"] / n
     comp_users = s["companion_users"]
+    paying = s["subscribers"]  # companion users who pay for a companion
+    free_users = comp_users - paying
     w_sorted = sorted_wellbeing()
     row = {
         "minutes_per_user_day": provider_minutes / n,
@@ -431,6 +439,10 @@ def daily_row(model, today) -> dict[str, float]:
         "feed_consumer_surplus_per_user_day": s["feed_surplus"] / n,
         "companion_consumer_surplus_per_user_day": s["companion_surplus"] / n,
         "mean_attachment": s["attachment"] / comp_users if comp_users else 0.0,
+        "subscriber_attachment": s["subscriber_attachment"] / paying if paying else 0.0,
+        "free_user_attachment": (s["attachment"] - s["subscriber_attachment"]) / free_users
+        if free_users
+        else 0.0,
         "dependent_share": s["dependent"] / n,
         "feed_user_share": s["feed_users"] / n,
         "companion_user_share": comp_users / n,
