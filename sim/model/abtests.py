@@ -432,14 +432,16 @@ def propose(p, lever: str, model, day: int):
     )
 
 
-def enrol(p, users: np.ndarray) -> None:
-    """Today's ``users`` ((N,) bool) of provider ``p`` enter the cohort of each of its tests
-    running, short and long, where eligible: a test counts everyone who used the provider while
-    it ran, so what an arm does to its newcomers after they join (a closed tier's door) is in
-    its effect; who joins is not (joining reads no offer, ODD 7.11)."""
+def enrol(p, newcomers: np.ndarray) -> None:
+    """Provider ``p``'s users who started using it today (``newcomers``, indices) enter the
+    cohort of each of its tests running, short and long, where eligible: a test counts everyone
+    who used the provider while it ran (its users at the start are in it from the start), so
+    what an arm does to its newcomers after they join (a closed tier's door) is in its effect;
+    who joins is not (joining reads no offer, ODD 7.11)."""
     for test in (*p.tests.values(), *p.long_tests.values()):
         if test is not None:
-            test.cohort |= users if test.eligible is None else users & test.eligible
+            joined = newcomers if test.eligible is None else newcomers[test.eligible[newcomers]]
+            test.cohort[joined] = True
 
 
 def conclude(p, t, model) -> bool:

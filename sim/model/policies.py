@@ -593,7 +593,8 @@ def record(model, today) -> dict[str, float]:
         p.seen *= fade
         p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
         tally_moves(before, p.state, p.seen[:, MOVES:])
-        enrol(p, u.adopted[:, p.column])  # today's newcomers enter its tests' cohorts
+        # today's newcomers (joined, returned or switched in) enter its tests' cohorts
+        enrol(p, np.flatnonzero(u.adopted[:, p.column] & (u.adopted_day[:, p.column] == model.day)))
         p.policy.observe(p, before, model)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
