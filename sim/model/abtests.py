@@ -101,6 +101,7 @@ from typing import NamedTuple
 import numpy as np
 
 POWER = 0.8  # the power at which the minimum detectable effect is given
+TIER = "free_minutes"  # the lever tested by ratios (:func:`tier_steps`, :func:`scale_of`)
 _NORMAL = NormalDist()
 
 
@@ -607,7 +608,7 @@ def tested_values(p, lever: str, step_share: float) -> tuple[float, float]:
     a free tier steps by ratios (:func:`tier_steps`)."""
     lo, hi = p.LEVERS[lever]
     current = p.levers[lever]
-    if lever == "free_minutes":
+    if lever == TIER:
         return tier_steps(current, hi, step_share, session(p))
     step = step_share * (hi - lo)
     return max(lo, current - step), min(hi, current + step)
@@ -629,7 +630,7 @@ def scale_of(p, lever: str):
     stepped by ratios (:func:`tier_steps`), the log of its minutes with a closed tier counted as
     one session, so that slopes compare across tiers and the step between a session and a
     closed tier (the door, ODD 7.8, a change of regime) has none."""
-    if lever != "free_minutes":
+    if lever != TIER:
         return _itself
     floor = session(p)
     return lambda value: math.log(max(value, floor))

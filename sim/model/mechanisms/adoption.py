@@ -395,19 +395,22 @@ def end_spells(model, j: int, who: np.ndarray) -> None:
     loyalty.ended_tenure_sum += float(tenure.sum())
     loyalty.ended_count += who.size
     np.add.at(loyalty.early_ends_by_day, u.adopted_day[who, j][tenure < 90], 1)
-    u.adopted[who, j] = False
-    u.subscribed[who, j] = False
-    u.quit_day[who, j] = day
+    leave(u, j, who, day)
     loyalty.quits_today += who.size
 
 
 def turn_away(model, j: int, who: np.ndarray) -> None:
     """Users ``who`` ((N,) bool), at the door of ``j``'s closed free tier on their first day
     there (ODD 7.8), leave without having become users: their spell is withdrawn, not ended, so
-    it counts in no retention, tenure or churn (the state is left as by :func:`end_spells`)."""
-    u, day = model.users, model.day
+    it counts in no retention, tenure or churn."""
+    u = model.users
     who = np.flatnonzero(who)
     np.add.at(model.loyalty.starts_by_day, u.adopted_day[who, j], -1)
+    leave(u, j, who, model.day)
+
+
+def leave(u, j: int, who: np.ndarray, day: int) -> None:
+    """Users ``who`` (indices) stop using provider ``j`` on ``day``, and stop paying for it."""
     u.adopted[who, j] = False
     u.subscribed[who, j] = False
     u.quit_day[who, j] = day
