@@ -969,7 +969,8 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
 def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_knows():
     """The paid tier's memory adds g to each minute's reflective value: the log-sum rises by
     B T ln(1 + S (exp(g / T) - 1)), worth paying for even where the free tier's limit does not
-    bind; a subscriber, whose day is split at the paid tier's values, values it the same."""
+    bind; a subscriber, whose day is split at the paid tier's values, values the same use at
+    the accept scale, loss_aversion times as much."""
     from sim.model.mechanisms import business, welfare
     from sim.model.params import ChoiceParams
 
@@ -993,7 +994,8 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     paid_share = business.share_at(desired, g, T)
     assert paid_share > desired
     as_subscriber = business.subscription_worth(budget, 240.0, inf, paid_share, g, True, choice)
-    assert as_subscriber == pytest.approx(worth, rel=1e-9)
+    # the same use, given up by a subscriber, is worth loss_aversion times as much: inertia
+    assert as_subscriber == pytest.approx(choice.loss_aversion * worth, rel=1e-9)
     # with a limit that binds too, both parts add up
     both = business.subscription_worth(budget, 60.0, inf, desired, g, False, choice)
     limit = business.subscription_worth(budget, 60.0, inf, desired, 0.0, False, choice)

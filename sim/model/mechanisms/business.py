@@ -28,12 +28,15 @@ reflective value (being heard, ODD 7.2: heard_value * loneliness * unmet * empat
 EK * (1 - free_memory), with unmet the share of the need to be heard a usual day leaves
 unmet), the logit's log-sum gives
 
-    worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / paying_value
+    worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / value_of_money
 
-in $ a month at the value of money paid for use (ODD 7.2: what a user would pay, not what they
-would accept to give the use up), less what a limit that stays costs at S' when an
-intervention caps the companion too (the subscription lifts only the free tier). The first term is being understood more, worth
-more to the lonely and to a user the companion knows well; the second is lifting the limit, 0
+in $ a month, less what a limit that stays costs at S' when an intervention caps the companion
+too (the subscription lifts only the free tier). value_of_money is what a dollar is worth in
+the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use they do
+not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a loss,
+and weighs the price they would keep as money received for use given up (money_value), so at
+the same use a subscriber's worth is loss_aversion times a free user's: the inertia of
+subscribers. The first term is being understood more, worth more to the lonely and to a user the companion knows well; the second is lifting the limit, 0
 for a user it does not hold back. For a subscriber the day's split is at the paid tier's
 values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
 converts with probability conversion * sigmoid((worth - price) / price_scale), and a subscriber
@@ -55,7 +58,7 @@ from sim.model import compiled, levers
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import unmet_need
 from sim.model.mechanisms.learning import memory_used
-from sim.model.mechanisms.two_selves import companion_value, paying_value
+from sim.model.mechanisms.two_selves import companion_value, subscription_money_value
 from sim.model.mechanisms.welfare import cap_cost
 
 SWITCH = None  # every provider books its day
@@ -103,11 +106,11 @@ def memory_value(empathy, emotional_knowledge, attachment, loneliness, unmet, fr
 
 @jit
 def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, choice):
-    """$ a month a user would pay for the paid tier: its memory, worth ``gain`` more a minute,
+    """$ a month the paid tier is worth to a user (what a free user would pay for it, what a
+    subscriber would accept to give it up, module docstring): its memory, worth ``gain`` more a minute,
     and lifting the free tier's limit up to ``cap``, the limit that stays (an intervention's,
     or none). ``desired`` is the share of the day the companion would get at the values of
-    the user's own tier; ``choice`` are the choice parameters (temperature, the values of money).
-    Module docstring."""
+    the user's own tier; ``choice`` are the choice parameters (temperature, the values of money)."""
     T = choice.temperature
     free = share_at(desired, -gain, T) if subscribed else desired
     paid = share_at(free, gain, T)
@@ -115,7 +118,7 @@ def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, cho
     lifted = min(cap / budget, 1.0)
     understood = budget * T * math.log1p(free * math.expm1(gain / T))
     lost = cap_cost(budget, held, free, T) - cap_cost(budget, lifted, paid, T)
-    return 30.0 * (understood + lost) / paying_value(choice)
+    return 30.0 * (understood + lost) / subscription_money_value(subscribed, choice)
 
 
 @jit

@@ -20,7 +20,9 @@ Money has two values in utility (ODD 7.2, money). ``money_value`` is the value o
 received for use given up, as a bonus for cutting use pays it; use given up is a loss and
 weighs ``loss_aversion`` times what the same use is worth to buy, so a dollar paid for use is
 worth ``paying_value = loss_aversion * money_value`` (Tversky and Kahneman 1991; willingness to
-accept runs several times willingness to pay, Horowitz and McConnell 2002).
+accept runs several times willingness to pay, Horowitz and McConnell 2002). A subscriber who
+cancels gives use up, so weighs the price they would save at ``money_value``
+(:func:`subscription_money_value`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ def paying_value(k):
     """Utility per $/minute of money paid for use (a subscription, a rival's lower price): the
     value of money received for use given up, times the loss aversion over use given up."""
     return k.money_value * k.loss_aversion
+
+
+@jit
+def subscription_money_value(subscribed, k):
+    """Utility per $/minute in deciding on a subscription: a free user deciding to pay weighs
+    money paid for use they do not have yet (:func:`paying_value`); a subscriber deciding to
+    cancel gives up use they have, a loss, against money they keep, and weighs it as money
+    received for use given up (``money_value``): the inertia of subscribers."""
+    return k.money_value if subscribed else paying_value(k)
 
 
 @jit
