@@ -1054,6 +1054,39 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
     assert worth[1] > worth[0]
 
 
+def test_a_purchase_weighs_its_share_of_the_impulsive_pull():
+    """ODD 7.1, 7.8: the use a subscription is priced at (``desired``) counts the share
+    ``choice.purchase_pull`` of the impulsive pull; the day's minutes do not depend on it. At 0
+    a companion that pulls its users is priced at less use than at 1; with no pull (the two
+    selves off) the share changes nothing."""
+
+    def day_one(share, two_selves=True):
+        m = build(
+            users=400,
+            days=2,
+            sets={
+                "choice.purchase_pull": share,
+                "companion.initial_adoption": 0.5,
+                "mechanisms.two_selves": two_selves,
+            },
+        )
+        m.step()
+        return m.users.minutes.copy(), m.today.desired.copy(), m.is_companion
+
+    minutes1, desired1, comp = day_one(1.0)
+    minutes0, desired0, _ = day_one(0.0)
+    half = day_one(0.5)[1]
+    np.testing.assert_array_equal(minutes0, minutes1)
+    # the pull raises every provider against the day's offline options, so less of it prices
+    # less of the day on providers (one provider can gain against a rival that pulls harder)
+    used = desired1[:, comp].sum(axis=1) > 0
+    assert used.sum() > 50, "no companion wanted: nothing to test"
+    whole = [d[used].sum(axis=1) for d in (desired0, half, desired1)]
+    assert (whole[0] < whole[1]).all() and (whole[1] < whole[2]).all()
+    assert desired0[:, comp].sum() < half[:, comp].sum() < desired1[:, comp].sum()
+    np.testing.assert_array_equal(day_one(0.0, False)[1], day_one(1.0, False)[1])
+
+
 def test_tactics_that_take_all_offline_time_keep_every_part_of_the_day_non_negative():
     m = build(
         days=15,

@@ -36,7 +36,7 @@ from sim.model.compiled import at, jit
 from sim.model.mechanisms.business import daily_cap, free_tier
 
 SWITCH = "manipulation"
-PARAMS = ("manipulation",)  # the parameter sections it reads
+PARAMS = ("manipulation", "choice")  # the parameter sections it reads
 STATE = ("perceived_manipulation",)  # the user state it owns (others may read it)
 
 
@@ -58,6 +58,7 @@ class Day(NamedTuple):
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
     protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
     desired: np.ndarray  # (N, P) share of the day each provider would get uncapped, raised
+    purchase_pull: float  # choice.purchase_pull: the share of a tactic's pull that prices it
 
 
 @jit
@@ -75,7 +76,7 @@ def farewells(start, stop, users, k, day, draws):
     when its draw ``u < goodbye_share`` and meets a tactic when ``u < goodbye_share * lever``.
     Every provider's perceived manipulation moves (:func:`perceived_after`), also where no
     session ended."""
-    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected, desired = day
+    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected, desired, priced = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     goodbyes = audited_goodbyes = 0
     added = 0.0
@@ -97,7 +98,7 @@ def farewells(start, stop, users, k, day, draws):
                 audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 wanted = min(pull, users.offline_minutes[i])
-                desired[i, j] = wanted_after(desired[i, j], wanted, users.budget[i])
+                desired[i, j] = wanted_after(desired[i, j], priced * wanted, users.budget[i])
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
                 extra = max(min(wanted, room), 0.0)
@@ -151,6 +152,7 @@ def step(model, today) -> None:
         today.compulsive,
         protected_users(today.constraints, u.n, len(rows)),
         today.desired,
+        model.params.choice.purchase_pull,
     )
 
     def say_goodbye(_, a, b):

@@ -82,6 +82,17 @@ class Choice(NamedTuple):
 
 
 @jit
+def priced_values(values, pull, weight, purchase_pull, out):
+    """The decision values the use a subscription is priced at is read from (ODD 7.8): today's
+    ``values`` with the pull ``weight * pull`` of each provider cut to its share
+    ``purchase_pull``."""
+    for o in range(values.shape[0]):
+        out[o] = values[o]
+    for j in range(pull.shape[0]):
+        out[j] -= (1.0 - purchase_pull) * weight * pull[j]
+
+
+@jit
 def logit_weights(values, available, temperature, out):
     """``available * exp(values / T)`` of each option into ``out``, scaled so the largest
     option that can be taken has weight 1; returns their sum (the shares are out / sum)."""
@@ -151,6 +162,7 @@ def choose(start, stop, users, k, day, shocks, out):
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
     given = np.empty(n_options)
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
+    priced = np.empty(n_options)
     R = out.R
     for i in range(start, stop):
         b = i - start
@@ -212,8 +224,14 @@ def choose(start, stop, users, k, day, shocks, out):
             for j in range(P):
                 values[j] += weight * pull[j]
         total = logit_weights(values, avail, k.temperature, impulsive)
+        if weight > 0.0 and k.purchase_pull < 1.0:  # a purchase weighs part of the pull
+            priced_values(values, pull, weight, k.purchase_pull, priced)
+            priced_total = logit_weights(priced, avail, k.temperature, priced)
+        else:
+            priced[:] = impulsive
+            priced_total = total
         for j in range(P):  # the share of the day each provider would have got with no cap
-            out.desired[i, j] = impulsive[j] / total * (budget / users.budget[i])
+            out.desired[i, j] = priced[j] / priced_total * (budget / users.budget[i])
         allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
