@@ -6,6 +6,7 @@ invariants that hold for any valid parameter values, never magnitudes of the def
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pkgutil
 
@@ -896,11 +897,7 @@ def test_a_rivals_offer_draws_users_to_it():
     price = m.params.companion.price
     saving = np.where(
         u.subscribed[:, a],
-        m.params.choice.money_value
-        * m.params.choice.loss_aversion
-        * price
-        / 30
-        / np.maximum(minutes, 3.0),
+        m.params.choice.money_value * price / 30 / np.maximum(minutes, 3.0),
         0.0,
     )
     offered = may & (worth + saving > u.offline_value)
@@ -1052,6 +1049,38 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
         for d in (0.2, manipulation.wanted_after(0.2, 15.0, 300.0))
     ]
     assert worth[1] > worth[0]
+
+
+def test_subscribers_decide_to_cancel_in_dollars_they_would_accept():
+    """ODD 7.2, 7.8, in the day's loop: a subscriber deciding to cancel weighs the price kept at
+    ``money_value``, so cancellations do not read ``loss_aversion``; a free user deciding to
+    subscribe weighs it at ``paying_value``, so conversions do. One morning, half the companions'
+    users subscribed, stepped once at each loss aversion with the same draws."""
+    sets = {
+        "companion.free_minutes": 20.0,
+        "companion.price": 15.0,
+        "companion.cancellation": 1.0,
+        "companion.conversion": 1.0,
+        "mechanisms.adaptation": False,
+    }
+    m = build("intimacy_economy", users=1000, days=12, sets=sets)
+    advance(m, 8)
+    comp, u = m.is_companion, m.users
+    u.subscribed[:, comp] = u.adopted[:, comp] & (np.arange(u.n) % 2 == 0)[:, None]
+    after = {}
+    for aversion in (1.0, 2.25):
+        day = copy.deepcopy(m)
+        day.params.choice.loss_aversion = aversion
+        paying = day.users.subscribed[:, comp].copy()
+        day.step()
+        after[aversion] = (paying, day.users.adopted[:, comp], day.users.subscribed[:, comp])
+    paying, kept1, sub1 = after[1.0]
+    _, kept2, sub2 = after[2.25]
+    kept = kept1 & kept2
+    np.testing.assert_array_equal(sub1 & paying & kept, sub2 & paying & kept)
+    assert (paying & kept & ~sub1).any(), "no subscriber cancelled: nothing to test"
+    free = ~paying & kept
+    assert (sub1 & free).sum() > (sub2 & free).sum()
 
 
 def test_a_purchase_weighs_its_share_of_the_impulsive_pull():

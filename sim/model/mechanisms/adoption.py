@@ -28,9 +28,10 @@ worth (what they remember of it if they used it before; else its reflective valu
 today, without a relationship, less the regret they know from today's compulsive share) and,
 for a subscriber, what its paid tier would save them per minute of use,
 
-    offer = expected + paying_value * (price - rival_price) / 30 / max(minutes, min_session),
+    offer = expected + money_value * (price - rival_price) / 30 / max(minutes, min_session),
 
-money saved valued as money paid for use (ODD 7.2).
+money kept weighed against use given up, as in a subscriber's decision to cancel (ODD 7.2,
+7.8: ``two_selves.subscription_money_value`` of a subscriber).
 
 A quitter whose alternative was an offer moves to that rival and starts out remembering what
 they expected. What the provider knows, the attachment built, dependence and the habit's hold
@@ -61,7 +62,7 @@ from sim.model import interventions as iv
 from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import beyond_margin, understanding_today
 from sim.model.mechanisms.business import sigmoid
-from sim.model.mechanisms.two_selves import paying_value
+from sim.model.mechanisms.two_selves import subscription_money_value
 
 SWITCH = "adoption"
 PARAMS = ("adoption", "choice", "social")  # the parameter sections it reads
@@ -87,7 +88,7 @@ class Market(NamedTuple):
     hold_weight: float  # habit_hold * impulse_weight * habit_pull: the hold of a full habit
     price: tuple  # the price lever's table (sim.model.levers)
     cap: np.ndarray  # interventions' caps on minutes, one row per user or one for everyone
-    paying_value: float  # utility of a dollar a minute paid for use (two_selves.paying_value)
+    money_value: float  # a subscriber's utility of a dollar a minute kept for use given up
     min_session: float  # choice.min_session: the fewest minutes worth a session
     regret_value: float  # choice.regret_value: value lost when all of a day's use is compulsive
     network_effects: bool  # mechanisms.network_effects
@@ -182,10 +183,10 @@ def users_quit_hazard(users, i, j, k, market, alternative):
 
 
 @jit
-def rival_saving(paid, rival_price, minutes, paying_value, min_session):
+def rival_saving(paid, rival_price, minutes, money_value, min_session):
     """What a rival's paid tier would save a subscriber who pays ``paid`` a month, per minute
     of their use, in reflective value (ODD 7.11); negative for a dearer rival."""
-    return paying_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
+    return money_value * (paid - rival_price) / 30.0 / max(minutes, min_session)
 
 
 @jit
@@ -255,7 +256,7 @@ def best_offer(users, i, j, market, R, compulsive):
         v = e
         if users.subscribed[i, j]:
             rival_price = levers.lever(market.price, i, r)
-            v += rival_saving(paid, rival_price, minutes, market.paying_value, market.min_session)
+            v += rival_saving(paid, rival_price, minutes, market.money_value, market.min_session)
         if v > offer:
             best, offer, expected = r, v, e
     return best, offer, expected
@@ -460,7 +461,7 @@ def market_table(model, today) -> Market:
         hold_weight(model.params),
         today.levers.tables["price"],
         compiled.per_user(today.constraints.cap, model.users.n),
-        paying_value(compiled.constants(model.params.choice)),
+        subscription_money_value(True, compiled.constants(model.params.choice)),
         model.params.choice.min_session,
         model.params.choice.regret_value,
         model.params.mechanisms.network_effects,

@@ -19,7 +19,7 @@ replies that draw on the share ``free_memory`` of what the companion knows of th
 reply (its cost above) and the emotional knowledge that makes a user feel understood (ODD 7.5).
 Subscribers have no daily limit and a companion that uses all it knows of them. What the
 subscription is worth to a user is what the paid tier is worth to them over the free one, in
-the currency of their choices and welfare (ODD 7.7). With S the share of the day they would
+the utility of their choices and welfare (ODD 7.7), in dollars as below. With S the share of the day they would
 give the companion at the free tier's values with no limit (the day's split before caps,
 impulsive pull and taste shock included: each day's reconsideration sees one day's draw of what
 a month of the paid tier is worth, 30 times the expected daily worth), S' the same share at the
@@ -123,7 +123,8 @@ def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, cho
 
 @jit
 def price_gap(worth, price, k):
-    """(worth - price) / price_scale: how far the price lies below what the user would pay."""
+    """(worth - price) / price_scale: how far the price lies below what the paid tier is worth
+    to the user (:func:`subscription_worth`)."""
     return (worth - price) / k.price_scale
 
 

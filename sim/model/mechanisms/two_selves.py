@@ -21,8 +21,8 @@ received for use given up, as a bonus for cutting use pays it; use given up is a
 weighs ``loss_aversion`` times what the same use is worth to buy, so a dollar paid for use is
 worth ``paying_value = loss_aversion * money_value`` (Tversky and Kahneman 1991; willingness to
 accept runs several times willingness to pay, Horowitz and McConnell 2002). A subscriber who
-cancels gives use up, so weighs the price they would save at ``money_value``
-(:func:`subscription_money_value`).
+cancels, or moves to a cheaper rival, gives use up, so weighs the price they would keep at
+``money_value`` (:func:`subscription_money_value`).
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def reflective_value(match, ad_load, perceived_manipulation, bonus, k, aversion)
 
 @jit
 def paying_value(k):
-    """Utility per $/minute of money paid for use (a subscription, a rival's lower price): the
-    value of money received for use given up, times the loss aversion over use given up."""
+    """Utility per $/minute of money paid for use a user does not have yet (a free user deciding
+    to subscribe; welfare): the value of money received for use given up, times the loss
+    aversion over use given up."""
     return k.money_value * k.loss_aversion
 
 
@@ -65,7 +66,8 @@ def subscription_money_value(subscribed, k):
     """Utility per $/minute in deciding on a subscription: a free user deciding to pay weighs
     money paid for use they do not have yet (:func:`paying_value`); a subscriber deciding to
     cancel gives up use they have, a loss, against money they keep, and weighs it as money
-    received for use given up (``money_value``): the inertia of subscribers."""
+    received for use given up (``money_value``): the inertia of subscribers. A subscriber weighs
+    a rival's lower price the same way (ODD 7.11)."""
     return k.money_value if subscribed else paying_value(k)
 
 

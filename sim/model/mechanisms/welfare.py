@@ -54,7 +54,8 @@ giving the rest to the others in proportion loses exactly)
     cap_cost = B T (a ln(a / S) + (1 - a) ln((1 - a) / (1 - S)))    for a < S, else 0
 
 which at a = 0 is the option's whole surplus, -B T ln(1 - S). Divided by paying_value it is the
-most a user would pay a day to lift the cap: what a subscription is worth (ODD 7.8).
+most a user would pay a day to lift the cap: what a subscription is worth to a free user
+(divided by money_value, to a subscriber deciding to cancel; ODD 7.8).
 
 The consumption value of the wellbeing composite (ODD 7.7) is worked out from the same minutes,
 realised socialising only:
