@@ -10,8 +10,8 @@ Companions:  cost += serving_cost * empathy_cost * empathy * minutes
 Serving a minute costs more the more of the user a provider keeps and uses (compute for deeper
 personalisation and, for companions, a longer memory read with every reply) and, for
 companions, the more emotionally responsive its replies (a larger model, tuned and checked for
-it); moderation and human review cost a fixed amount per user served that day. What subscribers pay is kept per user
-(``today.paid``) for their welfare (ODD 7.7).
+it); moderation and human review cost a fixed amount per user served that day. What
+subscribers pay is kept per user (``today.paid``) for their welfare (ODD 7.7).
 
 Freemium: a companion's paid tier sells two things. Free users get ``free_minutes`` a day and
 replies that draw on the share ``free_memory`` of what the companion knows of them (both levers):
@@ -19,8 +19,8 @@ replies that draw on the share ``free_memory`` of what the companion knows of th
 reply (its cost above) and the emotional knowledge that makes a user feel understood (ODD 7.5).
 Subscribers have no daily limit and a companion that uses all it knows of them. What the
 subscription is worth to a user is what the paid tier is worth to them over the free one, in
-the utility of their choices and welfare (ODD 7.7), in dollars as below. With S the share of the day they would
-give the companion at the free tier's values with no limit (the day's split before caps,
+the utility of their choices and welfare (ODD 7.7), in dollars as below. With S the share of
+the day they would give the companion at the free tier's values with no limit (the day's split before caps,
 impulsive pull and taste shock included: each day's reconsideration sees one day's draw of what
 a month of the paid tier is worth, 30 times the expected daily worth), S' the same share at the
 paid tier's values, a = free_minutes / budget, and g what the full memory adds to a minute's
@@ -36,7 +36,8 @@ the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid f
 not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a loss,
 and weighs the price they would keep as money received for use given up (money_value), so at
 the same use a subscriber's worth is loss_aversion times a free user's: the inertia of
-subscribers. The first term is being understood more, worth more to the lonely and to a user the companion knows well; the second is lifting the limit, 0
+subscribers. The first term is being understood more, worth more to the lonely and to a user
+the companion knows well; the second is lifting the limit, 0
 for a user it does not hold back. For a subscriber the day's split is at the paid tier's
 values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
 converts with probability conversion * sigmoid((worth - price) / price_scale), and a subscriber
@@ -107,10 +108,11 @@ def memory_value(empathy, emotional_knowledge, attachment, loneliness, unmet, fr
 @jit
 def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, choice):
     """$ a month the paid tier is worth to a user (what a free user would pay for it, what a
-    subscriber would accept to give it up, module docstring): its memory, worth ``gain`` more a minute,
-    and lifting the free tier's limit up to ``cap``, the limit that stays (an intervention's,
-    or none). ``desired`` is the share of the day the companion would get at the values of
-    the user's own tier; ``choice`` are the choice parameters (temperature, the values of money)."""
+    subscriber would accept to give it up, module docstring): its memory, worth ``gain`` more
+    a minute, and lifting the free tier's limit up to ``cap``, the limit that stays (an
+    intervention's, or none). ``desired`` is the share of the day the companion would get at
+    the values of the user's own tier; ``choice`` are the choice parameters (temperature, the
+    values of money)."""
     T = choice.temperature
     free = share_at(desired, -gain, T) if subscribed else desired
     paid = share_at(free, gain, T)
