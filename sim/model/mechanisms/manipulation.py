@@ -76,7 +76,17 @@ def farewells(start, stop, users, k, day, draws):
     when its draw ``u < goodbye_share`` and meets a tactic when ``u < goodbye_share * lever``.
     Every provider's perceived manipulation moves (:func:`perceived_after`), also where no
     session ended."""
-    rows, tactic_rate, two_selves, cap, free_minutes, compulsive, protected, desired, priced = day
+    (
+        rows,
+        tactic_rate,
+        two_selves,
+        cap,
+        free_minutes,
+        compulsive,
+        protected,
+        desired,
+        purchase_pull,
+    ) = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     goodbyes = audited_goodbyes = 0
     added = 0.0
@@ -98,7 +108,7 @@ def farewells(start, stop, users, k, day, draws):
                 audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 wanted = min(pull, users.offline_minutes[i])
-                desired[i, j] = wanted_after(desired[i, j], priced * wanted, users.budget[i])
+                desired[i, j] = wanted_after(desired[i, j], purchase_pull * wanted, users.budget[i])
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
                 extra = max(min(wanted, room), 0.0)

@@ -224,14 +224,12 @@ def choose(start, stop, users, k, day, shocks, out):
             for j in range(P):
                 values[j] += weight * pull[j]
         total = logit_weights(values, avail, k.temperature, impulsive)
+        wanted, wanted_total = impulsive, total  # the split a subscription is priced at
         if weight > 0.0 and k.purchase_pull < 1.0:  # a purchase weighs part of the pull
             priced_values(values, pull, weight, k.purchase_pull, priced)
-            priced_total = logit_weights(priced, avail, k.temperature, priced)
-        else:
-            priced[:] = impulsive
-            priced_total = total
+            wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
         for j in range(P):  # the share of the day each provider would have got with no cap
-            out.desired[i, j] = priced[j] / priced_total * (budget / users.budget[i])
+            out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
         allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
