@@ -552,7 +552,7 @@ def test_friends_who_never_used_a_provider_do_not_recommend_it():
 def test_attachment_is_reported_by_tier_and_the_tiers_make_up_the_mean():
     """ODD 7.14: subscriber_attachment and free_user_attachment are the mean of each companion
     user's largest attachment among those who pay for a companion and those who pay for none."""
-    m = build("intimacy_economy", users=600, days=40, sets={"companion.free_minutes": 20.0})
+    m = build("intimacy_economy", users=600, days=40, sets={"companion.free_minutes": 7.3})
     advance(m, 40)
     row, u, comp = daily_row(m, m.today), m.users, m.is_companion
     users = u.adopted[:, comp].any(axis=1)
@@ -1017,13 +1017,16 @@ def test_manipulative_tactics_add_minutes_and_perceived_manipulation():
     assert (off1 >= 0).all()
 
 
-def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
+@pytest.mark.parametrize("purchase_pull", [0.0, 1.0])
+def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier(purchase_pull):
     """ODD 7.10: a tactic's pull counts in what the user wants of the companion today (the
     uncapped share that prices the subscription, 7.8) whether or not the cap lets its minutes
-    through, so a free user at the limit values the paid tier more."""
+    through, so a free user at the limit values the paid tier more; in full, whatever share of
+    the day's pull a planned purchase weighs (``choice.purchase_pull``)."""
     m = build(
         days=40,
         sets={
+            "choice.purchase_pull": purchase_pull,
             "manipulation.extra_minutes": 20.0,
             "companion.free_minutes": 20.0,
             "manipulation.goodbye_share": 1.0,  # every session ends with a goodbye: at lever 1, a tactic
@@ -1043,6 +1046,12 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier():
     np.testing.assert_array_equal(mins1[:, comp][at_limit], u.minutes[:, comp][at_limit])
     assert (after[:, comp][at_limit] > before[:, comp][at_limit]).all()
     assert (after >= before).all() and (after < 1).all()
+    pull = 20.0 * (1.0 - u.self_control) / u.budget  # the whole pull, as a share of the day
+    rows, cols = np.nonzero(at_limit & (20.0 * (1.0 - u.self_control) < u.offline_minutes)[:, None])
+    assert rows.size > 10, "no user at the limit with the time for the whole pull"
+    np.testing.assert_allclose(
+        after[:, comp][rows, cols], np.minimum(before[:, comp][rows, cols] + pull[rows], 1 - 1e-6)
+    )
     choice = compiled.constants(m.params.choice)
     worth = [
         business.subscription_worth(300.0, 20.0, np.inf, d, 0.0, False, choice)

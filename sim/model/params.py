@@ -157,12 +157,12 @@ class ChoiceParams:
         "weight of use given up against money: willingness to accept over willingness to pay",
     )
     purchase_pull: float = param(
-        1.0,
+        0.0,
         0.0,
         1.0,
         "share",
         "share of the impulsive pull in the use a subscription is priced at "
-        "(1: users pay for what they would choose; 0: for what they would choose on reflection)",
+        "(0: users pay for what they would choose on reflection; 1: for what they would choose)",
     )
     regret_value: float = param(
         1.0,

@@ -12,7 +12,9 @@ cap on that provider (free tier, interventions), and counted as compulsive. It r
 manipulation, which fades at ``perception_decay``. The tactic's pull also counts in what the
 user wants of the companion today, the share of the day it would get with no cap, which prices
 its subscription (ODD 7.8), whether or not the cap lets the minutes through: at the free tier's
-limit a tactic sells the paid tier instead of minutes.
+limit a tactic sells the paid tier instead of minutes. It counts in full whatever share of the
+day's pull a planned purchase weighs (``choice.purchase_pull``): a user begged to stay at the
+limit decides in the moment, pulled.
 
 Perceived manipulation moves as
 
@@ -58,7 +60,6 @@ class Day(NamedTuple):
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
     protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
     desired: np.ndarray  # (N, P) share of the day each provider would get uncapped, raised
-    purchase_pull: float  # choice.purchase_pull: the share of a tactic's pull that prices it
 
 
 @jit
@@ -85,7 +86,6 @@ def farewells(start, stop, users, k, day, draws):
         compulsive,
         protected,
         desired,
-        purchase_pull,
     ) = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     goodbyes = audited_goodbyes = 0
@@ -108,7 +108,7 @@ def farewells(start, stop, users, k, day, draws):
                 audited_tactics += audited
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 wanted = min(pull, users.offline_minutes[i])
-                desired[i, j] = wanted_after(desired[i, j], purchase_pull * wanted, users.budget[i])
+                desired[i, j] = wanted_after(desired[i, j], wanted, users.budget[i])
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
                 extra = max(min(wanted, room), 0.0)
@@ -162,7 +162,6 @@ def step(model, today) -> None:
         today.compulsive,
         protected_users(today.constraints, u.n, len(rows)),
         today.desired,
-        model.params.choice.purchase_pull,
     )
 
     def say_goodbye(_, a, b):
