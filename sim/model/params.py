@@ -162,7 +162,8 @@ class ChoiceParams:
         1.0,
         "share",
         "share of the impulsive pull in the use a subscription is priced at "
-        "(0: users pay for what they would choose on reflection; 1: for what they would choose)",
+        "(0: users pay for what they would choose on reflection; 1: for what they would choose; "
+        "a tactic's pull prices in full either way)",
     )
     regret_value: float = param(
         1.0,
