@@ -21,7 +21,9 @@ Subscribers have no daily limit and a companion that uses all it knows of them. 
 subscription is worth to a user is what the paid tier is worth to them over the free one, in
 the utility of their choices and welfare (ODD 7.7), in dollars as below. With S the share of
 the day they would give the companion at the free tier's values with no limit (the day's split before caps,
-impulsive pull and taste shock included: each day's reconsideration sees one day's draw of what
+with the share ``choice.purchase_pull`` of the impulsive pull, 0 by default: a month is planned
+on the use the user would choose on reflection, as a naive planner does, ODD 7.8; a tactic's
+pull in full; the taste shock included: each day's reconsideration sees one day's draw of what
 a month of the paid tier is worth, 30 times the expected daily worth), S' the same share at the
 paid tier's values, a = free_minutes / budget, and g what the full memory adds to a minute's
 reflective value (being heard, ODD 7.2: heard_value * loneliness * unmet * empathy * 0.5 *
