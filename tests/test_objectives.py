@@ -527,7 +527,7 @@ def test_a_terms_test_tallies_each_arms_conversions_and_cancellations():
     arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
     cohort = np.array([True] * 7 + [False])
     tallies = np.zeros((8, policies.TALLIES))
-    policies.tally_tiers(before, now, cohort, tallies)
+    policies.tally_tiers(policies.stayed(before, now), before, now, cohort, tallies)
     # free days, paying days, conversions, cancellations
     users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0]]
     np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3)

@@ -267,12 +267,12 @@ TERMS = ("price", "free_minutes", "free_memory")
 
 
 @jit
-def tally_tiers(before, now, cohort, out):
-    """Add to ``out`` (N, ``TALLIES``), per user of the cohort who was a user both days: a free
-    or a paying day, and a conversion (free yesterday, paying today) or a cancellation (paying
-    yesterday, free today)."""
-    for i in range(before.shape[0]):
-        if not cohort[i] or before[i] < 0 or now[i] < 0:
+def tally_tiers(stayed, before, now, cohort, out):
+    """Add to ``out`` (N, ``TALLIES``), per user of the cohort among ``stayed``, the users both
+    days (:func:`stayed`): a free or a paying day, and a conversion (free yesterday, paying
+    today) or a cancellation (paying yesterday, free today)."""
+    for i in stayed:
+        if not cohort[i]:
             continue
         paying = before[i] >= FREE_STATES
         out[i, PAYING_DAYS if paying else FREE_DAYS] += 1.0
@@ -280,6 +280,12 @@ def tally_tiers(before, now, cohort, out):
             out[i, EVENTS[1]] += 1.0
         elif not paying and now[i] >= FREE_STATES:
             out[i, EVENTS[0]] += 1.0
+
+
+def stayed(before, now) -> np.ndarray:
+    """The users (indices) who were users both yesterday (state ``before``) and today
+    (``now``)."""
+    return np.flatnonzero((before >= 0) & (now >= 0))
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
@@ -461,12 +467,15 @@ class Intimacy(Policy):
         to paying, arm by arm (:func:`tally_tiers`)."""
         if not model.params.adaptation.price_terms:
             return
+        users = None
         for lever in TERMS:
             for test in (provider.tests.get(lever), provider.long_tests.get(lever)):
                 if test is not None:
                     if test.tallies is None:
                         test.tallies = np.zeros((test.arm.shape[0], TALLIES), np.float32)
-                    tally_tiers(before, provider.state, test.cohort, test.tallies)
+                    if users is None:
+                        users = stayed(before, provider.state)
+                    tally_tiers(users, before, provider.state, test.cohort, test.tallies)
 
     def terminal(self, provider, model, test, values=None):
         """A test of the subscription's terms (``TERMS``: price, free tier, free memory) values
