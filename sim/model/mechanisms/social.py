@@ -203,7 +203,7 @@ def socialise(start, stop, users, k, ties, day, out):
     heard_by = day.heard
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
-        together_sum = session_sum = contact = 0.0
+        together_sum = session_sum = contact = strength_sum = 0.0
         for e in range(indptr[i], indptr[i + 1]):
             w, f = strength[e], target[e]
             offer = planned[i] * offer_share(w, total[i], degree[i])
@@ -216,6 +216,7 @@ def socialise(start, stop, users, k, ties, day, out):
             contact += w * together
             if social_on:
                 strength[e] = tie_after(w, together, k)
+            strength_sum += strength[e]  # tomorrow's, for the mean tie strength
         realised = min(together_sum, planned[i])
         users.offline_minutes[i] += planned[i] - realised
         users.social_minutes[i] = realised + session_sum
@@ -243,10 +244,7 @@ def socialise(start, stop, users, k, ties, day, out):
         met_by_people = met_by(contact, k)
         out[0, i] = met_by_people
         out[1, i] = relief
-        s = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
-            s += strength[e]
-        out[2, i] = s / max(degree[i], 1)
+        out[2, i] = strength_sum / max(degree[i], 1)
         own_contact = own[i] if with_sessions else 0.0  # not the sessions they come to
         session_met = fulfilment(met_by(own_contact, k), session_relief)
         out[3, i] = felt_change(users.loneliness[i], session_met)
