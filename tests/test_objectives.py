@@ -675,7 +675,7 @@ class Accounts:
 
     def run(self, provider, k) -> np.ndarray:
         day = policies.Day(self.revenue, self.cost)
-        return policies.objectives(0, self.n, self.users, k, day, provider)
+        return policies.objectives(0, self.n, self.users, k, day, (provider,))[0]
 
     def profit(self, j: int) -> np.ndarray:
         return self.revenue[:, j] - self.cost[:, j]

@@ -194,53 +194,64 @@ def known_of(users, i, j, companion):
     return users.emotional_knowledge[i, j] if companion else users.knowledge[i, j]
 
 
-@jit(refcount=True)
-def objectives(start, stop, users, k, day, provider):
-    """The provider's objective under every policy for users ``start`` to ``stop``; adds its
-    own policy's and its profit to its test window. Returns the block's sums: the attention
-    and intimacy objectives, revenue and cost, then, for its users by yesterday's state, the
-    user-days and profit (S columns each), which its predictions learn from with the
-    moves from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
-    objective is not summed: the metrics report its measure, welfare.)"""
+@jit
+def objective(i, users, k, day, provider, sums):
+    """Provider ``provider``'s objective for user ``i`` under every policy; adds its own
+    policy's and its profit to its test window, and to ``sums`` (the provider's row of
+    :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
+    user by yesterday's state, a user-day and its profit."""
     j, own, companion, value, state, attached, known, shadow_price, window = provider
     S = STATES
-    sums = np.zeros(4 + MOVES * S)
-    for i in range(start, stop):
-        revenue, cost = day.revenue[i, j], day.cost[i, j]
-        profit = revenue - cost
-        before = state[i]
-        now, attachment = -1, users.attachment[i, j]
-        knowledge = known_of(users, i, j, companion)
-        if users.adopted[i, j]:
-            now = relationship_state(
-                users.subscribed[i, j],
-                attachment,
-                knowledge,
-                users.habit[i, j],
-                users.perceived_manipulation[i, j],
-            )
-        change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
-        if before >= 0:
-            change -= value_at(value, before, attached[i], known[i])
-        state[i], attached[i], known[i] = now, attachment, knowledge
-        attention = attention_value(profit, users.minutes[i, j], k)
-        intimacy = profit + change
-        wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
-        sums[0] += attention
-        sums[1] += intimacy
-        sums[2] += revenue
-        sums[3] += cost
-        if before >= 0:  # a user this morning
-            sums[4 + before] += 1.0
-            sums[4 + S + before] += profit
-        if own == ATTENTION:
-            window[0, i] += attention
-        elif own == INTIMACY:
-            window[0, i] += intimacy
-        elif own == WELLBEING:
-            window[0, i] += wellbeing
-        if own >= 0:
-            window[1, i] += profit
+    revenue, cost = day.revenue[i, j], day.cost[i, j]
+    profit = revenue - cost
+    before = state[i]
+    now, attachment = -1, users.attachment[i, j]
+    knowledge = known_of(users, i, j, companion)
+    if users.adopted[i, j]:
+        now = relationship_state(
+            users.subscribed[i, j],
+            attachment,
+            knowledge,
+            users.habit[i, j],
+            users.perceived_manipulation[i, j],
+        )
+    change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    if before >= 0:
+        change -= value_at(value, before, attached[i], known[i])
+    state[i], attached[i], known[i] = now, attachment, knowledge
+    attention = attention_value(profit, users.minutes[i, j], k)
+    intimacy = profit + change
+    wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
+    sums[0] += attention
+    sums[1] += intimacy
+    sums[2] += revenue
+    sums[3] += cost
+    if before >= 0:  # a user this morning
+        sums[4 + before] += 1.0
+        sums[4 + S + before] += profit
+    if own == ATTENTION:
+        window[0, i] += attention
+    elif own == INTIMACY:
+        window[0, i] += intimacy
+    elif own == WELLBEING:
+        window[0, i] += wellbeing
+    if own >= 0:
+        window[1, i] += profit
+
+
+@jit(refcount=True)
+def objectives(start, stop, users, k, day, providers):
+    """Every provider's :func:`objective` for users ``start`` to ``stop``, in one call.
+    Returns the block's sums, a row per provider: the attention and intimacy objectives,
+    revenue and cost, then, for its users by yesterday's state, the user-days and profit (S
+    columns each), which its predictions learn from with the moves from yesterday's states to
+    today's (:func:`tally_moves`). (The wellbeing-aligned objective is not summed: the metrics
+    report its measure, welfare.)"""
+    sums = np.zeros((len(providers), 4 + MOVES * STATES))
+    for q in range(len(providers)):  # provider by provider, while the block is in cache
+        provider, row = providers[q], sums[q]
+        for i in range(start, stop):
+            objective(i, users, k, day, provider, row)
     return sums
 
 
@@ -570,41 +581,41 @@ def record(model, today) -> dict[str, float]:
     day = Day(today.revenue, today.cost)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
-    total = np.zeros(2)
     interval = model.params.adaptation.interval
+    providers, launched, before = [], [], []
     for p in model.providers:
-        launched = model.day >= p.launch_day
-        if p.value is None or launched and (model.day - p.launch_day) % interval == 0:
+        launched.append(model.day >= p.launch_day)
+        if p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0:
             p.value = predicted_value(p, k)
-        own = p.policy.code if launched else -1
-        before = p.state.copy()
-        provider = Provider(
-            p.column,
-            own,
-            p.kind == "companion",
-            p.value,
-            p.state,
-            p.attached,
-            p.known,
-            p.shadow_price,
-            p.window,
+        before.append(p.state.copy())
+        providers.append(
+            Provider(
+                p.column,
+                p.policy.code if launched[-1] else -1,
+                p.kind == "companion",
+                p.value,
+                p.state,
+                p.attached,
+                p.known,
+                p.shadow_price,
+                p.window,
+            )
         )
-
-        def add(_, a, b, provider=provider):
-            return objectives(a, b, u, k, day, provider)
-
-        sums = sum(compiled.each_block(spans, add))
-        total += sums[:2]
-        if not launched:
+    providers = tuple(providers)  # as the objectives' loop sees them
+    sums = sum(compiled.each_block(spans, lambda _, a, b: objectives(a, b, u, k, day, providers)))
+    total = np.zeros(2)
+    for p, row, was, launched_p in zip(model.providers, sums, before, launched, strict=True):
+        total += row[:2]
+        if not launched_p:
             continue
-        p.book += sums[2:4]
+        p.book += row[2:4]
         S = STATES
         p.seen *= fade
-        p.seen[:, :MOVES] += sums[4:].reshape(MOVES, S).T
-        tally_moves(before, p.state, p.seen[:, MOVES:])
+        p.seen[:, :MOVES] += row[4:].reshape(MOVES, S).T
+        tally_moves(was, p.state, p.seen[:, MOVES:])
         # today's newcomers (joined, returned or switched in) enter its tests' cohorts
         enrol(p, np.flatnonzero(u.adopted[:, p.column] & (u.adopted_day[:, p.column] == model.day)))
-        p.policy.observe(p, before, model)
+        p.policy.observe(p, was, model)
         if window_closes(p, model):
             p.policy.window_closed(p, *p.book, k)
             p.book[:] = 0.0
