@@ -102,7 +102,9 @@ def logit_weights(values, available, temperature, out):
             scale = max(scale, values[o] / temperature)
     total = 0.0
     for o in range(values.shape[0]):
-        w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
+        w = 0.0  # an option that cannot be taken
+        if available[o] > 0.0:
+            w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
         out[o] = w
         total += w
     return total
@@ -164,6 +166,7 @@ def choose(start, stop, users, k, day, shocks, out):
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
     priced = np.empty(n_options)
     R = out.R
+    breadth = k.temperature * math.log(k.offline_breadth)  # other offline life's nest (ODD 7.2)
     for i in range(start, stop):
         b = i - start
         nudged = 0.0
@@ -217,7 +220,7 @@ def choose(start, stop, users, k, day, shocks, out):
         avail[P + 1] = 1.0
         for o in range(n_options):
             values[o] = R[i, o] + k.taste_noise * shocks[b, o]
-        values[P + 1] += k.temperature * math.log(k.offline_breadth)
+        values[P + 1] += breadth
         weight = ts.impulse_weight(users.self_control[i], k) if day.two_selves else 0.0
         if day.two_selves:
             split(values, avail, budget, k.temperature, k.min_session, caps, reflective)

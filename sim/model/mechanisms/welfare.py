@@ -133,6 +133,7 @@ def weigh(start, stop, users, k, day, surplus):
     the consumer surplus of feeds and of companions (module docstring)."""
     R, P = day.R, users.minutes.shape[1]
     T, breadth, paying = k.temperature, k.offline_breadth, paying_value(k)
+    nest = T * math.log(breadth)  # other offline life's nest (ODD 7.2)
     for i in range(start, stop):
         B = users.budget[i]
         total = valued = pulled = 0.0
@@ -158,7 +159,7 @@ def weigh(start, stop, users, k, day, surplus):
         total += option_value(social, R[i, P], day.social_scale[at(day.social_scale, i)], B, T)
         total += option_value(users.offline_minutes[i], R[i, P + 1], breadth, B, T)
         valued += social * max(R[i, P], 0.0)
-        offline_day = B * (R[i, P + 1] + T * math.log(breadth))
+        offline_day = B * (R[i, P + 1] + nest)
         whole = total + beyond  # the day's being heard at its whole worth
         paid = feed_paid + companion_paid
         users.welfare[i] = (whole - offline_day) / paying - paid
