@@ -77,7 +77,7 @@ def beyond_margin(weight, understood_minutes, unmet, need_minutes):
 @jit
 def attachment_after(attachment, heard_today, perceived_manipulation, k):
     """Tomorrow's attachment (module docstring)."""
-    grown = learned(attachment, k.rate, heard_today)
+    grown = learned(attachment, k.rate, heard_today) if heard_today > 0.0 else attachment
     return grown * math.exp(-(k.decay + k.manipulation_erosion * perceived_manipulation))
 
 
@@ -87,12 +87,12 @@ def attach(start, stop, users, k, need_minutes, empathy, free_memory, is_compani
     for i in range(start, stop):
         for j in range(users.attachment.shape[1]):
             if is_companion[j]:
-                understood = understanding_today(users, i, j, empathy, free_memory)
+                m, heard_today = users.minutes[i, j], 0.0  # not heard without use
+                if m > 0.0:
+                    understood = understanding_today(users, i, j, empathy, free_memory)
+                    heard_today = heard(understood * m, need_minutes)
                 users.attachment[i, j] = attachment_after(
-                    users.attachment[i, j],
-                    heard(understood * users.minutes[i, j], need_minutes),
-                    users.perceived_manipulation[i, j],
-                    k,
+                    users.attachment[i, j], heard_today, users.perceived_manipulation[i, j], k
                 )
 
 

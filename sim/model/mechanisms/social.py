@@ -225,13 +225,15 @@ def socialise(start, stop, users, k, ties, day, out):
         for j in range(users.minutes.shape[1]):
             if is_companion[j]:
                 m = users.minutes[i, j]
-                u = understanding_today(users, i, j, empathy, memory)
-                understood += u * m
-                session_understood += u * min(prescribed[at(prescribed, i), j], m)
-                h = heard(u * m, k.companion_need_minutes)
+                h = 0.0  # not heard without use
+                if m > 0.0:
+                    u = understanding_today(users, i, j, empathy, memory)
+                    understood += u * m
+                    session_understood += u * min(prescribed[at(prescribed, i), j], m)
+                    h = heard(u * m, k.companion_need_minutes)
+                    used = True
                 heard_by[i, j] = h
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
-                used |= m > 0.0
         usual = users.understood_usual[i]
         day.understood[i] = understood
         day.unmet[i] = unmet_need(usual, k.companion_need_minutes)
