@@ -69,7 +69,9 @@ def beyond_margin(weight, understood_minutes, unmet, need_minutes):
     ``need_minutes * heard`` (the day's whole worth, in understood minutes at full value) less
     ``understood_minutes * unmet`` (what the day's choice counted, every minute at the margin),
     times ``weight``, the value of a fully understood minute to the user, ``choice.heard_value
-    * loneliness`` (ODD 7.6, 7.7)."""
+    * loneliness`` (ODD 7.6, 7.7); 0 on a day without being heard."""
+    if understood_minutes <= 0.0:
+        return 0.0
     whole = need_minutes * heard(understood_minutes, need_minutes)
     return weight * (whole - understood_minutes * unmet)
 

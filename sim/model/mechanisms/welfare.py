@@ -96,7 +96,9 @@ def option_value(minutes, value, weight, budget, temperature):
 @jit
 def without(rest, share, budget, temperature):
     """B U of the day without options holding ``share`` of it, the others scaled up in
-    proportion; ``rest`` is the others' part of B U(s)."""
+    proportion; ``rest`` is the others' part of B U(s), all of B U when they hold no share."""
+    if share <= 0.0:
+        return rest
     left = max(1.0 - share, 1e-12)
     return rest / left + budget * temperature * math.log(left)
 
