@@ -97,14 +97,15 @@ def logit_weights(values, available, temperature, out):
     """``available * exp(values / T)`` of each option into ``out``, scaled so the largest
     option that can be taken has weight 1; returns their sum (the shares are out / sum)."""
     scale = -np.inf
-    for o in range(values.shape[0]):  # only options that can be taken set the scale
-        if available[o] > 0.0:
-            scale = max(scale, values[o] / temperature)
+    for o in range(values.shape[0]):
+        out[o] = values[o] / temperature
+        if available[o] > 0.0:  # only options that can be taken set the scale
+            scale = max(scale, out[o])
     total = 0.0
     for o in range(values.shape[0]):
         w = 0.0  # an option that cannot be taken
         if available[o] > 0.0:
-            w = available[o] * math.exp(min(values[o] / temperature - scale, 0.0))
+            w = available[o] * math.exp(min(out[o] - scale, 0.0))
         out[o] = w
         total += w
     return total
