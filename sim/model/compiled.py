@@ -314,7 +314,8 @@ def constants(section):
     """A parameter section (a dataclass of numbers) as a named tuple, the form a compiled loop
     takes it in: one argument whose fields it reads by name (``k.formation``)."""
     _register_sections()
-    return _constants_type(type(section))(*dataclasses.astuple(section))
+    fields = dataclasses.fields(section)  # of numbers: no copies to make, as astuple would
+    return _constants_type(type(section))(*(getattr(section, f.name) for f in fields))
 
 
 @functools.cache
