@@ -1019,10 +1019,10 @@ def test_manipulative_tactics_add_minutes_and_perceived_manipulation():
 
 @pytest.mark.parametrize("purchase_pull", [0.0, 1.0])
 def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier(purchase_pull):
-    """ODD 7.10: a tactic's pull counts in what the user wants of the companion today (the
-    uncapped share that prices the subscription, 7.8) whether or not the cap lets its minutes
-    through, so a free user at the limit values the paid tier more; in full, whatever share of
-    the day's pull a planned purchase weighs (``choice.purchase_pull``)."""
+    """ODD 7.10: a tactic's whole pull counts in what the user wants of the companion today (the
+    uncapped share that prices the subscription, 7.8), whatever share of the day's pull a
+    planned purchase weighs (``choice.purchase_pull``), and whether or not the cap lets its
+    minutes through, so free users at the limit value lifting it more: none less, some more."""
     m = build(
         days=40,
         sets={
@@ -1034,9 +1034,10 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier(purchase_pull):
     )
     advance(m, 40)
     u, today = m.users, m.today
+    tier = m.params.companion.free_minutes
     comp = np.flatnonzero(m.is_companion)
     at_limit = (
-        (u.minutes[:, comp] >= 20.0 - TOL) & ~u.subscribed[:, comp] & (u.self_control < 1)[:, None]
+        (u.minutes[:, comp] >= tier - TOL) & ~u.subscribed[:, comp] & (u.self_control < 1)[:, None]
     )
     assert at_limit.sum() > 10, "no free user at the limit: nothing to test"
     before = today.desired.copy()
@@ -1046,18 +1047,27 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier(purchase_pull):
     np.testing.assert_array_equal(mins1[:, comp][at_limit], u.minutes[:, comp][at_limit])
     assert (after[:, comp][at_limit] > before[:, comp][at_limit]).all()
     assert (after >= before).all() and (after < 1).all()
-    pull = 20.0 * (1.0 - u.self_control) / u.budget  # the whole pull, as a share of the day
-    rows, cols = np.nonzero(at_limit & (20.0 * (1.0 - u.self_control) < u.offline_minutes)[:, None])
+    pulled = m.params.manipulation.extra_minutes * (1.0 - u.self_control)  # a tactic's whole pull
+    rows, cols = np.nonzero(at_limit & (pulled < u.offline_minutes)[:, None])
     assert rows.size > 10, "no user at the limit with the time for the whole pull"
     np.testing.assert_allclose(
-        after[:, comp][rows, cols], np.minimum(before[:, comp][rows, cols] + pull[rows], 1 - 1e-6)
+        after[:, comp][rows, cols],
+        np.minimum(before[:, comp][rows, cols] + pulled[rows] / u.budget[rows], 1 - 1e-6),
     )
     choice = compiled.constants(m.params.choice)
-    worth = [
-        business.subscription_worth(300.0, 20.0, np.inf, d, 0.0, False, choice)
-        for d in (0.2, manipulation.wanted_after(0.2, 15.0, 300.0))
-    ]
-    assert worth[1] > worth[0]
+    rows, cols = np.nonzero(at_limit)
+
+    def worth(desired):  # what lifting the limit is worth to each free user at it
+        return np.array(
+            [
+                business.subscription_worth(u.budget[i], tier, np.inf, d, 0.0, False, choice)
+                for i, d in zip(rows, desired[:, comp][rows, cols], strict=True)
+            ]
+        )
+
+    worth0, worth1 = worth(before), worth(after)
+    assert (worth1 >= worth0 - 1e-9).all()
+    assert (worth1 > worth0 + 1e-9).sum() > 5, "no tactic raised the worth of lifting the limit"
 
 
 def test_subscribers_decide_to_cancel_in_dollars_they_would_accept():

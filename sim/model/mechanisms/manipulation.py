@@ -12,9 +12,9 @@ cap on that provider (free tier, interventions), and counted as compulsive. It r
 manipulation, which fades at ``perception_decay``. The tactic's pull also counts in what the
 user wants of the companion today, the share of the day it would get with no cap, which prices
 its subscription (ODD 7.8), whether or not the cap lets the minutes through: at the free tier's
-limit a tactic sells the paid tier instead of minutes. It counts in full whatever share of the
-day's pull a planned purchase weighs (``choice.purchase_pull``): a user begged to stay at the
-limit decides in the moment, pulled.
+limit a tactic can sell the paid tier instead of minutes, where the pull lifts what the user
+wants above the tier. It counts in full whatever share of the day's pull a planned purchase
+weighs (``choice.purchase_pull``): a user begged to stay decides in the moment, pulled.
 
 Perceived manipulation moves as
 
