@@ -192,6 +192,47 @@ def test_a_study_of_a_providers_users_leaves_everyone_else_out_of_both_arms():
     ).all()
 
 
+def test_a_dependent_sample_recruits_those_dependent_on_a_targeted_provider():
+    """ODD 7.13, 7.15: ``sample = "dependent"`` keeps in the experiment, on the recruitment day,
+    the users whose dependence on some targeted provider is at least ``dependence.threshold``;
+    dependence on a provider not targeted does not count."""
+    iv = Intervention(
+        "deactivate",
+        start=4,
+        end=6,
+        share=0.5,
+        providers="companion_a",
+        name="outage",
+        sample="dependent",
+        recruit=2,
+    )
+    model = EconomyModel(scenario="mixed", users=600, days=8, seed=3, interventions=[iv])
+    column = {p.name: p.column for p in model.providers}
+    a, b = column["companion_a"], column["companion_b"]
+    threshold = model.params.dependence.threshold
+    assigned = model.intervention_arms[0][1].copy()
+    for _ in range(2):
+        model.step()
+    dep = model.users.dependence
+    dep[:] = 0.0
+    dep[:200, a] = threshold  # dependent on the targeted companion (at the threshold counts)
+    dep[200:300, a] = threshold - 0.01  # just below it
+    dep[300:400, b] = 0.9  # dependent on the other companion only
+    model.step()  # day 2 recruits (dependence moves on within the day, after recruitment)
+    sample = model.study_samples["outage"]
+    expected = np.zeros(600, bool)
+    expected[:200] = True
+    assert (sample == expected).all()
+    treated = model.intervention_arms[0][1]
+    assert (treated == assigned & sample).all() and 0 < treated.sum() < 200
+    model.step()
+    row = model.latest
+    control = sample & ~treated
+    assert row["arm.outage.control.loneliness"] == pytest.approx(
+        model.users.loneliness[control].mean()
+    )
+
+
 def test_a_lonely_sample_keeps_the_loneliest_third_from_the_start():
     """ODD 7.13: ``sample = "lonely"`` screens on baseline loneliness when the model is built;
     the control arm is the rest of the sample, and users outside it are in neither arm."""
@@ -208,7 +249,7 @@ def test_a_lonely_sample_keeps_the_loneliest_third_from_the_start():
     control = sample & ~treated
     assert row["arm.launch.control.loneliness"] == pytest.approx(m.users.loneliness[control].mean())
     assert row["arm.launch.treated.loneliness"] == pytest.approx(m.users.loneliness[treated].mean())
-    with pytest.raises(ParamError, match="sample must be one of everyone, users, lonely"):
+    with pytest.raises(ParamError, match="sample must be one of everyone, users, dependent, lonely"):
         Intervention("launch", sample="sad")
 
 

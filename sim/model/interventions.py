@@ -7,8 +7,10 @@ masks, caps and lever limits that the choice and business steps read.
 
 Who is in the experiment: everyone (``sample = "everyone"``, the default); with
 ``sample = "users"``, only the users of the targeted providers on the recruitment day
-``recruit`` (default: ``start``), as field studies recruit a platform's users; or, with
-``sample = "lonely"``, only the users whose baseline loneliness (a trait, ODD 2.1) is in the
+``recruit`` (default: ``start``), as field studies recruit a platform's users; with
+``sample = "dependent"``, only the users whose dependence on some targeted provider is at least
+``dependence.threshold`` on the recruitment day (ODD 7.15), as a study of withdrawal recruits
+heavy users who report relying on a service; or, with ``sample = "lonely"``, only the users whose baseline loneliness (a trait, ODD 2.1) is in the
 loneliest third of the population, as studies recruit lonely participants by a screening
 score, from the start of the run. Users outside the sample are neither treated nor controls;
 before the recruitment day the arms' metrics cover every assigned user.
@@ -64,6 +66,7 @@ OPTIONS = {
 SAMPLES = {
     "everyone": "every user is assigned to an arm",
     "users": "only users of the targeted providers on the recruit day are in the experiment",
+    "dependent": "only users whose dependence on some targeted provider is at least dependence.threshold on the recruit day are in the experiment",
     "lonely": "only the loneliest third of users (baseline loneliness) are in the experiment",
 }
 LONELY_SHARE = 1.0 / 3.0  # sample = "lonely": the loneliest third by baseline loneliness
@@ -119,7 +122,7 @@ class Intervention:
     group: int = 0  # ... and this one is targeted
     cluster_size: int = 1  # users assigned in blocks of this many neighbours
     assignment: str = ""  # name of the assignment stream; defaults to the name
-    sample: str = "everyone"  # everyone | users (of the targeted providers on the recruit day)
+    sample: str = "everyone"  # SAMPLES: everyone | users | dependent | lonely
     recruit: int | None = None  # day the sample is drawn; None: the start day
 
     def __post_init__(self):
@@ -340,14 +343,21 @@ def screen(model) -> None:
 
 
 def recruit(model) -> None:
-    """On an intervention's recruitment day, keep in the experiment (``sample = "users"``) only
-    the users of its providers: the treated arm shrinks to them in place, and the sample is kept
-    in ``model.study_samples`` so that the control arm is drawn from it too."""
+    """On an intervention's recruitment day, keep in the experiment only the users of its
+    providers (``sample = "users"``) or those dependent on one of them (``sample =
+    "dependent"``, dependence at least ``dependence.threshold``, ODD 7.15): the treated arm
+    shrinks to them in place, and the sample is kept in ``model.study_samples`` so that the
+    control arm is drawn from it too."""
+    u = model.users
     for x, users, cols in model.intervention_arms:
-        if x.sample == "users" and model.day == x.recruit_day:
-            sample = model.users.adopted[:, cols].any(axis=1)
-            users &= sample
-            model.study_samples[x.name] = sample
+        if model.day != x.recruit_day or x.sample not in ("users", "dependent"):
+            continue
+        if x.sample == "users":
+            sample = u.adopted[:, cols].any(axis=1)
+        else:
+            sample = (u.dependence[:, cols] >= model.params.dependence.threshold).any(axis=1)
+        users &= sample
+        model.study_samples[x.name] = sample
 
 
 def constraints_key(model) -> tuple:
