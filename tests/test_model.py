@@ -180,6 +180,26 @@ def test_a_model_built_from_params_refuses_what_resolve_refuses():
         EconomyModel(params)
 
 
+def test_loyalty_is_kept_by_provider_kind():
+    """ODD 7.14: retention and churn over all spells and over the spells of each kind; a kind
+    the market does not have has none (NaN, null in the summary), and the other kind's figures are the totals."""
+    r = sim.run("mixed", users=300, days=150, seed=6)
+    ts, s = r.timeseries, r.summary
+    assert (ts["feed_quits"] + ts["companion_quits"] == ts["quits"]).all()
+    assert ts["feed_quits"].sum() > 0 and ts["companion_quits"].sum() > 0
+    window = ts.iloc[-r.params.run.summary_window :]
+    spells = window[["companion_a.users", "companion_b.users"]].sum(axis=1).sum() * 300
+    rate = window["companion_quits"].sum() / spells
+    assert s["companion_monthly_churn"] == pytest.approx(1.0 - (1.0 - rate) ** 30)
+    assert s["feed_monthly_churn"] != pytest.approx(s["companion_monthly_churn"])
+    low, high = sorted((s["feed_retention_90d"], s["companion_retention_90d"]))
+    assert low < s["retention_90d"] < high  # the whole is a mix of its kinds
+    feeds = sim.run("attention_economy", users=200, days=100, seed=6).summary
+    assert feeds["companion_monthly_churn"] is None and feeds["companion_retention_90d"] is None
+    assert feeds["feed_monthly_churn"] == feeds["monthly_churn"]
+    assert feeds["feed_retention_90d"] == feeds["retention_90d"]
+
+
 def test_summary_of_a_run_past_ninety_days_is_complete_and_in_range():
     r = sim.run("mixed", users=200, days=100, seed=6)
     s = r.summary

@@ -47,8 +47,9 @@ def test_identical_policies_are_not_ahead_of_each_other():
 
 
 def test_lower_churn_counts_as_ahead():
-    table = own_objectives(SimpleNamespace(runs=runs({"intimacy": {"monthly_churn": -0.3}})))
-    churn = table[(table.policy == "intimacy") & (table.metric == "monthly_churn")]
+    shift = {"intimacy": {"companion_monthly_churn": -0.3}}
+    table = own_objectives(SimpleNamespace(runs=runs(shift)))
+    churn = table[(table.policy == "intimacy") & (table.metric == "companion_monthly_churn")]
     assert churn.ahead.all() and (churn.difference < 0).all()
 
 

@@ -9,6 +9,7 @@ last ``run.summary_window`` days unless their description says otherwise.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from sim.model import abtests, compiled
 from sim.model.compiled import jit
+from sim.model.mechanisms.adoption import kind_row
 from sim.model.params import ParamError
 
 # name: meaning; the daily series (timeseries.parquet), in order
@@ -54,6 +56,8 @@ DAILY = {
     "minutes_per_tactic": "minutes a manipulative tactic kept the user after the goodbye, mean per tactic",
     "adoptions": "spells started today",
     "quits": "spells ended today",
+    "feed_quits": "spells with feeds ended today",
+    "companion_quits": "spells with companions ended today",
     "switches": "quitters who moved to a rival today",
     "ad_revenue_per_user_day": "ad revenue net of ad tax, $ per user and day",
     "ad_revenue_per_feed_user_day": "ad revenue, $ per user who used a feed today",
@@ -145,6 +149,10 @@ LOYALTY = {
     "retention_90d": "share of spells started by day D-90 still running 90 days later (whole run; "
     "newcomers a closed free tier turned away at once never started one)",
     "monthly_churn": "1 - (1 - daily quit rate)^30, daily quit rate = quits / user-provider spells (window)",
+    "feed_retention_90d": "retention_90d of spells with feeds",
+    "companion_retention_90d": "retention_90d of spells with companions",
+    "feed_monthly_churn": "monthly_churn of spells with feeds (NaN without feeds)",
+    "companion_monthly_churn": "monthly_churn of spells with companions (NaN without companions)",
     "mean_tenure_days": "mean length of spells, ended ones and those still running at the end (whole run)",
     "switching_rate": "moves to a same-kind rival per user per 30 days (whole run)",
 }
@@ -453,7 +461,9 @@ def daily_row(model, today) -> dict[str, float]:
         ),
         "minutes_per_tactic": today.tactic_minutes / today.tactics if today.tactics else 0.0,
         "adoptions": model.loyalty.adoptions_today,
-        "quits": model.loyalty.quits_today,
+        "quits": int(model.loyalty.quits_today.sum()),
+        "feed_quits": int(model.loyalty.quits_today[kind_row(False)]),
+        "companion_quits": int(model.loyalty.quits_today[kind_row(True)]),
         "switches": model.loyalty.switches_today,
         "ad_revenue_per_user_day": ads / n,
         "ad_revenue_per_feed_user_day": ads / max(s["feed_active"], 1),
@@ -543,16 +553,20 @@ def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
     window = frame.iloc[max(0, days - model.params.run.summary_window) :]
     out = {k: float(window[k].mean()) for k in SUMMARY_FROM_DAILY}
     loyalty, u = model.loyalty, model.users
-    last_start = days - 90
-    if last_start >= 0:
-        starts = loyalty.starts_by_day[: last_start + 1].sum()
-        early = loyalty.early_ends_by_day[: last_start + 1].sum()
-        out["retention_90d"] = float(1.0 - early / starts) if starts else float("nan")
-    else:
-        out["retention_90d"] = float("nan")
-    exposure = float(window[[f"{p.name}.users" for p in model.providers]].sum(axis=1).sum()) * u.n
-    rate = float(window["quits"].sum()) / exposure if exposure else 0.0
-    out["monthly_churn"] = 1.0 - (1.0 - rate) ** 30
+    kinds = {"": (0, 1), "feed_": (kind_row(False),), "companion_": (kind_row(True),)}
+    for prefix, rows in kinds.items():
+        starts = loyalty.starts_by_day[list(rows), : max(days - 89, 0)].sum()
+        early = loyalty.early_ends_by_day[list(rows), : max(days - 89, 0)].sum()
+        out[f"{prefix}retention_90d"] = float(1.0 - early / starts) if starts else math.nan
+        users = [
+            f"{p.name}.users" for p in model.providers if kind_row(p.kind == "companion") in rows
+        ]
+        exposure = float(window[users].sum(axis=1).sum()) * u.n if users else 0.0
+        quits = float(window[f"{prefix}quits"].sum())
+        if exposure:
+            out[f"{prefix}monthly_churn"] = 1.0 - (1.0 - quits / exposure) ** 30
+        else:  # no spells of the kind: none to end (NaN by kind, 0 over all as before)
+            out[f"{prefix}monthly_churn"] = math.nan if prefix else 0.0
     running = model.day + 1 - u.adopted_day[u.adopted]
     spells = loyalty.ended_count + running.size
     out["mean_tenure_days"] = (

@@ -7,7 +7,8 @@ where it applies. The objectives' long-run measures:
 - *attention*: ``attention_objective_per_user_day`` (profit and minutes captured), with feed and
   companion minutes and ad revenue beside it;
 - *intimacy*: the relationship's lifetime value, measured in the long run as provider profit per
-  user-day, with attachment, 90-day retention and monthly churn beside it;
+  user-day, with attachment and the 90-day retention and monthly churn of spells with companions
+  (the relationships it cultivates; in a mixed market the feeds' spells are left out) beside it;
 - *wellbeing*: ``welfare_per_user_day``, with wellbeing and the share of users active beside it
   (a policy that drove users off would show here).
 
@@ -32,11 +33,11 @@ OWN: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "intimacy": (
         "provider_profit_per_user_day",
-        ("mean_attachment", "retention_90d", "monthly_churn"),
+        ("mean_attachment", "companion_retention_90d", "companion_monthly_churn"),
     ),
     "wellbeing": ("welfare_per_user_day", ("wellbeing_sd_units", "active_share")),
 }
-LOWER_IS_BETTER = ("monthly_churn",)
+LOWER_IS_BETTER = ("monthly_churn", "feed_monthly_churn", "companion_monthly_churn")
 LEVERS = (
     "ad_load",
     "hooks",

@@ -113,20 +113,31 @@ class Decisions(NamedTuple):
 
 @dataclass
 class Loyalty:
-    """Spell bookkeeping for retention, churn, tenure and switching metrics (ODD 7.11)."""
+    """Spell bookkeeping for retention, churn, tenure and switching metrics (ODD 7.11). Starts,
+    early ends and the day's quits are kept by provider kind: row ``kind_row(False)`` for
+    feeds, ``kind_row(True)`` for companions."""
 
-    starts_by_day: np.ndarray  # spells started on each day
-    early_ends_by_day: np.ndarray  # of those, spells ended within 90 days
+    starts_by_day: np.ndarray  # (2, days + 1) spells started on each day, by kind
+    early_ends_by_day: np.ndarray  # (2, days + 1) of those, spells ended within 90 days
+    quits_today: np.ndarray  # (2,) spells ended today, by kind
     ended_tenure_sum: float = 0.0
     ended_count: int = 0
     switches: int = 0
-    quits_today: int = 0
     adoptions_today: int = 0
     switches_today: int = 0
 
     @classmethod
     def empty(cls, days: int) -> Loyalty:
-        return cls(np.zeros(days + 1, np.int64), np.zeros(days + 1, np.int64))
+        return cls(
+            np.zeros((2, days + 1), np.int64),
+            np.zeros((2, days + 1), np.int64),
+            np.zeros(2, np.int64),
+        )
+
+
+def kind_row(is_companion) -> int:
+    """Row of :class:`Loyalty`'s tallies for a provider: 0 a feed, 1 a companion."""
+    return int(bool(is_companion))
 
 
 @jit
@@ -383,7 +394,7 @@ def start_spells(model, j: int, who: np.ndarray) -> int:
     u.adopted_day[who, j] = day
     # newcomers expect it to be worth a little more than their outside option
     u.remembered_value[who, j] = u.offline_value[who] + model.params.adoption.quit_scale
-    model.loyalty.starts_by_day[day] += who.size
+    model.loyalty.starts_by_day[kind_row(model.is_companion[j]), day] += who.size
     model.loyalty.adoptions_today += who.size
     return who.size
 
@@ -395,9 +406,10 @@ def end_spells(model, j: int, who: np.ndarray) -> None:
     tenure = day - u.adopted_day[who, j]
     loyalty.ended_tenure_sum += float(tenure.sum())
     loyalty.ended_count += who.size
-    np.add.at(loyalty.early_ends_by_day, u.adopted_day[who, j][tenure < 90], 1)
+    row = kind_row(model.is_companion[j])
+    np.add.at(loyalty.early_ends_by_day[row], u.adopted_day[who, j][tenure < 90], 1)
     leave(u, j, who, day)
-    loyalty.quits_today += who.size
+    loyalty.quits_today[row] += who.size
 
 
 def turn_away(model, j: int, who: np.ndarray) -> None:
@@ -406,7 +418,9 @@ def turn_away(model, j: int, who: np.ndarray) -> None:
     it counts in no retention, tenure or churn."""
     u = model.users
     who = np.flatnonzero(who)
-    np.add.at(model.loyalty.starts_by_day, u.adopted_day[who, j], -1)
+    np.add.at(
+        model.loyalty.starts_by_day[kind_row(model.is_companion[j])], u.adopted_day[who, j], -1
+    )
     leave(u, j, who, model.day)
 
 
@@ -422,7 +436,8 @@ def launch(model, today) -> None:
     choice; resets the day's adoption counters."""
     u = model.users
     loyalty = model.loyalty
-    loyalty.quits_today = loyalty.adoptions_today = loyalty.switches_today = 0
+    loyalty.quits_today[:] = 0
+    loyalty.adoptions_today = loyalty.switches_today = 0
     for p in model.providers:
         if p.launch_day != model.day:
             continue
