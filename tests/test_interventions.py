@@ -231,6 +231,11 @@ def test_a_dependent_sample_recruits_those_dependent_on_a_targeted_provider():
     assert row["arm.outage.control.loneliness"] == pytest.approx(
         model.users.loneliness[control].mean()
     )
+    assert row["arm.outage.control.users"] == control.sum()
+    params, _ = sim.resolve("mixed", users=50, days=3, seed=1)
+    params.mechanisms.dependence = False
+    with pytest.raises(ParamError, match="needs mechanisms.dependence on"):
+        EconomyModel(params, [iv])
 
 
 def test_a_lonely_sample_keeps_the_loneliest_third_from_the_start():
@@ -249,7 +254,9 @@ def test_a_lonely_sample_keeps_the_loneliest_third_from_the_start():
     control = sample & ~treated
     assert row["arm.launch.control.loneliness"] == pytest.approx(m.users.loneliness[control].mean())
     assert row["arm.launch.treated.loneliness"] == pytest.approx(m.users.loneliness[treated].mean())
-    with pytest.raises(ParamError, match="sample must be one of everyone, users, dependent, lonely"):
+    with pytest.raises(
+        ParamError, match="sample must be one of everyone, users, dependent, lonely"
+    ):
         Intervention("launch", sample="sad")
 
 

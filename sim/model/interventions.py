@@ -332,7 +332,14 @@ def assign(intervention: Intervention, n_users: int, streams) -> np.ndarray:
 
 def screen(model) -> None:
     """Samples fixed by a trait (``sample = "lonely"``): the treated arm shrinks to them when
-    the model is built, and the sample is kept in ``model.study_samples``."""
+    the model is built, and the sample is kept in ``model.study_samples``. A sample of the
+    dependent needs the dependence mechanism, or no one could be in it."""
+    for x, _, _ in model.intervention_arms:
+        if x.sample == "dependent" and not model.params.mechanisms.dependence:
+            raise ParamError(
+                f'intervention {x.name}.sample = "dependent" needs mechanisms.dependence on: '
+                "with it off no user is dependent"
+            )
     lonely = model.users.loneliness_baseline
     cut = np.quantile(lonely, 1.0 - LONELY_SHARE)
     for x, users, _ in model.intervention_arms:

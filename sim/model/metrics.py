@@ -80,6 +80,7 @@ PROVIDER_DAILY = {
 # per intervention with both arms: daily means over its treated and its control users, as
 # columns arm.{name}.treated.{metric} and arm.{name}.control.{metric} (ODD 7.13)
 ARM = {
+    "users": "users in the arm",
     "minutes": "minutes on all providers",
     "feed_minutes": "minutes on feeds",
     "targeted_minutes": "minutes on the providers the intervention targets",
@@ -97,6 +98,7 @@ ARM = {
     "valuation": "valuation (what users would say the day was worth, the pull included), $ per day",
     "wellbeing_sd": "standard deviation of measured wellbeing within the arm (with wellbeing.measurement_sd)",
     "loneliness": "loneliness",
+    "dependence": "dependence on the targeted providers (the largest), ODD 7.15",
     "session_loneliness_change": "change of felt loneliness over the day's prescribed session: -loneliness at the day's start x share of social need the session meets",
     "tie_strength": "mean tie strength",
 }
@@ -500,6 +502,7 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
     u, comp = model.users, model.is_companion
     w = u.wellbeing[who]
     return {
+        "users": float(who.sum()),
         "minutes": float(u.minutes[who].sum(axis=1).mean()),
         "feed_minutes": float(u.minutes[who][:, ~comp].sum(axis=1).mean()),
         "targeted_minutes": float(u.minutes[who][:, cols].sum(axis=1).mean()),
@@ -521,6 +524,7 @@ def arm_means(model, today, who: np.ndarray, cols: np.ndarray) -> dict[str, floa
         "valuation": float(u.valuation[who].mean()),
         "wellbeing_sd": measured_sd(model, float(w.std())),
         "loneliness": float(u.loneliness[who].mean()),
+        "dependence": float(u.dependence[who][:, cols].max(axis=1).mean()) if cols.any() else 0.0,
         "session_loneliness_change": float(today.session_change[who].mean()),
         "tie_strength": float(today.tie_mean[who].mean()),
     }
