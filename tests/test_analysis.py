@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -227,3 +228,43 @@ def test_switching_by_tenure_counts_who_moved_to_the_rival_by_band(tmp_path):
         an.switching_by_tenure(res, "companion_a", "companion_b", 720, 750)
     with pytest.raises(ParamError, match="no provider 'feed_a'"):
         an.switching_by_tenure(res, "feed_a", "companion_b", 720, 780)
+
+
+def test_arm_gaps_are_treated_less_control_per_window_less_the_reference():
+    """A run whose arms differ by 1 before treatment and by 4 during it has a gap of 4 in the
+    window and a difference in differences of 3; the arms' sizes come from the reference's
+    first day; a metric without arm series is refused."""
+    days = np.arange(10)
+    frames = []
+    for run_id, shift in (("a", 0.0), ("b", 2.0)):
+        treated = np.where(days >= 5, 4.0 + shift, 1.0) + 10.0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run_id": run_id,
+                    "day": days,
+                    "arm.x.treated.loneliness": treated,
+                    "arm.x.control.loneliness": 10.0,
+                    "arm.x.treated.users": np.where(days >= 2, 30.0, 60.0),
+                    "arm.x.control.users": 33.0,
+                }
+            )
+        )
+    runs = pd.DataFrame({"run_id": ["a", "b"], "seed": [1, 2], "case": ["c", "c"]})
+    res = an.Results(Path("."), {}, runs, runs.iloc[:0], pd.concat(frames), ["case"])
+    plain = an.arm_gaps(res, "x", "loneliness", {"during": (5, 8)}).set_index("run_id")
+    assert plain.loc["a", "gap"] == pytest.approx(4.0) and plain.loc["b", "gap"] == pytest.approx(
+        6.0
+    )
+    did = an.arm_gaps(
+        res, "x", "loneliness", {"during": (5, 8), "before": (2, 5)}, reference=(2, 5)
+    )
+    did = did.set_index(["run_id", "window"])
+    assert did.loc[("a", "during"), "gap"] == pytest.approx(3.0)
+    assert did.loc[("b", "during"), "gap"] == pytest.approx(5.0)
+    assert did.loc[("a", "before"), "gap"] == pytest.approx(0.0)
+    assert did.loc[("a", "during"), "treated_users"] == 30.0
+    assert did.loc[("a", "during"), "control_users"] == 33.0
+    assert (did["seed"].isin([1, 2])).all() and (did["case"] == "c").all()
+    with pytest.raises(ParamError, match="arm.x.treated.wellbeing"):
+        an.arm_gaps(res, "x", "wellbeing", {"during": (5, 8)})

@@ -105,3 +105,11 @@ def test_landscape_rank_places_each_policy_among_the_grid_points():
     # points that lose money (x < 3) are out of reach: the best that breaks even is 7.0
     assert wellbeing["points"] == 7 and wellbeing["best"] == 7.0
     assert wellbeing["rank"] == 1 and wellbeing["top_decile"]
+
+
+def test_a_metric_a_market_does_not_have_gets_no_row():
+    r = runs({})
+    r.loc[r.scenario == "mixed", "companion_monthly_churn"] = np.nan
+    table = own_objectives(SimpleNamespace(runs=r))
+    assert "companion_monthly_churn" not in set(table.metric)
+    assert {"monthly_churn", "companion_retention_90d"} <= set(table.metric)

@@ -518,6 +518,58 @@ def user_types(results: Results, day: int | None = None) -> pd.DataFrame | None:
     return out.merge(results.runs[ids], on="run_id")
 
 
+def arm_gaps(
+    results: Results,
+    arm: str,
+    metric: str,
+    windows: dict[str, tuple[int, int]],
+    reference: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """An intervention's effect per run: the gap between its treated and its control arm in
+    ``metric`` (``arm.{arm}.treated.{metric}`` less ``arm.{arm}.control.{metric}``, ODD 7.14),
+    the mean over the days ``[a, b)`` of each window; with ``reference`` (days ``[a, b)``,
+    before treatment), less the gap over it: a difference in differences, which takes out
+    what the randomised arms differed by before treatment. Returns one row per run and window
+    with ``gap``, the arms' sizes on the reference's (else the window's) first day
+    (``treated_users``, ``control_users``, from the ``users`` arm metric, NaN without it) and
+    the runs' seed and factors. Pair two design points by seed with :func:`paired_difference`.
+
+    Raises:
+        ParamError: the results hold no series for the arm and metric.
+    """
+    ts = results.timeseries
+    columns = [f"arm.{arm}.{side}.{metric}" for side in ("treated", "control")]
+    if ts is None or not set(columns) <= set(ts.columns):
+        raise ParamError(f"{results.path} holds no daily series {columns[0]} and {columns[1]}")
+    ts = ts.assign(gap=ts[columns[0]] - ts[columns[1]])
+
+    def mean_gap(a: int, b: int) -> pd.Series:
+        return ts[(ts["day"] >= a) & (ts["day"] < b)].groupby("run_id")["gap"].mean()
+
+    def size(side: str, day: int) -> pd.Series:
+        column = f"arm.{arm}.{side}.users"
+        if column not in ts:
+            return pd.Series(np.nan, index=ts["run_id"].unique())
+        return ts[ts["day"] == day].set_index("run_id")[column]
+
+    base = mean_gap(*reference) if reference else 0.0
+    rows = []
+    for name, (a, b) in windows.items():
+        first = reference[0] if reference else a
+        rows.append(
+            pd.DataFrame(
+                {
+                    "window": name,
+                    "gap": mean_gap(a, b) - base,
+                    "treated_users": size("treated", first),
+                    "control_users": size("control", first),
+                }
+            ).rename_axis("run_id")
+        )
+    ids = [c for c in ["run_id", "seed", *results.factors] if c in results.runs]
+    return pd.concat(rows).reset_index().merge(results.runs[ids], on="run_id")
+
+
 TENURE_BANDS = (0, 90, 365)  # days: a new, a settled and a long relationship
 
 

@@ -7,8 +7,9 @@ where it applies. The objectives' long-run measures:
 - *attention*: ``attention_objective_per_user_day`` (profit and minutes captured), with feed and
   companion minutes and ad revenue beside it;
 - *intimacy*: the relationship's lifetime value, measured in the long run as provider profit per
-  user-day, with attachment and the 90-day retention and monthly churn of spells with companions
-  (the relationships it cultivates; in a mixed market the feeds' spells are left out) beside it;
+  user-day, with attachment and the 90-day retention and monthly churn of spells with
+  companions (the relationships the issue is about) and of all spells (the policy sets feeds'
+  objective too) beside it;
 - *wellbeing*: ``welfare_per_user_day``, with wellbeing and the share of users active beside it
   (a policy that drove users off would show here).
 
@@ -33,7 +34,13 @@ OWN: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "intimacy": (
         "provider_profit_per_user_day",
-        ("mean_attachment", "companion_retention_90d", "companion_monthly_churn"),
+        (
+            "mean_attachment",
+            "companion_retention_90d",
+            "companion_monthly_churn",
+            "retention_90d",
+            "monthly_churn",
+        ),
     ),
     "wellbeing": ("welfare_per_user_day", ("wellbeing_sd_units", "active_share")),
 }
@@ -65,6 +72,8 @@ def own_objectives(results: Results) -> pd.DataFrame:
         metrics = [m for m in (measure, *beside) if m in runs]
         table = compare(runs, "policy", policy, metrics, within=["scenario"])
         for _, r in table.iterrows():
+            if not np.isfinite(r["difference"]):
+                continue  # a metric the market does not have (churn of companions among feeds)
             low, high = -r["ci_high"], -r["ci_low"]  # policy minus rival
             lower_is_better = r["metric"] in LOWER_IS_BETTER
             rows.append(
