@@ -46,8 +46,8 @@ class Network:
 
     @property
     def reverse(self) -> np.ndarray:
-        """(E,) index of the same tie seen from the other end. Built on first use (the
-        compiled loops need none: a tie's strength is the same at both ends)."""
+        """(E,) index of the same tie seen from the other end. Built on first use (by the
+        day's socialising, which works out each tie once for both of its ends)."""
         rev = self.__dict__.get("_reverse")
         if rev is None:
             # position of (target, source) in the list sorted by (source, target)

@@ -4,13 +4,13 @@ Each raises :class:`~sim.model.params.ParamError` (one line, exit code 2 on the 
 
 Memory of one run, a simple formula fitted to the benchmark (``benchmarks/bench.py``: peak
 resident memory 0.30 GB at 10,000 users, 0.52 GB at 100,000 and 1.40 GB at 1,000,000 with the
-default ten ties a user)::
+default ten ties a user), with the day's per-tie buffers of socialising added to it::
 
     bytes = 300 MB (the interpreter, numpy, Numba, Mesa)
-          + users * (1,250 + 16 * network.mean_degree)   (user state; each tie's index and strength)
+          + users * (1,250 + 40 * network.mean_degree)   (user state; each directed tie's bytes)
           + panel users * 2,000                           (with a panel: its rows, for each sample day)
 
-which is 1.41 KB a user at the default degree. A sweep holds one run per worker process at a
+which is 1.65 KB a user at the default degree. A sweep holds one run per worker process at a
 time, so it needs ``workers`` times its largest run. What this machine offers is the smallest
 of its physical memory, the process's cgroup limit and its address-space limit (``ulimit -v``).
 """
@@ -28,7 +28,11 @@ from sim.model.params import ParamError
 
 BASE_BYTES = 300 * 2**20
 USER_BYTES = 1_250
-TIE_BYTES = 16
+# Bytes per directed tie (a user has network.mean_degree of them): 16 fitted to the benchmark,
+# and 24 for socialising, which works out each tie once for both of its ends: the 32-bit index
+# of the tie from the other end and the 32-bit source user it is built from (both kept from the
+# first day on), and the day's minutes together and tomorrow's strength (two float64 buffers).
+TIE_BYTES = 16 + 24
 PANEL_ROW_BYTES = 2_000
 DEFAULT_DEGREE = 10
 MAX_THREADS = 256

@@ -124,6 +124,34 @@ def totals(start, stop, indptr, strength, total):
         total[i] = s
 
 
+@jit
+def reciprocate(start, stop, ties, reverse, day, k):
+    """The ties of users ``start`` to ``stop`` to later users, each worked out once for both of
+    its ends (their copies of its strength are equal, and both ends would work out the same):
+    into ``day.together`` the minutes both offers hold (t_ij, module docstring), into
+    ``day.after`` tomorrow's strength, after those and the day's prescribed session on the tie.
+    Each tie's pair of entries is written by its earlier end only, so blocks of users may run
+    side by side."""
+    indptr, target, degree, strength = ties
+    planned, sessions, total = day.planned, day.sessions, day.total
+    with_sessions = sessions.shape[0] > 0
+    for i in range(start, stop):
+        for e in range(indptr[i], indptr[i + 1]):
+            f = target[e]
+            if f < i:  # worked out by its earlier end
+                continue
+            w = strength[e]
+            offer = planned[i] * offer_share(w, total[i], degree[i])
+            other = planned[f] * offer_share(w, total[f], degree[f])
+            together = min(offer, other)
+            after = w
+            if day.social_on:
+                after = tie_after(w, together + sessions[e] if with_sessions else together, k)
+            r = reverse[e]
+            day.together[e] = day.together[r] = together
+            day.after[e] = day.after[r] = after
+
+
 @jit(refcount=True)
 def arrange_sessions(minutes, indptr, target, strength, reverse, offline, sessions, shift, own):
     """Sessions prescribed with friends (module docstring): each user with ``minutes`` > 0
@@ -188,34 +216,33 @@ class Day(NamedTuple):
     understood: np.ndarray  # (N,) written: today's understood companion minutes (ODD 7.6)
     unmet: np.ndarray  # (N,) written: the usual day's unmet need the choice valued them at
     heard_weight: np.ndarray  # (N,) written: heard_value * loneliness, as the choice valued it
+    together: np.ndarray  # (E,) written: minutes both ends' offers hold on each tie
+    after: np.ndarray  # (E,) written: each tie's strength tomorrow
 
 
 @jit
 def socialise(start, stop, users, k, ties, day, out):
-    """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring). A
-    tie's strength is the same from both ends and both ends work out the same minutes
-    together, so each end updates its own copy. ``out`` (4, N) gets need met by people,
-    companion relief, mean tie strength and the change of felt loneliness over the day's
-    prescribed session; ``day.heard`` (N, P) how heard each companion made each user feel."""
-    indptr, target, degree, strength = ties
-    planned, sessions, total, social_on, empathy, memory, prescribed, own, weight = day[:9]
+    """Socialising, ties and loneliness of users ``start`` to ``stop`` (module docstring), with
+    each tie's minutes together and strength tomorrow from :func:`reciprocate`: a tie's
+    strength is the same from both ends, and each end updates its own copy. ``out`` (4, N)
+    gets need met by people, companion relief, mean tie strength and the change of felt
+    loneliness over the day's prescribed session; ``day.heard`` (N, P) how heard each companion
+    made each user feel."""
+    indptr, degree, strength = ties.indptr, ties.degree, ties.strength
+    planned, sessions, _, social_on, empathy, memory, prescribed, own, weight = day[:9]
     is_companion = day.is_companion
     heard_by = day.heard
     with_sessions = sessions.shape[0] > 0
     for i in range(start, stop):
         together_sum = session_sum = contact = strength_sum = 0.0
         for e in range(indptr[i], indptr[i + 1]):
-            w, f = strength[e], target[e]
-            offer = planned[i] * offer_share(w, total[i], degree[i])
-            other = planned[f] * offer_share(w, total[f], degree[f])
-            together = min(offer, other)
+            w, together = strength[e], day.together[e]
             together_sum += together
             if with_sessions:
                 together += sessions[e]
                 session_sum += sessions[e]
             contact += w * together
-            if social_on:
-                strength[e] = tie_after(w, together, k)
+            strength[e] = day.after[e]
             strength_sum += strength[e]  # tomorrow's, for the mean tie strength
         realised = min(together_sum, planned[i])
         users.offline_minutes[i] += planned[i] - realised
@@ -321,7 +348,11 @@ def step(model, today) -> None:
         model.work("social.understood", u.n),
         model.work("social.unmet", u.n),
         model.work("social.heard_weight", u.n),
+        model.work("social.together", net.target.shape[0]),
+        model.work("social.after", net.target.shape[0]),
     )
+    reverse = net.reverse
+    compiled.each_block(spans, lambda _, a, b: reciprocate(a, b, ties, reverse, day, k))
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean, today.session_change = out
     today.heard = day.heard
