@@ -37,6 +37,7 @@ class Today:
     pull: np.ndarray | None = None  # (N, P) value per minute the impulsive pull adds
     planned_social: np.ndarray | None = None  # (N,) minutes planned for socialising
     session: np.ndarray | None = None  # (N,) minutes prescribed with a friend (ODD 7.13)
+    unmet: np.ndarray | None = None  # (N,) need to be heard a usual day leaves unmet (7.2)
     session_minutes: np.ndarray | None = None  # (N,) minutes in those sessions, friends' too
     desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
     turned_away: np.ndarray | None = None  # (N, P) bool: held at the door, did not pay (7.8)

@@ -48,7 +48,7 @@ import numpy as np
 
 from sim.model import compiled
 from sim.model.compiled import at, jit
-from sim.model.mechanisms.attachment import heard, understanding_today, unmet_need
+from sim.model.mechanisms.attachment import heard, understanding_today
 from sim.model.mechanisms.dependence import distress, withdrawal
 
 SWITCH = "social"
@@ -214,7 +214,6 @@ class Day(NamedTuple):
     heard: np.ndarray  # (N, P) written: how heard each companion made each user feel (ODD 7.5)
     heard_value: float  # choice.heard_value
     understood: np.ndarray  # (N,) written: today's understood companion minutes (ODD 7.6)
-    unmet: np.ndarray  # (N,) written: the usual day's unmet need the choice valued them at
     heard_weight: np.ndarray  # (N,) written: heard_value * loneliness, as the choice valued it
     together: np.ndarray  # (E,) written: minutes both ends' offers hold on each tie
     after: np.ndarray  # (E,) written: each tie's strength tomorrow
@@ -263,7 +262,6 @@ def socialise(start, stop, users, k, ties, day, out):
                 unanswered = max(unanswered, withdrawal(users.dependence[i, j], h))
         usual = users.understood_usual[i]
         day.understood[i] = understood
-        day.unmet[i] = unmet_need(usual, k.companion_need_minutes)
         day.heard_weight[i] = day.heard_value * users.loneliness[i]  # the morning's loneliness
         users.understood_usual[i] = usual + k.usual_memory * (understood - usual)
         relief = companion_relief(understood, users.companion_exposure[i], k)
@@ -346,7 +344,6 @@ def step(model, today) -> None:
         model.work("social.heard", u.minutes.shape),
         prm.choice.heard_value,
         model.work("social.understood", u.n),
-        model.work("social.unmet", u.n),
         model.work("social.heard_weight", u.n),
         model.work("social.together", net.target.shape[0]),
         model.work("social.after", net.target.shape[0]),
@@ -356,4 +353,4 @@ def step(model, today) -> None:
     compiled.each_block(spans, lambda _, a, b: socialise(a, b, u, k, ties, day, out))
     today.social_met, today.companion_relief, today.tie_mean, today.session_change = out
     today.heard = day.heard
-    today.heard_day = HeardDay(day.understood, day.unmet, day.heard_weight)
+    today.heard_day = HeardDay(day.understood, today.unmet, day.heard_weight)

@@ -79,6 +79,7 @@ class Choice(NamedTuple):
     planned: np.ndarray  # (N,) minutes planned for socialising
     desired: np.ndarray  # (N, P) share of the budget each provider would get without caps
     session: np.ndarray  # (N,) prescribed minutes with a friend, held for socialising (ODD 7.6)
+    unmet: np.ndarray  # (N,) share of the need to be heard a usual day leaves unmet (ODD 7.2)
 
 
 @jit
@@ -154,8 +155,10 @@ def choose(start, stop, users, k, day, shocks, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
     pull's weight in each provider's value (``out.pull``), planned social minutes
-    (``out.planned``) and the share of the day each provider would have got with no cap or
-    minimum session (``out.desired``: what a subscription is worth, ODD 7.8). ``shocks``
+    (``out.planned``), the share of the day each provider would have got with no cap or
+    minimum session (``out.desired``: what a subscription is worth, ODD 7.8) and the share of
+    the need to be heard that the user's usual day leaves unmet, at which every companion is
+    valued (``out.unmet``, :func:`unmet_need`, worked out once a user; ODD 7.2). ``shocks``
     (block, P + 2) holds the users' standard normal taste draws. Prescribed minutes
     (:func:`prescription`) are spent first and the free choices split the rest of the budget;
     they count against the providers' caps, and a session with a friend is held in
@@ -172,6 +175,7 @@ def choose(start, stop, users, k, day, shocks, out):
         b = i - start
         nudged = 0.0
         budget = prescription(day.prescribed[at(day.prescribed, i)], users.budget[i], given)
+        unmet = out.unmet[i] = unmet_need(users.understood_usual[i], day.need_minutes)
         for j in range(P):
             fit = expected_fit(users.fit[i, j], users.familiarity[i, j], FIT_PRIOR)
             match = ts.match_quality(fit, users.knowledge[i, j])
@@ -194,7 +198,7 @@ def choose(start, stop, users, k, day, shocks, out):
                     ),
                     users.attachment[i, j],
                     users.loneliness[i],
-                    unmet_need(users.understood_usual[i], day.need_minutes),
+                    unmet,
                     k,
                 )
             elif day.network_effects:
@@ -288,11 +292,13 @@ def step(model, today) -> None:
         planned=model.work("choice.planned", n),
         desired=model.work("choice.desired", (n, P)),
         session=model.work("choice.session", n),
+        unmet=model.work("choice.unmet", n),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
     today.desired = out.desired
     today.planned_social = out.planned
     today.session = out.session
+    today.unmet = out.unmet
     k = compiled.constants(prm.choice)
     taste = model.streams("taste", model.day)
     shocks = compiled.block_buffer(model, "choice.shocks", n, (), (P + 2,))
