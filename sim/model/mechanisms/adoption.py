@@ -540,11 +540,12 @@ def step(model, today) -> None:
     away = today.turned_away  # quits too: free users a closed tier held at the door (ODD 7.8)
     for p in model.providers:
         j = p.column
-        first_door = np.zeros(u.n, bool)
-        if away is not None:  # on their first day with j: they never became its users
+        quit = quits[:, j]
+        if away is not None and away[:, j].any():  # masks only on days a door turned one away
             first_door = away[:, j] & (u.adopted_day[:, j] >= model.day - 1)
-        turn_away(model, j, first_door)
-        end_spells(model, j, quits[:, j] & ~first_door)
+            turn_away(model, j, first_door)  # on their first day: never became j's users
+            quit = quit & ~first_door
+        end_spells(model, j, quit)
         start_spells(model, j, joins[:, j])
     for p in model.providers:
         r = p.column
