@@ -10,9 +10,9 @@ Who is in the experiment: everyone (``sample = "everyone"``, the default); with
 ``recruit`` (default: ``start``), as field studies recruit a platform's users; with
 ``sample = "dependent"``, only the users whose dependence on some targeted provider is at least
 ``dependence.threshold`` on the recruitment day (ODD 7.15), as a study of withdrawal recruits
-heavy users who report relying on a service; or, with ``sample = "lonely"``, only the users whose baseline loneliness (a trait, ODD 2.1) is in the
-loneliest third of the population, as studies recruit lonely participants by a screening
-score, from the start of the run. Users outside the sample are neither treated nor controls;
+heavy users who report relying on a service; or, with ``sample = "lonely"``, only the users
+whose baseline loneliness (a trait, ODD 2.1) is in the loneliest third of the population, as
+studies recruit lonely participants by a screening score, from the start of the run. Users outside the sample are neither treated nor controls;
 before the recruitment day the arms' metrics cover every assigned user.
 
 Assignment is random and seeded, so a run is an experiment with treatment and control arms. One

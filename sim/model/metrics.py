@@ -205,24 +205,6 @@ def gini(sorted_values: np.ndarray) -> float:
     return float(np.multiply(_rank_weights(n), sorted_values).sum() / (n * total))
 
 
-def sorted_percentile(sorted_values: np.ndarray, q: float) -> float:
-    """``np.percentile(sorted_values, q)`` of values sorted ascending: its linear interpolation
-    between the ranks below and above ``(n - 1) q / 100``, worked out the way numpy works it
-    out (the same value), from those two values instead of a partitioned copy of all of them;
-    NaN if any value is NaN."""
-    n = sorted_values.shape[0]
-    if math.isnan(sorted_values[0]) or math.isnan(sorted_values[-1]):  # NaN sorts to an end
-        return math.nan
-    at = (n - 1) * (q / 100)
-    if at >= n - 1:  # numpy takes the last value from both sides, at rank -1
-        below, a, b = -1, sorted_values[-1], sorted_values[-1]
-    else:
-        below = math.floor(at)
-        a, b = sorted_values[below], sorted_values[below + 1]
-    gamma, rise = at - below, b - a
-    return float(b - rise * (1 - gamma) if gamma >= 0.5 else a + rise * gamma)
-
-
 @functools.lru_cache(maxsize=4)
 def _rank_weights(n: int) -> np.ndarray:
     """2 i - n - 1 for ranks i = 1..n (the same every day of a run)."""
@@ -463,7 +445,7 @@ def daily_row(model, today) -> dict[str, float]:
         "tie_strength_mean": s["tie_strength"] / max(net.target.size, 1),
         "wellbeing_mean": w_mean,
         "wellbeing_sd_units": (w_mean - ref_mean) / ref_sd if ref_sd > 0 else 0.0,
-        "wellbeing_p10": sorted_percentile(w_sorted, 10),
+        "wellbeing_p10": float(np.percentile(w_sorted, 10)),  # the same on sorted values
         "wellbeing_gini": gini(w_sorted),
         "welfare_per_user_day": s["welfare"] / n,
         "feed_consumer_surplus_per_user_day": s["feed_surplus"] / n,
