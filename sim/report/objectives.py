@@ -8,7 +8,7 @@ where it applies. The objectives' long-run measures:
   companion minutes and ad revenue beside it;
 - *intimacy*: the relationship's lifetime value, measured in the long run as provider profit per
   user-day, with attachment and the 90-day retention and monthly churn of spells with
-  companions (the relationships the issue is about) and of all spells (the policy sets feeds'
+  companions (the relationships intimacy is about) and of all spells (the policy sets feeds'
   objective too) beside it;
 - *wellbeing*: ``welfare_per_user_day``, with wellbeing and the share of users active beside it
   (a policy that drove users off would show here).
