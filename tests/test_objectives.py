@@ -952,7 +952,7 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
     inf = np.inf
 
     def worth_of(free, cap=inf):  # a free user, no memory held back
-        return business.subscription_worth(budget, free, cap, desired, 0.0, False, choice)
+        return business.subscription_worth(budget, free, cap, desired, desired, 0.0, False, choice)
 
     worth = worth_of(60.0)
     lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
@@ -964,6 +964,41 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
     assert worth_of(60.0, 40.0) == 0.0
     partly = worth_of(60.0, 90.0)
     assert 0.0 < partly < worth
+
+
+def test_a_sophisticated_buyer_counts_pulled_minutes_against_the_paid_tier():
+    """ODD 7.8: a buyer who forecasts the use the pull will take (``desired``) and values it on
+    reflection against the use they would choose (``chosen``): where the free tier holds them
+    near what they would choose, lifting it costs them the pulled minutes past it, so the paid
+    tier is worth less than nothing; valued at the forecast itself (a naive planner's or an
+    in-the-moment buyer's rule) lifting it is worth paying for. With nothing pulled the two
+    agree, and a tier far below the chosen use is worth lifting to both."""
+    from sim.model.mechanisms import business, welfare
+    from sim.model.params import ChoiceParams
+
+    choice = constants(ChoiceParams())
+    T, budget, inf = choice.temperature, 480.0, np.inf
+    chosen, pulled = 60.0 / budget, 150.0 / budget  # would choose 60 minutes, is pulled to 150
+
+    def worth(free, desired, valued_at):
+        return business.subscription_worth(
+            budget, free, inf, desired, valued_at, 0.0, False, choice
+        )
+
+    in_the_moment = worth(60.0, pulled, pulled)
+    sophisticated = worth(60.0, pulled, chosen)
+    assert in_the_moment > 0.0 > sophisticated
+    loss = welfare.divergence(budget, pulled, chosen, T)  # what the pulled minutes cost
+    scale = 30.0 / (choice.money_value * choice.loss_aversion)
+    assert sophisticated == pytest.approx(-scale * loss, rel=1e-12)
+    assert worth(60.0, chosen, chosen) == 0.0  # nothing pulled: the tier does not bind
+    assert worth(20.0, chosen, chosen) > 0.0
+    # a tier far below the chosen use, a small pull: worth lifting, less than to a naive buyer
+    a_little = 75.0 / budget
+    assert 0.0 < worth(20.0, a_little, chosen) < worth(20.0, a_little, a_little)
+    # a strong pull can cost more than the tier's limit
+    assert worth(20.0, pulled, chosen) < 0.0
+    assert welfare.divergence(budget, chosen, chosen, T) == 0.0
 
 
 def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_knows():
@@ -982,7 +1017,7 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     assert business.memory_value(0.8, 0.6, 0.2, 0.5, 0.25, 0.5, choice) == pytest.approx(g / 4)
     assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, 1.0, choice) == 0.0  # nothing held back
     assert business.memory_value(0.8, 0.0, 0.2, 0.5, 1.0, 0.0, choice) == 0.0  # nothing known yet
-    worth = business.subscription_worth(budget, 240.0, inf, desired, g, False, choice)
+    worth = business.subscription_worth(budget, 240.0, inf, desired, desired, g, False, choice)
     expected = (
         30.0
         * budget
@@ -993,12 +1028,14 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     assert worth == pytest.approx(expected, rel=1e-12) and worth > 0.0
     paid_share = business.share_at(desired, g, T)
     assert paid_share > desired
-    as_subscriber = business.subscription_worth(budget, 240.0, inf, paid_share, g, True, choice)
+    as_subscriber = business.subscription_worth(
+        budget, 240.0, inf, paid_share, paid_share, g, True, choice
+    )
     # the same use, given up by a subscriber, is worth loss_aversion times as much: inertia
     assert as_subscriber == pytest.approx(choice.loss_aversion * worth, rel=1e-9)
     # with a limit that binds too, both parts add up
-    both = business.subscription_worth(budget, 60.0, inf, desired, g, False, choice)
-    limit = business.subscription_worth(budget, 60.0, inf, desired, 0.0, False, choice)
+    both = business.subscription_worth(budget, 60.0, inf, desired, desired, g, False, choice)
+    limit = business.subscription_worth(budget, 60.0, inf, desired, desired, 0.0, False, choice)
     assert both == pytest.approx(worth + limit, rel=1e-12)
     assert limit == pytest.approx(
         30.0

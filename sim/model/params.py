@@ -165,6 +165,12 @@ class ChoiceParams:
         "(0: users pay for what they would choose on reflection; 1: for what they would choose; "
         "a tactic's pull prices in full either way)",
     )
+    sophisticated_buyer: bool = switch(
+        "a month is valued on reflection at the use forecast with the share purchase_pull of "
+        "the pull, so pulled minutes past the use the user would choose count against the paid "
+        "tier (off: valued at the forecast use itself, a naive planner at purchase_pull 0)",
+        default=False,
+    )
     regret_value: float = param(
         1.0,
         0.0,

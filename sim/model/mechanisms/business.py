@@ -33,7 +33,12 @@ unmet), the logit's log-sum gives
     worth = 30 * (B T ln(1 + S (exp(g / T) - 1)) + cap_cost(B, a, S, T)) / value_of_money
 
 in $ a month, less what a limit that stays costs at S' when an intervention caps the companion
-too (the subscription lifts only the free tier). value_of_money is what a dollar is worth in
+too (the subscription lifts only the free tier). A sophisticated buyer
+(``choice.sophisticated_buyer``) values the forecast use S (with the share purchase_pull of the
+pull) on reflection, against the share S_R they would choose: the memory term at S_R, and in
+place of cap_cost the signed difference of divergences D(min(S, a) || S_R) - D(min(S', 1) ||
+S_R') (:func:`sim.model.mechanisms.welfare.divergence`), so pulled minutes past S_R count
+against the paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is worth in
 the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use they do
 not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a loss,
 and weighs the price they would keep as money received for use given up (money_value), so at
@@ -62,7 +67,7 @@ from sim.model.compiled import at, jit
 from sim.model.mechanisms.attachment import unmet_need
 from sim.model.mechanisms.learning import memory_used
 from sim.model.mechanisms.two_selves import companion_value, subscription_money_value
-from sim.model.mechanisms.welfare import cap_cost
+from sim.model.mechanisms.welfare import divergence
 
 SWITCH = None  # every provider books its day
 PARAMS = ("feed", "companion", "choice", "social")  # the parameter sections it reads
@@ -108,20 +113,27 @@ def memory_value(empathy, emotional_knowledge, attachment, loneliness, unmet, fr
 
 
 @jit
-def subscription_worth(budget, free_minutes, cap, desired, gain, subscribed, choice):
+def subscription_worth(budget, free_minutes, cap, desired, chosen, gain, subscribed, choice):
     """$ a month the paid tier is worth to a user (what a free user would pay for it, what a
     subscriber would accept to give it up, module docstring): its memory, worth ``gain`` more
     a minute, and lifting the free tier's limit up to ``cap``, the limit that stays (an
     intervention's, or none). ``desired`` is the share of the day the companion would get at
-    the values of the user's own tier; ``choice`` are the choice parameters (temperature, the
-    values of money)."""
+    the values of the user's own tier, the use the month is forecast at; ``chosen`` the share
+    the month's use is valued against: the same share for a buyer who values the forecast use
+    itself, the share the user would choose on reflection for a sophisticated buyer (ODD 7.8),
+    for whom forecast minutes past it are a loss, so a limit that holds them back is worth
+    keeping. ``choice`` are the choice parameters (temperature, the values of money)."""
     T = choice.temperature
-    free = share_at(desired, -gain, T) if subscribed else desired
-    paid = share_at(free, gain, T)
+    forecast = share_at(desired, -gain, T) if subscribed else desired  # on the free tier
+    forecast_paid = share_at(forecast, gain, T)
+    valued = share_at(chosen, -gain, T) if subscribed else chosen
+    valued_paid = share_at(valued, gain, T)
     held = min(free_minutes, cap) / budget
     lifted = min(cap / budget, 1.0)
-    understood = budget * T * math.log1p(free * math.expm1(gain / T))
-    lost = cap_cost(budget, held, free, T) - cap_cost(budget, lifted, paid, T)
+    understood = budget * T * math.log1p(valued * math.expm1(gain / T))
+    lost = divergence(budget, min(forecast, held), valued, T) - divergence(
+        budget, min(forecast_paid, lifted), valued_paid, T
+    )
     return 30.0 * (understood + lost) / subscription_money_value(subscribed, choice)
 
 
@@ -238,6 +250,7 @@ class Offer(NamedTuple):
     empathy: tuple
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
+    chosen: np.ndarray  # (N, P) the same on reflection (sophisticated buyers), else desired
     need_minutes: float  # social.companion_need_minutes
     turned_away: np.ndarray  # (N, P) bool, out: free users held at the door who did not pay
 
@@ -269,6 +282,7 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 free_minutes,
                 cap,
                 offer.desired[i, j],
+                offer.chosen[i, j],
                 gain,
                 subscribed,
                 choice,
@@ -327,6 +341,7 @@ def step(model, today) -> None:
         tables["empathy"],
         compiled.per_user(today.constraints.cap, u.n),
         today.desired,
+        today.chosen if prm.choice.sophisticated_buyer else today.desired,
         prm.social.companion_need_minutes,
         np.zeros(u.minutes.shape, bool),
     )

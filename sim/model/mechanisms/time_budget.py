@@ -68,6 +68,7 @@ class Day(NamedTuple):
     free_memory: tuple
     free_minutes: tuple  # the free tier lever's table
     need_minutes: float  # social.companion_need_minutes: understood minutes meeting the need
+    sophisticated: bool  # choice.sophisticated_buyer: the share chosen on reflection as well
 
 
 class Choice(NamedTuple):
@@ -78,6 +79,7 @@ class Choice(NamedTuple):
     pull: np.ndarray  # (N, P) value per minute the impulsive pull adds to each provider
     planned: np.ndarray  # (N,) minutes planned for socialising
     desired: np.ndarray  # (N, P) share of the budget each provider would get without caps
+    chosen: np.ndarray  # (N, P) the same on reflection, for sophisticated buyers (ODD 7.8)
     session: np.ndarray  # (N,) prescribed minutes with a friend, held for socialising (ODD 7.6)
     unmet: np.ndarray  # (N,) share of the need to be heard a usual day leaves unmet (ODD 7.2)
 
@@ -238,6 +240,12 @@ def choose(start, stop, users, k, day, shocks, out):
             wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
         for j in range(P):  # the share of the day each provider would have got with no cap
             out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
+        if day.sophisticated:  # and on reflection, what a sophisticated buyer values it at
+            if weight > 0.0 and k.purchase_pull > 0.0:
+                priced_values(values, pull, weight, 0.0, priced)
+                wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
+            for j in range(P):
+                out.chosen[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
         allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
@@ -284,6 +292,7 @@ def step(model, today) -> None:
         free_memory=lev["free_memory"],
         free_minutes=lev["free_minutes"],
         need_minutes=prm.social.companion_need_minutes,
+        sophisticated=prm.choice.sophisticated_buyer,
     )
     out = Choice(
         R=model.work("choice.R", (n, P + 2)),
@@ -291,11 +300,12 @@ def step(model, today) -> None:
         pull=model.work("choice.pull", (n, P)),
         planned=model.work("choice.planned", n),
         desired=model.work("choice.desired", (n, P)),
+        chosen=model.work("choice.chosen", (n, P)),
         session=model.work("choice.session", n),
         unmet=model.work("choice.unmet", n),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
-    today.desired = out.desired
+    today.desired, today.chosen = out.desired, out.chosen
     today.planned_social = out.planned
     today.session = out.session
     today.unmet = out.unmet

@@ -104,15 +104,24 @@ def without(rest, share, budget, temperature):
 
 
 @jit
+def divergence(budget, share, chosen, temperature):
+    """B U lost when an option the user would give a share ``chosen`` of the day gets the
+    share ``share`` instead, the rest scaled in proportion (module docstring): ``B T (a ln(a /
+    S) + (1 - a) ln((1 - a) / (1 - S)))`` with a = ``share``, S = ``chosen``, for a share below
+    or above the chosen one."""
+    kept = budget * temperature * (1.0 - share) * math.log((1.0 - share) / (1.0 - chosen))
+    if share <= 0.0:
+        return kept
+    return budget * temperature * share * math.log(share / chosen) + kept
+
+
+@jit
 def cap_cost(budget, allowed, desired, temperature):
     """B U lost when an option the user would give a share ``desired`` of the day is held to
     a share ``allowed`` (module docstring); 0 when the cap does not bind."""
     if allowed >= desired:
         return 0.0
-    kept = budget * temperature * (1.0 - allowed) * math.log((1.0 - allowed) / (1.0 - desired))
-    if allowed <= 0.0:
-        return kept
-    return budget * temperature * allowed * math.log(allowed / desired) + kept
+    return divergence(budget, allowed, desired, temperature)
 
 
 class Day(NamedTuple):
