@@ -1001,6 +1001,50 @@ def test_a_sophisticated_buyer_counts_pulled_minutes_against_the_paid_tier():
     assert welfare.divergence(budget, chosen, chosen, T) == 0.0
 
 
+@pytest.mark.parametrize("subscribed", [False, True])
+@pytest.mark.parametrize("free, cap", [(40.0, np.inf), (90.0, np.inf), (40.0, 70.0), (0.0, 200.0)])
+def test_a_sophisticated_buyers_worth_is_the_reflective_utility_of_the_forecast_use(
+    subscribed, free, cap
+):
+    """ODD 7.8, by brute force: three options (the companion, a feed, other offline life), the
+    pull on the companion only; the forecast use at each tier is the logit split with the pull
+    (held to the free tier on the free side, to the intervention's cap on the paid one), the
+    other options sharing the rest as on reflection, and its worth is B times the difference of
+    the reflective utility sum_k x_k V_k - T sum_k x_k ln x_k at the two tiers' values, the
+    paid tier adding the memory's gain to the companion's value; in dollars a month at the
+    user's value of money."""
+    from sim.model.mechanisms import business
+    from sim.model.params import ChoiceParams
+
+    choice = constants(ChoiceParams())
+    T, B = choice.temperature, 480.0
+    R = np.array([0.9, 0.7, 0.5]) * T  # reflective values per minute
+    pull, gain = 1.2 * T, 0.3 * T
+
+    def shares(v):
+        w = np.exp((v - v.max()) / T)
+        return w / w.sum()
+
+    def utility(a, values, reflective):  # the companion at share a, the rest in proportion
+        x = np.concatenate([[a], (1.0 - a) * reflective[1:] / (1.0 - reflective[0])])
+        entropy = sum(xk * np.log(xk) for xk in x if xk > 0)
+        return float(x @ values - T * entropy)
+
+    paid_values = R + np.array([gain, 0.0, 0.0])
+    chosen_free, chosen_paid = shares(R), shares(paid_values)
+    forecast_free = shares(R + np.array([pull, 0.0, 0.0]))[0]
+    forecast_paid = shares(paid_values + np.array([pull, 0.0, 0.0]))[0]
+    on_free = utility(min(forecast_free, min(free, cap) / B), R, chosen_free)
+    on_paid = utility(min(forecast_paid, min(cap / B, 1.0)), paid_values, chosen_paid)
+    value = choice.money_value * (1.0 if subscribed else choice.loss_aversion)
+    expected = 30.0 * B * (on_paid - on_free) / value
+    desired, chosen = (
+        (forecast_paid, chosen_paid[0]) if subscribed else (forecast_free, chosen_free[0])
+    )
+    worth = business.subscription_worth(B, free, cap, desired, chosen, gain, subscribed, choice)
+    assert worth == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
 def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_knows():
     """The paid tier's memory adds g to each minute's reflective value: the log-sum rises by
     B T ln(1 + S (exp(g / T) - 1)), worth paying for even where the free tier's limit does not

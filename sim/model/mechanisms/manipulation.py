@@ -60,6 +60,7 @@ class Day(NamedTuple):
     compulsive: np.ndarray  # (N, P) today's compulsive minutes, which tactics add to
     protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
     desired: np.ndarray  # (N, P) share of the day each provider would get uncapped, raised
+    chosen: np.ndarray  # (N, P) the share a month is valued against, set to it (ODD 7.8)
 
 
 @jit
@@ -86,6 +87,7 @@ def farewells(start, stop, users, k, day, draws):
         compulsive,
         protected,
         desired,
+        chosen,
     ) = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     goodbyes = audited_goodbyes = 0
@@ -109,6 +111,7 @@ def farewells(start, stop, users, k, day, draws):
                 pull = k.extra_minutes * (1.0 - users.self_control[i]) if two_selves else 0.0
                 wanted = min(pull, users.offline_minutes[i])
                 desired[i, j] = wanted_after(desired[i, j], wanted, users.budget[i])
+                chosen[i, j] = desired[i, j]  # a month bought on a plea is valued in the moment
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
                 extra = max(min(wanted, room), 0.0)
@@ -162,6 +165,7 @@ def step(model, today) -> None:
         today.compulsive,
         protected_users(today.constraints, u.n, len(rows)),
         today.desired,
+        today.chosen,
     )
 
     def say_goodbye(_, a, b):

@@ -305,7 +305,8 @@ def step(model, today) -> None:
         unmet=model.work("choice.unmet", n),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
-    today.desired, today.chosen = out.desired, out.chosen
+    today.desired = out.desired
+    today.chosen = out.chosen if prm.choice.sophisticated_buyer else out.desired
     today.planned_social = out.planned
     today.session = out.session
     today.unmet = out.unmet

@@ -108,7 +108,9 @@ def divergence(budget, share, chosen, temperature):
     """B U lost when an option the user would give a share ``chosen`` of the day gets the
     share ``share`` instead, the rest scaled in proportion (module docstring): ``B T (a ln(a /
     S) + (1 - a) ln((1 - a) / (1 - S)))`` with a = ``share``, S = ``chosen``, for a share below
-    or above the chosen one."""
+    or above the chosen one; 0 at the chosen share."""
+    if share == chosen:
+        return 0.0
     kept = budget * temperature * (1.0 - share) * math.log((1.0 - share) / (1.0 - chosen))
     if share <= 0.0:
         return kept
