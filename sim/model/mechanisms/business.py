@@ -250,7 +250,9 @@ class Offer(NamedTuple):
     empathy: tuple
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
-    chosen: np.ndarray  # (N, P) the share valued against: on reflection (sophisticated), else desired
+    chosen: (
+        np.ndarray
+    )  # (N, P) the share valued against: on reflection (sophisticated), else desired
     need_minutes: float  # social.companion_need_minutes
     turned_away: np.ndarray  # (N, P) bool, out: free users held at the door who did not pay
 
