@@ -343,8 +343,14 @@ def test_no_nan_or_infinity_in_states_series_or_summary(cfg):
     assert not bad, f"NaN or inf in the daily series: {bad}"
     summary = summarise(model, frame)
     for k, v in summary.items():
-        if k == "retention_90d" and DAYS < 90:
-            assert math.isnan(v), "retention_90d is undefined before 90 days"
+        if k.endswith("retention_90d") and DAYS < 90:
+            assert math.isnan(v), f"{k} is undefined before 90 days"
+            continue
+        kind = k.partition("_")[0]  # feed_ and companion_ churn: only where the kind had users
+        if k in metrics.LOYALTY and kind in ("feed", "companion") and math.isnan(v):
+            users = [f"{p.name}.users" for p in model.providers if p.kind == kind]
+            window = frame.iloc[-model.params.run.summary_window :]
+            assert not users or window[users].to_numpy().sum() == 0, f"{k} is NaN"
             continue
         if "holdout" in k and math.isnan(v):  # fewer than two users on a side of the holdout,
             # or a provider that had not launched by the run's end
