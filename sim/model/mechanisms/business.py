@@ -36,13 +36,14 @@ in $ a month, less what a limit that stays costs at S' when an intervention caps
 too (the subscription lifts only the free tier). A sophisticated buyer
 (``choice.sophisticated_buyer``) values the forecast use S (with the share purchase_pull of the
 pull) on reflection, against the share S_R they would choose: the memory term at S_R, and in
-place of cap_cost the signed difference of divergences D(min(S, a) || S_R) - D(min(S', 1) ||
-S_R') (:func:`sim.model.mechanisms.welfare.divergence`), so pulled minutes past S_R count
-against the paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is worth in
-the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use they do
-not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a loss,
-and weighs the price they would keep as money received for use given up (money_value), so at
-the same use a subscriber's worth is loss_aversion times a free user's: the inertia of
+place of cap_cost the signed difference of divergences D(min(S, a) || S_R) - D(min(S', l) ||
+S_R'), l the share an intervention's cap allows (1 without one;
+:func:`sim.model.mechanisms.welfare.divergence`), so pulled minutes past S_R count against the
+paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is
+worth in the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use
+they do not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a
+loss, and weighs the price they would keep as money received for use given up (money_value), so
+at the same use a subscriber's worth is loss_aversion times a free user's: the inertia of
 subscribers. The first term is being understood more, worth more to the lonely and to a user
 the companion knows well; the second is lifting the limit, 0
 for a user it does not hold back. For a subscriber the day's split is at the paid tier's
@@ -250,9 +251,7 @@ class Offer(NamedTuple):
     empathy: tuple
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
-    chosen: (
-        np.ndarray
-    )  # (N, P) the share valued against: on reflection (sophisticated), else desired
+    chosen: np.ndarray  # (N, P) the share it is valued against (ODD 7.8)
     need_minutes: float  # social.companion_need_minutes
     turned_away: np.ndarray  # (N, P) bool, out: free users held at the door who did not pay
 
