@@ -1060,7 +1060,9 @@ def test_a_tactic_at_the_free_tier_limit_sells_the_paid_tier(purchase_pull):
     def worth(desired):  # what lifting the limit is worth to each free user at it
         return np.array(
             [
-                business.subscription_worth(u.budget[i], tier, np.inf, d, d, 0.0, False, choice)
+                business.subscription_worth(
+                    u.budget[i], tier, np.inf, d, d, 0.0, 0.0, False, choice
+                )
                 for i, d in zip(rows, desired[:, comp][rows, cols], strict=True)
             ]
         )

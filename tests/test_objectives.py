@@ -952,7 +952,9 @@ def test_a_subscription_is_worth_what_lifting_the_free_tier_is_worth_in_dollars_
     inf = np.inf
 
     def worth_of(free, cap=inf):  # a free user, no memory held back
-        return business.subscription_worth(budget, free, cap, desired, desired, 0.0, False, choice)
+        return business.subscription_worth(
+            budget, free, cap, desired, desired, 0.0, 0.0, False, choice
+        )
 
     worth = worth_of(60.0)
     lost = welfare.cap_cost(budget, 60.0 / budget, desired, choice.temperature)
@@ -982,7 +984,7 @@ def test_a_sophisticated_buyer_counts_pulled_minutes_against_the_paid_tier():
 
     def worth(free, desired, valued_at):
         return business.subscription_worth(
-            budget, free, inf, desired, valued_at, 0.0, False, choice
+            budget, free, inf, desired, valued_at, 0.0, 0.0, False, choice
         )
 
     in_the_moment = worth(60.0, pulled, pulled)
@@ -1003,45 +1005,47 @@ def test_a_sophisticated_buyer_counts_pulled_minutes_against_the_paid_tier():
 
 @pytest.mark.parametrize("subscribed", [False, True])
 @pytest.mark.parametrize("free, cap", [(40.0, np.inf), (90.0, np.inf), (40.0, 70.0), (0.0, 200.0)])
+@pytest.mark.parametrize("feed_pull", [0.0, 0.8])
 def test_a_sophisticated_buyers_worth_is_the_reflective_utility_of_the_forecast_use(
-    subscribed, free, cap
+    subscribed, free, cap, feed_pull
 ):
-    """ODD 7.8, by brute force: three options (the companion, a feed, other offline life), the
-    pull on the companion only; the forecast use at each tier is the logit split with the pull
-    (held to the free tier on the free side, to the intervention's cap on the paid one), the
-    other options sharing the rest as on reflection, and its worth is B times the difference of
-    the reflective utility sum_k x_k V_k - T sum_k x_k ln x_k at the two tiers' values, the
-    paid tier adding the memory's gain to the companion's value; in dollars a month at the
-    user's value of money."""
-    from sim.model.mechanisms import business
+    """ODD 7.8, by brute force: three options (the companion, a feed, other offline life),
+    the companion pulled and the feed too or not; the forecast use at each tier is the logit
+    split with the pulls (the companion held to the free tier on the free side, to the
+    intervention's cap on the paid one, the others sharing the rest as forecast), and its worth
+    is B times the difference of the reflective utility sum_k x_k V_k - T sum_k x_k ln x_k at
+    the two tiers' values, the paid tier adding the memory's gain to the companion's value; in
+    dollars a month at the user's value of money."""
+    from sim.model.mechanisms import business, time_budget
     from sim.model.params import ChoiceParams
 
     choice = constants(ChoiceParams())
     T, B = choice.temperature, 480.0
     R = np.array([0.9, 0.7, 0.5]) * T  # reflective values per minute
-    pull, gain = 1.2 * T, 0.3 * T
+    pulls, gain = np.array([1.2, feed_pull, 0.0]) * T, 0.3 * T
 
-    def shares(v):
-        w = np.exp((v - v.max()) / T)
-        return w / w.sum()
+    def weights(v):
+        return np.exp((v - v.max()) / T)
 
-    def utility(a, values, reflective):  # the companion at share a, the rest in proportion
-        x = np.concatenate([[a], (1.0 - a) * reflective[1:] / (1.0 - reflective[0])])
+    def utility(a, values, forecast):  # the companion at share a, the rest as forecast
+        x = np.concatenate([[a], (1.0 - a) * forecast[1:] / forecast[1:].sum()])
         entropy = sum(xk * np.log(xk) for xk in x if xk > 0)
         return float(x @ values - T * entropy)
 
     paid_values = R + np.array([gain, 0.0, 0.0])
-    chosen_free, chosen_paid = shares(R), shares(paid_values)
-    forecast_free = shares(R + np.array([pull, 0.0, 0.0]))[0]
-    forecast_paid = shares(paid_values + np.array([pull, 0.0, 0.0]))[0]
-    on_free = utility(min(forecast_free, min(free, cap) / B), R, chosen_free)
-    on_paid = utility(min(forecast_paid, min(cap / B, 1.0)), paid_values, chosen_paid)
+    chosen_free, chosen_paid = weights(R), weights(paid_values)
+    forecast_free, forecast_paid = weights(R + pulls), weights(paid_values + pulls)
+    share = lambda w: w[0] / w.sum()  # noqa: E731
+    on_free = utility(min(share(forecast_free), min(free, cap) / B), R, forecast_free)
+    on_paid = utility(min(share(forecast_paid), min(cap / B, 1.0)), paid_values, forecast_paid)
     value = choice.money_value * (1.0 if subscribed else choice.loss_aversion)
     expected = 30.0 * B * (on_paid - on_free) / value
-    desired, chosen = (
-        (forecast_paid, chosen_paid[0]) if subscribed else (forecast_free, chosen_free[0])
+    forecast, chosen = (forecast_paid, chosen_paid) if subscribed else (forecast_free, chosen_free)
+    rest = time_budget.rest_divergence(forecast, chosen, 0)
+    assert (rest > 1e-12) == (feed_pull > 0.0)  # 0 to rounding when only the companion is pulled
+    worth = business.subscription_worth(
+        B, free, cap, share(forecast), share(chosen), rest, gain, subscribed, choice
     )
-    worth = business.subscription_worth(B, free, cap, desired, chosen, gain, subscribed, choice)
     assert worth == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
@@ -1061,7 +1065,7 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     assert business.memory_value(0.8, 0.6, 0.2, 0.5, 0.25, 0.5, choice) == pytest.approx(g / 4)
     assert business.memory_value(0.8, 0.6, 0.2, 0.5, 1.0, 1.0, choice) == 0.0  # nothing held back
     assert business.memory_value(0.8, 0.0, 0.2, 0.5, 1.0, 0.0, choice) == 0.0  # nothing known yet
-    worth = business.subscription_worth(budget, 240.0, inf, desired, desired, g, False, choice)
+    worth = business.subscription_worth(budget, 240.0, inf, desired, desired, 0.0, g, False, choice)
     expected = (
         30.0
         * budget
@@ -1073,13 +1077,15 @@ def test_a_subscription_is_also_worth_being_understood_by_all_the_companion_know
     paid_share = business.share_at(desired, g, T)
     assert paid_share > desired
     as_subscriber = business.subscription_worth(
-        budget, 240.0, inf, paid_share, paid_share, g, True, choice
+        budget, 240.0, inf, paid_share, paid_share, 0.0, g, True, choice
     )
     # the same use, given up by a subscriber, is worth loss_aversion times as much: inertia
     assert as_subscriber == pytest.approx(choice.loss_aversion * worth, rel=1e-9)
     # with a limit that binds too, both parts add up
-    both = business.subscription_worth(budget, 60.0, inf, desired, desired, g, False, choice)
-    limit = business.subscription_worth(budget, 60.0, inf, desired, desired, 0.0, False, choice)
+    both = business.subscription_worth(budget, 60.0, inf, desired, desired, 0.0, g, False, choice)
+    limit = business.subscription_worth(
+        budget, 60.0, inf, desired, desired, 0.0, 0.0, False, choice
+    )
     assert both == pytest.approx(worth + limit, rel=1e-12)
     assert limit == pytest.approx(
         30.0

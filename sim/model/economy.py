@@ -40,9 +40,8 @@ class Today:
     unmet: np.ndarray | None = None  # (N,) need to be heard a usual day leaves unmet (7.2)
     session_minutes: np.ndarray | None = None  # (N,) minutes in those sessions, friends' too
     desired: np.ndarray | None = None  # (N, P) share of the day each provider would get uncapped
-    chosen: np.ndarray | None = (
-        None  # (N, P) share a month is valued against (desired, or on reflection)
-    )
+    chosen: np.ndarray | None = None  # (N, P) the share a month is valued against (7.8)
+    rest: np.ndarray | None = None  # (N, P) how other pulls bend the rest of the day (7.8)
     turned_away: np.ndarray | None = None  # (N, P) bool: held at the door, did not pay (7.8)
     quits: np.ndarray | None = None  # (N, P) bool: spells ended today (ODD 7.11)
     tactics: int = 0  # manipulative farewells

@@ -38,8 +38,9 @@ too (the subscription lifts only the free tier). A sophisticated buyer
 pull) on reflection, against the share S_R they would choose: the memory term at S_R, and in
 place of cap_cost the signed difference of divergences D(min(S, a) || S_R) - D(min(S', l) ||
 S_R'), l the share an intervention's cap allows (1 without one;
-:func:`sim.model.mechanisms.welfare.divergence`), so pulled minutes past S_R count against the
-paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is
+:func:`sim.model.mechanisms.welfare.divergence`), plus B T (min(S', l) - min(S, a)) K, K how
+far other options' pulls bend the rest of the day (``rest``), so pulled minutes past S_R count
+against the paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is
 worth in the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use
 they do not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a
 loss, and weighs the price they would keep as money received for use given up (money_value), so
@@ -114,7 +115,7 @@ def memory_value(empathy, emotional_knowledge, attachment, loneliness, unmet, fr
 
 
 @jit
-def subscription_worth(budget, free_minutes, cap, desired, chosen, gain, subscribed, choice):
+def subscription_worth(budget, free_minutes, cap, desired, chosen, rest, gain, subscribed, choice):
     """$ a month the paid tier is worth to a user (what a free user would pay for it, what a
     subscriber would accept to give it up, module docstring): its memory, worth ``gain`` more
     a minute, and lifting the free tier's limit up to ``cap``, the limit that stays (an
@@ -123,7 +124,9 @@ def subscription_worth(budget, free_minutes, cap, desired, chosen, gain, subscri
     the month's use is valued against: the same share for a buyer who values the forecast use
     itself, the share the user would choose on reflection for a sophisticated buyer (ODD 7.8),
     for whom forecast minutes past it are a loss, so a limit that holds them back is worth
-    keeping. ``choice`` are the choice parameters (temperature, the values of money)."""
+    keeping; ``rest``, for that buyer, how far other options' pulls bend how they share the
+    rest of the day (:func:`sim.model.mechanisms.time_budget.rest_divergence`; 0 for any other
+    buyer), a loss on the rest that the paid tier shrinks by what it takes of it. ``choice`` are the choice parameters (temperature, the values of money)."""
     T = choice.temperature
     forecast = share_at(desired, -gain, T) if subscribed else desired  # on the free tier
     forecast_paid = share_at(forecast, gain, T)
@@ -132,9 +135,9 @@ def subscription_worth(budget, free_minutes, cap, desired, chosen, gain, subscri
     held = min(free_minutes, cap) / budget
     lifted = min(cap / budget, 1.0)
     understood = budget * T * math.log1p(valued * math.expm1(gain / T))
-    lost = divergence(budget, min(forecast, held), valued, T) - divergence(
-        budget, min(forecast_paid, lifted), valued_paid, T
-    )
+    used, used_paid = min(forecast, held), min(forecast_paid, lifted)
+    lost = divergence(budget, used, valued, T) - divergence(budget, used_paid, valued_paid, T)
+    lost += budget * T * (used_paid - used) * rest  # the rest of the day: 1 - used of it
     return 30.0 * (understood + lost) / subscription_money_value(subscribed, choice)
 
 
@@ -252,6 +255,7 @@ class Offer(NamedTuple):
     cap: np.ndarray  # interventions' caps, one row per user or one for everyone
     desired: np.ndarray  # (N, P) share of the day each provider would have got uncapped
     chosen: np.ndarray  # (N, P) the share it is valued against (ODD 7.8)
+    rest: np.ndarray  # (N, P) how other options' pulls bend the rest of the day, or 0
     need_minutes: float  # social.companion_need_minutes
     turned_away: np.ndarray  # (N, P) bool, out: free users held at the door who did not pay
 
@@ -284,6 +288,7 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 cap,
                 offer.desired[i, j],
                 offer.chosen[i, j],
+                offer.rest[i, j],
                 gain,
                 subscribed,
                 choice,
@@ -343,6 +348,7 @@ def step(model, today) -> None:
         compiled.per_user(today.constraints.cap, u.n),
         today.desired,
         today.chosen,
+        today.rest,
         prm.social.companion_need_minutes,
         np.zeros(u.minutes.shape, bool),
     )

@@ -61,6 +61,7 @@ class Day(NamedTuple):
     protected: np.ndarray  # (N or 1, P) bool: a ban keeps the provider's tactics from the user
     desired: np.ndarray  # (N, P) share of the day each provider would get uncapped, raised
     chosen: np.ndarray  # (N, P) the share a month is valued against, set to it (ODD 7.8)
+    rest: np.ndarray  # (N, P) how other options' pulls bend the rest of the day, set to 0
 
 
 @jit
@@ -88,6 +89,7 @@ def farewells(start, stop, users, k, day, draws):
         protected,
         desired,
         chosen,
+        rest,
     ) = day
     tactics = sessions = audited_tactics = audited_sessions = 0
     goodbyes = audited_goodbyes = 0
@@ -112,6 +114,7 @@ def farewells(start, stop, users, k, day, draws):
                 wanted = min(pull, users.offline_minutes[i])
                 desired[i, j] = wanted_after(desired[i, j], wanted, users.budget[i])
                 chosen[i, j] = desired[i, j]  # a month bought on a plea is valued in the moment
+                rest[i, j] = 0.0
                 free = free_tier(True, users.subscribed[i, j], levers.lever(free_minutes, i, j))
                 room = daily_cap(cap, i, j, free) - m  # < 0 after a prescription beyond a cap
                 extra = max(min(wanted, room), 0.0)
@@ -166,6 +169,7 @@ def step(model, today) -> None:
         protected_users(today.constraints, u.n, len(rows)),
         today.desired,
         today.chosen,
+        today.rest,
     )
 
     def say_goodbye(_, a, b):

@@ -80,6 +80,7 @@ class Choice(NamedTuple):
     planned: np.ndarray  # (N,) minutes planned for socialising
     desired: np.ndarray  # (N, P) share of the budget each provider would get without caps
     chosen: np.ndarray  # (N, P) the same on reflection, for sophisticated buyers (ODD 7.8)
+    rest: np.ndarray  # (N, P) rest_divergence for sophisticated buyers, else 0
     session: np.ndarray  # (N,) prescribed minutes with a friend, held for socialising (ODD 7.6)
     unmet: np.ndarray  # (N,) share of the need to be heard a usual day leaves unmet (ODD 7.2)
 
@@ -93,6 +94,24 @@ def priced_values(values, pull, weight, purchase_pull, out):
         out[o] = values[o]
     for j in range(pull.shape[0]):
         out[j] -= (1.0 - purchase_pull) * weight * pull[j]
+
+
+@jit
+def rest_divergence(forecast, chosen, j):
+    """KL divergence of how the options other than ``j`` share the rest of the day as
+    forecast (logit weights ``forecast``) from how they share it as chosen on reflection
+    (weights ``chosen``): what a sophisticated buyer loses on the rest of the day, per unit of
+    it, where other options are pulled too (ODD 7.8)."""
+    forecast_rest = forecast.sum() - forecast[j]
+    chosen_rest = chosen.sum() - chosen[j]
+    if forecast_rest <= 0.0 or chosen_rest <= 0.0:
+        return 0.0
+    kl = 0.0
+    for o in range(forecast.shape[0]):
+        if o != j and forecast[o] > 0.0:
+            q = forecast[o] / forecast_rest
+            kl += q * math.log(q / (chosen[o] / chosen_rest))
+    return kl
 
 
 @jit
@@ -170,7 +189,7 @@ def choose(start, stop, users, k, day, shocks, out):
     pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
     given = np.empty(n_options)
     values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
-    priced = np.empty(n_options)
+    priced, on_reflection = np.empty(n_options), np.empty(n_options)
     R = out.R
     breadth = k.temperature * math.log(k.offline_breadth)  # other offline life's nest (ODD 7.2)
     for i in range(start, stop):
@@ -241,11 +260,14 @@ def choose(start, stop, users, k, day, shocks, out):
         for j in range(P):  # the share of the day each provider would have got with no cap
             out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
         if day.sophisticated:  # and on reflection, what a sophisticated buyer values it at
+            chosen, chosen_total = wanted, wanted_total
             if weight > 0.0 and k.purchase_pull > 0.0:
-                priced_values(values, pull, weight, 0.0, priced)
-                wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
+                priced_values(values, pull, weight, 0.0, on_reflection)
+                chosen = on_reflection
+                chosen_total = logit_weights(on_reflection, avail, k.temperature, on_reflection)
             for j in range(P):
-                out.chosen[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
+                out.chosen[i, j] = chosen[j] / chosen_total * (budget / users.budget[i])
+                out.rest[i, j] = rest_divergence(wanted, chosen, j)
         allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
@@ -301,12 +323,16 @@ def step(model, today) -> None:
         planned=model.work("choice.planned", n),
         desired=model.work("choice.desired", (n, P)),
         chosen=model.work("choice.chosen", (n, P)),
+        rest=model.work("choice.rest", (n, P)),
         session=model.work("choice.session", n),
         unmet=model.work("choice.unmet", n),
     )
     today.R, today.compulsive, today.pull = out.R, out.compulsive, out.pull
     today.desired = out.desired
     today.chosen = out.chosen if prm.choice.sophisticated_buyer else out.desired
+    if not prm.choice.sophisticated_buyer:
+        out.rest.fill(0.0)
+    today.rest = out.rest
     today.planned_social = out.planned
     today.session = out.session
     today.unmet = out.unmet
