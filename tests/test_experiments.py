@@ -284,6 +284,23 @@ def test_shipped_regulation_and_lockdown_have_a_control(tmp_path):
     assert {s.columns["case"] for s in lockdown} == {"no_lockdown", "lockdown"}
 
 
+def test_dependent_outage_switches_the_distress_off_from_its_default_on_the_outages_first_day():
+    """The case without distress must equal the modelled case until the outage starts, so its
+    path starts at the parameter's default and steps to 0 on the outage's first day."""
+    import tomllib
+
+    from sim.model.params import Params
+
+    spec = tomllib.loads((SHIPPED / "dependent_outage.toml").read_text())
+    case = next(c for c in spec["cases"] if c["label"] == "no_distress")
+    path = case["paths"]["dependence.distress"]
+    (first_day, before), (switch_day, after) = path["points"]
+    outage = next(x for x in spec["interventions"] if x["name"] == "outage")
+    assert path["form"] == "step" and first_day == 0
+    assert before == Params().dependence.distress and after == 0.0
+    assert switch_day == outage["start"] and outage["recruit"] < outage["start"]
+
+
 def test_sim_experiments_lists_the_shipped_files(sim):
     code, out, _ = sim("experiments")
     assert code == 0

@@ -188,7 +188,8 @@ def test_loyalty_is_kept_by_provider_kind():
     assert (ts["feed_quits"] + ts["companion_quits"] == ts["quits"]).all()
     assert ts["feed_quits"].sum() > 0 and ts["companion_quits"].sum() > 0
     window = ts.iloc[-r.params.run.summary_window :]
-    spells = window[["companion_a.users", "companion_b.users"]].sum(axis=1).sum() * 300
+    users = window[["companion_a.users", "companion_b.users"]]  # shares of all users
+    spells = users.sum(axis=1).sum() * r.params.run.users
     rate = window["companion_quits"].sum() / spells
     assert s["companion_monthly_churn"] == pytest.approx(1.0 - (1.0 - rate) ** 30)
     assert s["feed_monthly_churn"] != pytest.approx(s["companion_monthly_churn"])

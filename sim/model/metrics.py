@@ -561,7 +561,8 @@ def summarise(model, frame: pd.DataFrame) -> dict[str, float]:
     window = frame.iloc[max(0, days - model.params.run.summary_window) :]
     out = {k: float(window[k].mean()) for k in SUMMARY_FROM_DAILY}
     loyalty, u = model.loyalty, model.users
-    kinds = {"": (0, 1), "feed_": (kind_row(False),), "companion_": (kind_row(True),)}
+    feeds, companions = kind_row(False), kind_row(True)
+    kinds = {"": (feeds, companions), "feed_": (feeds,), "companion_": (companions,)}
     for prefix, rows in kinds.items():
         starts = loyalty.starts_by_day[list(rows), : max(days - 89, 0)].sum()
         early = loyalty.early_ends_by_day[list(rows), : max(days - 89, 0)].sum()

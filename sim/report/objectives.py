@@ -44,7 +44,7 @@ OWN: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "wellbeing": ("welfare_per_user_day", ("wellbeing_sd_units", "active_share")),
 }
-LOWER_IS_BETTER = ("monthly_churn", "feed_monthly_churn", "companion_monthly_churn")
+LOWER_IS_BETTER = ("monthly_churn", "companion_monthly_churn")
 LEVERS = (
     "ad_load",
     "hooks",

@@ -261,13 +261,15 @@ def choose(start, stop, users, k, day, shocks, out):
             out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
         if day.sophisticated:  # and on reflection, what a sophisticated buyer values it at
             chosen, chosen_total = wanted, wanted_total
-            if weight > 0.0 and k.purchase_pull > 0.0:
+            pulled = weight > 0.0 and k.purchase_pull > 0.0  # else the forecast is as chosen
+            if pulled:
                 priced_values(values, pull, weight, 0.0, on_reflection)
                 chosen = on_reflection
                 chosen_total = logit_weights(on_reflection, avail, k.temperature, on_reflection)
             for j in range(P):
                 out.chosen[i, j] = chosen[j] / chosen_total * (budget / users.budget[i])
-                out.rest[i, j] = rest_divergence(wanted, chosen, j)
+                bent = pulled and day.is_companion[j]  # only a companion's month is bought
+                out.rest[i, j] = rest_divergence(wanted, chosen, j) if bent else 0.0
         allot(impulsive, total, budget, k.min_session, caps)
         compulsive_total = 0.0
         for j in range(P):
