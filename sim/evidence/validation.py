@@ -306,11 +306,14 @@ def run_studies(
     executor: Executor | None = None,
     progress=None,
     overrides: dict[str, Any] | None = None,
+    replications: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run every replication (and counterfactual) of every study; return the scorecard rows.
 
     ``overrides`` (dotted paths, as from :func:`read_overrides`) apply to every study's
     parameters; an ablation and a finding's counterfactual apply on top of them.
+    ``replications``, if given, is the fewest replications any study runs (more where the
+    study's own number, full or quick, is larger).
     """
     if ablate is not None and ablate not in MECHANISMS:
         raise ParamError(f"--ablate must be one of {', '.join(MECHANISMS)}, got {ablate!r}")
@@ -324,7 +327,7 @@ def run_studies(
     try:
         for s in studies:
             users = s.quick_users if quick else s.users
-            reps = s.quick_replications if quick else s.replications
+            reps = replications_of(s, quick, replications)
             variants = {"": {}} | {
                 _key(f.counterfactual): f.counterfactual for f in s.findings if f.counterfactual
             }
@@ -348,7 +351,7 @@ def run_studies(
             executor.shutdown()
     rows = []
     for s in studies:
-        reps = s.quick_replications if quick else s.replications
+        reps = replications_of(s, quick, replications)
         for f in s.findings:
             values = [
                 ESTIMATORS[f.estimator](
@@ -359,6 +362,11 @@ def run_studies(
             values = [None if v is None else v * f.scale for v in values]
             rows.append(score(s, f, values))
     return rows
+
+
+def replications_of(study: Study, quick: bool, replications: int | None) -> int:
+    own = study.quick_replications if quick else study.replications
+    return own if replications is None else max(own, replications)
 
 
 def _key(change: dict[str, Any]) -> str:
