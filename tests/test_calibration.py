@@ -4,6 +4,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.evidence import calibration as cal
@@ -79,3 +80,12 @@ def test_the_shipped_defaults_are_the_fitted_set_on_record():
         assert defaults[f["path"]] == pytest.approx(f["fitted"], rel=1e-3), f["path"]
         assert f["low"] <= f["fitted"] <= f["high"]
     assert record["loss_fitted"] <= record["loss_at_prior"]
+
+
+def test_the_first_simplex_stays_inside_the_bounds():
+    start = [0.0, 0.3, 0.5, 0.9, 1.0]
+    simplex = cal.first_simplex(np.array(start))
+    assert simplex.shape == (6, 5)
+    assert (simplex >= 0).all() and (simplex <= 1).all()
+    assert (simplex[0] == start).all()
+    assert all(abs(simplex[i + 1] - simplex[0]).max() == pytest.approx(cal.STEP) for i in range(5))

@@ -8,15 +8,18 @@ inputs and quantities the model cannot produce are left out):
     loss = mean_f 2 (sqrt(1 + z_f^2) - 1)
 
 which is z^2 near the target and grows like 2|z| far from it, so a finding the free
-parameters cannot bring near its band pulls on the fit no harder than one at twice its band's
+parameters cannot bring near its band pulls on the fit little harder than one at twice its band's
 half-width, instead of deciding it alone (ODD 10). Every evaluation runs, with the same seeds,
 the quick versions of the studies that have point targets, each with at least
 ``REPLICATIONS`` replications, so the loss is a deterministic function of the parameters
-(common random numbers) and a derivative-free optimiser (scipy's bounded Powell method) can be
-used. Each free parameter is searched inside its own bounds, narrower than its range in the
-parameter tree, on a scale where its bounds are 0 and 1, so one tolerance suits all; fewer
-parameters are fitted than there are targets. Powell searches the parameters in the order of
-``FREE`` first: those of the findings furthest from their bands lead.
+(common random numbers) and a derivative-free optimiser can be used: scipy's Nelder-Mead
+method, bounded, which never gives up the best point it has seen. (Its bounded Powell method,
+used for the fit on record, does not evaluate the current point in a line search, so on this
+loss, rugged from the small runs' noise and providers' discrete decisions, a line search can end
+at a point worse than where it began.) Each free parameter is searched inside its own bounds,
+narrower than its range in the parameter tree, on a scale where its bounds are 0 and 1; the
+first simplex steps ``STEP`` of the bounds from the start in each parameter. Fewer parameters
+are fitted than there are targets.
 """
 
 from __future__ import annotations
@@ -57,9 +60,17 @@ FREE = (
 )
 
 REPLICATIONS = 3  # at least, per study and evaluation
-# the line searches' tolerance, as a share of each parameter's bounds: between values closer than
-# this the quick studies' loss moves by about 0.01 either way, the small runs' noise
+# the tolerance in each parameter, as a share of its bounds: between values closer than this the
+# quick studies' loss moves by about 0.01 either way, the small runs' noise
 XTOL = 0.05
+STEP = 0.15  # the first simplex's step in each parameter, as a share of its bounds
+
+
+def first_simplex(start: np.ndarray) -> np.ndarray:
+    """The starting point and one vertex ``STEP`` from it along each parameter, on the scale of
+    the bounds (toward the middle, so that every vertex is inside them)."""
+    steps = np.where(start > 0.5, -STEP, STEP)
+    return np.vstack([start, start + np.diag(steps)])
 
 
 def targets(rows: list[dict]) -> list[dict]:
@@ -99,7 +110,7 @@ def calibrate(
     log: Path | None = None,
     replications: int = REPLICATIONS,
 ) -> dict:
-    """Fit ``free`` by bounded Powell from the current defaults; return the record.
+    """Fit ``free`` by bounded Nelder-Mead from the current defaults; return the record.
 
     Each evaluation runs every study with point targets (of ``studies``, if given) with
     ``replications`` replications or the study's own number, whichever is larger. With ``log``,
@@ -143,16 +154,21 @@ def calibrate(
     result = minimize(
         evaluate,
         unit0,
-        method="Powell",
+        method="Nelder-Mead",
         bounds=[(0.0, 1.0)] * len(free),
-        options={"maxfev": max_evaluations, "xtol": XTOL, "ftol": 1e-3},
+        options={
+            "maxfev": max_evaluations,
+            "xatol": XTOL,
+            "fatol": 1e-3,
+            "initial_simplex": first_simplex(unit0),
+        },
     )
     best = min(history, key=lambda h: h["loss"])
     return {
         "loss_definition": "mean over point targets of 2 (sqrt(1 + z^2) - 1), "
         "z = (estimate - target) / half band width",
-        "optimiser": "scipy.optimize.minimize, method Powell, bounded, on parameters scaled "
-        "to their bounds",
+        "optimiser": "scipy.optimize.minimize, method Nelder-Mead, bounded, on parameters "
+        "scaled to their bounds",
         "quick": quick,
         "replications": {s.name: v.replications_of(s, quick, replications) for s in studies},
         "evaluations": len(history),
