@@ -35,6 +35,12 @@ def test_loss_counts_point_targets_in_half_band_units():
     assert cal.loss(rows) == pytest.approx((2 * (2**0.5 - 1) + 0) / 2)
 
 
+def test_either_edge_of_a_lopsided_band_is_at_distance_one():
+    assert cal.distance(row(50.0, 100.0, 50.0, 200.0)) == pytest.approx(-1.0)
+    assert cal.distance(row(200.0, 100.0, 50.0, 200.0)) == pytest.approx(1.0)
+    assert cal.distance(row(40.0, 100.0, 50.0, 200.0)) < -1.0  # outside, below
+
+
 def test_loss_is_squared_near_the_target_and_linear_far_from_it():
     near, far = row(0.01, 0.0, -1.0, 1.0), row(100.0, 0.0, -1.0, 1.0)
     assert cal.loss([near]) == pytest.approx(0.01**2, rel=1e-3)

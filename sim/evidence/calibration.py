@@ -1,15 +1,18 @@
 """Calibration: fit the free parameters to the published findings (``sim calibrate``).
 
 The loss is a robust (soft L1) distance of each simulated finding from its target, measured in
-half-widths of its band, averaged over the findings that have a point target (sign tests,
-inputs and quantities the model cannot produce are left out):
+units of the band's side it lies on, averaged over the findings that have a point target (sign
+tests, inputs and quantities the model cannot produce are left out):
 
-    z_f  = (estimate_f - target_f) / ((high_f - low_f) / 2)
+    z_f  = (estimate_f - target_f) / (high_f - target_f)   above the target
+         = (estimate_f - target_f) / (target_f - low_f)    below it
     loss = mean_f 2 (sqrt(1 + z_f^2) - 1)
 
-which is z^2 near the target and grows like 2|z| far from it, so a finding the free
-parameters cannot bring near its band pulls on the fit little harder than one at twice its band's
-half-width, instead of deciding it alone (ODD 10). Every evaluation runs, with the same seeds,
+so that a finding at either edge of its band has ``|z| = 1`` however lopsided the band (the fit on
+record measured both sides in half-widths of the band, so an estimate just outside a lopsided
+band could score as inside). The loss is z^2 near the target and grows like 2|z| far from it,
+so a finding the free parameters cannot bring near its band pulls on the fit little harder than
+one twice as far out as its band's edge, instead of deciding it alone (ODD 10). Every evaluation runs, with the same seeds,
 the quick versions of the studies that have point targets, each with at least
 ``REPLICATIONS`` replications, so the loss is a deterministic function of the parameters
 (common random numbers) and a derivative-free optimiser can be used: scipy's Nelder-Mead
@@ -83,8 +86,12 @@ def targets(rows: list[dict]) -> list[dict]:
 
 
 def distance(row: dict) -> float:
-    """A finding's distance from its target in half-widths of its band (``z`` above)."""
-    return (row["estimate"] - row["target"]) / ((row["band_high"] - row["band_low"]) / 2)
+    """A finding's distance from its target in units of the band's own side (``z`` above):
+    ``target - low`` below the target, ``high - target`` above it, so that either edge of a
+    band lopsided about its target is at 1."""
+    gap = row["estimate"] - row["target"]
+    side = row["band_high"] - row["target"] if gap > 0 else row["target"] - row["band_low"]
+    return gap / side
 
 
 def loss(rows: list[dict]) -> float:
