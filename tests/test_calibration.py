@@ -23,7 +23,7 @@ def row(estimate, target, low, high, note=""):
     }
 
 
-def test_loss_counts_point_targets_in_half_band_units():
+def test_loss_counts_point_targets_in_units_of_their_band():
     rows = [
         row(1.0, 0.0, -1.0, 1.0),  # at the band's edge: 1
         row(0.0, 0.0, -2.0, 2.0),  # on target: 0

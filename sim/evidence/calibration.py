@@ -8,12 +8,13 @@ tests, inputs and quantities the model cannot produce are left out):
          = (estimate_f - target_f) / (target_f - low_f)    below it
     loss = mean_f 2 (sqrt(1 + z_f^2) - 1)
 
-so that a finding at either edge of its band has ``|z| = 1`` however lopsided the band (the fit on
-record measured both sides in half-widths of the band, so an estimate just outside a lopsided
-band could score as inside). The loss is z^2 near the target and grows like 2|z| far from it,
-so a finding the free parameters cannot bring near its band pulls on the fit little harder than
-one twice as far out as its band's edge, instead of deciding it alone (ODD 10). Every evaluation runs, with the same seeds,
-the quick versions of the studies that have point targets, each with at least
+so that a finding at either edge of its band has ``|z| = 1`` however lopsided the band (the fit
+on record measured both sides in half-widths of the band, so an estimate just outside a
+lopsided band could score as inside). The loss is z^2 near the target and grows like 2|z| far
+from it, so a finding the free parameters cannot bring near its band pulls on the fit little
+harder than one twice as far out as its band's edge, instead of deciding it alone (ODD 10).
+Every evaluation runs, with the same seeds, the quick versions of the studies that have point
+targets, each with at least
 ``REPLICATIONS`` replications, so the loss is a deterministic function of the parameters
 (common random numbers) and a derivative-free optimiser can be used: scipy's Nelder-Mead
 method, bounded, which never gives up the best point it has seen. (Its bounded Powell method,
@@ -91,6 +92,8 @@ def distance(row: dict) -> float:
     band lopsided about its target is at 1."""
     gap = row["estimate"] - row["target"]
     side = row["band_high"] - row["target"] if gap > 0 else row["target"] - row["band_low"]
+    if side <= 0:  # a target on its band's edge: that side measured in half-widths
+        side = (row["band_high"] - row["band_low"]) / 2
     return gap / side
 
 
@@ -173,7 +176,7 @@ def calibrate(
     best = min(history, key=lambda h: h["loss"])
     return {
         "loss_definition": "mean over point targets of 2 (sqrt(1 + z^2) - 1), "
-        "z = (estimate - target) / half band width",
+        "z = (estimate - target) / (high - target) above the target, / (target - low) below",
         "optimiser": "scipy.optimize.minimize, method Nelder-Mead, bounded, on parameters "
         "scaled to their bounds",
         "quick": quick,
