@@ -12,8 +12,9 @@ Who is in the experiment: everyone (``sample = "everyone"``, the default); with
 ``dependence.threshold`` on the recruitment day (ODD 7.15), as a study of withdrawal recruits
 heavy users who report relying on a service; or, with ``sample = "lonely"``, only the users
 whose baseline loneliness (a trait, ODD 2.1) is in the loneliest third of the population, as
-studies recruit lonely participants by a screening score, from the start of the run. Users outside the sample are neither treated nor controls;
-before the recruitment day the arms' metrics cover every assigned user.
+studies recruit lonely participants by a screening score, from the start of the run. Users
+outside the sample are neither treated nor controls; before the recruitment day the arms'
+metrics cover every assigned user.
 
 Assignment is random and seeded, so a run is an experiment with treatment and control arms. One
 uniform draw ``u`` per unit comes from the stream ``assign:{assignment}`` (``assignment``

@@ -40,14 +40,14 @@ place of cap_cost the signed difference of divergences D(min(S, a) || S_R) - D(m
 S_R'), l the share an intervention's cap allows (1 without one;
 :func:`sim.model.mechanisms.welfare.divergence`), plus B T (min(S', l) - min(S, a)) K, K how
 far other options' pulls bend the rest of the day (``rest``), so pulled minutes past S_R count
-against the paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a dollar is
-worth in the decision (ODD 7.2, money): a free user deciding to pay weighs dollars paid for use
-they do not have yet (paying_value); a subscriber deciding to cancel gives up use they have, a
-loss, and weighs the price they would keep as money received for use given up (money_value), so
-at the same use a subscriber's worth is loss_aversion times a free user's: the inertia of
-subscribers. The first term is being understood more, worth more to the lonely and to a user
-the companion knows well; the second is lifting the limit, 0
-for a user it does not hold back. For a subscriber the day's split is at the paid tier's
+against the paid tier and a limit near S_R is worth keeping (ODD 7.8). value_of_money is what a
+dollar is worth in the decision (ODD 7.2, money): a free user deciding to pay weighs dollars
+paid for use they do not have yet (paying_value); a subscriber deciding to cancel gives up use
+they have, a loss, and weighs the price they would keep as money received for use given up
+(money_value), so at the same use a subscriber's worth is loss_aversion times a free user's:
+the inertia of subscribers. The first term is being understood more, worth more to the lonely
+and to a user the companion knows well; the second is lifting the limit, 0 for a user it does
+not hold back. For a subscriber the day's split is at the paid tier's
 values, so S is worked back from S' (:func:`share_at`). Each day a free user of the companion
 converts with probability conversion * sigmoid((worth - price) / price_scale), and a subscriber
 cancels with probability cancellation * sigmoid((price - worth) / price_scale). A free user whose
@@ -126,7 +126,8 @@ def subscription_worth(budget, free_minutes, cap, desired, chosen, rest, gain, s
     for whom forecast minutes past it are a loss, so a limit that holds them back is worth
     keeping; ``rest``, for that buyer, how far other options' pulls bend how they share the
     rest of the day (:func:`sim.model.mechanisms.time_budget.rest_divergence`; 0 for any other
-    buyer), a loss on the rest that the paid tier shrinks by what it takes of it. ``choice`` are the choice parameters (temperature, the values of money)."""
+    buyer), a loss on the rest that the paid tier shrinks by what it takes of it. ``choice``
+    are the choice parameters (temperature, the values of money)."""
     T = choice.temperature
     forecast = share_at(desired, -gain, T) if subscribed else desired  # on the free tier
     forecast_paid = share_at(forecast, gain, T)
