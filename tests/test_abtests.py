@@ -176,15 +176,15 @@ def test_evidence_pooled_over_windows_finds_an_effect_too_small_for_one():
 
 
 # -- conclude: the log, in the objective's units per user-day ----------------------------------
-def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
+def fake(interval: int = 7, effect: float = 1.4, seed: int = 3, lowered: float = 0.0, rest=4):
     """A provider and model with one finished test window whose raised side adds ``effect``
-    to every treated user's window sum."""
+    to every treated user's window sum (and the lowered side ``lowered``)."""
     rng = np.random.default_rng(seed)
     n = 4000
     arm = arms(rng, n)
     cohort = np.ones(n, bool)
     window = np.zeros((2, n))
-    window[0] = 5.0 + rng.standard_normal(n) + effect * (arm == 1)
+    window[0] = 5.0 + rng.standard_normal(n) + effect * (arm == 1) + lowered * (arm == -1)
     p = SimpleNamespace(
         name="feed_a",
         window=window,
@@ -195,10 +195,12 @@ def fake(interval: int = 7, effect: float = 1.4, seed: int = 3):
         test_log=[],
         corrections={},
         evidence={},
+        rests={},
         profit_committed=0.0,
         policy=POLICIES["attention"],
     )
-    params = SimpleNamespace(adaptation=SimpleNamespace(false_move_rate=ALPHA, interval=interval))
+    adaptation = SimpleNamespace(false_move_rate=ALPHA, interval=interval, rest=rest)
+    params = SimpleNamespace(adaptation=adaptation)
     model = SimpleNamespace(params=params, day=2 * interval - 1)
     test = ABTest("ad_load", (0.055, 0.145), arm, cohort, start=interval, family=4)
     return p, test, model
@@ -233,6 +235,43 @@ def test_conclude_keeps_nothing_without_evidence_and_figures_sum_it_up():
     assert set(figures) == set(abtests.SUMMARY)
 
 
+# -- settled levers rest ---------------------------------------------------------------------
+def test_a_lever_whose_every_side_is_worse_rests_twice_as_long_each_time_it_settles_again():
+    p, test, model = fake(effect=-1.4, lowered=-1.4)
+    assert not abtests.conclude(p, test, model)
+    (r,) = p.test_log
+    assert r.settled and r.kept is None and max(r.z) < -r.z_crit
+    assert p.rests["ad_load"] == abtests.Rest(0.1, 14 + 4 * 7, 4) and "ad_load" not in p.evidence
+    assert abtests.resting(p, "ad_load", 41) and not abtests.resting(p, "ad_load", 42)
+    p.levers["ad_load"] = 0.145  # moved (by a long test or a review): it rests no longer
+    assert not abtests.resting(p, "ad_load", 20)
+    p.levers["ad_load"] = 0.1
+    abtests.conclude(p, test, model)  # settled again at the same value
+    assert p.rests["ad_load"].length == 8
+    assert abtests.figures_of_tests(p.test_log, ALPHA)["tests_settled_share"] == 1.0
+
+
+@pytest.mark.parametrize("lowered", [0.0, 1.4])
+def test_a_lever_with_a_side_not_worse_keeps_being_tested(lowered):
+    p, test, model = fake(effect=-1.4, lowered=lowered)
+    abtests.conclude(p, test, model)
+    assert not p.test_log[0].settled and not p.rests
+
+
+def test_without_rests_a_settled_lever_is_tested_every_window():
+    p, test, model = fake(effect=-1.4, lowered=-1.4, rest=0)
+    abtests.conclude(p, test, model)
+    assert not p.test_log[0].settled and not p.rests and p.evidence["ad_load"].looks == 1
+
+
+def test_between_judgements_nothing_settles():
+    worse = abtests.Side(-1.0, 0.1, -10.0)
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0)
+    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, float("inf"))
+    assert abtests.settled((None, worse), (0.1, 0.2), 0.1, 2.0)  # at a bound: one side
+    assert not abtests.settled((None, None), (0.1, 0.1), 0.1, 2.0)
+
+
 # -- a small model: the log and the long-term holdout ------------------------------------------
 def small(holdout: float, days: int = 36, **sets) -> EconomyModel:
     sets = {
@@ -244,6 +283,21 @@ def small(holdout: float, days: int = 36, **sets) -> EconomyModel:
     }
     params, _ = sim.resolve("mixed", users=400, days=days, seed=2, sets=sets)
     return EconomyModel(params)
+
+
+def test_a_resting_lever_gets_no_short_test_until_its_rest_ends_but_keeps_its_long_test():
+    m = small(0.0, days=60)
+    feed = next(p for p in m.providers if p.kind == "feed")
+    while m.day < 6:  # the first window closes at the end of day 6
+        m.step()
+    assert "ad_load" in feed.tests
+    feed.rests["ad_load"] = abtests.Rest(feed.levers["ad_load"], 21, 2)
+    tested = []
+    for _ in range(21):
+        m.step()
+        if abtests.window_closes(feed, m):
+            tested.append(("ad_load" in feed.tests, "ad_load" in feed.long_tests))
+    assert tested == [(False, True), (True, True), (True, True)]
 
 
 def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_measured():
@@ -446,6 +500,7 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
         test_log=[],
         corrections={} if known is None else {"hooks": known},
         evidence={},
+        rests={},
         profit_committed=0.0,
         long_log=[],
         long_total=np.zeros(n),
@@ -454,7 +509,7 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
         holdout_levers={"hooks": 0.4},
     )
     adaptation = SimpleNamespace(
-        false_move_rate=ALPHA, interval=interval, step=0.2, holdout_review=4
+        false_move_rate=ALPHA, interval=interval, step=0.2, holdout_review=4, rest=4
     )
     model = SimpleNamespace(params=SimpleNamespace(adaptation=adaptation), day=0)
     path = [p.levers["hooks"]]

@@ -27,6 +27,15 @@ correction over the two sides and the m tests, and over the judgements of a leve
 (:func:`spent`), so that a window in which no lever has any effect moves some lever with
 probability at most ``false_move_rate`` (the familywise rate) and a lever with no effect moves
 over all its judgements with probability at most ``false_move_rate / m``.
+A test costs the users in its arms: each arm is on a setting the provider believes worse or
+no better, and a lever tested every window keeps two thirds of its users there for good (at the
+default ``test_share``). When a judgement finds every side it compared worse than control
+(z_a < -z_crit as judged, the lever's long-run correction included), the lever is *settled* at
+its value (:func:`settled`): its evidence is set aside and it rests, untested by short tests,
+for ``adaptation.rest`` windows, twice as long each time its tests settle it again at the same
+value (:func:`rest_after`), as a team stops re-running an experiment whose answer it knows and
+re-checks it now and then. Its long tests go on, and a lever they or a review move starts
+afresh. With ``rest`` 0 every lever is tested every window.
 Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
 detectable effect at 80% power,
 
@@ -224,6 +233,7 @@ class ConcludedTest:
     kept: float | None
     correction: float = 0.0  # the lever's long-run correction it was judged with, per unit
     looks: int = 1  # tests of the lever at this value whose evidence it was judged on
+    settled: bool = False  # every side judged worse than control: the lever rests (settled)
 
 
 def critical_z(false_move_rate: float, levers: int) -> float:
@@ -401,8 +411,8 @@ def close_window(p, model, day: int) -> None:
         if long_due(p, model, day) and not p.long_tests:
             p.long_tests = {lever: propose_long(p, lever, model, day) for lever in p.LEVERS}
             p.long_total.fill(0.0)
-        levers = list(p.LEVERS)
-        if not ap.concurrent:
+        levers = [lever for lever in p.LEVERS if not resting(p, lever, day)]
+        if levers and not ap.concurrent:
             levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
         p.tests = {lever: propose(p, lever, model, day) for lever in levers}
 
@@ -472,8 +482,17 @@ def conclude(p, t, model) -> bool:
     kept = choose(
         evidence.sides, t.values, current, z_crit, correction, allowed, scale_of(p, t.lever)
     )
+    rests = kept is None and ap.rest > 0
+    rests = rests and settled(
+        evidence.sides, t.values, current, z_crit, correction, scale_of(p, t.lever)
+    )
     # the log and the long-run corrections keep the effects as the window measured them
-    p.test_log.append(log_entry(p, t, model, measured, evidence, z_crit, kept, correction))
+    p.test_log.append(log_entry(p, t, model, measured, evidence, z_crit, kept, correction, rests))
+    if rests:
+        p.evidence.pop(t.lever, None)
+        day = model.day + 1
+        p.rests[t.lever] = rest_after(p.rests.get(t.lever), current, day, ap.rest, ap.interval)
+        return False
     if kept is None:
         p.evidence[t.lever] = evidence
         return False
@@ -482,6 +501,42 @@ def conclude(p, t, model) -> bool:
     p.evidence.pop(t.lever, None)
     p.tests_kept += 1
     return True
+
+
+class Rest(NamedTuple):
+    """A settled lever's rest: the ``value`` it was settled at, the ``day`` its short tests
+    start again, and the rest's ``length`` in windows."""
+
+    value: float
+    day: int
+    length: int
+
+
+def settled(sides, values, current, z_crit, correction=(0.0, 0.0), scale=None) -> bool:
+    """Whether judged evidence settles a lever at ``current``: at least one side compared and
+    every compared side's judged z (:func:`judged_z`) below ``-z_crit`` (never between
+    judgements, where ``z_crit`` is infinite)."""
+    scale = scale or _itself
+    zs = [
+        judged_z(side, correction, scale(value) - scale(current))
+        for side, value in zip(sides, values, strict=True)
+        if side is not None
+    ]
+    return bool(zs) and math.isfinite(z_crit) and max(zs) < -z_crit
+
+
+def rest_after(known: Rest | None, current: float, day: int, windows: int, interval: int) -> Rest:
+    """The rest of a lever settled at ``current`` on ``day``: ``windows`` windows, or twice
+    the last rest's length when that settled it at the same value."""
+    length = 2 * known.length if known is not None and known.value == current else windows
+    return Rest(current, day + length * interval, length)
+
+
+def resting(p, lever: str, day: int) -> bool:
+    """Whether ``lever`` of provider ``p`` rests on ``day``: settled at its present value and
+    within its rest."""
+    rest = p.rests.get(lever)
+    return rest is not None and rest.value == p.levers[lever] and day < rest.day
 
 
 class Evidence(NamedTuple):
@@ -565,7 +620,7 @@ def commit(p, profit: ProfitTest, values, kept) -> None:
         p.profit_committed += side.effect
 
 
-def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0)):
+def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0), rests=False):
     """The test's log entry: its effects and se as measured, in the objective's units per
     user-day (window sums divided by ``interval``); z as judged, on the lever's accumulated
     ``evidence`` (with the policy's credit and the lever's long-run correction,
@@ -598,6 +653,7 @@ def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0))
         kept=kept,
         correction=correction[0] / days,
         looks=evidence.looks,
+        settled=rests,
     )
 
 
@@ -873,6 +929,8 @@ SUMMARY = {
     "objective per user-day",
     "test_mde_relative_median": "median of MDE / |control arm's mean objective per user-day|",
     "test_abs_z_median": "median |z| of the compared sides",
+    "tests_settled_share": "share of concluded tests that settled their lever, which then "
+    "rested (whole run)",
 }
 REVIEWS = {
     "holdout_reviews": "reviews of kept changes against the long-term holdout (whole run)",
@@ -909,6 +967,7 @@ def figures_of_tests(log: list[ConcludedTest], false_move_rate: float) -> dict[s
         "test_mde_median": float(np.nanmedian(mde)) if np.isfinite(mde).any() else nan,
         "test_mde_relative_median": float(np.median(finite)) if finite.size else nan,
         "test_abs_z_median": float(np.nanmedian(z)) if np.isfinite(z).any() else nan,
+        "tests_settled_share": float(np.mean([r.settled for r in log])),
     }
 
 

@@ -448,6 +448,14 @@ class AdaptationParams:
         "(price, free tier, free memory) with their relationship's worth on the arm's terms over "
         "its expected life (off: only the window's profit and moves)"
     )
+    rest: int = param(
+        4,
+        0,
+        100,
+        "windows",
+        "windows a lever goes untested once its tests find every side worse than its value "
+        "(settled), doubling each time they settle it again there (0: test every window)",
+    )
     holdout_share: float = param(
         0.1,
         0.0,
