@@ -100,10 +100,10 @@ class ChoiceParams:
     taste_noise: float = param(0.3, 0.0, 3.0, "utility", "sd of daily taste shocks per option")
     min_session: float = param(3.0, 0.0, 60.0, "min", "minutes below which an option is skipped")
     impulse_weight: float = param(  # calibrated (docs/calibration.json)
-        1.247, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
+        1.148, 0.0, 10.0, "", "strength of the impulsive pull at zero self-control"
     )
     content_value: float = param(
-        1.382, 0.0, 5.0, "utility", "reflective value of a perfect match"
+        1.513, 0.0, 5.0, "utility", "reflective value of a perfect match"
     )  # calibrated
     offline_value: float = param(
         0.6,
@@ -128,7 +128,7 @@ class ChoiceParams:
     )
     fomo_value: float = param(0.5, 0.0, 5.0, "utility", "value of friends being on a platform")
     ad_annoyance: float = param(
-        5.512, 0.0, 20.0, "utility", "disutility per unit of ad load"
+        5.735, 0.0, 20.0, "utility", "disutility per unit of ad load"
     )  # calibrated
     habit_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of a full habit")
     hook_pull: float = param(1.0, 0.0, 5.0, "utility", "impulsive pull of full engagement hooks")
@@ -143,7 +143,7 @@ class ChoiceParams:
         0.6, 0.0, 5.0, "utility", "added value of socialising per unit of nudge"
     )
     money_value: float = param(  # calibrated
-        18.58,
+        15.27,
         0.1,
         1000.0,
         "utility per $/min",
@@ -185,7 +185,7 @@ class HabitParams:
     """Habit stock per provider (ODD 7.3)."""
 
     formation: float = param(
-        0.06209, 0.0, 1.0, "1/day", "daily weight of today's use in the habit"
+        0.0825, 0.0, 1.0, "1/day", "daily weight of today's use in the habit"
     )  # calibrated
     reference_minutes: float = param(60.0, 1.0, 600.0, "min", "use that saturates the habit")
 
@@ -246,10 +246,10 @@ class SocialParams:
         0.1, 0.0, 1.0, "1/day", "speed at which loneliness moves to its target"
     )
     companion_relief: float = param(
-        0.9921, 0.0, 1.0, "0-1", "largest share of need a companion meets"
+        0.9589, 0.0, 1.0, "0-1", "largest share of need a companion meets"
     )  # calibrated
     companion_need_minutes: float = param(  # calibrated
-        11.3, 1.0, 600.0, "min", "companion minutes meeting most of that"
+        7.784, 1.0, 600.0, "min", "companion minutes meeting most of that"
     )
     usual_memory: float = param(  # above about 0.3 a user's use swings from day to day
         0.1,
@@ -283,7 +283,7 @@ class WellbeingParams:
         120.0, 1.0, 1440.0, "utility-min", "enjoyed minutes giving most of the consumption value"
     )
     measurement_sd: float = param(  # calibrated
-        0.9959,
+        0.9335,
         0.0,
         2.0,
         "model units",
@@ -323,7 +323,7 @@ class CompanionParams:
 
     price: float = param(10.0, 0.0, 30.0, "$/month", "initial subscription price")
     free_minutes: float = param(
-        101.5, 0.0, 240.0, "min/day", "initial daily minutes on the free tier"
+        66.58, 0.0, 240.0, "min/day", "initial daily minutes on the free tier"
     )  # calibrated
     free_memory: float = param(  # an assumption: paid tiers sell a longer, deeper memory
         0.5,
@@ -340,7 +340,7 @@ class CompanionParams:
         "daily conversion of a free user when the subscription is worth far more than its price",
     )
     cancellation: float = param(  # calibrated
-        0.05485, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
+        0.0621, 0.0, 1.0, "1/day", "daily cancellation when price exceeds value"
     )
     price_scale: float = param(4.0, 0.1, 50.0, "$/month", "spread of price sensitivity")
     serving_cost: float = param(  # Character.AI 2024: under a cent per hour of conversation
