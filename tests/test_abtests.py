@@ -249,6 +249,9 @@ def test_a_lever_whose_every_side_is_worse_rests_twice_as_long_each_time_it_sett
     abtests.conclude(p, test, model)  # settled again at the same value
     assert p.rests["ad_load"].length == 8
     assert abtests.figures_of_tests(p.test_log, ALPHA)["tests_settled_share"] == 1.0
+    for _ in range(3):  # and again: twice as long, up to LONGEST_REST times the first
+        abtests.conclude(p, test, model)
+    assert p.rests["ad_load"].length == abtests.LONGEST_REST * 4
 
 
 @pytest.mark.parametrize("lowered", [0.0, 1.4])
@@ -262,6 +265,16 @@ def test_without_rests_a_settled_lever_is_tested_every_window():
     p, test, model = fake(effect=-1.4, lowered=-1.4, rest=0)
     abtests.conclude(p, test, model)
     assert not p.test_log[0].settled and not p.rests and p.evidence["ad_load"].looks == 1
+
+
+def test_a_side_better_in_the_long_run_does_not_settle_a_lever():
+    worse = abtests.Side(-1.0, 0.1, -10.0)
+    # lowering by 0.1 is worse now (z -10) but, with a correction of -20 per unit of lever,
+    # better in the long run (-1 + 2 = +1): not settled, whichever side the correction favours
+    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(-20.0, 0.1))
+    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(20.0, 0.1))
+    # a correction too small to turn either side: settled
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(0.5, 0.1))
 
 
 def test_between_judgements_nothing_settles():
@@ -298,6 +311,16 @@ def test_a_resting_lever_gets_no_short_test_until_its_rest_ends_but_keeps_its_lo
         if abtests.window_closes(feed, m):
             tested.append(("ad_load" in feed.tests, "ad_load" in feed.long_tests))
     assert tested == [(False, True), (True, True), (True, True)]
+
+
+def test_a_lever_that_moves_ends_its_rest_and_one_that_returns_does_not_find_it_again():
+    p = SimpleNamespace(levers={"ad_load": 0.16, "hooks": 1.0}, rests={})
+    p.rests = {"ad_load": abtests.Rest(0.1, 10_000, 8), "hooks": abtests.Rest(1.0, 10_000, 4)}
+    abtests.end_rests_of_moved(p, {"ad_load": 0.1, "hooks": 1.0})  # ad load moved this window
+    assert set(p.rests) == {"hooks"}
+    p.levers["ad_load"] = 0.1  # and comes back: tested, and a new settle starts at the first rest
+    assert not abtests.resting(p, "ad_load", 0)
+    assert abtests.rest_after(p.rests.get("ad_load"), 0.1, 0, 4, 56).length == 4
 
 
 def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_measured():

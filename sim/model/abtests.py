@@ -30,12 +30,13 @@ over all its judgements with probability at most ``false_move_rate / m``.
 A test costs the users in its arms: each arm is on a setting the provider believes worse or
 no better, and a lever tested every window keeps two thirds of its users there for good (at the
 default ``test_share``). When a judgement finds every side it compared worse than control
-(z_a < -z_crit as judged, the lever's long-run correction included), the lever is *settled* at
-its value (:func:`settled`): its evidence is set aside and it rests, untested by short tests,
-for ``adaptation.rest`` windows, twice as long each time its tests settle it again at the same
-value (:func:`rest_after`), as a team stops re-running an experiment whose answer it knows and
+(z_a < -z_crit both as measured and, with a long-run correction in force, as a long-run
+estimate), the lever is *settled* at its value (:func:`settled`): its evidence is set aside and
+it rests, untested by short tests, for ``adaptation.rest`` windows, twice as long each time its
+tests settle it again at the same value without its having moved, up to ``LONGEST_REST`` times
+that (:func:`rest_after`), as a team stops re-running an experiment whose answer it knows and
 re-checks it now and then. Its long tests go on, and a lever they or a review move starts
-afresh. With ``rest`` 0 every lever is tested every window.
+afresh (its rest ends). With ``rest`` 0 every lever is tested every window.
 Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
 detectable effect at 80% power,
 
@@ -381,7 +382,7 @@ def close_window(p, model, day: int) -> None:
     """Conclude the running long tests (when due) and short tests against the window, reset
     it, and start new tests."""
     ap = model.params.adaptation
-    moved = set()
+    moved, before = set(), dict(p.levers)
     p.profit_committed = 0.0
     long_ends = bool(p.long_tests) and long_due(p, model, day)
     ending = [*p.tests.values(), *(p.long_tests.values() if long_ends else ())]
@@ -405,6 +406,7 @@ def close_window(p, model, day: int) -> None:
         reviews = model.params.adaptation.holdout_review
         if reviews and (day - p.holdout_since) >= reviews * ap.interval:
             review(p, model, day)
+    end_rests_of_moved(p, before)
     np.copyto(p.objective_before, p.window[0])
     p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
@@ -513,23 +515,38 @@ class Rest(NamedTuple):
 
 
 def settled(sides, values, current, z_crit, correction=(0.0, 0.0), scale=None) -> bool:
-    """Whether judged evidence settles a lever at ``current``: at least one side compared and
-    every compared side's judged z (:func:`judged_z`) below ``-z_crit`` (never between
-    judgements, where ``z_crit`` is infinite)."""
+    """Whether evidence settles a lever at ``current``: at least one side compared and every
+    compared side worse than control both as measured and, with a correction in force, as a
+    long-run estimate (:func:`corrected`): the larger of the two z below ``-z_crit`` (never
+    between judgements, where ``z_crit`` is infinite)."""
     scale = scale or _itself
     zs = [
-        judged_z(side, correction, scale(value) - scale(current))
+        max(side.z, corrected(side, correction, scale(value) - scale(current)).z)
         for side, value in zip(sides, values, strict=True)
         if side is not None
     ]
     return bool(zs) and math.isfinite(z_crit) and max(zs) < -z_crit
 
 
+LONGEST_REST = 4  # a rest is at most this many times ``adaptation.rest`` windows
+
+
 def rest_after(known: Rest | None, current: float, day: int, windows: int, interval: int) -> Rest:
     """The rest of a lever settled at ``current`` on ``day``: ``windows`` windows, or twice
-    the last rest's length when that settled it at the same value."""
-    length = 2 * known.length if known is not None and known.value == current else windows
+    the last rest's length (at most ``LONGEST_REST`` times ``windows``) when that settled it at
+    the same value and it has not moved since."""
+    length = windows
+    if known is not None and known.value == current:
+        length = min(2 * known.length, LONGEST_REST * windows)
     return Rest(current, day + length * interval, length)
+
+
+def end_rests_of_moved(p, before: dict[str, float]) -> None:
+    """End the rest of every lever of ``p`` whose value differs from ``before``: a lever that
+    moved (by a test, a long test or a review) starts afresh."""
+    for lever, value in before.items():
+        if p.levers[lever] != value:
+            p.rests.pop(lever, None)
 
 
 def resting(p, lever: str, day: int) -> bool:
