@@ -235,54 +235,64 @@ def test_conclude_keeps_nothing_without_evidence_and_figures_sum_it_up():
     assert set(figures) == set(abtests.SUMMARY)
 
 
-# -- settled levers rest ---------------------------------------------------------------------
-def test_a_lever_whose_every_side_is_worse_rests_twice_as_long_each_time_it_settles_again():
+# -- settled sides rest ----------------------------------------------------------------------
+def test_sides_judged_worse_rest_twice_as_long_each_time_they_settle_again():
     p, test, model = fake(effect=-1.4, lowered=-1.4)
     assert not abtests.conclude(p, test, model)
     (r,) = p.test_log
-    assert r.settled and r.kept is None and max(r.z) < -r.z_crit
-    assert p.rests["ad_load"] == abtests.Rest(0.1, 14 + 4 * 7, 4) and "ad_load" not in p.evidence
-    assert abtests.resting(p, "ad_load", 41) and not abtests.resting(p, "ad_load", 42)
-    p.levers["ad_load"] = 0.145  # moved (by a long test or a review): it rests no longer
-    assert not abtests.resting(p, "ad_load", 20)
+    assert r.settled == (True, True) and r.kept is None and max(r.z) < -r.z_crit
+    assert p.rests["ad_load", 0] == abtests.Rest(0.1, 14 + 4 * 7, 4) == p.rests["ad_load", 1]
+    assert "ad_load" not in p.evidence  # nothing left to pool
+    assert abtests.resting_sides(p, "ad_load", 41) == (True, True)
+    assert abtests.resting_sides(p, "ad_load", 42) == (False, False)
+    p.levers["ad_load"] = 0.145  # at another value the rests do not apply
+    assert abtests.resting_sides(p, "ad_load", 20) == (False, False)
     p.levers["ad_load"] = 0.1
     abtests.conclude(p, test, model)  # settled again at the same value
-    assert p.rests["ad_load"].length == 8
+    assert p.rests["ad_load", 0].length == 8
     assert abtests.figures_of_tests(p.test_log, ALPHA)["tests_settled_share"] == 1.0
     for _ in range(3):  # and again: twice as long, up to LONGEST_REST times the first
         abtests.conclude(p, test, model)
-    assert p.rests["ad_load"].length == abtests.LONGEST_REST * 4
+    assert p.rests["ad_load", 1].length == abtests.LONGEST_REST * 4
+
+
+def test_a_side_worse_rests_alone_and_the_other_keeps_its_evidence():
+    p, test, model = fake(effect=-1.4, lowered=0.0)
+    abtests.conclude(p, test, model)
+    assert p.test_log[0].settled == (False, True) and set(p.rests) == {("ad_load", 1)}
+    evidence = p.evidence["ad_load"]
+    assert evidence.sides[1] is None and evidence.sides[0] is not None and evidence.looks == 1
 
 
 @pytest.mark.parametrize("lowered", [0.0, 1.4])
-def test_a_lever_with_a_side_not_worse_keeps_being_tested(lowered):
-    p, test, model = fake(effect=-1.4, lowered=lowered)
+def test_a_side_not_worse_keeps_being_tested(lowered):
+    p, test, model = fake(effect=0.0, lowered=lowered)
     abtests.conclude(p, test, model)
-    assert not p.test_log[0].settled and not p.rests
+    assert p.test_log[0].settled == (False, False) and not p.rests
 
 
 def test_without_rests_a_settled_lever_is_tested_every_window():
     p, test, model = fake(effect=-1.4, lowered=-1.4, rest=0)
     abtests.conclude(p, test, model)
-    assert not p.test_log[0].settled and not p.rests and p.evidence["ad_load"].looks == 1
+    assert p.test_log[0].settled == (False, False) and not p.rests
+    assert p.evidence["ad_load"].looks == 1
 
 
-def test_a_side_better_in_the_long_run_does_not_settle_a_lever():
+def test_a_side_better_in_the_long_run_does_not_settle():
     worse = abtests.Side(-1.0, 0.1, -10.0)
     # lowering by 0.1 is worse now (z -10) but, with a correction of -20 per unit of lever,
-    # better in the long run (-1 + 2 = +1): not settled, whichever side the correction favours
-    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(-20.0, 0.1))
-    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(20.0, 0.1))
-    # a correction too small to turn either side: settled
-    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, correction=(0.5, 0.1))
+    # better in the long run (-1 + 2 = +1): only the raised side settles
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, (-20.0, 0.1)) == (False, True)
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, (20.0, 0.1)) == (True, False)
+    # a correction too small to turn either side: both settle
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0, (0.5, 0.1)) == (True, True)
 
 
 def test_between_judgements_nothing_settles():
     worse = abtests.Side(-1.0, 0.1, -10.0)
-    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0)
-    assert not abtests.settled((worse, worse), (0.0, 0.2), 0.1, float("inf"))
-    assert abtests.settled((None, worse), (0.1, 0.2), 0.1, 2.0)  # at a bound: one side
-    assert not abtests.settled((None, None), (0.1, 0.1), 0.1, 2.0)
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, 2.0) == (True, True)
+    assert abtests.settled((worse, worse), (0.0, 0.2), 0.1, float("inf")) == (False, False)
+    assert abtests.settled((None, worse), (0.1, 0.2), 0.1, 2.0) == (False, True)
 
 
 # -- a small model: the log and the long-term holdout ------------------------------------------
@@ -298,29 +308,48 @@ def small(holdout: float, days: int = 36, **sets) -> EconomyModel:
     return EconomyModel(params)
 
 
-def test_a_resting_lever_gets_no_short_test_until_its_rest_ends_but_keeps_its_long_test():
+def test_a_resting_side_gets_no_arm_and_a_lever_resting_on_both_no_test_but_its_long_test():
     m = small(0.0, days=60)
     feed = next(p for p in m.providers if p.kind == "feed")
     while m.day < 6:  # the first window closes at the end of day 6
         m.step()
     assert "ad_load" in feed.tests
-    feed.rests["ad_load"] = abtests.Rest(feed.levers["ad_load"], 21, 2)
-    tested = []
-    for _ in range(21):
+    current = feed.levers["ad_load"]
+    feed.rests["ad_load", 1] = abtests.Rest(current, 14, 1)  # the raised side, one window
+    m.step()  # day 7
+    while not abtests.window_closes(feed, m):
         m.step()
-        if abtests.window_closes(feed, m):
-            tested.append(("ad_load" in feed.tests, "ad_load" in feed.long_tests))
-    assert tested == [(False, True), (True, True), (True, True)]
+    test = feed.tests["ad_load"]  # the window of days 7-13: the raised side rested
+    assert (test.arm == 1).sum() == 0 and (test.arm == -1).sum() > 0
+    feed.rests["ad_load", 0] = abtests.Rest(current, 10_000, 1)  # now both sides
+    feed.rests["ad_load", 1] = abtests.Rest(current, 10_000, 1)
+    for _ in range(7):
+        m.step()
+    assert "ad_load" not in feed.tests and "ad_load" in feed.long_tests
+    assert "hooks" in feed.tests
 
 
-def test_a_lever_that_moves_ends_its_rest_and_one_that_returns_does_not_find_it_again():
+def test_a_lever_that_moves_ends_its_rests_and_one_that_returns_does_not_find_them_again():
     p = SimpleNamespace(levers={"ad_load": 0.16, "hooks": 1.0}, rests={})
-    p.rests = {"ad_load": abtests.Rest(0.1, 10_000, 8), "hooks": abtests.Rest(1.0, 10_000, 4)}
+    p.rests = {
+        ("ad_load", 0): abtests.Rest(0.1, 10_000, 8),
+        ("hooks", 0): abtests.Rest(1.0, 10_000, 4),
+    }
     abtests.end_rests_of_moved(p, {"ad_load": 0.1, "hooks": 1.0})  # ad load moved this window
-    assert set(p.rests) == {"hooks"}
+    assert set(p.rests) == {("hooks", 0)}
     p.levers["ad_load"] = 0.1  # and comes back: tested, and a new settle starts at the first rest
-    assert not abtests.resting(p, "ad_load", 0)
-    assert abtests.rest_after(p.rests.get("ad_load"), 0.1, 0, 4, 56).length == 4
+    assert abtests.resting_sides(p, "ad_load", 0) == (False, False)
+    assert abtests.rest_after(p.rests.get(("ad_load", 0)), 0.1, 0, 4, 56).length == 4
+
+
+def test_a_lever_at_a_bound_rests_when_its_one_movable_side_does():
+    p = SimpleNamespace(LEVERS={"hooks": (0.0, 1.0)}, levers={"hooks": 1.0}, rests={})
+    assert not abtests.resting(p, "hooks", 0, 0.2)
+    p.rests["hooks", 0] = abtests.Rest(1.0, 56, 4)
+    assert abtests.resting(p, "hooks", 0, 0.2) and not abtests.resting(p, "hooks", 56, 0.2)
+    p.levers["hooks"] = 0.5  # off the bound, one side resting is not enough
+    p.rests["hooks", 0] = abtests.Rest(0.5, 56, 4)
+    assert not abtests.resting(p, "hooks", 0, 0.2)
 
 
 def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_measured():

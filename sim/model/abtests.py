@@ -28,15 +28,16 @@ correction over the two sides and the m tests, and over the judgements of a leve
 probability at most ``false_move_rate`` (the familywise rate) and a lever with no effect moves
 over all its judgements with probability at most ``false_move_rate / m``.
 A test costs the users in its arms: each arm is on a setting the provider believes worse or
-no better, and a lever tested every window keeps two thirds of its users there for good (at the
-default ``test_share``). When a judgement finds every side it compared worse than control
-(z_a < -z_crit both as measured and, with a long-run correction in force, as a long-run
-estimate), the lever is *settled* at its value (:func:`settled`): its evidence is set aside and
-it rests, untested by short tests, for ``adaptation.rest`` windows, twice as long each time its
-tests settle it again at the same value without its having moved, up to ``LONGEST_REST`` times
-that (:func:`rest_after`), as a team stops re-running an experiment whose answer it knows and
-re-checks it now and then. Its long tests go on, and a lever they or a review move starts
-afresh (its rest ends). With ``rest`` 0 every lever is tested every window.
+no better, and a side tested every window keeps a ``test_share`` of its users there for good.
+When a judgement finds a side worse than control (z_a < -z_crit both as measured and, with a
+long-run correction in force, as a long-run estimate), that side is *settled* (:func:`settled`):
+its pooled evidence is set aside and it rests, its arm left out of the lever's tests (its users
+in control), for ``adaptation.rest`` windows, twice as long each time it is settled again at
+the same value without the lever having moved, up to ``LONGEST_REST`` times that
+(:func:`rest_after`), as a team stops re-running an experiment whose answer it knows and
+re-checks it now and then. A lever whose every side that can move rests is not tested at all
+(:func:`resting`). Its long tests go on, and a lever they or a review move starts afresh (its
+rests end). With ``rest`` 0 every side is tested every window.
 Each concluded test is logged (:class:`ConcludedTest`, ``provider.test_log``) with its minimum
 detectable effect at 80% power,
 
@@ -234,7 +235,7 @@ class ConcludedTest:
     kept: float | None
     correction: float = 0.0  # the lever's long-run correction it was judged with, per unit
     looks: int = 1  # tests of the lever at this value whose evidence it was judged on
-    settled: bool = False  # every side judged worse than control: the lever rests (settled)
+    settled: tuple[bool, bool] = (False, False)  # sides judged worse, which then rest
 
 
 def critical_z(false_move_rate: float, levers: int) -> float:
@@ -413,7 +414,7 @@ def close_window(p, model, day: int) -> None:
         if long_due(p, model, day) and not p.long_tests:
             p.long_tests = {lever: propose_long(p, lever, model, day) for lever in p.LEVERS}
             p.long_total.fill(0.0)
-        levers = [lever for lever in p.LEVERS if not resting(p, lever, day)]
+        levers = [lever for lever in p.LEVERS if not resting(p, lever, day, ap.step)]
         if levers and not ap.concurrent:
             levers = [levers[model.streams(f"adapt:{p.name}", day).integers(len(levers))]]
         p.tests = {lever: propose(p, lever, model, day) for lever in levers}
@@ -427,6 +428,9 @@ def propose(p, lever: str, model, day: int):
     # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
     lowered, tested = draw < ap.test_share, draw < 2 * ap.test_share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
+    for side, rests in zip((-1, 1), resting_sides(p, lever, day), strict=True):
+        if rests:  # a settled side's arm stays on the current value, in control
+            arm[arm == side] = 0
     eligible = np.ones(model.users.n, bool)
     if p.holdout is not None:
         arm[p.holdout] = 0
@@ -484,19 +488,22 @@ def conclude(p, t, model) -> bool:
     kept = choose(
         evidence.sides, t.values, current, z_crit, correction, allowed, scale_of(p, t.lever)
     )
-    rests = kept is None and ap.rest > 0
-    rests = rests and settled(
-        evidence.sides, t.values, current, z_crit, correction, scale_of(p, t.lever)
-    )
+    rests = (False, False)
+    if kept is None and ap.rest > 0:
+        rests = settled(evidence.sides, t.values, current, z_crit, correction, scale_of(p, t.lever))
     # the log and the long-run corrections keep the effects as the window measured them
     p.test_log.append(log_entry(p, t, model, measured, evidence, z_crit, kept, correction, rests))
-    if rests:
-        p.evidence.pop(t.lever, None)
-        day = model.day + 1
-        p.rests[t.lever] = rest_after(p.rests.get(t.lever), current, day, ap.rest, ap.interval)
-        return False
     if kept is None:
-        p.evidence[t.lever] = evidence
+        day = model.day + 1
+        for side, rests_now in enumerate(rests):
+            if rests_now:
+                known = p.rests.get((t.lever, side))
+                p.rests[t.lever, side] = rest_after(known, current, day, ap.rest, ap.interval)
+        sides = tuple(None if r else e for r, e in zip(rests, evidence.sides, strict=True))
+        if any(sides):
+            p.evidence[t.lever] = evidence._replace(sides=sides)
+        else:  # nothing left to pool: the lever starts afresh when it is tested again
+            p.evidence.pop(t.lever, None)
         return False
     commit(p, profit, t.values, kept)
     p.levers[t.lever] = kept
@@ -506,26 +513,26 @@ def conclude(p, t, model) -> bool:
 
 
 class Rest(NamedTuple):
-    """A settled lever's rest: the ``value`` it was settled at, the ``day`` its short tests
-    start again, and the rest's ``length`` in windows."""
+    """A settled side's rest: the lever's ``value`` it was settled at, the ``day`` it is
+    tested again, and the rest's ``length`` in windows."""
 
     value: float
     day: int
     length: int
 
 
-def settled(sides, values, current, z_crit, correction=(0.0, 0.0), scale=None) -> bool:
-    """Whether evidence settles a lever at ``current``: at least one side compared and every
-    compared side worse than control both as measured and, with a correction in force, as a
-    long-run estimate (:func:`corrected`): the larger of the two z below ``-z_crit`` (never
-    between judgements, where ``z_crit`` is infinite)."""
+def settled(sides, values, current, z_crit, correction=(0.0, 0.0), scale=None) -> tuple:
+    """Which sides (lowered, raised) evidence settles at ``current``: those compared and worse
+    than control both as measured and, with a correction in force, as a long-run estimate
+    (:func:`corrected`), the larger of the two z below ``-z_crit`` (none between judgements,
+    where ``z_crit`` is infinite)."""
     scale = scale or _itself
-    zs = [
-        max(side.z, corrected(side, correction, scale(value) - scale(current)).z)
+    return tuple(
+        side is not None
+        and math.isfinite(z_crit)
+        and max(side.z, corrected(side, correction, scale(value) - scale(current)).z) < -z_crit
         for side, value in zip(sides, values, strict=True)
-        if side is not None
-    ]
-    return bool(zs) and math.isfinite(z_crit) and max(zs) < -z_crit
+    )
 
 
 LONGEST_REST = 4  # a rest is at most this many times ``adaptation.rest`` windows
@@ -542,18 +549,32 @@ def rest_after(known: Rest | None, current: float, day: int, windows: int, inter
 
 
 def end_rests_of_moved(p, before: dict[str, float]) -> None:
-    """End the rest of every lever of ``p`` whose value differs from ``before``: a lever that
-    moved (by a test, a long test or a review) starts afresh."""
+    """End the rests of both sides of every lever of ``p`` whose value differs from
+    ``before``: a lever that moved (by a test, a long test or a review) starts afresh."""
     for lever, value in before.items():
         if p.levers[lever] != value:
-            p.rests.pop(lever, None)
+            for side in (0, 1):
+                p.rests.pop((lever, side), None)
 
 
-def resting(p, lever: str, day: int) -> bool:
-    """Whether ``lever`` of provider ``p`` rests on ``day``: settled at its present value and
-    within its rest."""
-    rest = p.rests.get(lever)
-    return rest is not None and rest.value == p.levers[lever] and day < rest.day
+def resting_sides(p, lever: str, day: int) -> tuple[bool, bool]:
+    """Which sides (lowered, raised) of ``lever`` of provider ``p`` rest on ``day``: settled at
+    its present value and within their rest."""
+    current = p.levers[lever]
+    return tuple(
+        (rest := p.rests.get((lever, side))) is not None
+        and rest.value == current
+        and day < rest.day
+        for side in (0, 1)
+    )
+
+
+def resting(p, lever: str, day: int, step_share: float) -> bool:
+    """Whether ``lever`` rests entirely on ``day``: some side rests and every side that could
+    move it (not at a bound, :func:`tested_values`) does."""
+    sides = resting_sides(p, lever, day)
+    movable = [v != p.levers[lever] for v in tested_values(p, lever, step_share)]
+    return any(sides) and all(r or not m for r, m in zip(sides, movable, strict=True))
 
 
 class Evidence(NamedTuple):
@@ -637,7 +658,9 @@ def commit(p, profit: ProfitTest, values, kept) -> None:
         p.profit_committed += side.effect
 
 
-def log_entry(p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0), rests=False):
+def log_entry(
+    p, t, model, sides, evidence, z_crit, kept, correction=(0.0, 0.0), rests=(False, False)
+):
     """The test's log entry: its effects and se as measured, in the objective's units per
     user-day (window sums divided by ``interval``); z as judged, on the lever's accumulated
     ``evidence`` (with the policy's credit and the lever's long-run correction,
@@ -946,8 +969,8 @@ SUMMARY = {
     "objective per user-day",
     "test_mde_relative_median": "median of MDE / |control arm's mean objective per user-day|",
     "test_abs_z_median": "median |z| of the compared sides",
-    "tests_settled_share": "share of concluded tests that settled their lever, which then "
-    "rested (whole run)",
+    "tests_settled_share": "share of concluded tests that settled a side of their lever, which "
+    "then rested (whole run)",
 }
 REVIEWS = {
     "holdout_reviews": "reviews of kept changes against the long-term holdout (whole run)",
@@ -984,7 +1007,7 @@ def figures_of_tests(log: list[ConcludedTest], false_move_rate: float) -> dict[s
         "test_mde_median": float(np.nanmedian(mde)) if np.isfinite(mde).any() else nan,
         "test_mde_relative_median": float(np.median(finite)) if finite.size else nan,
         "test_abs_z_median": float(np.nanmedian(z)) if np.isfinite(z).any() else nan,
-        "tests_settled_share": float(np.mean([r.settled for r in log])),
+        "tests_settled_share": float(np.mean([any(r.settled) for r in log])),
     }
 
 

@@ -453,8 +453,8 @@ class AdaptationParams:
         0,
         100,
         "windows",
-        "windows a lever goes untested once its tests find every side worse than its value "
-        "(settled), doubling each time they settle it again there (0: test every window)",
+        "windows a side of a lever goes untested once its tests find it worse than the lever's "
+        "value (settled), doubling each time they settle it again there (0: test every window)",
     )
     holdout_share: float = param(
         0.1,

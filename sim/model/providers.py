@@ -63,7 +63,7 @@ class Provider(mesa.Agent):
         self.test_log: list[ConcludedTest] = []  # every concluded test
         # by lever, what its short tests have shown since it last moved (sim.model.abtests)
         self.evidence: dict[str, Evidence] = {}
-        self.rests: dict[str, Rest] = {}  # by lever, the rest of a settled one
+        self.rests: dict[tuple[str, int], Rest] = {}  # by lever and side, a settled side's
         # the long-term holdout (sim.model.abtests): users kept on the levers of the last
         # review (the launch levers at first), their objective summed since it, and over the
         # summary window (None without a holdout)
