@@ -834,11 +834,13 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
 def test_shadow_price_rises_after_a_losing_window_and_falls_after_a_profitable_one():
     k = constants(AdaptationParams(), break_even_rate=1.0)
     policy = policies.POLICIES["wellbeing"]
-    p = SimpleNamespace(shadow_price=1.0)
+    p = SimpleNamespace(shadow_price=1.0, rests={("ad_load", 1): "a settled side"})
     policy.window_closed(p, 100.0, 150.0, k)  # margin -50%
     assert p.shadow_price == pytest.approx(np.exp(0.5))
+    assert not p.rests  # in loss, every settled side is tested again
+    p.rests[("ad_load", 1)] = "settled again"
     policy.window_closed(p, 100.0, 50.0, k)  # margin +50%
-    assert p.shadow_price == pytest.approx(1.0)
+    assert p.shadow_price == pytest.approx(1.0) and p.rests
     policy.window_closed(p, 100.0, 100.0, k)  # break even
     assert p.shadow_price == pytest.approx(1.0)
     policy.window_closed(p, 0.0, 10.0, k)  # costs and no revenue: margin -100%
@@ -855,7 +857,7 @@ def test_shadow_price_rises_after_a_losing_window_and_falls_after_a_profitable_o
     policy.window_closed(p, 100.0, 120.0, fast)  # it can rise again from the floor
     assert p.shadow_price > SHADOW_PRICE_FLOOR
     for other in ("attention", "intimacy"):
-        q = SimpleNamespace(shadow_price=1.0)
+        q = SimpleNamespace(shadow_price=1.0, rests={})
         policies.POLICIES[other].window_closed(q, 100.0, 150.0, k)
         assert q.shadow_price == 1.0
 

@@ -551,10 +551,15 @@ class Wellbeing(Policy):
     name, code = "wellbeing", WELLBEING
 
     def window_closed(self, provider, revenue, cost, k):
+        """The shadow price of breaking even moves with the window's margin (module
+        docstring); a book in loss also ends the rests of every settled side
+        (:mod:`sim.model.abtests`), which were judged at a lower price of profit."""
         margin = (revenue - cost) / revenue if revenue > 0 else -1.0 if cost > 0 else 0.0
         margin = min(max(margin, -1.0), 1.0)
         price = provider.shadow_price * math.exp(-k.break_even_rate * margin)
         provider.shadow_price = max(price, SHADOW_PRICE_FLOOR)
+        if margin < 0:
+            provider.rests.clear()
 
     def admissible(self, provider, profit, z):
         """The break-even constraint in the decision: a side that lowers profit may be kept only
