@@ -539,9 +539,9 @@ LONGEST_REST = 4  # a rest is at most this many times ``adaptation.rest`` window
 
 
 def rest_after(known: Rest | None, current: float, day: int, windows: int, interval: int) -> Rest:
-    """The rest of a lever settled at ``current`` on ``day``: ``windows`` windows, or twice
-    the last rest's length (at most ``LONGEST_REST`` times ``windows``) when that settled it at
-    the same value and it has not moved since."""
+    """The rest of a side settled at the lever's value ``current`` on ``day``: ``windows``
+    windows, or twice the side's last rest's length (at most ``LONGEST_REST`` times
+    ``windows``) when that settled it at the same value and the lever has not moved since."""
     length = windows
     if known is not None and known.value == current:
         length = min(2 * known.length, LONGEST_REST * windows)
