@@ -19,7 +19,7 @@ import sim
 from sim.model import EconomyModel, abtests, compiled, policies
 from sim.model.abtests import ProfitTest, Side, confidence_z
 from sim.model.interventions import Intervention
-from sim.model.mechanisms import business
+from sim.model.mechanisms import adoption, business
 from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Params
 from sim.model.policies import (
     ATTACHMENT_BANDS,
@@ -329,6 +329,63 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     observe(p.seen, s, 1e9, 0.25, {})
     r = 0.1 / 365.0
     assert predicted_value(p, k)[s] == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
+
+
+def test_a_state_whose_users_bring_newcomers_is_worth_what_they_bring():
+    """A paying state that users never leave earns m a day and brings in b newcomers a day by
+    its users' recommending; newcomers start in the newcomer state, which earns m0 a day and
+    users never leave. So a newcomer is worth V0 = m0 (1 + r) / r and the state (m + b V0)
+    (1 + r) / r: one generation of newcomers, at their own worth, not what they bring in
+    turn."""
+    k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
+    r = 0.1 / 365.0
+    p = seen_nothing()
+    s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    observe(p.seen, s, 1e9, 0.25, {})
+    observe(p.seen, policies.NEWCOMER, 1e9, 0.01, {})
+    p.seen[policies.NEWCOMER, 2] = 1e9 * 0.5  # newcomers bring in others too: not counted
+    worth_alone = predicted_value(p, k)[s]
+    p.seen[s, 2] = 1e9 * 0.002
+    newcomer = 0.01 * (1.0 + r) / r
+    assert predicted_value(p, k)[s] == pytest.approx(
+        (0.25 + 0.002 * newcomer) * (1.0 + r) / r, rel=1e-4
+    )
+    assert worth_alone == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
+
+
+def test_newcomers_are_credited_to_the_friends_who_brought_them():
+    """Each day the share of a join's worth that friends' recommending brought forward
+    (``referred``, only for today's joiners, at most the discount rate's share r / (l + r) of
+    a join marketing alone would bring at l a day) is shared out among the friends who
+    recommended it (``credited``, only to its users of this morning): the two add up,
+    provider by provider. Without network effects nobody is brought in."""
+    m = build(users=400, days=41, sets={"companion.initial_adoption": 0.3})
+    m.step()  # launch: the initial users
+    seen_referred = np.zeros(P)
+    for _ in range(40):
+        users_before = m.users.adopted.copy()
+        m.step()
+        referred, credited = m.today.referred, m.today.credited
+        r = m.params.adaptation.discount_rate / 365.0
+        u = m.users
+        for j, p in enumerate(m.providers):
+            later = p.section(m.params).marketing * adoption.appeals(
+                adoption.COMPANION if m.is_companion[j] else adoption.FEED,
+                u.ai_openness,
+                u.loneliness,
+            )
+            assert (referred[:, j] >= 0).all()
+            assert (referred[:, j] <= r / (later + r) + TOL).all()
+        joined_today = m.users.adopted & (m.users.adopted_day == m.day)
+        assert not referred[~joined_today].any()
+        assert not credited[~users_before].any()
+        np.testing.assert_allclose(credited.sum(axis=0), referred.sum(axis=0), rtol=1e-9)
+        seen_referred += referred.sum(axis=0)
+    assert (seen_referred > 0).all(), seen_referred
+    m = build(users=400, days=10, sets={"mechanisms.network_effects": False})
+    for _ in range(10):
+        m.step()
+        assert not m.today.referred.any() and not m.today.credited.any()
 
 
 def test_a_price_test_arm_is_valued_at_its_own_price():
@@ -658,6 +715,8 @@ class Accounts:
         self.n = n
         self.revenue = np.zeros((n, P))
         self.cost = np.zeros((n, P))
+        self.referred = np.zeros((n, P))  # nobody brought in: tests of referrals set them
+        self.credited = np.zeros((n, P))
 
     def new_day(self, j: int, keep: float = 0.8) -> None:
         """Random states, minutes, welfare and accounts for provider ``j``'s users today."""
@@ -674,7 +733,7 @@ class Accounts:
         self.cost[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 0.3, n), 0.0)
 
     def run(self, provider, k) -> np.ndarray:
-        day = policies.Day(self.revenue, self.cost)
+        day = policies.Day(self.revenue, self.cost, self.referred, self.credited)
         return policies.objectives(0, self.n, self.users, k, day, (provider,))[0]
 
     def profit(self, j: int) -> np.ndarray:
@@ -766,7 +825,10 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
     for _ in range(6):
         m.step()
         today = SimpleNamespace(
-            revenue=np.full_like(m.today.revenue, 0.5), cost=np.full_like(m.today.cost, 0.1)
+            revenue=np.full_like(m.today.revenue, 0.5),
+            cost=np.full_like(m.today.cost, 0.1),
+            referred=np.zeros_like(m.today.revenue),
+            credited=np.zeros_like(m.today.revenue),
         )
         before = [p.window.copy() for p in m.providers]
         policies.record(m, today)
@@ -781,7 +843,8 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
 def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
     (bilinear in attachment and knowledge between their bands' centres) as it estimated it
-    when the test window opened, for every provider (summed in today's objective sums) and in
+    when the test window opened, a newcomer's V less the share friends brought them and a
+    user's V plus the newcomers they brought at a newcomer's V, for every provider (summed in today's objective sums) and in
     an intimacy-seeking companion's window. V is estimated afresh as each window opens."""
     sets = {"companion.initial_adoption": 0.4, "adaptation.interval": 5}
     m = build(users=300, days=12, sets=sets)
@@ -802,8 +865,10 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             np.testing.assert_array_equal(p.value, values[j])
             profit = m.today.revenue[:, j] - m.today.cost[:, j]
             j_today = valued(values[j], p.state, p.attached, p.known)
+            newcomer = states[j] < 0  # the share friends brought them is the friends'
+            j_today[newcomer] *= 1.0 - m.today.referred[newcomer, j]
             j_today -= valued(values[j], states[j], *held[j])
-            j_today += profit
+            j_today += profit + m.today.credited[:, j] * values[j][policies.NEWCOMER]
             total += j_today.sum()
             if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)

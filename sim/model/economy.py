@@ -44,6 +44,8 @@ class Today:
     rest: np.ndarray | None = None  # (N, P) how other pulls bend the rest of the day (7.8)
     turned_away: np.ndarray | None = None  # (N, P) bool: held at the door, did not pay (7.8)
     quits: np.ndarray | None = None  # (N, P) bool: spells ended today (ODD 7.11)
+    referred: np.ndarray | None = None  # (N, P) share of today's joins friends brought (7.11)
+    credited: np.ndarray | None = None  # (N, P) joins each user's recommending brought (7.11)
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
     audited_tactics: int = 0  # manipulative farewells met by users no ban protects

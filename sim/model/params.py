@@ -448,6 +448,10 @@ class AdaptationParams:
         "(price, free tier, free memory) with their relationship's worth on the arm's terms over "
         "its expected life (off: only the window's profit and moves)"
     )
+    referrals: bool = switch(
+        "intimacy objective: value the newcomers a user's recommending brings in, at a "
+        "newcomer's own worth, as part of the relationship (off: a newcomer's worth is its own)"
+    )
     rest: int = param(
         4,
         0,

@@ -3,7 +3,7 @@
 For provider p and user i, each day:
 
     attention:  J = profit + minute_value * minutes
-    intimacy:   J = profit + V(s_today) - V(s_yesterday)      (V between bands, below)
+    intimacy:   J = profit + V(s_today) - V(s_yesterday) + brought * V(newcomer)
     wellbeing:  J = welfare + shadow_price * profit
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
@@ -35,7 +35,13 @@ that has seen little predicts little, and V stays finite before any quit is seen
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
-pay is worth the subscriptions to come. The subscription's terms (price, free tier, free memory)
+pay is worth the subscriptions to come. A relationship is also worth the newcomers the user's
+recommending brings in (customer referral value, Kumar, Petersen & Leone 2010): each newcomer's
+worth is shared between the friends who brought them forward (``brought``, their share of the
+join, :func:`sim.model.mechanisms.adoption.credit_referrals`) and the newcomer's own first day
+(the rest), and the chain adds the newcomers users in each state bring in a day, at a
+newcomer's own worth V0 (one generation: not what they bring in turn), to the state's margin,
+``V = (I - P / (1 + r))^-1 (m + b V0(newcomer))`` (``adaptation.referrals``; ODD 7.9). The subscription's terms (price, free tier, free memory)
 hold for all the days to come, so the users in the arms of a test of one are credited with what
 their relationship would be worth on the arm's terms (:meth:`Intimacy.terminal`).
 *Wellbeing-aligned* values the whole-day welfare of its users in $ (ODD 7.7), subject to
@@ -88,7 +94,10 @@ PER_ATTACHMENT = KNOWLEDGE_BANDS * PER_KNOWLEDGE
 FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does not pay
 STATES = 2 * FREE_STATES  # free or paying, by band of attachment, knowledge, habit and trust
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
-MOVES = 2  # columns of what a provider has seen by state: user-days and profit, then moves
+# columns of what a provider has seen by state: user-days, profit and newcomers brought in by
+# recommending it, then moves
+MOVES = 3
+NEWCOMER = 0  # the state a newcomer starts in: free, in the first band of everything
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
 
 
@@ -171,6 +180,8 @@ class Day(NamedTuple):
 
     revenue: np.ndarray  # (N, P) $
     cost: np.ndarray  # (N, P) $
+    referred: np.ndarray  # (N, P) share of each of today's joins that friends brought (7.11)
+    credited: np.ndarray  # (N, P) the joins each user's recommending brought today (7.11)
 
 
 class Provider(NamedTuple):
@@ -216,11 +227,16 @@ def objective(i, users, k, day, provider, sums):
             users.perceived_manipulation[i, j],
         )
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    brought = 0.0  # the worth of the newcomers the user brought in today
     if before >= 0:
         change -= value_at(value, before, attached[i], known[i])
+        if k.referrals:
+            brought = day.credited[i, j]
+    elif k.referrals:  # a newcomer: the share friends brought them is credited to the friends
+        change *= 1.0 - day.referred[i, j]
     state[i], attached[i], known[i] = now, attachment, knowledge
     attention = attention_value(profit, users.minutes[i, j], k)
-    intimacy = profit + change
+    intimacy = profit + change + brought * value[NEWCOMER]
     wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
     sums[0] += attention
     sums[1] += intimacy
@@ -229,6 +245,7 @@ def objective(i, users, k, day, provider, sums):
     if before >= 0:  # a user this morning
         sums[4 + before] += 1.0
         sums[4 + S + before] += profit
+        sums[4 + 2 * S + before] += brought
     if own == ATTENTION:
         window[0, i] += attention
     elif own == INTIMACY:
@@ -243,8 +260,8 @@ def objective(i, users, k, day, provider, sums):
 def objectives(start, stop, users, k, day, providers):
     """Every provider's :func:`objective` for users ``start`` to ``stop``, in one call.
     Returns the block's sums, a row per provider: the attention and intimacy objectives,
-    revenue and cost, then, for its users by yesterday's state, the user-days and profit (S
-    columns each), which its predictions learn from with the moves from yesterday's states to
+    revenue and cost, then, for its users by yesterday's state, the user-days, profit and
+    newcomers brought in (S columns each), which its predictions learn from with the moves from yesterday's states to
     today's (:func:`tally_moves`). (The wellbeing-aligned objective is not summed: the metrics
     report its measure, welfare.)"""
     sums = np.zeros((len(providers), 4 + MOVES * STATES))
@@ -319,7 +336,7 @@ def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
     by state, user-days, profit and moves to each state and to quitting."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
-    exposure, margin = p.seen[:, 0], p.seen[:, 1]
+    exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
     moves = p.seen[:, MOVES:]
     total = exposure.sum() + prior
     quit_all = (moves[:, S].sum() + prior * r) / total
@@ -328,6 +345,9 @@ def chain(p, k) -> Chain:
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
+        b = (brought + prior * brought.sum() / total) / (exposure + prior)
+        m = m + b * discounted_value(chance[:, :S], m, r)[NEWCOMER]
     return Chain(chance[:, :S], m, r)
 
 
@@ -583,7 +603,7 @@ def record(model, today) -> dict[str, float]:
     A provider estimates V afresh as each of its test windows opens (and before its launch,
     from nothing seen), so that a window's days are valued at one estimate."""
     u, k = model.users, compiled.constants(model.params.adaptation)
-    day = Day(today.revenue, today.cost)
+    day = Day(today.revenue, today.cost, today.referred, today.credited)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
     interval = model.params.adaptation.interval

@@ -48,7 +48,7 @@ class Provider(mesa.Agent):
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
         # what it has seen of its users by state (sim.model.policies): user-days, profit,
-        # moves to each state and to quitting, fading
+        # newcomers brought in, moves to each state and to quitting, fading
         self.seen = np.zeros((STATES, MOVES + STATES + 1))
         self.state = np.full(n, -1, np.int16)  # each user's state yesterday, -1: not a user
         # and their attachment and what it knew of them, which its values interpolate

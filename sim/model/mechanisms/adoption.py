@@ -47,7 +47,9 @@ Non-users adopt with probability
 where friends who feel manipulated do not endorse, appeal is 1 for feeds and
 2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
 companions), and former users come back only in proportion to sigmoid of their remembered
-surplus, the habit's hold included.
+surplus, the habit's hold included. Each join is credited to the friends who recommended it
+with the share of the newcomer's worth they brought forward (:func:`credit_referrals`), which
+the intimacy objective values (ODD 7.9).
 """
 
 from __future__ import annotations
@@ -312,17 +314,62 @@ def remember(start, stop, users, k, R, compulsive, regret_value, heard, need, is
 
 
 @jit
+def endorsement(users, f, j, manipulation_word_of_mouth):
+    """How strongly user ``f`` recommends provider ``j`` to friends: in proportion to how well
+    they know it from use (ODD 7.16) and to how little they feel manipulated by it; 0 for a
+    non-user."""
+    if not users.adopted[f, j]:
+        return 0.0
+    trust = 1.0 - manipulation_word_of_mouth * users.perceived_manipulation[f, j]
+    return users.familiarity[f, j] * trust
+
+
+@jit
 def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
-    """Share of user ``i``'s friends who use provider ``j`` and recommend it: in proportion to
-    how well they know it from use (ODD 7.16) and to how little they feel manipulated by it."""
+    """Share of user ``i``'s friends who use provider ``j`` and recommend it
+    (:func:`endorsement`)."""
     indptr, target, degree = ties.indptr, ties.target, ties.degree
     s = 0.0
     for e in range(indptr[i], indptr[i + 1]):
-        f = target[e]
-        if users.adopted[f, j]:
-            trust = 1.0 - manipulation_word_of_mouth * users.perceived_manipulation[f, j]
-            s += users.familiarity[f, j] * trust
+        s += endorsement(users, target[e], j, manipulation_word_of_mouth)
     return s / max(degree[i], 1)
+
+
+@jit
+def credit_referrals(joins, users, k, market, ties, rate, referred, credited):
+    """Who brought in today's joiners (ODD 7.11), and how much of a newcomer's worth they
+    brought: for each user ``i`` who joined provider ``j`` today, friends' word of mouth gave
+    the share ``w / (marketing + w)`` of their chance of joining (``w = word_of_mouth *
+    endorsing_share``). Without it they would have joined later by marketing alone, at ``l =
+    marketing * appeal`` a day, so what friends brought is the join brought forward: at a daily
+    discount rate ``rate`` a newcomer's worth now less its worth at an exponential wait,
+    ``r / (l + r)`` of it. ``referred[i, j]`` is the product, and each endorsing friend ``f`` is
+    credited with it in ``credited[f, j]`` in proportion to their :func:`endorsement`. Read
+    from the morning's state, as :func:`decide` read it; serial, in user order: a joiner's
+    friends may be anywhere in the population."""
+    referred[:] = 0.0
+    credited[:] = 0.0
+    if not market.network_effects:
+        return
+    indptr, target, degree = ties.indptr, ties.target, ties.degree
+    for i in range(joins.shape[0]):  # few join on a day: the loop is over users' flags
+        for j in range(joins.shape[1]):
+            if not joins[i, j]:
+                continue
+            share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
+            if share <= 0.0:
+                continue
+            wom = k.word_of_mouth * share
+            later = market.marketing[j] * appeal(
+                market.kinds[j], users.ai_openness[i], users.loneliness[i]
+            )
+            referred[i, j] = wom / (market.marketing[j] + wom) * rate / (later + rate)
+            scale = referred[i, j] / (share * max(degree[i], 1))  # per unit of endorsement
+            for e in range(indptr[i], indptr[i + 1]):
+                f = target[e]
+                credited[f, j] += scale * endorsement(
+                    users, f, j, market.manipulation_word_of_mouth
+                )
 
 
 @jit
@@ -515,7 +562,10 @@ def step(model, today) -> None:
             a, b, u, k, today.R, today.compulsive, regret, heard, need, is_companion
         ),
     )
+    today.referred = model.work("adoption.referred", u.adopted.shape)
+    today.credited = model.work("adoption.credited", u.adopted.shape)
     if not prm.mechanisms.adoption:
+        today.referred[:] = today.credited[:] = 0.0
         return
     P = len(model.providers)
     market = market_table(model, today)
@@ -537,6 +587,8 @@ def step(model, today) -> None:
     )
     quits, joins, moved, offers, expected = out
     today.quits = quits
+    rate = prm.adaptation.discount_rate / 365.0  # the providers' daily discount rate
+    credit_referrals(joins, u, k, market, ties, rate, today.referred, today.credited)
     away = today.turned_away  # quits too: free users a closed tier held at the door (ODD 7.8)
     for p in model.providers:
         j = p.column
