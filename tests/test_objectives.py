@@ -355,10 +355,9 @@ def test_a_state_whose_users_bring_newcomers_is_worth_what_they_bring():
 
 def test_newcomers_are_credited_to_the_friends_who_brought_them():
     """Each day the share of a join's worth that friends' recommending brought forward
-    (``referred``, only for today's joiners, at most the discount rate's share r / (l + r) of
-    a join marketing alone would bring at l a day) is shared out among the friends who
-    recommended it (``credited``, only to its users of this morning): the two add up,
-    provider by provider. Without network effects nobody is brought in."""
+    (``referred``, only for today's joiners; its formula is tested below) is shared out among
+    the friends who recommended it (``credited``, only to its users of this morning): the two
+    add up, provider by provider. Without network effects nobody is brought in."""
     m = build(users=400, days=41, sets={"companion.initial_adoption": 0.3})
     m.step()  # launch: the initial users
     seen_referred = np.zeros(P)
@@ -366,16 +365,7 @@ def test_newcomers_are_credited_to_the_friends_who_brought_them():
         users_before = m.users.adopted.copy()
         m.step()
         referred, credited = m.today.referred, m.today.credited
-        r = m.params.adaptation.discount_rate / 365.0
-        u = m.users
-        for j, p in enumerate(m.providers):
-            later = p.section(m.params).marketing * adoption.appeals(
-                adoption.COMPANION if m.is_companion[j] else adoption.FEED,
-                u.ai_openness,
-                u.loneliness,
-            )
-            assert (referred[:, j] >= 0).all()
-            assert (referred[:, j] <= r / (later + r) + TOL).all()
+        assert (referred >= 0).all() and (referred < 1).all()
         joined_today = m.users.adopted & (m.users.adopted_day == m.day)
         assert not referred[~joined_today].any()
         assert not credited[~users_before].any()
@@ -386,6 +376,84 @@ def test_newcomers_are_credited_to_the_friends_who_brought_them():
     for _ in range(10):
         m.step()
         assert not m.today.referred.any() and not m.today.credited.any()
+
+
+def test_crediting_newcomers_to_friends_moves_value_between_users_and_creates_none():
+    """With referrals on, a newcomer's first day gives up what friends brought forward of them
+    (``referred`` times V0(newcomer)) and each friend gains their share of it (``credited``
+    times the same), whether or not the friend was a user yesterday (a launch day's initial
+    users): the day's summed intimacy objective is the same as with referrals off, while the
+    users' own objectives move by exactly those amounts."""
+    acc = Accounts(seed=3)
+    j, n = 2, acc.n
+    value = acc.rng.normal(0.0, 5.0, STATES)
+    newcomer_worth = 7.5
+    yesterday = np.where(acc.rng.random(n) < 0.6, acc.rng.integers(0, STATES, n), -1)
+    acc.new_day(j, keep=0.9)
+    joiners = np.flatnonzero((yesterday < 0) & acc.users.adopted[:, j])
+    friends = np.flatnonzero(acc.users.adopted[:, j])[:25]  # some of them joined today too
+    assert joiners.size > 5 and (yesterday[friends] < 0).any()
+    acc.referred[joiners, j] = acc.rng.uniform(0.0, 0.12, joiners.size)
+    share = acc.rng.random(friends.size)
+    acc.credited[friends, j] = acc.referred[:, j].sum() * share / share.sum()
+    windows = {}
+    for on in (True, False):
+        k = constants(AdaptationParams(), referrals=on)
+        provider = provider_at(
+            j, INTIMACY, value, yesterday.astype(np.int16).copy(), newcomer=newcomer_worth
+        )
+        sums = acc.run(provider, k)
+        windows[on] = (sums[1], provider.window[0].copy())
+    assert windows[True][0] == pytest.approx(windows[False][0], rel=1e-12)
+    moved = acc.credited[:, j] - acc.referred[:, j]
+    np.testing.assert_allclose(
+        windows[True][1] - windows[False][1], moved * newcomer_worth, atol=1e-12
+    )
+
+
+def test_a_join_is_credited_by_the_formula_to_each_friend_by_their_endorsement():
+    """For one joiner, ``referred`` is word of mouth's share of the join, w / (marketing + w),
+    times r / (l + r), with l = marketing * appeal (* the former user's sigmoid), and each
+    friend's credit is in proportion to familiarity * (1 - manipulation.word_of_mouth * PM)."""
+    m = build(users=300, days=5, sets={"companion.initial_adoption": 0.3})
+    for _ in range(3):
+        m.step()
+    u, j = m.users, 2
+    ties = m.network.ties()
+    market = adoption.market_table(m, m.today)
+    k = compiled.constants(m.params.adoption)
+    rate = 0.1 / 365.0
+    outsiders = [
+        i
+        for i in range(u.n)
+        if not u.adopted[i, j]
+        and sum(u.adopted[f, j] for f in ties.target[ties.indptr[i] : ties.indptr[i + 1]]) >= 2
+    ]
+    i = outsiders[0]
+    friends = ties.target[ties.indptr[i] : ties.indptr[i + 1]]
+    u.perceived_manipulation[friends, j] = np.linspace(0.0, 0.6, friends.size)
+    for former in (False, True):
+        u.quit_day[i, j] = 1 if former else -1
+        joins = np.zeros(u.adopted.shape, bool)
+        joins[i, j] = True
+        referred, credited = np.zeros(u.adopted.shape), np.zeros(u.adopted.shape)
+        adoption.credit_referrals(joins, u, k, market, ties, rate, referred, credited)
+        mwom = m.params.manipulation.word_of_mouth
+        endorse = u.adopted[friends, j] * u.familiarity[friends, j]
+        endorse = endorse * (1.0 - mwom * u.perceived_manipulation[friends, j])
+        w = k.word_of_mouth * endorse.sum() / ties.degree[i]
+        marketing = m.params.companion.marketing
+        later = marketing * adoption.appeal(adoption.COMPANION, u.ai_openness[i], u.loneliness[i])
+        if former:
+            later *= adoption.comeback(u, i, j, k, market)
+            assert adoption.comeback(u, i, j, k, market) < 1.0
+        expected = w / (marketing + w) * rate / (later + rate)
+        assert referred[i, j] == pytest.approx(expected, rel=1e-12)
+        assert np.count_nonzero(referred) == 1
+        np.testing.assert_allclose(
+            credited[friends, j], expected * endorse / endorse.sum(), rtol=1e-12
+        )
+        assert credited.sum() == pytest.approx(expected, rel=1e-12)
 
 
 def test_a_price_test_arm_is_valued_at_its_own_price():
@@ -740,12 +808,14 @@ class Accounts:
         return self.revenue[:, j] - self.cost[:, j]
 
 
-def provider_at(j, own, value, state, shadow_price=1.0, n=300, attached=None, known=None):
+def provider_at(
+    j, own, value, state, shadow_price=1.0, n=300, attached=None, known=None, newcomer=0.0
+):
     attached = np.zeros(n) if attached is None else attached
     known = np.zeros(n) if known is None else known
     companion = j >= 2  # the mixed market: two feeds, then two companions
     return policies.Provider(
-        j, own, companion, value, state, attached, known, shadow_price, np.zeros((2, n))
+        j, own, companion, value, newcomer, state, attached, known, shadow_price, np.zeros((2, n))
     )
 
 
@@ -843,8 +913,8 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
 def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
     (bilinear in attachment and knowledge between their bands' centres) as it estimated it
-    when the test window opened, a newcomer's V less the share friends brought them and a
-    user's V plus the newcomers they brought at a newcomer's V, for every provider (summed in today's objective sums) and in
+    when the test window opened, less what friends brought forward of a newcomer and plus the
+    newcomers a user brought forward, each at what a newcomer's own relationship is worth, for every provider (summed in today's objective sums) and in
     an intimacy-seeking companion's window. V is estimated afresh as each window opens."""
     sets = {"companion.initial_adoption": 0.4, "adaptation.interval": 5}
     m = build(users=300, days=12, sets=sets)
@@ -852,6 +922,7 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
     assert m.providers[2].policy.code == INTIMACY
     for _ in range(12):
         values = [None if p.value is None else p.value.copy() for p in m.providers]
+        newcomers = [p.newcomer for p in m.providers]
         seen = [p.seen.copy() for p in m.providers]
         states = [p.state.copy() for p in m.providers]
         held = [(p.attached.copy(), p.known.copy()) for p in m.providers]
@@ -862,13 +933,15 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
         for j, p in enumerate(m.providers):
             if opens or values[j] is None:  # estimated from what it had seen until yesterday
                 values[j] = predicted_value(SimpleNamespace(seen=seen[j]), k)
+                newcomers[j] = policies.chain(SimpleNamespace(seen=seen[j]), k).newcomer
             np.testing.assert_array_equal(p.value, values[j])
+            assert p.newcomer == newcomers[j]
             profit = m.today.revenue[:, j] - m.today.cost[:, j]
             j_today = valued(values[j], p.state, p.attached, p.known)
-            newcomer = states[j] < 0  # the share friends brought them is the friends'
-            j_today[newcomer] *= 1.0 - m.today.referred[newcomer, j]
             j_today -= valued(values[j], states[j], *held[j])
-            j_today += profit + m.today.credited[:, j] * values[j][policies.NEWCOMER]
+            # what friends brought forward of a newcomer is the friends', at V0(newcomer)
+            j_today -= m.today.referred[:, j] * newcomers[j]
+            j_today += profit + m.today.credited[:, j] * newcomers[j]
             total += j_today.sum()
             if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)

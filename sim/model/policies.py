@@ -3,7 +3,7 @@
 For provider p and user i, each day:
 
     attention:  J = profit + minute_value * minutes
-    intimacy:   J = profit + V(s_today) - V(s_yesterday) + brought * V(newcomer)
+    intimacy:   J = profit + V(s_today) - V(s_yesterday) + brought * V0(newcomer)
     wellbeing:  J = welfare + shadow_price * profit
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
@@ -37,9 +37,9 @@ that has seen little predicts little, and V stays finite before any quit is seen
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
 pay is worth the subscriptions to come. A relationship is also worth the newcomers the user's
 recommending brings in (customer referral value, Kumar, Petersen & Leone 2010): each newcomer's
-worth is shared between the friends who brought them forward (``brought``, their share of the
-join, :func:`sim.model.mechanisms.adoption.credit_referrals`) and the newcomer's own first day
-(the rest), and the chain adds the newcomers users in each state bring in a day, at a
+worth V0(newcomer) is credited to the friends who brought them forward (``brought``, their
+share of the join, :func:`sim.model.mechanisms.adoption.credit_referrals`) and taken from the
+newcomer's own first day, and the chain adds the newcomers users in each state bring in a day, at a
 newcomer's own worth V0 (one generation: not what they bring in turn), to the state's margin,
 ``V = (I - P / (1 + r))^-1 (m + b V0(newcomer))`` (``adaptation.referrals``; ODD 7.9). The subscription's terms (price, free tier, free memory)
 hold for all the days to come, so the users in the arms of a test of one are credited with what
@@ -191,6 +191,7 @@ class Provider(NamedTuple):
     policy: int  # the code of its own policy; -1 before its launch (nothing is added)
     companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
+    newcomer: float  # what a newcomer's own relationship is worth, V0(NEWCOMER)
     state: np.ndarray  # (N,) int16 each user's state yesterday, -1 for non-users; updated
     attached: np.ndarray  # (N,) each user's attachment yesterday; updated
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
@@ -211,7 +212,7 @@ def objective(i, users, k, day, provider, sums):
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
     user by yesterday's state, a user-day and its profit."""
-    j, own, companion, value, state, attached, known, shadow_price, window = provider
+    j, own, companion, value, newcomer, state, attached, known, shadow_price, window = provider
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -227,16 +228,16 @@ def objective(i, users, k, day, provider, sums):
             users.perceived_manipulation[i, j],
         )
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
-    brought = 0.0  # the worth of the newcomers the user brought in today
+    brought = 0.0  # the newcomers the user brought in today, in shares of one
+    if k.referrals:
+        brought = day.credited[i, j]
     if before >= 0:
         change -= value_at(value, before, attached[i], known[i])
-        if k.referrals:
-            brought = day.credited[i, j]
-    elif k.referrals:  # a newcomer: the share friends brought them is credited to the friends
-        change *= 1.0 - day.referred[i, j]
+    elif k.referrals:  # a newcomer: what friends brought forward of them is the friends'
+        change -= day.referred[i, j] * newcomer
     state[i], attached[i], known[i] = now, attachment, knowledge
     attention = attention_value(profit, users.minutes[i, j], k)
-    intimacy = profit + change + brought * value[NEWCOMER]
+    intimacy = profit + change + brought * newcomer
     wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
     sums[0] += attention
     sums[1] += intimacy
@@ -325,11 +326,13 @@ def arm_tiers(tallies, arm, cohort) -> np.ndarray:
 
 class Chain(NamedTuple):
     """A provider's predictions by state (module docstring): the chance P of moving between
-    states, the daily margin m and the daily discount rate r."""
+    states, the daily margin m (with the newcomers a state brings in, at their own worth), the
+    daily discount rate r, and what a newcomer's own relationship is worth, V0(``NEWCOMER``)."""
 
     chance: np.ndarray  # (S, S)
     margin: np.ndarray  # (S,) $ per user-day
     rate: float
+    newcomer: float  # $
 
 
 def chain(p, k) -> Chain:
@@ -345,10 +348,11 @@ def chain(p, k) -> Chain:
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    newcomer = discounted_value(chance[:, :S], m, r)[NEWCOMER]  # their own relationship alone
     if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
         b = (brought + prior * brought.sum() / total) / (exposure + prior)
-        m = m + b * discounted_value(chance[:, :S], m, r)[NEWCOMER]
-    return Chain(chance[:, :S], m, r)
+        m = m + b * newcomer
+    return Chain(chance[:, :S], m, r, newcomer)
 
 
 def discounted_value(chance, margin, rate) -> np.ndarray:
@@ -359,7 +363,8 @@ def discounted_value(chance, margin, rate) -> np.ndarray:
 
 def predicted_value(p, k) -> np.ndarray:
     """V by state as provider ``p`` predicts it from what it has seen (:func:`chain`)."""
-    return discounted_value(*chain(p, k))
+    c = chain(p, k)
+    return discounted_value(c.chance, c.margin, c.rate)
 
 
 def tier_rates(tiers) -> np.ndarray:
@@ -423,7 +428,7 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     crossing = pays[:, None] != pays[None, :]  # from free to paying and back
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
-    base = discounted_value(*c)
+    base = discounted_value(c.chance, c.margin, c.rate)
     out = np.empty((len(values), STATES))
     for row, (value, (convert, cancel)) in enumerate(zip(values, ratios, strict=True)):
         # staying put gives what crossing takes, and can give no more than it has
@@ -488,8 +493,9 @@ class Attention(Policy):
 
 
 class Intimacy(Policy):
-    """J = profit + V(s_today) - V(s_yesterday): profit and the change in the relationship's
-    expected discounted lifetime profit, from a Markov chain of customer states."""
+    """J = profit + V(s_today) - V(s_yesterday) + brought * V0(newcomer): profit, the change in
+    the relationship's expected discounted lifetime profit, from a Markov chain of customer
+    states, and the newcomers the user's recommending brought forward today."""
 
     name, code = "intimacy", INTIMACY
 
@@ -611,7 +617,9 @@ def record(model, today) -> dict[str, float]:
     for p in model.providers:
         launched.append(model.day >= p.launch_day)
         if p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0:
-            p.value = predicted_value(p, k)
+            c = chain(p, k)
+            p.value = discounted_value(c.chance, c.margin, c.rate)
+            p.newcomer = c.newcomer
         before.append(p.state.copy())
         providers.append(
             Provider(
@@ -619,6 +627,7 @@ def record(model, today) -> dict[str, float]:
                 p.policy.code if launched[-1] else -1,
                 p.kind == "companion",
                 p.value,
+                p.newcomer,
                 p.state,
                 p.attached,
                 p.known,

@@ -336,14 +336,26 @@ def endorsing_share(i, j, ties, users, manipulation_word_of_mouth):
 
 
 @jit
+def comeback(users, i, j, k, market):
+    """How readily user ``i`` joins provider ``j``, of what marketing and friends would bring: 1
+    for a first join; a former user comes back only if they remember it well, in proportion to
+    sigmoid of their remembered surplus, the habit's hold included."""
+    if users.quit_day[i, j] < 0:
+        return 1.0
+    hold = habit_hold(users.habit[i, j], users.self_control[i], market.hold_weight)
+    surplus = users.remembered_value[i, j] + hold - users.offline_value[i]
+    return sigmoid(surplus / k.quit_scale)
+
+
+@jit
 def credit_referrals(joins, users, k, market, ties, rate, referred, credited):
     """Who brought in today's joiners (ODD 7.11), and how much of a newcomer's worth they
     brought: for each user ``i`` who joined provider ``j`` today, friends' word of mouth gave
     the share ``w / (marketing + w)`` of their chance of joining (``w = word_of_mouth *
     endorsing_share``). Without it they would have joined later by marketing alone, at ``l =
-    marketing * appeal`` a day, so what friends brought is the join brought forward: at a daily
-    discount rate ``rate`` a newcomer's worth now less its worth at an exponential wait,
-    ``r / (l + r)`` of it. ``referred[i, j]`` is the product, and each endorsing friend ``f`` is
+    marketing * appeal * comeback`` a day (:func:`comeback`; as long as they stay open to it),
+    so what friends brought is the join brought forward: at a daily discount rate ``rate`` a
+    newcomer's worth now less its worth at an exponential wait, ``r / (l + r)`` of it. ``referred[i, j]`` is the product, and each endorsing friend ``f`` is
     credited with it in ``credited[f, j]`` in proportion to their :func:`endorsement`. Read
     from the morning's state, as :func:`decide` read it; serial, in user order: a joiner's
     friends may be anywhere in the population."""
@@ -363,6 +375,7 @@ def credit_referrals(joins, users, k, market, ties, rate, referred, credited):
             later = market.marketing[j] * appeal(
                 market.kinds[j], users.ai_openness[i], users.loneliness[i]
             )
+            later *= comeback(users, i, j, k, market)
             referred[i, j] = wom / (market.marketing[j] + wom) * rate / (later + rate)
             scale = referred[i, j] / (share * max(degree[i], 1))  # per unit of endorsement
             for e in range(indptr[i], indptr[i + 1]):
@@ -412,10 +425,7 @@ def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
             if market.network_effects:
                 share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
             prob = (marketing[j] + k.word_of_mouth * share) * weight
-            if users.quit_day[i, j] >= 0:  # former users come back if they remember it well
-                hold = habit_hold(users.habit[i, j], users.self_control[i], market.hold_weight)
-                surplus = users.remembered_value[i, j] + hold - users.offline_value[i]
-                prob *= sigmoid(surplus / k.quit_scale)
+            prob *= comeback(users, i, j, k, market)
             joins[i, j] = draw < prob
         for j in range(P):
             n_rivals = market.n_rivals[j]
