@@ -914,8 +914,9 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
     (bilinear in attachment and knowledge between their bands' centres) as it estimated it
     when the test window opened, less what friends brought forward of a newcomer and plus the
-    newcomers a user brought forward, each at what a newcomer's own relationship is worth, for every provider (summed in today's objective sums) and in
-    an intimacy-seeking companion's window. V is estimated afresh as each window opens."""
+    newcomers a user brought forward, each at what a newcomer's own relationship is worth,
+    for every provider (summed in today's objective sums) and in an intimacy-seeking
+    companion's window. V is estimated afresh as each window opens."""
     sets = {"companion.initial_adoption": 0.4, "adaptation.interval": 5}
     m = build(users=300, days=12, sets=sets)
     k = compiled.constants(m.params.adaptation)

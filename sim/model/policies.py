@@ -39,11 +39,12 @@ pay is worth the subscriptions to come. A relationship is also worth the newcome
 recommending brings in (customer referral value, Kumar, Petersen & Leone 2010): each newcomer's
 worth V0(newcomer) is credited to the friends who brought them forward (``brought``, their
 share of the join, :func:`sim.model.mechanisms.adoption.credit_referrals`) and taken from the
-newcomer's own first day, and the chain adds the newcomers users in each state bring in a day, at a
-newcomer's own worth V0 (one generation: not what they bring in turn), to the state's margin,
-``V = (I - P / (1 + r))^-1 (m + b V0(newcomer))`` (``adaptation.referrals``; ODD 7.9). The subscription's terms (price, free tier, free memory)
-hold for all the days to come, so the users in the arms of a test of one are credited with what
-their relationship would be worth on the arm's terms (:meth:`Intimacy.terminal`).
+newcomer's own first day, and the chain adds the newcomers users in each state bring in a day,
+at a newcomer's own worth V0 (one generation: not what they bring in turn), to the state's
+margin, ``V = (I - P / (1 + r))^-1 (m + b V0(newcomer))`` (``adaptation.referrals``; ODD 7.9).
+The subscription's terms (price, free tier, free memory) hold for all the days to come, so the
+users in the arms of a test of one are credited with what their relationship would be worth on
+the arm's terms (:meth:`Intimacy.terminal`).
 *Wellbeing-aligned* values the whole-day welfare of its users in $ (ODD 7.7), subject to
 breaking even over its whole book: the shadow price of that constraint rises while the book
 loses money and falls while it makes money,
@@ -211,7 +212,7 @@ def objective(i, users, k, day, provider, sums):
     """Provider ``provider``'s objective for user ``i`` under every policy; adds its own
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
-    user by yesterday's state, a user-day and its profit."""
+    user by yesterday's state, a user-day, its profit and the newcomers they brought in."""
     j, own, companion, value, newcomer, state, attached, known, shadow_price, window = provider
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
@@ -262,9 +263,9 @@ def objectives(start, stop, users, k, day, providers):
     """Every provider's :func:`objective` for users ``start`` to ``stop``, in one call.
     Returns the block's sums, a row per provider: the attention and intimacy objectives,
     revenue and cost, then, for its users by yesterday's state, the user-days, profit and
-    newcomers brought in (S columns each), which its predictions learn from with the moves from yesterday's states to
-    today's (:func:`tally_moves`). (The wellbeing-aligned objective is not summed: the metrics
-    report its measure, welfare.)"""
+    newcomers brought in (S columns each), which its predictions learn from with the moves
+    from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
+    objective is not summed: the metrics report its measure, welfare.)"""
     sums = np.zeros((len(providers), 4 + MOVES * STATES))
     for q in range(len(providers)):  # provider by provider, while the block is in cache
         provider, row = providers[q], sums[q]
@@ -337,7 +338,8 @@ class Chain(NamedTuple):
 
 def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
-    by state, user-days, profit and moves to each state and to quitting."""
+    by state, user-days, profit, newcomers brought in and moves to each state and to
+    quitting."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
     exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
     moves = p.seen[:, MOVES:]

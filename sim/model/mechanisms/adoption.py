@@ -355,10 +355,11 @@ def credit_referrals(joins, users, k, market, ties, rate, referred, credited):
     endorsing_share``). Without it they would have joined later by marketing alone, at ``l =
     marketing * appeal * comeback`` a day (:func:`comeback`; as long as they stay open to it),
     so what friends brought is the join brought forward: at a daily discount rate ``rate`` a
-    newcomer's worth now less its worth at an exponential wait, ``r / (l + r)`` of it. ``referred[i, j]`` is the product, and each endorsing friend ``f`` is
-    credited with it in ``credited[f, j]`` in proportion to their :func:`endorsement`. Read
-    from the morning's state, as :func:`decide` read it; serial, in user order: a joiner's
-    friends may be anywhere in the population."""
+    newcomer's worth now less its worth at an exponential wait, ``r / (l + r)`` of it.
+    ``referred[i, j]`` is the product, and each endorsing friend ``f`` is credited with it in
+    ``credited[f, j]`` in proportion to their :func:`endorsement`. Read from the morning's
+    state, as :func:`decide` read it; serial, in user order: a joiner's friends may be
+    anywhere in the population."""
     referred[:] = 0.0
     credited[:] = 0.0
     if not market.network_effects:
