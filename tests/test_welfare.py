@@ -247,35 +247,101 @@ def kind_paid(model) -> np.ndarray:
 NO_PULL = {"mechanisms.two_selves": False, "choice.taste_noise": 0.0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="users start with no usual day of being heard (understood_usual 0), so the first "
-    "day's choice counts every understood companion minute at the first minute's value, which "
-    "welfare does not; at companion_need_minutes 7.78 one user in 300 ends day 0 with companion "
-    "surplus 0.034 $ below what was paid (ODD 9)",
-)
-def test_the_first_day_before_users_have_a_usual_day():
-    m = build(users=300, days=30, sets=NO_PULL | {"companion.initial_adoption": 0.3})
+def first_day_overvaluation(model) -> np.ndarray:
+    """(2, N) $ by which the day-0 choice overvalues what each kind of provider gives each user,
+    relative to welfare (ODD 7.2, 7.5-7.7, 9): what bounds the shortfall of a kind's gross surplus
+    below zero on the first day, without the impulsive pull and taste noise.
+
+    The choice values a minute with companion j at R_j, which holds ``u_j W unmet`` (7.2), with
+    u_j its understanding (7.5), W = ``heard_value`` x the morning's loneliness and unmet =
+    exp(-``understood_usual`` / need) the share of the need to be heard a usual day leaves unmet,
+    need = ``social.companion_need_minutes``. Users start with no usual day, so on day 0 unmet is
+    1: the choice, and welfare's U(s) at R with it, count the day's x = sum_j u_j m_j understood
+    minutes at the first minute's value, W x. Welfare counts being heard at its whole worth,
+    W need (1 - exp(-x / need)) (7.7: U(s) at R plus ``beyond_margin``, W (need heard(x) - x
+    unmet)), so the choice overvalues the companions by
+
+        W (x - need (1 - exp(-x / need))) / (money_value loss_aversion)  $,
+
+    -``beyond_margin`` / ``paying_value``: 0 for a user with no understood companion minutes,
+    positive for any other. The companions' gross surplus is their surplus at R (what the split
+    was chosen by, not negative without the pull and the taste shocks) less it. The feeds'
+    surplus takes ``beyond_margin`` at x / (1 - S_feeds), the longer hearing of a day without
+    feeds, from it at x; x - need heard(x) rises with x, so on day 0 that adds to the feeds'
+    surplus and their overvaluation is 0."""
+    assert model.day == 0
+    k, need = model.params.choice, model.params.social.companion_need_minutes
+    understood, unmet, weight = (np.asarray(a) for a in model.today.heard_day)
+    assert (unmet == 1.0).all()  # no usual day yet
+    counted = understood + need * np.expm1(-understood / need)  # x - need (1 - exp(-x / need))
+    return np.stack([np.zeros(understood.shape), weight * counted / paying(k)])
+
+
+def check_surplus_against_paid(model) -> tuple[np.ndarray, np.ndarray]:
+    """Assert that each user's gross surplus from each kind (surplus plus what was paid to it)
+    falls below zero by at most what the choice overvalued that kind (on day 0,
+    :func:`first_day_overvaluation`; from day 1 on, 0: the ordinary check, once users have a
+    usual day). Returns the (2, N) shortfalls and their bounds."""
+    gross = model.today.surplus + kind_paid(model)
+    shortfall = np.maximum(-gross, 0.0)
+    bound = np.zeros(gross.shape)
+    if model.day == 0:
+        bound = first_day_overvaluation(model)
+        heard = np.asarray(model.today.heard_day.understood) > 0.0
+        assert (bound[:, ~heard] == 0.0).all()  # the ordinary check for users not heard
+    over = shortfall > bound + 1e-9 * bound + TOL
+    assert not over.any(), (
+        f"day {model.day}: {over.sum()} shortfalls above their bound, the largest "
+        f"{shortfall[over].max():.3g} $ (bound {bound[over][np.argmax(shortfall[over])]:.3g} $)"
+    )
+    return shortfall, bound
+
+
+def test_the_first_day_shortfall_is_at_most_what_the_choice_overvalued():
+    """On day 0 a user's companions can be worth less than nothing to them on reflection: the
+    choice counted every understood minute at the first minute's value (ODD 9, no usual day
+    yet). By :func:`first_day_overvaluation` the shortfall is that overvaluation less the
+    companions' surplus at R, so it is at most the overvaluation. A louder value of being
+    heard (``heard_value`` 5) and a lower temperature (0.3) let the first minutes' value
+    dominate the choice, so that many users fall short and the bound is nearly reached."""
+    m = build(
+        users=300,
+        days=1,
+        sets=NO_PULL
+        | {
+            "companion.initial_adoption": 0.3,
+            "choice.heard_value": 5.0,
+            "choice.temperature": 0.3,
+        },
+    )
     m.step()
-    assert (m.today.surplus + kind_paid(m)).min() >= -TOL
+    shortfall, bound = check_surplus_against_paid(m)
+    assert (bound[1] > 0).sum() > 50
+    short = shortfall[1] > 1e-6
+    assert short.sum() > 10
+    # the bound is not loose: some user falls short by more than half of it
+    assert (shortfall[1, short] / bound[1, short]).max() > 0.5
 
 
 def test_consumer_surplus_is_not_negative_without_the_impulsive_pull():
     """Without the pull (and without taste shocks, which welfare does not count) users choose
     the reflective split, within caps and the friends' time: what each kind gives them is worth
-    at least what they paid for it."""
+    at least what they paid for it, from day 1 on. On day 0 the choice values being heard with
+    no usual day yet, and a user's gross surplus can fall below zero by at most what it
+    overvalued (:func:`check_surplus_against_paid`); at this seed one user does."""
     m = build(users=300, days=30, sets=NO_PULL | {"companion.initial_adoption": 0.3})
     positive = 0
     for _ in range(30):
         m.step()
-        gross = m.today.surplus + kind_paid(m)
-        if m.day > 0:  # day 0: test_the_first_day_before_users_have_a_usual_day
-            assert gross.min() >= -TOL, f"day {m.day}: surplus {gross.min():.3g} below paid"
+        shortfall, bound = check_surplus_against_paid(m)
+        if m.day == 0:
+            assert (bound[1] > 0).any()
+            assert (shortfall > 1e-6).any()  # a shortfall the bound covers
         # without the pull what users would accept is the loss aversion times what they would pay
         paid = kind_paid(m).sum(axis=0)
         accepted = m.params.choice.loss_aversion * (m.users.welfare + paid) - paid
         np.testing.assert_allclose(m.users.valuation, accepted, rtol=1e-12, atol=1e-12)
-        positive += int((gross > 1e-6).sum())
+        positive += int((m.today.surplus + kind_paid(m) > 1e-6).sum())
     assert positive > 0
 
 
