@@ -24,6 +24,7 @@ from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Para
 from sim.model.policies import (
     ATTACHMENT_BANDS,
     ATTENTION,
+    FORMER,
     FREE_STATES,
     HABIT_BANDS,
     INTIMACY,
@@ -64,10 +65,10 @@ def lever(model, name: str) -> np.ndarray:
 
 
 def valued(value, state, attachment, knowledge) -> np.ndarray:
-    """V of each user's state, 0 for a non-user (state -1), bilinear in their attachment and
-    knowledge between the centres of their bands (flat beyond the first and last), the rest
-    of the state as it is: interpolated in knowledge at each attachment band, then between
-    attachment bands."""
+    """V of each user's state, 0 for a non-user (state -1), V of the state for a former user,
+    bilinear in a user's attachment and knowledge between the centres of their bands (flat
+    beyond the first and last), the rest of the state as it is: interpolated in knowledge at
+    each attachment band, then between attachment bands."""
     per_k = HABIT_BANDS * TRUST_BANDS
     per_a = KNOWLEDGE_BANDS * per_k
     a_centres = (np.arange(ATTACHMENT_BANDS) + 0.5) / ATTACHMENT_BANDS
@@ -75,6 +76,9 @@ def valued(value, state, attachment, knowledge) -> np.ndarray:
     out = np.zeros(len(state))
     for i, (s, a, kn) in enumerate(zip(state, attachment, knowledge, strict=True)):
         if s < 0:
+            continue
+        if s == FORMER:
+            out[i] = value[FORMER]
             continue
         rest = s % FREE_STATES
         first = s - rest // per_a * per_a - rest % per_a // per_k * per_k
@@ -221,11 +225,12 @@ def test_attention_objective_is_profit_and_the_value_of_minutes():
 
 
 def test_relationship_states_cover_every_state_and_separate_paying_from_free():
+    """Users' states, free and paying, are every state but the former users' (the last)."""
     grid = np.concatenate([np.linspace(0.0, 1.0, 11), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
     cells = [(a, kn, h, pm) for a in grid for kn in grid for h in grid for pm in grid]
     free = {relationship_state(False, *c) for c in cells}
     paying = {relationship_state(True, *c) for c in cells}
-    assert free | paying == set(range(STATES))
+    assert free | paying | {FORMER} == set(range(STATES)) and FORMER == STATES - 1
     assert not free & paying
     assert max(free) < min(paying)
     assert len(free) == len(paying) == FREE_STATES
@@ -746,7 +751,7 @@ def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay(
     value = predicted_value(p, k)
     assert np.isfinite(value).all()
     assert value[converts] > value[stays_free]
-    assert (value[FREE_STATES:] > value[:FREE_STATES].max()).all()
+    assert (value[FREE_STATES:FORMER] > value[:FREE_STATES].max()).all()
 
 
 def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_more():
@@ -756,7 +761,7 @@ def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_mor
     a trusting state that tends to lose trust is worth less than one that keeps it."""
     k = constants(AdaptationParams())
     p = seen_nothing()
-    for s in range(STATES):
+    for s in range(FORMER):
         band = s % TRUST_BANDS
         margin = 0.3 if s >= FREE_STATES else 0.01
         observe(p.seen, s, 20000, margin, {STATES: 0.001 + 0.01 * band})
@@ -765,7 +770,7 @@ def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_mor
     p.seen[drifts] = 0.0
     observe(p.seen, drifts, 20000, 0.3, {drifts + TRUST_BANDS - 1: 0.02, STATES: 0.001})
     value = predicted_value(p, k)
-    by_band = value.reshape(-1, TRUST_BANDS)
+    by_band = value[:FORMER].reshape(-1, TRUST_BANDS)
     others = np.arange(len(by_band)) != drifts // TRUST_BANDS
     assert (np.diff(by_band[others], axis=1) < 0).all()
     assert value[drifts] < value[keeps]
@@ -846,7 +851,8 @@ def test_intimacy_objective_summed_over_a_window_telescopes():
         policies.tally_moves(before, state, moves)
         np.testing.assert_allclose(moves.sum(axis=1), sums[4 : 4 + S], rtol=0, atol=0)
         assert moves.sum() == (before >= 0).sum()
-    assert (state != start).any() and (state == -1).any() and (start == -1).any()
+    # users left (former users from then on), and people who were not users joined
+    assert (state != start).any() and (state == FORMER).any() and (start == -1).any()
     ended, knows = provider.attached, provider.known
     assert (ended != held).all() and (knows != knew).all()
     np.testing.assert_array_equal(knows, acc.users.emotional_knowledge[:, j])
@@ -921,6 +927,7 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
     m = build(users=300, days=12, sets=sets)
     k = compiled.constants(m.params.adaptation)
     assert m.providers[2].policy.code == INTIMACY
+    ever = np.zeros(m.users.adopted.shape, bool)  # who has been each provider's user
     for _ in range(12):
         values = [None if p.value is None else p.value.copy() for p in m.providers]
         newcomers = [p.newcomer for p in m.providers]
@@ -947,13 +954,16 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
         assert m.today.objective_sums["intimacy"] == pytest.approx(total, rel=1e-9, abs=1e-9)
+        ever |= m.users.adopted
     u = m.users
+    assert (ever & ~u.adopted).any(), "no one left a provider"
     for p in m.providers:  # the states are read from the users at the end of the day
         j = p.column
         expected = [
-            relationship_state(*cell) if adopted else -1
-            for adopted, *cell in zip(
+            relationship_state(*cell) if adopted else FORMER if was else -1
+            for adopted, was, *cell in zip(
                 u.adopted[:, j],
+                ever[:, j],
                 u.subscribed[:, j],
                 u.attachment[:, j],
                 u.emotional_knowledge[:, j] if m.is_companion[j] else u.knowledge[:, j],

@@ -93,7 +93,11 @@ TRUST_BANDS = len(TRUST_EDGES) + 1
 PER_KNOWLEDGE = HABIT_BANDS * TRUST_BANDS
 PER_ATTACHMENT = KNOWLEDGE_BANDS * PER_KNOWLEDGE
 FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does not pay
-STATES = 2 * FREE_STATES  # free or paying, by band of attachment, knowledge, habit and trust
+# a former user: one who has left (quit, switched away or been turned away at a closed tier's
+# door) and may come back, as most do (Pfeifer & Carraway 2000's always-a-share customers): the
+# state after every user's, free or paying, by band of attachment, knowledge, habit and trust
+FORMER = 2 * FREE_STATES
+STATES = FORMER + 1
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
 # columns of what a provider has seen by state: user-days, profit and newcomers brought in by
 # recommending it, then moves
@@ -147,7 +151,9 @@ def value_at(value, state, attachment, knowledge):
     """``value`` (by state) of a user in ``state`` with ``attachment`` and ``knowledge``:
     bilinear between the centres of their bands, the rest of the state as it is, so that the
     leading indicator and the relationship's capital count as they move, not only when they
-    cross a band's edge."""
+    cross a band's edge; a former user's, ``value[FORMER]``."""
+    if state == FORMER:
+        return value[FORMER]
     rest = state % FREE_STATES
     a, k = rest // PER_ATTACHMENT, rest % PER_ATTACHMENT // PER_KNOWLEDGE
     first = state - a * PER_ATTACHMENT - k * PER_KNOWLEDGE  # the first bands of both
@@ -193,7 +199,9 @@ class Provider(NamedTuple):
     companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
     newcomer: float  # what a newcomer's own relationship is worth, V0(NEWCOMER)
-    state: np.ndarray  # (N,) int16 each user's state yesterday, -1 for non-users; updated
+    # (N,) int16 each user's state yesterday, FORMER for former users, -1 for people who never
+    # were its users; updated
+    state: np.ndarray
     attached: np.ndarray  # (N,) each user's attachment yesterday; updated
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
@@ -228,14 +236,17 @@ def objective(i, users, k, day, provider, sums):
             users.habit[i, j],
             users.perceived_manipulation[i, j],
         )
+    elif before >= 0:  # left today, or still away
+        now = FORMER
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
     brought = 0.0  # the newcomers the user brought in today, in shares of one
     if k.referrals:
         brought = day.credited[i, j]
+        # a user who joined or came back today: what friends brought forward of them is the
+        # friends' (``referred`` is 0 on any other day)
+        change -= day.referred[i, j] * newcomer
     if before >= 0:
         change -= value_at(value, before, attached[i], known[i])
-    elif k.referrals:  # a newcomer: what friends brought forward of them is the friends'
-        change -= day.referred[i, j] * newcomer
     state[i], attached[i], known[i] = now, attachment, knowledge
     attention = attention_value(profit, users.minutes[i, j], k)
     intimacy = profit + change + brought * newcomer
@@ -244,7 +255,7 @@ def objective(i, users, k, day, provider, sums):
     sums[1] += intimacy
     sums[2] += revenue
     sums[3] += cost
-    if before >= 0:  # a user this morning
+    if before >= 0:  # a user or a former user this morning
         sums[4 + before] += 1.0
         sums[4 + S + before] += profit
         sums[4 + 2 * S + before] += brought
@@ -276,8 +287,10 @@ def objectives(start, stop, users, k, day, providers):
 
 @jit
 def tally_moves(before, now, moves):
-    """Add each user's move from yesterday's state ``before`` to today's ``now`` (column S:
-    quitting) to ``moves`` (S, S + 1), for users who were users yesterday."""
+    """Add each user's move from yesterday's state ``before`` to today's ``now`` (leaving is a
+    move to ``FORMER``; column S, leaving for good, which the provider cannot tell apart from
+    being away, stays empty) to ``moves`` (S, S + 1), for users and former users of
+    yesterday."""
     S = moves.shape[0]
     for i in range(before.shape[0]):
         if before[i] >= 0:
@@ -315,7 +328,7 @@ def tally_tiers(stayed, before, now, cohort, out):
 def stayed(before, now) -> np.ndarray:
     """The users (indices) who were users both yesterday (state ``before``) and today
     (``now``)."""
-    return np.flatnonzero((before >= 0) & (now >= 0))
+    return np.flatnonzero((before >= 0) & (before != FORMER) & (now >= 0) & (now != FORMER))
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
@@ -345,8 +358,12 @@ def chain(p, k) -> Chain:
     moves = p.seen[:, MOVES:]
     total = exposure.sum() + prior
     quit_all = (moves[:, S].sum() + prior * r) / total
+    # users' overall rate of leaving (to the former users' state), shrunk toward none
+    leave_all = moves[:FORMER, FORMER].sum() / (exposure[:FORMER].sum() + prior)
     stay = np.zeros((S, S + 1))
     stay[:, :S] = np.eye(S) * (1.0 - quit_all)
+    stay[:FORMER, :S] -= np.eye(FORMER, S) * leave_all
+    stay[:FORMER, FORMER] = leave_all
     stay[:, S] = quit_all
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin.sum() / total) / (exposure + prior)
@@ -426,8 +443,11 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     of serving its minutes, about $0.0001 a minute at the defaults) at the chain's margin: the
     test counts both within its window, not after it (ODD 7.9)."""
     c = chain(p, k)
-    pays = np.arange(STATES) >= FREE_STATES
-    crossing = pays[:, None] != pays[None, :]  # from free to paying and back
+    states = np.arange(STATES)
+    pays = (states >= FREE_STATES) & (states != FORMER)
+    user = states != FORMER
+    # from free to paying and back, between users' states
+    crossing = (pays[:, None] != pays[None, :]) & user[:, None] & user[None, :]
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
     base = discounted_value(c.chance, c.margin, c.rate)
