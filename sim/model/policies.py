@@ -10,14 +10,19 @@ For provider p and user i, each day:
 relationship: the profit it made today and the change in its expected discounted lifetime
 profit, every day of a test window valued at the estimate V made as the window opened, so
 that a window's J sums to the profit made plus the value of the moves its users made (a
-quitter's value falls to 0; a change in the estimate is not counted as value created). The
+leaver's value falls to that of a former user; a change in the estimate is not counted as value
+created). The
 provider predicts that value from its own observations as a Markov chain of customer states
 (Pfeifer & Carraway 2000): a user's state s is whether they pay, their band of attachment
 (``ATTACHMENT_BANDS`` equal bands), of what the provider knows of them (``KNOWLEDGE_BANDS``: a
 companion's emotional knowledge, a feed's knowledge of tastes, the relationship's capital), of
 habit (``HABIT_BANDS``) and of trust, the user's perceived manipulation by the provider cut at
 ``TRUST_EDGES`` (the leading indicators it steers by; a feed's users have habits and are known
-but have no attachment, and feeds use no tactics). A user is valued bilinearly between the
+but have no attachment, and feeds use no tactics). A user who leaves (quits, switches to a
+rival or is turned away at a closed tier's door) becomes a former user (``FORMER``), who may
+come back, as most do: leaving is a move to that state and coming back a move from it (the
+always-a-share chain; a lost-for-good one, in which leaving is final, charged every departure
+all of its value). A user is valued bilinearly between the
 centres of their bands of attachment and knowledge (:func:`value_at`), so that moves within a
 band count. A provider sees
 its users' perceived manipulation in practice through their complaints, ratings, reports and
@@ -25,12 +30,13 @@ cancellation reasons; here it reads it directly, so that the later cost of tacti
 eroded, quits, ODD 7.10) can be priced when a tactic moves a user to a band of less trust (in
 the runs it is not: the users who perceive the most manipulation are the most engaged, and the
 chain, conditioning on the state alone, values them as highly; ODD 9).
-From the user-days, moves between states, quits and profit it has seen, each fading with
-``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s') of moving
-from s to s' (what is left is the chance of quitting), each shrunk toward staying put at its
-overall quit rate and margin by ``churn_prior`` user-days (the overall rates are themselves
-shrunk by as many user-days toward a quit rate of r and a margin of 0, so that a provider
-that has seen little predicts little, and V stays finite before any quit is seen), and values
+From the user-days (a former user's days away among them), moves between states and profit it
+has seen, each fading with ``churn_memory`` days, it estimates the daily margin m(s) and the
+chance P(s, s') of moving from s to s' (what is left is the chance of leaving for good), each
+shrunk toward staying put, leaving at its overall rate and earning its overall margin by
+``churn_prior`` user-days (the overall rate and margin are themselves shrunk by as many
+user-days toward none and 0, and those user-days leave for good at rate r, so that a provider
+that has seen little predicts little, and V stays finite), and values
 
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
@@ -351,8 +357,8 @@ class Chain(NamedTuple):
 
 def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
-    by state, user-days, profit, newcomers brought in and moves to each state and to
-    quitting."""
+    by state, user-days, profit, newcomers brought in and moves to each state and to leaving
+    for good (which no user is seen to do: leaving is a move to ``FORMER``)."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
     exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
     moves = p.seen[:, MOVES:]
