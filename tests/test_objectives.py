@@ -326,6 +326,38 @@ def observe(seen, state, days, margin, moves) -> None:
     seen[state, MOVES + state] += left * days
 
 
+def test_a_former_user_is_worth_their_chance_of_coming_back_and_earns_nothing_away():
+    """Users earn m a day and leave at l a day to the former users' state, which earns nothing
+    (whatever the pooled margin, the prior included) and recommends no one. Former users who are
+    never seen to come back are worth 0, and a user m (1 + r) / (r + l) (one step of
+    V = m + P V / (1 + r)); former users who come back at h a day, to where they were, are
+    worth delta h V(s) / (1 - delta (1 - h)) with delta = 1 / (1 + r), and a user
+    (m + delta l V(F)) / (1 - delta (1 - l))."""
+    k = constants(AdaptationParams(), churn_prior=1000.0, discount_rate=0.1)
+    delta = 1.0 / (1.0 + 0.1 / 365.0)
+    s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    for h in (0.0, 0.005):
+        p = seen_nothing()
+        observe(p.seen, s, 1e9, 0.3, {FORMER: 0.01})
+        p.seen[s, 2] = 1e9 * 0.001  # newcomers brought in: no former user's share
+        observe(p.seen, FORMER, 1e9, 0.0, {s: h} if h else {})
+        c = policies.chain(p, k)
+        assert c.margin[FORMER] == 0.0
+        value = policies.discounted_value(c.chance, c.margin, c.rate)
+        m, leave = c.margin[s], c.chance[s, FORMER]
+        former = delta * h * value[s] / (1.0 - delta * (1.0 - h))
+        assert value[FORMER] == pytest.approx(former, rel=1e-6, abs=1e-9)
+        user = (m + delta * leave * value[FORMER]) / (1.0 - delta * (1.0 - leave))
+        assert value[s] == pytest.approx(user, rel=1e-6)
+        if not h:
+            assert value[FORMER] == 0.0
+    # a provider that has seen little shrinks former users toward staying away
+    p = seen_nothing()
+    observe(p.seen, s, 1e6, 0.3, {FORMER: 0.01})
+    c = policies.chain(p, k)
+    assert c.chance[FORMER, FORMER] == pytest.approx(1.0) and c.margin[FORMER] == 0.0
+
+
 def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
     """A state that earns m a day and that users never leave is worth m (1 + r) / r."""
     k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
@@ -647,25 +679,27 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
 
 
 def test_a_terms_test_tallies_each_arms_conversions_and_cancellations():
-    """By arm, among the cohort's users on both days: free and paying user-days, conversions
-    and cancellations; and the arms' rates against control's. Only an intimacy provider that
-    values tests of the subscription's terms on their own terms keeps the tally, for every term
-    and no other lever."""
+    """By arm, among the cohort's users of yesterday: free and paying user-days at risk,
+    conversions and cancellations; a user who left today (here a paying one, and a free one
+    turned away at a closed tier's door) was at risk and did neither, and a former user or a
+    newcomer was not at risk; and the arms' rates against control's. Only an intimacy provider
+    that values tests of the subscription's terms on their own terms keeps the tally, for every
+    term and no other lever."""
     F, Q = 0, FREE_STATES  # a free and a paying state
-    before = np.array([F, F, Q, Q, F, Q, -1, F], np.int16)
-    now = np.array([Q, F, F, Q, Q, -1, Q, Q], np.int16)
-    arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
-    cohort = np.array([True] * 7 + [False])
-    tallies = np.zeros((8, policies.TALLIES))
-    policies.tally_tiers(policies.stayed(before, now), before, now, cohort, tallies)
+    before = np.array([F, F, Q, Q, F, Q, -1, F, FORMER, F], np.int16)
+    now = np.array([Q, F, F, Q, Q, FORMER, Q, Q, Q, FORMER], np.int16)
+    arm = np.array([1, 1, 1, 1, 0, 0, 0, -1, 0, 0], np.int8)
+    cohort = np.array([True] * 7 + [False] + [True] * 2)
+    tallies = np.zeros((10, policies.TALLIES))
+    policies.tally_tiers(policies.users_yesterday(before), before, now, cohort, tallies)
     # free days, paying days, conversions, cancellations
-    users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0]]
-    np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3)
+    users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0]]
+    np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3 + [[1, 0, 0, 0]])
     tiers = policies.arm_tiers(tallies, arm, cohort)
-    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 0, 1, 0], [2, 2, 1, 1]])
+    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [2, 1, 1, 0], [2, 2, 1, 1]])
     ratios = policies.tier_ratios(tiers)
-    assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
-    assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 1.0))
+    assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 3.0))
+    assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 2.0))
     prm = Params()
     off = dataclasses.replace(
         prm, adaptation=dataclasses.replace(prm.adaptation, price_terms=False)
@@ -973,9 +1007,13 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             )
         ]
         np.testing.assert_array_equal(p.state, expected)
-    assert any((p.state >= FREE_STATES).any() for p in m.providers), "no one ever paid"
+    paid = [((p.state >= FREE_STATES) & (p.state < FORMER)).any() for p in m.providers]
+    assert any(paid), "no one ever paid"
     assert len({p.value.tobytes() for p in m.providers}) == len(m.providers)
-    wary = [((p.state >= 0) & (p.state % TRUST_BANDS > 0)).sum() for p in m.providers]
+    users = [(p.state >= 0) & (p.state < FORMER) for p in m.providers]
+    wary = [
+        (u & (p.state % TRUST_BANDS > 0)).sum() for u, p in zip(users, m.providers, strict=True)
+    ]
     assert wary[0] == wary[1] == 0  # feeds use no tactics
     assert min(wary[2:]) > 0, "no companion user perceived manipulation"
 

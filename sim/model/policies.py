@@ -316,25 +316,34 @@ TERMS = ("price", "free_minutes", "free_memory")
 
 
 @jit
-def tally_tiers(stayed, before, now, cohort, out):
-    """Add to ``out`` (N, ``TALLIES``), per user of the cohort among ``stayed``, the users both
-    days (:func:`stayed`): a free or a paying day, and a conversion (free yesterday, paying
-    today) or a cancellation (paying yesterday, free today)."""
-    for i in stayed:
+def is_user(state):
+    """Whether ``state`` is a user's (free or paying), not a former user's or no one's."""
+    return 0 <= state < FORMER
+
+
+@jit
+def tally_tiers(users, before, now, cohort, out):
+    """Add to ``out`` (N, ``TALLIES``), per user of the cohort among ``users``, yesterday's
+    users (:func:`users_yesterday`): a free or a paying day at risk, and a conversion (free
+    yesterday, paying today) or a cancellation (paying yesterday, free today). A user who left
+    today (quit, switched away, or was turned away at a closed tier's door) was at risk of
+    converting or cancelling and did neither."""
+    for i in users:
         if not cohort[i]:
             continue
         paying = before[i] >= FREE_STATES
         out[i, PAYING_DAYS if paying else FREE_DAYS] += 1.0
+        if not is_user(now[i]):
+            continue
         if paying and now[i] < FREE_STATES:
             out[i, EVENTS[1]] += 1.0
         elif not paying and now[i] >= FREE_STATES:
             out[i, EVENTS[0]] += 1.0
 
 
-def stayed(before, now) -> np.ndarray:
-    """The users (indices) who were users both yesterday (state ``before``) and today
-    (``now``)."""
-    return np.flatnonzero((before >= 0) & (before != FORMER) & (now >= 0) & (now != FORMER))
+def users_yesterday(before) -> np.ndarray:
+    """The users (indices) who were the provider's users yesterday (state ``before``)."""
+    return np.flatnonzero((before >= 0) & (before != FORMER))
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
@@ -362,20 +371,23 @@ def chain(p, k) -> Chain:
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
     exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
     moves = p.seen[:, MOVES:]
-    total = exposure.sum() + prior
-    quit_all = (moves[:, S].sum() + prior * r) / total
-    # users' overall rate of leaving (to the former users' state), shrunk toward none
-    leave_all = moves[:FORMER, FORMER].sum() / (exposure[:FORMER].sum() + prior)
+    # the users' pooled rates and margin (a former user's days away are not a user's)
+    total = exposure[:FORMER].sum() + prior
+    quit_all = (moves[:FORMER, S].sum() + prior * r) / total
+    leave_all = moves[:FORMER, FORMER].sum() / total
+    # the prior: a user stays put or leaves at the pooled rates; a former user stays away
     stay = np.zeros((S, S + 1))
-    stay[:, :S] = np.eye(S) * (1.0 - quit_all)
-    stay[:FORMER, :S] -= np.eye(FORMER, S) * leave_all
+    stay[:FORMER, :FORMER] = np.eye(FORMER) * (1.0 - quit_all - leave_all)
     stay[:FORMER, FORMER] = leave_all
-    stay[:, S] = quit_all
+    stay[:FORMER, S] = quit_all
+    stay[FORMER, FORMER] = 1.0
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
-    m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    m = (margin + prior * margin[:FORMER].sum() / total) / (exposure + prior)
+    m[FORMER] = 0.0  # a former user earns nothing until they come back
     newcomer = discounted_value(chance[:, :S], m, r)[NEWCOMER]  # their own relationship alone
     if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
-        b = (brought + prior * brought.sum() / total) / (exposure + prior)
+        b = (brought + prior * brought[:FORMER].sum() / total) / (exposure + prior)
+        b[FORMER] = 0.0  # nor recommends it
         m = m + b * newcomer
     return Chain(chance[:, :S], m, r, newcomer)
 
@@ -539,7 +551,7 @@ class Intimacy(Policy):
                     if test.tallies is None:
                         test.tallies = np.zeros((test.arm.shape[0], TALLIES), np.float32)
                     if users is None:
-                        users = stayed(before, provider.state)
+                        users = users_yesterday(before)
                     tally_tiers(users, before, provider.state, test.cohort, test.tallies)
 
     def terminal(self, provider, model, test, values=None):
