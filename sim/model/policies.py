@@ -32,11 +32,12 @@ the runs it is not: the users who perceive the most manipulation are the most en
 chain, conditioning on the state alone, values them as highly; ODD 9).
 From the user-days (a former user's days away among them), moves between states and profit it
 has seen, each fading with ``churn_memory`` days, it estimates the daily margin m(s) and the
-chance P(s, s') of moving from s to s' (what is left is the chance of leaving for good), each
-shrunk toward staying put, leaving at its overall rate and earning its overall margin by
-``churn_prior`` user-days (the overall rate and margin are themselves shrunk by as many
-user-days toward none and 0, and those user-days leave for good at rate r, so that a provider
-that has seen little predicts little, and V stays finite), and values
+chance P(s, s') of moving from s to s' (what is left is the chance of leaving for good), a
+user's state's shrunk toward staying put, leaving at the users' overall rate and earning their
+overall margin by ``churn_prior`` user-days (the overall rate and margin are themselves shrunk
+by as many user-days toward none and 0, and those user-days leave for good at rate r, so that
+a provider that has seen little predicts little), a former user's toward staying away; a former
+user earns nothing and recommends no one. It values
 
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
