@@ -77,8 +77,8 @@ def valued(value, state, attachment, knowledge) -> np.ndarray:
     for i, (s, a, kn) in enumerate(zip(state, attachment, knowledge, strict=True)):
         if s < 0:
             continue
-        if s == FORMER:
-            out[i] = value[FORMER]
+        if s >= FORMER:  # a former user, by band of time away
+            out[i] = value[s]
             continue
         rest = s % FREE_STATES
         first = s - rest // per_a * per_a - rest % per_a // per_k * per_k
@@ -225,12 +225,16 @@ def test_attention_objective_is_profit_and_the_value_of_minutes():
 
 
 def test_relationship_states_cover_every_state_and_separate_paying_from_free():
-    """Users' states, free and paying, are every state but the former users' (the last)."""
+    """Users' states, free and paying, are every state but the former users' (the last, by
+    band of time away)."""
     grid = np.concatenate([np.linspace(0.0, 1.0, 11), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
     cells = [(a, kn, h, pm) for a in grid for kn in grid for h in grid for pm in grid]
     free = {relationship_state(False, *c) for c in cells}
     paying = {relationship_state(True, *c) for c in cells}
-    assert free | paying | {FORMER} == set(range(STATES)) and FORMER == STATES - 1
+    assert free | paying | set(range(FORMER, STATES)) == set(range(STATES))
+    assert [policies.former_state(d) for d in (0, 29, 30, 89, 90, 364, 365, 5000)] == [
+        FORMER + b for b in (0, 0, 1, 1, 2, 2, 3, 3)
+    ] and STATES == FORMER + 4
     assert not free & paying
     assert max(free) < min(paying)
     assert len(free) == len(paying) == FREE_STATES
@@ -820,6 +824,7 @@ class Accounts:
         self.users = build(users=n, days=1).users
         self.rng = np.random.default_rng(seed)
         self.n = n
+        self.today = 0  # the day of the last run
         self.revenue = np.zeros((n, P))
         self.cost = np.zeros((n, P))
         self.referred = np.zeros((n, P))  # nobody brought in: tests of referrals set them
@@ -840,7 +845,8 @@ class Accounts:
         self.cost[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 0.3, n), 0.0)
 
     def run(self, provider, k) -> np.ndarray:
-        day = policies.Day(self.revenue, self.cost, self.referred, self.credited)
+        self.today += 1
+        day = policies.Day(self.revenue, self.cost, self.referred, self.credited, self.today)
         return policies.objectives(0, self.n, self.users, k, day, (provider,))[0]
 
     def profit(self, j: int) -> np.ndarray:
@@ -853,9 +859,46 @@ def provider_at(
     attached = np.zeros(n) if attached is None else attached
     known = np.zeros(n) if known is None else known
     companion = j >= 2  # the mixed market: two feeds, then two companions
+    left = np.zeros(n, np.int32)
     return policies.Provider(
-        j, own, companion, value, newcomer, state, attached, known, shadow_price, np.zeros((2, n))
+        j,
+        own,
+        companion,
+        value,
+        newcomer,
+        state,
+        left,
+        attached,
+        known,
+        shadow_price,
+        np.zeros((2, n)),
     )
+
+
+def test_a_user_who_leaves_becomes_a_former_user_who_ages_by_time_away():
+    """A user who leaves today is in the first band of time away from today; a former user is
+    in the band of the days since they last left; one who comes back is a user again."""
+    acc = Accounts(seed=2)
+    j, n = 2, acc.n
+    value = np.arange(STATES, dtype=float)
+    user = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
+    state = np.array([user, FORMER, FORMER + 1, -1] * (n // 4), np.int16)
+    provider = provider_at(j, INTIMACY, value, state)
+    provider.left[:] = -100  # the former users left 100 days before the first day
+    k = constants(AdaptationParams())
+    for day in (1, 2):
+        acc.new_day(j)
+        away = np.array([False, False, True, False] * (n // 4))  # the third comes back on day 2
+        acc.users.adopted[:, j] = away if day == 2 else False
+        acc.run(provider, k)
+        if day == 1:  # the user left today; the former users are 101 days away
+            np.testing.assert_array_equal(state[0::4], FORMER)
+            np.testing.assert_array_equal(provider.left[0::4], 1)
+            np.testing.assert_array_equal(state[1::4], FORMER + 2)
+            np.testing.assert_array_equal(state[2::4], FORMER + 2)
+    assert (state[2::4] < FORMER).all() and (state[2::4] >= 0).all()  # came back
+    np.testing.assert_array_equal(state[0::4], FORMER)  # a day away
+    np.testing.assert_array_equal(state[3::4], -1)  # never a user
 
 
 def test_intimacy_objective_summed_over_a_window_telescopes():

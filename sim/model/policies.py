@@ -103,8 +103,12 @@ FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does
 # a former user: one who has left (quit, switched away or been turned away at a closed tier's
 # door) and may come back, as most do (Pfeifer & Carraway 2000's always-a-share customers): the
 # state after every user's, free or paying, by band of attachment, knowledge, habit and trust
-FORMER = 2 * FREE_STATES
-STATES = FORMER + 1
+# A former user's state is their band of time away (Pfeifer & Carraway's recency states): the
+# chance of coming back falls with it. Bands end at these days away: within a month, one to
+# three months, three months to a year, longer.
+AWAY_EDGES = (30, 90, 365)
+FORMER = 2 * FREE_STATES  # the first former user's state: away for less than a month
+STATES = FORMER + len(AWAY_EDGES) + 1
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
 # columns of what a provider has seen by state: user-days, profit and newcomers brought in by
 # recommending it, then moves
@@ -158,9 +162,9 @@ def value_at(value, state, attachment, knowledge):
     """``value`` (by state) of a user in ``state`` with ``attachment`` and ``knowledge``:
     bilinear between the centres of their bands, the rest of the state as it is, so that the
     leading indicator and the relationship's capital count as they move, not only when they
-    cross a band's edge; a former user's, ``value[FORMER]``."""
-    if state == FORMER:
-        return value[FORMER]
+    cross a band's edge; a former user's, ``value`` of their band of time away."""
+    if state >= FORMER:
+        return value[state]
     rest = state % FREE_STATES
     a, k = rest // PER_ATTACHMENT, rest % PER_ATTACHMENT // PER_KNOWLEDGE
     first = state - a * PER_ATTACHMENT - k * PER_KNOWLEDGE  # the first bands of both
@@ -171,6 +175,16 @@ def value_at(value, state, attachment, knowledge):
     return (1.0 - wa) * ((1.0 - wk) * value[low] + wk * value[low + PER_KNOWLEDGE]) + wa * (
         (1.0 - wk) * value[high] + wk * value[high + PER_KNOWLEDGE]
     )
+
+
+@jit
+def former_state(days_away):
+    """The state of a former user away for ``days_away`` days: their band of time away."""
+    band = 0
+    for edge in AWAY_EDGES:
+        if days_away >= edge:
+            band += 1
+    return FORMER + band
 
 
 @jit
@@ -196,6 +210,7 @@ class Day(NamedTuple):
     cost: np.ndarray  # (N, P) $
     referred: np.ndarray  # (N, P) share of each of today's joins that friends brought (7.11)
     credited: np.ndarray  # (N, P) the joins each user's recommending brought today (7.11)
+    today: int  # the day
 
 
 class Provider(NamedTuple):
@@ -206,9 +221,10 @@ class Provider(NamedTuple):
     companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
     newcomer: float  # what a newcomer's own relationship is worth, V0(NEWCOMER)
-    # (N,) int16 each user's state yesterday, FORMER for former users, -1 for people who never
-    # were its users; updated
+    # (N,) int16 each user's state yesterday, a former user's band of time away (from FORMER),
+    # -1 for people who never were its users; updated
     state: np.ndarray
+    left: np.ndarray  # (N,) int32 the day each former user last left; updated
     attached: np.ndarray  # (N,) each user's attachment yesterday; updated
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
@@ -228,7 +244,9 @@ def objective(i, users, k, day, provider, sums):
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
     user by yesterday's state, a user-day, its profit and the newcomers they brought in."""
-    j, own, companion, value, newcomer, state, attached, known, shadow_price, window = provider
+    j, own, companion, value, newcomer, state, left, attached, known, shadow_price, window = (
+        provider
+    )
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -244,7 +262,9 @@ def objective(i, users, k, day, provider, sums):
             users.perceived_manipulation[i, j],
         )
     elif before >= 0:  # left today, or still away
-        now = FORMER
+        if before < FORMER:
+            left[i] = day.today
+        now = former_state(day.today - left[i])
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
     brought = 0.0  # the newcomers the user brought in today, in shares of one
     if k.referrals:
@@ -344,7 +364,7 @@ def tally_tiers(users, before, now, cohort, out):
 
 def users_yesterday(before) -> np.ndarray:
     """The users (indices) who were the provider's users yesterday (state ``before``)."""
-    return np.flatnonzero((before >= 0) & (before != FORMER))
+    return np.flatnonzero((before >= 0) & (before < FORMER))
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
@@ -376,19 +396,20 @@ def chain(p, k) -> Chain:
     total = exposure[:FORMER].sum() + prior
     quit_all = (moves[:FORMER, S].sum() + prior * r) / total
     leave_all = moves[:FORMER, FORMER].sum() / total
-    # the prior: a user stays put or leaves at the pooled rates; a former user stays away
+    # the prior: a user stays put or leaves at the pooled rates; a former user stays away, in
+    # their band of time away
     stay = np.zeros((S, S + 1))
     stay[:FORMER, :FORMER] = np.eye(FORMER) * (1.0 - quit_all - leave_all)
     stay[:FORMER, FORMER] = leave_all
     stay[:FORMER, S] = quit_all
-    stay[FORMER, FORMER] = 1.0
+    stay[FORMER:, FORMER:S] = np.eye(S - FORMER)
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin[:FORMER].sum() / total) / (exposure + prior)
-    m[FORMER] = 0.0  # a former user earns nothing until they come back
+    m[FORMER:] = 0.0  # a former user earns nothing until they come back
     newcomer = discounted_value(chance[:, :S], m, r)[NEWCOMER]  # their own relationship alone
     if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
         b = (brought + prior * brought[:FORMER].sum() / total) / (exposure + prior)
-        b[FORMER] = 0.0  # nor recommends it
+        b[FORMER:] = 0.0  # nor recommends it
         m = m + b * newcomer
     return Chain(chance[:, :S], m, r, newcomer)
 
@@ -463,8 +484,8 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     test counts both within its window, not after it (ODD 7.9)."""
     c = chain(p, k)
     states = np.arange(STATES)
-    pays = (states >= FREE_STATES) & (states != FORMER)
-    user = states != FORMER
+    user = states < FORMER
+    pays = (states >= FREE_STATES) & user
     # from free to paying and back, between users' states
     crossing = (pays[:, None] != pays[None, :]) & user[:, None] & user[None, :]
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
@@ -650,7 +671,7 @@ def record(model, today) -> dict[str, float]:
     A provider estimates V afresh as each of its test windows opens (and before its launch,
     from nothing seen), so that a window's days are valued at one estimate."""
     u, k = model.users, compiled.constants(model.params.adaptation)
-    day = Day(today.revenue, today.cost, today.referred, today.credited)
+    day = Day(today.revenue, today.cost, today.referred, today.credited, model.day)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
     interval = model.params.adaptation.interval
@@ -670,6 +691,7 @@ def record(model, today) -> dict[str, float]:
                 p.value,
                 p.newcomer,
                 p.state,
+                p.left,
                 p.attached,
                 p.known,
                 p.shadow_price,

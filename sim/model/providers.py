@@ -51,8 +51,10 @@ class Provider(mesa.Agent):
         # user-days, profit, newcomers brought in, moves to each state and to leaving for good,
         # fading
         self.seen = np.zeros((STATES, MOVES + STATES + 1))
-        # each user's state yesterday: FORMER for a former user, -1 for someone never a user
+        # each user's state yesterday: a former user's band of time away (from FORMER), -1 for
+        # someone never a user; and the day each former user last left
         self.state = np.full(n, -1, np.int16)
+        self.left = np.zeros(n, np.int32)
         # and their attachment and what it knew of them, which its values interpolate
         self.attached, self.known = np.zeros(n), np.zeros(n)
         self.value = None  # V by state, estimated as each test window opens
