@@ -19,10 +19,12 @@ companion's emotional knowledge, a feed's knowledge of tastes, the relationship'
 habit (``HABIT_BANDS``) and of trust, the user's perceived manipulation by the provider cut at
 ``TRUST_EDGES`` (the leading indicators it steers by; a feed's users have habits and are known
 but have no attachment, and feeds use no tactics). A user who leaves (quits, switches to a
-rival or is turned away at a closed tier's door) becomes a former user (``FORMER``), who may
-come back, as most do: leaving is a move to that state and coming back a move from it (the
-always-a-share chain; a lost-for-good one, in which leaving is final, charged every departure
-all of its value). A user is valued bilinearly between the
+rival or is turned away at a closed tier's door) becomes a former user, who may come back, as
+many do: leaving is a move to the first of the former users' states, by band of time away
+since they left (``FORMER``, ``AWAY_EDGES``; the chance of coming back falls with it), and
+coming back a move from one (the always-a-share chain with Pfeifer & Carraway's recency
+states; a lost-for-good one, in which leaving is final, charged every departure all of its
+value). A user is valued bilinearly between the
 centres of their bands of attachment and knowledge (:func:`value_at`), so that moves within a
 band count. A provider sees
 its users' perceived manipulation in practice through their complaints, ratings, reports and
