@@ -171,8 +171,22 @@ def prescription(row, budget, out):
     return max(budget - held * kept, 0.0)
 
 
-@jit(refcount=True)
-def choose(start, stop, users, k, day, shocks, out):
+# a user's working rows in the day's choice, one value per option (the first P: per provider)
+WORK = (
+    "pull",
+    "caps",
+    "avail",
+    "given",
+    "values",
+    "impulsive",
+    "reflective",
+    "priced",
+    "on_reflection",
+)
+
+
+@jit
+def choose(start, stop, users, k, day, shocks, work, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
     pull's weight in each provider's value (``out.pull``), planned social minutes
@@ -183,13 +197,14 @@ def choose(start, stop, users, k, day, shocks, out):
     (block, P + 2) holds the users' standard normal taste draws. Prescribed minutes
     (:func:`prescription`) are spent first and the free choices split the rest of the budget;
     they count against the providers' caps, and a session with a friend is held in
-    ``out.session`` for socialising."""
+    ``out.session`` for socialising. ``work`` (``len(WORK)``, P + 2) holds a user's working
+    rows, named in :data:`WORK`: the caller's, so that the loop creates no arrays and
+    compiles without reference counting (:func:`sim.model.compiled.jit`)."""
     P = users.minutes.shape[1]
     n_options = P + 2
-    pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
-    given = np.empty(n_options)
-    values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
-    priced, on_reflection = np.empty(n_options), np.empty(n_options)
+    pull, caps, avail, given = work[0, :P], work[1, :P], work[2], work[3]
+    values, impulsive, reflective = work[4], work[5], work[6]
+    priced, on_reflection = work[7], work[8]
     R = out.R
     breadth = k.temperature * math.log(k.offline_breadth)  # other offline life's nest (ODD 7.2)
     for i in range(start, stop):
@@ -345,6 +360,9 @@ def step(model, today) -> None:
     def draw(_, a, b):  # taste shocks user-major, one per user and option
         compiled.normals(taste, shocks(a, b).reshape(-1))
 
+    work = (len(WORK), P + 2)
     compiled.each_block(
-        compiled.blocks(n), lambda _, a, b: choose(a, b, u, k, day, shocks(a, b), out), draw
+        compiled.blocks(n),
+        lambda _, a, b: choose(a, b, u, k, day, shocks(a, b), np.empty(work), out),
+        draw,
     )
