@@ -205,17 +205,17 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid, written
 
 
-@jit(refcount=True)
-def book(start, stop, users, feed, companion, day):
+@jit
+def book(start, stop, users, feed, companion, day, sums):
     """Revenue, cost and subscriptions paid of users ``start`` to ``stop`` into
-    ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns
-    the block's sums (4, P) of ad tax, ad revenue net of tax, subscription revenue and commerce
-    revenue."""
+    ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; adds the
+    block's sums of ad tax, ad revenue net of tax, subscription revenue and commerce revenue to
+    ``sums`` (4, P), the caller's zeros (the loop creates no arrays, so it compiles without
+    reference counting, :func:`sim.model.compiled.jit`)."""
     is_companion, ad_load, price, personalisation, empathy, free_memory = day[:6]
     ad_tax, revenue, cost, paid = day[6:]
     P = users.minutes.shape[1]
     per_ad = feed.cpm / 1000.0
-    sums = np.zeros((4, P))
     for i in range(start, stop):
         impressions = 0.0
         for j in range(P):
@@ -242,7 +242,6 @@ def book(start, stop, users, feed, companion, day):
             sums[2, j] += subscription
             sums[3, j] += commerce
         users.ad_impressions[i] = impressions
-    return sums
 
 
 class Offer(NamedTuple):
@@ -334,7 +333,9 @@ def step(model, today) -> None:
     )
 
     def book_block(_, a, b):
-        return book(a, b, u, feed, companion, day)
+        sums = np.zeros((4, len(model.providers)))
+        book(a, b, u, feed, companion, day, sums)
+        return sums
 
     today.books = sum(compiled.each_block(compiled.blocks(u.n), book_block))
     companions = [p for p in model.providers if p.kind == "companion"]
