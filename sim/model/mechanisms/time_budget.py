@@ -120,14 +120,15 @@ def logit_weights(values, available, temperature, out):
     option that can be taken has weight 1; returns their sum (the shares are out / sum)."""
     scale = -np.inf
     for o in range(values.shape[0]):
-        out[o] = values[o] / temperature
         if available[o] > 0.0:  # only options that can be taken set the scale
+            out[o] = values[o] / temperature
             scale = max(scale, out[o])
     total = 0.0
     for o in range(values.shape[0]):
         w = 0.0  # an option that cannot be taken
         if available[o] > 0.0:
-            w = available[o] * math.exp(min(out[o] - scale, 0.0))
+            gap = min(out[o] - scale, 0.0)
+            w = available[o] * (1.0 if gap == 0.0 else math.exp(gap))  # the largest: exp 0
         out[o] = w
         total += w
     return total
@@ -272,8 +273,9 @@ def choose(start, stop, users, k, day, shocks, work, out):
         if weight > 0.0 and k.purchase_pull < 1.0:  # a purchase weighs part of the pull
             priced_values(values, pull, weight, k.purchase_pull, priced)
             wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
+        free_share = budget / users.budget[i]  # the share of the budget the free choices split
         for j in range(P):  # the share of the day each provider would have got with no cap
-            out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
+            out.desired[i, j] = wanted[j] / wanted_total * free_share
         if day.sophisticated:  # and on reflection, what a sophisticated buyer values it at
             chosen, chosen_total = wanted, wanted_total
             pulled = weight > 0.0 and k.purchase_pull > 0.0  # else the forecast is as chosen
@@ -282,7 +284,7 @@ def choose(start, stop, users, k, day, shocks, work, out):
                 chosen = on_reflection
                 chosen_total = logit_weights(on_reflection, avail, k.temperature, on_reflection)
             for j in range(P):
-                out.chosen[i, j] = chosen[j] / chosen_total * (budget / users.budget[i])
+                out.chosen[i, j] = chosen[j] / chosen_total * free_share
                 bent = pulled and day.is_companion[j]  # only a companion's month is bought
                 out.rest[i, j] = rest_divergence(wanted, chosen, j) if bent else 0.0
         allot(impulsive, total, budget, k.min_session, caps)
