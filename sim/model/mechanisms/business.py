@@ -271,6 +271,12 @@ def subscribe(start, stop, users, k, choice, offer, draws):
             if not users.adopted[i, j]:  # quitting ends a subscription (ODD 7.11)
                 continue
             subscribed = users.subscribed[i, j]
+            free_minutes = levers.lever(offer.free_minutes, i, j)
+            cap = offer.cap[at(offer.cap, i), j]
+            door = not subscribed and at_the_door(free_minutes, cap, choice.min_session)
+            draw = draws[c, i - start]
+            if not door and draw >= (k.cancellation if subscribed else k.conversion):
+                continue  # the tier stays at any worth: the sigmoid of a hazard is at most 1
             gain = memory_value(
                 levers.lever(offer.empathy, i, j),
                 users.emotional_knowledge[i, j],
@@ -280,8 +286,6 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 levers.lever(offer.free_memory, i, j),
                 choice,
             )
-            free_minutes = levers.lever(offer.free_minutes, i, j)
-            cap = offer.cap[at(offer.cap, i), j]
             worth = subscription_worth(
                 users.budget[i],
                 free_minutes,
@@ -294,10 +298,9 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 choice,
             )
             gap = price_gap(worth, levers.lever(offer.price, i, j), k)
-            draw = draws[c, i - start]
             if subscribed:
                 users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
-            elif at_the_door(free_minutes, cap, choice.min_session):
+            elif door:
                 users.subscribed[i, j] = draw < door_decision(gap)
                 offer.turned_away[i, j] = not users.subscribed[i, j]
             else:
