@@ -307,11 +307,19 @@ def objectives(start, stop, users, k, day, providers):
     from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
     objective is not summed: the metrics report its measure, welfare.)"""
     sums = np.zeros((len(providers), 4 + MOVES * STATES))
+    add_objectives(start, stop, users, k, day, providers, sums)
+    return sums
+
+
+@jit
+def add_objectives(start, stop, users, k, day, providers, sums):
+    """The loop of :func:`objectives`, adding into its ``sums``: compiled without reference
+    counting (:func:`sim.model.compiled.jit`), which would count a reference to each of the
+    users' arrays at every user."""
     for q in range(len(providers)):  # provider by provider, while the block is in cache
         provider, row = providers[q], sums[q]
         for i in range(start, stop):
             objective(i, users, k, day, provider, row)
-    return sums
 
 
 @jit
