@@ -489,9 +489,11 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
         V_x = (I - P_x / (1 + r))^-1 (m + [lever is price] [s pays] (price' - price) / 30),
         dV = V_x - V.
 
-    Quitting stays at the chain's rates, and a free tier's other margin (commerce less the cost
-    of serving its minutes, about $0.0001 a minute at the defaults) at the chain's margin: the
-    test counts both within its window, not after it (ODD 7.9)."""
+    Leaving, a former user's coming back and a free tier's other margin (commerce less the cost
+    of serving its minutes, about $0.0001 a minute at the defaults) stay at the chain's rates
+    and margin: the test counts leaving and the margin within its window, not after it (ODD
+    7.9). A user of the arm who left during the test is credited the difference in their band
+    of time away, what the arm's terms change of their return."""
     c = chain(p, k)
     states = np.arange(STATES)
     user = states < FORMER
