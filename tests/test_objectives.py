@@ -877,7 +877,8 @@ def provider_at(
 
 def test_a_user_who_leaves_becomes_a_former_user_who_ages_by_time_away():
     """A user who leaves today is in the first band of time away from today; a former user is
-    in the band of the days since they last left; one who comes back is a user again."""
+    in the band of the days since they last left, and moves to the next on the day they have
+    been away 30 days (a move the provider tallies); one who comes back is a user again."""
     acc = Accounts(seed=2)
     j, n = 2, acc.n
     value = np.arange(STATES, dtype=float)
@@ -885,17 +886,23 @@ def test_a_user_who_leaves_becomes_a_former_user_who_ages_by_time_away():
     state = np.array([user, FORMER, FORMER + 1, -1] * (n // 4), np.int16)
     provider = provider_at(j, INTIMACY, value, state)
     provider.left[:] = -100  # the former users left 100 days before the first day
+    provider.left[1::4] = -28  # but these 28 days before it: 29 days away on day 1
     k = constants(AdaptationParams())
     for day in (1, 2):
         acc.new_day(j)
         away = np.array([False, False, True, False] * (n // 4))  # the third comes back on day 2
         acc.users.adopted[:, j] = away if day == 2 else False
+        before = state.copy()
         acc.run(provider, k)
-        if day == 1:  # the user left today; the former users are 101 days away
+        if day == 1:  # the user left today; the former users are 29 and 101 days away
             np.testing.assert_array_equal(state[0::4], FORMER)
             np.testing.assert_array_equal(provider.left[0::4], 1)
-            np.testing.assert_array_equal(state[1::4], FORMER + 2)
+            np.testing.assert_array_equal(state[1::4], FORMER)
             np.testing.assert_array_equal(state[2::4], FORMER + 2)
+    np.testing.assert_array_equal(state[1::4], FORMER + 1)  # 30 days away
+    moves = np.zeros((STATES, STATES + 1))
+    policies.tally_moves(before, state, moves)
+    assert moves[FORMER, FORMER + 1] == n // 4
     assert (state[2::4] < FORMER).all() and (state[2::4] >= 0).all()  # came back
     np.testing.assert_array_equal(state[0::4], FORMER)  # a day away
     np.testing.assert_array_equal(state[3::4], -1)  # never a user
