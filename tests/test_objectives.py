@@ -24,6 +24,7 @@ from sim.model.params import AdaptationParams, CompanionParams, FeedParams, Para
 from sim.model.policies import (
     ATTACHMENT_BANDS,
     ATTENTION,
+    FORMER,
     FREE_STATES,
     HABIT_BANDS,
     INTIMACY,
@@ -64,10 +65,10 @@ def lever(model, name: str) -> np.ndarray:
 
 
 def valued(value, state, attachment, knowledge) -> np.ndarray:
-    """V of each user's state, 0 for a non-user (state -1), bilinear in their attachment and
-    knowledge between the centres of their bands (flat beyond the first and last), the rest
-    of the state as it is: interpolated in knowledge at each attachment band, then between
-    attachment bands."""
+    """V of each user's state, 0 for a non-user (state -1), V of the state for a former user,
+    bilinear in a user's attachment and knowledge between the centres of their bands (flat
+    beyond the first and last), the rest of the state as it is: interpolated in knowledge at
+    each attachment band, then between attachment bands."""
     per_k = HABIT_BANDS * TRUST_BANDS
     per_a = KNOWLEDGE_BANDS * per_k
     a_centres = (np.arange(ATTACHMENT_BANDS) + 0.5) / ATTACHMENT_BANDS
@@ -75,6 +76,9 @@ def valued(value, state, attachment, knowledge) -> np.ndarray:
     out = np.zeros(len(state))
     for i, (s, a, kn) in enumerate(zip(state, attachment, knowledge, strict=True)):
         if s < 0:
+            continue
+        if s >= FORMER:  # a former user, by band of time away
+            out[i] = value[s]
             continue
         rest = s % FREE_STATES
         first = s - rest // per_a * per_a - rest % per_a // per_k * per_k
@@ -221,11 +225,16 @@ def test_attention_objective_is_profit_and_the_value_of_minutes():
 
 
 def test_relationship_states_cover_every_state_and_separate_paying_from_free():
+    """Users' states, free and paying, are every state but the former users' (the last, by
+    band of time away)."""
     grid = np.concatenate([np.linspace(0.0, 1.0, 11), [1e-12, 1.0 - 1e-12], TRUST_EDGES])
     cells = [(a, kn, h, pm) for a in grid for kn in grid for h in grid for pm in grid]
     free = {relationship_state(False, *c) for c in cells}
     paying = {relationship_state(True, *c) for c in cells}
-    assert free | paying == set(range(STATES))
+    assert free | paying | set(range(FORMER, STATES)) == set(range(STATES))
+    assert [policies.former_state(d) for d in (0, 29, 30, 89, 90, 364, 365, 5000)] == [
+        FORMER + b for b in (0, 0, 1, 1, 2, 2, 3, 3)
+    ] and STATES == FORMER + 4
     assert not free & paying
     assert max(free) < min(paying)
     assert len(free) == len(paying) == FREE_STATES
@@ -319,6 +328,38 @@ def observe(seen, state, days, margin, moves) -> None:
         seen[state, MOVES + to] += share * days
         left -= share
     seen[state, MOVES + state] += left * days
+
+
+def test_a_former_user_is_worth_their_chance_of_coming_back_and_earns_nothing_away():
+    """Users earn m a day and leave at l a day to the former users' state, which earns nothing
+    (whatever the pooled margin, the prior included) and recommends no one. Former users who are
+    never seen to come back are worth 0, and a user m (1 + r) / (r + l) (one step of
+    V = m + P V / (1 + r)); former users who come back at h a day, to where they were, are
+    worth delta h V(s) / (1 - delta (1 - h)) with delta = 1 / (1 + r), and a user
+    (m + delta l V(F)) / (1 - delta (1 - l))."""
+    k = constants(AdaptationParams(), churn_prior=1000.0, discount_rate=0.1)
+    delta = 1.0 / (1.0 + 0.1 / 365.0)
+    s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
+    for h in (0.0, 0.005):
+        p = seen_nothing()
+        observe(p.seen, s, 1e9, 0.3, {FORMER: 0.01})
+        p.seen[s, 2] = 1e9 * 0.001  # newcomers brought in: no former user's share
+        observe(p.seen, FORMER, 1e9, 0.0, {s: h} if h else {})
+        c = policies.chain(p, k)
+        assert c.margin[FORMER] == 0.0
+        value = policies.discounted_value(c.chance, c.margin, c.rate)
+        m, leave = c.margin[s], c.chance[s, FORMER]
+        former = delta * h * value[s] / (1.0 - delta * (1.0 - h))
+        assert value[FORMER] == pytest.approx(former, rel=1e-6, abs=1e-9)
+        user = (m + delta * leave * value[FORMER]) / (1.0 - delta * (1.0 - leave))
+        assert value[s] == pytest.approx(user, rel=1e-6)
+        if not h:
+            assert value[FORMER] == 0.0
+    # a provider that has seen little shrinks former users toward staying away
+    p = seen_nothing()
+    observe(p.seen, s, 1e6, 0.3, {FORMER: 0.01})
+    c = policies.chain(p, k)
+    assert c.chance[FORMER, FORMER] == pytest.approx(1.0) and c.margin[FORMER] == 0.0
 
 
 def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
@@ -642,25 +683,27 @@ def test_a_price_tests_se_holds_the_covariance_of_its_credit_with_what_it_measur
 
 
 def test_a_terms_test_tallies_each_arms_conversions_and_cancellations():
-    """By arm, among the cohort's users on both days: free and paying user-days, conversions
-    and cancellations; and the arms' rates against control's. Only an intimacy provider that
-    values tests of the subscription's terms on their own terms keeps the tally, for every term
-    and no other lever."""
+    """By arm, among the cohort's users of yesterday: free and paying user-days at risk,
+    conversions and cancellations; a user who left today (here a paying one, and a free one
+    turned away at a closed tier's door) was at risk and did neither, and a former user or a
+    newcomer was not at risk; and the arms' rates against control's. Only an intimacy provider
+    that values tests of the subscription's terms on their own terms keeps the tally, for every
+    term and no other lever."""
     F, Q = 0, FREE_STATES  # a free and a paying state
-    before = np.array([F, F, Q, Q, F, Q, -1, F], np.int16)
-    now = np.array([Q, F, F, Q, Q, -1, Q, Q], np.int16)
-    arm = np.array([1, 1, 1, 1, 0, 0, 0, -1], np.int8)
-    cohort = np.array([True] * 7 + [False])
-    tallies = np.zeros((8, policies.TALLIES))
-    policies.tally_tiers(policies.stayed(before, now), before, now, cohort, tallies)
+    before = np.array([F, F, Q, Q, F, Q, -1, F, FORMER, F], np.int16)
+    now = np.array([Q, F, F, Q, Q, FORMER, Q, Q, Q, FORMER], np.int16)
+    arm = np.array([1, 1, 1, 1, 0, 0, 0, -1, 0, 0], np.int8)
+    cohort = np.array([True] * 7 + [False] + [True] * 2)
+    tallies = np.zeros((10, policies.TALLIES))
+    policies.tally_tiers(policies.users_yesterday(before), before, now, cohort, tallies)
     # free days, paying days, conversions, cancellations
-    users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0]]
-    np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3)
+    users = [[1, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0]]
+    np.testing.assert_array_equal(tallies, users + [[0, 0, 0, 0]] * 3 + [[1, 0, 0, 0]])
     tiers = policies.arm_tiers(tallies, arm, cohort)
-    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [1, 0, 1, 0], [2, 2, 1, 1]])
+    np.testing.assert_array_equal(tiers, [[0, 0, 0, 0], [2, 1, 1, 0], [2, 2, 1, 1]])
     ratios = policies.tier_ratios(tiers)
-    assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 2.0))
-    assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 1.0))
+    assert ratios[1, 0] == pytest.approx((1.5 / 3.0) / (1.5 / 3.0))
+    assert ratios[1, 1] == pytest.approx((1.5 / 3.0) / (0.5 / 2.0))
     prm = Params()
     off = dataclasses.replace(
         prm, adaptation=dataclasses.replace(prm.adaptation, price_terms=False)
@@ -746,7 +789,7 @@ def test_predicted_value_of_a_free_state_rises_with_the_chance_of_coming_to_pay(
     value = predicted_value(p, k)
     assert np.isfinite(value).all()
     assert value[converts] > value[stays_free]
-    assert (value[FREE_STATES:] > value[:FREE_STATES].max()).all()
+    assert (value[FREE_STATES:FORMER] > value[:FREE_STATES].max()).all()
 
 
 def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_more():
@@ -756,7 +799,7 @@ def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_mor
     a trusting state that tends to lose trust is worth less than one that keeps it."""
     k = constants(AdaptationParams())
     p = seen_nothing()
-    for s in range(STATES):
+    for s in range(FORMER):
         band = s % TRUST_BANDS
         margin = 0.3 if s >= FREE_STATES else 0.01
         observe(p.seen, s, 20000, margin, {STATES: 0.001 + 0.01 * band})
@@ -765,7 +808,7 @@ def test_predicted_value_is_lower_where_users_who_perceive_manipulation_quit_mor
     p.seen[drifts] = 0.0
     observe(p.seen, drifts, 20000, 0.3, {drifts + TRUST_BANDS - 1: 0.02, STATES: 0.001})
     value = predicted_value(p, k)
-    by_band = value.reshape(-1, TRUST_BANDS)
+    by_band = value[:FORMER].reshape(-1, TRUST_BANDS)
     others = np.arange(len(by_band)) != drifts // TRUST_BANDS
     assert (np.diff(by_band[others], axis=1) < 0).all()
     assert value[drifts] < value[keeps]
@@ -781,6 +824,7 @@ class Accounts:
         self.users = build(users=n, days=1).users
         self.rng = np.random.default_rng(seed)
         self.n = n
+        self.today = 0  # the day of the last run
         self.revenue = np.zeros((n, P))
         self.cost = np.zeros((n, P))
         self.referred = np.zeros((n, P))  # nobody brought in: tests of referrals set them
@@ -801,7 +845,8 @@ class Accounts:
         self.cost[:, j] = np.where(u.adopted[:, j], rng.uniform(0.0, 0.3, n), 0.0)
 
     def run(self, provider, k) -> np.ndarray:
-        day = policies.Day(self.revenue, self.cost, self.referred, self.credited)
+        self.today += 1
+        day = policies.Day(self.revenue, self.cost, self.referred, self.credited, self.today)
         return policies.objectives(0, self.n, self.users, k, day, (provider,))[0]
 
     def profit(self, j: int) -> np.ndarray:
@@ -814,9 +859,53 @@ def provider_at(
     attached = np.zeros(n) if attached is None else attached
     known = np.zeros(n) if known is None else known
     companion = j >= 2  # the mixed market: two feeds, then two companions
+    left = np.zeros(n, np.int32)
     return policies.Provider(
-        j, own, companion, value, newcomer, state, attached, known, shadow_price, np.zeros((2, n))
+        j,
+        own,
+        companion,
+        value,
+        newcomer,
+        state,
+        left,
+        attached,
+        known,
+        shadow_price,
+        np.zeros((2, n)),
     )
+
+
+def test_a_user_who_leaves_becomes_a_former_user_who_ages_by_time_away():
+    """A user who leaves today is in the first band of time away from today; a former user is
+    in the band of the days since they last left, and moves to the next on the day they have
+    been away 30 days (a move the provider tallies); one who comes back is a user again."""
+    acc = Accounts(seed=2)
+    j, n = 2, acc.n
+    value = np.arange(STATES, dtype=float)
+    user = relationship_state(False, 0.5, 0.5, 0.5, 0.0)
+    state = np.array([user, FORMER, FORMER + 1, -1] * (n // 4), np.int16)
+    provider = provider_at(j, INTIMACY, value, state)
+    provider.left[:] = -100  # the former users left 100 days before the first day
+    provider.left[1::4] = -28  # but these 28 days before it: 29 days away on day 1
+    k = constants(AdaptationParams())
+    for day in (1, 2):
+        acc.new_day(j)
+        away = np.array([False, False, True, False] * (n // 4))  # the third comes back on day 2
+        acc.users.adopted[:, j] = away if day == 2 else False
+        before = state.copy()
+        acc.run(provider, k)
+        if day == 1:  # the user left today; the former users are 29 and 101 days away
+            np.testing.assert_array_equal(state[0::4], FORMER)
+            np.testing.assert_array_equal(provider.left[0::4], 1)
+            np.testing.assert_array_equal(state[1::4], FORMER)
+            np.testing.assert_array_equal(state[2::4], FORMER + 2)
+    np.testing.assert_array_equal(state[1::4], FORMER + 1)  # 30 days away
+    moves = np.zeros((STATES, STATES + 1))
+    policies.tally_moves(before, state, moves)
+    assert moves[FORMER, FORMER + 1] == n // 4
+    assert (state[2::4] < FORMER).all() and (state[2::4] >= 0).all()  # came back
+    np.testing.assert_array_equal(state[0::4], FORMER)  # a day away
+    np.testing.assert_array_equal(state[3::4], -1)  # never a user
 
 
 def test_intimacy_objective_summed_over_a_window_telescopes():
@@ -846,7 +935,8 @@ def test_intimacy_objective_summed_over_a_window_telescopes():
         policies.tally_moves(before, state, moves)
         np.testing.assert_allclose(moves.sum(axis=1), sums[4 : 4 + S], rtol=0, atol=0)
         assert moves.sum() == (before >= 0).sum()
-    assert (state != start).any() and (state == -1).any() and (start == -1).any()
+    # users left (former users from then on), and people who were not users joined
+    assert (state != start).any() and (state == FORMER).any() and (start == -1).any()
     ended, knows = provider.attached, provider.known
     assert (ended != held).all() and (knows != knew).all()
     np.testing.assert_array_equal(knows, acc.users.emotional_knowledge[:, j])
@@ -921,6 +1011,7 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
     m = build(users=300, days=12, sets=sets)
     k = compiled.constants(m.params.adaptation)
     assert m.providers[2].policy.code == INTIMACY
+    ever = np.zeros(m.users.adopted.shape, bool)  # who has been each provider's user
     for _ in range(12):
         values = [None if p.value is None else p.value.copy() for p in m.providers]
         newcomers = [p.newcomer for p in m.providers]
@@ -947,13 +1038,16 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)
         assert m.today.objective_sums["intimacy"] == pytest.approx(total, rel=1e-9, abs=1e-9)
+        ever |= m.users.adopted
     u = m.users
+    assert (ever & ~u.adopted).any(), "no one left a provider"
     for p in m.providers:  # the states are read from the users at the end of the day
         j = p.column
         expected = [
-            relationship_state(*cell) if adopted else -1
-            for adopted, *cell in zip(
+            relationship_state(*cell) if adopted else FORMER if was else -1
+            for adopted, was, *cell in zip(
                 u.adopted[:, j],
+                ever[:, j],
                 u.subscribed[:, j],
                 u.attachment[:, j],
                 u.emotional_knowledge[:, j] if m.is_companion[j] else u.knowledge[:, j],
@@ -963,9 +1057,13 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             )
         ]
         np.testing.assert_array_equal(p.state, expected)
-    assert any((p.state >= FREE_STATES).any() for p in m.providers), "no one ever paid"
+    paid = [((p.state >= FREE_STATES) & (p.state < FORMER)).any() for p in m.providers]
+    assert any(paid), "no one ever paid"
     assert len({p.value.tobytes() for p in m.providers}) == len(m.providers)
-    wary = [((p.state >= 0) & (p.state % TRUST_BANDS > 0)).sum() for p in m.providers]
+    users = [(p.state >= 0) & (p.state < FORMER) for p in m.providers]
+    wary = [
+        (u & (p.state % TRUST_BANDS > 0)).sum() for u, p in zip(users, m.providers, strict=True)
+    ]
     assert wary[0] == wary[1] == 0  # feeds use no tactics
     assert min(wary[2:]) > 0, "no companion user perceived manipulation"
 

@@ -39,7 +39,9 @@ def jit(fn=None, *, refcount: bool = False):
     with reference counting every call counts a reference to each array in and out, about
     half a microsecond a call, which made a user's daily adoption decision twenty times slower
     than its arithmetic. Without it the arrays are borrowed from the caller, which holds them
-    for the call."""
+    for the call. So a loop over users creates no arrays: it takes its working arrays and the
+    sums it adds to from its caller, or a short function with reference counting creates them
+    and calls the loop."""
     if fn is None:
         return functools.partial(jit, refcount=refcount)
     return numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=refcount)(fn)

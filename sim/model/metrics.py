@@ -313,14 +313,15 @@ class Day(NamedTuple):
     surplus: np.ndarray  # (2, N) $ consumer surplus of feeds, of companions (the welfare step)
 
 
-@jit(refcount=True)
-def tally(start, stop, users, day, k):
-    """Sums and counts over users ``start`` to ``stop`` behind the daily series: the
-    :data:`TALLY` entries, then :data:`PER_PROVIDER` for each provider."""
+@jit
+def tally(start, stop, users, day, k, s):
+    """Sums and counts over users ``start`` to ``stop`` behind the daily series, added to
+    ``s``, the caller's zeros (the loop creates no arrays, so it compiles without reference
+    counting, :func:`sim.model.compiled.jit`): the :data:`TALLY` entries, then
+    :data:`PER_PROVIDER` for each provider."""
     is_companion, tie_mean, degree, revenue, cost, surplus = day
     P = users.minutes.shape[1]
     T = 20
-    s = np.zeros(T + 4 * P)
     for i in range(start, stop):
         feed = comp = 0.0
         feed_user = comp_user = subscriber = False
@@ -361,7 +362,6 @@ def tally(start, stop, users, day, k):
         s[17] += surplus[0, i]
         s[18] += surplus[1, i]
         s[19] += largest if comp_user and subscriber else 0.0
-    return s
 
 
 def columns(model) -> list[str]:
@@ -411,7 +411,9 @@ def daily_row(model, today) -> dict[str, float]:
     )
 
     def count(_, a, b):
-        return tally(a, b, u, day, k)
+        s = np.zeros(len(TALLY) + len(PER_PROVIDER) * P)
+        tally(a, b, u, day, k, s)
+        return s
 
     total = sum(compiled.each_block(compiled.blocks(n), count))
     s = {name: float(x) for name, x in zip(TALLY, total[: len(TALLY)], strict=True)}

@@ -10,14 +10,21 @@ For provider p and user i, each day:
 relationship: the profit it made today and the change in its expected discounted lifetime
 profit, every day of a test window valued at the estimate V made as the window opened, so
 that a window's J sums to the profit made plus the value of the moves its users made (a
-quitter's value falls to 0; a change in the estimate is not counted as value created). The
+leaver's value falls to that of a former user; a change in the estimate is not counted as value
+created). The
 provider predicts that value from its own observations as a Markov chain of customer states
 (Pfeifer & Carraway 2000): a user's state s is whether they pay, their band of attachment
 (``ATTACHMENT_BANDS`` equal bands), of what the provider knows of them (``KNOWLEDGE_BANDS``: a
 companion's emotional knowledge, a feed's knowledge of tastes, the relationship's capital), of
 habit (``HABIT_BANDS``) and of trust, the user's perceived manipulation by the provider cut at
 ``TRUST_EDGES`` (the leading indicators it steers by; a feed's users have habits and are known
-but have no attachment, and feeds use no tactics). A user is valued bilinearly between the
+but have no attachment, and feeds use no tactics). A user who leaves (quits, switches to a
+rival or is turned away at a closed tier's door) becomes a former user, who may come back, as
+many do: leaving is a move to the first of the former users' states, by band of time away
+since they left (``FORMER``, ``AWAY_EDGES``; the chance of coming back falls with it), and
+coming back a move from one (the always-a-share chain with Pfeifer & Carraway's recency
+states; a lost-for-good one, in which leaving is final, charged every departure all of its
+value). A user is valued bilinearly between the
 centres of their bands of attachment and knowledge (:func:`value_at`), so that moves within a
 band count. A provider sees
 its users' perceived manipulation in practice through their complaints, ratings, reports and
@@ -25,12 +32,14 @@ cancellation reasons; here it reads it directly, so that the later cost of tacti
 eroded, quits, ODD 7.10) can be priced when a tactic moves a user to a band of less trust (in
 the runs it is not: the users who perceive the most manipulation are the most engaged, and the
 chain, conditioning on the state alone, values them as highly; ODD 9).
-From the user-days, moves between states, quits and profit it has seen, each fading with
-``churn_memory`` days, it estimates the daily margin m(s) and the chance P(s, s') of moving
-from s to s' (what is left is the chance of quitting), each shrunk toward staying put at its
-overall quit rate and margin by ``churn_prior`` user-days (the overall rates are themselves
-shrunk by as many user-days toward a quit rate of r and a margin of 0, so that a provider
-that has seen little predicts little, and V stays finite before any quit is seen), and values
+From the user-days (a former user's days away among them), moves between states and profit it
+has seen, each fading with ``churn_memory`` days, it estimates the daily margin m(s) and the
+chance P(s, s') of moving from s to s' (what is left is the chance of leaving for good), a
+user's state's shrunk toward staying put, leaving at the users' overall rate and earning their
+overall margin by ``churn_prior`` user-days (the overall rate and margin are themselves shrunk
+by as many user-days toward none and 0, and those user-days leave for good at rate r, so that
+a provider that has seen little predicts little), a former user's toward staying away; a former
+user earns nothing and recommends no one. It values
 
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
@@ -93,7 +102,15 @@ TRUST_BANDS = len(TRUST_EDGES) + 1
 PER_KNOWLEDGE = HABIT_BANDS * TRUST_BANDS
 PER_ATTACHMENT = KNOWLEDGE_BANDS * PER_KNOWLEDGE
 FREE_STATES = ATTACHMENT_BANDS * PER_ATTACHMENT  # the states of a user who does not pay
-STATES = 2 * FREE_STATES  # free or paying, by band of attachment, knowledge, habit and trust
+# a former user: one who has left (quit, switched away or been turned away at a closed tier's
+# door) and may come back, as most do (Pfeifer & Carraway 2000's always-a-share customers): the
+# state after every user's, free or paying, by band of attachment, knowledge, habit and trust
+# A former user's state is their band of time away (Pfeifer & Carraway's recency states): the
+# chance of coming back falls with it. Bands end at these days away: within a month, one to
+# three months, three months to a year, longer.
+AWAY_EDGES = (30, 90, 365)
+FORMER = 2 * FREE_STATES  # the first former user's state: away for less than a month
+STATES = FORMER + len(AWAY_EDGES) + 1
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
 # columns of what a provider has seen by state: user-days, profit and newcomers brought in by
 # recommending it, then moves
@@ -147,7 +164,9 @@ def value_at(value, state, attachment, knowledge):
     """``value`` (by state) of a user in ``state`` with ``attachment`` and ``knowledge``:
     bilinear between the centres of their bands, the rest of the state as it is, so that the
     leading indicator and the relationship's capital count as they move, not only when they
-    cross a band's edge."""
+    cross a band's edge; a former user's, ``value`` of their band of time away."""
+    if state >= FORMER:
+        return value[state]
     rest = state % FREE_STATES
     a, k = rest // PER_ATTACHMENT, rest % PER_ATTACHMENT // PER_KNOWLEDGE
     first = state - a * PER_ATTACHMENT - k * PER_KNOWLEDGE  # the first bands of both
@@ -158,6 +177,16 @@ def value_at(value, state, attachment, knowledge):
     return (1.0 - wa) * ((1.0 - wk) * value[low] + wk * value[low + PER_KNOWLEDGE]) + wa * (
         (1.0 - wk) * value[high] + wk * value[high + PER_KNOWLEDGE]
     )
+
+
+@jit
+def former_state(days_away):
+    """The state of a former user away for ``days_away`` days: their band of time away."""
+    band = 0
+    for edge in AWAY_EDGES:
+        if days_away >= edge:
+            band += 1
+    return FORMER + band
 
 
 @jit
@@ -183,6 +212,7 @@ class Day(NamedTuple):
     cost: np.ndarray  # (N, P) $
     referred: np.ndarray  # (N, P) share of each of today's joins that friends brought (7.11)
     credited: np.ndarray  # (N, P) the joins each user's recommending brought today (7.11)
+    today: int  # the day
 
 
 class Provider(NamedTuple):
@@ -193,7 +223,10 @@ class Provider(NamedTuple):
     companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
     newcomer: float  # what a newcomer's own relationship is worth, V0(NEWCOMER)
-    state: np.ndarray  # (N,) int16 each user's state yesterday, -1 for non-users; updated
+    # (N,) int16 each user's state yesterday, a former user's band of time away (from FORMER),
+    # -1 for people who never were its users; updated
+    state: np.ndarray
+    left: np.ndarray  # (N,) int32 the day each former user last left; updated
     attached: np.ndarray  # (N,) each user's attachment yesterday; updated
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
@@ -213,7 +246,9 @@ def objective(i, users, k, day, provider, sums):
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
     user by yesterday's state, a user-day, its profit and the newcomers they brought in."""
-    j, own, companion, value, newcomer, state, attached, known, shadow_price, window = provider
+    j, own, companion, value, newcomer, state, left, attached, known, shadow_price, window = (
+        provider
+    )
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -228,14 +263,19 @@ def objective(i, users, k, day, provider, sums):
             users.habit[i, j],
             users.perceived_manipulation[i, j],
         )
+    elif before >= 0:  # left today, or still away
+        if before < FORMER:
+            left[i] = day.today
+        now = former_state(day.today - left[i])
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
     brought = 0.0  # the newcomers the user brought in today, in shares of one
     if k.referrals:
         brought = day.credited[i, j]
+        # a user who joined or came back today: what friends brought forward of them is the
+        # friends' (``referred`` is 0 on any other day)
+        change -= day.referred[i, j] * newcomer
     if before >= 0:
         change -= value_at(value, before, attached[i], known[i])
-    elif k.referrals:  # a newcomer: what friends brought forward of them is the friends'
-        change -= day.referred[i, j] * newcomer
     state[i], attached[i], known[i] = now, attachment, knowledge
     attention = attention_value(profit, users.minutes[i, j], k)
     intimacy = profit + change + brought * newcomer
@@ -244,7 +284,7 @@ def objective(i, users, k, day, provider, sums):
     sums[1] += intimacy
     sums[2] += revenue
     sums[3] += cost
-    if before >= 0:  # a user this morning
+    if before >= 0:  # a user or a former user this morning
         sums[4 + before] += 1.0
         sums[4 + S + before] += profit
         sums[4 + 2 * S + before] += brought
@@ -267,17 +307,27 @@ def objectives(start, stop, users, k, day, providers):
     from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
     objective is not summed: the metrics report its measure, welfare.)"""
     sums = np.zeros((len(providers), 4 + MOVES * STATES))
-    for q in range(len(providers)):  # provider by provider, while the block is in cache
-        provider, row = providers[q], sums[q]
-        for i in range(start, stop):
-            objective(i, users, k, day, provider, row)
+    add_objectives(start, stop, users, k, day, providers, sums)
     return sums
 
 
 @jit
+def add_objectives(start, stop, users, k, day, providers, sums):
+    """The loop of :func:`objectives`, adding into its ``sums``: compiled without reference
+    counting (:func:`sim.model.compiled.jit`), which would count a reference to each of the
+    users' arrays at every user."""
+    for q in range(len(providers)):  # provider by provider, while the block is in cache
+        provider, row = providers[q], sums[q]
+        for i in range(start, stop):
+            objective(i, users, k, day, provider, row)
+
+
+@jit
 def tally_moves(before, now, moves):
-    """Add each user's move from yesterday's state ``before`` to today's ``now`` (column S:
-    quitting) to ``moves`` (S, S + 1), for users who were users yesterday."""
+    """Add each user's move from yesterday's state ``before`` to today's ``now`` (leaving is a
+    move to ``FORMER``; column S, leaving for good, which the provider cannot tell apart from
+    being away, stays empty) to ``moves`` (S, S + 1), for users and former users of
+    yesterday."""
     S = moves.shape[0]
     for i in range(before.shape[0]):
         if before[i] >= 0:
@@ -297,25 +347,34 @@ TERMS = ("price", "free_minutes", "free_memory")
 
 
 @jit
-def tally_tiers(stayed, before, now, cohort, out):
-    """Add to ``out`` (N, ``TALLIES``), per user of the cohort among ``stayed``, the users both
-    days (:func:`stayed`): a free or a paying day, and a conversion (free yesterday, paying
-    today) or a cancellation (paying yesterday, free today)."""
-    for i in stayed:
+def is_user(state):
+    """Whether ``state`` is a user's (free or paying), not a former user's or no one's."""
+    return 0 <= state < FORMER
+
+
+@jit
+def tally_tiers(users, before, now, cohort, out):
+    """Add to ``out`` (N, ``TALLIES``), per user of the cohort among ``users``, yesterday's
+    users (:func:`users_yesterday`): a free or a paying day at risk, and a conversion (free
+    yesterday, paying today) or a cancellation (paying yesterday, free today). A user who left
+    today (quit, switched away, or was turned away at a closed tier's door) was at risk of
+    converting or cancelling and did neither."""
+    for i in users:
         if not cohort[i]:
             continue
         paying = before[i] >= FREE_STATES
         out[i, PAYING_DAYS if paying else FREE_DAYS] += 1.0
+        if not is_user(now[i]):
+            continue
         if paying and now[i] < FREE_STATES:
             out[i, EVENTS[1]] += 1.0
         elif not paying and now[i] >= FREE_STATES:
             out[i, EVENTS[0]] += 1.0
 
 
-def stayed(before, now) -> np.ndarray:
-    """The users (indices) who were users both yesterday (state ``before``) and today
-    (``now``)."""
-    return np.flatnonzero((before >= 0) & (now >= 0))
+def users_yesterday(before) -> np.ndarray:
+    """The users (indices) who were the provider's users yesterday (state ``before``)."""
+    return np.flatnonzero((before >= 0) & (before < FORMER))
 
 
 def arm_tiers(tallies, arm, cohort) -> np.ndarray:
@@ -338,21 +397,29 @@ class Chain(NamedTuple):
 
 def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
-    by state, user-days, profit, newcomers brought in and moves to each state and to
-    quitting."""
+    by state, user-days, profit, newcomers brought in and moves to each state and to leaving
+    for good (which no user is seen to do: leaving is a move to ``FORMER``)."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
     exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
     moves = p.seen[:, MOVES:]
-    total = exposure.sum() + prior
-    quit_all = (moves[:, S].sum() + prior * r) / total
+    # the users' pooled rates and margin (a former user's days away are not a user's)
+    total = exposure[:FORMER].sum() + prior
+    quit_all = (moves[:FORMER, S].sum() + prior * r) / total
+    leave_all = moves[:FORMER, FORMER].sum() / total
+    # the prior: a user stays put or leaves at the pooled rates; a former user stays away, in
+    # their band of time away
     stay = np.zeros((S, S + 1))
-    stay[:, :S] = np.eye(S) * (1.0 - quit_all)
-    stay[:, S] = quit_all
+    stay[:FORMER, :FORMER] = np.eye(FORMER) * (1.0 - quit_all - leave_all)
+    stay[:FORMER, FORMER] = leave_all
+    stay[:FORMER, S] = quit_all
+    stay[FORMER:, FORMER:S] = np.eye(S - FORMER)
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
-    m = (margin + prior * margin.sum() / total) / (exposure + prior)
+    m = (margin + prior * margin[:FORMER].sum() / total) / (exposure + prior)
+    m[FORMER:] = 0.0  # a former user earns nothing until they come back
     newcomer = discounted_value(chance[:, :S], m, r)[NEWCOMER]  # their own relationship alone
     if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
-        b = (brought + prior * brought.sum() / total) / (exposure + prior)
+        b = (brought + prior * brought[:FORMER].sum() / total) / (exposure + prior)
+        b[FORMER:] = 0.0  # nor recommends it
         m = m + b * newcomer
     return Chain(chance[:, :S], m, r, newcomer)
 
@@ -422,12 +489,17 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
         V_x = (I - P_x / (1 + r))^-1 (m + [lever is price] [s pays] (price' - price) / 30),
         dV = V_x - V.
 
-    Quitting stays at the chain's rates, and a free tier's other margin (commerce less the cost
-    of serving its minutes, about $0.0001 a minute at the defaults) at the chain's margin: the
-    test counts both within its window, not after it (ODD 7.9)."""
+    Leaving, a former user's coming back and a free tier's other margin (commerce less the cost
+    of serving its minutes, about $0.0001 a minute at the defaults) stay at the chain's rates
+    and margin: the test counts leaving and the margin within its window, not after it (ODD
+    7.9). A user of the arm who left during the test is credited the difference in their band
+    of time away, what the arm's terms change of their return."""
     c = chain(p, k)
-    pays = np.arange(STATES) >= FREE_STATES
-    crossing = pays[:, None] != pays[None, :]  # from free to paying and back
+    states = np.arange(STATES)
+    user = states < FORMER
+    pays = (states >= FREE_STATES) & user
+    # from free to paying and back, between users' states
+    crossing = (pays[:, None] != pays[None, :]) & user[:, None] & user[None, :]
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
     base = discounted_value(c.chance, c.margin, c.rate)
@@ -513,7 +585,7 @@ class Intimacy(Policy):
                     if test.tallies is None:
                         test.tallies = np.zeros((test.arm.shape[0], TALLIES), np.float32)
                     if users is None:
-                        users = stayed(before, provider.state)
+                        users = users_yesterday(before)
                     tally_tiers(users, before, provider.state, test.cohort, test.tallies)
 
     def terminal(self, provider, model, test, values=None):
@@ -611,7 +683,7 @@ def record(model, today) -> dict[str, float]:
     A provider estimates V afresh as each of its test windows opens (and before its launch,
     from nothing seen), so that a window's days are valued at one estimate."""
     u, k = model.users, compiled.constants(model.params.adaptation)
-    day = Day(today.revenue, today.cost, today.referred, today.credited)
+    day = Day(today.revenue, today.cost, today.referred, today.credited, model.day)
     fade = math.exp(-1.0 / k.churn_memory)
     spans = compiled.blocks(u.n)
     interval = model.params.adaptation.interval
@@ -631,6 +703,7 @@ def record(model, today) -> dict[str, float]:
                 p.value,
                 p.newcomer,
                 p.state,
+                p.left,
                 p.attached,
                 p.known,
                 p.shadow_price,

@@ -47,10 +47,14 @@ class Provider(mesa.Agent):
         n = model.users.n
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
-        # what it has seen of its users by state (sim.model.policies): user-days, profit,
-        # newcomers brought in, moves to each state and to quitting, fading
+        # what it has seen of its users and former users by state (sim.model.policies):
+        # user-days, profit, newcomers brought in, moves to each state and to leaving for good,
+        # fading
         self.seen = np.zeros((STATES, MOVES + STATES + 1))
-        self.state = np.full(n, -1, np.int16)  # each user's state yesterday, -1: not a user
+        # each user's state yesterday: a former user's band of time away (from FORMER), -1 for
+        # someone never a user; and the day each former user last left
+        self.state = np.full(n, -1, np.int16)
+        self.left = np.zeros(n, np.int32)
         # and their attachment and what it knew of them, which its values interpolate
         self.attached, self.known = np.zeros(n), np.zeros(n)
         self.value = None  # V by state, estimated as each test window opens

@@ -414,8 +414,10 @@ def decide(start, stop, users, k, market, ties, R, compulsive, draws, out):
                 rival, offer, worth = best_offer(users, i, j, market, R, compulsive)
                 if offer > alternative:  # a rival's offer beats the outside option
                     offers[i, j], expected[i, j], alternative = rival, worth, offer
-                hazard = users_quit_hazard(users, i, j, k, market, alternative)
-                quits[i, j] = away(market, i, j) or draw < hazard
+                quits[i, j] = away(market, i, j) or (
+                    draw < k.quit_rate  # else no quit at any value: the hazard is at most that
+                    and draw < users_quit_hazard(users, i, j, k, market, alternative)
+                )
                 continue
             if availability[at(availability, i), j] <= 0.0:
                 continue

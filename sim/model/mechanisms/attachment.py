@@ -60,6 +60,8 @@ def unmet_need(understood_usual, need_minutes):
     """Share of the need to be heard that a usual day leaves unmet, ``1 - heard`` at the
     understood minutes of a usual day: what one more understood minute adds, relative to the
     first (the derivative of :func:`heard` times ``need_minutes``; ODD 7.2)."""
+    if understood_usual == 0.0:  # a usual day without being understood: all of it (exp 0)
+        return 1.0
     return math.exp(-understood_usual / need_minutes)
 
 
@@ -80,6 +82,8 @@ def beyond_margin(weight, understood_minutes, unmet, need_minutes):
 def attachment_after(attachment, heard_today, perceived_manipulation, k):
     """Tomorrow's attachment (module docstring)."""
     grown = learned(attachment, k.rate, heard_today) if heard_today > 0.0 else attachment
+    if grown == 0.0:  # no attachment to decay
+        return grown
     return grown * math.exp(-(k.decay + k.manipulation_erosion * perceived_manipulation))
 
 

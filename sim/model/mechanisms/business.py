@@ -205,17 +205,17 @@ class Day(NamedTuple):
     paid: np.ndarray  # (N, P) $ of subscriptions paid, written
 
 
-@jit(refcount=True)
-def book(start, stop, users, feed, companion, day):
+@jit
+def book(start, stop, users, feed, companion, day, sums):
     """Revenue, cost and subscriptions paid of users ``start`` to ``stop`` into
-    ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; returns
-    the block's sums (4, P) of ad tax, ad revenue net of tax, subscription revenue and commerce
-    revenue."""
+    ``day.revenue``, ``day.cost`` and ``day.paid``, and each user's ad impressions; adds the
+    block's sums of ad tax, ad revenue net of tax, subscription revenue and commerce revenue to
+    ``sums`` (4, P), the caller's zeros (the loop creates no arrays, so it compiles without
+    reference counting, :func:`sim.model.compiled.jit`)."""
     is_companion, ad_load, price, personalisation, empathy, free_memory = day[:6]
     ad_tax, revenue, cost, paid = day[6:]
     P = users.minutes.shape[1]
     per_ad = feed.cpm / 1000.0
-    sums = np.zeros((4, P))
     for i in range(start, stop):
         impressions = 0.0
         for j in range(P):
@@ -242,7 +242,6 @@ def book(start, stop, users, feed, companion, day):
             sums[2, j] += subscription
             sums[3, j] += commerce
         users.ad_impressions[i] = impressions
-    return sums
 
 
 class Offer(NamedTuple):
@@ -272,6 +271,12 @@ def subscribe(start, stop, users, k, choice, offer, draws):
             if not users.adopted[i, j]:  # quitting ends a subscription (ODD 7.11)
                 continue
             subscribed = users.subscribed[i, j]
+            free_minutes = levers.lever(offer.free_minutes, i, j)
+            cap = offer.cap[at(offer.cap, i), j]
+            door = not subscribed and at_the_door(free_minutes, cap, choice.min_session)
+            draw = draws[c, i - start]
+            if not door and draw >= (k.cancellation if subscribed else k.conversion):
+                continue  # the tier stays at any worth: the sigmoid of a hazard is at most 1
             gain = memory_value(
                 levers.lever(offer.empathy, i, j),
                 users.emotional_knowledge[i, j],
@@ -281,8 +286,6 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 levers.lever(offer.free_memory, i, j),
                 choice,
             )
-            free_minutes = levers.lever(offer.free_minutes, i, j)
-            cap = offer.cap[at(offer.cap, i), j]
             worth = subscription_worth(
                 users.budget[i],
                 free_minutes,
@@ -295,10 +298,9 @@ def subscribe(start, stop, users, k, choice, offer, draws):
                 choice,
             )
             gap = price_gap(worth, levers.lever(offer.price, i, j), k)
-            draw = draws[c, i - start]
             if subscribed:
                 users.subscribed[i, j] = not draw < cancel_hazard(gap, k)
-            elif at_the_door(free_minutes, cap, choice.min_session):
+            elif door:
                 users.subscribed[i, j] = draw < door_decision(gap)
                 offer.turned_away[i, j] = not users.subscribed[i, j]
             else:
@@ -334,7 +336,9 @@ def step(model, today) -> None:
     )
 
     def book_block(_, a, b):
-        return book(a, b, u, feed, companion, day)
+        sums = np.zeros((4, len(model.providers)))
+        book(a, b, u, feed, companion, day, sums)
+        return sums
 
     today.books = sum(compiled.each_block(compiled.blocks(u.n), book_block))
     companions = [p for p in model.providers if p.kind == "companion"]

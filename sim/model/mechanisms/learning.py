@@ -29,6 +29,8 @@ STATE = ("knowledge", "emotional_knowledge")  # the user state it owns (others m
 @jit
 def learned(known, rate, hours):
     """What is known after ``hours`` of use at learning ``rate`` per hour: diminishing returns."""
+    if known == 1.0:  # all of it already
+        return known
     return known + (1.0 - known) * -math.expm1(-rate * hours)
 
 

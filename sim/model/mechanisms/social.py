@@ -78,11 +78,18 @@ def tie_after(strength, together, k):
 
 
 @jit
-def companion_relief(understood_minutes, days_of_use, k):
+def novelty(days_of_use, k):
+    """How new companions still are to a user after ``days_of_use`` days of use: 1 at first,
+    wearing off toward ``novelty_floor``."""
+    return k.novelty_floor + (1.0 - k.novelty_floor) * math.exp(-days_of_use / k.novelty_days)
+
+
+@jit
+def companion_relief(understood_minutes, newness, k):
     """K: share of today's social need met by companions, as far as they make the user feel
-    heard (diminishing returns in minutes) and with a novelty that wears off with days of use."""
-    novelty = k.novelty_floor + (1.0 - k.novelty_floor) * math.exp(-days_of_use / k.novelty_days)
-    return k.companion_relief * novelty * heard(understood_minutes, k.companion_need_minutes)
+    heard (diminishing returns in minutes) and with their ``newness`` (:func:`novelty`), which
+    wears off with days of use."""
+    return k.companion_relief * newness * heard(understood_minutes, k.companion_need_minutes)
 
 
 @jit
@@ -264,8 +271,9 @@ def socialise(start, stop, users, k, ties, day, out):
         day.understood[i] = understood
         day.heard_weight[i] = day.heard_value * users.loneliness[i]  # the morning's loneliness
         users.understood_usual[i] = usual + k.usual_memory * (understood - usual)
-        relief = companion_relief(understood, users.companion_exposure[i], k)
-        session_relief = companion_relief(session_understood, users.companion_exposure[i], k)
+        newness = novelty(users.companion_exposure[i], k)  # the day's, for both reliefs
+        relief = companion_relief(understood, newness, k)
+        session_relief = companion_relief(session_understood, newness, k)
         if used:
             users.companion_exposure[i] += 1.0
         met_by_people = met_by(contact, k)

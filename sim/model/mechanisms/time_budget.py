@@ -120,14 +120,15 @@ def logit_weights(values, available, temperature, out):
     option that can be taken has weight 1; returns their sum (the shares are out / sum)."""
     scale = -np.inf
     for o in range(values.shape[0]):
-        out[o] = values[o] / temperature
         if available[o] > 0.0:  # only options that can be taken set the scale
+            out[o] = values[o] / temperature
             scale = max(scale, out[o])
     total = 0.0
     for o in range(values.shape[0]):
         w = 0.0  # an option that cannot be taken
         if available[o] > 0.0:
-            w = available[o] * math.exp(min(out[o] - scale, 0.0))
+            gap = min(out[o] - scale, 0.0)
+            w = available[o] * (1.0 if gap == 0.0 else math.exp(gap))  # the largest: exp 0
         out[o] = w
         total += w
     return total
@@ -171,8 +172,22 @@ def prescription(row, budget, out):
     return max(budget - held * kept, 0.0)
 
 
-@jit(refcount=True)
-def choose(start, stop, users, k, day, shocks, out):
+# a user's working rows in the day's choice, one value per option (the first P: per provider)
+WORK = (
+    "pull",
+    "caps",
+    "avail",
+    "given",
+    "values",
+    "impulsive",
+    "reflective",
+    "priced",
+    "on_reflection",
+)
+
+
+@jit
+def choose(start, stop, users, k, day, shocks, work, out):
     """The day's choice of users ``start`` to ``stop``: reflective values into ``out.R``,
     minutes of both selves' splits, compulsive minutes (``out.compulsive``), the impulsive
     pull's weight in each provider's value (``out.pull``), planned social minutes
@@ -183,13 +198,14 @@ def choose(start, stop, users, k, day, shocks, out):
     (block, P + 2) holds the users' standard normal taste draws. Prescribed minutes
     (:func:`prescription`) are spent first and the free choices split the rest of the budget;
     they count against the providers' caps, and a session with a friend is held in
-    ``out.session`` for socialising."""
+    ``out.session`` for socialising. ``work`` (``len(WORK)``, P + 2) holds a user's working
+    rows, named in :data:`WORK`: the caller's, so that the loop creates no arrays and
+    compiles without reference counting (:func:`sim.model.compiled.jit`)."""
     P = users.minutes.shape[1]
     n_options = P + 2
-    pull, avail, caps = np.empty(P), np.empty(n_options), np.empty(P)
-    given = np.empty(n_options)
-    values, impulsive, reflective = np.empty(n_options), np.empty(n_options), np.empty(n_options)
-    priced, on_reflection = np.empty(n_options), np.empty(n_options)
+    pull, caps, avail, given = work[0, :P], work[1, :P], work[2], work[3]
+    values, impulsive, reflective = work[4], work[5], work[6]
+    priced, on_reflection = work[7], work[8]
     R = out.R
     breadth = k.temperature * math.log(k.offline_breadth)  # other offline life's nest (ODD 7.2)
     for i in range(start, stop):
@@ -257,8 +273,9 @@ def choose(start, stop, users, k, day, shocks, out):
         if weight > 0.0 and k.purchase_pull < 1.0:  # a purchase weighs part of the pull
             priced_values(values, pull, weight, k.purchase_pull, priced)
             wanted, wanted_total = priced, logit_weights(priced, avail, k.temperature, priced)
+        free_share = budget / users.budget[i]  # the share of the budget the free choices split
         for j in range(P):  # the share of the day each provider would have got with no cap
-            out.desired[i, j] = wanted[j] / wanted_total * (budget / users.budget[i])
+            out.desired[i, j] = wanted[j] / wanted_total * free_share
         if day.sophisticated:  # and on reflection, what a sophisticated buyer values it at
             chosen, chosen_total = wanted, wanted_total
             pulled = weight > 0.0 and k.purchase_pull > 0.0  # else the forecast is as chosen
@@ -267,7 +284,7 @@ def choose(start, stop, users, k, day, shocks, out):
                 chosen = on_reflection
                 chosen_total = logit_weights(on_reflection, avail, k.temperature, on_reflection)
             for j in range(P):
-                out.chosen[i, j] = chosen[j] / chosen_total * (budget / users.budget[i])
+                out.chosen[i, j] = chosen[j] / chosen_total * free_share
                 bent = pulled and day.is_companion[j]  # only a companion's month is bought
                 out.rest[i, j] = rest_divergence(wanted, chosen, j) if bent else 0.0
         allot(impulsive, total, budget, k.min_session, caps)
@@ -345,6 +362,9 @@ def step(model, today) -> None:
     def draw(_, a, b):  # taste shocks user-major, one per user and option
         compiled.normals(taste, shocks(a, b).reshape(-1))
 
+    work = (len(WORK), P + 2)
     compiled.each_block(
-        compiled.blocks(n), lambda _, a, b: choose(a, b, u, k, day, shocks(a, b), out), draw
+        compiled.blocks(n),
+        lambda _, a, b: choose(a, b, u, k, day, shocks(a, b), np.empty(work), out),
+        draw,
     )
