@@ -159,6 +159,16 @@ def breakeven_table() -> str:
         f"{share(free_used_day, margin)} | |",
         f"| companion | the same, everyone at {comp_use:g} min and full attachment (commerce "
         f"from every user) | {share(free_used_day - commerce, margin + commerce)} | |",
+        f"| both | acquiring a user by marketing | {money(feed.acquisition_cost)}, "
+        f"{money(comp.acquisition_cost)} | `feed.acquisition_cost`, "
+        "`companion.acquisition_cost`: paid once a join, not a day |",
+        f"| feed | days of a {feed_use:g}-minute user's margin at the initial ad load that pay "
+        f"for it | {feed.acquisition_cost / (feed_revenue * feed_use - feed_day):.3g} | "
+        "acquisition / (ad revenue - cost) |",
+        f"| companion | days of a subscriber's margin at {comp_use:g} min that pay for it | "
+        f"{comp.acquisition_cost / margin:.3g} | acquisition / subscriber margin |",
+        f"| companion | days of a free user at the whole free tier that cost as much | "
+        f"{comp.acquisition_cost / free_day:.3g} | acquisition / free cost |",
     ]
     return "\n".join(rows) + "\n"
 

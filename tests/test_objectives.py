@@ -173,12 +173,15 @@ def test_booked_cost_is_the_sum_over_users_of_the_serving_cost_formula():
         by_minute[:, j] = per_minute * u.minutes[:, j]
         expected[:, j] = by_minute[:, j] + k.review_cost * served
         assert served.any(), p.name
+    # and marketing's users are paid for on the day they join (tested by its formula below)
+    assert m.today.acquisition.any()
+    expected += m.today.acquisition
     np.testing.assert_allclose(m.today.cost, expected, rtol=1e-12, atol=1e-15)
     for j, p in enumerate(m.providers):
         assert p.book[1] == pytest.approx(expected[:, j].sum(), rel=1e-12)
         assert p.book[0] == pytest.approx(m.today.revenue[:, j].sum(), rel=1e-12)
     # the review part is one review per user served, not per minute
-    reviews = m.today.cost - by_minute
+    reviews = m.today.cost - by_minute - m.today.acquisition
     per_user = np.where(m.is_companion, 0.02, 0.01)
     np.testing.assert_allclose(reviews, np.where(u.minutes > 0, per_user, 0.0), atol=1e-12)
 
@@ -330,32 +333,35 @@ def observe(seen, state, days, margin, moves) -> None:
     seen[state, MOVES + state] += left * days
 
 
-def test_a_former_user_is_worth_their_chance_of_coming_back_and_earns_nothing_away():
+def test_a_former_user_is_worth_their_chance_of_coming_back_less_what_bringing_them_back_costs():
     """Users earn m a day and leave at l a day to the former users' state, which earns nothing
-    (whatever the pooled margin, the prior included) and recommends no one. Former users who are
-    never seen to come back are worth 0, and a user m (1 + r) / (r + l) (one step of
-    V = m + P V / (1 + r)); former users who come back at h a day, to where they were, are
-    worth delta h V(s) / (1 - delta (1 - h)) with delta = 1 / (1 + r), and a user
-    (m + delta l V(F)) / (1 - delta (1 - l))."""
+    (whatever the pooled margin, toward which no former user's is shrunk) and recommends no
+    one; bringing a former user back costs c (marketing's acquisition, paid on the day they
+    come back: the day's profit of their former state), so the state's margin is -c h. Former
+    users who are never seen to come back are worth 0, and a user m (1 + r) / (r + l) (one
+    step of V = m + P V / (1 + r)); former users who come back at h a day, to where they
+    were, are worth (-c h + delta h V(s)) / (1 - delta (1 - h)) with delta = 1 / (1 + r), and
+    a user (m + delta l V(F)) / (1 - delta (1 - l))."""
     k = constants(AdaptationParams(), churn_prior=1000.0, discount_rate=0.1)
     delta = 1.0 / (1.0 + 0.1 / 365.0)
     s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
-    for h in (0.0, 0.005):
+    for h, cost in ((0.0, 4.0), (0.005, 0.0), (0.005, 4.0)):
         p = seen_nothing()
         observe(p.seen, s, 1e9, 0.3, {FORMER: 0.01})
-        p.seen[s, 2] = 1e9 * 0.001  # newcomers brought in: no former user's share
-        observe(p.seen, FORMER, 1e9, 0.0, {s: h} if h else {})
+        p.seen[s, 2] = 1e9 * 0.001  # what recommending brought in: no former user's share
+        observe(p.seen, FORMER, 1e9, -cost * h, {s: h} if h else {})
         c = policies.chain(p, k)
-        assert c.margin[FORMER] == 0.0
+        assert c.margin[FORMER] == pytest.approx(-cost * h, rel=1e-5, abs=1e-15)
         value = policies.discounted_value(c.chance, c.margin, c.rate)
         m, leave = c.margin[s], c.chance[s, FORMER]
-        former = delta * h * value[s] / (1.0 - delta * (1.0 - h))
+        former = (c.margin[FORMER] + delta * h * value[s]) / (1.0 - delta * (1.0 - h))
         assert value[FORMER] == pytest.approx(former, rel=1e-6, abs=1e-9)
         user = (m + delta * leave * value[FORMER]) / (1.0 - delta * (1.0 - leave))
         assert value[s] == pytest.approx(user, rel=1e-6)
         if not h:
             assert value[FORMER] == 0.0
-    # a provider that has seen little shrinks former users toward staying away
+    assert former < delta * h * value[s] / (1.0 - delta * (1.0 - h))  # the cost counts
+    # a provider that has seen little shrinks former users toward staying away, costing nothing
     p = seen_nothing()
     observe(p.seen, s, 1e6, 0.3, {FORMER: 0.01})
     c = policies.chain(p, k)
@@ -373,32 +379,30 @@ def test_predicted_value_of_a_steady_state_is_its_discounted_margin():
 
 
 def test_a_state_whose_users_bring_newcomers_is_worth_what_they_bring():
-    """A paying state that users never leave earns m a day and brings in b newcomers a day by
-    its users' recommending; newcomers start in the newcomer state, which earns m0 a day and
-    users never leave. So a newcomer is worth V0 = m0 (1 + r) / r and the state (m + b V0)
-    (1 + r) / r: one generation of newcomers, at their own worth, not what they bring in
-    turn."""
+    """A paying state that users never leave earns m a day and its users' recommending brings
+    in b $ a day (each join at a newcomer's worth when it came, ``attribute_joins``); so the
+    state is worth (m + b) (1 + r) / r. A newcomer's own worth V0 (``Chain.newcomer``, which
+    joins are credited at) is its own relationship's alone, without what it brings in."""
     k = constants(AdaptationParams(), churn_prior=1.0, discount_rate=0.1)
     r = 0.1 / 365.0
     p = seen_nothing()
     s = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
     observe(p.seen, s, 1e9, 0.25, {})
     observe(p.seen, policies.NEWCOMER, 1e9, 0.01, {})
-    p.seen[policies.NEWCOMER, 2] = 1e9 * 0.5  # newcomers bring in others too: not counted
     worth_alone = predicted_value(p, k)[s]
-    p.seen[s, 2] = 1e9 * 0.002
-    newcomer = 0.01 * (1.0 + r) / r
-    assert predicted_value(p, k)[s] == pytest.approx(
-        (0.25 + 0.002 * newcomer) * (1.0 + r) / r, rel=1e-4
-    )
+    p.seen[s, 2] = 1e9 * 0.05
+    p.seen[policies.NEWCOMER, 2] = 1e9 * 0.5
+    assert predicted_value(p, k)[s] == pytest.approx((0.25 + 0.05) * (1.0 + r) / r, rel=1e-4)
     assert worth_alone == pytest.approx(0.25 * (1.0 + r) / r, rel=1e-4)
+    assert policies.chain(p, k).newcomer == pytest.approx(0.01 * (1.0 + r) / r, rel=1e-4)
 
 
 def test_newcomers_are_credited_to_the_friends_who_brought_them():
-    """Each day the share of a join's worth that friends' recommending brought forward
-    (``referred``, only for today's joiners; its formula is tested below) is shared out among
-    the friends who recommended it (``credited``, only to its users of this morning): the two
-    add up, provider by provider. Without network effects nobody is brought in."""
+    """Each day what friends' recommending brought forward of a join, in $ (``referred``, only
+    for today's joiners; its formula is tested below), is shared out among the friends who
+    recommended it (``credited``, only to its users of this morning): the two add up, provider
+    by provider. Marketing is paid for today's joiners only, at most the cost per user.
+    Without network effects nobody is brought in, and marketing is paid for every join."""
     m = build(users=400, days=41, sets={"companion.initial_adoption": 0.3})
     m.step()  # launch: the initial users
     seen_referred = np.zeros(P)
@@ -406,9 +410,12 @@ def test_newcomers_are_credited_to_the_friends_who_brought_them():
         users_before = m.users.adopted.copy()
         m.step()
         referred, credited = m.today.referred, m.today.credited
-        assert (referred >= 0).all() and (referred < 1).all()
         joined_today = m.users.adopted & (m.users.adopted_day == m.day)
         assert not referred[~joined_today].any()
+        acquisition = m.today.acquisition
+        assert not acquisition[~joined_today].any()
+        assert (acquisition >= 0).all() and (acquisition <= 4.0).all()
+        assert m.today.acquisition_spent == pytest.approx(acquisition.sum(), rel=1e-12)
         assert not credited[~users_before].any()
         np.testing.assert_allclose(credited.sum(axis=0), referred.sum(axis=0), rtol=1e-9)
         seen_referred += referred.sum(axis=0)
@@ -417,51 +424,52 @@ def test_newcomers_are_credited_to_the_friends_who_brought_them():
     for _ in range(10):
         m.step()
         assert not m.today.referred.any() and not m.today.credited.any()
+        joins = np.flatnonzero(m.today.acquisition.any(axis=1))
+        np.testing.assert_array_equal(m.today.acquisition[joins].max(axis=1), 4.0)
 
 
 def test_crediting_newcomers_to_friends_moves_value_between_users_and_creates_none():
     """With referrals on, a newcomer's first day gives up what friends brought forward of them
-    (``referred`` times V0(newcomer)) and each friend gains their share of it (``credited``
-    times the same), whether or not the friend was a user yesterday (a launch day's initial
+    (``referred``, $) and each friend gains their share of it (``credited``), whether or not the friend was a user yesterday (a launch day's initial
     users): the day's summed intimacy objective is the same as with referrals off, while the
     users' own objectives move by exactly those amounts."""
     acc = Accounts(seed=3)
     j, n = 2, acc.n
     value = acc.rng.normal(0.0, 5.0, STATES)
-    newcomer_worth = 7.5
     yesterday = np.where(acc.rng.random(n) < 0.6, acc.rng.integers(0, STATES, n), -1)
     acc.new_day(j, keep=0.9)
     joiners = np.flatnonzero((yesterday < 0) & acc.users.adopted[:, j])
     friends = np.flatnonzero(acc.users.adopted[:, j])[:25]  # some of them joined today too
     assert joiners.size > 5 and (yesterday[friends] < 0).any()
-    acc.referred[joiners, j] = acc.rng.uniform(0.0, 0.12, joiners.size)
+    acc.referred[joiners, j] = acc.rng.uniform(0.0, 1.5, joiners.size)
     share = acc.rng.random(friends.size)
     acc.credited[friends, j] = acc.referred[:, j].sum() * share / share.sum()
     windows = {}
     for on in (True, False):
         k = constants(AdaptationParams(), referrals=on)
-        provider = provider_at(
-            j, INTIMACY, value, yesterday.astype(np.int16).copy(), newcomer=newcomer_worth
-        )
+        provider = provider_at(j, INTIMACY, value, yesterday.astype(np.int16).copy())
         sums = acc.run(provider, k)
         windows[on] = (sums[1], provider.window[0].copy())
     assert windows[True][0] == pytest.approx(windows[False][0], rel=1e-12)
     moved = acc.credited[:, j] - acc.referred[:, j]
-    np.testing.assert_allclose(
-        windows[True][1] - windows[False][1], moved * newcomer_worth, atol=1e-12
-    )
+    np.testing.assert_allclose(windows[True][1] - windows[False][1], moved, atol=1e-12)
 
 
-def test_a_join_is_credited_by_the_formula_to_each_friend_by_their_endorsement():
-    """For one joiner, ``referred`` is word of mouth's share of the join, w / (marketing + w),
-    times r / (l + r), with l = marketing * appeal (* the former user's sigmoid), and each
-    friend's credit is in proportion to familiarity * (1 - manipulation.word_of_mouth * PM)."""
+def test_a_join_is_paid_for_and_credited_by_the_formula_to_each_friend_by_their_endorsement():
+    """For one joiner, marketing brought the share a = marketing / (marketing + w) of the join
+    and is paid for it, ``acquisition`` = acquisition_cost * a; ``referred`` is what friends
+    brought forward, (1 - a) (r V0 + l acquisition_cost) / (l + r), with l = marketing * appeal
+    (* the former user's sigmoid): the newcomer's worth sooner and the acquisition saved; each
+    friend's credit is in proportion to familiarity * (1 - manipulation.word_of_mouth * PM). A
+    joiner no friend recommended it to was brought by marketing alone."""
     m = build(users=300, days=5, sets={"companion.initial_adoption": 0.3})
     for _ in range(3):
         m.step()
     u, j = m.users, 2
     ties = m.network.ties()
+    newcomer, cost = 37.0, m.params.companion.acquisition_cost
     market = adoption.market_table(m, m.today)
+    market = market._replace(newcomer=np.full(len(m.providers), newcomer))
     k = compiled.constants(m.params.adoption)
     rate = 0.1 / 365.0
     outsiders = [
@@ -473,12 +481,13 @@ def test_a_join_is_credited_by_the_formula_to_each_friend_by_their_endorsement()
     i = outsiders[0]
     friends = ties.target[ties.indptr[i] : ties.indptr[i + 1]]
     u.perceived_manipulation[friends, j] = np.linspace(0.0, 0.6, friends.size)
+    arrays = [np.zeros(u.adopted.shape) for _ in range(3)]
+    acquisition, referred, credited = arrays
     for former in (False, True):
         u.quit_day[i, j] = 1 if former else -1
         joins = np.zeros(u.adopted.shape, bool)
         joins[i, j] = True
-        referred, credited = np.zeros(u.adopted.shape), np.zeros(u.adopted.shape)
-        adoption.credit_referrals(joins, u, k, market, ties, rate, referred, credited)
+        spent = adoption.attribute_joins(joins, u, k, market, ties, rate, *arrays)
         mwom = m.params.manipulation.word_of_mouth
         endorse = u.adopted[friends, j] * u.familiarity[friends, j]
         endorse = endorse * (1.0 - mwom * u.perceived_manipulation[friends, j])
@@ -488,13 +497,26 @@ def test_a_join_is_credited_by_the_formula_to_each_friend_by_their_endorsement()
         if former:
             later *= adoption.comeback(u, i, j, k, market)
             assert adoption.comeback(u, i, j, k, market) < 1.0
-        expected = w / (marketing + w) * rate / (later + rate)
+        a = marketing / (marketing + w)
+        assert 0.0 < a < 1.0
+        assert acquisition[i, j] == pytest.approx(cost * a, rel=1e-12) == spent
+        expected = (1.0 - a) * (rate * newcomer + later * cost) / (later + rate)
         assert referred[i, j] == pytest.approx(expected, rel=1e-12)
-        assert np.count_nonzero(referred) == 1
+        assert np.count_nonzero(referred) == np.count_nonzero(acquisition) == 1
         np.testing.assert_allclose(
             credited[friends, j], expected * endorse / endorse.sum(), rtol=1e-12
         )
         assert credited.sum() == pytest.approx(expected, rel=1e-12)
+    alone = next(
+        i
+        for i in range(u.n)
+        if not u.adopted[i, j]
+        and not u.adopted[ties.target[ties.indptr[i] : ties.indptr[i + 1]], j].any()
+    )
+    joins = np.zeros(u.adopted.shape, bool)
+    joins[alone, j] = True
+    assert adoption.attribute_joins(joins, u, k, market, ties, rate, *arrays) == cost
+    assert acquisition[alone, j] == cost and not referred.any() and not credited.any()
 
 
 def test_a_price_test_arm_is_valued_at_its_own_price():
@@ -853,9 +875,7 @@ class Accounts:
         return self.revenue[:, j] - self.cost[:, j]
 
 
-def provider_at(
-    j, own, value, state, shadow_price=1.0, n=300, attached=None, known=None, newcomer=0.0
-):
+def provider_at(j, own, value, state, shadow_price=1.0, n=300, attached=None, known=None):
     attached = np.zeros(n) if attached is None else attached
     known = np.zeros(n) if known is None else known
     companion = j >= 2  # the mixed market: two feeds, then two companions
@@ -865,7 +885,6 @@ def provider_at(
         own,
         companion,
         value,
-        newcomer,
         state,
         left,
         attached,
@@ -1003,9 +1022,9 @@ def test_a_provider_not_yet_launched_keeps_its_window_book_and_observations_in_a
 def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_value():
     """Each day J = profit + V(s_today) - V(s_yesterday) at the value the provider predicts
     (bilinear in attachment and knowledge between their bands' centres) as it estimated it
-    when the test window opened, less what friends brought forward of a newcomer and plus the
-    newcomers a user brought forward, each at what a newcomer's own relationship is worth,
-    for every provider (summed in today's objective sums) and in an intimacy-seeking
+    when the test window opened, less what friends brought forward of a newcomer and plus what
+    a user brought forward ($, at the newcomer's own worth as estimated then), for every
+    provider (summed in today's objective sums) and in an intimacy-seeking
     companion's window. V is estimated afresh as each window opens."""
     sets = {"companion.initial_adoption": 0.4, "adaptation.interval": 5}
     m = build(users=300, days=12, sets=sets)
@@ -1031,9 +1050,8 @@ def test_intimacy_objective_in_a_run_is_profit_and_the_days_change_in_predicted_
             profit = m.today.revenue[:, j] - m.today.cost[:, j]
             j_today = valued(values[j], p.state, p.attached, p.known)
             j_today -= valued(values[j], states[j], *held[j])
-            # what friends brought forward of a newcomer is the friends', at V0(newcomer)
-            j_today -= m.today.referred[:, j] * newcomers[j]
-            j_today += profit + m.today.credited[:, j] * newcomers[j]
+            # what friends brought forward of a newcomer is the friends'
+            j_today += profit - m.today.referred[:, j] + m.today.credited[:, j]
             total += j_today.sum()
             if p.policy.code == INTIMACY and p.window.any():  # not on a day its window closed
                 np.testing.assert_allclose(p.window[0] - windows[j][0], j_today, atol=1e-12)

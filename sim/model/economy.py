@@ -44,8 +44,10 @@ class Today:
     rest: np.ndarray | None = None  # (N, P) how other pulls bend the rest of the day (7.8)
     turned_away: np.ndarray | None = None  # (N, P) bool: held at the door, did not pay (7.8)
     quits: np.ndarray | None = None  # (N, P) bool: spells ended today (ODD 7.11)
-    referred: np.ndarray | None = None  # (N, P) share of today's joins friends brought (7.11)
-    credited: np.ndarray | None = None  # (N, P) joins each user's recommending brought (7.11)
+    acquisition: np.ndarray | None = None  # (N, P) $ paid for today's joins by marketing (7.11)
+    acquisition_spent: float = 0.0  # $ paid for them, summed
+    referred: np.ndarray | None = None  # (N, P) $ of today's joins friends brought (7.11)
+    credited: np.ndarray | None = None  # (N, P) $ each user's recommending brought today (7.11)
     tactics: int = 0  # manipulative farewells
     sessions: int = 0  # companion sessions
     audited_tactics: int = 0  # manipulative farewells met by users no ban protects
@@ -60,7 +62,7 @@ class Today:
     heard: np.ndarray | None = None  # (N, P) how heard each companion made each user feel
     heard_day: Any = None  # social.HeardDay: the day's being heard, beyond the margin (7.7)
     revenue: np.ndarray | None = None  # (N, P) $
-    cost: np.ndarray | None = None  # (N, P) $
+    cost: np.ndarray | None = None  # (N, P) $, acquisition included once adoption has run
     paid: np.ndarray | None = None  # (N, P) $ of subscriptions paid by each user
     surplus: np.ndarray | None = None  # (2, N) $ consumer surplus of feeds, of companions
     books: np.ndarray | None = None  # (4, P) $ summed: ad tax, ads, subscriptions, commerce

@@ -311,6 +311,11 @@ class FeedParams:
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
+    # app-install advertising, 2024 industry compilations: $1.75-4.50 an install across ad
+    # networks, about $5 in North America (ODD 7.8)
+    acquisition_cost: float = param(
+        4.0, 0.0, 100.0, "$/user", "paid for each user marketing brings in (cost per install)"
+    )
     initial_adoption: float = param(0.7, 0.0, 1.0, "share", "users on each feed at day 0")
     initial_habit: float = param(
         0.5, 0.0, 1.0, "0-1", "habit and knowledge of users already on a feed at day 0"
@@ -368,6 +373,11 @@ class CompanionParams:
     )
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
+    # app-install advertising, 2024 industry compilations: $1.75-4.50 an install across ad
+    # networks, about $5 in North America (ODD 7.8)
+    acquisition_cost: float = param(
+        4.0, 0.0, 100.0, "$/user", "paid for each user marketing brings in (cost per install)"
+    )
     initial_adoption: float = param(0.05, 0.0, 1.0, "share", "users on each companion at launch")
 
 

@@ -3,7 +3,7 @@
 For provider p and user i, each day:
 
     attention:  J = profit + minute_value * minutes
-    intimacy:   J = profit + V(s_today) - V(s_yesterday) + brought * V0(newcomer)
+    intimacy:   J = profit + V(s_today) - V(s_yesterday) + brought
     wellbeing:  J = welfare + shadow_price * profit
 
 *Attention* values revenue net of cost and the time it captures now. *Intimacy* values the
@@ -44,13 +44,17 @@ user earns nothing and recommends no one. It values
     V = (I - P / (1 + r))^-1 m,   r = discount_rate / 365
 
 so that a state is worth what it earns and what it leads to: a free user who tends to come to
-pay is worth the subscriptions to come. A relationship is also worth the newcomers the user's
-recommending brings in (customer referral value, Kumar, Petersen & Leone 2010): each newcomer's
-worth V0(newcomer) is credited to the friends who brought them forward (``brought``, their
-share of the join, :func:`sim.model.mechanisms.adoption.credit_referrals`) and taken from the
-newcomer's own first day, and the chain adds the newcomers users in each state bring in a day,
-at a newcomer's own worth V0 (one generation: not what they bring in turn), to the state's
-margin, ``V = (I - P / (1 + r))^-1 (m + b V0(newcomer))`` (``adaptation.referrals``; ODD 7.9).
+pay is worth the subscriptions to come. A user's profit includes what marketing cost to bring
+them in on the day they joined (ODD 7.8): a former user's state earns nothing, but its margin is
+the acquisition paid on the days former users come back, so that V(former) is what they bring
+back less what bringing them back costs. A relationship is also worth the newcomers the user's
+recommending brings in (customer referral value, Kumar, Petersen & Leone 2010): what friends
+brought forward of each join, a newcomer's worth V0(newcomer) sooner and the acquisition saved
+(``brought``, in $, :func:`sim.model.mechanisms.adoption.attribute_joins`), is credited to them
+and taken from the newcomer's own first day, and the chain adds what users in each state bring
+in a day (at a newcomer's own worth V0 when they came: one generation, not what they bring in
+turn) to the state's margin, ``V = (I - P / (1 + r))^-1 (m + b)`` (``adaptation.referrals``;
+ODD 7.9).
 The subscription's terms (price, free tier, free memory) hold for all the days to come, so the
 users in the arms of a test of one are credited with what their relationship would be worth on
 the arm's terms (:meth:`Intimacy.terminal`).
@@ -112,8 +116,8 @@ AWAY_EDGES = (30, 90, 365)
 FORMER = 2 * FREE_STATES  # the first former user's state: away for less than a month
 STATES = FORMER + len(AWAY_EDGES) + 1
 assert STATES <= 32767, "each user's state is held as an int16 (sim.model.providers)"
-# columns of what a provider has seen by state: user-days, profit and newcomers brought in by
-# recommending it, then moves
+# columns of what a provider has seen by state: user-days, profit and what users' recommending
+# it brought in ($), then moves
 MOVES = 3
 NEWCOMER = 0  # the state a newcomer starts in: free, in the first band of everything
 SHADOW_PRICE_FLOOR = 1e-6  # the shadow price never reaches exactly zero, so it can rise again
@@ -210,8 +214,8 @@ class Day(NamedTuple):
 
     revenue: np.ndarray  # (N, P) $
     cost: np.ndarray  # (N, P) $
-    referred: np.ndarray  # (N, P) share of each of today's joins that friends brought (7.11)
-    credited: np.ndarray  # (N, P) the joins each user's recommending brought today (7.11)
+    referred: np.ndarray  # (N, P) $ of each of today's joins that friends brought (7.11)
+    credited: np.ndarray  # (N, P) $ each user's recommending brought today (7.11)
     today: int  # the day
 
 
@@ -222,7 +226,6 @@ class Provider(NamedTuple):
     policy: int  # the code of its own policy; -1 before its launch (nothing is added)
     companion: bool  # whether it knows its users' moods (emotional knowledge) or their tastes
     value: np.ndarray  # (STATES,) V by state, as it predicts it
-    newcomer: float  # what a newcomer's own relationship is worth, V0(NEWCOMER)
     # (N,) int16 each user's state yesterday, a former user's band of time away (from FORMER),
     # -1 for people who never were its users; updated
     state: np.ndarray
@@ -245,10 +248,8 @@ def objective(i, users, k, day, provider, sums):
     """Provider ``provider``'s objective for user ``i`` under every policy; adds its own
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
-    user by yesterday's state, a user-day, its profit and the newcomers they brought in."""
-    j, own, companion, value, newcomer, state, left, attached, known, shadow_price, window = (
-        provider
-    )
+    user by yesterday's state, a user-day, its profit and what their recommending brought in."""
+    j, own, companion, value, state, left, attached, known, shadow_price, window = provider
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -268,17 +269,17 @@ def objective(i, users, k, day, provider, sums):
             left[i] = day.today
         now = former_state(day.today - left[i])
     change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
-    brought = 0.0  # the newcomers the user brought in today, in shares of one
+    brought = 0.0  # what the user's recommending brought in today, $
     if k.referrals:
         brought = day.credited[i, j]
         # a user who joined or came back today: what friends brought forward of them is the
         # friends' (``referred`` is 0 on any other day)
-        change -= day.referred[i, j] * newcomer
+        change -= day.referred[i, j]
     if before >= 0:
         change -= value_at(value, before, attached[i], known[i])
     state[i], attached[i], known[i] = now, attachment, knowledge
     attention = attention_value(profit, users.minutes[i, j], k)
-    intimacy = profit + change + brought * newcomer
+    intimacy = profit + change + brought
     wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
     sums[0] += attention
     sums[1] += intimacy
@@ -302,8 +303,8 @@ def objective(i, users, k, day, provider, sums):
 def objectives(start, stop, users, k, day, providers):
     """Every provider's :func:`objective` for users ``start`` to ``stop``, in one call.
     Returns the block's sums, a row per provider: the attention and intimacy objectives,
-    revenue and cost, then, for its users by yesterday's state, the user-days, profit and
-    newcomers brought in (S columns each), which its predictions learn from with the moves
+    revenue and cost, then, for its users by yesterday's state, the user-days, profit and what
+    their recommending brought in (S columns each), which its predictions learn from with the moves
     from yesterday's states to today's (:func:`tally_moves`). (The wellbeing-aligned
     objective is not summed: the metrics report its measure, welfare.)"""
     sums = np.zeros((len(providers), 4 + MOVES * STATES))
@@ -386,8 +387,8 @@ def arm_tiers(tallies, arm, cohort) -> np.ndarray:
 
 class Chain(NamedTuple):
     """A provider's predictions by state (module docstring): the chance P of moving between
-    states, the daily margin m (with the newcomers a state brings in, at their own worth), the
-    daily discount rate r, and what a newcomer's own relationship is worth, V0(``NEWCOMER``)."""
+    states, the daily margin m (with what a state's recommending brings in), the daily
+    discount rate r, and what a newcomer's own relationship is worth, V0(``NEWCOMER``)."""
 
     chance: np.ndarray  # (S, S)
     margin: np.ndarray  # (S,) $ per user-day
@@ -397,7 +398,7 @@ class Chain(NamedTuple):
 
 def chain(p, k) -> Chain:
     """Provider ``p``'s predictions from what it has seen (module docstring): ``p.seen`` holds,
-    by state, user-days, profit, newcomers brought in and moves to each state and to leaving
+    by state, user-days, profit, what recommending brought in and moves to each state and to leaving
     for good (which no user is seen to do: leaving is a move to ``FORMER``)."""
     S, prior, r = STATES, k.churn_prior, k.discount_rate / 365.0
     exposure, margin, brought = p.seen[:, 0], p.seen[:, 1], p.seen[:, 2]
@@ -415,12 +416,15 @@ def chain(p, k) -> Chain:
     stay[FORMER:, FORMER:S] = np.eye(S - FORMER)
     chance = (moves + prior * stay) / (exposure + prior)[:, None]
     m = (margin + prior * margin[:FORMER].sum() / total) / (exposure + prior)
-    m[FORMER:] = 0.0  # a former user earns nothing until they come back
+    # a former user earns nothing; what the provider pays to bring them back (on the day they
+    # come back, the day's profit of their former state) is the margin of their state, shrunk
+    # toward none
+    m[FORMER:] = margin[FORMER:] / (exposure[FORMER:] + prior)
     newcomer = discounted_value(chance[:, :S], m, r)[NEWCOMER]  # their own relationship alone
-    if brought.any():  # what a user's recommending brings in, at a newcomer's own worth
+    if brought.any():  # what a user's recommending brings in, $
         b = (brought + prior * brought[:FORMER].sum() / total) / (exposure + prior)
-        b[FORMER:] = 0.0  # nor recommends it
-        m = m + b * newcomer
+        b[FORMER:] = 0.0  # a former user recommends no one
+        m = m + b
     return Chain(chance[:, :S], m, r, newcomer)
 
 
@@ -567,9 +571,9 @@ class Attention(Policy):
 
 
 class Intimacy(Policy):
-    """J = profit + V(s_today) - V(s_yesterday) + brought * V0(newcomer): profit, the change in
-    the relationship's expected discounted lifetime profit, from a Markov chain of customer
-    states, and the newcomers the user's recommending brought forward today."""
+    """J = profit + V(s_today) - V(s_yesterday) + brought: profit, the change in the
+    relationship's expected discounted lifetime profit, from a Markov chain of customer states,
+    and what the user's recommending brought forward today."""
 
     name, code = "intimacy", INTIMACY
 
@@ -701,7 +705,6 @@ def record(model, today) -> dict[str, float]:
                 p.policy.code if launched[-1] else -1,
                 p.kind == "companion",
                 p.value,
-                p.newcomer,
                 p.state,
                 p.left,
                 p.attached,

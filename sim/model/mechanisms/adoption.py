@@ -47,9 +47,12 @@ Non-users adopt with probability
 where friends who feel manipulated do not endorse, appeal is 1 for feeds and
 2 * ai_openness * (0.5 + loneliness) for companions (lonely, open users self-select into
 companions), and former users come back only in proportion to sigmoid of their remembered
-surplus, the habit's hold included. Each join is credited to the friends who recommended it
-with the share of the newcomer's worth they brought forward (:func:`credit_referrals`), which
-the intimacy objective values (ODD 7.9).
+surplus, the habit's hold included. Marketing is paid by the user it brings in (a cost per
+install, ``acquisition_cost``): each join costs the provider its cost per user times the share
+of the join marketing brought, ``marketing / (marketing + word_of_mouth * endorsing_share)``;
+word of mouth is free. Each join is credited to the friends who recommended it with what they
+brought forward: the newcomer's worth sooner, and the cost of acquiring them by marketing later
+(:func:`attribute_joins`), which the intimacy objective values (ODD 7.9).
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class Market(NamedTuple):
 
     kinds: np.ndarray  # FEED or COMPANION
     marketing: np.ndarray  # daily adoption probability from marketing
+    acquisition_cost: np.ndarray  # $ paid for each user marketing brings in
+    newcomer: np.ndarray  # $ a newcomer's relationship is worth to the provider, V0 (ODD 7.9)
     launched: np.ndarray  # bool: launched by today
     availability: np.ndarray  # constraints: one row per user or one for everyone
     rivals: np.ndarray  # (P, R) same-kind rivals, the first n_rivals of each row
@@ -348,42 +353,61 @@ def comeback(users, i, j, k, market):
 
 
 @jit
-def credit_referrals(joins, users, k, market, ties, rate, referred, credited):
-    """Who brought in today's joiners (ODD 7.11), and how much of a newcomer's worth they
-    brought: for each user ``i`` who joined provider ``j`` today, friends' word of mouth gave
-    the share ``w / (marketing + w)`` of their chance of joining (``w = word_of_mouth *
-    endorsing_share``). Without it they would have joined later by marketing alone, at ``l =
+def marketing_share(marketing, wom):
+    """The share of a join that marketing brought: its share of the chance of joining,
+    ``marketing / (marketing + wom)``, ``wom`` word of mouth's (ODD 7.11)."""
+    return marketing / (marketing + wom)
+
+
+@jit
+def attribute_joins(joins, users, k, market, ties, rate, acquisition, referred, credited):
+    """What brought in today's joiners (ODD 7.11), in $ to the provider. For each user ``i`` who
+    joined provider ``j`` today, marketing brought the share ``a = marketing / (marketing + w)``
+    of their chance of joining (:func:`marketing_share`; ``w = word_of_mouth *
+    endorsing_share``, 0 without network effects), paid at ``j``'s cost per user acquired:
+    ``acquisition[i, j] = acquisition_cost * a``. Friends' word of mouth brought the rest,
+    ``1 - a``, free. Without it ``i`` would have joined later by marketing alone, at ``l =
     marketing * appeal * comeback`` a day (:func:`comeback`; as long as they stay open to it),
-    so what friends brought is the join brought forward: at a daily discount rate ``rate`` a
-    newcomer's worth now less its worth at an exponential wait, ``r / (l + r)`` of it.
-    ``referred[i, j]`` is the product, and each endorsing friend ``f`` is credited with it in
-    ``credited[f, j]`` in proportion to their :func:`endorsement`. Read from the morning's
-    state, as :func:`decide` read it; serial, in user order: a joiner's friends may be
-    anywhere in the population."""
+    and been paid for then: at a daily discount rate ``rate``, what friends brought is the
+    newcomer's worth ``V0`` sooner and the acquisition saved,
+
+        referred[i, j] = (1 - a) * (r / (l + r) * V0 + l / (l + r) * acquisition_cost)
+
+    (customer referral value: Kumar, Petersen & Leone 2010 count the customers who would not
+    have come and the acquisition cost saved on those who would), and each endorsing friend
+    ``f`` is credited with it in ``credited[f, j]`` in proportion to their
+    :func:`endorsement`. Read from the morning's state, as :func:`decide` read it; serial, in
+    user order: a joiner's friends may be anywhere in the population. Returns the $ paid for
+    the day's joins."""
+    acquisition[:] = 0.0
     referred[:] = 0.0
     credited[:] = 0.0
-    if not market.network_effects:
-        return
     indptr, target, degree = ties.indptr, ties.target, ties.degree
+    spent = 0.0
     for i in range(joins.shape[0]):  # few join on a day: the loop is over users' flags
         for j in range(joins.shape[1]):
             if not joins[i, j]:
                 continue
-            share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
+            share = 0.0
+            if market.network_effects:
+                share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
+            wom = k.word_of_mouth * share
+            marketing, cost = market.marketing[j], market.acquisition_cost[j]
+            acquisition[i, j] = cost * marketing_share(marketing, wom)
+            spent += acquisition[i, j]
             if share <= 0.0:
                 continue
-            wom = k.word_of_mouth * share
-            later = market.marketing[j] * appeal(
-                market.kinds[j], users.ai_openness[i], users.loneliness[i]
-            )
+            later = marketing * appeal(market.kinds[j], users.ai_openness[i], users.loneliness[i])
             later *= comeback(users, i, j, k, market)
-            referred[i, j] = wom / (market.marketing[j] + wom) * rate / (later + rate)
+            friends = 1.0 - marketing_share(marketing, wom)
+            referred[i, j] = friends * (rate * market.newcomer[j] + later * cost) / (later + rate)
             scale = referred[i, j] / (share * max(degree[i], 1))  # per unit of endorsement
             for e in range(indptr[i], indptr[i + 1]):
                 f = target[e]
                 credited[f, j] += scale * endorsement(
                     users, f, j, market.manipulation_word_of_mouth
                 )
+    return spent
 
 
 @jit
@@ -528,6 +552,8 @@ def market_table(model, today) -> Market:
     return Market(
         np.array([p.KIND for p in providers], np.int64),
         np.array([p.section(model.params).marketing for p in providers]),
+        np.array([p.section(model.params).acquisition_cost for p in providers]),
+        np.array([p.newcomer for p in providers]),
         np.array([model.day >= p.launch_day for p in providers]),
         compiled.per_user(today.constraints.availability, model.users.n),
         rivals,
@@ -575,10 +601,11 @@ def step(model, today) -> None:
             a, b, u, k, today.R, today.compulsive, regret, heard, need, is_companion
         ),
     )
+    today.acquisition = model.work("adoption.acquisition", u.adopted.shape)
     today.referred = model.work("adoption.referred", u.adopted.shape)
     today.credited = model.work("adoption.credited", u.adopted.shape)
     if not prm.mechanisms.adoption:
-        today.referred[:] = today.credited[:] = 0.0
+        today.acquisition[:] = today.referred[:] = today.credited[:] = 0.0
         return
     P = len(model.providers)
     market = market_table(model, today)
@@ -601,7 +628,10 @@ def step(model, today) -> None:
     quits, joins, moved, offers, expected = out
     today.quits = quits
     rate = prm.adaptation.discount_rate / 365.0  # the providers' daily discount rate
-    credit_referrals(joins, u, k, market, ties, rate, today.referred, today.credited)
+    today.acquisition_spent = attribute_joins(
+        joins, u, k, market, ties, rate, today.acquisition, today.referred, today.credited
+    )
+    today.cost += today.acquisition  # marketing is paid for the users it brings in (ODD 7.8)
     away = today.turned_away  # quits too: free users a closed tier held at the door (ODD 7.8)
     for p in model.providers:
         j = p.column
