@@ -478,7 +478,22 @@ def rate_influence(tallies, arm, cohort, tiers) -> np.ndarray:
     return out
 
 
-def terms_value(p, k, lever, values, ratios) -> np.ndarray:
+def todays_chain(p, k, day: int | None = None) -> tuple[Chain, np.ndarray]:
+    """Provider ``p``'s :func:`chain` and V on it (:func:`discounted_value`) as of ``day``: what
+    it has seen changes once a day (:func:`record`), so the tests that conclude in a window
+    (each terms test three times, :meth:`Intimacy.terminal`) share one estimate, kept on the
+    provider until the next day (estimated afresh, and not kept, without a ``day``)."""
+    if day is None:
+        c = chain(p, k)
+        return c, discounted_value(c.chance, c.margin, c.rate)
+    memo = p.todays_chain
+    if memo is None or memo[0] != day:
+        c = chain(p, k)
+        memo = p.todays_chain = (day, c, discounted_value(c.chance, c.margin, c.rate))
+    return memo[1], memo[2]
+
+
+def terms_value(p, k, lever, values, ratios, day=None) -> np.ndarray:
     """(len(values), S): how much more a relationship in each state would be worth to provider
     ``p`` with its term ``lever`` (one of ``TERMS``) at each of ``values`` than at its current
     value, on the chain as the test's arm showed it: free users convert and paying users cancel
@@ -493,8 +508,9 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     of serving its minutes, about $0.0001 a minute at the defaults) stay at the chain's rates
     and margin: the test counts leaving and the margin within its window, not after it (ODD
     7.9). A user of the arm who left during the test is credited the difference in their band
-    of time away, what the arm's terms change of their return."""
-    c = chain(p, k)
+    of time away, what the arm's terms change of their return. The chain is ``day``'s
+    (:func:`todays_chain`)."""
+    c, base = todays_chain(p, k, day)
     states = np.arange(STATES)
     user = states < FORMER
     pays = (states >= FREE_STATES) & user
@@ -502,7 +518,6 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     crossing = (pays[:, None] != pays[None, :]) & user[:, None] & user[None, :]
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
-    base = discounted_value(c.chance, c.margin, c.rate)
     out = np.empty((len(values), STATES))
     for row, (value, (convert, cancel)) in enumerate(zip(values, ratios, strict=True)):
         # staying put gives what crossing takes, and can give no more than it has
@@ -611,14 +626,14 @@ class Intimacy(Policy):
         k = compiled.constants(model.params.adaptation)
         tiers = arm_tiers(test.tallies, test.arm, test.cohort)
         ratios = tier_ratios(tiers)
-        extra = self.credit(provider, k, test, values, ratios)
+        extra = self.credit(provider, k, test, values, ratios, model.day)
         sides = [test.cohort & (test.arm == side) for side in (-1, 1)]
         means = np.array([extra[who].mean() if who.any() else 0.0 for who in sides])
         slopes = np.zeros((2, len(RATES)))  # (side, rate): d mean credit / d log ratio
         for rate in range(len(RATES)):
             bumped = ratios.copy()
             bumped[:, rate] *= math.exp(RATIO_STEP)
-            moved = self.credit(provider, k, test, values, bumped)
+            moved = self.credit(provider, k, test, values, bumped, model.day)
             slopes[:, rate] = [
                 (moved[who].mean() - m) / RATIO_STEP if who.any() else 0.0
                 for who, m in zip(sides, means, strict=True)
@@ -633,10 +648,10 @@ class Intimacy(Policy):
         return Credit(extra, (float(variance[0]), float(variance[1])), influence)
 
     @staticmethod
-    def credit(provider, k, test, values, ratios) -> np.ndarray:
+    def credit(provider, k, test, values, ratios, day) -> np.ndarray:
         """Each user's credit in a terms test's arm at ``values`` with the arms' ``ratios``
         (:func:`terms_value` at the user's state, attachment and knowledge; 0 in control)."""
-        gains = terms_value(provider, k, test.lever, values, ratios)
+        gains = terms_value(provider, k, test.lever, values, ratios, day)
         extra = np.zeros(test.arm.shape[0])
         at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):

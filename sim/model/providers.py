@@ -59,6 +59,7 @@ class Provider(mesa.Agent):
         self.attached, self.known = np.zeros(n), np.zeros(n)
         self.value = None  # V by state, estimated as each test window opens
         self.newcomer = 0.0  # what a newcomer's own relationship is worth (V0), with V
+        self.todays_chain = None  # (day, chain, V on it) for the tests concluding that day
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
         self.book = np.zeros(2)  # revenue and cost over the test window
         # the effect on profit per user-day of the changes kept so far at this window's close
