@@ -872,6 +872,8 @@ def provider_at(
         known,
         shadow_price,
         np.zeros((2, n)),
+        np.zeros(n),
+        True,  # yesterday's worth taken afresh at ``value`` every day
     )
 
 

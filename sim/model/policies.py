@@ -231,6 +231,10 @@ class Provider(NamedTuple):
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
     window: np.ndarray  # (2, N) objective and profit summed over its test window
+    # (N,) each user's worth yesterday, ``value_at`` their state, attachment and knowledge;
+    # updated
+    worth: np.ndarray
+    revalued: bool  # V was estimated afresh today: yesterday's worth is taken at the new V
 
 
 @jit
@@ -246,9 +250,8 @@ def objective(i, users, k, day, provider, sums):
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
     user by yesterday's state, a user-day, its profit and the newcomers they brought in."""
-    j, own, companion, value, newcomer, state, left, attached, known, shadow_price, window = (
-        provider
-    )
+    j, own, companion, value, newcomer, state, left, attached, known = provider[:9]
+    shadow_price, window, worth, revalued = provider[9:]
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -267,16 +270,17 @@ def objective(i, users, k, day, provider, sums):
         if before < FORMER:
             left[i] = day.today
         now = former_state(day.today - left[i])
-    change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    valued = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    change = valued
     brought = 0.0  # the newcomers the user brought in today, in shares of one
     if k.referrals:
         brought = day.credited[i, j]
         # a user who joined or came back today: what friends brought forward of them is the
         # friends' (``referred`` is 0 on any other day)
         change -= day.referred[i, j] * newcomer
-    if before >= 0:
-        change -= value_at(value, before, attached[i], known[i])
-    state[i], attached[i], known[i] = now, attachment, knowledge
+    if before >= 0:  # yesterday's worth, at today's V
+        change -= value_at(value, before, attached[i], known[i]) if revalued else worth[i]
+    state[i], attached[i], known[i], worth[i] = now, attachment, knowledge, valued
     attention = attention_value(profit, users.minutes[i, j], k)
     intimacy = profit + change + brought * newcomer
     wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
@@ -705,7 +709,8 @@ def record(model, today) -> dict[str, float]:
     providers, launched, before = [], [], []
     for p in model.providers:
         launched.append(model.day >= p.launch_day)
-        if p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0:
+        revalued = p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0
+        if revalued:
             c = chain(p, k)
             p.value = discounted_value(c.chance, c.margin, c.rate)
             p.newcomer = c.newcomer
@@ -723,6 +728,8 @@ def record(model, today) -> dict[str, float]:
                 p.known,
                 p.shadow_price,
                 p.window,
+                p.worth,
+                revalued,
             )
         )
     providers = tuple(providers)  # as the objectives' loop sees them
