@@ -190,9 +190,10 @@ def former_state(days_away):
 
 
 @jit
-def values_at(value, state, attachment, knowledge, out):
-    """:func:`value_at` of every user into ``out``; 0 for a non-user (state -1)."""
-    for i in range(state.shape[0]):
+def values_at(value, who, state, attachment, knowledge, out):
+    """:func:`value_at` of the users ``who`` (indices) into ``out``; 0 for a non-user (state
+    -1)."""
+    for i in who:
         if state[i] >= 0:
             out[i] = value_at(value, state[i], attachment[i], knowledge[i])
         else:
@@ -657,10 +658,9 @@ class Intimacy(Policy):
         (:func:`terms_value` at the user's state, attachment and knowledge; 0 in control)."""
         gains = terms_value(provider, k, test.lever, values, ratios, day)
         extra = np.zeros(test.arm.shape[0])
-        at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
-            values_at(gain, provider.state, provider.attached, provider.known, at_gain)
-            extra[test.arm == side] = at_gain[test.arm == side]
+            arm = np.flatnonzero(test.arm == side)
+            values_at(gain, arm, provider.state, provider.attached, provider.known, extra)
         return extra
 
 
