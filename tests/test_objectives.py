@@ -274,7 +274,7 @@ def test_a_user_who_perceives_manipulation_is_in_a_state_of_less_trust():
 
 
 def seen_nothing() -> SimpleNamespace:
-    return SimpleNamespace(seen=np.zeros((STATES, MOVES + STATES + 1)))
+    return SimpleNamespace(seen=np.zeros((STATES, MOVES + STATES + 1)), todays_chain=None)
 
 
 def test_a_relationship_is_valued_as_its_attachment_and_knowledge_move_within_a_band():
@@ -531,7 +531,7 @@ def test_a_price_test_arm_is_valued_at_its_own_price():
     do not value relationships."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
-    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation), day=0)
     k = constants(adaptation)
     p = seen_nothing()
     p.levers = {"price": 10.0}
@@ -588,7 +588,7 @@ def priced_companion(converting: float):
     at the centres of their bands."""
     prm = Params()
     adaptation = dataclasses.replace(prm.adaptation, churn_prior=1.0, discount_rate=0.1)
-    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation))
+    model = SimpleNamespace(params=dataclasses.replace(prm, adaptation=adaptation), day=0)
     p = seen_nothing()
     p.levers = {"price": 10.0}
     paying = relationship_state(True, 0.5, 0.5, 0.5, 0.0)
@@ -891,6 +891,8 @@ def provider_at(j, own, value, state, shadow_price=1.0, n=300, attached=None, kn
         known,
         shadow_price,
         np.zeros((2, n)),
+        np.zeros(n),
+        True,  # yesterday's worth taken afresh at ``value`` every day
     )
 
 

@@ -271,8 +271,9 @@ def compare(
     if t.size < 2 or c.size < 2:
         return None
     effect = float(t.mean() - c.mean())
-    var = t.var(ddof=1) / t.size + c.var(ddof=1) / c.size + variance
-    if influence is not None:
+    if influence is None:
+        var = t.var(ddof=1) / t.size + c.var(ddof=1) / c.size + variance
+    else:
         it, ic = influence[treated], influence[control]
         own = it.var(ddof=1) / it.size + ic.var(ddof=1) / ic.size
         var = (t + it).var(ddof=1) / t.size + (c + ic).var(ddof=1) / c.size

@@ -194,9 +194,10 @@ def former_state(days_away):
 
 
 @jit
-def values_at(value, state, attachment, knowledge, out):
-    """:func:`value_at` of every user into ``out``; 0 for a non-user (state -1)."""
-    for i in range(state.shape[0]):
+def values_at(value, who, state, attachment, knowledge, out):
+    """:func:`value_at` of the users ``who`` (indices) into ``out``; 0 for a non-user (state
+    -1)."""
+    for i in who:
         if state[i] >= 0:
             out[i] = value_at(value, state[i], attachment[i], knowledge[i])
         else:
@@ -234,6 +235,10 @@ class Provider(NamedTuple):
     known: np.ndarray  # (N,) what it knew of each user yesterday; updated
     shadow_price: float  # of its break-even constraint (wellbeing-aligned)
     window: np.ndarray  # (2, N) objective and profit summed over its test window
+    # (N,) each user's worth yesterday, ``value_at`` their state, attachment and knowledge;
+    # updated
+    worth: np.ndarray
+    revalued: bool  # V was estimated afresh today: yesterday's worth is taken at the new V
 
 
 @jit
@@ -249,7 +254,8 @@ def objective(i, users, k, day, provider, sums):
     policy's and its profit to its test window, and to ``sums`` (the provider's row of
     :func:`objectives`) the attention and intimacy objectives, revenue and cost, then, for a
     user by yesterday's state, a user-day, its profit and what their recommending brought in."""
-    j, own, companion, value, state, left, attached, known, shadow_price, window = provider
+    j, own, companion, value, state, left, attached, known = provider[:8]
+    shadow_price, window, worth, revalued = provider[8:]
     S = STATES
     revenue, cost = day.revenue[i, j], day.cost[i, j]
     profit = revenue - cost
@@ -268,16 +274,17 @@ def objective(i, users, k, day, provider, sums):
         if before < FORMER:
             left[i] = day.today
         now = former_state(day.today - left[i])
-    change = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    valued = value_at(value, now, attachment, knowledge) if now >= 0 else 0.0
+    change = valued
     brought = 0.0  # what the user's recommending brought in today, $
     if k.referrals:
         brought = day.credited[i, j]
         # a user who joined or came back today: what friends brought forward of them is the
         # friends' (``referred`` is 0 on any other day)
         change -= day.referred[i, j]
-    if before >= 0:
-        change -= value_at(value, before, attached[i], known[i])
-    state[i], attached[i], known[i] = now, attachment, knowledge
+    if before >= 0:  # yesterday's worth, at today's V
+        change -= value_at(value, before, attached[i], known[i]) if revalued else worth[i]
+    state[i], attached[i], known[i], worth[i] = now, attachment, knowledge, valued
     attention = attention_value(profit, users.minutes[i, j], k)
     intimacy = profit + change + brought
     wellbeing = wellbeing_value(users.welfare[i], profit, shadow_price)
@@ -482,7 +489,22 @@ def rate_influence(tallies, arm, cohort, tiers) -> np.ndarray:
     return out
 
 
-def terms_value(p, k, lever, values, ratios) -> np.ndarray:
+def todays_chain(p, k, day: int | None = None) -> tuple[Chain, np.ndarray]:
+    """Provider ``p``'s :func:`chain` and V on it (:func:`discounted_value`) as of ``day``: what
+    it has seen changes once a day (:func:`record`), so the tests that conclude in a window
+    (each terms test three times, :meth:`Intimacy.terminal`) share one estimate, kept on the
+    provider until the next day (estimated afresh, and not kept, without a ``day``)."""
+    if day is None:
+        c = chain(p, k)
+        return c, discounted_value(c.chance, c.margin, c.rate)
+    memo = p.todays_chain
+    if memo is None or memo[0] != day:
+        c = chain(p, k)
+        memo = p.todays_chain = (day, c, discounted_value(c.chance, c.margin, c.rate))
+    return memo[1], memo[2]
+
+
+def terms_value(p, k, lever, values, ratios, day=None) -> np.ndarray:
     """(len(values), S): how much more a relationship in each state would be worth to provider
     ``p`` with its term ``lever`` (one of ``TERMS``) at each of ``values`` than at its current
     value, on the chain as the test's arm showed it: free users convert and paying users cancel
@@ -497,8 +519,9 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     of serving its minutes, about $0.0001 a minute at the defaults) stay at the chain's rates
     and margin: the test counts leaving and the margin within its window, not after it (ODD
     7.9). A user of the arm who left during the test is credited the difference in their band
-    of time away, what the arm's terms change of their return."""
-    c = chain(p, k)
+    of time away, what the arm's terms change of their return. The chain is ``day``'s
+    (:func:`todays_chain`)."""
+    c, base = todays_chain(p, k, day)
     states = np.arange(STATES)
     user = states < FORMER
     pays = (states >= FREE_STATES) & user
@@ -506,7 +529,6 @@ def terms_value(p, k, lever, values, ratios) -> np.ndarray:
     crossing = (pays[:, None] != pays[None, :]) & user[:, None] & user[None, :]
     cross = np.where(crossing, c.chance, 0.0).sum(axis=1)
     stay = np.diag(c.chance)
-    base = discounted_value(c.chance, c.margin, c.rate)
     out = np.empty((len(values), STATES))
     for row, (value, (convert, cancel)) in enumerate(zip(values, ratios, strict=True)):
         # staying put gives what crossing takes, and can give no more than it has
@@ -615,14 +637,14 @@ class Intimacy(Policy):
         k = compiled.constants(model.params.adaptation)
         tiers = arm_tiers(test.tallies, test.arm, test.cohort)
         ratios = tier_ratios(tiers)
-        extra = self.credit(provider, k, test, values, ratios)
+        extra = self.credit(provider, k, test, values, ratios, model.day)
         sides = [test.cohort & (test.arm == side) for side in (-1, 1)]
         means = np.array([extra[who].mean() if who.any() else 0.0 for who in sides])
         slopes = np.zeros((2, len(RATES)))  # (side, rate): d mean credit / d log ratio
         for rate in range(len(RATES)):
             bumped = ratios.copy()
             bumped[:, rate] *= math.exp(RATIO_STEP)
-            moved = self.credit(provider, k, test, values, bumped)
+            moved = self.credit(provider, k, test, values, bumped, model.day)
             slopes[:, rate] = [
                 (moved[who].mean() - m) / RATIO_STEP if who.any() else 0.0
                 for who, m in zip(sides, means, strict=True)
@@ -637,15 +659,14 @@ class Intimacy(Policy):
         return Credit(extra, (float(variance[0]), float(variance[1])), influence)
 
     @staticmethod
-    def credit(provider, k, test, values, ratios) -> np.ndarray:
+    def credit(provider, k, test, values, ratios, day) -> np.ndarray:
         """Each user's credit in a terms test's arm at ``values`` with the arms' ``ratios``
         (:func:`terms_value` at the user's state, attachment and knowledge; 0 in control)."""
-        gains = terms_value(provider, k, test.lever, values, ratios)
+        gains = terms_value(provider, k, test.lever, values, ratios, day)
         extra = np.zeros(test.arm.shape[0])
-        at_gain = np.empty(test.arm.shape[0])
         for side, gain in zip((-1, 1), gains, strict=True):
-            values_at(gain, provider.state, provider.attached, provider.known, at_gain)
-            extra[test.arm == side] = at_gain[test.arm == side]
+            arm = np.flatnonzero(test.arm == side)
+            values_at(gain, arm, provider.state, provider.attached, provider.known, extra)
         return extra
 
 
@@ -694,7 +715,8 @@ def record(model, today) -> dict[str, float]:
     providers, launched, before = [], [], []
     for p in model.providers:
         launched.append(model.day >= p.launch_day)
-        if p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0:
+        revalued = p.value is None or launched[-1] and (model.day - p.launch_day) % interval == 0
+        if revalued:
             c = chain(p, k)
             p.value = discounted_value(c.chance, c.margin, c.rate)
             p.newcomer = c.newcomer
@@ -711,6 +733,8 @@ def record(model, today) -> dict[str, float]:
                 p.known,
                 p.shadow_price,
                 p.window,
+                p.worth,
+                revalued,
             )
         )
     providers = tuple(providers)  # as the objectives' loop sees them

@@ -57,8 +57,10 @@ class Provider(mesa.Agent):
         self.left = np.zeros(n, np.int32)
         # and their attachment and what it knew of them, which its values interpolate
         self.attached, self.known = np.zeros(n), np.zeros(n)
+        self.worth = np.zeros(n)  # each user's worth yesterday, at that day's V
         self.value = None  # V by state, estimated as each test window opens
         self.newcomer = 0.0  # what a newcomer's own relationship is worth (V0), with V
+        self.todays_chain = None  # (day, chain, V on it) for the tests concluding that day
         self.shadow_price = 1.0  # of breaking even, $ of welfare per $ of profit
         self.book = np.zeros(2)  # revenue and cost over the test window
         # the effect on profit per user-day of the changes kept so far at this window's close
