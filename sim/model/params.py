@@ -459,8 +459,9 @@ class AdaptationParams:
         "its expected life (off: only the window's profit and moves)"
     )
     referrals: bool = switch(
-        "intimacy objective: value the newcomers a user's recommending brings in, at a "
-        "newcomer's own worth, as part of the relationship (off: a newcomer's worth is its own)"
+        "intimacy objective: value what a user's recommending brings in (newcomers sooner, at "
+        "their own worth, and the installs saved) as part of the relationship (off: a "
+        "newcomer's worth is its own)"
     )
     rest: int = param(
         4,

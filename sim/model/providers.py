@@ -48,8 +48,8 @@ class Provider(mesa.Agent):
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
         self.objective_before = np.zeros(n)  # the objective over the previous window
         # what it has seen of its users and former users by state (sim.model.policies):
-        # user-days, profit, newcomers brought in, moves to each state and to leaving for good,
-        # fading
+        # user-days, profit, what recommending brought in ($), moves to each state and to
+        # leaving for good, fading
         self.seen = np.zeros((STATES, MOVES + STATES + 1))
         # each user's state yesterday: a former user's band of time away (from FORMER), -1 for
         # someone never a user; and the day each former user last left
