@@ -6,6 +6,7 @@ books and test windows of tiny model runs checked against them.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import subprocess
 import sys
@@ -366,6 +367,30 @@ def test_a_former_user_is_worth_their_chance_of_coming_back_less_what_bringing_t
     observe(p.seen, s, 1e6, 0.3, {FORMER: 0.01})
     c = policies.chain(p, k)
     assert c.chance[FORMER, FORMER] == pytest.approx(1.0) and c.margin[FORMER] == 0.0
+
+
+def test_a_former_users_return_is_paid_for_under_their_former_state():
+    """On the day a former user comes back, the day's profit the provider records under their
+    state of yesterday, a band of time away, is minus what marketing cost to bring them back
+    (they used nothing that day), so the former states' margin in ``seen`` is what returns
+    cost; a first join's acquisition is in no state's (a newcomer has no state yesterday)."""
+    m = build(users=400, days=160, sets={"companion.free_minutes": 0.0})
+    memory = m.params.adaptation.churn_memory
+    returns = 0
+    for _ in range(160):
+        before = [p.state.copy() for p in m.providers]
+        seen = [p.seen[FORMER:, 1].sum() for p in m.providers]
+        m.step()
+        for j, p in enumerate(m.providers):
+            back = (before[j] >= FORMER) & m.users.adopted[:, j]
+            back &= m.users.adopted_day[:, j] == m.day
+            profit = m.today.revenue[:, j] - m.today.cost[:, j]
+            np.testing.assert_allclose(profit[back], -m.today.acquisition[back, j], atol=1e-12)
+            formers = before[j] >= FORMER  # their profit is added to their band's margin
+            recorded = p.seen[FORMER:, 1].sum() - seen[j] * math.exp(-1.0 / memory)
+            assert recorded == pytest.approx(profit[formers].sum(), rel=1e-9, abs=1e-9)
+            returns += int(back.sum())
+    assert returns > 5, returns
 
 
 def test_predicted_value_of_a_steady_state_is_its_discounted_margin():

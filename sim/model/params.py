@@ -311,8 +311,8 @@ class FeedParams:
     personalisation: float = param(0.5, 0.0, 1.0, "0-1", "initial personalisation depth")
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
-    # app-install advertising, 2024 industry compilations: $1.75-4.50 an install across ad
-    # networks, about $5 in North America (ODD 7.8)
+    # app installs bought from ad networks, 2024 trade compilations: $1.75-4.50 an install,
+    # about $5.30 in North America; a user who stays likely costs several times that (ODD 7.8)
     acquisition_cost: float = param(
         4.0, 0.0, 100.0, "$/user", "paid for each user marketing brings in (cost per install)"
     )
@@ -373,8 +373,8 @@ class CompanionParams:
     )
     nudge: float = param(0.0, 0.0, 1.0, "0-1", "initial nudges toward human contact")
     marketing: float = param(0.002, 0.0, 0.1, "1/day", "daily adoption probability from marketing")
-    # app-install advertising, 2024 industry compilations: $1.75-4.50 an install across ad
-    # networks, about $5 in North America (ODD 7.8)
+    # app installs bought from ad networks, 2024 trade compilations: $1.75-4.50 an install,
+    # about $5.30 in North America; a user who stays likely costs several times that (ODD 7.8)
     acquisition_cost: float = param(
         4.0, 0.0, 100.0, "$/user", "paid for each user marketing brings in (cost per install)"
     )
