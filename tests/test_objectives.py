@@ -439,18 +439,29 @@ def test_newcomers_are_credited_to_the_friends_who_brought_them():
         assert not referred[~joined_today].any()
         acquisition = m.today.acquisition
         assert not acquisition[~joined_today].any()
-        assert (acquisition >= 0).all() and (acquisition <= 4.0).all()
+        assert (acquisition >= 0).all() and (acquisition <= install(m)).all()
         assert m.today.acquisition_spent == pytest.approx(acquisition.sum(), rel=1e-12)
         assert not credited[~users_before].any()
         np.testing.assert_allclose(credited.sum(axis=0), referred.sum(axis=0), rtol=1e-9)
         seen_referred += referred.sum(axis=0)
     assert (seen_referred > 0).all(), seen_referred
     m = build(users=400, days=10, sets={"mechanisms.network_effects": False})
+    paid = 0
     for _ in range(10):
         m.step()
         assert not m.today.referred.any() and not m.today.credited.any()
-        joins = np.flatnonzero(m.today.acquisition.any(axis=1))
-        np.testing.assert_array_equal(m.today.acquisition[joins].max(axis=1), 4.0)
+        joined = m.users.adopted & (m.users.adopted_day == m.day)
+        charged = m.today.acquisition > 0  # joins (not the launch's users, nor switchers)
+        assert not (charged & ~joined).any()
+        price = np.broadcast_to(install(m), joined.shape)  # the whole install: no friends
+        np.testing.assert_array_equal(m.today.acquisition[charged], price[charged])
+        paid += int(charged.sum())
+    assert paid > 0
+
+
+def install(m) -> np.ndarray:
+    """(P,) what each provider pays for a user marketing brings in."""
+    return np.array([p.section(m.params).acquisition_cost for p in m.providers])
 
 
 def test_crediting_newcomers_to_friends_moves_value_between_users_and_creates_none():
@@ -506,8 +517,8 @@ def test_a_join_is_paid_for_and_credited_by_the_formula_to_each_friend_by_their_
     i = outsiders[0]
     friends = ties.target[ties.indptr[i] : ties.indptr[i + 1]]
     u.perceived_manipulation[friends, j] = np.linspace(0.0, 0.6, friends.size)
-    arrays = [np.zeros(u.adopted.shape) for _ in range(3)]
-    acquisition, referred, credited = arrays
+    arrays = [np.zeros(u.adopted.shape) for _ in range(4)]
+    booked, acquisition, referred, credited = arrays
     for former in (False, True):
         u.quit_day[i, j] = 1 if former else -1
         joins = np.zeros(u.adopted.shape, bool)
@@ -525,6 +536,8 @@ def test_a_join_is_paid_for_and_credited_by_the_formula_to_each_friend_by_their_
         a = marketing / (marketing + w)
         assert 0.0 < a < 1.0
         assert acquisition[i, j] == pytest.approx(cost * a, rel=1e-12) == spent
+        np.testing.assert_array_equal(booked, acquisition)  # added to the day's cost
+        booked[:] = 0.0
         expected = (1.0 - a) * (rate * newcomer + later * cost) / (later + rate)
         assert referred[i, j] == pytest.approx(expected, rel=1e-12)
         assert np.count_nonzero(referred) == np.count_nonzero(acquisition) == 1

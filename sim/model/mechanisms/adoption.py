@@ -360,12 +360,13 @@ def marketing_share(marketing, wom):
 
 
 @jit
-def attribute_joins(joins, users, k, market, ties, rate, acquisition, referred, credited):
+def attribute_joins(joins, users, k, market, ties, rate, cost, acquisition, referred, credited):
     """What brought in today's joiners (ODD 7.11), in $ to the provider. For each user ``i`` who
     joined provider ``j`` today, marketing brought the share ``a = marketing / (marketing + w)``
     of their chance of joining (:func:`marketing_share`; ``w = word_of_mouth *
     endorsing_share``, 0 without network effects), paid at ``j``'s cost per user acquired:
-    ``acquisition[i, j] = acquisition_cost * a``. Friends' word of mouth brought the rest,
+    ``acquisition[i, j] = acquisition_cost * a``, added to the day's ``cost[i, j]`` (ODD 7.8).
+    Friends' word of mouth brought the rest,
     ``1 - a``, free. Without it ``i`` would have joined later by marketing alone, at ``l =
     marketing * appeal * comeback`` a day (:func:`comeback`; as long as they stay open to it),
     and been paid for then: at a daily discount rate ``rate``, what friends brought is the
@@ -391,16 +392,17 @@ def attribute_joins(joins, users, k, market, ties, rate, acquisition, referred, 
             share = 0.0
             if market.network_effects:
                 share = endorsing_share(i, j, ties, users, market.manipulation_word_of_mouth)
-            wom = k.word_of_mouth * share
-            marketing, cost = market.marketing[j], market.acquisition_cost[j]
-            acquisition[i, j] = cost * marketing_share(marketing, wom)
+            marketing, install = market.marketing[j], market.acquisition_cost[j]
+            a = marketing_share(marketing, k.word_of_mouth * share)
+            acquisition[i, j] = install * a
+            cost[i, j] += acquisition[i, j]
             spent += acquisition[i, j]
             if share <= 0.0:
                 continue
             later = marketing * appeal(market.kinds[j], users.ai_openness[i], users.loneliness[i])
             later *= comeback(users, i, j, k, market)
-            friends = 1.0 - marketing_share(marketing, wom)
-            referred[i, j] = friends * (rate * market.newcomer[j] + later * cost) / (later + rate)
+            worth = rate * market.newcomer[j] + later * install  # sooner, and the install saved
+            referred[i, j] = (1.0 - a) * worth / (later + rate)
             scale = referred[i, j] / (share * max(degree[i], 1))  # per unit of endorsement
             for e in range(indptr[i], indptr[i + 1]):
                 f = target[e]
@@ -628,10 +630,9 @@ def step(model, today) -> None:
     quits, joins, moved, offers, expected = out
     today.quits = quits
     rate = prm.adaptation.discount_rate / 365.0  # the providers' daily discount rate
-    today.acquisition_spent = attribute_joins(
-        joins, u, k, market, ties, rate, today.acquisition, today.referred, today.credited
-    )
-    today.cost += today.acquisition  # marketing is paid for the users it brings in (ODD 7.8)
+    # marketing is paid for the users it brings in, into the day's cost (ODD 7.8)
+    paid_for = (today.cost, today.acquisition, today.referred, today.credited)
+    today.acquisition_spent = attribute_joins(joins, u, k, market, ties, rate, *paid_for)
     away = today.turned_away  # quits too: free users a closed tier held at the door (ODD 7.8)
     for p in model.providers:
         j = p.column
