@@ -188,7 +188,6 @@ def fake(interval: int = 7, effect: float = 1.4, seed: int = 3, lowered: float =
     p = SimpleNamespace(
         name="feed_a",
         window=window,
-        objective_before=np.full(n, 5.0),
         levers={"ad_load": 0.1},
         tests_run=0,
         tests_kept=0,
@@ -363,11 +362,11 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
         for p in m.providers:
             assert p.holdout is not None and 0.1 < p.holdout.mean() < 0.3
             # today's J per user: the window's growth, or what the window that closed today
-            # (now in objective_before) had grown to since yesterday
+            # (now in the baseline of the next tests) had grown to since yesterday
             d = m.day + 1
             closed = d > p.launch_day and (d - p.launch_day) % 7 == 0
             now = p.window[0]
-            today = (p.objective_before if closed else now) - before[p.name]
+            today = (p.baseline.before if closed else now) - before[p.name]
             if m.day >= start:
                 objective[p.name] += today
             before[p.name] = now.copy()
@@ -546,7 +545,6 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
         LEVERS={"hooks": (0.0, 1.0)},
         levers={"hooks": 0.4},
         window=np.zeros((2, n)),
-        objective_before=np.full(n, 5.0),
         tests_run=0,
         tests_kept=0,
         test_log=[],
@@ -583,7 +581,8 @@ def _slow_harm(long_tests: bool, seed: int = 7, known=None) -> list[float]:
     if long_tests:
         day = 5 * interval
         before = np.full(n, 5.0 / interval)
-        test = abtests.LongTest("hooks", long_arm, np.ones(n, bool), before, start)
+        stood = abtests.Baseline(np.full(n, 5.0), np.ones(n, np.int8), np.zeros(n))
+        test = abtests.LongTest("hooks", long_arm, np.ones(n, bool), stood, start)
         change = 0.1 * rng.standard_normal(n) - 0.05 * (long_arm == 1) + 0.05 * (long_arm == -1)
         p.long_total[:] = (before + change) * (day - start)
         abtests.conclude_long(p, test, model, day)
@@ -731,3 +730,55 @@ def test_a_free_tier_steps_by_ratios_closes_below_a_session_and_opens_at_one():
     assert tier(40.0) - tier(20.0) == pytest.approx(tier(200.0) - tier(100.0))
     assert tier(3.0) - tier(0.0) == 0.0
     assert price(16.0) - price(10.0) == pytest.approx(6.0)
+
+
+def baseline_and_objective(rng, n: int, noise: float = 1.0):
+    """Where ``n`` users stood (standing, worth, objective before) and an objective over the
+    test that their start predicts, with ``noise`` it does not: the intimacy objective's kind,
+    whose window moves back from the one before (slope -0.1) and with what a user's
+    relationship was worth."""
+    standing = rng.integers(0, abtests.STANDINGS, n).astype(np.int8)
+    worth = rng.exponential(5.0, n) * (standing > 0)
+    before = rng.normal(0.0, 3.0, n)
+    objective = 2.0 * standing - 0.4 * worth - 0.1 * before + noise * rng.standard_normal(n)
+    return abtests.Baseline(before, standing, worth), objective
+
+
+def test_the_adjustment_takes_out_all_that_the_start_predicts():
+    rng = np.random.default_rng(1)
+    baseline, objective = baseline_and_objective(rng, 3000, noise=0.0)
+    cohort = rng.random(3000) < 0.8
+    residual = abtests.adjusted(objective, cohort, baseline)
+    assert np.abs(residual).max() < 1e-9
+    assert abtests.adjusted(objective, cohort, None) is objective  # no baseline: as measured
+
+
+def test_adjusted_tests_keep_the_false_move_rate_and_find_effects_with_a_smaller_se():
+    """Windows with no effect, judged on the adjusted objective, move a lever in at most ALPHA
+    of them; with an effect, its estimate is unbiased and its se is what the start does not
+    predict (noise sd 1), where the difference in differences' is several times larger."""
+    rng = np.random.default_rng(2)
+    count, effect = 2000, 0.15
+    z_crit = critical_z(ALPHA, 1)
+    moved, estimates, se, se_did = 0, [], [], []
+    for _ in range(count):
+        baseline, objective = baseline_and_objective(rng, USERS)
+        cohort = rng.random(USERS) < COHORT
+        arm = arms(rng, USERS)
+        _, kept = judge(
+            abtests.adjusted(objective, cohort, baseline), arm, cohort, VALUES, CURRENT, z_crit
+        )
+        moved += kept is not None
+        treated = objective + effect * (arm == 1)
+        sides = abtests.sides_of(
+            abtests.adjusted(treated, cohort, baseline), arm, cohort, VALUES, CURRENT
+        )
+        estimates.append(sides[1].effect)
+        se.append(sides[1].se)
+        did = abtests.sides_of(treated - baseline.before, arm, cohort, VALUES, CURRENT)
+        se_did.append(did[1].se)
+    share, binomial = moved / count, np.sqrt(ALPHA * (1 - ALPHA) / count)
+    assert 0.01 < share <= ALPHA + 3 * binomial, share
+    assert abs(np.mean(estimates) - effect) < 4 * np.mean(se) / np.sqrt(count)
+    assert np.mean(se) == pytest.approx(se_of_effect(), rel=0.05)
+    assert np.mean(se_did) > 3 * np.mean(se)

@@ -807,7 +807,6 @@ def test_a_price_tests_value_at_its_own_price_decides_but_is_not_logged():
         tests_run=0,
         tests_kept=0,
         window=window,
-        objective_before=np.zeros(n),
         levers={"price": 10.0},
         corrections={},
         evidence={},

@@ -5,13 +5,16 @@ one lever a ``step`` of its range lower to a random ``test_share`` of users and 
 another ``test_share`` (an A/B/n test). With ``concurrent`` on, every lever is tested at once,
 each with its own independent random arms (overlapping experiments, as large platforms run
 them); off, one lever chosen at random is. At the end of a window the provider compares, for
-each test and each side a (lowered, raised), the change in its objective J
-(:mod:`sim.model.policies`) over the test window against the previous window (difference in
-differences) between the side's arm and control, among users who were its users when the test
-began (intention to treat):
+each test and each side a (lowered, raised), its objective J (:mod:`sim.model.policies`) over
+the test window between the side's arm and control, among users who were its users when the
+test began or joined while it ran (intention to treat), each user's J less what where they
+stood when the test began predicts (:func:`adjusted`: a regression adjustment on the user's
+J over the window before, their standing, never a user, free, paying or former, and what their
+relationship was worth, none of which an arm can have moved; CUPED, Deng et al. 2013):
 
-    effect_a = mean dJ_a - mean dJ_control
-    se_a     = sqrt(var dJ_a / n_a + var dJ_control / n_control)        (Welch)
+    J_i = a_g(i) + b_1 J_i(window before) + b_2 worth_i + e_i            (least squares, arms pooled)
+    effect_a = mean e_a - mean e_control
+    se_a     = sqrt(var e_a / n_a + var e_control / n_control)            (Welch)
 
 A window alone may be too small to see an effect that is there, and a lever that does not move
 is tested again at the same values: its tests' evidence adds up, each side's effect pooled by
@@ -116,6 +119,50 @@ TIER = "free_minutes"  # the lever tested by ratios (:func:`tier_steps`, :func:`
 _NORMAL = NormalDist()
 
 
+class Baseline(NamedTuple):
+    """Where each user stood as a test began, which no arm of it can have moved (:func:`adjusted`):
+    their objective summed over the window before, their ``standing`` with the provider (0
+    never a user, 1 free, 2 paying, 3 former: :func:`sim.model.policies.standing`) and what
+    their relationship was worth to it (:attr:`sim.model.policies.Provider.worth`)."""
+
+    before: np.ndarray  # (N,)
+    standing: np.ndarray  # (N,) int8
+    worth: np.ndarray  # (N,)
+
+
+STANDINGS = 4  # never a user, free, paying, former
+
+
+def adjusted(objective: np.ndarray, cohort: np.ndarray, baseline: Baseline | None) -> np.ndarray:
+    """Each cohort user's ``objective`` less what where they stood at the test's start predicts
+    (0 outside the cohort; the objective itself without a ``baseline``): the residual e_i of
+
+        J_i = a_g(i) + b_1 before_i + b_2 worth_i + e_i
+
+    fitted by least squares on the cohort with every arm in it (a level a_g for each standing
+    g, the same slopes for all). The covariates were fixed before any arm's setting applied, so
+    the arms' mean residuals differ by the tested effect, unbiased, and their spread is what
+    the start does not predict (Deng, Xu, Kohavi & Walker 2013: CUPED; Lin 2013). The
+    difference in differences, J_i - before_i, is the case a = 0, b_1 = 1, b_2 = 0; for an
+    objective that counts changes in what relationships are worth it adds the window before's
+    changes as noise (ODD 7.9)."""
+    if baseline is None:
+        return objective
+    who = np.flatnonzero(cohort)
+    group = baseline.standing[who]
+    size = np.maximum(np.bincount(group, minlength=STANDINGS), 1)
+
+    def within(x: np.ndarray) -> np.ndarray:  # less its standing's mean
+        return x - (np.bincount(group, x, STANDINGS) / size)[group]
+
+    y = within(objective[who])
+    x = np.column_stack((within(baseline.before[who]), within(baseline.worth[who])))
+    slopes = np.linalg.lstsq(x, y, rcond=None)[0]
+    residual = np.zeros_like(objective)
+    residual[who] = y - x @ slopes
+    return residual
+
+
 class Credit(NamedTuple):
     """What a policy adds to a test (:meth:`sim.model.policies.Policy.terminal`): each user's
     ``extra`` value; per side (lowered, raised) the ``variance`` of the arm's mean extra that
@@ -151,18 +198,19 @@ class ABTest:
     # and cancellations (:func:`sim.model.policies.tally_tiers`); None until a policy keeps them
     tallies: np.ndarray | None = None
     eligible: np.ndarray | None = None  # (N,) bool, who may enter the cohort; None: everyone
+    baseline: Baseline | None = None  # where users stood as it began (None: not adjusted)
 
 
 @dataclass
 class LongTest:
     """One running long test of ``lever``: arm -1 a step below the current value, +1 a step
     above (following the current value), for ``long_windows`` windows from ``start``;
-    ``before`` is each user's objective per day in the window before it started."""
+    ``baseline`` is where each user stood as it began (:func:`adjusted`)."""
 
     lever: str
     arm: np.ndarray  # (N,) int8 in {-1, 0, 1}
     cohort: np.ndarray  # (N,) bool, as ABTest's
-    before: np.ndarray  # (N,) objective per day in the window before the start
+    baseline: Baseline | None
     start: int
     family: int = 1
     tallies: np.ndarray | None = None  # as ABTest's
@@ -409,7 +457,7 @@ def close_window(p, model, day: int) -> None:
         if reviews and (day - p.holdout_since) >= reviews * ap.interval:
             review(p, model, day)
     end_rests_of_moved(p, before)
-    np.copyto(p.objective_before, p.window[0])
+    p.baseline = p.standing_now()  # where users stand as the next tests begin
     p.window.fill(0.0)
     if model.params.mechanisms.adaptation and day < model.params.run.days:
         if long_due(p, model, day) and not p.long_tests:
@@ -447,6 +495,7 @@ def propose(p, lever: str, model, day: int):
         cohort=model.users.adopted[:, p.column] & eligible,
         start=day,
         eligible=eligible,
+        baseline=p.baseline,
     )
 
 
@@ -468,7 +517,7 @@ def conclude(p, t, model) -> bool:
     passes the threshold of its look (:func:`spent`); log the test."""
     ap = model.params.adaptation
     p.tests_run += 1
-    change = p.window[0] - p.objective_before
+    change = adjusted(p.window[0], t.cohort, t.baseline)
     current = p.levers[t.lever]
     profit = profit_test(p, t.arm, t.cohort, ap.interval)
     allowed = p.policy.admissible(p, profit, confidence_z(ap.false_move_rate))
@@ -756,9 +805,8 @@ def propose_long(p, lever: str, model, day: int) -> LongTest:
     if p.holdout is not None:
         arm[p.holdout] = 0
         eligible &= ~p.holdout
-    before = p.window[0] / model.params.adaptation.interval
     cohort = model.users.adopted[:, p.column] & eligible
-    return LongTest(lever, arm, cohort, before, day, eligible=eligible)
+    return LongTest(lever, arm, cohort, p.baseline, day, eligible=eligible)
 
 
 def slope(sides, offsets) -> tuple[float, float] | None:
@@ -822,14 +870,14 @@ def correction_in_force(p, lever: str, false_move_rate: float) -> tuple[float, f
 
 
 def conclude_long(p, t: LongTest, model, day: int) -> bool:
-    """Judge a long test on the change in each user's objective per day (its days against the
-    window before it), learn the lever's long-run correction (long-run slope less the short
+    """Judge a long test on each user's objective per day over its days, adjusted for where
+    they stood as it began (:func:`adjusted`), learn the lever's long-run correction (long-run slope less the short
     tests' slope over the same days) and move the lever a step when a side passes the
     corrected threshold. Returns whether the lever moved. The holdout takes up the move too
     (:func:`taken_up`): it was judged over as many days as a review's, and a review that saw it
     only from the day it was made would judge it on its first weeks (module docstring)."""
     ap = model.params.adaptation
-    change = p.long_total / (day - t.start) - t.before
+    change = adjusted(p.long_total / (day - t.start), t.cohort, t.baseline)
     current = p.levers[t.lever]
     values = tested_values(p, t.lever, ap.step)
     z_crit = critical_z(ap.false_move_rate, t.family)

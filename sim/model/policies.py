@@ -380,6 +380,12 @@ def tally_tiers(users, before, now, cohort, out):
             out[i, EVENTS[0]] += 1.0
 
 
+def standing(state: np.ndarray) -> np.ndarray:
+    """Each person's standing with a provider by their state (:func:`relationship_state`,
+    :func:`former_state`; -1 never a user): 0 never a user, 1 free, 2 paying, 3 former."""
+    return np.searchsorted(np.array([0, FREE_STATES, FORMER]), state, side="right").astype(np.int8)
+
+
 def users_yesterday(before) -> np.ndarray:
     """The users (indices) who were the provider's users yesterday (state ``before``)."""
     return np.flatnonzero((before >= 0) & (before < FORMER))

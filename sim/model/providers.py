@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.model.abtests import (
     ABTest,
+    Baseline,
     ConcludedTest,
     Evidence,
     LongResult,
@@ -25,7 +26,7 @@ from sim.model.abtests import (
     tested_values,
 )
 from sim.model.mechanisms.adoption import COMPANION, FEED
-from sim.model.policies import MOVES, POLICIES, STATES
+from sim.model.policies import MOVES, POLICIES, STATES, standing
 
 
 class Provider(mesa.Agent):
@@ -46,7 +47,8 @@ class Provider(mesa.Agent):
         self.tests: dict[str, ABTest] = {}  # running tests by lever
         n = model.users.n
         self.window = np.zeros((2, n))  # per user: objective and profit summed over the window
-        self.objective_before = np.zeros(n)  # the objective over the previous window
+        # where each user stood as the running tests began (sim.model.abtests.adjusted)
+        self.baseline = Baseline(np.zeros(n), np.zeros(n, np.int8), np.zeros(n))
         # what it has seen of its users and former users by state (sim.model.policies):
         # user-days, profit, what recommending brought in ($), moves to each state and to
         # leaving for good, fading
@@ -106,6 +108,11 @@ class Provider(mesa.Agent):
         if self.holdout is not None and name in self.holdout_levers:
             value = np.where(self.holdout, self.holdout_levers[name], value)
         return value
+
+    def standing_now(self) -> Baseline:
+        """Where each user stands as tests begin at a window's close: their objective over the
+        window that closes, standing and worth (sim.model.abtests.adjusted)."""
+        return Baseline(self.window[0].copy(), standing(self.state), self.worth.copy())
 
     def step(self) -> None:
         """At the end of a test window: conclude the tests and start the next ones."""
