@@ -14,7 +14,11 @@ relationship was worth, none of which an arm can have moved; CUPED, Deng et al. 
 
     J_i = a_g(i) + b_1 J_i(window before) + b_2 worth_i + e_i            (least squares, arms pooled)
     effect_a = mean e_a - mean e_control
-    se_a     = sqrt(var e_a / n_a + var e_control / n_control)            (Welch)
+    se_a     = sqrt(s^2 (1 / n_a + 1 / n_control)),   z_a = effect_a / se_a corrected for skewness
+
+with s^2 the spread of e about each group's mean, pooled (:func:`compare`: as randomisation has
+it under no effect). Newcomers are set against newcomers, so how many join an arm is not in its
+effect (joining reads no offer; a rival's user deciding to switch does, ODD 7.9).
 
 A window alone may be too small to see an effect that is there, and a lever that does not move
 is tested again at the same values: its tests' evidence adds up, each side's effect pooled by
@@ -63,7 +67,7 @@ the lever since the review (:func:`taken_up`): those moves were judged over the 
 Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with
 x_i user i's objective per day since the review before,
 
-    effect = mean(x | not holdout) - mean(x | holdout),   z = effect / se (Welch)
+    effect = mean(x | not holdout) - mean(x | holdout),   z, se by :func:`compare`
 
 and when z < -Phi^-1(1 - false_move_rate) (the kept changes together made its objective worse,
 one-sided at the same familywise rate as the tests) it rolls every lever back to the holdout's
@@ -86,8 +90,9 @@ since (:func:`enrol`, as a short test's),
 
     x_i = sum of J_i over the long test / its days,   adjusted for where users stood as it began
 
-(:func:`adjusted`, as a short test's) is compared between each side and control as the short tests are (Welch z, Bonferroni over the
-sides and levers); the provider moves the lever a step to the best side that passes, and learns
+(:func:`adjusted`, as a short test's) is compared between each side and control as the short
+tests are (:func:`compare`, whose skewness correction matters most for a long test's small
+arms; Bonferroni over the sides and levers); the provider moves the lever a step to the best side that passes, and learns
 the lever's *long-run correction*: the long test's slope (effect per unit of lever) less the
 short tests' slope of the same lever over the same days (the unselected effects of every short
 test of it concluded meanwhile, precision-weighted), with its se, pooled by precision with the
@@ -141,11 +146,13 @@ def adjusted(objective: np.ndarray, cohort: np.ndarray, baseline: Baseline | Non
 
     fitted by least squares on the cohort with every arm in it (a level a_g for each standing
     g, the same slopes for all). The covariates were fixed before any arm's setting applied, so
-    the arms' mean residuals differ by the tested effect, unbiased, and their spread is what
-    the start does not predict (Deng, Xu, Kohavi & Walker 2013: CUPED; Lin 2013). The
-    difference in differences, J_i - before_i, is the case a = 0, b_1 = 1, b_2 = 0; for an
-    objective that counts changes in what relationships are worth it adds the window before's
-    changes as noise (ODD 7.9)."""
+    the arms' mean residuals differ by the tested effect (to within O(1/n), the slopes being
+    fitted with the treated users in), and their spread is what the start does not predict
+    (Deng, Xu, Kohavi & Walker 2013: CUPED; Lin 2013). Newcomers, who enter the cohort by
+    joining, are set against newcomers: what an arm does to them once in is in its effect, how
+    many it draws in is not. The difference in differences, J_i - before_i, is the case a = 0,
+    b_1 = 1, b_2 = 0; for an objective that counts changes in what relationships are worth it
+    adds the window before's changes as noise (ODD 7.9)."""
     if baseline is None:
         return objective
     who = np.flatnonzero(cohort)
@@ -239,8 +246,9 @@ class LongResult:
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a test against control: effect = mean(treated) - mean(control), its Welch
-    se and z = effect / se, in the units of the compared values."""
+    """One side of a test against control: effect = mean(treated) - mean(control), its se and
+    its z, the effect in se corrected for skewness (:func:`compare`), in the units of the
+    compared values."""
 
     effect: float
     se: float
@@ -345,8 +353,14 @@ def compare(
 def pooled_moments(t: np.ndarray, c: np.ndarray) -> tuple[float, float]:
     """The variance and third central moment of two groups' values about their own group's
     mean, pooled (the variance with n_t + n_c - 2 degrees of freedom)."""
-    deviation = np.concatenate((t - t.mean(), c - c.mean()))
-    return float(deviation @ deviation) / (deviation.size - 2), float(np.mean(deviation**3))
+    squares = cubes = 0.0
+    for x in (t, c):
+        deviation = x - x.mean()
+        square = deviation * deviation
+        squares += float(square.sum())
+        cubes += float(square @ deviation)
+    n = t.size + c.size
+    return squares / (n - 2), cubes / n
 
 
 def unskewed(z: float, skew: float) -> float:
@@ -994,7 +1008,7 @@ def summary_start(model) -> int:
 def holdout_effect(p, model) -> tuple[float, float, float]:
     """The holdout's measured slow effect: mean objective per user-day over the summary
     window since the holdout was drawn, of users outside it minus that of the holdout, its
-    Welch se, and the holdout's mean (all NaN without a holdout or before the provider's
+    se (:func:`compare`), and the holdout's mean (all NaN without a holdout or before the provider's
     launch):
 
         x_i = sum of J_i over the window's days since launch / those days
@@ -1060,7 +1074,7 @@ REVIEWS = {
 SUMMARY_BY_PROVIDER = {
     "holdout_effect": "objective per user-day of users outside the long-term holdout minus the "
     "holdout's (summary window)",
-    "holdout_effect_se": "Welch se of holdout_effect",
+    "holdout_effect_se": "se of holdout_effect (as a test's)",
     "holdout_objective": "the holdout's mean objective per user-day (summary window)",
 }
 SETS = ("", "feed_", "companion_")  # all providers, then by kind
