@@ -12,7 +12,7 @@ stood when the test began predicts (:func:`adjusted`: a regression adjustment on
 J over the window before, their standing, never a user, free, paying or former, and what their
 relationship was worth, none of which an arm can have moved; CUPED, Deng et al. 2013):
 
-    J_i = a_g(i) + b_1 J_i(window before) + b_2 worth_i + e_i            (least squares, arms pooled)
+    J_i = a_g(i) + b_1 J_i(window before) + b_2 worth_i + e_i     (least squares, arms pooled)
     effect_a = mean e_a - mean e_control
     se_a     = sqrt(s^2 (1 / n_a + 1 / n_control)),   z_a = effect_a / se_a corrected for skewness
 
@@ -90,14 +90,14 @@ since (:func:`enrol`, as a short test's),
 
     x_i = sum of J_i over the long test / its days,   adjusted for where users stood as it began
 
-(:func:`adjusted`, as a short test's) is compared between each side and control as the short
-tests are (:func:`compare`, whose skewness correction matters most for a long test's small
-arms; Bonferroni over the sides and levers); the provider moves the lever a step to the best side that passes, and learns
-the lever's *long-run correction*: the long test's slope (effect per unit of lever) less the
-short tests' slope of the same lever over the same days (the unselected effects of every short
-test of it concluded meanwhile, precision-weighted), with its se, pooled by precision with the
-corrections of the lever's earlier long tests. Once the pooled correction is told from zero
-(two-sided, at ``false_move_rate``), a later short test of the lever keeps a side only when it
+(:func:`adjusted`, as a short test's) is compared between each side and control as the short tests
+are (:func:`compare`, whose skewness correction matters most for a long test's small arms;
+Bonferroni over the sides and levers); the provider moves the lever a step to the best side that
+passes, and learns the lever's *long-run correction*: the long test's slope (effect per unit of
+lever) less the short tests' slope of the same lever over the same days (the unselected effects of
+every short test of it concluded meanwhile, precision-weighted), with its se, pooled by precision
+with the corrections of the lever's earlier long tests. Once the pooled correction is told from
+zero (two-sided, at ``false_move_rate``), a later short test of the lever keeps a side only when it
 passes both as measured and as a long-run estimate, effect + correction * (tested - current)
 (offsets on the lever's scale, :func:`scale_of`: a free tier's in log minutes)
 with the se widened by the correction's se times the change: short tests keep what pays now
@@ -319,15 +319,16 @@ def compare(
 
         se^2 = s^2 (1 / n_t + 1 / n_c),     k_3 = m_3 (1 / n_t^2 - 1 / n_c^2)
 
-    with s^2 and m_3 the variance and third central moment of the values about their own
-    group's mean, pooled over both groups, and z is the effect in se, corrected for the skewness g = k_3 / se^3 of its distribution
-    (:func:`unskewed`). The spread of a small arm alone understates the spread of a skewed
-    objective more often than not (a long test's 5% arm rarely holds one of the rare large
-    losses that users leaving book): its own variance (Welch) made such a test keep a side
-    without effect two to five times as often as its threshold allows. When the values carry an
-    estimate common to the side's users (a :class:`Credit`) whose error each user's ``influence``
-    linearises, the moments are those of values + influence, which hold the estimate's
-    covariance with the groups' means and its error from users' differences, with the
+    with s^2 and m_3 the variance and third central moment of the values about their own group's
+    mean, pooled over both groups, and z is the effect in se, corrected for the skewness
+    g = k_3 / se^3 of its distribution (:func:`unskewed`). The spread of a small arm alone
+    understates the spread of a skewed objective more often than not (a long test's 5% arm
+    rarely holds one of the rare large losses that users leaving book): its own variance (Welch)
+    made such a test keep a side without effect two to five times as often as its threshold
+    allows. When the values carry
+    an estimate common to the side's users (a :class:`Credit`) whose error each user's
+    ``influence`` linearises, the moments are those of values + influence, which hold the
+    estimate's covariance with the groups' means and its error from users' differences, with the
     estimate's model ``variance`` in place of the influence's own where it is the larger (few
     events):
 
@@ -914,10 +915,10 @@ def correction_in_force(p, lever: str, false_move_rate: float) -> tuple[float, f
 
 
 def conclude_long(p, t: LongTest, model, day: int) -> bool:
-    """Judge a long test on each user's objective per day over its days, adjusted for where
-    they stood as it began (:func:`adjusted`), learn the lever's long-run correction (long-run slope less the short
-    tests' slope over the same days) and move the lever a step when a side passes the
-    corrected threshold. Returns whether the lever moved. The holdout takes up the move too
+    """Judge a long test on each user's objective per day over its days, adjusted for where they
+    stood as it began (:func:`adjusted`), learn the lever's long-run correction (long-run slope
+    less the short tests' slope over the same days) and move the lever a step when a side passes
+    the corrected threshold. Returns whether the lever moved. The holdout takes up the move too
     (:func:`taken_up`): it was judged over as many days as a review's, and a review that saw it
     only from the day it was made would judge it on its first weeks (module docstring)."""
     ap = model.params.adaptation
