@@ -817,3 +817,26 @@ def test_small_arms_of_a_skewed_objective_keep_the_false_move_rate(noise):
     assert 0.01 < moved / count <= ALPHA + 3 * binomial, moved / count
     if noise is skewed_losses:  # the small arm rarely holds a loss: Welch's spread is too small
         assert welch / count > 2 * ALPHA, welch / count
+
+
+@pytest.mark.parametrize("gains", [False, True])
+def test_a_bound_read_with_the_skewness_correction_holds_at_its_confidence(gains):
+    """A side's effect read against a bound it exactly equals (a small arm of a skewed objective
+    shifted by the bound) passes with confidence z in at most ALPHA of draws, and not far fewer.
+    Without the correction, an objective skewed by rare large gains passes more often than
+    ALPHA allows (as the wellbeing-aligned policy's break-even bound did, ODD 7.9)."""
+    rng = np.random.default_rng(9)
+    count, n, bound = 6000, 3000, -0.2
+    z = norm.ppf(1 - ALPHA)
+    held = normal = 0
+    for _ in range(count):
+        # 1% of users with a large gain (or loss): a heavier skew than a long test's losses
+        change = rng.standard_normal(n) + (15.0 if gains else -15.0) * (rng.random(n) < 0.01)
+        treated = rng.random(n) < 0.05
+        side = abtests.compare(change + bound * treated, treated, ~treated)
+        held += side.bound_holds(bound, z)
+        normal += side.effect - z * side.se >= bound
+    binomial = np.sqrt(ALPHA * (1 - ALPHA) / count)
+    assert ALPHA - 4 * binomial < held / count <= ALPHA + 3 * binomial, held / count
+    if gains:
+        assert normal / count > ALPHA + 3 * binomial, normal / count

@@ -247,12 +247,20 @@ class LongResult:
 @dataclass(frozen=True)
 class Side:
     """One side of a test against control: effect = mean(treated) - mean(control), its se and
-    its z, the effect in se corrected for skewness (:func:`compare`), in the units of the
-    compared values."""
+    its z, the effect in se corrected for the ``skew`` of its distribution (:func:`compare`),
+    in the units of the compared values."""
 
     effect: float
     se: float
     z: float
+    skew: float = 0.0
+
+    def bound_holds(self, bound: float, z: float) -> bool:
+        """Whether the effect exceeds ``bound`` with confidence: (effect - bound) / se,
+        corrected for the skew as z is (:func:`unskewed`), at least ``z``."""
+        if self.se <= 0:
+            return self.effect >= bound
+        return unskewed((self.effect - bound) / self.se, self.skew) >= z
 
 
 @dataclass(frozen=True)
@@ -347,8 +355,8 @@ def compare(
     se = float(np.sqrt(s2 * sizes + variance))
     if se <= 0:
         return Side(effect, se, 0.0)
-    k3 = m3 * (1 / t.size**2 - 1 / c.size**2)
-    return Side(effect, se, unskewed(effect / se, k3 / se**3))
+    skew = m3 * (1 / t.size**2 - 1 / c.size**2) / se**3
+    return Side(effect, se, unskewed(effect / se, skew), skew)
 
 
 def pooled_moments(t: np.ndarray, c: np.ndarray) -> tuple[float, float]:

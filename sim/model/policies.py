@@ -695,13 +695,12 @@ class Wellbeing(Policy):
     def admissible(self, provider, profit, z):
         """The break-even constraint in the decision: a side that lowers profit may be kept only
         if the test's control profit per user-day, plus what the changes already kept at this
-        window's close cost (``provider.profit_committed``), plus the side's effect less ``z``
-        of its se, stays at or above zero (the side breaks even with confidence); a side that
-        raises profit always may."""
+        window's close cost (``provider.profit_committed``), plus the side's effect stays at or
+        above zero with confidence ``z`` (the side breaks even: its effect exceeds minus that
+        margin, :meth:`sim.model.abtests.Side.bound_holds`, skewness corrected as a test's z
+        is); a side that raises profit always may."""
         margin = profit.control + provider.profit_committed
-        return tuple(
-            s is None or s.effect >= 0 or margin + s.effect - z * s.se >= 0 for s in profit.sides
-        )
+        return tuple(s is None or s.effect >= 0 or s.bound_holds(-margin, z) for s in profit.sides)
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (Attention(), Intimacy(), Wellbeing())}
