@@ -94,7 +94,8 @@ def test_a_lever_without_effect_judged_with_a_noisy_long_run_correction_moves_no
 
 def test_skewed_changes_keep_the_false_move_rate():
     """Changes in a skewed objective (many users near zero, a long right tail) still move a
-    lever without effect in at most ALPHA of windows: the Welch z is close to normal."""
+    lever without effect in at most ALPHA of windows: the skewness-corrected z is close to
+    normal."""
 
     def skewed(rng, n):
         return rng.exponential(1.0, n) * (rng.random(n) < 0.3)
