@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import norm
 
 import sim
-from sim.model import EconomyModel, abtests
+from sim.model import EconomyModel, abtests, sequential
 from sim.model.abtests import ABTest, critical_z, detectable_effect, judge
 from sim.model.policies import POLICIES
 
@@ -126,13 +126,16 @@ def test_judgements_come_as_the_evidence_doubles_then_every_fourth_test_within_t
 
 def test_a_lever_without_effect_moves_over_all_its_looks_at_most_the_false_move_rate():
     """A lever's tests pool their evidence until it moves (``accumulated``), and the evidence
-    is judged each time it doubles up to 8 tests, then at every 4th, with a shrinking share of
-    the false-move rate (``spent``):
-    over 16 windows a lever with no effect moves at most ALPHA of the time. Judged at every
-    window at the full rate, the same pooled evidence would move it far more often."""
-    count, looks = 1000, 16
+    is judged each time it doubles up to 8 tests, then at every 4th, at the group-sequential
+    boundary of a shrinking share of the false-move rate (``sequential.boundary``): over 16
+    windows a lever with no effect moves at most ALPHA of the time, and more often than with
+    the Bonferroni thresholds over the judgements, which take the correlated looks as
+    unrelated. Judged at every window at the full rate, the same pooled evidence would move it
+    far more often."""
+    count, looks = 1500, 16
+    rate = abtests.side_rate(ALPHA, 1)
     rng = np.random.default_rng(8)
-    moved, peeked = np.zeros(count, bool), np.zeros(count, bool)
+    moved, bonferroni, peeked = (np.zeros(count, bool) for _ in range(3))
     for n in range(count):
         known = None
         for _ in range(looks):
@@ -140,14 +143,18 @@ def test_a_lever_without_effect_moves_over_all_its_looks_at_most_the_false_move_
             arm = arms(rng, USERS)
             sides = abtests.sides_of(rng.standard_normal(USERS), arm, cohort, VALUES, CURRENT)
             known = abtests.accumulated(known, CURRENT, VALUES, sides)
+            j = abtests.judgement(known.looks)
             share = abtests.spent(known.looks)
-            z_crit = critical_z(ALPHA * share, 1) if share else np.inf
-            if abtests.choose(known.sides, VALUES, CURRENT, z_crit) is not None:
-                moved[n] = True
-            if abtests.choose(known.sides, VALUES, CURRENT, critical_z(ALPHA, 1)) is not None:
-                peeked[n] = True
+            for z_crit, out in (
+                (sequential.boundary(rate, j), moved),
+                (critical_z(ALPHA * share, 1) if share else np.inf, bonferroni),
+                (critical_z(ALPHA, 1), peeked),
+            ):
+                if abtests.choose(known.sides, VALUES, CURRENT, z_crit) is not None:
+                    out[n] = True
     assert moved.mean() <= ALPHA + 3 * np.sqrt(ALPHA * (1 - ALPHA) / count), moved.mean()
-    assert moved.mean() > 0.01 and peeked.mean() > 3 * ALPHA, (moved.mean(), peeked.mean())
+    assert moved.mean() > bonferroni.mean() > 0.01, (moved.mean(), bonferroni.mean())
+    assert peeked.mean() > 3 * ALPHA, peeked.mean()
 
 
 def test_evidence_pooled_over_windows_finds_an_effect_too_small_for_one():
@@ -470,16 +477,17 @@ def test_the_lever_tables_with_a_holdout_and_limits_are_the_providers_levers_lim
 
 
 # -- reviews against the long-term holdout -------------------------------------------------------
-def _reviewed(m, p, holdout_better: float, rng) -> bool:
+def _reviewed(m, p, holdout_better: float, rng, x=None) -> bool:
     """Review provider ``p`` after moving a lever, with each user's objective per day since
-    the last review drawn as noise, the holdout's raised by ``holdout_better``; whether it
-    rolled back."""
+    the last review ``x``, by default drawn as noise, the holdout's raised by
+    ``holdout_better``; whether it rolled back."""
     days = 4 * m.params.adaptation.interval
     lo, hi = p.LEVERS["hooks"]
     p.holdout_levers = dict(p.levers, hooks=lo)
     p.levers = dict(p.levers, hooks=hi)
     p.holdout_since = m.day + 1 - days
-    x = rng.normal(1.0, 1.0, m.users.n) + holdout_better * p.holdout
+    x = rng.normal(1.0, 1.0, m.users.n) if x is None else x
+    x = x + holdout_better * p.holdout
     p.since_review[:] = x * days
     reviews = len(p.reviews)
     abtests.review(p, m, m.day + 1)
@@ -517,6 +525,31 @@ def test_reviews_roll_back_changes_with_no_effect_at_most_at_the_false_move_rate
     alpha = m.params.adaptation.false_move_rate
     assert rate <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / trials)
     assert rate >= alpha - 3 * np.sqrt(alpha * (1 - alpha) / trials)  # and the test can act
+
+
+def test_a_review_takes_out_what_where_users_stood_as_the_holdout_was_drawn_predicts():
+    """Users' objective since the last review is mostly where they stood as the holdout was
+    drawn (standing, objective before, worth): the review compares what that does not
+    predict, so its se is that of the rest (within 15%), a tenth of the raw comparison's, and
+    it sees a harm of 3 of its se that the raw comparison could not."""
+    m = small(0.2, days=3)
+    m.run_model()
+    p = m.providers[0]
+    rng = np.random.default_rng(17)
+    n = m.users.n
+    standing = rng.integers(0, abtests.STANDINGS, n).astype(np.int8)
+    before, worth = rng.normal(0.0, 3.0, n), rng.exponential(10.0, n)
+    p.holdout_baseline = abtests.Baseline(before, standing, worth)
+    held = p.holdout.copy()
+    rest = 0.5 * np.sqrt(1 / held.sum() + 1 / (~held).sum())  # se of what nothing predicts
+    x = np.array([0.0, 5.0, 20.0, 80.0])[standing] + 0.7 * before + 0.1 * worth
+    x = x + rng.normal(0.0, 0.5, n)
+    raw = abtests.compare(x, ~held, held)
+    assert _reviewed(m, p, 3 * rest, rng, x)  # the holdout did better by 3 se: rolled back
+    review = p.reviews[-1]
+    assert review.se == pytest.approx(rest, rel=0.15)
+    assert raw.se > 10 * review.se
+    assert review.effect == pytest.approx(-3 * rest, abs=3 * rest)
 
 
 def test_a_run_reviews_every_few_windows_and_reports_the_reviews():
@@ -688,9 +721,8 @@ def test_a_run_with_long_tests_starts_them_after_the_first_window_and_reports_th
         for r in p.test_log:
             family = 2 * len(p.LEVERS) if r.day in (21, 35) else len(p.LEVERS)
             assert r.family == family, r.day
-            share = abtests.spent(r.looks)
-            judged = critical_z(ALPHA * share, family) if share else np.inf
-            assert r.z_crit == pytest.approx(judged)
+            rate = abtests.side_rate(ALPHA, family)
+            assert r.z_crit == pytest.approx(sequential.boundary(rate, abtests.judgement(r.looks)))
     out = abtests.summary(m)
     assert out["long_tests_run"] == sum(len(p.long_log) for p in m.providers)
     assert out["long_tests_moved"] == sum(

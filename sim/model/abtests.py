@@ -27,13 +27,17 @@ effect / pooled se. The evidence is judged each time it has doubled up to k = 8 
 and at every 4th test after (k = 12, 16, ...: :func:`judgement`), the j-th time keeping the side
 with the largest z_a when
 
-    z_a > z_crit = Phi^-1(1 - false_move_rate / (j (j + 1)) / (2 m))
+    z_a > z_crit = c_j(false_move_rate / (2 m))
 
-with m the number of tests concluding in the window (long tests included, below): a Bonferroni
-correction over the two sides and the m tests, and over the judgements of a lever's evidence
-(:func:`spent`), so that a window in which no lever has any effect moves some lever with
-probability at most ``false_move_rate`` (the familywise rate) and a lever with no effect moves
-over all its judgements with probability at most ``false_move_rate / m``.
+with m the number of tests concluding in the window (long tests included, below) and c_j(a) the
+group-sequential boundary at which a side crosses at its j-th judgement, having crossed at none
+before, with probability a / (j (j + 1)) under no effect (:func:`sim.model.sequential.boundary`:
+the pooled z's of successive looks are correlated, so c_j is below the Bonferroni
+Phi^-1(1 - a / (j (j + 1))); c_1 equals it): a Bonferroni correction over the two sides and the
+m tests, and spending over the judgements of a lever's evidence, so that a window in which no
+lever has any effect moves some lever with probability at most ``false_move_rate`` (the
+familywise rate) and a lever with no effect moves over all its judgements with probability at
+most ``false_move_rate / m``.
 A test costs the users in its arms: each arm is on a setting the provider believes worse or
 no better, and a side tested every window keeps a ``test_share`` of its users there for good.
 When a judgement finds a side worse than control (z_a < -z_crit both as measured and, with a
@@ -65,9 +69,11 @@ is drawn) stays on the levers of the provider's last review (its launch levers a
 test's arms or cohort, and takes up what long tests (below) move where no short test has moved
 the lever since the review (:func:`taken_up`): those moves were judged over the long run already.
 Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with
-x_i user i's objective per day since the review before,
+x_i user i's objective per day since the review before and e_i its residual on where the user
+stood as the holdout was drawn (:func:`adjusted`, everyone in the cohort: their objective over
+the window before, standing and worth, as a test's; none at launch),
 
-    effect = mean(x | not holdout) - mean(x | holdout),   z, se by :func:`compare`
+    effect = mean(e | not holdout) - mean(e | holdout),   z, se by :func:`compare`
 
 and when z < -Phi^-1(1 - false_move_rate) (the kept changes together made its objective worse,
 one-sided at the same familywise rate as the tests) it rolls every lever back to the holdout's
@@ -118,6 +124,8 @@ from statistics import NormalDist
 from typing import NamedTuple
 
 import numpy as np
+
+from sim.model.sequential import boundary, judgement, spent
 
 POWER = 0.8  # the power at which the minimum detectable effect is given
 TIER = "free_minutes"  # the lever tested by ratios (:func:`tier_steps`, :func:`scale_of`)
@@ -302,10 +310,16 @@ class ConcludedTest:
     settled: tuple[bool, bool] = (False, False)  # sides judged worse, which then rest
 
 
+def side_rate(false_move_rate: float, levers: int) -> float:
+    """The rate at which one side of one of ``levers`` tests may move a lever with no effect,
+    Bonferroni over the 2 sides of each: alpha / (2 m)."""
+    return false_move_rate / (2 * max(levers, 1))
+
+
 def critical_z(false_move_rate: float, levers: int) -> float:
-    """One-sided threshold of each side, Bonferroni over the 2 sides of ``levers`` tests:
-    z_crit = Phi^-1(1 - alpha / (2 m))."""
-    return _NORMAL.inv_cdf(1.0 - false_move_rate / (2 * max(levers, 1)))
+    """One-sided threshold of each side judged once, Bonferroni over the 2 sides of ``levers``
+    tests: z_crit = Phi^-1(1 - alpha / (2 m))."""
+    return _NORMAL.inv_cdf(1.0 - side_rate(false_move_rate, levers))
 
 
 def detectable_effect(se: float, z_crit: float, power: float = POWER) -> float:
@@ -567,7 +581,8 @@ def enrol(p, newcomers: np.ndarray) -> None:
 def conclude(p, t, model) -> bool:
     """Add the test to what the lever's tests have shown since it last moved
     (:func:`accumulated`) and keep the better tested value when the accumulated evidence
-    passes the threshold of its look (:func:`spent`); log the test."""
+    passes the threshold of its judgement (:func:`sim.model.sequential.boundary`); log the
+    test."""
     ap = model.params.adaptation
     p.tests_run += 1
     change = adjusted(p.window[0], t.cohort, t.baseline)
@@ -586,8 +601,7 @@ def conclude(p, t, model) -> bool:
     )
     correction = (c * ap.interval, c_se * ap.interval)  # per user-day, to the window's units
     evidence = accumulated(p.evidence.get(t.lever), current, t.values, judged)
-    share = spent(evidence.looks)
-    z_crit = critical_z(ap.false_move_rate * share, t.family) if share > 0 else math.inf
+    z_crit = boundary(side_rate(ap.false_move_rate, t.family), judgement(evidence.looks))
     kept = choose(
         evidence.sides, t.values, current, z_crit, correction, allowed, scale_of(p, t.lever)
     )
@@ -705,30 +719,6 @@ def accumulated(known: Evidence | None, current: float, values, sides) -> Eviden
         effect, se = pooled((a.effect, a.se), (b.effect, b.se))
         both.append(Side(effect, se, effect / se if se > 0 else 0.0))
     return Evidence(current, known.values, known.looks + 1, tuple(both))
-
-
-EVERY = 4  # past 2 * EVERY tests, a lever's evidence is judged at every EVERY-th (a power of 2)
-
-
-def judgement(looks: int) -> int:
-    """Which judgement of a lever's accumulated evidence its ``looks``-th test is: it is judged
-    each time it has doubled up to ``2 * EVERY`` tests (looks 1, 2, 4, 8) and at every
-    ``EVERY``-th test after (12, 16, 20, ...), so that evidence that grows slowly waits at most
-    ``EVERY`` windows for its next judgement; 0 between."""
-    first = (2 * EVERY).bit_length()  # the judgement at look 2 * EVERY
-    if looks <= 2 * EVERY:
-        j = looks.bit_length()
-        return j if looks == 1 << (j - 1) else 0
-    return first + (looks - 2 * EVERY) // EVERY if looks % EVERY == 0 else 0
-
-
-def spent(looks: int) -> float:
-    """The share of the false-move rate a lever's accumulated evidence may use at its
-    ``looks``-th test: the j-th :func:`judgement` of it has share 1 / (j (j + 1)), shares that
-    sum to 1 over every judgement there can be, so that a lever with no effect moves over all
-    of them with probability at most what one test had; 0 between (the evidence only grows)."""
-    j = judgement(looks)
-    return 1.0 / (j * (j + 1)) if j else 0.0
 
 
 class ProfitTest(NamedTuple):
@@ -1021,7 +1011,10 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     launch):
 
         x_i = sum of J_i over the window's days since launch / those days
-        effect = mean(x | not holdout) - mean(x | holdout)
+        effect = mean(e | not holdout) - mean(e | holdout)
+
+    with e_i the residual of x_i on where users stood as the holdout was drawn
+    (:func:`adjusted`, everyone in the cohort).
     """
     nan = (float("nan"),) * 3
     if p.objective_total is None:
@@ -1030,7 +1023,7 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     if days <= 0:
         return nan
     x = (p.objective_total + p.window[0]) / days
-    side = compare(x, ~p.holdout, p.holdout)
+    side = compare(adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), ~p.holdout, p.holdout)
     if side is None:
         return nan
     return side.effect, side.se, float(x[p.holdout].mean())
@@ -1042,7 +1035,10 @@ def review(p, model, day: int) -> None:
     hold out a fresh share of users on the levers the provider now has."""
     days = day - p.holdout_since
     if p.levers != p.holdout_levers:
-        side = compare(p.since_review / days, ~p.holdout, p.holdout)
+        x = p.since_review / days
+        side = compare(
+            adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), ~p.holdout, p.holdout
+        )
         if side is not None:
             z_crit = _NORMAL.inv_cdf(1.0 - model.params.adaptation.false_move_rate)
             back = side.z < -z_crit
@@ -1056,6 +1052,7 @@ def review(p, model, day: int) -> None:
     p.holdout_levers = dict(p.levers)
     p.holdout = holdout_users(model, p.name, day)
     p.holdout_since = day
+    p.holdout_baseline = p.standing_now()
     p.since_review.fill(0.0)
     if p.objective_total is not None:
         p.objective_total.fill(0.0)  # the summary compares the current holdout only

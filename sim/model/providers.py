@@ -79,6 +79,7 @@ class Provider(mesa.Agent):
         self.holdout_levers = dict(self.levers)
         self.holdout = holdout_users(model, name, launch_day)
         self.holdout_since = launch_day  # the day the holdout was drawn
+        self.holdout_baseline = self.baseline  # where users stood then (none at launch)
         self.since_review = None if self.holdout is None else np.zeros(n)
         self.objective_total = None if self.holdout is None else np.zeros(n)
         self.reviews: list[Review] = []
