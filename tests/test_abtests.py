@@ -371,6 +371,7 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
         m.step()
         for p in m.providers:
             assert p.holdout is not None and 0.1 < p.holdout.mean() < 0.3
+            assert 0.1 < p.reference.mean() < 0.3 and not (p.holdout & p.reference).any()
             # today's J per user: the window's growth, or what the window that closed today
             # (now in the baseline of the next tests) had grown to since yesterday
             d = m.day + 1
@@ -384,8 +385,9 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
             for lever, launch in p.holdout_levers.items():
                 values = np.broadcast_to(m.today.levers[lever], m.users.minutes.shape)[:, j]
                 assert (values[p.holdout] == launch).all(), (p.name, lever)
-            for t in p.tests.values():
-                assert not (t.arm[p.holdout].any() or t.cohort[p.holdout].any())
+            for t in p.tests.values():  # the holdout and the reference are in no test
+                assert not (t.arm[p.out_of_tests].any() or t.cohort[p.out_of_tests].any())
+                assert p.out_of_tests.sum() == p.holdout.sum() + p.reference.sum()
     assert any(p.levers != p.holdout_levers for p in m.providers), "no lever ever moved"
     assert not any(p.reviews for p in m.providers)
     for p in m.providers:  # every lever tested in each window (L), long tests ending in some
@@ -395,7 +397,7 @@ def test_the_holdout_stays_on_the_launch_levers_in_no_arm_and_its_effect_is_meas
     for p in m.providers:
         days = m.params.run.days - max(start, p.launch_day)
         x = objective[p.name] / days
-        effect = x[~p.holdout].mean() - x[p.holdout].mean()
+        effect = x[p.reference].mean() - x[p.holdout].mean()
         assert out[f"{p.name}.holdout_effect"] == pytest.approx(effect, rel=1e-9, abs=1e-12)
         assert out[f"{p.name}.holdout_effect_se"] > 0
         assert out[f"{p.name}.holdout_objective"] == pytest.approx(x[p.holdout].mean())
@@ -414,7 +416,8 @@ def test_a_tests_cohort_takes_in_the_users_who_join_while_it_runs_but_no_held_ou
         for p in m.providers:
             users = m.users.adopted[:, p.column]
             for t in [*p.tests.values(), *p.long_tests.values()]:
-                assert not t.cohort[p.holdout].any() and not t.eligible[p.holdout].any()
+                out = p.out_of_tests
+                assert not t.cohort[out].any() and not t.eligible[out].any()
                 assert (t.cohort >= (users & t.eligible)).all(), "a user today outside the cohort"
                 joined = m.users.adopted_day[:, p.column] > t.start
                 joiners += int((t.cohort & users & joined).sum())
@@ -540,16 +543,32 @@ def test_a_review_takes_out_what_where_users_stood_as_the_holdout_was_drawn_pred
     standing = rng.integers(0, abtests.STANDINGS, n).astype(np.int8)
     before, worth = rng.normal(0.0, 3.0, n), rng.exponential(10.0, n)
     p.holdout_baseline = abtests.Baseline(before, standing, worth)
-    held = p.holdout.copy()
-    rest = 0.5 * np.sqrt(1 / held.sum() + 1 / (~held).sum())  # se of what nothing predicts
+    held, reference = p.holdout.copy(), p.reference.copy()
+    rest = 0.5 * np.sqrt(1 / held.sum() + 1 / reference.sum())  # se of what nothing predicts
     x = np.array([0.0, 5.0, 20.0, 80.0])[standing] + 0.7 * before + 0.1 * worth
     x = x + rng.normal(0.0, 0.5, n)
-    raw = abtests.compare(x, ~held, held)
+    raw = abtests.compare(x, reference, held)
     assert _reviewed(m, p, 3 * rest, rng, x)  # the holdout did better by 3 se: rolled back
     review = p.reviews[-1]
     assert review.se == pytest.approx(rest, rel=0.15)
     assert raw.se > 10 * review.se
     assert review.effect == pytest.approx(-3 * rest, abs=3 * rest)
+
+
+def test_what_the_tests_arms_cost_their_users_is_not_in_a_review():
+    """Users in the tests' arms do worse (each arm is on a setting believed worse or no
+    better), which goes on whatever a review decides: the review compares the holdout with its
+    reference group, in no test either, so a cost of testing of 20 times the review's se, with
+    no effect of the changes kept, neither rolls them back nor shows in the effect."""
+    m = small(0.2, days=3)
+    m.run_model()
+    p = m.providers[0]
+    rng = np.random.default_rng(23)
+    n = m.users.n
+    se = np.sqrt(1 / p.holdout.sum() + 1 / p.reference.sum())
+    x = rng.normal(1.0, 1.0, n) - 20 * se * ~p.out_of_tests
+    assert not _reviewed(m, p, 0.0, rng, x)
+    assert abs(p.reviews[-1].z) < 3
 
 
 def test_a_run_reviews_every_few_windows_and_reports_the_reviews():

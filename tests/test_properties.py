@@ -355,7 +355,7 @@ def test_no_nan_or_infinity_in_states_series_or_summary(cfg):
         if "holdout" in k and math.isnan(v):  # fewer than two users on a side of the holdout,
             # or a provider that had not launched by the run's end
             p = next(p for p in model.providers if k.startswith(p.name + "."))
-            few = min(p.holdout.sum(), (~p.holdout).sum()) < 2 or not model.users.adopted.any()
+            few = min(p.holdout.sum(), p.reference.sum()) < 2 or not model.users.adopted.any()
             # or a holdout drawn afresh at a review on the run's last day: no day measured yet
             start = max(abtests.summary_start(model), p.launch_day, p.holdout_since)
             assert few or p.launch_day >= DAYS or model.day + 1 - start <= 0

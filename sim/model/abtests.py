@@ -68,20 +68,24 @@ share ``adaptation.holdout_share`` of users (stream ``holdout:{provider}``, keye
 is drawn) stays on the levers of the provider's last review (its launch levers at first), in no
 test's arms or cohort, and takes up what long tests (below) move where no short test has moved
 the lever since the review (:func:`taken_up`): those moves were judged over the long run already.
+As many users again, the *reference* group (:func:`hold_out`), are in no test either but on the
+provider's levers as they move: against them, not against everyone else, the holdout shows what
+the changes kept did, without what the tests' arms cost their users (each arm is on a setting
+the provider believes worse or no better; that cost goes on whatever the review decides).
 Every ``adaptation.holdout_review`` windows the provider reviews the changes it kept since: with
 x_i user i's objective per day since the review before and e_i its residual on where the user
 stood as the holdout was drawn (:func:`adjusted`, everyone in the cohort: their objective over
 the window before, standing and worth, as a test's; none at launch),
 
-    effect = mean(e | not holdout) - mean(e | holdout),   z, se by :func:`compare`
+    effect = mean(e | reference) - mean(e | holdout),   z, se by :func:`compare`
 
 and when z < -Phi^-1(1 - false_move_rate) (the kept changes together made its objective worse,
 one-sided at the same familywise rate as the tests) it rolls every lever back to the holdout's
-values. Either way it then holds out a fresh random share on the levers it now has. With
+values. Either way it then draws a fresh holdout and reference on the levers it now has. With
 ``holdout_review`` 0 the holdout stays on the launch levers all run and only measures.
 :func:`summary` reports the reviews, the rollbacks, and the mean objective per user-day of
-everyone else minus the holdout's over the summary window since the holdout was drawn
-(intention to treat, users of the provider or not), with its se.
+the reference minus the holdout's over the summary window since they were drawn (intention
+to treat, users of the provider or not), with its se.
 
 A holdout sees only the moves the short tests made; where the long run is best may lie where
 short tests never go (fewer ads lose revenue within any eight weeks). *Long tests* look both
@@ -538,7 +542,7 @@ def close_window(p, model, day: int) -> None:
 
 def propose(p, lever: str, model, day: int):
     """Test ``lever`` a step lower and a step higher than now, on independent random arms;
-    holdout users are in no arm and not in the cohort."""
+    the holdout and its reference group are in no arm and not in the cohort."""
     ap = model.params.adaptation
     draw = model.streams(f"abtest:{p.name}:{lever}", day).random(model.users.n)
     # arm -1 (lowered) below test_share, +1 (raised) below twice it, else 0
@@ -549,8 +553,8 @@ def propose(p, lever: str, model, day: int):
             arm[arm == side] = 0
     eligible = np.ones(model.users.n, bool)
     if p.holdout is not None:
-        arm[p.holdout] = 0
-        eligible &= ~p.holdout
+        arm[p.out_of_tests] = 0
+        eligible &= ~p.out_of_tests
     long = p.long_tests.get(lever)
     if long is not None:  # users in the lever's long test are in none of its short tests
         arm[long.arm != 0] = 0
@@ -839,15 +843,15 @@ def tier_steps(current: float, most: float, step_share: float, session: float):
 
 def propose_long(p, lever: str, model, day: int) -> LongTest:
     """A long test of ``lever`` from ``day`` on independent arms of ``long_share`` users each;
-    held-out users are in no arm and not in the cohort."""
+    the holdout and its reference group are in no arm and not in the cohort."""
     share = model.params.adaptation.long_share
     draw = model.streams(f"longtest:{p.name}:{lever}", day).random(model.users.n)
     lowered, tested = draw < share, draw < 2 * share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
     eligible = np.ones(model.users.n, bool)
     if p.holdout is not None:
-        arm[p.holdout] = 0
-        eligible &= ~p.holdout
+        arm[p.out_of_tests] = 0
+        eligible &= ~p.out_of_tests
     cohort = model.users.adopted[:, p.column] & eligible
     return LongTest(lever, arm, cohort, p.baseline, day, eligible=eligible)
 
@@ -988,14 +992,21 @@ def taken_up(p, lever: str, current: float, model) -> bool:
 
 
 # -- the long-term holdout ------------------------------------------------------------------------
-def holdout_users(model, name: str, day: int) -> np.ndarray | None:
-    """The users held out from the provider's tests from ``day`` (its launch day, then each
-    review's): a share ``adaptation.holdout_share``, stream ``holdout:{provider}`` keyed by
-    the day; None when there is no holdout."""
+def hold_out(p, model, day: int) -> None:
+    """Draw the provider's holdout and its reference group from ``day`` (its launch day, then
+    each review's), each a share ``adaptation.holdout_share`` of users (one uniform per user,
+    stream ``holdout:{provider}`` keyed by the day: the holdout below the share, the reference
+    from it to twice it), and the users in either, ``out_of_tests``; all None when there is no
+    holdout. Both groups are in no test: the holdout on the levers of the last review, the
+    reference on the provider's levers as they move, so that the two differ by the changes
+    kept since and not by what the tests' arms cost their users (module docstring)."""
     share = model.params.adaptation.holdout_share
     if share <= 0:
-        return None
-    return model.streams(f"holdout:{name}", day).random(model.users.n) < share
+        p.holdout = p.reference = p.out_of_tests = None
+        return
+    draw = model.streams(f"holdout:{p.name}", day).random(model.users.n)
+    p.holdout, p.out_of_tests = draw < share, draw < 2 * share
+    p.reference = p.out_of_tests & ~p.holdout
 
 
 def summary_start(model) -> int:
@@ -1006,12 +1017,12 @@ def summary_start(model) -> int:
 
 def holdout_effect(p, model) -> tuple[float, float, float]:
     """The holdout's measured slow effect: mean objective per user-day over the summary
-    window since the holdout was drawn, of users outside it minus that of the holdout, its
-    se (:func:`compare`), and the holdout's mean (all NaN without a holdout or before the provider's
-    launch):
+    window since the holdout was drawn, of the reference group minus that of the holdout, its
+    se (:func:`compare`), and the holdout's mean (all NaN without a holdout or before the
+    provider's launch):
 
         x_i = sum of J_i over the window's days since launch / those days
-        effect = mean(e | not holdout) - mean(e | holdout)
+        effect = mean(e | reference) - mean(e | holdout)
 
     with e_i the residual of x_i on where users stood as the holdout was drawn
     (:func:`adjusted`, everyone in the cohort).
@@ -1023,7 +1034,7 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     if days <= 0:
         return nan
     x = (p.objective_total + p.window[0]) / days
-    side = compare(adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), ~p.holdout, p.holdout)
+    side = compare(adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), p.reference, p.holdout)
     if side is None:
         return nan
     return side.effect, side.se, float(x[p.holdout].mean())
@@ -1037,7 +1048,7 @@ def review(p, model, day: int) -> None:
     if p.levers != p.holdout_levers:
         x = p.since_review / days
         side = compare(
-            adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), ~p.holdout, p.holdout
+            adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), p.reference, p.holdout
         )
         if side is not None:
             z_crit = _NORMAL.inv_cdf(1.0 - model.params.adaptation.false_move_rate)
@@ -1050,7 +1061,7 @@ def review(p, model, day: int) -> None:
             effect, se = side.effect, side.se
             p.reviews.append(Review(p.name, day, effect, se, side.z, back))
     p.holdout_levers = dict(p.levers)
-    p.holdout = holdout_users(model, p.name, day)
+    hold_out(p, model, day)
     p.holdout_since = day
     p.holdout_baseline = p.standing_now()
     p.since_review.fill(0.0)
@@ -1078,8 +1089,8 @@ REVIEWS = {
     "long_tests_moved": "long tests that moved their lever (whole run)",
 }
 SUMMARY_BY_PROVIDER = {
-    "holdout_effect": "objective per user-day of users outside the long-term holdout minus the "
-    "holdout's (summary window)",
+    "holdout_effect": "objective per user-day of the long-term holdout's reference group (the "
+    "provider's levers, in no test) minus the holdout's (summary window)",
     "holdout_effect_se": "se of holdout_effect (as a test's)",
     "holdout_objective": "the holdout's mean objective per user-day (summary window)",
 }

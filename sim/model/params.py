@@ -476,7 +476,8 @@ class AdaptationParams:
         0.0,
         0.2,
         "share",
-        "users kept on the levers of the last review, in no test (0: no holdout)",
+        "users kept on the levers of the last review, in no test, and as many again on the "
+        "current levers in no test to compare them with (0: no holdout)",
     )
     holdout_review: int = param(
         4,

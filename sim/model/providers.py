@@ -22,7 +22,7 @@ from sim.model.abtests import (
     Rest,
     Review,
     adapt,
-    holdout_users,
+    hold_out,
     tested_values,
 )
 from sim.model.mechanisms.adoption import COMPANION, FEED
@@ -74,10 +74,11 @@ class Provider(mesa.Agent):
         self.evidence: dict[str, Evidence] = {}
         self.rests: dict[tuple[str, int], Rest] = {}  # by lever and side, a settled side's
         # the long-term holdout (sim.model.abtests): users kept on the levers of the last
-        # review (the launch levers at first), their objective summed since it, and over the
+        # review (the launch levers at first), as many on the levers as they move (the
+        # reference), both in no test, everyone's objective summed since it, and over the
         # summary window (None without a holdout)
         self.holdout_levers = dict(self.levers)
-        self.holdout = holdout_users(model, name, launch_day)
+        hold_out(self, model, launch_day)  # holdout, reference, out_of_tests
         self.holdout_since = launch_day  # the day the holdout was drawn
         self.holdout_baseline = self.baseline  # where users stood then (none at launch)
         self.since_review = None if self.holdout is None else np.zeros(n)
