@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import norm
 
 import sim
-from sim.model import EconomyModel, abtests, sequential
+from sim.model import EconomyModel, abtests, policies, sequential
 from sim.model.abtests import ABTest, critical_z, detectable_effect, judge
 from sim.model.policies import POLICIES
 
@@ -553,6 +553,37 @@ def test_a_review_takes_out_what_where_users_stood_as_the_holdout_was_drawn_pred
     assert review.se == pytest.approx(rest, rel=0.15)
     assert raw.se > 10 * review.se
     assert review.effect == pytest.approx(-3 * rest, abs=3 * rest)
+
+
+def test_the_holdout_is_drawn_with_where_users_stand_and_its_effect_adjusted_for_it():
+    """A review snapshots where users stand as it draws the fresh holdout (the window that
+    closes, standing, worth), and the holdout effect reported compares what that does not
+    predict: its se is that of the rest, a tenth of the raw comparison's."""
+    m = small(0.2, days=3)
+    m.run_model()
+    p = m.providers[0]
+    rng = np.random.default_rng(29)
+    n = m.users.n
+    p.window[0] = rng.normal(0.0, 1.0, n)
+    closing = p.window[0].copy()
+    _reviewed(m, p, 0.0, rng)
+    assert np.array_equal(p.holdout_baseline.before, closing)
+    assert np.array_equal(p.holdout_baseline.standing, policies.standing(p.state))
+    standing = rng.integers(0, abtests.STANDINGS, n).astype(np.int8)
+    before, worth = rng.normal(0.0, 3.0, n), rng.exponential(10.0, n)
+    p.holdout_baseline = abtests.Baseline(before, standing, worth)
+    x = np.array([0.0, 5.0, 20.0, 80.0])[standing] + 0.7 * before + 0.1 * worth
+    x = x + rng.normal(0.0, 0.5, n)
+    p.holdout_since = p.launch_day
+    days = m.day + 1 - max(abtests.summary_start(m), p.launch_day)
+    p.window[0] = 0.0
+    p.objective_total = x * days  # the days of the summary window since the draw
+    effect, se, level = abtests.holdout_effect(p, m)
+    rest = 0.5 * np.sqrt(1 / p.holdout.sum() + 1 / p.reference.sum())
+    assert se == pytest.approx(rest, rel=0.15)
+    assert abtests.compare(x, p.reference, p.holdout).se > 10 * se
+    assert abs(effect) < 4 * se
+    assert level == pytest.approx(x[p.holdout].mean())
 
 
 def test_what_the_tests_arms_cost_their_users_is_not_in_a_review():

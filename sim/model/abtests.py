@@ -37,7 +37,8 @@ Phi^-1(1 - a / (j (j + 1))); c_1 equals it): a Bonferroni correction over the tw
 m tests, and spending over the judgements of a lever's evidence, so that a window in which no
 lever has any effect moves some lever with probability at most ``false_move_rate`` (the
 familywise rate) and a lever with no effect moves over all its judgements with probability at
-most ``false_move_rate / m``.
+most ``false_move_rate / m``, for tests of equal information and a fixed m (ODD 7.9 gives what
+unequal information and a changing m do to it).
 A test costs the users in its arms: each arm is on a setting the provider believes worse or
 no better, and a side tested every window keeps a ``test_share`` of its users there for good.
 When a judgement finds a side worse than control (z_a < -z_crit both as measured and, with a
@@ -1090,7 +1091,8 @@ REVIEWS = {
 }
 SUMMARY_BY_PROVIDER = {
     "holdout_effect": "objective per user-day of the long-term holdout's reference group (the "
-    "provider's levers, in no test) minus the holdout's (summary window)",
+    "provider's levers, in no test) minus the holdout's, adjusted for where users stood as they "
+    "were drawn (summary window)",
     "holdout_effect_se": "se of holdout_effect (as a test's)",
     "holdout_objective": "the holdout's mean objective per user-day (summary window)",
 }

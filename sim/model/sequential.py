@@ -15,14 +15,13 @@ Turnbull 2000, Group Sequential Methods with Applications to Clinical Trials, ch
 
 computed by numerical integration over the density of the scores of the paths that have not
 crossed (:func:`boundary`). So a side crosses over all its judgements with probability at most
-a. c_1 = Phi^-1(1 - a / 2); later thresholds are below the Bonferroni ones,
+a, with tests of equal information (more information later makes it more, ODD 7.9). c_1 = Phi^-1(1 - a / 2); later thresholds are below the Bonferroni ones,
 Phi^-1(1 - a / (j (j + 1))), which take the looks to be unrelated, by more the later the look,
 successive looks being ever more alike.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
@@ -67,7 +66,7 @@ class Stage(NamedTuple):
     mass: np.ndarray
 
 
-SPACING = 8  # grid points per sd of a judgement's new scores (or per sqrt(look), if smaller)
+SPACING = 8  # grid points per sd of a judgement's new scores
 DEPTH = 7.0  # the grid reaches this many sd of the score below zero
 
 
@@ -79,16 +78,12 @@ def simpson(points: int) -> np.ndarray:
     return w / 3.0
 
 
-@functools.cache
-def stage(rate: float, j: int) -> Stage:
-    """The ``j``-th judgement's :class:`Stage` at a side's ``rate`` (module docstring): its
-    threshold spends ``rate / (j (j + 1))`` of crossing among the paths left by the one before,
+def next_stage(rate: float, j: int, before: Stage) -> Stage:
+    """The ``j``-th judgement's :class:`Stage` at a side's ``rate`` (module docstring), from the
+    paths ``before`` left: its threshold spends ``rate / (j (j + 1))`` of crossing among them,
     each of whose scores s moves by a normal increment of variance ``look_of(j) - look_of(j-1)``:
 
         P(cross at j) = sum over points of mass * (1 - Phi((c_j sqrt(look) - s) / sd))."""
-    if j == 0:  # before any test: every path at score 0
-        return Stage(math.inf, np.zeros(1), np.ones(1))
-    before = stage(rate, j - 1)
     look = look_of(j)
     sd = math.sqrt(look - (look_of(j - 1) if j > 1 else 0))
     share = rate / (j * (j + 1))
@@ -98,10 +93,22 @@ def stage(rate: float, j: int) -> Stage:
 
     c = optimize.brentq(lambda c: crossing(c) - share, 0.0, 40.0, xtol=1e-10)
     top, bottom = c * math.sqrt(look), -DEPTH * math.sqrt(look)
-    points = 2 * math.ceil((top - bottom) * SPACING / min(sd, math.sqrt(look)) / 2) + 1
+    points = 2 * math.ceil((top - bottom) * SPACING / sd / 2) + 1
     scores, step = np.linspace(bottom, top, points, retstep=True)
     density = stats.norm.pdf((scores[:, None] - before.scores[None, :]) / sd) @ before.mass / sd
     return Stage(c, scores, density * simpson(points) * step)
+
+
+_STAGES: dict[float, list[Stage]] = {}  # by rate, the judgements' stages computed so far
+
+
+def stage(rate: float, j: int) -> Stage:
+    """The ``j``-th judgement's :class:`Stage` at a side's ``rate``, each computed once from the
+    one before (:func:`next_stage`; stage 0: every path at score 0, before any test)."""
+    stages = _STAGES.setdefault(rate, [Stage(math.inf, np.zeros(1), np.ones(1))])
+    while len(stages) <= j:
+        stages.append(next_stage(rate, len(stages), stages[-1]))
+    return stages[j]
 
 
 def boundary(rate: float, j: int) -> float:
