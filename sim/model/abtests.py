@@ -1042,9 +1042,10 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
 
 
 def review(p, model, day: int) -> None:
-    """Review the changes kept since the last review against the holdout (module docstring):
-    roll back to the holdout's levers when they made the objective significantly worse, then
-    hold out a fresh share of users on the levers the provider now has."""
+    """Review the changes kept since the last review, the holdout against its reference
+    (module docstring): roll back to the holdout's levers when they made the objective
+    significantly worse, then draw a fresh holdout and reference on the levers the provider now
+    has, noting where users stand."""
     days = day - p.holdout_since
     if p.levers != p.holdout_levers:
         x = p.since_review / days

@@ -15,7 +15,8 @@ Turnbull 2000, Group Sequential Methods with Applications to Clinical Trials, ch
 
 computed by numerical integration over the density of the scores of the paths that have not
 crossed (:func:`boundary`). So a side crosses over all its judgements with probability at most
-a, with tests of equal information (more information later makes it more, ODD 7.9). c_1 = Phi^-1(1 - a / 2); later thresholds are below the Bonferroni ones,
+a, with tests of equal information (more information later makes it more, ODD 7.9).
+c_1 = Phi^-1(1 - a / 2); later thresholds are below the Bonferroni ones,
 Phi^-1(1 - a / (j (j + 1))), which take the looks to be unrelated, by more the later the look,
 successive looks being ever more alike.
 """
