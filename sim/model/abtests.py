@@ -541,6 +541,16 @@ def close_window(p, model, day: int) -> None:
         p.tests = {lever: propose(p, lever, model, day) for lever in levers}
 
 
+def kept_out(p, arm: np.ndarray) -> np.ndarray:
+    """Put the provider's holdout and its reference group in no arm of a test's ``arm`` (in
+    place); returns who may be in its cohort: everyone else."""
+    if p.holdout is None:
+        return np.ones(arm.shape, bool)
+    out = p.holdout | p.reference
+    arm[out] = 0
+    return ~out
+
+
 def propose(p, lever: str, model, day: int):
     """Test ``lever`` a step lower and a step higher than now, on independent random arms;
     the holdout and its reference group are in no arm and not in the cohort."""
@@ -552,10 +562,7 @@ def propose(p, lever: str, model, day: int):
     for side, rests in zip((-1, 1), resting_sides(p, lever, day), strict=True):
         if rests:  # a settled side's arm stays on the current value, in control
             arm[arm == side] = 0
-    eligible = np.ones(model.users.n, bool)
-    if p.holdout is not None:
-        arm[p.out_of_tests] = 0
-        eligible &= ~p.out_of_tests
+    eligible = kept_out(p, arm)
     long = p.long_tests.get(lever)
     if long is not None:  # users in the lever's long test are in none of its short tests
         arm[long.arm != 0] = 0
@@ -849,10 +856,7 @@ def propose_long(p, lever: str, model, day: int) -> LongTest:
     draw = model.streams(f"longtest:{p.name}:{lever}", day).random(model.users.n)
     lowered, tested = draw < share, draw < 2 * share
     arm = tested.astype(np.int8) - 2 * lowered.astype(np.int8)
-    eligible = np.ones(model.users.n, bool)
-    if p.holdout is not None:
-        arm[p.out_of_tests] = 0
-        eligible &= ~p.out_of_tests
+    eligible = kept_out(p, arm)
     cohort = model.users.adopted[:, p.column] & eligible
     return LongTest(lever, arm, cohort, p.baseline, day, eligible=eligible)
 
@@ -997,23 +1001,28 @@ def hold_out(p, model, day: int) -> None:
     """Draw the provider's holdout and its reference group from ``day`` (its launch day, then
     each review's), each a share ``adaptation.holdout_share`` of users (one uniform per user,
     stream ``holdout:{provider}`` keyed by the day: the holdout below the share, the reference
-    from it to twice it), and the users in either, ``out_of_tests``; all None when there is no
-    holdout. Both groups are in no test: the holdout on the levers of the last review, the
+    from it to twice it); both None when there is no holdout. Both groups are in no test: the holdout on the levers of the last review, the
     reference on the provider's levers as they move, so that the two differ by the changes
     kept since and not by what the tests' arms cost their users (module docstring)."""
     share = model.params.adaptation.holdout_share
     if share <= 0:
-        p.holdout = p.reference = p.out_of_tests = None
+        p.holdout = p.reference = None
         return
     draw = model.streams(f"holdout:{p.name}", day).random(model.users.n)
-    p.holdout, p.out_of_tests = draw < share, draw < 2 * share
-    p.reference = p.out_of_tests & ~p.holdout
+    p.holdout, p.reference = draw < share, (draw >= share) & (draw < 2 * share)
 
 
 def summary_start(model) -> int:
     """The first day of the run's summary window."""
     prm = model.params.run
     return max(0, prm.days - prm.summary_window)
+
+
+def against_reference(p, x: np.ndarray) -> Side | None:
+    """The reference group's mean of ``x`` against the holdout's, each user's ``x`` adjusted
+    for where they stood as the two were drawn (:func:`adjusted`, everyone in the fit), as a
+    test's sides are compared (:func:`compare`)."""
+    return compare(adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), p.reference, p.holdout)
 
 
 def holdout_effect(p, model) -> tuple[float, float, float]:
@@ -1035,7 +1044,7 @@ def holdout_effect(p, model) -> tuple[float, float, float]:
     if days <= 0:
         return nan
     x = (p.objective_total + p.window[0]) / days
-    side = compare(adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), p.reference, p.holdout)
+    side = against_reference(p, x)
     if side is None:
         return nan
     return side.effect, side.se, float(x[p.holdout].mean())
@@ -1048,13 +1057,9 @@ def review(p, model, day: int) -> None:
     has, noting where users stand."""
     days = day - p.holdout_since
     if p.levers != p.holdout_levers:
-        x = p.since_review / days
-        side = compare(
-            adjusted(x, np.ones(x.shape, bool), p.holdout_baseline), p.reference, p.holdout
-        )
+        side = against_reference(p, p.since_review / days)
         if side is not None:
-            z_crit = _NORMAL.inv_cdf(1.0 - model.params.adaptation.false_move_rate)
-            back = side.z < -z_crit
+            back = side.z < -confidence_z(model.params.adaptation.false_move_rate)
             if back:
                 for lever, value in p.holdout_levers.items():
                     if p.levers[lever] != value:  # its evidence was of the value it leaves

@@ -78,7 +78,7 @@ class Provider(mesa.Agent):
         # reference), both in no test, everyone's objective summed since it, and over the
         # summary window (None without a holdout)
         self.holdout_levers = dict(self.levers)
-        hold_out(self, model, launch_day)  # holdout, reference, out_of_tests
+        hold_out(self, model, launch_day)  # self.holdout, self.reference
         self.holdout_since = launch_day  # the day the holdout was drawn
         self.holdout_baseline = self.baseline  # where users stood then (none at launch)
         self.since_review = None if self.holdout is None else np.zeros(n)
